@@ -13,5 +13,10 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "Randomness"),
+        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: vectorized),
+        .target(name: "Tensors", dependencies: ["Kernels", "Randomness"], swiftSettings: vectorized),
+        .target(name: "Optimization", dependencies: ["Kernels", "Tensors"], swiftSettings: vectorized),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], swiftSettings: vectorized),
     ]
 )

@@ -1,0 +1,208 @@
+// Multi-head causal self-attention with the mask and softmax fused between two sgemm calls per
+// head, for training (queries = keys) and for decoding against a KV cache (queries attend to
+// `past` cached keys too). Heads run in parallel, one OpenBLAS thread each.
+
+/// Rows of a batch of matrices inside a larger buffer: row t of batch b starts at
+/// base + b·batchStride + t·rowStride. Lets q, k and v be column slices of one fused QKV buffer.
+package struct StridedRows {
+    package var base: UnsafeMutablePointer<Float>
+    package var rowStride: Int
+    package var batchStride: Int
+
+    package init(base: UnsafeMutablePointer<Float>, rowStride: Int, batchStride: Int) {
+        self.base = base
+        self.rowStride = rowStride
+        self.batchStride = batchStride
+    }
+
+    @inline(__always) func head(_ b: Int, _ column: Int) -> UnsafeMutablePointer<Float> {
+        base + b * batchStride + column
+    }
+}
+
+package struct AttentionGeometry: Sendable {
+    package var batch: Int
+    package var heads: Int
+    package var headSize: Int
+    /// New positions (rows of q).
+    package var queries: Int
+    /// Visible positions (rows of k and v): the cached past followed by the new queries.
+    package var keys: Int
+
+    package init(batch: Int, heads: Int, headSize: Int, queries: Int, keys: Int) {
+        precondition(keys >= queries, "attention needs keys (\(keys)) ≥ queries (\(queries))")
+        self.batch = batch
+        self.heads = heads
+        self.headSize = headSize
+        self.queries = queries
+        self.keys = keys
+    }
+
+    package var past: Int { keys - queries }
+    package var scale: Float { 1 / Float(headSize).squareRoot() }
+    /// Floats in the saved attention probabilities, [B, H, queries, keys].
+    package var probabilityCount: Int { batch * heads * queries * keys }
+}
+
+package enum Attention {
+    /// Query rows per block: a block of queries only multiplies the keys it can see, which skips
+    /// most of the masked upper triangle without making the products too small for BLAS.
+    static let block = 32
+
+    /// out = softmax(mask(q·kᵀ·scale))·v per head. Query t of batch b sees keys
+    /// firstKey[b] ... past + t (earlier keys are left padding). Saves the probabilities.
+    package static func forward(
+        out: StridedRows, probabilities: UnsafeMutablePointer<Float>,
+        query: StridedRows, key: StridedRows, value: StridedRows,
+        geometry g: AttentionGeometry, firstKey: UnsafePointer<Int32>?
+    ) {
+        BLASThreads.single {
+            Parallel.forEachChunk(of: g.batch * g.heads, minimumChunk: 1) { pairs in
+                for pair in pairs {
+                    let b = pair / g.heads, column = (pair % g.heads) * g.headSize
+                    let p = probabilities + pair * g.queries * g.keys
+                    let q = query.head(b, column), k = key.head(b, column), v = value.head(b, column)
+                    let first = firstKey.map { Int($0[b]) } ?? 0
+                    forEachBlock(g) { rows, visible in
+                        MatrixProduct.multiply(
+                            m: rows.count, n: visible, k: g.headSize,
+                            a: q + rows.lowerBound * query.rowStride, lda: query.rowStride,
+                            b: k, transposeB: true, ldb: key.rowStride,
+                            c: p + rows.lowerBound * g.keys, ldc: g.keys, alpha: g.scale)
+                        for t in rows {
+                            softmax(row: p + t * g.keys, width: g.keys, from: first, through: g.past + t)
+                        }
+                        MatrixProduct.multiply(
+                            m: rows.count, n: g.headSize, k: visible,
+                            a: p + rows.lowerBound * g.keys, lda: g.keys,
+                            b: v, ldb: value.rowStride,
+                            c: out.head(b, column) + rows.lowerBound * out.rowStride, ldc: out.rowStride)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gradients of q, k and v (written, or added when `accumulate`) from dout and the saved
+    /// probabilities.
+    package static func backward(
+        dQuery: StridedRows, dKey: StridedRows, dValue: StridedRows, accumulate: Bool,
+        dout: StridedRows, probabilities: UnsafePointer<Float>,
+        query: StridedRows, key: StridedRows, value: StridedRows,
+        geometry g: AttentionGeometry, firstKey: UnsafePointer<Int32>?
+    ) {
+        let beta: Float = accumulate ? 1 : 0
+        BLASThreads.single {
+            Parallel.forEachChunk(of: g.batch * g.heads, minimumChunk: 1) { pairs in
+                let scores = UnsafeMutablePointer<Float>.allocate(capacity: g.queries * g.keys)
+                defer { scores.deallocate() }
+                for pair in pairs {
+                    let b = pair / g.heads, column = (pair % g.heads) * g.headSize
+                    let p = UnsafeMutablePointer(mutating: probabilities + pair * g.queries * g.keys)
+                    let q = query.head(b, column), k = key.head(b, column), v = value.head(b, column)
+                    let dO = dout.head(b, column)
+                    let first = firstKey.map { Int($0[b]) } ?? 0
+                    // dP = dO·vᵀ, then dS = P ⊙ (dP − rowsum(P ⊙ dP))·scale, in place.
+                    forEachBlock(g) { rows, visible in
+                        MatrixProduct.multiply(
+                            m: rows.count, n: visible, k: g.headSize,
+                            a: dO + rows.lowerBound * dout.rowStride, lda: dout.rowStride,
+                            b: v, transposeB: true, ldb: value.rowStride,
+                            c: scores + rows.lowerBound * g.keys, ldc: g.keys)
+                        for t in rows {
+                            softmaxBackward(
+                                gradient: scores + t * g.keys, probabilities: p + t * g.keys,
+                                width: g.keys, from: first, through: g.past + t, scale: g.scale)
+                        }
+                        MatrixProduct.multiply(
+                            m: rows.count, n: g.headSize, k: visible,
+                            a: scores + rows.lowerBound * g.keys, lda: g.keys,
+                            b: k, ldb: key.rowStride,
+                            c: dQuery.head(b, column) + rows.lowerBound * dQuery.rowStride, ldc: dQuery.rowStride,
+                            beta: beta)
+                    }
+                    // dk = dSᵀ·q and dv = Pᵀ·dO, by blocks of keys over the queries that see them.
+                    forEachKeyBlock(g) { keys, firstQuery in
+                        let seeing = g.queries - firstQuery
+                        MatrixProduct.multiply(
+                            m: keys.count, n: g.headSize, k: seeing,
+                            a: scores + firstQuery * g.keys + keys.lowerBound, transposeA: true, lda: g.keys,
+                            b: q + firstQuery * query.rowStride, ldb: query.rowStride,
+                            c: dKey.head(b, column) + keys.lowerBound * dKey.rowStride, ldc: dKey.rowStride,
+                            beta: beta)
+                        MatrixProduct.multiply(
+                            m: keys.count, n: g.headSize, k: seeing,
+                            a: p + firstQuery * g.keys + keys.lowerBound, transposeA: true, lda: g.keys,
+                            b: dO + firstQuery * dout.rowStride, ldb: dout.rowStride,
+                            c: dValue.head(b, column) + keys.lowerBound * dValue.rowStride, ldc: dValue.rowStride,
+                            beta: beta)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Visits query blocks with the number of keys the block's last query sees.
+    @inline(__always)
+    private static func forEachBlock(_ g: AttentionGeometry, _ body: (Range<Int>, Int) -> Void) {
+        var start = 0
+        while start < g.queries {
+            let end = min(g.queries, start + block)
+            body(start..<end, g.past + end)
+            start = end
+        }
+    }
+
+    /// Visits key blocks with the first query that sees the block's first key.
+    @inline(__always)
+    private static func forEachKeyBlock(_ g: AttentionGeometry, _ body: (Range<Int>, Int) -> Void) {
+        var start = 0
+        while start < g.keys {
+            let end = min(g.keys, start + block)
+            body(start..<end, max(0, start - g.past))
+            start = end
+        }
+    }
+
+    /// Softmax over entries start...end in place; every other entry of the row becomes 0 (all of
+    /// them when the range is empty: a padding query).
+    @inline(__always)
+    static func softmax(row: UnsafeMutablePointer<Float>, width: Int, from start: Int, through end: Int) {
+        guard start <= end, start < width else {
+            row.update(repeating: 0, count: width)
+            return
+        }
+        let count = end - start + 1
+        let maximum = RowMath.maximum(row + start, count)
+        let total = RowMath.exponentiate(row + start, count, shift: maximum)
+        RowMath.scale(row + start, count, by: 1 / total)
+        row.update(repeating: 0, count: start)
+        (row + end + 1).update(repeating: 0, count: width - end - 1)
+    }
+
+    /// dS = P ⊙ (dP − Σ P ⊙ dP)·scale over start...end, 0 elsewhere, in place in `gradient`.
+    @inline(__always)
+    static func softmaxBackward(
+        gradient: UnsafeMutablePointer<Float>, probabilities: UnsafePointer<Float>,
+        width: Int, from start: Int, through end: Int, scale: Float
+    ) {
+        guard start <= end, start < width else {
+            gradient.update(repeating: 0, count: width)
+            return
+        }
+        let count = end - start + 1
+        let d = gradient + start, p = probabilities + start
+        let dot = RowMath.dot(d, p, count)
+        var i = 0
+        while i + 8 <= count {
+            d.setVector(p.vector(at: i) * (d.vector(at: i) - dot) * scale, at: i)
+            i += 8
+        }
+        while i < count {
+            d[i] = p[i] * (d[i] - dot) * scale
+            i += 1
+        }
+        gradient.update(repeating: 0, count: start)
+        (gradient + end + 1).update(repeating: 0, count: width - end - 1)
+    }
+}

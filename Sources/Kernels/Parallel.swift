@@ -1,0 +1,49 @@
+// The parallel loop for everything that is not a matrix product: contiguous chunks of a range
+// spread over the cores, run inline when the work is too small to pay for a thread hand-off.
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+package enum Parallel {
+    /// Cores this process may use.
+    package static let threadCount: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
+    /// Calls `body` on contiguous, disjoint sub-ranges that cover `0..<count`, in parallel when
+    /// each chunk would hold at least `minimumChunk` items. Chunks never overlap, so bodies may
+    /// write their own rows without synchronisation.
+    @inline(__always)
+    package static func forEachChunk(of count: Int, minimumChunk: Int, _ body: (Range<Int>) -> Void) {
+        forEachIndexedChunk(of: count, minimumChunk: minimumChunk) { range, _ in body(range) }
+    }
+
+    /// As `forEachChunk`, also passing the chunk's index in `0..<threadCount`, so a chunk can own a
+    /// scratch row for partial sums (parameter gradients summed over rows).
+    @inline(__always)
+    package static func forEachIndexedChunk(of count: Int, minimumChunk: Int, _ body: (Range<Int>, Int) -> Void) {
+        let chunks = min(threadCount, count / max(minimumChunk, 1))
+        if chunks <= 1 {
+            if count > 0 { body(0..<count, 0) }
+            return
+        }
+        // concurrentPerform returns only after every chunk ran, so `body` never outlives this call
+        // and the chunks write disjoint rows: sharing it across threads is sound.
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                shared.value(chunk * count / chunks ..< (chunk + 1) * count / chunks, chunk)
+            }
+        }
+    }
+
+    /// Rows per chunk so that each chunk touches at least ~16K floats.
+    @inline(__always)
+    package static func minimumRows(width: Int) -> Int {
+        max(1, 16_384 / max(width, 1))
+    }
+}
+
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

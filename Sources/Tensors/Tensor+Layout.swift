@@ -1,0 +1,83 @@
+// Changing how values are arranged: reshaping, slicing and concatenating along an axis.
+
+extension Tensor {
+    /// The same values under another shape with as many elements.
+    public func reshaped(_ newShape: Shape) throws -> Tensor {
+        guard newShape.elementCount == elementCount else {
+            throw TensorError.shapeMismatch(operation: "reshaped", shape, newShape, expected: "equal element counts")
+        }
+        let out = Tensor(shape: newShape, storage: storage)
+        out.record(inputs: [self]) { dout in self.addGradient(dout) { $0 } }
+        return out
+    }
+
+    /// Elements `range` of `axis`, all of every other axis.
+    public func slice(axis: Int, _ range: Range<Int>) throws -> Tensor {
+        guard axis >= 0, axis < shape.rank, range.lowerBound >= 0, range.upperBound <= shape[axis] else {
+            throw TensorError.invalidShape(operation: "slice(axis: \(axis), \(range))", shape, expected: "an axis of the tensor and a range inside it")
+        }
+        let (outer, length, inner) = Self.split(shape, at: axis)
+        var dimensions = shape.dimensions
+        dimensions[axis] = range.count
+        let out = Tensor(uninitialized: Shape(dimensions))
+        let block = range.count * inner
+        for o in 0..<outer {
+            (out.data + o * block).update(from: data + (o * length + range.lowerBound) * inner, count: block)
+        }
+        out.record(inputs: [self]) { dout in
+            self.withGradient { dx, accumulate in
+                if !accumulate { dx.update(repeating: 0, count: self.elementCount) }
+                for o in 0..<outer {
+                    let target = dx + (o * length + range.lowerBound) * inner
+                    for j in 0..<block { target[j] += dout[o * block + j] }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Tensors joined along `axis`; every other dimension must agree.
+    public static func concatenate(_ parts: [Tensor], axis: Int) throws -> Tensor {
+        guard let first = parts.first, axis >= 0, axis < first.shape.rank else {
+            throw TensorError.invalidShape(operation: "concatenate", parts.first?.shape ?? .scalar, expected: "at least one tensor with axis \(axis)")
+        }
+        for part in parts where part.shape.rank != first.shape.rank
+            || zip(part.shape.dimensions, first.shape.dimensions).enumerated().contains(where: { $0.offset != axis && $0.element.0 != $0.element.1 }) {
+            throw TensorError.shapeMismatch(operation: "concatenate", first.shape, part.shape, expected: "equal dimensions except axis \(axis)")
+        }
+        let (outer, _, inner) = split(first.shape, at: axis)
+        let total = parts.reduce(0) { $0 + $1.shape[axis] }
+        var dimensions = first.shape.dimensions
+        dimensions[axis] = total
+        let out = Tensor(uninitialized: Shape(dimensions))
+        var start = 0
+        var starts: [Int] = []
+        for part in parts {
+            starts.append(start)
+            let block = part.shape[axis] * inner
+            for o in 0..<outer {
+                (out.data + (o * total + start) * inner).update(from: part.data + o * block, count: block)
+            }
+            start += part.shape[axis]
+        }
+        out.record(inputs: parts) { dout in
+            for (part, start) in zip(parts, starts) where part.requiresGradient {
+                let block = part.shape[axis] * inner
+                part.withGradient { dx, accumulate in
+                    for o in 0..<outer {
+                        let source = dout + (o * total + start) * inner
+                        for j in 0..<block { dx[o * block + j] = (accumulate ? dx[o * block + j] : 0) + source[j] }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// A shape as [outer, axis length, inner].
+    private static func split(_ shape: Shape, at axis: Int) -> (Int, Int, Int) {
+        let outer = shape.dimensions[..<axis].reduce(1, *)
+        let inner = shape.dimensions[(axis + 1)...].reduce(1, *)
+        return (outer, shape[axis], inner)
+    }
+}

@@ -1,0 +1,85 @@
+// Losses and statistics over the vocabulary axis, fused with the softmax: cross-entropy,
+// log-probabilities of given tokens, and entropy.
+import Kernels
+
+extension Tensor {
+    /// Mean negative log-likelihood of `targets` under logits self [..., V]; a negative target
+    /// marks a position to ignore (padding, prompt tokens in SFT). A scalar; 0 when all ignored.
+    public func crossEntropy(targets: [Int32]) throws -> Tensor {
+        let (logProbabilities, logSumExp) = try tokenLogProbabilitiesAndNormalizers(targets, operation: "crossEntropy", temperature: 1)
+        let counted = targets.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
+        let weight = counted == 0 ? 0 : -1 / Float(counted)
+        let out = Tensor(Float(Elementwise.sum(logProbabilities.data, count: logProbabilities.elementCount)) * weight)
+        let (N, V) = (shape.rows, shape.last)
+        out.record(inputs: [self]) { dout in
+            let rowGradients = [Float](repeating: dout[0] * weight, count: N)
+            self.withGradient { dz, accumulate in
+                targets.withUnsafeBufferPointer { t in
+                    LogSoftmax.tokenLogProbabilitiesBackward(
+                        dLogits: dz, accumulate: accumulate, gradient: rowGradients, logits: self.data,
+                        logSumExp: logSumExp.pointer, tokens: t.baseAddress!, scale: 1, rows: N, vocabulary: V)
+                }
+            }
+        }
+        return out
+    }
+
+    /// log p(tokens[i]) under softmax(logits / temperature) for each row of self [..., V]:
+    /// shape [...]. Negative tokens give 0 and no gradient.
+    public func tokenLogProbabilities(of tokens: [Int32], temperature: Float = 1) throws -> Tensor {
+        let (out, logSumExp) = try tokenLogProbabilitiesAndNormalizers(tokens, operation: "tokenLogProbabilities", temperature: temperature)
+        let (N, V, scale) = (shape.rows, shape.last, 1 / temperature)
+        out.record(inputs: [self]) { dout in
+            self.withGradient { dz, accumulate in
+                tokens.withUnsafeBufferPointer { t in
+                    LogSoftmax.tokenLogProbabilitiesBackward(
+                        dLogits: dz, accumulate: accumulate, gradient: dout, logits: self.data,
+                        logSumExp: logSumExp.pointer, tokens: t.baseAddress!, scale: scale, rows: N, vocabulary: V)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Entropy of softmax(logits / temperature) for each row of self [..., V]: shape [...].
+    public func entropy(temperature: Float = 1) throws -> Tensor {
+        guard shape.rank >= 1, shape.last > 0, temperature > 0 else {
+            throw TensorError.invalidShape(operation: "entropy", shape, expected: "logits [..., V] and a positive temperature")
+        }
+        let (N, V, scale) = (shape.rows, shape.last, 1 / temperature)
+        let out = Tensor(uninitialized: shape.droppingLast)
+        let logSumExp = TensorStorage(count: N)
+        LogSoftmax.entropy(out: out.data, logSumExp: logSumExp.pointer, logits: data, scale: scale, rows: N, vocabulary: V)
+        out.record(inputs: [self]) { dout in
+            self.withGradient { dz, accumulate in
+                LogSoftmax.entropyBackward(
+                    dLogits: dz, accumulate: accumulate, gradient: dout, logits: self.data,
+                    logSumExp: logSumExp.pointer, entropy: out.data, scale: scale, rows: N, vocabulary: V)
+            }
+        }
+        return out
+    }
+
+    private func tokenLogProbabilitiesAndNormalizers(
+        _ tokens: [Int32], operation: String, temperature: Float
+    ) throws -> (Tensor, TensorStorage) {
+        guard shape.rank >= 1, shape.last > 0, shape.rows > 0, temperature > 0 else {
+            throw TensorError.invalidShape(operation: operation, shape, expected: "logits [..., V] and a positive temperature")
+        }
+        let (N, V) = (shape.rows, shape.last)
+        guard tokens.count == N else {
+            throw TensorError.countMismatch(operation: "\(operation) (tokens for logits \(shape))", shape: shape.droppingLast, count: tokens.count)
+        }
+        if let bad = tokens.first(where: { Int($0) >= V }) {
+            throw TensorError.indexOutOfRange(operation: operation, index: Int(bad), bound: V)
+        }
+        let out = Tensor(uninitialized: shape.droppingLast)
+        let logSumExp = TensorStorage(count: N)
+        tokens.withUnsafeBufferPointer { t in
+            LogSoftmax.tokenLogProbabilities(
+                out: out.data, logSumExp: logSumExp.pointer, logits: data, tokens: t.baseAddress!,
+                scale: 1 / temperature, rows: N, vocabulary: V)
+        }
+        return (out, logSumExp)
+    }
+}
