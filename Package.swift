@@ -8,7 +8,9 @@ let vectorized: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
 let package = Package(
     name: "RLHFWorkbench",
     platforms: [.macOS(.v14)],
-    products: [],
+    products: [
+        .executable(name: "rlhf-bench", targets: ["Benchmarks"]),
+    ],
     dependencies: [],
     targets: [
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
@@ -16,9 +18,13 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: vectorized),
         .target(name: "Tensors", dependencies: ["Kernels", "Randomness"], swiftSettings: vectorized),
         .target(name: "Optimization", dependencies: ["Kernels", "Tensors"], swiftSettings: vectorized),
+        .executableTarget(
+            name: "Benchmarks", dependencies: ["CBLAS", "Kernels", "Tensors", "Optimization", "Randomness"],
+            swiftSettings: vectorized),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], swiftSettings: vectorized),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Tensors", "TestSupport"]),
+        .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
     ]
 )

@@ -1,5 +1,6 @@
 // Owned, 64-byte aligned Float buffers behind tensors, or views into a larger owner (a parameter
 // inside a ParameterStore's flat buffer) that keep the owner alive.
+import Synchronization
 
 package final class TensorStorage {
     package let pointer: UnsafeMutablePointer<Float>
@@ -9,7 +10,7 @@ package final class TensorStorage {
 
     /// Uninitialised memory for `count` floats.
     package init(count: Int) {
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        let raw = BufferPool.shared.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         self.count = count
         owner = nil
@@ -34,7 +35,7 @@ package final class TensorStorage {
     }
 
     deinit {
-        if owner == nil { UnsafeMutableRawPointer(pointer).deallocate() }
+        if owner == nil { BufferPool.shared.release(UnsafeMutableRawPointer(pointer), byteCount: count * MemoryLayout<Float>.stride) }
     }
 
     package var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
@@ -42,4 +43,60 @@ package final class TensorStorage {
     package func copy() -> TensorStorage { TensorStorage(copying: UnsafeBufferPointer(buffer)) }
 
     package func zero() { pointer.update(repeating: 0, count: count) }
+}
+
+/// Recycles large buffers. A fresh multi-megabyte allocation is mapped from the kernel and
+/// faults in every page on first touch, on every training step; handing back a freed
+/// activation of the same size class avoids that. Small buffers go straight to malloc, which
+/// already recycles them. The pool keeps at most `capacity` bytes; what it holds stays part of
+/// the process's resident memory until reused.
+package final class BufferPool: Sendable {
+    package static let shared = BufferPool(capacity: 2 << 30)
+
+    /// Sizes below this are not pooled.
+    private static let minimumPooled = 256 << 10
+    /// Pooled sizes are rounded up to this granularity so nearby sizes share a class.
+    private static let granularity = 64 << 10
+
+    /// Free buffers by size class, as addresses (plain integers cross the lock as Sendable values).
+    private struct Free: ~Copyable {
+        var bySize: [Int: [UInt]] = [:]
+        var bytes = 0
+    }
+
+    private let free = Mutex(Free())
+    private let capacity: Int
+
+    private init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    private static func sizeClass(_ byteCount: Int) -> Int {
+        byteCount < minimumPooled ? byteCount : (byteCount + granularity - 1) / granularity * granularity
+    }
+
+    package func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
+        let size = Self.sizeClass(byteCount)
+        if size >= Self.minimumPooled {
+            let reused = free.withLock { free -> UInt? in
+                guard let address = free.bySize[size]?.popLast() else { return nil }
+                free.bytes -= size
+                return address
+            }
+            if let reused, let pointer = UnsafeMutableRawPointer(bitPattern: reused) { return pointer }
+        }
+        return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+    }
+
+    package func release(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        let size = Self.sizeClass(byteCount)
+        let address = UInt(bitPattern: pointer)
+        let kept = size >= Self.minimumPooled && free.withLock { free in
+            guard free.bytes + size <= capacity else { return false }
+            free.bySize[size, default: []].append(address)
+            free.bytes += size
+            return true
+        }
+        if !kept { pointer.deallocate() }
+    }
 }

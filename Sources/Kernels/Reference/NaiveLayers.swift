@@ -36,11 +36,8 @@ package enum NaiveLayers {
     package static func layerNorm<T: ReferenceScalar>(_ x: [T], _ w: [T], _ b: [T], rows: Int, width C: Int, epsilon: T = 1e-5) -> [T] {
         var y = x
         for n in 0..<rows {
-            let row = Array(x[(n * C)..<((n + 1) * C)])
-            let mean = row.reduce(0, +) / T(C)
-            let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / T(C)
-            let rstd = 1 / (variance + epsilon).squareRoot()
-            for c in 0..<C { y[n * C + c] = (row[c] - mean) * rstd * w[c] + b[c] }
+            let (mean, rstd) = statistics(x, row: n, width: C, epsilon: epsilon)
+            for c in 0..<C { y[n * C + c] = (x[n * C + c] - mean) * rstd * w[c] + b[c] }
         }
         return y
     }
@@ -50,21 +47,28 @@ package enum NaiveLayers {
     ) -> (dx: [T], dw: [T], db: [T]) {
         var dx = x, dw = [T](repeating: 0, count: C), db = [T](repeating: 0, count: C)
         for n in 0..<rows {
-            let row = Array(x[(n * C)..<((n + 1) * C)])
-            let mean = row.reduce(0, +) / T(C)
-            let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / T(C)
-            let rstd = 1 / (variance + epsilon).squareRoot()
-            let normalized = row.map { ($0 - mean) * rstd }
-            let dnorm = (0..<C).map { dy[n * C + $0] * w[$0] }
-            let meanDnorm = dnorm.reduce(0, +) / T(C)
-            let meanDot = zip(dnorm, normalized).map { $0 * $1 }.reduce(0, +) / T(C)
+            let (mean, rstd) = statistics(x, row: n, width: C, epsilon: epsilon)
+            var meanDnorm: T = 0, meanDot: T = 0
             for c in 0..<C {
-                dw[c] += dy[n * C + c] * normalized[c]
+                let normalized = (x[n * C + c] - mean) * rstd
+                meanDnorm += dy[n * C + c] * w[c] / T(C)
+                meanDot += dy[n * C + c] * w[c] * normalized / T(C)
+                dw[c] += dy[n * C + c] * normalized
                 db[c] += dy[n * C + c]
-                dx[n * C + c] = (dnorm[c] - meanDnorm - normalized[c] * meanDot) * rstd
+            }
+            for c in 0..<C {
+                let normalized = (x[n * C + c] - mean) * rstd
+                dx[n * C + c] = (dy[n * C + c] * w[c] - meanDnorm - normalized * meanDot) * rstd
             }
         }
         return (dx, dw, db)
+    }
+
+    private static func statistics<T: ReferenceScalar>(_ x: [T], row n: Int, width C: Int, epsilon: T) -> (mean: T, rstd: T) {
+        var mean: T = 0, variance: T = 0
+        for c in 0..<C { mean += x[n * C + c] / T(C) }
+        for c in 0..<C { variance += (x[n * C + c] - mean) * (x[n * C + c] - mean) / T(C) }
+        return (mean, 1 / (variance + epsilon).squareRoot())
     }
 
     package static func gelu<T: ReferenceScalar>(_ x: [T]) -> [T] {

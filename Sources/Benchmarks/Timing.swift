@@ -1,0 +1,78 @@
+// Wall-clock measurement for the benchmark: repeated runs after a warm-up, reported as
+// median/min/max, and the machine's load so readers can judge how noisy a run was.
+import Foundation
+
+struct Measurement {
+    let seconds: [Double]
+    var median: Double { seconds.sorted()[seconds.count / 2] }
+    var minimum: Double { seconds.min() ?? 0 }
+    var maximum: Double { seconds.max() ?? 0 }
+}
+
+enum Clock {
+    static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
+    }
+
+    /// Runs `body` once to warm up, then `repetitions` timed times.
+    static func measure(repetitions: Int, _ body: () throws -> Void) rethrows -> Measurement {
+        try body()
+        var seconds: [Double] = []
+        for _ in 0..<repetitions {
+            let start = now()
+            try body()
+            seconds.append(now() - start)
+        }
+        return Measurement(seconds: seconds)
+    }
+
+    /// Times two bodies alternately so both see the same machine conditions.
+    static func compare(repetitions: Int, _ first: () throws -> Void, _ second: () throws -> Void) rethrows -> (Measurement, Measurement) {
+        try first()
+        try second()
+        var a: [Double] = [], b: [Double] = []
+        for _ in 0..<repetitions {
+            var start = now()
+            try first()
+            a.append(now() - start)
+            start = now()
+            try second()
+            b.append(now() - start)
+        }
+        return (Measurement(seconds: a), Measurement(seconds: b))
+    }
+}
+
+enum MachineLoad {
+    /// The 1-minute load average, from /proc/loadavg.
+    static var oneMinute: Double {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
+              let first = text.split(separator: " ").first else { return .nan }
+        return Double(first) ?? .nan
+    }
+
+    static var summary: String {
+        "load average \(String(format: "%.2f", oneMinute)) on \(ProcessInfo.processInfo.activeProcessorCount) cores"
+    }
+}
+
+/// Fixed-width table rows for terminal output.
+struct Table {
+    let columns: [(title: String, width: Int)]
+
+    func header() -> String {
+        row(columns.map(\.title)) + "\n" + String(repeating: "-", count: columns.reduce(0) { $0 + $1.width + 2 })
+    }
+
+    func row(_ cells: [String]) -> String {
+        zip(columns, cells).map { column, cell in
+            cell.count >= column.width ? cell : cell + String(repeating: " ", count: column.width - cell.count)
+        }.joined(separator: "  ")
+    }
+}
+
+func format(_ value: Double, _ digits: Int = 2) -> String {
+    String(format: "%.\(digits)f", value)
+}
