@@ -18,6 +18,8 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: vectorized),
         .target(name: "Tensors", dependencies: ["Kernels", "Randomness"], swiftSettings: vectorized),
         .target(name: "Optimization", dependencies: ["Kernels", "Tensors"], swiftSettings: vectorized),
+        .target(name: "Checkpoints", dependencies: ["Tensors"]),
+        .target(name: "Transformer", dependencies: ["Kernels", "Tensors", "Checkpoints", "Randomness"], swiftSettings: vectorized),
         .executableTarget(
             name: "Benchmarks", dependencies: ["CBLAS", "Kernels", "Tensors", "Optimization", "Randomness"],
             swiftSettings: vectorized),
@@ -26,5 +28,6 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Tensors", "TestSupport"]),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Checkpoints", "Optimization", "Tensors", "Randomness", "TestSupport"]),
     ]
 )

@@ -1,13 +1,12 @@
 // Layer normalisation over the last axis (GPT-2's ln_1, ln_2, ln_f), forward and backward.
 
 package enum LayerNorm {
-    package static let epsilon: Float = 1e-5
-
-    /// out = (x − mean) · rstd · weight + bias per row; saves mean and rstd (N each) for backward.
+    /// out = (x − mean) · rstd · weight + bias per row, rstd = 1/√(variance + epsilon); saves mean
+    /// and rstd (N each) for backward.
     package static func forward(
         out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
         input x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-        rows N: Int, width C: Int
+        rows N: Int, width C: Int, epsilon: Float = 1e-5
     ) {
         Parallel.forEachChunk(of: N, minimumChunk: Parallel.minimumRows(width: C)) { rows in
             for i in rows {

@@ -3,7 +3,7 @@ import Kernels
 
 extension Tensor {
     /// Normalises each row of the last axis to zero mean and unit variance, then scales and shifts.
-    public func layerNorm(weight: Tensor, bias: Tensor) throws -> Tensor {
+    public func layerNorm(weight: Tensor, bias: Tensor, epsilon: Float = 1e-5) throws -> Tensor {
         let C = shape.last
         guard weight.shape == [C], bias.shape == [C] else {
             throw TensorError.shapeMismatch(operation: "layerNorm", shape, weight.shape, expected: "weight and bias of shape [\(C)]")
@@ -13,7 +13,7 @@ extension Tensor {
         let mean = TensorStorage(count: rows), rstd = TensorStorage(count: rows)
         LayerNorm.forward(
             out: out.data, mean: mean.pointer, rstd: rstd.pointer, input: data,
-            weight: weight.data, bias: bias.data, rows: rows, width: C)
+            weight: weight.data, bias: bias.data, rows: rows, width: C, epsilon: epsilon)
         out.record(inputs: [self, weight, bias]) { dout in
             let dWeight = weight.requiresGradient ? weight.accumulatingGradient() : nil
             let dBias = bias.requiresGradient ? bias.accumulatingGradient() : nil

@@ -1,0 +1,38 @@
+// Crash-safe writes: data goes to a temporary file in the same folder, is flushed to disk, and
+// only then renamed over the target, so a killed process or a full disk never leaves a
+// half-written file under the real name.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum AtomicFile {
+    /// Writes `data` to `url` atomically.
+    public static func write(_ data: Data, to url: URL) throws {
+        try write(to: url) { handle in try handle.write(contentsOf: data) }
+    }
+
+    /// Creates a temporary sibling of `url`, lets `body` fill it, flushes it and renames it over
+    /// `url`. On any error the temporary file is removed and the original is untouched.
+    public static func write(to url: URL, _ body: (FileHandle) throws -> Void) throws {
+        let folder = url.deletingLastPathComponent()
+        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+            throw CheckpointError.writeFailed(path: url.path, reason: "cannot create \(temporary.lastPathComponent) in \(folder.path)")
+        }
+        do {
+            let handle = try FileHandle(forWritingTo: temporary)
+            defer { try? handle.close() }
+            try body(handle)
+            try handle.synchronize()
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw CheckpointError.writeFailed(path: url.path, reason: "\(error)")
+        }
+        guard rename(temporary.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw CheckpointError.writeFailed(path: url.path, reason: reason)
+        }
+    }
+}

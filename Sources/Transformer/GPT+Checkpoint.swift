@@ -1,0 +1,55 @@
+// Hugging Face checkpoint folders: config.json and model.safetensors, as transformers writes and
+// reads them for GPT2LMHeadModel (and GPT2ForSequenceClassification for a scalar head).
+import Checkpoints
+import Foundation
+import Tensors
+
+extension GPT {
+    public static let configFileName = "config.json"
+    public static let weightsFileName = "model.safetensors"
+
+    /// Loads a folder written by transformers or by `save(to:)`. Tensor names may carry the
+    /// `transformer.` prefix or not; the attention-mask buffers of older files are ignored.
+    public static func load(from folder: URL, trainable: Bool = true) throws -> GPT {
+        guard FileManager.default.fileExists(atPath: folder.path) else { throw CheckpointError.missingFile(path: folder.path) }
+        let configuration = try GPTConfiguration(huggingFaceConfig: folder.appendingPathComponent(configFileName))
+        let weightsURL = folder.appendingPathComponent(weightsFileName)
+        let (tensors, _) = try SafeTensors.read(weightsURL)
+        let model = try GPT(configuration: configuration, trainable: trainable)
+        for entry in model.parameters.layout.entries {
+            guard let tensor = tensors["transformer." + entry.name] ?? tensors[entry.name] else {
+                throw CheckpointError.missingTensor(path: weightsURL.path, tensor: entry.name)
+            }
+            guard tensor.shape == entry.shape.dimensions else {
+                throw CheckpointError.shapeMismatch(path: weightsURL.path, tensor: tensor.name, expected: entry.shape.dimensions, found: tensor.shape)
+            }
+            model.parameters.withValues(of: entry.name) { $0.update(fromContentsOf: tensor.values) }
+        }
+        if let head = tensors["lm_head.weight"] {
+            let embedding = model.parameters.withValues(of: "wte.weight") { Array($0) }
+            guard head.values == embedding else {
+                throw CheckpointError.invalidField(path: weightsURL.path, field: "lm_head.weight", reason: "differs from wte.weight; only tied output heads are supported")
+            }
+        }
+        return model
+    }
+
+    /// Writes config.json and model.safetensors into `folder` (created if needed), each file
+    /// atomically. Names carry the `transformer.` prefix so transformers loads them as is.
+    public func save(to folder: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw CheckpointError.writeFailed(path: folder.path, reason: "\(error)")
+        }
+        let values = UnsafeBufferPointer(parameters.allValues)
+        let tensors = parameters.layout.entries.map { entry in
+            (name: entry.name == "score.weight" ? entry.name : "transformer." + entry.name,
+             shape: entry.shape.dimensions,
+             values: UnsafeBufferPointer(rebasing: values[entry.range]))
+        }
+        try SafeTensors.write(tensors, metadata: ["format": "pt"], to: folder.appendingPathComponent(Self.weightsFileName))
+        let json = try JSONSerialization.data(withJSONObject: configuration.huggingFaceConfig, options: [.prettyPrinted, .sortedKeys])
+        try AtomicFile.write(json, to: folder.appendingPathComponent(Self.configFileName))
+    }
+}

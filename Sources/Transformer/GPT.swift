@@ -1,0 +1,126 @@
+// GPT-2: token + position embedding, a stack of pre-LayerNorm blocks (causal self-attention,
+// then a GELU MLP, each added to the residual stream), a final LayerNorm, and heads: the
+// language-model head tied to the token embedding, and an optional scalar head.
+import Randomness
+import Tensors
+
+public final class GPT {
+    public let configuration: GPTConfiguration
+    public let parameters: ParameterStore
+
+    /// A model over `parameters` (zeros unless given: call `initialize(seed:)` or load a checkpoint).
+    public init(configuration: GPTConfiguration, parameters: ParameterStore? = nil, trainable: Bool = true) throws {
+        try configuration.validate()
+        let layout = Self.layout(for: configuration)
+        if let parameters, parameters.layout != layout {
+            throw TensorError.invalidShape(operation: "GPT(parameters:)", [parameters.scalarCount], expected: "the layout of this configuration (\(layout.scalarCount) values)")
+        }
+        self.configuration = configuration
+        self.parameters = parameters ?? ParameterStore(layout: layout, trainable: trainable)
+    }
+
+    /// Parameter names and shapes as Hugging Face's GPT2Model (Conv1D weights are [in, out]).
+    public static func layout(for c: GPTConfiguration) -> ParameterLayout {
+        var layout = ParameterLayout()
+        layout.append("wte.weight", [c.vocabularySize, c.width])
+        layout.append("wpe.weight", [c.contextLength, c.width])
+        for i in 0..<c.layers {
+            let h = BlockNames(i)
+            layout.append(h.ln1Weight, [c.width])
+            layout.append(h.ln1Bias, [c.width])
+            layout.append(h.attentionWeight, [c.width, 3 * c.width])
+            layout.append(h.attentionBias, [3 * c.width])
+            layout.append(h.projectionWeight, [c.width, c.width])
+            layout.append(h.projectionBias, [c.width])
+            layout.append(h.ln2Weight, [c.width])
+            layout.append(h.ln2Bias, [c.width])
+            layout.append(h.expandWeight, [c.width, 4 * c.width])
+            layout.append(h.expandBias, [4 * c.width])
+            layout.append(h.contractWeight, [4 * c.width, c.width])
+            layout.append(h.contractBias, [c.width])
+        }
+        layout.append("ln_f.weight", [c.width])
+        layout.append("ln_f.bias", [c.width])
+        if c.hasScalarHead { layout.append("score.weight", [1, c.width]) }
+        return layout
+    }
+
+    /// GPT-2's initialisation: N(0, 0.02) weights and embeddings, residual projections scaled by
+    /// 1/√(2·layers), zero biases, unit LayerNorm gains.
+    public func initialize(seed: UInt64) {
+        var generator = RandomGenerator(seed: seed)
+        let residualScale = 1 / Float(2 * configuration.layers).squareRoot()
+        for entry in parameters.layout.entries {
+            let name = entry.name
+            if name.hasSuffix(".bias") {
+                parameters.fill(name, with: 0)
+            } else if name.contains("ln_") {
+                parameters.fill(name, with: 1)
+            } else {
+                let isResidualProjection = name.hasSuffix("attn.c_proj.weight") || name.hasSuffix("mlp.c_proj.weight")
+                parameters.fillNormal(name, standardDeviation: 0.02 * (isResidualProjection ? residualScale : 1), using: &generator)
+            }
+        }
+    }
+
+    /// The final hidden states [B, T, C] (after ln_f). With a tape the computation is recorded
+    /// for backward; without one this is inference.
+    public func hiddenStates(_ input: TokenBatch, tape: Tape?) throws -> Tensor {
+        try checkLength(input.time)
+        let p = { (name: String) in self.parameters.tensor(name, on: tape) }
+        let epsilon = configuration.layerNormEpsilon
+        var x = try Tensor.embedding(tokens: input.tokens, positions: input.positions, tokenTable: p("wte.weight"), positionTable: p("wpe.weight"))
+        for i in 0..<configuration.layers {
+            let h = BlockNames(i)
+            let attention = try x.layerNorm(weight: p(h.ln1Weight), bias: p(h.ln1Bias), epsilon: epsilon)
+                .linear(p(h.attentionWeight), bias: p(h.attentionBias))
+                .causalSelfAttention(heads: configuration.heads, firstPosition: input.firstPosition)
+                .linear(p(h.projectionWeight), bias: p(h.projectionBias))
+            x = try x + attention
+            let mlp = try x.layerNorm(weight: p(h.ln2Weight), bias: p(h.ln2Bias), epsilon: epsilon)
+                .linear(p(h.expandWeight), bias: p(h.expandBias))
+                .gelu()
+                .linear(p(h.contractWeight), bias: p(h.contractBias))
+            x = try x + mlp
+        }
+        return try x.layerNorm(weight: p("ln_f.weight"), bias: p("ln_f.bias"), epsilon: epsilon)
+    }
+
+    /// Next-token logits [..., V] from hidden states [..., C], through the tied token embedding.
+    public func logits(_ hidden: Tensor, tape: Tape?) throws -> Tensor {
+        try hidden.linear(parameters.tensor("wte.weight", on: tape), orientation: .outputsByInputs)
+    }
+
+    /// The scalar head on hidden states [..., C]: [...], times `scalarGain` plus `scalarBias`.
+    public func scalars(_ hidden: Tensor, tape: Tape?) throws -> Tensor {
+        guard configuration.hasScalarHead else {
+            throw TensorError.invalidShape(operation: "scalars", hidden.shape, expected: "a model configured with a scalar head")
+        }
+        let score = try hidden.linear(parameters.tensor("score.weight", on: tape), orientation: .outputsByInputs)
+        let squeezed = try score.reshaped(hidden.shape.droppingLast)
+        let (gain, bias) = (configuration.scalarGain, configuration.scalarBias)
+        return gain == 1 && bias == 0 ? squeezed : squeezed.affine(scale: gain, offset: bias)
+    }
+
+    func checkLength(_ time: Int) throws {
+        guard time <= configuration.contextLength else {
+            throw TensorError.invalidShape(operation: "GPT", [time], expected: "at most the context length \(configuration.contextLength) tokens")
+        }
+    }
+}
+
+/// The parameter names of block i, as Hugging Face names them.
+struct BlockNames {
+    let ln1Weight, ln1Bias, attentionWeight, attentionBias, projectionWeight, projectionBias: String
+    let ln2Weight, ln2Bias, expandWeight, expandBias, contractWeight, contractBias: String
+
+    init(_ i: Int) {
+        let h = "h.\(i)."
+        ln1Weight = h + "ln_1.weight"; ln1Bias = h + "ln_1.bias"
+        attentionWeight = h + "attn.c_attn.weight"; attentionBias = h + "attn.c_attn.bias"
+        projectionWeight = h + "attn.c_proj.weight"; projectionBias = h + "attn.c_proj.bias"
+        ln2Weight = h + "ln_2.weight"; ln2Bias = h + "ln_2.bias"
+        expandWeight = h + "mlp.c_fc.weight"; expandBias = h + "mlp.c_fc.bias"
+        contractWeight = h + "mlp.c_proj.weight"; contractBias = h + "mlp.c_proj.bias"
+    }
+}

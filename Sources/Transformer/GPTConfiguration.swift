@@ -1,0 +1,111 @@
+// The GPT-2 hyper-parameters, and their mapping to a Hugging Face config.json (GPT2Config keys).
+import Checkpoints
+import Foundation
+
+public struct GPTConfiguration: Codable, Sendable, Equatable {
+    public var vocabularySize: Int
+    /// Longest sequence the learned position table covers (n_positions).
+    public var contextLength: Int
+    /// Residual stream width (n_embd).
+    public var width: Int
+    public var layers: Int
+    public var heads: Int
+    public var layerNormEpsilon: Float = 1e-5
+    /// Whether the model carries a scalar head (`score.weight`, read at a position of the last
+    /// hidden state): reward models and value models have one.
+    public var hasScalarHead = false
+    /// The affine map applied to the scalar head's output (reward normalisation); identity by default.
+    public var scalarGain: Float = 1
+    public var scalarBias: Float = 0
+    public var endOfTextToken: Int32?
+
+    public init(vocabularySize: Int, contextLength: Int, width: Int, layers: Int, heads: Int, hasScalarHead: Bool = false, endOfTextToken: Int32? = nil) {
+        self.vocabularySize = vocabularySize
+        self.contextLength = contextLength
+        self.width = width
+        self.layers = layers
+        self.heads = heads
+        self.hasScalarHead = hasScalarHead
+        self.endOfTextToken = endOfTextToken
+    }
+
+    public var headSize: Int { width / heads }
+
+    /// Parameters, with the tied output head counted once.
+    public var parameterCount: Int { GPT.layout(for: self).scalarCount }
+
+    public func validate(source: String = "configuration") throws {
+        func check(_ ok: Bool, _ field: String, _ reason: String) throws {
+            if !ok { throw CheckpointError.invalidField(path: source, field: field, reason: reason) }
+        }
+        try check(vocabularySize > 0, "vocab_size", "must be positive")
+        try check(contextLength > 0, "n_positions", "must be positive")
+        try check(layers > 0, "n_layer", "must be positive")
+        try check(heads > 0 && width > 0 && width % heads == 0, "n_embd", "(\(width)) must be a positive multiple of n_head (\(heads))")
+        try check(layerNormEpsilon > 0, "layer_norm_epsilon", "must be positive")
+    }
+}
+
+// MARK: Hugging Face config.json
+
+extension GPTConfiguration {
+    /// Reads a GPT-2 config.json as written by transformers; unknown keys are ignored.
+    public init(huggingFaceConfig url: URL) throws {
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw CheckpointError.missingFile(path: url.path) }
+        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw CheckpointError.malformed(path: url.path, reason: "not a JSON object")
+        }
+        func integer(_ key: String) throws -> Int {
+            guard let value = json[key] as? Int else {
+                throw CheckpointError.invalidField(path: url.path, field: key, reason: json[key] == nil ? "is missing" : "must be an integer")
+            }
+            return value
+        }
+        if let type = json["model_type"] as? String, type != "gpt2" {
+            throw CheckpointError.invalidField(path: url.path, field: "model_type", reason: "is \"\(type)\"; this loader reads gpt2")
+        }
+        if let inner = json["n_inner"] as? Int, inner != 4 * (try integer("n_embd")) {
+            throw CheckpointError.invalidField(path: url.path, field: "n_inner", reason: "is \(inner); only 4·n_embd is supported")
+        }
+        if let activation = json["activation_function"] as? String, !["gelu_new", "gelu_pytorch_tanh"].contains(activation) {
+            throw CheckpointError.invalidField(path: url.path, field: "activation_function", reason: "is \(activation); GPT-2's gelu_new is supported")
+        }
+        self.init(
+            vocabularySize: try integer("vocab_size"), contextLength: try integer("n_positions"),
+            width: try integer("n_embd"), layers: try integer("n_layer"), heads: try integer("n_head"))
+        layerNormEpsilon = (json["layer_norm_epsilon"] as? Double).map(Float.init) ?? 1e-5
+        let architectures = json["architectures"] as? [String] ?? []
+        hasScalarHead = architectures.contains("GPT2ForSequenceClassification")
+        scalarGain = (json["reward_gain"] as? Double).map(Float.init) ?? 1
+        scalarBias = (json["reward_bias"] as? Double).map(Float.init) ?? 0
+        endOfTextToken = (json["eos_token_id"] as? Int).map(Int32.init)
+        try validate(source: url.path)
+    }
+
+    /// The config.json transformers needs to load the saved folder (GPT2LMHeadModel, or
+    /// GPT2ForSequenceClassification with one label for a scalar head).
+    public var huggingFaceConfig: [String: Any] {
+        var json: [String: Any] = [
+            "model_type": "gpt2",
+            "architectures": [hasScalarHead ? "GPT2ForSequenceClassification" : "GPT2LMHeadModel"],
+            "vocab_size": vocabularySize, "n_positions": contextLength, "n_ctx": contextLength,
+            "n_embd": width, "n_layer": layers, "n_head": heads,
+            "activation_function": "gelu_new", "layer_norm_epsilon": Double(layerNormEpsilon),
+            "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0,
+            "initializer_range": 0.02, "tie_word_embeddings": true, "dtype": "float32",
+        ]
+        if let endOfTextToken {
+            json["eos_token_id"] = Int(endOfTextToken)
+            json["bos_token_id"] = Int(endOfTextToken)
+        }
+        if hasScalarHead {
+            json["num_labels"] = 1
+            json["id2label"] = ["0": "LABEL_0"]
+            json["label2id"] = ["LABEL_0": 0]
+            if let endOfTextToken { json["pad_token_id"] = Int(endOfTextToken) }
+            json["reward_gain"] = Double(scalarGain)
+            json["reward_bias"] = Double(scalarBias)
+        }
+        return json
+    }
+}

@@ -1,0 +1,117 @@
+// Batched sampling with the KV cache: temperature, top-k, top-p, stop tokens and a length
+// limit, every row stopping on its own.
+import Randomness
+import Tensors
+
+public struct SamplingParameters: Codable, Sendable, Equatable {
+    /// Softmax temperature; 0 picks the most likely token (greedy).
+    public var temperature: Float = 1
+    /// Keep only the k most likely tokens; 0 keeps all.
+    public var topK: Int = 0
+    /// Keep the smallest set of tokens whose probability reaches p; 1 keeps all.
+    public var topP: Float = 1
+    /// Tokens generated at most per row.
+    public var maxNewTokens: Int = 64
+    /// Tokens that end a row; the stop token is kept as the row's last token.
+    public var stopTokens: [Int32] = []
+
+    public init(temperature: Float = 1, topK: Int = 0, topP: Float = 1, maxNewTokens: Int = 64, stopTokens: [Int32] = []) {
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.maxNewTokens = maxNewTokens
+        self.stopTokens = stopTokens
+    }
+
+    public func validate() throws {
+        func check(_ ok: Bool, _ field: String, _ expected: String) throws {
+            if !ok { throw SamplingError.invalidParameter(field: field, expected: expected) }
+        }
+        try check(temperature >= 0 && temperature.isFinite, "temperature", "a finite value ≥ 0")
+        try check(topK >= 0, "topK", "≥ 0")
+        try check(topP > 0 && topP <= 1, "topP", "in (0, 1]")
+        try check(maxNewTokens >= 0, "maxNewTokens", "≥ 0")
+    }
+}
+
+public enum SamplingError: Error, Equatable, CustomStringConvertible {
+    case invalidParameter(field: String, expected: String)
+    case emptyPrompt(row: Int)
+    case tokenOutOfRange(row: Int, token: Int32, vocabularySize: Int)
+    case contextExceeded(promptLength: Int, newTokens: Int, contextLength: Int)
+
+    public var description: String {
+        switch self {
+        case let .invalidParameter(field, expected): return "sampling parameter \(field) must be \(expected)"
+        case let .emptyPrompt(row): return "prompt \(row) is empty; give at least one token (e.g. <|endoftext|>)"
+        case let .tokenOutOfRange(row, token, size): return "prompt \(row) holds token \(token), outside the vocabulary of \(size)"
+        case let .contextExceeded(prompt, new, context):
+            return "a \(prompt)-token prompt plus \(new) new tokens exceeds the context of \(context) tokens"
+        }
+    }
+}
+
+public enum FinishReason: String, Codable, Sendable {
+    /// A stop token was generated.
+    case stop
+    /// The length limit was reached.
+    case length
+}
+
+public struct Generation: Sendable, Equatable {
+    public var tokens: [Int32]
+    public var finishReason: FinishReason
+}
+
+extension GPT {
+    /// Continues each prompt. Rows are left-padded to a common length with `padding` (ignored by
+    /// attention) and decoded together; a finished row stops collecting tokens.
+    public func generate(
+        prompts: [[Int32]], parameters: SamplingParameters, generator: inout RandomGenerator, padding: Int32 = 0
+    ) throws -> [Generation] {
+        try parameters.validate()
+        for (row, prompt) in prompts.enumerated() {
+            guard !prompt.isEmpty else { throw SamplingError.emptyPrompt(row: row) }
+            if let bad = prompt.first(where: { $0 < 0 || Int($0) >= configuration.vocabularySize }) {
+                throw SamplingError.tokenOutOfRange(row: row, token: bad, vocabularySize: configuration.vocabularySize)
+            }
+        }
+        let promptLength = prompts.map(\.count).max() ?? 0
+        guard promptLength + parameters.maxNewTokens <= configuration.contextLength else {
+            throw SamplingError.contextExceeded(promptLength: promptLength, newTokens: parameters.maxNewTokens, contextLength: configuration.contextLength)
+        }
+        var results = prompts.map { _ in Generation(tokens: [], finishReason: .length) }
+        guard !prompts.isEmpty, parameters.maxNewTokens > 0 else { return results }
+        let batch = try TokenBatch.leftPadded(prompts, padding: padding)
+        let cache = KVCache(configuration: configuration, batch: prompts.count, capacity: promptLength + parameters.maxNewTokens, firstPosition: batch.firstPosition)
+        let hidden = try decode(batch, cache: cache)
+        var logits = try logits(hidden.gathered(at: Array(repeating: Int32(promptLength - 1), count: prompts.count)), tape: nil)
+        var finished = Array(repeating: false, count: prompts.count)
+        let stops = Set(parameters.stopTokens)
+        let padCounts = batch.firstPosition ?? Array(repeating: 0, count: prompts.count)
+        for step in 0..<parameters.maxNewTokens {
+            var next: [Int32] = []
+            for row in prompts.indices {
+                guard !finished[row] else {
+                    next.append(padding)
+                    continue
+                }
+                let token = TokenChooser.choose(logits.data + row * configuration.vocabularySize, count: configuration.vocabularySize, parameters: parameters, generator: &generator)
+                results[row].tokens.append(token)
+                if stops.contains(token) {
+                    finished[row] = true
+                    results[row].finishReason = .stop
+                }
+                next.append(token)
+            }
+            if finished.allSatisfy({ $0 }) || step == parameters.maxNewTokens - 1 { break }
+            let position = promptLength + step
+            let input = TokenBatch(
+                tokens: try TokenGrid(batch: prompts.count, time: 1, ids: next),
+                positions: try TokenGrid(batch: prompts.count, time: 1, ids: padCounts.map { Int32(position) - $0 }),
+                firstPosition: batch.firstPosition)
+            logits = try self.logits(decode(input, cache: cache), tape: nil)
+        }
+        return results
+    }
+}

@@ -1,0 +1,62 @@
+// Prompt + response pairs laid out for one forward pass: prompts left-padded to a common length
+// P so every response starts at position P, responses right-padded to a common length R.
+import Tensors
+
+public struct SequenceBatch: Sendable {
+    public let input: TokenBatch
+    /// Common (padded) prompt length P.
+    public let promptLength: Int
+    /// Common (padded) response length R.
+    public let responseLength: Int
+    /// Real response lengths.
+    public let responseLengths: [Int]
+    /// Response tokens [B, R], −1 where padded: the targets the logits at positions P−1 ..< P−1+R predict.
+    public let responseTargets: [Int32]
+    /// 1 for real response tokens, 0 for padding: [B, R].
+    public let responseMask: [Float]
+
+    public var batch: Int { input.batch }
+
+    /// Fails when a prompt is empty (nothing would predict the first response token).
+    public init(prompts: [[Int32]], responses: [[Int32]], padding: Int32) throws {
+        guard prompts.count == responses.count, !prompts.isEmpty else {
+            throw TensorError.countMismatch(operation: "SequenceBatch (responses for prompts)", shape: [prompts.count], count: responses.count)
+        }
+        if let row = prompts.firstIndex(where: \.isEmpty) {
+            throw TensorError.invalidShape(operation: "SequenceBatch (prompt \(row))", [0], expected: "at least one prompt token")
+        }
+        let (P, R) = (prompts.map(\.count).max()!, max(1, responses.map(\.count).max()!))
+        let rows = zip(prompts, responses).map { prompt, response in
+            prompt + response + Array(repeating: padding, count: R - response.count)
+        }
+        // Left padding is each prompt's shortfall, so positions count from the prompt's first token;
+        // the right padding after a response is never attended by the positions before it.
+        input = try TokenBatch.leftPadded(rows, padding: padding, to: P + R)
+        promptLength = P
+        responseLength = R
+        responseLengths = responses.map(\.count)
+        responseTargets = responses.flatMap { $0 + Array(repeating: -1, count: R - $0.count) }
+        responseMask = responses.flatMap { Array(repeating: 1, count: $0.count) + Array(repeating: 0, count: R - $0.count) }
+    }
+
+    /// The response mask as a constant tensor [B, R].
+    public var responseMaskTensor: Tensor {
+        try! Tensor(shape: [batch, responseLength], values: responseMask)
+    }
+
+    /// Positions P−1+j whose hidden state predicts response token j; the last real token of
+    /// each sequence is at `lastTokenPositions[b]`.
+    public var lastTokenPositions: [Int32] {
+        responseLengths.map { Int32(promptLength + $0 - 1) }
+    }
+}
+
+extension GPT {
+    /// Log-probabilities [B, R] of each response token given everything before it (0 at padding),
+    /// at the given sampling temperature; recorded when `tape` is given.
+    public func responseLogProbabilities(_ batch: SequenceBatch, temperature: Float = 1, tape: Tape?) throws -> Tensor {
+        let hidden = try hiddenStates(batch.input, tape: tape)
+        let predicting = try hidden.slice(axis: 1, (batch.promptLength - 1)..<(batch.promptLength - 1 + batch.responseLength))
+        return try logits(predicting, tape: tape).tokenLogProbabilities(of: batch.responseTargets, temperature: temperature)
+    }
+}

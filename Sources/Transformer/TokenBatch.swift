@@ -1,0 +1,52 @@
+// A batch of token sequences as the model reads them: ids, positions and, for left-padded
+// rows, where the real tokens begin.
+import Tensors
+
+public struct TokenBatch: Sendable, Equatable {
+    public let tokens: TokenGrid
+    public let positions: TokenGrid
+    /// First real position of each row (earlier positions are left padding), or nil when no
+    /// row is padded.
+    public let firstPosition: [Int32]?
+
+    public var batch: Int { tokens.batch }
+    public var time: Int { tokens.time }
+
+    public init(tokens: TokenGrid, positions: TokenGrid, firstPosition: [Int32]?) {
+        self.tokens = tokens
+        self.positions = positions
+        self.firstPosition = firstPosition
+    }
+
+    /// Rows of equal length, positions counting from 0.
+    public init(rows: [[Int32]]) throws {
+        let time = rows.first?.count ?? 0
+        guard rows.allSatisfy({ $0.count == time }) else {
+            throw TensorError.invalidShape(operation: "TokenBatch(rows:)", [rows.count, time], expected: "rows of equal length")
+        }
+        self.init(
+            tokens: try TokenGrid(batch: rows.count, time: time, ids: Array(rows.joined())),
+            positions: .positions(batch: rows.count, time: time), firstPosition: nil)
+    }
+
+    /// Sequences of any lengths aligned at the right: shorter rows get `padding` ids in front,
+    /// their positions count from their first real token, and attention ignores the padding.
+    public static func leftPadded(_ sequences: [[Int32]], padding: Int32, to length: Int? = nil) throws -> TokenBatch {
+        let time = length ?? (sequences.map(\.count).max() ?? 0)
+        var ids: [Int32] = [], positions: [Int32] = [], first: [Int32] = []
+        for sequence in sequences {
+            guard sequence.count <= time else {
+                throw TensorError.invalidShape(operation: "TokenBatch.leftPadded", [sequence.count], expected: "sequences of at most \(time) tokens")
+            }
+            let pad = time - sequence.count
+            ids += Array(repeating: padding, count: pad) + sequence
+            positions += (0..<time).map { Int32(max(0, $0 - pad)) }
+            first.append(Int32(pad))
+        }
+        let padded = first.contains { $0 > 0 }
+        return TokenBatch(
+            tokens: try TokenGrid(batch: sequences.count, time: time, ids: ids),
+            positions: try TokenGrid(batch: sequences.count, time: time, ids: positions),
+            firstPosition: padded ? first : nil)
+    }
+}
