@@ -1,0 +1,127 @@
+// Checkpoint folders and state files: round trips, and named errors for every way a folder can
+// be wrong.
+import Checkpoints
+import Foundation
+import Optimization
+import Tensors
+import Testing
+import TestSupport
+import Transformer
+
+@Suite struct CheckpointTests {
+    func temporaryFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-checkpoint-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    func tinyModel(scalarHead: Bool = false) throws -> GPT {
+        let model = try GPT(configuration: GPTConfiguration(vocabularySize: 30, contextLength: 12, width: 8, layers: 1, heads: 2, hasScalarHead: scalarHead, endOfTextToken: 29))
+        model.initialize(seed: 4)
+        return model
+    }
+
+    @Test func savedFoldersLoadBackIdentically() throws {
+        for scalarHead in [false, true] {
+            let folder = try temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let model = try tinyModel(scalarHead: scalarHead)
+            try model.save(to: folder)
+            let loaded = try GPT.load(from: folder)
+            #expect(loaded.configuration == model.configuration)
+            #expect(Array(loaded.parameters.allValues) == Array(model.parameters.allValues))
+            let (tensors, _) = try SafeTensors.read(folder.appendingPathComponent("model.safetensors"))
+            #expect(tensors["transformer.wte.weight"] != nil && tensors["transformer.h.0.attn.c_attn.weight"]?.shape == [8, 24])
+            #expect((tensors["score.weight"] != nil) == scalarHead)
+        }
+    }
+
+    @Test func aTensorOfTheWrongShapeIsNamedWithBothShapes() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try tinyModel().save(to: folder)
+        let weights = folder.appendingPathComponent("model.safetensors")
+        var (tensors, _) = try SafeTensors.read(weights)
+        tensors["transformer.ln_f.bias"] = NamedTensor(name: "transformer.ln_f.bias", shape: [9], values: Array(repeating: 0, count: 9))
+        let ordered = tensors.values.sorted { $0.name < $1.name }
+        let buffers = ordered.map { $0.values }
+        try buffers.withUnsafeBufferPointers { pointers in
+            try SafeTensors.write(zip(ordered, pointers).map { ($0.name, $0.shape, $1) }, to: weights)
+        }
+        #expect(throws: CheckpointError.shapeMismatch(path: weights.path, tensor: "transformer.ln_f.bias", expected: [8], found: [9])) {
+            try GPT.load(from: folder)
+        }
+    }
+
+    @Test func missingAndMalformedPiecesAreNamed() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appendingPathComponent("config.json")
+        #expect(throws: CheckpointError.missingFile(path: config.path)) { try GPT.load(from: folder) }
+        try Data("{\"model_type\": \"gpt2\", \"vocab_size\": 30}".utf8).write(to: config)
+        #expect(throws: CheckpointError.invalidField(path: config.path, field: "n_positions", reason: "is missing")) { try GPT.load(from: folder) }
+        try tinyModel().save(to: folder)
+        let weights = folder.appendingPathComponent("model.safetensors")
+        let bytes = try Data(contentsOf: weights)
+        try bytes.prefix(bytes.count - 10).write(to: weights)
+        #expect(throws: CheckpointError.self) { try GPT.load(from: folder) }
+        try Data([1, 2, 3]).write(to: weights)
+        #expect(throws: CheckpointError.malformed(path: weights.path, reason: "shorter than the 8-byte header length")) { try GPT.load(from: folder) }
+    }
+
+    struct Progress: Codable, Equatable {
+        var step: Int
+        var cursor: Int
+    }
+
+    @Test func trainingStateRoundTripsAndRefusesForeignFiles() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("training-state.bin")
+        let m: [Float] = [1, 2, 3], v: [Float] = [0.5, 0.25, 0.125]
+        try m.withUnsafeBufferPointer { m in
+            try v.withUnsafeBufferPointer { v in
+                try TrainingStateFile.write(progress: Progress(step: 7, cursor: 99), firstMoments: m, secondMoments: v, to: url)
+            }
+        }
+        let read = try TrainingStateFile.read(Progress.self, from: url)
+        #expect(read.progress == Progress(step: 7, cursor: 99) && read.firstMoments == m && read.secondMoments == v)
+        try Data("not a state file at all".utf8).write(to: url)
+        #expect(throws: CheckpointError.malformed(path: url.path, reason: "not a training-state file (bad magic number)")) {
+            try TrainingStateFile.read(Progress.self, from: url)
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func aFailedWriteLeavesTheOriginalFileUntouched() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("config.json")
+        try AtomicFile.write(Data("original".utf8), to: url)
+        struct Interrupted: Error {}
+        #expect(throws: CheckpointError.self) {
+            try AtomicFile.write(to: url) { handle in
+                try handle.write(contentsOf: Data("partial".utf8))
+                throw Interrupted()
+            }
+        }
+        #expect(String(decoding: try Data(contentsOf: url), as: UTF8.self) == "original")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["config.json"])
+    }
+}
+
+extension Array where Element == [Float] {
+    /// Buffer pointers to every inner array for the duration of `body`.
+    func withUnsafeBufferPointers<R>(_ body: ([UnsafeBufferPointer<Float>]) throws -> R) rethrows -> R {
+        var pointers: [UnsafeBufferPointer<Float>] = []
+        let copies = map { values -> UnsafeMutableBufferPointer<Float> in
+            let copy = UnsafeMutableBufferPointer<Float>.allocate(capacity: values.count)
+            _ = copy.initialize(from: values)
+            return copy
+        }
+        defer { copies.forEach { $0.deallocate() } }
+        pointers = copies.map { UnsafeBufferPointer($0) }
+        return try body(pointers)
+    }
+}
