@@ -13,5 +13,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "Randomness"),
+        .target(name: "Tokenization"),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "Randomness"]),
     ]
 )
