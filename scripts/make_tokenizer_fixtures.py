@@ -9,10 +9,9 @@
 Run from anywhere, after scripts/fetch-data.sh, with the pinned packages installed:
   python -m pip install -r scripts/requirements-tokenizer.txt
   python scripts/make_tokenizer_fixtures.py
-Tests/Fixtures/tokenizer/trained/ is written by the Swift test suite in record mode (see the test
-`trainedFilesMatchFixture`); rerun this script whenever those files change.
+Tests/Fixtures/tokenizer/trained/ is written by the Swift tests when RECORD_TOKENIZER_FIXTURES=1
+(see TrainedFixtureTests.swift); rerun this script whenever those files change.
 """
-import hashlib
 import json
 import os
 import shutil
@@ -161,7 +160,8 @@ def gpt2_golden(encoding):
 def trained_golden():
     trained = FIXTURES / "trained"
     if not (trained / "vocab.json").exists():
-        print("no Swift-trained files in Fixtures/trained yet: run the Swift tests in record mode first")
+        print("no Swift-trained files in Tests/Fixtures/tokenizer/trained yet: run the Swift tests with "
+              "RECORD_TOKENIZER_FIXTURES=1 first")
         return None
     hf = GPT2Tokenizer(str(trained / "vocab.json"), str(trained / "merges.txt"))
     ranks = tiktoken.load.data_gym_to_mergeable_bpe_ranks(str(trained / "merges.txt"), str(trained / "vocab.json"))
@@ -173,9 +173,8 @@ def trained_golden():
         ids = hf.encode(text)
         assert ids == encoding.encode(text, allowed_special="all"), f"transformers and tiktoken differ on {text!r}"
         cases.append({"text": text, "ids": ids})
-    digest = hashlib.sha256((trained / "vocab.json").read_bytes() + (trained / "merges.txt").read_bytes())
     return {"generator": "scripts/make_tokenizer_fixtures.py", "transformers": sys.modules["transformers"].__version__,
-            "files_sha256": digest.hexdigest(), "cases": cases}
+            "tiktoken": tiktoken.__version__, "cases": cases}
 
 
 def write_json(path, value):
