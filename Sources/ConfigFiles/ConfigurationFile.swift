@@ -1,0 +1,68 @@
+// Run configurations from JSON files: a file gives only the fields it changes, the rest keep
+// their defaults, and a key the configuration does not have is an error that names it (a typo
+// must not silently fall back to a default).
+import Foundation
+
+public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case unknownKey(path: String, key: String, known: [String])
+    case invalidValue(path: String, key: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, reason): return "\(path): cannot be read as JSON (\(reason))"
+        case let .unknownKey(path, key, known): return "\(path): unknown key \"\(key)\" (known keys: \(known.joined(separator: ", ")))"
+        case let .invalidValue(path, key, reason): return "\(path): \(key.isEmpty ? "value" : "\"\(key)\"") \(reason)"
+        }
+    }
+}
+
+public enum ConfigurationFile {
+    /// `defaults` with the fields of the JSON file at `url` laid over it.
+    public static func load<T: Codable>(_ type: T.Type, from url: URL, defaults: T) throws -> T {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ConfigurationError.unreadable(path: url.path, reason: "\(error.localizedDescription)")
+        }
+        return try overlay(data, on: defaults, source: url.path)
+    }
+
+    /// `defaults` with the fields of `json` laid over it; `source` names the origin in errors.
+    public static func overlay<T: Codable>(_ json: Data, on defaults: T, source: String) throws -> T {
+        let base = try JSONSerialization.jsonObject(with: JSONEncoder().encode(defaults))
+        let patch: Any
+        do { patch = try JSONSerialization.jsonObject(with: json) } catch {
+            throw ConfigurationError.unreadable(path: source, reason: "\(error.localizedDescription)")
+        }
+        let merged = try merge(patch, into: base, path: "", source: source)
+        do {
+            return try JSONDecoder().decode(T.self, from: JSONSerialization.data(withJSONObject: merged))
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw ConfigurationError.invalidValue(path: source, key: key, reason: "has the wrong type (\(context.debugDescription))")
+        }
+    }
+
+    /// The resolved configuration as pretty JSON, for `<run>/config.json`.
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(value)
+    }
+
+    private static func merge(_ patch: Any, into base: Any, path: String, source: String) throws -> Any {
+        guard let patchObject = patch as? [String: Any] else { return patch }
+        guard var baseObject = base as? [String: Any] else {
+            // An optional field that defaults to nil has no key in the encoded defaults.
+            return patch
+        }
+        for (key, value) in patchObject {
+            let keyPath = path.isEmpty ? key : path + "." + key
+            guard let existing = baseObject[key] else {
+                throw ConfigurationError.unknownKey(path: source, key: keyPath, known: baseObject.keys.sorted())
+            }
+            baseObject[key] = try merge(value, into: existing, path: keyPath, source: source)
+        }
+        return baseObject
+    }
+}

