@@ -21,6 +21,13 @@ let package = Package(
         .target(name: "Optimization", dependencies: ["Kernels", "Tensors"], swiftSettings: vectorized),
         .target(name: "Checkpoints", dependencies: ["Tensors"]),
         .target(name: "Transformer", dependencies: ["Kernels", "Tensors", "Checkpoints", "Randomness"], swiftSettings: vectorized),
+        .target(name: "Corpora"),
+        .target(name: "Reporting"),
+        .target(name: "ConfigFiles"),
+        .target(name: "LanguageModeling", dependencies: ["Transformer", "Tokenization", "Checkpoints", "Tensors", "Randomness"]),
+        .target(
+            name: "Finetuning",
+            dependencies: ["LanguageModeling", "Transformer", "Tensors", "Optimization", "Checkpoints", "Reporting", "Randomness"]),
         .executableTarget(
             name: "Benchmarks", dependencies: ["CBLAS", "Kernels", "Tensors", "Optimization", "Randomness"],
             swiftSettings: vectorized),

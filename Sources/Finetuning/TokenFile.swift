@@ -1,0 +1,45 @@
+// A corpus tokenized once: a binary file of token ids (16-bit when the vocabulary allows) behind
+// a magic number, so later runs and resumed runs read ids instead of re-encoding text.
+import Checkpoints
+import Foundation
+
+public enum TokenFile {
+    static let magic = Array("RLHFTOK1".utf8)
+
+    /// Writes `tokens` atomically; ids are stored in 2 bytes when every id fits, else 4.
+    public static func write(_ tokens: [Int32], to url: URL) throws {
+        let wide = tokens.contains { $0 > Int32(UInt16.max) || $0 < 0 }
+        var data = Data(magic)
+        withUnsafeBytes(of: UInt32(wide ? 4 : 2).littleEndian) { data.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt64(tokens.count).littleEndian) { data.append(contentsOf: $0) }
+        data.reserveCapacity(data.count + tokens.count * (wide ? 4 : 2))
+        if wide {
+            tokens.withUnsafeBufferPointer { data.append(Data(buffer: $0)) }
+        } else {
+            tokens.map { UInt16(truncatingIfNeeded: $0) }.withUnsafeBufferPointer { data.append(Data(buffer: $0)) }
+        }
+        try AtomicFile.write(data, to: url)
+    }
+
+    public static func read(_ url: URL) throws -> [Int32] {
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw CheckpointError.missingFile(path: url.path) }
+        let headerSize = magic.count + 12
+        guard data.count >= headerSize, Array(data.prefix(magic.count)) == magic else {
+            throw CheckpointError.malformed(path: url.path, reason: "not a token file (bad magic number)")
+        }
+        let (width, count) = data.withUnsafeBytes { raw in
+            (Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: magic.count, as: UInt32.self))),
+             Int(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: magic.count + 4, as: UInt64.self))))
+        }
+        guard width == 2 || width == 4, data.count == headerSize + count * width else {
+            throw CheckpointError.malformed(path: url.path, reason: "\(data.count) bytes cannot hold \(count) ids of \(width) bytes")
+        }
+        return data.withUnsafeBytes { raw in
+            (0..<count).map { i in
+                width == 2
+                    ? Int32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: headerSize + 2 * i, as: UInt16.self)))
+                    : Int32(littleEndian: raw.loadUnaligned(fromByteOffset: headerSize + 4 * i, as: Int32.self))
+            }
+        }
+    }
+}
