@@ -9,34 +9,102 @@ let package = Package(
     name: "RLHFWorkbench",
     platforms: [.macOS(.v14)],
     products: [
+        .executable(name: "rlhf", targets: ["rlhf"]),
         .executable(name: "rlhf-bench", targets: ["Benchmarks"]),
+        .executable(name: "rlhf-feedback-load", targets: ["FeedbackLoad"]),
     ],
-    dependencies: [],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
     targets: [
+        // Foundations shared by every stage.
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "Randomness"),
+        .target(name: "Reporting"),
+        .target(name: "ConfigFiles"),
+        .target(name: "Corpora"),
         .target(name: "Tokenization"),
+
+        // The numerical engine and the model.
         .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: vectorized),
         .target(name: "Tensors", dependencies: ["Kernels", "Randomness"], swiftSettings: vectorized),
         .target(name: "Optimization", dependencies: ["Kernels", "Tensors"], swiftSettings: vectorized),
         .target(name: "Checkpoints", dependencies: ["Tensors"]),
         .target(name: "Transformer", dependencies: ["Kernels", "Tensors", "Checkpoints", "Randomness"], swiftSettings: vectorized),
-        .target(name: "Corpora"),
-        .target(name: "Reporting"),
-        .target(name: "ConfigFiles"),
         .target(name: "LanguageModeling", dependencies: ["Transformer", "Tokenization", "Checkpoints", "Tensors", "Randomness"]),
         .target(
             name: "Finetuning",
             dependencies: ["LanguageModeling", "Transformer", "Tensors", "Optimization", "Checkpoints", "Reporting", "Randomness"]),
+
+        // Human feedback: pure rating maths, simulated raters, the store, the labeling server.
+        .target(name: "Ratings", dependencies: ["Randomness"]),
+        .target(name: "Annotators", dependencies: ["Randomness"]),
+        .target(
+            name: "Feedback",
+            dependencies: [
+                "Ratings", "Randomness",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .target(name: "SimulatedLabeling", dependencies: ["Feedback", "Annotators", "Randomness"]),
+        .target(
+            name: "FeedbackServer",
+            dependencies: [
+                "Feedback", "Ratings", "Randomness",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // Executables.
         .executableTarget(
-            name: "Benchmarks", dependencies: ["CBLAS", "Kernels", "Tensors", "Optimization", "Randomness"],
+            name: "rlhf",
+            dependencies: [
+                "Feedback", "FeedbackServer", "Ratings", "Annotators", "SimulatedLabeling",
+                "Finetuning", "LanguageModeling", "Transformer", "Tokenization", "Corpora", "Reporting", "ConfigFiles",
+                "Randomness", "Tensors",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "Benchmarks",
+            dependencies: ["CBLAS", "Kernels", "Tensors", "Optimization", "Randomness"],
             swiftSettings: vectorized),
+        .executableTarget(
+            name: "FeedbackLoad",
+            dependencies: [
+                "Feedback", "Annotators", "Randomness",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
+
+        // Tests: one target per module, sharing fixture readers and tolerances.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], swiftSettings: vectorized),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Tensors", "TestSupport"]),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
-        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Checkpoints", "Optimization", "Tensors", "Randomness", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "Randomness"]),
+        .testTarget(
+            name: "TransformerTests",
+            dependencies: ["Transformer", "Checkpoints", "Optimization", "Tensors", "Randomness", "TestSupport"]),
+        .testTarget(name: "RatingsTests", dependencies: ["Ratings", "Randomness"], exclude: ["Fixtures"]),
+        .testTarget(name: "AnnotatorsTests", dependencies: ["Annotators", "Randomness"]),
+        .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "Ratings"]),
+        .testTarget(name: "SimulatedLabelingTests", dependencies: ["SimulatedLabeling", "Feedback", "Annotators"]),
+        .testTarget(
+            name: "FeedbackServerTests",
+            dependencies: [
+                "FeedbackServer", "Feedback",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
     ]
 )

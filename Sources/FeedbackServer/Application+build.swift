@@ -1,0 +1,74 @@
+// Assembles the feedback web server: configuration, router, middleware and controllers.
+
+import Feedback
+import Hummingbird
+import Logging
+
+/// How the feedback server runs.
+package struct FeedbackServerConfiguration: Sendable {
+    /// Address to listen on; loopback unless told otherwise, since annotator tokens travel in clear HTTP.
+    package var host: String
+    /// Port to listen on (0 picks a free one).
+    package var port: Int
+    /// Mark the session cookie Secure (set when a TLS proxy fronts the server).
+    package var secureCookies: Bool
+    /// Bootstrap resamples behind the leaderboard's intervals.
+    package var leaderboardBootstrapRounds: Int
+    /// Seed of the leaderboard's bootstrap, so the same judgments always show the same intervals.
+    package var leaderboardSeed: UInt64
+
+    /// Creates a configuration; the defaults listen on 127.0.0.1:8080.
+    package init(
+        host: String = "127.0.0.1", port: Int = 8080, secureCookies: Bool = false,
+        leaderboardBootstrapRounds: Int = 100, leaderboardSeed: UInt64 = 0
+    ) {
+        self.host = host
+        self.port = port
+        self.secureCookies = secureCookies
+        self.leaderboardBootstrapRounds = leaderboardBootstrapRounds
+        self.leaderboardSeed = leaderboardSeed
+    }
+}
+
+/// The router with every route of the feedback server.
+///
+/// `source` writes completions for chat and task generation; without one those routes answer 503
+/// and everything else (labeling imported tasks, the leaderboard, administration) works.
+package func buildRouter(
+    store: FeedbackStore, source: (any CompletionSource)?, configuration: FeedbackServerConfiguration = .init()
+) throws -> Router<FeedbackRequestContext> {
+    let pages = try PageRenderer()
+    let router = Router(context: FeedbackRequestContext.self)
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: FeedbackErrorMiddleware())
+    router.add(middleware: AuthenticationMiddleware(store: store))
+    router.get("healthz") { _, _ in "ok" }
+    router.get("static/app.js") { _, _ in StaticAsset(contentType: "text/javascript; charset=utf-8", text: StaticScript.source) }
+    router.get("static/style.css") { _, _ in StaticAsset(contentType: "text/css; charset=utf-8", text: StaticStyle.source) }
+    SessionController(store: store, pages: pages, secureCookies: configuration.secureCookies).addRoutes(to: router)
+
+    let signedInPages = router.group().add(middleware: RedirectToSignInMiddleware()).group(context: SignedInContext.self)
+    let signedInAPI = router.group("api", context: SignedInContext.self)
+    LabelingController(store: store, pages: pages).addRoutes(pages: signedInPages, api: signedInAPI)
+    ChatController(store: store, pages: pages, source: source).addRoutes(pages: signedInPages, api: signedInAPI)
+    LeaderboardController(
+        store: store, pages: pages, bootstrapRounds: configuration.leaderboardBootstrapRounds, seed: configuration.leaderboardSeed
+    ).addRoutes(pages: signedInPages, api: signedInAPI)
+
+    let adminPages = router.group().add(middleware: RedirectToSignInMiddleware()).group(context: AdminContext.self)
+    let adminAPI = router.group("api", context: AdminContext.self)
+    AdminController(store: store, pages: pages, source: source).addRoutes(pages: adminPages, api: adminAPI)
+    return router
+}
+
+/// The feedback server application, ready to `runService()`.
+package func buildApplication(
+    configuration: FeedbackServerConfiguration, store: FeedbackStore, source: (any CompletionSource)?,
+    logger: Logger? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> Application<RouterResponder<FeedbackRequestContext>> {
+    Application(
+        router: try buildRouter(store: store, source: source, configuration: configuration),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rlhf-feedback"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+}

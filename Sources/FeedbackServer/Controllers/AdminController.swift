@@ -1,0 +1,118 @@
+// Administration: creating annotators and loading tasks, as forms and as a JSON API.
+
+import Feedback
+import Hummingbird
+
+/// Routes only administrators may use.
+struct AdminController {
+    let store: FeedbackStore
+    let pages: PageRenderer
+    let source: (any CompletionSource)?
+
+    /// The body of POST /api/admin/annotators (and the admin page's form).
+    struct NewAnnotatorRequest: Decodable {
+        var name: String
+        var role: AnnotatorRole?
+    }
+
+    /// A created annotator with its token, which is shown this once.
+    struct NewAnnotatorResponse: ResponseEncodable {
+        var name: String
+        var role: AnnotatorRole
+        var token: String
+    }
+
+    /// How many tasks were stored.
+    struct ImportResponse: ResponseEncodable {
+        var imported: Int
+    }
+
+    /// The body of POST /api/admin/tasks/generate (and the form).
+    struct GenerateRequest: Decodable {
+        var prompts: [String]
+        var count: Int
+    }
+
+    func addRoutes(pages pageGroup: RouterGroup<AdminContext>, api: RouterGroup<AdminContext>) {
+        pageGroup.get("admin") { _, context in try await adminPage(context) }
+        pageGroup.post("admin/annotators") { request, context in
+            try await formAction(context) {
+                let form = try await URLEncodedFormDecoder().decode(NewAnnotatorRequest.self, from: request, context: context)
+                let created = try await store.createAnnotator(name: form.name, role: form.role ?? .annotator)
+                return ["newToken": ["name": created.annotator.name, "token": created.token]]
+            }
+        }
+        pageGroup.post("admin/tasks/import") { request, context in
+            try await formAction(context) {
+                let form = try await URLEncodedFormDecoder().decode([String: String].self, from: request, context: context)
+                let lines = try JSONLines.decode(TaskLine.self, text: form["lines"] ?? "", source: "pasted tasks")
+                return ["message": "Imported \(try await store.importTasks(lines, source: "pasted tasks")) tasks."]
+            }
+        }
+        pageGroup.post("admin/tasks/generate") { request, context in
+            try await formAction(context) {
+                let form = try await URLEncodedFormDecoder().decode([String: String].self, from: request, context: context)
+                let prompts = (form["prompts"] ?? "").split(whereSeparator: \.isNewline).map(String.init)
+                let created = try await generate(prompts: prompts, count: Int(form["count"] ?? "") ?? 2)
+                return ["message": "Generated \(created) tasks."]
+            }
+        }
+        api.post("admin/annotators") { request, context in
+            let body = try await request.decode(as: NewAnnotatorRequest.self, context: context)
+            let created = try await store.createAnnotator(name: body.name, role: body.role ?? .annotator)
+            return NewAnnotatorResponse(name: created.annotator.name, role: created.annotator.role, token: created.token)
+        }
+        api.post("admin/tasks") { request, context in
+            let body = try await request.body.collect(upTo: context.maxUploadSize)
+            let lines = try JSONLines.decode(TaskLine.self, text: String(buffer: body), source: "request body")
+            return ImportResponse(imported: try await store.importTasks(lines, source: "request body"))
+        }
+        api.post("admin/tasks/generate") { request, context in
+            let body = try await request.decode(as: GenerateRequest.self, context: context)
+            return ImportResponse(imported: try await generate(prompts: body.prompts, count: body.count))
+        }
+        api.get("admin/tasks") { _, _ in try await store.taskSummaries() }
+    }
+
+    /// Asks the completion source for `count` answers to each prompt and stores them as tasks.
+    private func generate(prompts: [String], count: Int) async throws -> Int {
+        guard let source else {
+            throw HTTPError(.serviceUnavailable, message: "no model is loaded: start the server with --model DIR")
+        }
+        guard (2...16).contains(count) else {
+            throw FeedbackError.invalidField(name: "count", reason: "between 2 and 16 completions per prompt, got \(count)")
+        }
+        var lines: [TaskLine] = []
+        for prompt in prompts where !prompt.allSatisfy(\.isWhitespace) {
+            let completions = try await source.completions(for: prompt, count: count)
+            lines.append(TaskLine(prompt: prompt, completions: completions.map {
+                TaskLine.CompletionLine(text: $0.text, model: $0.provenance.model, checkpoint: $0.provenance.checkpoint,
+                                        sampling: $0.provenance.sampling, seed: $0.provenance.seed)
+            }))
+        }
+        return try await store.importTasks(lines.numberedAsLines(), source: "generated tasks")
+    }
+
+    /// Runs a form's action and shows the admin page with its outcome, or with the refusal (400).
+    private func formAction(_ context: AdminContext, _ action: () async throws -> [String: Any]) async throws -> Response {
+        do {
+            return try await adminPage(context, values: try await action())
+        } catch let error as FeedbackError {
+            return try await adminPage(context, values: ["message": error.description], status: .badRequest)
+        } catch let error as FileFormatError {
+            return try await adminPage(context, values: ["message": error.description], status: .badRequest)
+        } catch let error as HTTPError {
+            return try await adminPage(context, values: ["message": error.body ?? "\(error.status)"], status: error.status)
+        }
+    }
+
+    private func adminPage(_ context: AdminContext, values: [String: Any] = [:], status: HTTPResponse.Status = .ok) async throws -> Response {
+        var all = values
+        all["hasModel"] = source != nil
+        all["annotators"] = try await store.annotators().map { ["name": $0.name, "role": $0.role.rawValue] }
+        all["tasks"] = try await store.taskSummaries().map {
+            ["taskID": $0.taskID, "prompt": $0.prompt, "completions": $0.completions, "judgments": $0.judgments] as [String: Any]
+        }
+        return pages.page("admin", title: "Admin", annotator: context.annotator, values: all, status: status)
+    }
+}

@@ -1,0 +1,68 @@
+// The chat page and API: talk with the model, rate a reply, correct it into a demonstration.
+
+import Feedback
+import Hummingbird
+
+/// Routes for chatting with the model; replies, ratings and corrections belong to whoever asked.
+struct ChatController {
+    let store: FeedbackStore
+    let pages: PageRenderer
+    let source: (any CompletionSource)?
+
+    /// The body of POST /api/chat: the whole conversation so far, ending with the user's message.
+    struct ChatRequest: Decodable {
+        var messages: [ChatMessage]
+    }
+
+    /// The model's reply, stored as a completion the asker may rate or correct.
+    struct ChatReply: ResponseEncodable {
+        var completionID: Int64
+        var text: String
+        var model: String
+    }
+
+    /// The body of POST /api/chat/replies/:completionID/rating.
+    struct RatingRequest: Decodable {
+        var isGood: Bool
+    }
+
+    /// The body of POST /api/chat/replies/:completionID/correction.
+    struct CorrectionRequest: Decodable {
+        var text: String
+    }
+
+    /// What a rating or correction stored.
+    struct Saved: ResponseEncodable {
+        var id: Int64
+    }
+
+    func addRoutes(pages pageGroup: RouterGroup<SignedInContext>, api: RouterGroup<SignedInContext>) {
+        pageGroup.get("chat") { _, context in
+            pages.page("chat", title: "Chat", annotator: context.annotator, values: ["hasModel": source != nil])
+        }
+        api.post("chat", use: chat)
+        api.post("chat/replies/:completionID/rating") { request, context in
+            let body = try await request.decode(as: RatingRequest.self, context: context)
+            let id = try context.parameters.require("completionID", as: Int64.self)
+            return Saved(id: try await store.rateChatReply(completionID: id, isGood: body.isGood, by: context.annotatorID).id!)
+        }
+        api.post("chat/replies/:completionID/correction") { request, context in
+            let body = try await request.decode(as: CorrectionRequest.self, context: context)
+            let id = try context.parameters.require("completionID", as: Int64.self)
+            return Saved(id: try await store.correctChatReply(completionID: id, correction: body.text, by: context.annotatorID).id!)
+        }
+    }
+
+    @Sendable func chat(_ request: Request, context: SignedInContext) async throws -> ChatReply {
+        guard let source else {
+            throw HTTPError(.serviceUnavailable, message: "no model is loaded: start the server with --model DIR")
+        }
+        let body = try await request.decode(as: ChatRequest.self, context: context)
+        guard body.messages.last?.role == .user else {
+            throw HTTPError(.badRequest, message: "field 'messages': the conversation must end with a user message")
+        }
+        let reply = try await source.reply(to: body.messages)
+        let stored = try await store.recordChatReply(to: body.messages, reply: reply, by: context.annotatorID)
+        return ChatReply(completionID: stored.id!, text: stored.text, model: stored.model)
+    }
+}

@@ -1,0 +1,79 @@
+// Middleware: sign-in from cookie or bearer token, store errors as HTTP statuses, page redirects.
+
+import Feedback
+import HTTPTypes
+import Hummingbird
+
+/// The session cookie's name.
+let sessionCookieName = "rlhf_session"
+
+/// Finds who is asking: a session cookie (browsers) or `Authorization: Bearer TOKEN` (scripts).
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = FeedbackRequestContext
+    let store: FeedbackStore
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if let header = request.headers[.authorization], header.hasPrefix("Bearer ") {
+            context.annotator = try await store.annotator(forToken: String(header.dropFirst("Bearer ".count)))
+        } else if let session = request.cookies[sessionCookieName]?.value, !session.isEmpty {
+            context.annotator = try await store.annotator(forSession: session)
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Turns the store's refusals into HTTP answers with the store's message.
+struct FeedbackErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as FeedbackError {
+            throw HTTPError(Self.status(of: error), message: error.description)
+        } catch let error as FileFormatError {
+            throw HTTPError(.badRequest, message: error.description)
+        }
+    }
+
+    private static func status(of error: FeedbackError) -> HTTPResponse.Status {
+        switch error {
+        case .taskNotFound, .judgmentNotFound, .completionNotFound, .annotatorNotFound: .notFound
+        case .annotatorExists: .conflict
+        default: .badRequest
+        }
+    }
+}
+
+/// On HTML pages, sends an anonymous visitor to the sign-in page instead of answering 401.
+struct RedirectToSignInMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .unauthorized {
+            return Response(status: .seeOther, headers: [.location: "/login"])
+        }
+    }
+}
+
+/// Security headers on every response: no inline script may run even if escaping ever failed,
+/// no framing, no content sniffing.
+struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as any HTTPResponseError {
+            response = try error.response(from: request, context: context)
+        }
+        response.headers[.contentSecurityPolicy] =
+            "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.referrerPolicy] = "no-referrer"
+        return response
+    }
+}
+
+extension HTTPField.Name {
+    static let xContentTypeOptions = Self("X-Content-Type-Options")!
+    static let referrerPolicy = Self("Referrer-Policy")!
+}

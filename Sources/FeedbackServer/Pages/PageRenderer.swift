@@ -1,0 +1,46 @@
+// Renders the HTML pages from the escaped-only mustache templates.
+
+import Feedback
+import Hummingbird
+import Mustache
+
+/// Turns a template and its values into an HTML response.
+struct PageRenderer: Sendable {
+    private let library: MustacheLibrary
+
+    /// Parses every template; a template that does not parse is a programming error caught by tests.
+    init() throws {
+        var library = MustacheLibrary()
+        for (name, template) in PageTemplates.all {
+            try library.register(template, named: name)
+        }
+        self.library = library
+    }
+
+    /// The page `template` for `annotator` (nil on the sign-in page), with the page's own values.
+    func page(
+        _ template: String, title: String, annotator: Annotator?, values: [String: Any] = [:],
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
+        var context: [String: Any] = [
+            "title": title, "page": template, "signedIn": annotator != nil,
+            "isAdmin": annotator?.role == .admin, "annotatorName": annotator?.name ?? "",
+        ]
+        context.merge(values) { _, page in page }
+        let html = library.render(context, withTemplate: template) ?? ""
+        return Response(
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}
+
+/// A fixed text asset served with a content type.
+struct StaticAsset: ResponseGenerator {
+    let contentType: String
+    let text: String
+
+    func response(from request: Request, context: some RequestContext) -> Response {
+        Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

@@ -1,0 +1,174 @@
+// The HTML templates. Only escaped {{ }} tags appear: everything shown, model text above all,
+// is untrusted. Kept in the binary so a copied `rlhf` needs no template folder.
+
+/// Mustache templates by name; `header` and `footer` are partials shared by every page.
+enum PageTemplates {
+    static let all: [String: String] = [
+        "header": header, "footer": footer, "login": login, "label": label,
+        "chat": chat, "leaderboard": leaderboard, "admin": admin,
+    ]
+
+    static let header = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} · RLHF workbench</title>
+        <link rel="stylesheet" href="/static/style.css">
+        <script src="/static/app.js" defer></script>
+        </head>
+        <body data-page="{{page}}">
+        <header>
+          <strong>RLHF workbench</strong>
+          {{#signedIn}}
+          <nav>
+            <a href="/label">Label</a>
+            <a href="/chat">Chat</a>
+            <a href="/leaderboard">Leaderboard</a>
+            {{#isAdmin}}<a href="/admin">Admin</a>{{/isAdmin}}
+          </nav>
+          <form method="post" action="/logout" class="signout">
+            <span id="whoami">{{annotatorName}}</span> <button type="submit">Sign out</button>
+          </form>
+          {{/signedIn}}
+        </header>
+        <main>
+        """
+
+    static let footer = """
+        </main>
+        </body>
+        </html>
+        """
+
+    static let login = """
+        {{> header}}
+        <h1>Sign in</h1>
+        {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+        <form method="post" action="/login" id="login-form">
+          <label>Annotator token <input type="password" name="token" id="token" autocomplete="off" required></label>
+          <button type="submit" id="sign-in">Sign in</button>
+        </form>
+        {{> footer}}
+        """
+
+    static let label = """
+        {{> header}}
+        <h1>Rank the answers</h1>
+        {{#task}}
+        <section id="task" data-task-id="{{taskID}}">
+          <h2>Prompt</h2>
+          <pre class="prompt" id="prompt">{{prompt}}</pre>
+          <p class="hint">Click the answers from best to worst, or drag them into order. Equal rank numbers are a tie.</p>
+          <ol id="completions">
+            {{#completions}}
+            <li class="completion" draggable="true" data-completion-id="{{id}}">
+              <label class="rank">Rank <select class="rank-select" aria-label="rank">{{#rankOptions}}<option value="{{value}}">{{label}}</option>{{/rankOptions}}</select></label>
+              <pre class="completion-text">{{text}}</pre>
+            </li>
+            {{/completions}}
+          </ol>
+          <p>
+            <button type="button" id="clear-ranks">Clear ranks</button>
+            <label><input type="checkbox" id="tie"> All equally good (tie)</label>
+            <label><input type="checkbox" id="both-bad"> All bad</label>
+          </p>
+          <label>Reason (optional)<textarea id="reason" rows="2"></textarea></label>
+          <label>Write a better answer (optional)<textarea id="better-answer" rows="4"></textarea></label>
+          <p><button type="button" id="submit-judgment">Submit judgment</button> <span id="status" role="status"></span></p>
+        </section>
+        {{/task}}
+        {{^task}}
+        <p id="no-task">No tasks are waiting for you. Thank you!</p>
+        {{/task}}
+        {{> footer}}
+        """
+
+    static let chat = """
+        {{> header}}
+        <h1>Chat with the model</h1>
+        {{^hasModel}}<p class="error" id="no-model">No model is loaded on this server: start it with --model DIR to chat.</p>{{/hasModel}}
+        <ol id="conversation"></ol>
+        <form id="chat-form">
+          <label>Your message<textarea id="chat-input" rows="3" required></textarea></label>
+          <button type="submit" id="send">Send</button> <span id="chat-status" role="status"></span>
+        </form>
+        <template id="reply-template">
+          <li class="message assistant">
+            <pre class="message-text"></pre>
+            <span class="reply-actions">
+              <button type="button" class="rate-good" title="Good answer">👍</button>
+              <button type="button" class="rate-bad" title="Bad answer">👎</button>
+              <button type="button" class="correct">Correct it</button>
+              <span class="reply-status" role="status"></span>
+            </span>
+            <form class="correction" hidden>
+              <textarea class="correction-text" rows="4"></textarea>
+              <button type="submit">Save correction</button>
+            </form>
+          </li>
+        </template>
+        {{> footer}}
+        """
+
+    static let leaderboard = """
+        {{> header}}
+        <h1>Leaderboard</h1>
+        <p>{{battleCount}} battles between models from {{judgmentCount}} judgments.
+        Bradley-Terry ratings (base 10, scale 400, mean 1000) with {{confidence}} bootstrap intervals over {{rounds}} resamples; online Elo (K = 4) in judgment order.
+        {{#isRegularized}}Some model never lost or never won, so Bradley-Terry used a small ridge penalty to stay finite.{{/isRegularized}}</p>
+        <table id="models">
+          <thead><tr><th>Model</th><th>Bradley-Terry</th><th>Interval</th><th>Elo</th><th>Battles</th><th>Wins</th><th>Losses</th><th>Ties</th></tr></thead>
+          <tbody>
+          {{#models}}
+          <tr><td>{{model}}</td><td>{{rating}}</td><td>{{lower}} – {{upper}}</td><td>{{elo}}</td><td class="battles">{{battles}}</td><td>{{wins}}</td><td>{{losses}}</td><td>{{ties}}</td></tr>
+          {{/models}}
+          </tbody>
+        </table>
+        <h2>Agreement</h2>
+        <p id="agreement">Krippendorff's alpha (nominal) over {{agreementUnits}} completion pairs judged by several annotators: <strong>{{agreement}}</strong></p>
+        <h2>Annotators</h2>
+        <table id="annotators">
+          <thead><tr><th>Annotator</th><th>Judgments</th><th>With ties</th><th>All bad</th><th>Demonstrations</th><th>Answer ratings</th></tr></thead>
+          <tbody>
+          {{#annotators}}
+          <tr data-annotator="{{name}}"><td>{{name}}</td><td class="judgments">{{judgments}}</td><td>{{withTies}}</td><td>{{bothBad}}</td><td>{{demonstrations}}</td><td>{{answerRatings}}</td></tr>
+          {{/annotators}}
+          </tbody>
+        </table>
+        {{> footer}}
+        """
+
+    static let admin = """
+        {{> header}}
+        <h1>Administration</h1>
+        {{#message}}<p class="notice" role="status" id="admin-message">{{message}}</p>{{/message}}
+        {{#newToken}}<p class="notice">Token for <strong>{{name}}</strong> (shown once): <code id="new-token">{{token}}</code></p>{{/newToken}}
+        <h2>Create an annotator</h2>
+        <form method="post" action="/admin/annotators">
+          <label>Name <input name="name" required></label>
+          <label>Role <select name="role"><option value="annotator">annotator</option><option value="admin">admin</option></select></label>
+          <button type="submit">Create</button>
+        </form>
+        <h2>Load tasks</h2>
+        <form method="post" action="/admin/tasks/import">
+          <label>Task lines (JSON Lines: {"prompt": ..., "completions": [{"text": ..., "model": ...}, ...]})
+          <textarea name="lines" rows="6" required></textarea></label>
+          <button type="submit">Import</button>
+        </form>
+        {{#hasModel}}
+        <form method="post" action="/admin/tasks/generate">
+          <label>Prompts, one per line<textarea name="prompts" rows="4" required></textarea></label>
+          <label>Completions per prompt <input name="count" type="number" min="2" max="8" value="2"></label>
+          <button type="submit">Generate tasks with the model</button>
+        </form>
+        {{/hasModel}}
+        <h2>Annotators</h2>
+        <ul>{{#annotators}}<li>{{name}} ({{role}})</li>{{/annotators}}</ul>
+        <h2>Latest tasks</h2>
+        <table><thead><tr><th>Task</th><th>Prompt</th><th>Completions</th><th>Judgments</th></tr></thead>
+        <tbody>{{#tasks}}<tr><td>{{taskID}}</td><td>{{prompt}}</td><td>{{completions}}</td><td>{{judgments}}</td></tr>{{/tasks}}</tbody></table>
+        {{> footer}}
+        """
+}

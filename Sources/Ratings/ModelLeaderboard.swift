@@ -1,0 +1,62 @@
+// Every rating of every model in one table: Elo, Bradley-Terry with its interval, and the record.
+
+import Randomness
+
+/// One model's line on the leaderboard.
+package struct ModelStanding: Codable, Sendable, Equatable {
+    /// The model's name (checkpoint) as the completions recorded it.
+    package var model: String
+    /// Online Elo over the battles in the order they were judged.
+    package var elo: Double
+    /// Bradley-Terry rating with its bootstrap interval.
+    package var bradleyTerry: RatingInterval
+    /// Battles the model took part in.
+    package var battles: Int
+    /// Battles it won.
+    package var wins: Int
+    /// Battles it lost.
+    package var losses: Int
+    /// Battles that ended in a tie (including "both bad").
+    package var ties: Int
+}
+
+/// Model ratings computed from a battle log, best Bradley-Terry rating first.
+package struct ModelLeaderboard: Codable, Sendable, Equatable {
+    /// One line per model, sorted by Bradley-Terry rating, best first.
+    package var standings: [ModelStanding]
+    /// Number of battles rated.
+    package var battleCount: Int
+    /// Whether Bradley-Terry needed its fallback penalty (some model never lost or never won).
+    package var isRegularized: Bool
+
+    /// Rates `battles` (in judgment order, which online Elo depends on); the bootstrap draws from `seed`.
+    package init(battles: [Battle], bootstrap: BradleyTerryBootstrap = .init(), elo: OnlineElo = .init(), seed: UInt64) {
+        var generator = RandomGenerator(seed: seed)
+        let eloRatings = elo.ratings(for: battles)
+        let intervals = bootstrap.intervals(for: battles, generator: &generator)
+        var record: [String: (wins: Int, losses: Int, ties: Int)] = [:]
+        for battle in battles {
+            switch battle.outcome {
+            case .winA:
+                record[battle.modelA, default: (0, 0, 0)].wins += 1
+                record[battle.modelB, default: (0, 0, 0)].losses += 1
+            case .winB:
+                record[battle.modelB, default: (0, 0, 0)].wins += 1
+                record[battle.modelA, default: (0, 0, 0)].losses += 1
+            case .tie, .bothBad:
+                record[battle.modelA, default: (0, 0, 0)].ties += 1
+                record[battle.modelB, default: (0, 0, 0)].ties += 1
+            }
+        }
+        standings = intervals.map { model, interval in
+            let line = record[model, default: (0, 0, 0)]
+            return ModelStanding(
+                model: model, elo: eloRatings[model] ?? elo.initialRating, bradleyTerry: interval,
+                battles: line.wins + line.losses + line.ties, wins: line.wins, losses: line.losses, ties: line.ties
+            )
+        }
+        .sorted { ($0.bradleyTerry.rating, $1.model) > ($1.bradleyTerry.rating, $0.model) }
+        battleCount = battles.count
+        isRegularized = !battles.isEmpty && bootstrap.fitter.fit(battles).isRegularized
+    }
+}

@@ -1,0 +1,100 @@
+// `rlhf tasks import|export`: comparison tasks and judgments in and out as JSON Lines.
+
+import ArgumentParser
+import Feedback
+import Foundation
+
+/// Groups the task file subcommands.
+struct TasksCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tasks", abstract: "Import tasks or preferences; export judgments.", subcommands: [Import.self, Export.self])
+
+    /// What an import file holds.
+    enum ImportFormat: String, ExpressibleByArgument, CaseIterable {
+        /// {"prompt", "completions": [{"text", "model", ...}]}: tasks to label.
+        case tasks
+        /// TRL's {"prompt", "chosen", "rejected"}: judged pairs.
+        case preferences
+    }
+
+    /// What an export file holds.
+    enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
+        /// TRL's {"prompt", "chosen", "rejected"}, one line per implied pair.
+        case preferences
+        /// One line per judgment with every completion's tier.
+        case rankings
+        /// TRL's {"prompt", "completion"} from people's written and corrected answers.
+        case demonstrations
+    }
+
+    /// `rlhf tasks import`: a whole file in one transaction, or nothing.
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Import a JSON Lines file; a bad line imports nothing.")
+
+        @OptionGroup var database: DatabaseOptions
+
+        @Option(help: "The JSON Lines file.")
+        var file: String
+
+        @Option(help: "tasks (to be labeled) or preferences (TRL prompt/chosen/rejected, already judged).")
+        var format: ImportFormat = .tasks
+
+        @Option(help: "For preferences: the annotator the judgments are recorded under (created if missing).")
+        var annotator = "imported"
+
+        @Option(help: "For preferences: the model name recorded for chosen answers.")
+        var chosenModel = "imported-chosen"
+
+        @Option(help: "For preferences: the model name recorded for rejected answers.")
+        var rejectedModel = "imported-rejected"
+
+        func run() async throws {
+            let store = try database.openStore()
+            let url = URL(fileURLWithPath: file)
+            let count: Int
+            switch format {
+            case .tasks:
+                count = try await store.importTasks(try JSONLines.read(TaskLine.self, from: url), source: file)
+            case .preferences:
+                count = try await store.importPreferences(
+                    try JSONLines.read(PreferenceLine.self, from: url), annotatorName: annotator,
+                    chosenModel: chosenModel, rejectedModel: rejectedModel, source: file)
+            }
+            print("imported \(count) \(format == .tasks ? "tasks" : "judged pairs") from \(file)")
+        }
+    }
+
+    /// `rlhf tasks export`: written to a temporary file, then renamed into place.
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Export judgments or demonstrations as JSON Lines.")
+
+        @OptionGroup var database: DatabaseOptions
+
+        @Option(help: "The file to write.")
+        var out: String
+
+        @Option(help: "preferences (TRL pairs, a K-way ranking as its implied pairs), rankings, or demonstrations.")
+        var format: ExportFormat = .preferences
+
+        func run() async throws {
+            let store = try database.openStore()
+            let url = URL(fileURLWithPath: out)
+            let count: Int
+            switch format {
+            case .preferences:
+                let lines = try await store.preferencePairs().map { PreferenceLine(prompt: $0.prompt, chosen: $0.chosen, rejected: $0.rejected) }
+                try JSONLines.write(lines, to: url)
+                count = lines.count
+            case .rankings:
+                let lines = try await store.rankedComparisons().map(RankingLine.init)
+                try JSONLines.write(lines, to: url)
+                count = lines.count
+            case .demonstrations:
+                let lines = try await store.demonstrationExamples()
+                try JSONLines.write(lines, to: url)
+                count = lines.count
+            }
+            print("wrote \(count) \(format.rawValue) lines to \(out)")
+        }
+    }
+}

@@ -1,0 +1,19 @@
+// The `rlhf` command line: one root command whose subcommands each do one job.
+
+import ArgumentParser
+
+/// The root command; each stage of the pipeline adds its subcommands here.
+@main
+struct RLHFCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rlhf",
+        abstract: "An RLHF workbench: collect human feedback, rate models, and train on the feedback.",
+        subcommands: [
+            ServeCommand.self,
+            AnnotatorsCommand.self,
+            TasksCommand.self,
+            RatingsCommand.self,
+            SimulateAnnotatorsCommand.self,
+        ]
+    )
+}

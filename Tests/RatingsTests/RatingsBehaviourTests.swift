@@ -1,0 +1,75 @@
+// Properties of the ratings that hold whatever the data: symmetry, ties as halves, determinism.
+
+import Randomness
+import Testing
+@testable import Ratings
+
+private func battles(_ a: String, _ b: String, _ outcome: BattleOutcome, times: Int) -> [Battle] {
+    Array(repeating: Battle(modelA: a, modelB: b, outcome: outcome), count: times)
+}
+
+@Test func evenRecordsGiveEqualRatingsAroundTheMean() {
+    let log = battles("x", "y", .winA, times: 3) + battles("x", "y", .winB, times: 3)
+        + battles("y", "z", .tie, times: 4) + battles("x", "z", .bothBad, times: 2)
+    let fit = BradleyTerry().fit(log)
+    for model in ["x", "y", "z"] {
+        #expect(abs(fit.ratings[model]! - 1000) < 1e-9)
+    }
+}
+
+@Test func aTieCountsAsHalfAWinForEachSide() {
+    let withTies = battles("x", "y", .winA, times: 6) + battles("x", "y", .tie, times: 4) + battles("x", "y", .winB, times: 2)
+    let withoutTies = battles("x", "y", .winA, times: 8) + battles("x", "y", .winB, times: 4)
+    let a = BradleyTerry().fit(withTies).ratings
+    let b = BradleyTerry().fit(withoutTies).ratings
+    #expect(abs(a["x"]! - b["x"]!) < 1e-9)
+    // Two-to-one odds: the gap is 400·log10(2) rating points.
+    #expect(abs((a["x"]! - a["y"]!) - 400 * 0.301_029_995_663_981_2) < 1e-9)
+}
+
+@Test func anUnbeatenModelFallsBackToAPenalisedFiniteFit() {
+    let log = battles("champion", "x", .winA, times: 5) + battles("x", "y", .winA, times: 3) + battles("x", "y", .winB, times: 2)
+    let fit = BradleyTerry().fit(log)
+    #expect(fit.isRegularized)
+    #expect(fit.ratings.values.allSatisfy { $0.isFinite })
+    #expect(fit.ratings["champion"]! > fit.ratings["x"]! && fit.ratings["x"]! > fit.ratings["y"]!)
+}
+
+@Test func onlineEloIsZeroSumAndOrderDependent() {
+    let log = battles("x", "y", .winA, times: 5) + battles("x", "y", .winB, times: 5)
+    let forward = OnlineElo().ratings(for: log)
+    let backward = OnlineElo().ratings(for: log.reversed())
+    #expect(abs(forward["x"]! + forward["y"]! - 2000) < 1e-9)
+    #expect(forward["x"]! < 1000 && backward["x"]! > 1000)
+}
+
+@Test func bootstrapIsDeterministicGivenASeedAndBracketsTheFit() {
+    var generator = RandomGenerator(seed: 1)
+    let log = (0..<300).map { _ in
+        Battle(modelA: "strong", modelB: "weak", outcome: generator.uniformDouble() < 0.7 ? .winA : .winB)
+    }
+    let leaderboardA = ModelLeaderboard(battles: log, seed: 42)
+    let leaderboardB = ModelLeaderboard(battles: log, seed: 42)
+    let leaderboardC = ModelLeaderboard(battles: log, seed: 43)
+    #expect(leaderboardA == leaderboardB)
+    #expect(leaderboardA != leaderboardC)
+    let strong = leaderboardA.standings[0]
+    #expect(strong.model == "strong" && strong.battles == 300 && strong.wins + strong.losses == 300)
+    #expect(strong.bradleyTerry.lower < strong.bradleyTerry.rating && strong.bradleyTerry.rating < strong.bradleyTerry.upper)
+}
+
+@Test func quantilesInterpolateLikeNumpy() {
+    let values = [1.0, 2, 4, 8]
+    #expect(quantile(sorted: values, 0) == 1)
+    #expect(quantile(sorted: values, 1) == 8)
+    #expect(abs(quantile(sorted: values, 0.5) - 3) < 1e-12)
+    #expect(abs(quantile(sorted: values, 0.025) - 1.075) < 1e-12)
+}
+
+@Test func agreementIsOneWhenEveryoneAgreesAndUndefinedWithoutPairs() {
+    #expect(KrippendorffAlpha.alpha(units: [[1, 1], [0, 0, 0], [1, 1]], metric: .nominal) == 1)
+    #expect(KrippendorffAlpha.alpha(units: [[1], [0]], metric: .nominal) == nil)
+    #expect(KrippendorffAlpha.alpha(units: [[1, 1], [1, 1]], metric: .nominal) == nil)
+    let disagreeing = KrippendorffAlpha.alpha(units: [[1, 0], [0, 1], [1, 0]], metric: .nominal)!
+    #expect(disagreeing < 0)
+}
