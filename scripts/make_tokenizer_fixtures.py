@@ -22,6 +22,7 @@ from pathlib import Path
 import regex
 import tiktoken
 import tiktoken.load
+import transformers
 from transformers import GPT2Tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,7 +141,6 @@ def check_listed_pair_rule(encoding):
     tokens = encoding.token_byte_values()
     for token in tokens:
         assert listed_pair_bpe(token, merge_ranks) == [token], f"{token!r} does not encode to itself"
-        assert encoding.encode_single_token(token) < 50256
     print(f"listed-pair rule: all {len(tokens)} GPT-2 tokens encode to themselves, as in tiktoken")
 
 
@@ -173,7 +173,7 @@ def trained_golden():
         ids = hf.encode(text)
         assert ids == encoding.encode(text, allowed_special="all"), f"transformers and tiktoken differ on {text!r}"
         cases.append({"text": text, "ids": ids})
-    return {"generator": "scripts/make_tokenizer_fixtures.py", "transformers": sys.modules["transformers"].__version__,
+    return {"generator": "scripts/make_tokenizer_fixtures.py", "transformers": transformers.__version__,
             "tiktoken": tiktoken.__version__, "cases": cases}
 
 

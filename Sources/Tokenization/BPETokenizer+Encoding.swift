@@ -1,5 +1,5 @@
 // Text → token ids: special-token recognition, pre-tokenization, per-piece merging with a cache,
-// and parallel encoding of long texts.
+// and parallel encoding of long texts in independent work units.
 
 import Dispatch
 
@@ -14,8 +14,15 @@ public enum SpecialTokenPolicy: Hashable, Sendable {
     case recognize(Set<String>)
 }
 
+/// A stretch of ordinary text (a byte range) or one recognised special token.
+enum Segment {
+    case text(Range<Int>)
+    case special(Int32)
+}
+
 extension BPETokenizer {
-    /// Texts longer than this are cut into chunks of about this size and encoded in parallel.
+    /// Texts of at least twice this many bytes are cut into work units of at least this size,
+    /// encoded in parallel.
     static let parallelChunkBytes = 1 << 20
 
     /// The token ids of `text`, as tiktoken's `gpt2` encoding gives them for GPT-2's files.
@@ -26,22 +33,29 @@ extension BPETokenizer {
         encode(text, specialTokens: policy, chunkBytes: Self.parallelChunkBytes)
     }
 
-    /// `encode(_:specialTokens:)` with the parallel chunk size as a parameter, for tests.
+    /// `encode(_:specialTokens:)` with the parallel work-unit size as a parameter, for tests.
     func encode(_ text: String, specialTokens policy: SpecialTokenPolicy, chunkBytes: Int) -> [Int] {
         var text = text
         return text.withUTF8 { bytes in
-            var output: [Int] = []
-            output.reserveCapacity(bytes.count / 3)
             let matcher = SpecialTokenMatcher(recognizing: recognizedSpecialTokens(policy))
-            var position = 0
-            while let match = matcher.firstMatch(in: bytes, from: position) {
-                let ordinary = UnsafeBufferPointer(rebasing: bytes[position..<match.range.lowerBound])
-                encodeOrdinary(ordinary, chunkBytes: chunkBytes, into: &output)
-                output.append(Int(match.id))
-                position = match.range.upperBound
+            let units = Self.workUnits(matcher.segments(of: bytes), in: bytes, chunkBytes: chunkBytes)
+            guard units.count > 1 else {
+                var encoder = PieceEncoder(tokenizer: self)
+                var output: [Int] = []
+                output.reserveCapacity(bytes.count / 3)
+                encoder.encode(units[0], in: bytes, into: &output)
+                return output
             }
-            encodeOrdinary(UnsafeBufferPointer(rebasing: bytes[position...]), chunkBytes: chunkBytes, into: &output)
-            return output
+            // Every iteration reads the shared text and writes only its own result slot.
+            nonisolated(unsafe) let bytes = bytes
+            nonisolated(unsafe) let results = UnsafeMutableBufferPointer<[Int]>.allocate(capacity: units.count)
+            results.initialize(repeating: [])
+            defer { results.deinitialize().deallocate() }
+            DispatchQueue.concurrentPerform(iterations: units.count) { unit in
+                var encoder = PieceEncoder(tokenizer: self)
+                encoder.encode(units[unit], in: bytes, into: &results[unit])
+            }
+            return Array(results.joined())
         }
     }
 
@@ -55,31 +69,35 @@ extension BPETokenizer {
         }
     }
 
-    /// Encodes text with no special tokens in it; long text is cut into chunks that are encoded
-    /// concurrently, at points where that gives the same ids as encoding it whole.
-    private func encodeOrdinary(_ text: UnsafeBufferPointer<UInt8>, chunkBytes: Int, into output: inout [Int]) {
-        let chunks = PieceScanner(text).chunkBoundaries(minimumLength: chunkBytes)
-        guard chunks.count > 2 else {
-            var encoder = PieceEncoder(tokenizer: self)
-            encoder.encode(text, into: &output)
-            return
+    /// Groups segments into units of at least `chunkBytes` of text (one unit if the text is
+    /// short), cutting long stretches of text only where `PieceScanner` finds the same pieces in
+    /// each part as in the whole, so that encoding the units apart gives the same ids.
+    static func workUnits(_ segments: [Segment], in text: UnsafeBufferPointer<UInt8>, chunkBytes: Int) -> [[Segment]] {
+        var units: [[Segment]] = [[]]
+        var unitBytes = 0
+        for segment in segments {
+            guard case let .text(range) = segment else {
+                units[units.count - 1].append(segment)
+                continue
+            }
+            let cuts = PieceScanner(UnsafeBufferPointer(rebasing: text[range])).chunkBoundaries(minimumLength: chunkBytes)
+            for (start, end) in zip(cuts, cuts.dropFirst()) {
+                if unitBytes >= chunkBytes {
+                    units.append([])
+                    unitBytes = 0
+                }
+                units[units.count - 1].append(.text((range.lowerBound + start)..<(range.lowerBound + end)))
+                unitBytes += end - start
+            }
         }
-        // Every iteration reads the shared text and writes only its own result slot.
-        nonisolated(unsafe) let text = text
-        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<[Int]>.allocate(capacity: chunks.count - 1)
-        results.initialize(repeating: [])
-        defer { results.deinitialize().deallocate() }
-        DispatchQueue.concurrentPerform(iterations: chunks.count - 1) { chunk in
-            var encoder = PieceEncoder(tokenizer: self)
-            encoder.encode(UnsafeBufferPointer(rebasing: text[chunks[chunk]..<chunks[chunk + 1]]), into: &results[chunk])
-        }
-        for chunk in results { output.append(contentsOf: chunk) }
+        return units
     }
 }
 
 /// Encodes pieces of one text, remembering the ids of each distinct piece it has merged.
 ///
-/// One per call (or per chunk), so a tokenizer stays an immutable value that threads can share.
+/// One per call (or per parallel work unit), so a tokenizer stays an immutable value that threads
+/// can share.
 struct PieceEncoder {
     /// Bounds the cache on huge inputs; natural text has far fewer distinct multi-byte pieces.
     private static let cacheLimit = 1 << 18
@@ -95,9 +113,18 @@ struct PieceEncoder {
         mergeTable = tokenizer.mergeTable
     }
 
-    mutating func encode(_ text: UnsafeBufferPointer<UInt8>, into output: inout [Int]) {
-        PieceScanner(text).forEachPiece { piece in
-            encodePiece(UnsafeBufferPointer(rebasing: text[piece]), into: &output)
+    /// Appends the ids of `segments` of `text` to `output`.
+    mutating func encode(_ segments: [Segment], in text: UnsafeBufferPointer<UInt8>, into output: inout [Int]) {
+        for segment in segments {
+            switch segment {
+            case let .special(id):
+                output.append(Int(id))
+            case let .text(range):
+                let stretch = UnsafeBufferPointer(rebasing: text[range])
+                PieceScanner(stretch).forEachPiece { piece in
+                    encodePiece(UnsafeBufferPointer(rebasing: stretch[piece]), into: &output)
+                }
+            }
         }
     }
 
@@ -135,8 +162,21 @@ struct SpecialTokenMatcher {
         self.startsToken = startsToken
     }
 
+    /// `text` split into stretches of text and the special tokens between them.
+    func segments(of text: UnsafeBufferPointer<UInt8>) -> [Segment] {
+        var segments: [Segment] = []
+        var position = 0
+        while let match = firstMatch(in: text, from: position) {
+            if match.range.lowerBound > position { segments.append(.text(position..<match.range.lowerBound)) }
+            segments.append(.special(match.id))
+            position = match.range.upperBound
+        }
+        if position < text.count { segments.append(.text(position..<text.count)) }
+        return segments
+    }
+
     /// The leftmost match at or after `start`.
-    func firstMatch(in text: UnsafeBufferPointer<UInt8>, from start: Int) -> (range: Range<Int>, id: Int32)? {
+    private func firstMatch(in text: UnsafeBufferPointer<UInt8>, from start: Int) -> (range: Range<Int>, id: Int32)? {
         guard !tokens.isEmpty else { return nil }
         for position in start..<text.count where startsToken[Int(text[position])] {
             for token in tokens where position + token.bytes.count <= text.count {

@@ -127,7 +127,7 @@ private struct Parser {
             value = 0x10000 + (value - 0xD800) << 10 + (low - 0xDC00)
         }
         guard let scalar = Unicode.Scalar(value) else { throw failure("lone surrogate in \\u escape") }
-        utf8.append(contentsOf: UTF8.encode(scalar)!)
+        utf8.append(contentsOf: String(scalar).utf8)
     }
 
     private mutating func hexQuad() throws(TokenizationError) -> UInt32 {

@@ -35,6 +35,14 @@ struct FileFormatTests {
         #expect(tokenizer.encode("a\u{301}") == [64, Int(tokenizer.byteTokens[0xCC]), Int(tokenizer.byteTokens[0x81])])
     }
 
+    @Test("JSON escapes decode, surrogate pairs included")
+    func jsonEscapes() throws {
+        var vocabulary = Self.vocabulary(Self.spellings())
+        vocabulary.replace("\n}", with: ",\n  " + #""<|\ud83d\ude42\u00e9\n\"\/|>": 256"# + "\n}")
+        let tokenizer = try Self.load(vocabulary: vocabulary, merges: "#version: 0.2\n")
+        #expect(tokenizer.specialTokens == ["<|🙂é\n\"/|>": 256])
+    }
+
     @Test("GPT-2's files: saved merges are byte-identical to vocab.bpe, the vocabulary the same map")
     func gpt2SaveMatchesOriginal() throws {
         let tokenizer = try TestData.gpt2()

@@ -90,6 +90,22 @@ struct RoundTripTests {
         }
     }
 
+    @Test("chunked encoding around special tokens equals whole encoding")
+    func chunkedEncodingWithSpecialTokens() throws {
+        let tokenizer = try TestData.gpt2()
+        var random = RandomGenerator(seed: 6)
+        for trial in 0..<50 {
+            let documents = (0..<5).map { _ in Self.randomText(length: random.integer(in: 0..<40), using: &random) }
+            let text = documents.joined(separator: "<|endoftext|>")
+            let whole = tokenizer.encode(text, specialTokens: .recognizeAll, chunkBytes: Int.max / 4)
+            #expect(whole.count { $0 == 50256 } == 4)
+            for chunkBytes in [1, 7, 64] {
+                let chunked = tokenizer.encode(text, specialTokens: .recognizeAll, chunkBytes: chunkBytes)
+                #expect(chunked == whole, "trial \(trial), units of \(chunkBytes): \(firstDifference(chunked, whole))")
+            }
+        }
+    }
+
     @Test("a multi-megabyte corpus encodes in parallel to the same ids and round-trips")
     func largeCorpus() throws {
         let tokenizer = try TestData.gpt2()
