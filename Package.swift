@@ -11,7 +11,6 @@ let package = Package(
     products: [
         .executable(name: "rlhf", targets: ["rlhf"]),
         .executable(name: "rlhf-bench", targets: ["Benchmarks"]),
-        .executable(name: "rlhf-feedback-load", targets: ["FeedbackLoad"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -41,7 +40,7 @@ let package = Package(
         .target(name: "LanguageModeling", dependencies: ["Transformer", "Tokenization", "Checkpoints", "Tensors", "Randomness"]),
         .target(
             name: "Finetuning",
-            dependencies: ["LanguageModeling", "Transformer", "Tensors", "Optimization", "Checkpoints", "Reporting", "Randomness"]),
+            dependencies: ["LanguageModeling", "Transformer", "Tokenization", "Corpora", "Tensors", "Optimization", "Checkpoints", "Reporting", "Randomness"]),
 
         // Human feedback: pure rating maths, simulated raters, the store, the labeling server.
         .target(name: "Ratings", dependencies: ["Randomness"]),
@@ -76,14 +75,8 @@ let package = Package(
             ]),
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["CBLAS", "Kernels", "Tensors", "Optimization", "Randomness"],
+            dependencies: ["CBLAS", "Kernels", "Tensors", "Optimization", "Randomness", "Transformer"],
             swiftSettings: vectorized),
-        .executableTarget(
-            name: "FeedbackLoad",
-            dependencies: [
-                "Feedback", "Annotators", "Randomness",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ]),
 
         // Tests: one target per module, sharing fixture readers and tolerances.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -95,6 +88,9 @@ let package = Package(
         .testTarget(
             name: "TransformerTests",
             dependencies: ["Transformer", "Checkpoints", "Optimization", "Tensors", "Randomness", "TestSupport"]),
+        .testTarget(
+            name: "FinetuningTests",
+            dependencies: ["Finetuning", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "ConfigFiles", "TestSupport"]),
         .testTarget(name: "RatingsTests", dependencies: ["Ratings", "Randomness"], exclude: ["Fixtures"]),
         .testTarget(name: "AnnotatorsTests", dependencies: ["Annotators", "Randomness"]),
         .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "Ratings"]),

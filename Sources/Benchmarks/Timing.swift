@@ -28,6 +28,19 @@ enum Clock {
         return Measurement(seconds: seconds)
     }
 
+    /// Times `second` and then `first` in blocks, alternating three times, calling `settle`
+    /// after each block of `first` (whose threads would otherwise disturb the next block).
+    static func compareInBlocks(repetitions: Int, settle: () -> Void, _ first: () throws -> Void, _ second: () throws -> Void) rethrows -> (Measurement, Measurement) {
+        var a: [Double] = [], b: [Double] = []
+        let block = max(1, repetitions / 3)
+        for _ in 0..<3 {
+            b += try measure(repetitions: block, second).seconds
+            a += try measure(repetitions: block, first).seconds
+            settle()
+        }
+        return (Measurement(seconds: a), Measurement(seconds: b))
+    }
+
     /// Times two bodies alternately so both see the same machine conditions.
     static func compare(repetitions: Int, _ first: () throws -> Void, _ second: () throws -> Void) rethrows -> (Measurement, Measurement) {
         try first()

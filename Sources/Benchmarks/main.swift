@@ -1,25 +1,36 @@
-// rlhf-bench: speed measured in one run and printed as ratios (ours vs direct OpenBLAS, fused
-// kernels vs naive loops). Usage: rlhf-bench engine [--repetitions N]
+// rlhf-bench: speed measured in one run and printed as ratios.
+//   rlhf-bench engine [--repetitions N]        SGEMM through the engine vs direct OpenBLAS; fused kernels vs naive loops
+//   rlhf-bench model [--python PATH] [--steps N]   GPT training and generation vs PyTorch on this machine
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let suite = arguments.first ?? "engine"
-let repetitions = arguments.firstIndex(of: "--repetitions").flatMap { Int(arguments[safe: $0 + 1] ?? "") } ?? 15
-
-extension Array {
-    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+func option(_ flag: String) -> String? {
+    arguments.firstIndex(of: flag).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
 }
+let repetitions = option("--repetitions").flatMap(Int.init) ?? 15
 
-switch suite {
-case "engine":
-    print("Engine benchmark, \(MachineLoad.summary), OpenBLAS threads \(ProcessInfo.processInfo.activeProcessorCount)")
-    print("\nSGEMM: engine vs direct cblas_sgemm (goal: ratio ≥ 0.95), medians of \(repetitions)\n")
-    let ratios = MatrixProductBenchmark(repetitions: repetitions).run()
-    print("\nFused kernels vs naive references, forward + backward\n")
-    _ = KernelBenchmark(repetitions: repetitions).run()
-    let worst = ratios.values.min() ?? 0
-    print("\nLowest engine/direct SGEMM ratio: \(format(worst)) (\(worst >= 0.95 ? "meets" : "below") the 0.95 goal); \(MachineLoad.summary)")
-default:
-    FileHandle.standardError.write(Data("unknown benchmark suite '\(suite)'; available: engine\n".utf8))
+do {
+    switch arguments.first ?? "engine" {
+    case "engine":
+        print("Engine benchmark, \(MachineLoad.summary)")
+        print("\nSGEMM: engine vs direct cblas_sgemm (goal: ratio ≥ 0.95), medians of \(repetitions)\n")
+        let ratios = MatrixProductBenchmark(repetitions: repetitions).run()
+        print("\nFused kernels vs naive references, forward + backward\n")
+        _ = KernelBenchmark(repetitions: repetitions).run()
+        let worst = ratios.values.min() ?? 0
+        print("\nLowest engine/direct SGEMM ratio: \(format(worst)) (\(worst >= 0.95 ? "meets" : "below") the 0.95 goal); \(MachineLoad.summary)")
+    case "model":
+        print("GPT benchmark against PyTorch, \(MachineLoad.summary)")
+        let peak = MatrixProductBenchmark.peakGFLOPs()
+        print("OpenBLAS SGEMM peak (1024³, 2 threads): \(format(peak, 1)) GFLOP/s\n")
+        ModelBenchmark(python: option("--python") ?? ".venv/bin/python", steps: option("--steps").flatMap(Int.init) ?? 10, peakGFLOPs: peak).run()
+        print("\n\(MachineLoad.summary)")
+    case "worker":
+        try ModelWorker.run(Array(arguments.dropFirst()))
+    case let other:
+        throw BenchmarkError.usage("engine | model (unknown suite '\(other)')")
+    }
+} catch {
+    FileHandle.standardError.write(Data("\(error)\n".utf8))
     exit(2)
 }

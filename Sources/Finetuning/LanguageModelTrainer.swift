@@ -50,7 +50,7 @@ public final class LanguageModelTrainer<Data: TrainingData> {
     public let run: RunFolder
     let optimizer: AdamW
     public private(set) var completedSteps = 0
-    private let metrics: MetricsLog
+    private var metrics: MetricsLog
 
     public init(model: LanguageModel, data: Data, settings: OptimizationSettings, run: RunFolder) throws {
         try settings.validate()
@@ -75,16 +75,20 @@ public final class LanguageModelTrainer<Data: TrainingData> {
         data.restore(state.progress.cursor)
         completedSteps = state.progress.step
         try run.trimMetrics(after: completedSteps)
+        metrics = try MetricsLog(url: run.metricsURL)  // the trim replaced the file the old handle wrote to
         return completedSteps
     }
 
     /// Trains until `settings.steps`, then evaluates, checkpoints and saves the final model.
-    /// Returns the final held-out loss (nil without held-out data).
+    /// With `pause`, stops after that many completed steps instead, as an interrupted run would
+    /// (the run continues later through `resumeFromLatestCheckpoint`). Returns the last
+    /// held-out loss (nil without held-out data or before any evaluation).
     @discardableResult
-    public func train(events: (TrainingEvent) -> Void = { _ in }) throws -> Double? {
+    public func train(pausingAfter pause: Int? = nil, events: (TrainingEvent) -> Void = { _ in }) throws -> Double? {
         events(.started(firstStep: completedSteps, totalSteps: settings.steps))
         var lastEvaluation: Double?
         while completedSteps < settings.steps {
+            if let pause, completedSteps >= pause { return lastEvaluation }
             let report = try step()
             events(.stepped(report))
             if completedSteps % settings.logInterval == 0 || completedSteps == settings.steps {

@@ -1,6 +1,6 @@
 // Multi-head causal self-attention with the mask and softmax fused between two sgemm calls per
 // head, for training (queries = keys) and for decoding against a KV cache (queries attend to
-// `past` cached keys too). Heads run in parallel, one OpenBLAS thread each.
+// `past` cached keys too). Heads run in parallel, each calling BLAS on its own thread.
 
 /// Rows of a batch of matrices inside a larger buffer: row t of batch b starts at
 /// base + b·batchStride + t·rowStride. Lets q, k and v be column slices of one fused QKV buffer.
@@ -56,28 +56,26 @@ package enum Attention {
         query: StridedRows, key: StridedRows, value: StridedRows,
         geometry g: AttentionGeometry, firstKey: UnsafePointer<Int32>?
     ) {
-        BLASThreads.single {
-            Parallel.forEachChunk(of: g.batch * g.heads, minimumChunk: 1) { pairs in
-                for pair in pairs {
-                    let b = pair / g.heads, column = (pair % g.heads) * g.headSize
-                    let p = probabilities + pair * g.queries * g.keys
-                    let q = query.head(b, column), k = key.head(b, column), v = value.head(b, column)
-                    let first = firstKey.map { Int($0[b]) } ?? 0
-                    forEachBlock(g) { rows, visible in
-                        MatrixProduct.multiply(
-                            m: rows.count, n: visible, k: g.headSize,
-                            a: q + rows.lowerBound * query.rowStride, lda: query.rowStride,
-                            b: k, transposeB: true, ldb: key.rowStride,
-                            c: p + rows.lowerBound * g.keys, ldc: g.keys, alpha: g.scale)
-                        for t in rows {
-                            softmax(row: p + t * g.keys, width: g.keys, from: first, through: g.past + t)
-                        }
-                        MatrixProduct.multiply(
-                            m: rows.count, n: g.headSize, k: visible,
-                            a: p + rows.lowerBound * g.keys, lda: g.keys,
-                            b: v, ldb: value.rowStride,
-                            c: out.head(b, column) + rows.lowerBound * out.rowStride, ldc: out.rowStride)
+        Parallel.forEachChunk(of: g.batch * g.heads, minimumChunk: 1) { pairs in
+            for pair in pairs {
+                let b = pair / g.heads, column = (pair % g.heads) * g.headSize
+                let p = probabilities + pair * g.queries * g.keys
+                let q = query.head(b, column), k = key.head(b, column), v = value.head(b, column)
+                let first = firstKey.map { Int($0[b]) } ?? 0
+                forEachBlock(g) { rows, visible in
+                    MatrixProduct.multiply(
+                        m: rows.count, n: visible, k: g.headSize,
+                        a: q + rows.lowerBound * query.rowStride, lda: query.rowStride,
+                        b: k, transposeB: true, ldb: key.rowStride,
+                        c: p + rows.lowerBound * g.keys, ldc: g.keys, alpha: g.scale)
+                    for t in rows {
+                        softmax(row: p + t * g.keys, width: g.keys, from: first, through: g.past + t)
                     }
+                    MatrixProduct.multiply(
+                        m: rows.count, n: g.headSize, k: visible,
+                        a: p + rows.lowerBound * g.keys, lda: g.keys,
+                        b: v, ldb: value.rowStride,
+                        c: out.head(b, column) + rows.lowerBound * out.rowStride, ldc: out.rowStride)
                 }
             }
         }
@@ -92,51 +90,49 @@ package enum Attention {
         geometry g: AttentionGeometry, firstKey: UnsafePointer<Int32>?
     ) {
         let beta: Float = accumulate ? 1 : 0
-        BLASThreads.single {
-            Parallel.forEachChunk(of: g.batch * g.heads, minimumChunk: 1) { pairs in
-                let scores = UnsafeMutablePointer<Float>.allocate(capacity: g.queries * g.keys)
-                defer { scores.deallocate() }
-                for pair in pairs {
-                    let b = pair / g.heads, column = (pair % g.heads) * g.headSize
-                    let p = UnsafeMutablePointer(mutating: probabilities + pair * g.queries * g.keys)
-                    let q = query.head(b, column), k = key.head(b, column), v = value.head(b, column)
-                    let dO = dout.head(b, column)
-                    let first = firstKey.map { Int($0[b]) } ?? 0
-                    // dP = dO·vᵀ, then dS = P ⊙ (dP − rowsum(P ⊙ dP))·scale, in place.
-                    forEachBlock(g) { rows, visible in
-                        MatrixProduct.multiply(
-                            m: rows.count, n: visible, k: g.headSize,
-                            a: dO + rows.lowerBound * dout.rowStride, lda: dout.rowStride,
-                            b: v, transposeB: true, ldb: value.rowStride,
-                            c: scores + rows.lowerBound * g.keys, ldc: g.keys)
-                        for t in rows {
-                            softmaxBackward(
-                                gradient: scores + t * g.keys, probabilities: p + t * g.keys,
-                                width: g.keys, from: first, through: g.past + t, scale: g.scale)
-                        }
-                        MatrixProduct.multiply(
-                            m: rows.count, n: g.headSize, k: visible,
-                            a: scores + rows.lowerBound * g.keys, lda: g.keys,
-                            b: k, ldb: key.rowStride,
-                            c: dQuery.head(b, column) + rows.lowerBound * dQuery.rowStride, ldc: dQuery.rowStride,
-                            beta: beta)
+        Parallel.forEachChunk(of: g.batch * g.heads, minimumChunk: 1) { pairs in
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: g.queries * g.keys)
+            defer { scores.deallocate() }
+            for pair in pairs {
+                let b = pair / g.heads, column = (pair % g.heads) * g.headSize
+                let p = UnsafeMutablePointer(mutating: probabilities + pair * g.queries * g.keys)
+                let q = query.head(b, column), k = key.head(b, column), v = value.head(b, column)
+                let dO = dout.head(b, column)
+                let first = firstKey.map { Int($0[b]) } ?? 0
+                // dP = dO·vᵀ, then dS = P ⊙ (dP − rowsum(P ⊙ dP))·scale, in place.
+                forEachBlock(g) { rows, visible in
+                    MatrixProduct.multiply(
+                        m: rows.count, n: visible, k: g.headSize,
+                        a: dO + rows.lowerBound * dout.rowStride, lda: dout.rowStride,
+                        b: v, transposeB: true, ldb: value.rowStride,
+                        c: scores + rows.lowerBound * g.keys, ldc: g.keys)
+                    for t in rows {
+                        softmaxBackward(
+                            gradient: scores + t * g.keys, probabilities: p + t * g.keys,
+                            width: g.keys, from: first, through: g.past + t, scale: g.scale)
                     }
-                    // dk = dSᵀ·q and dv = Pᵀ·dO, by blocks of keys over the queries that see them.
-                    forEachKeyBlock(g) { keys, firstQuery in
-                        let seeing = g.queries - firstQuery
-                        MatrixProduct.multiply(
-                            m: keys.count, n: g.headSize, k: seeing,
-                            a: scores + firstQuery * g.keys + keys.lowerBound, transposeA: true, lda: g.keys,
-                            b: q + firstQuery * query.rowStride, ldb: query.rowStride,
-                            c: dKey.head(b, column) + keys.lowerBound * dKey.rowStride, ldc: dKey.rowStride,
-                            beta: beta)
-                        MatrixProduct.multiply(
-                            m: keys.count, n: g.headSize, k: seeing,
-                            a: p + firstQuery * g.keys + keys.lowerBound, transposeA: true, lda: g.keys,
-                            b: dO + firstQuery * dout.rowStride, ldb: dout.rowStride,
-                            c: dValue.head(b, column) + keys.lowerBound * dValue.rowStride, ldc: dValue.rowStride,
-                            beta: beta)
-                    }
+                    MatrixProduct.multiply(
+                        m: rows.count, n: g.headSize, k: visible,
+                        a: scores + rows.lowerBound * g.keys, lda: g.keys,
+                        b: k, ldb: key.rowStride,
+                        c: dQuery.head(b, column) + rows.lowerBound * dQuery.rowStride, ldc: dQuery.rowStride,
+                        beta: beta)
+                }
+                // dk = dSᵀ·q and dv = Pᵀ·dO, by blocks of keys over the queries that see them.
+                forEachKeyBlock(g) { keys, firstQuery in
+                    let seeing = g.queries - firstQuery
+                    MatrixProduct.multiply(
+                        m: keys.count, n: g.headSize, k: seeing,
+                        a: scores + firstQuery * g.keys + keys.lowerBound, transposeA: true, lda: g.keys,
+                        b: q + firstQuery * query.rowStride, ldb: query.rowStride,
+                        c: dKey.head(b, column) + keys.lowerBound * dKey.rowStride, ldc: dKey.rowStride,
+                        beta: beta)
+                    MatrixProduct.multiply(
+                        m: keys.count, n: g.headSize, k: seeing,
+                        a: p + firstQuery * g.keys + keys.lowerBound, transposeA: true, lda: g.keys,
+                        b: dO + firstQuery * dout.rowStride, ldb: dout.rowStride,
+                        c: dValue.head(b, column) + keys.lowerBound * dValue.rowStride, ldc: dValue.rowStride,
+                        beta: beta)
                 }
             }
         }

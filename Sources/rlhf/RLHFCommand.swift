@@ -9,6 +9,12 @@ struct RLHFCommand: AsyncParsableCommand {
         commandName: "rlhf",
         abstract: "An RLHF workbench: collect human feedback, rate models, and train on the feedback.",
         subcommands: [
+            TokenizerCommand.self,
+            PretrainCommand.self,
+            SFTCommand.self,
+            GenerateCommand.self,
+            PerplexityCommand.self,
+            TokenizeCommand.self,
             ServeCommand.self,
             AnnotatorsCommand.self,
             TasksCommand.self,

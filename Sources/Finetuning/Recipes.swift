@@ -1,0 +1,113 @@
+// The run configurations of `rlhf pretrain` and `rlhf sft`, and the steps that turn a corpus or
+// a demonstrations file into a trainer: tokenizing once, splitting off held-out data.
+import Corpora
+import Foundation
+import LanguageModeling
+import Tokenization
+import Transformer
+
+/// The architecture of a model trained from scratch.
+public struct ModelShape: Codable, Sendable, Equatable {
+    public var contextLength = 128
+    public var width = 192
+    public var layers = 4
+    public var heads = 4
+
+    public init() {}
+
+    public func configuration(vocabularySize: Int, endOfText: Int32?) -> GPTConfiguration {
+        GPTConfiguration(vocabularySize: vocabularySize, contextLength: contextLength, width: width, layers: layers, heads: heads, endOfTextToken: endOfText)
+    }
+}
+
+public struct PretrainingConfiguration: Codable, Sendable, Equatable {
+    public var model = ModelShape()
+    public var optimization: OptimizationSettings = {
+        var settings = OptimizationSettings()
+        settings.steps = 600
+        settings.batchSize = 16
+        settings.learningRate = 2e-3
+        settings.minimumLearningRate = 2e-4
+        settings.warmupSteps = 40
+        settings.evaluationInterval = 100
+        settings.checkpointInterval = 200
+        return settings
+    }()
+    /// One chunk of 4,096 tokens in this many is held out for evaluation.
+    public var heldOutPeriod = 20
+    /// Initialisation seed of the fresh model.
+    public var initializationSeed: UInt64 = 1
+
+    public init() {}
+}
+
+public struct SupervisedConfiguration: Codable, Sendable, Equatable {
+    public var optimization: OptimizationSettings = {
+        var settings = OptimizationSettings()
+        settings.steps = 300
+        settings.batchSize = 16
+        settings.learningRate = 5e-4
+        settings.minimumLearningRate = 5e-5
+        settings.warmupSteps = 20
+        settings.weightDecay = 0
+        settings.evaluationInterval = 100
+        settings.checkpointInterval = 100
+        return settings
+    }()
+    /// One demonstration in this many (chosen by prompt, so a prompt is never on both sides) is held out.
+    public var heldOutPeriod = 20
+
+    public init() {}
+}
+
+public enum Recipes {
+    /// The corpus as one token stream with `<|endoftext|>` between documents, split into training
+    /// and held-out streams; cached as token files in the run folder and reused by later runs.
+    public static func tokenStreams(
+        corpus: [URL], tokenizer: BPETokenizer, run: RunFolder, heldOutPeriod: Int
+    ) throws -> (training: [Int32], heldOut: [Int32]) {
+        let trainingURL = run.url.appendingPathComponent("data/train.tokens")
+        let heldOutURL = run.url.appendingPathComponent("data/heldout.tokens")
+        if FileManager.default.fileExists(atPath: trainingURL.path), FileManager.default.fileExists(atPath: heldOutURL.path) {
+            return (try TokenFile.read(trainingURL), try TokenFile.read(heldOutURL))
+        }
+        let documents = try TextCorpus.documents(at: corpus)
+        let separator = tokenizer.specialTokenID("<|endoftext|>").map { [Int32($0)] } ?? []
+        var stream: [Int32] = []
+        for document in documents {
+            stream += tokenizer.encode(document).map(Int32.init)
+            stream += separator
+        }
+        let split = PretrainingData.split(stream, period: heldOutPeriod)
+        try FileManager.default.createDirectory(at: trainingURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try TokenFile.write(split.training, to: trainingURL)
+        try TokenFile.write(split.heldOut, to: heldOutURL)
+        return split
+    }
+
+    /// Tokenized demonstrations for `model`, split by prompt into training and held-out sets.
+    public static func instructionData(
+        _ demonstrations: [Demonstration], model: LanguageModel, heldOutPeriod: Int, seed: UInt64
+    ) throws -> InstructionData {
+        let endOfText = model.endOfText.map { [$0] } ?? []
+        var training: [InstructionData.Example] = [], heldOut: [InstructionData.Example] = []
+        for demonstration in demonstrations {
+            let example = InstructionData.Example(
+                prompt: model.encode(demonstration.prompt), response: model.encode(demonstration.response) + endOfText)
+            guard !example.prompt.isEmpty else { continue }
+            if heldOutPeriod > 0 && stableHash(demonstration.prompt) % UInt64(heldOutPeriod) == 0 {
+                heldOut.append(example)
+            } else {
+                training.append(example)
+            }
+        }
+        return InstructionData(
+            training: training, heldOut: heldOut, maximumLength: model.network.configuration.contextLength,
+            padding: model.endOfText ?? 0, seed: seed)
+    }
+
+    /// FNV-1a over UTF-8: a split that does not change between runs or machines.
+    static func stableHash(_ text: String) -> UInt64 {
+        text.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
+    }
+}

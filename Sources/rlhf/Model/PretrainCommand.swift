@@ -1,0 +1,50 @@
+// `rlhf pretrain`: train a GPT from scratch on a text corpus.
+import ArgumentParser
+import ConfigFiles
+import Finetuning
+import Foundation
+import LanguageModeling
+import Tokenization
+import Transformer
+
+struct PretrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pretrain", abstract: "Pretrain a GPT on text files and folders (random windows of one token stream).")
+
+    @Option(help: "A folder with the tokenizer's vocab.json and merges.txt.")
+    var tokenizer: String
+
+    @Option(name: .customLong("corpus"), help: "A text file or folder (repeatable).")
+    var corpus: [String]
+
+    @OptionGroup var runOptions: RunOptions
+
+    @Option(help: "Optimizer steps (overrides the configuration).")
+    var steps: Int?
+
+    func run() throws {
+        guard !corpus.isEmpty else { throw ValidationError("give at least one --corpus") }
+        var configuration = try runOptions.config.map {
+            try ConfigurationFile.load(PretrainingConfiguration.self, from: URL(fileURLWithPath: $0), defaults: PretrainingConfiguration())
+        } ?? PretrainingConfiguration()
+        if let steps { configuration.optimization.steps = steps }
+        try configuration.optimization.validate()
+        let folder = RunFolder(runOptions.folderURL)
+        try folder.prepare()
+        try folder.writeConfiguration(ConfigurationFile.encode(configuration))
+
+        let bpe = try BPETokenizer(directory: URL(fileURLWithPath: tokenizer))
+        let streams = try Recipes.tokenStreams(corpus: corpus.map { URL(fileURLWithPath: $0) }, tokenizer: bpe, run: folder, heldOutPeriod: configuration.heldOutPeriod)
+        print("corpus: \(streams.training.count) training and \(streams.heldOut.count) held-out tokens")
+        let endOfText = bpe.specialTokenID("<|endoftext|>").map(Int32.init)
+        let network = try GPT(configuration: configuration.model.configuration(vocabularySize: bpe.vocabularySize, endOfText: endOfText))
+        network.initialize(seed: configuration.initializationSeed)
+        print("model: \(network.configuration.parameterCount) parameters")
+        let data = try PretrainingData(training: streams.training, heldOut: streams.heldOut, window: configuration.model.contextLength, seed: configuration.optimization.seed)
+        let trainer = try LanguageModelTrainer(model: LanguageModel(network: network, tokenizer: bpe), data: data, settings: configuration.optimization, run: folder)
+        if runOptions.resume, try trainer.resumeFromLatestCheckpoint() == nil { print("no checkpoint to resume from; starting at step 0") }
+        let view = TrainingProgressView(title: "pretrain")
+        let loss = try trainer.train(events: view.handle)
+        print(loss.map { String(format: "held-out loss %.4f, perplexity %.2f; model in %@", $0, Foundation.exp($0), folder.modelURL.path) } ?? "model in \(folder.modelURL.path)")
+    }
+}

@@ -1,0 +1,77 @@
+// Training data: windows and targets line up, SFT targets cover responses only, files
+// round-trip, and malformed input is reported by file and line.
+import ConfigFiles
+import Foundation
+import Testing
+import Finetuning
+import LanguageModeling
+
+@Suite struct DataTests {
+    @Test func pretrainingWindowsPredictTheirNextTokens() throws {
+        let stream = (0..<500).map { Int32($0 % 97) }
+        var data = try PretrainingData(training: stream, heldOut: Array(stream.prefix(100)), window: 16, seed: 3)
+        let batch = try data.nextBatch(size: 4)
+        #expect(batch.input.batch == 4 && batch.input.time == 16)
+        for row in 0..<4 {
+            for t in 0..<16 {
+                #expect(batch.targets[row * 16 + t] == (batch.input.tokens.ids[row * 16 + t] + 1) % 97)
+            }
+        }
+        let saved = data.cursor
+        let next = try data.nextBatch(size: 4)
+        data.restore(saved)
+        #expect(try data.nextBatch(size: 4).input == next.input)
+        let split = PretrainingData.split(Array(repeating: 1, count: 10_000), chunk: 100, period: 10)
+        #expect(split.heldOut.count == 1000 && split.training.count == 9000)
+    }
+
+    @Test func supervisedTargetsCoverOnlyResponses() throws {
+        let model = try tinyLanguageModel()
+        let data = try Recipes.instructionData([Demonstration(prompt: "the cat", response: " sat")], model: model, heldOutPeriod: 0, seed: 1)
+        var copy = data
+        let batch = try copy.nextBatch(size: 1)
+        let prompt = model.encode("the cat"), response = model.encode(" sat") + [model.endOfText!]
+        let expected = Array(repeating: Int32(-1), count: prompt.count - 1) + response
+        #expect(batch.targets == expected)
+        #expect(batch.input.tokens.ids == prompt + response.dropLast())
+    }
+
+    @Test func tokenFilesRoundTripInNarrowAndWideIds() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for ids in [[Int32](arrayLiteral: 0, 5, 65_535), [0, 70_000, 3]] {
+            let url = folder.appendingPathComponent("t.tokens")
+            try TokenFile.write(ids, to: url)
+            #expect(try TokenFile.read(url) == ids)
+        }
+    }
+
+    @Test func aMalformedDemonstrationLineIsNamed() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("sft.jsonl")
+        try Data("{\"prompt\": \"a\", \"response\": \"b\"}\n\n{\"prompt\": \"c\"}\n".utf8).write(to: url)
+        #expect(throws: DataError.malformedLine(path: url.path, line: 3, reason: "field \"response\" is missing or not a string")) {
+            try DemonstrationFile.read(url)
+        }
+        try Data("{\"prompt\": \"a\", \"response\": \"b\"}\nnot json\n".utf8).write(to: url)
+        #expect(throws: DataError.malformedLine(path: url.path, line: 2, reason: "not a JSON object")) {
+            try DemonstrationFile.read(url)
+        }
+    }
+
+    @Test func configurationFilesOverlayDefaultsAndRejectUnknownKeys() throws {
+        let partial = Data("{\"optimization\": {\"steps\": 12, \"learningRate\": 0.01}}".utf8)
+        let configuration = try ConfigurationFile.overlay(partial, on: PretrainingConfiguration(), source: "run.json")
+        #expect(configuration.optimization.steps == 12 && configuration.optimization.learningRate == 0.01)
+        #expect(configuration.model == ModelShape())
+        #expect(throws: ConfigurationError.self) {
+            try ConfigurationFile.overlay(Data("{\"optimization\": {\"stepz\": 3}}".utf8), on: PretrainingConfiguration(), source: "run.json")
+        }
+        do {
+            _ = try ConfigurationFile.overlay(Data("{\"optimization\": {\"stepz\": 3}}".utf8), on: PretrainingConfiguration(), source: "run.json")
+        } catch let error as ConfigurationError {
+            #expect(error.description.contains("optimization.stepz") && error.description.contains("run.json"))
+        }
+    }
+}

@@ -1,0 +1,98 @@
+// The trainer's contract: it learns (a batch is overfit), a killed run resumed from its
+// checkpoint continues exactly as an uninterrupted one, and a NaN stops it by name.
+import Foundation
+import Testing
+import Finetuning
+import LanguageModeling
+import Tokenization
+import TestSupport
+import Transformer
+
+func temporaryFolder() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-finetuning-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// A small tokenizer and model, the same every time.
+func tinyLanguageModel(seed: UInt64 = 1) throws -> LanguageModel {
+    let text = (0..<40).map { "the cat sat on the mat number \($0). a good film, a bad film; what a great movie!" }
+    let tokenizer = try BPETrainer(config: BPETrainingConfig(vocabularySize: 300)).train(on: text)
+    let network = try GPT(configuration: GPTConfiguration(vocabularySize: tokenizer.vocabularySize, contextLength: 32, width: 32, layers: 2, heads: 2, endOfTextToken: Int32(tokenizer.specialTokenID("<|endoftext|>")!)))
+    network.initialize(seed: seed)
+    return try LanguageModel(network: network, tokenizer: tokenizer)
+}
+
+func settings(steps: Int) -> OptimizationSettings {
+    var settings = OptimizationSettings()
+    settings.steps = steps
+    settings.batchSize = 4
+    settings.gradientAccumulation = 2
+    settings.learningRate = 3e-3
+    settings.minimumLearningRate = 3e-4
+    settings.warmupSteps = 2
+    settings.evaluationInterval = 0
+    settings.evaluationBatches = 2
+    settings.checkpointInterval = 3
+    settings.logInterval = 1
+    return settings
+}
+
+@Suite struct TrainingTests {
+    let demonstrations = (0..<24).map { Demonstration(prompt: "review \($0 % 6):", response: $0 % 2 == 0 ? " a great movie!" : " a bad film.") }
+
+    @Test func supervisedFineTuningOverfitsItsData() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = try tinyLanguageModel()
+        let data = try Recipes.instructionData(demonstrations, model: model, heldOutPeriod: 0, seed: 1)
+        var s = settings(steps: 60)
+        s.learningRate = 1e-2
+        s.checkpointInterval = 0
+        let trainer = try LanguageModelTrainer(model: model, data: data, settings: s, run: RunFolder(folder))
+        var losses: [Double] = []
+        try trainer.train { if case let .stepped(report) = $0 { losses.append(report.loss) } }
+        #expect(losses.count == 60)
+        #expect(losses.last! < 0.25 * losses.first!, "loss \(losses.first!) → \(losses.last!)")
+        let reloaded = try LanguageModel.load(from: RunFolder(folder).modelURL)
+        #expect(maximumDifference(Array(reloaded.network.parameters.allValues), Array(model.network.parameters.allValues)) == 0)
+    }
+
+    @Test func aResumedRunContinuesExactlyAsAnUninterruptedOne() throws {
+        let (straight, interrupted) = (try temporaryFolder(), try temporaryFolder())
+        defer { [straight, interrupted].forEach { try? FileManager.default.removeItem(at: $0) } }
+        func trainer(_ folder: URL, steps: Int) throws -> LanguageModelTrainer<InstructionData> {
+            let model = try tinyLanguageModel()
+            let data = try Recipes.instructionData(demonstrations, model: model, heldOutPeriod: 4, seed: 7)
+            return try LanguageModelTrainer(model: model, data: data, settings: settings(steps: steps), run: RunFolder(folder))
+        }
+        let reference = try trainer(straight, steps: 7)
+        try reference.train()
+
+        // The first run checkpoints at step 3 and dies after logging steps 4 and 5.
+        let first = try trainer(interrupted, steps: 7)
+        try first.train(pausingAfter: 5)
+
+        let resumed = try trainer(interrupted, steps: 7)
+        #expect(try resumed.resumeFromLatestCheckpoint() == 3)
+        try resumed.train()
+        let (a, b) = (Array(resumed.model.network.parameters.allValues), Array(reference.model.network.parameters.allValues))
+        #expect(a.count == b.count && maximumDifference(a, b) == 0, "resumed weights differ by up to \(maximumDifference(a, b))")
+        let steps = try String(contentsOf: RunFolder(interrupted).metricsURL, encoding: .utf8)
+            .split(separator: "\n").compactMap { line -> Int? in
+                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                return object?["loss"] != nil ? object?["step"] as? Int : nil
+            }
+        #expect(steps == Array(1...7))
+    }
+
+    @Test func aNonFiniteLossStopsTrainingByName() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = try tinyLanguageModel()
+        model.network.parameters.withValues(of: "ln_f.weight") { $0[0] = .nan }
+        let data = try Recipes.instructionData(demonstrations, model: model, heldOutPeriod: 0, seed: 1)
+        let trainer = try LanguageModelTrainer(model: model, data: data, settings: settings(steps: 5), run: RunFolder(folder))
+        #expect(throws: TrainingError.nonFinite(step: 1, quantity: "training loss")) { try trainer.train() }
+    }
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Creates .venv with the pinned reference stack (PyTorch CPU, transformers, tiktoken, ...) used by
+# the fixture generators and the PyTorch side of the benchmarks. The Swift build and tests never
+# need it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -r scripts/requirements.txt
+echo "reference environment ready: .venv/bin/python"
