@@ -42,6 +42,10 @@ package struct AttentionGeometry: Sendable {
     package var scale: Float { 1 / Float(headSize).squareRoot() }
     /// Floats in the saved attention probabilities, [B, H, queries, keys].
     package var probabilityCount: Int { batch * heads * queries * keys }
+
+    /// Heads per thread so that a thread gets at least ~64K multiply-adds: decoding one token
+    /// for one sequence stays on the calling thread, where a hand-off would cost more than the work.
+    package var minimumPairsPerThread: Int { max(1, 65_536 / max(1, queries * keys * headSize)) }
 }
 
 package enum Attention {
@@ -56,7 +60,7 @@ package enum Attention {
         query: StridedRows, key: StridedRows, value: StridedRows,
         geometry g: AttentionGeometry, firstKey: UnsafePointer<Int32>?
     ) {
-        Parallel.forEachChunk(of: g.batch * g.heads, minimumChunk: 1) { pairs in
+        Parallel.forEachChunk(of: g.batch * g.heads, minimumChunk: g.minimumPairsPerThread) { pairs in
             for pair in pairs {
                 let b = pair / g.heads, column = (pair % g.heads) * g.headSize
                 let p = probabilities + pair * g.queries * g.keys
@@ -90,7 +94,7 @@ package enum Attention {
         geometry g: AttentionGeometry, firstKey: UnsafePointer<Int32>?
     ) {
         let beta: Float = accumulate ? 1 : 0
-        Parallel.forEachChunk(of: g.batch * g.heads, minimumChunk: 1) { pairs in
+        Parallel.forEachChunk(of: g.batch * g.heads, minimumChunk: g.minimumPairsPerThread) { pairs in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: g.queries * g.keys)
             defer { scores.deallocate() }
             for pair in pairs {

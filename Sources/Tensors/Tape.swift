@@ -18,6 +18,16 @@ public final class Tape {
     /// Number of recorded operations.
     public var count: Int { entries.count }
 
+    /// The tape of the first input that requires a gradient: where an op on these inputs records.
+    @inline(__always)
+    package static func recording(_ a: Tensor?, _ b: Tensor? = nil, _ c: Tensor? = nil) -> Tape? {
+        a?.tape ?? b?.tape ?? c?.tape
+    }
+
+    package static func recording(_ inputs: [Tensor]) -> Tape? {
+        inputs.lazy.compactMap(\.tape).first
+    }
+
     package func append(output: Tensor, backward: @escaping (UnsafePointer<Float>) -> Void) {
         entries.append(Entry(output: output, backward: backward))
     }

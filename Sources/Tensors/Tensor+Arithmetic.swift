@@ -15,7 +15,9 @@ extension Tensor {
     ) -> Tensor {
         let out = Tensor(uninitialized: shape)
         Elementwise.map(out.data, data, count: elementCount, forward)
-        out.record(inputs: [self]) { dout in backward(dout, out) }
+        if let tape = Tape.recording(self) {
+            out.record(on: tape) { dout in backward(dout, out) }
+        }
         return out
     }
 
@@ -23,9 +25,11 @@ extension Tensor {
         try lhs.sameShape(rhs, "add")
         let out = Tensor(uninitialized: lhs.shape)
         Elementwise.map(out.data, lhs.data, rhs.data, count: lhs.elementCount) { $0 + $1 }
-        out.record(inputs: [lhs, rhs]) { dout in
-            lhs.addGradient(dout) { $0 }
-            rhs.addGradient(dout) { $0 }
+        if let tape = Tape.recording(lhs, rhs) {
+            out.record(on: tape) { dout in
+                lhs.addGradient(dout) { $0 }
+                rhs.addGradient(dout) { $0 }
+            }
         }
         return out
     }
@@ -34,9 +38,11 @@ extension Tensor {
         try lhs.sameShape(rhs, "subtract")
         let out = Tensor(uninitialized: lhs.shape)
         Elementwise.map(out.data, lhs.data, rhs.data, count: lhs.elementCount) { $0 - $1 }
-        out.record(inputs: [lhs, rhs]) { dout in
-            lhs.addGradient(dout) { $0 }
-            rhs.addGradient(dout) { -$0 }
+        if let tape = Tape.recording(lhs, rhs) {
+            out.record(on: tape) { dout in
+                lhs.addGradient(dout) { $0 }
+                rhs.addGradient(dout) { -$0 }
+            }
         }
         return out
     }
@@ -45,9 +51,11 @@ extension Tensor {
         try lhs.sameShape(rhs, "multiply")
         let out = Tensor(uninitialized: lhs.shape)
         Elementwise.map(out.data, lhs.data, rhs.data, count: lhs.elementCount) { $0 * $1 }
-        out.record(inputs: [lhs, rhs]) { dout in
-            lhs.addGradient(dout, rhs.data) { g, other in g * other }
-            rhs.addGradient(dout, lhs.data) { g, other in g * other }
+        if let tape = Tape.recording(lhs, rhs) {
+            out.record(on: tape) { dout in
+                lhs.addGradient(dout, rhs.data) { g, other in g * other }
+                rhs.addGradient(dout, lhs.data) { g, other in g * other }
+            }
         }
         return out
     }
@@ -107,9 +115,11 @@ extension Tensor {
         try a.sameShape(b, operation)
         let out = Tensor(uninitialized: a.shape)
         Elementwise.map(out.data, a.data, b.data, count: a.elementCount) { x, y in y.replacing(with: x, where: prefers(x, y)) }
-        out.record(inputs: [a, b]) { dout in
-            a.addGradient(dout, a.data, b.data) { g, x, y in share(g, prefers(x, y), x .== y) }
-            b.addGradient(dout, b.data, a.data) { g, y, x in share(g, prefers(y, x), x .== y) }
+        if let tape = Tape.recording(a, b) {
+            out.record(on: tape) { dout in
+                a.addGradient(dout, a.data, b.data) { g, x, y in share(g, prefers(x, y), x .== y) }
+                b.addGradient(dout, b.data, a.data) { g, y, x in share(g, prefers(y, x), x .== y) }
+            }
         }
         return out
     }

@@ -24,15 +24,17 @@ extension Tensor {
                 out: outRows, probabilities: probabilities.pointer, query: q, key: k, value: v,
                 geometry: geometry, firstKey: first)
         }
-        out.record(inputs: [self]) { dout in
-            self.withGradient { dqkv, accumulate in
-                let (dq, dk, dv) = Self.qkvRows(dqkv, T: T, C: C)
-                Self.withOptionalPointer(firstPosition) { first in
-                    Attention.backward(
-                        dQuery: dq, dKey: dk, dValue: dv, accumulate: accumulate,
-                        dout: StridedRows(base: UnsafeMutablePointer(mutating: dout), rowStride: C, batchStride: T * C),
-                        probabilities: probabilities.pointer, query: q, key: k, value: v,
-                        geometry: geometry, firstKey: first)
+        if let tape = Tape.recording(self) {
+            out.record(on: tape) { dout in
+                self.withGradient { dqkv, accumulate in
+                    let (dq, dk, dv) = Self.qkvRows(dqkv, T: T, C: C)
+                    Self.withOptionalPointer(firstPosition) { first in
+                        Attention.backward(
+                            dQuery: dq, dKey: dk, dValue: dv, accumulate: accumulate,
+                            dout: StridedRows(base: UnsafeMutablePointer(mutating: dout), rowStride: C, batchStride: T * C),
+                            probabilities: probabilities.pointer, query: q, key: k, value: v,
+                            geometry: geometry, firstKey: first)
+                    }
                 }
             }
         }

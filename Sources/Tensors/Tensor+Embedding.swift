@@ -52,14 +52,16 @@ extension Tensor {
                     tokenTable: tokenTable.data, positionTable: positionTable.data, width: C)
             }
         }
-        out.record(inputs: [tokenTable, positionTable]) { dout in
-            let dwte = tokenTable.requiresGradient ? tokenTable.accumulatingGradient() : nil
-            let dwpe = positionTable.requiresGradient ? positionTable.accumulatingGradient() : nil
-            tokens.ids.withUnsafeBufferPointer { t in
-                positions.ids.withUnsafeBufferPointer { p in
-                    Embedding.backward(
-                        dTokenTable: dwte, dPositionTable: dwpe, dout: dout,
-                        tokens: t.baseAddress!, positions: p.baseAddress!, count: count, width: C)
+        if let tape = Tape.recording(tokenTable, positionTable) {
+            out.record(on: tape) { dout in
+                let dwte = tokenTable.requiresGradient ? tokenTable.accumulatingGradient() : nil
+                let dwpe = positionTable.requiresGradient ? positionTable.accumulatingGradient() : nil
+                tokens.ids.withUnsafeBufferPointer { t in
+                    positions.ids.withUnsafeBufferPointer { p in
+                        Embedding.backward(
+                            dTokenTable: dwte, dPositionTable: dwpe, dout: dout,
+                            tokens: t.baseAddress!, positions: p.baseAddress!, count: count, width: C)
+                    }
                 }
             }
         }

@@ -7,7 +7,9 @@ extension Tensor {
             throw TensorError.shapeMismatch(operation: "reshaped", shape, newShape, expected: "equal element counts")
         }
         let out = Tensor(shape: newShape, storage: storage)
-        out.record(inputs: [self]) { dout in self.addGradient(dout) { $0 } }
+        if let tape = Tape.recording(self) {
+            out.record(on: tape) { dout in self.addGradient(dout) { $0 } }
+        }
         return out
     }
 
@@ -24,12 +26,14 @@ extension Tensor {
         for o in 0..<outer {
             (out.data + o * block).update(from: data + (o * length + range.lowerBound) * inner, count: block)
         }
-        out.record(inputs: [self]) { dout in
-            self.withGradient { dx, accumulate in
-                if !accumulate { dx.update(repeating: 0, count: self.elementCount) }
-                for o in 0..<outer {
-                    let target = dx + (o * length + range.lowerBound) * inner
-                    for j in 0..<block { target[j] += dout[o * block + j] }
+        if let tape = Tape.recording(self) {
+            out.record(on: tape) { dout in
+                self.withGradient { dx, accumulate in
+                    if !accumulate { dx.update(repeating: 0, count: self.elementCount) }
+                    for o in 0..<outer {
+                        let target = dx + (o * length + range.lowerBound) * inner
+                        for j in 0..<block { target[j] += dout[o * block + j] }
+                    }
                 }
             }
         }
@@ -60,13 +64,15 @@ extension Tensor {
             }
             start += part.shape[axis]
         }
-        out.record(inputs: parts) { dout in
-            for (part, start) in zip(parts, starts) where part.requiresGradient {
-                let block = part.shape[axis] * inner
-                part.withGradient { dx, accumulate in
-                    for o in 0..<outer {
-                        let source = dout + (o * total + start) * inner
-                        for j in 0..<block { dx[o * block + j] = (accumulate ? dx[o * block + j] : 0) + source[j] }
+        if let tape = Tape.recording(parts) {
+            out.record(on: tape) { dout in
+                for (part, start) in zip(parts, starts) where part.requiresGradient {
+                    let block = part.shape[axis] * inner
+                    part.withGradient { dx, accumulate in
+                        for o in 0..<outer {
+                            let source = dout + (o * total + start) * inner
+                            for j in 0..<block { dx[o * block + j] = (accumulate ? dx[o * block + j] : 0) + source[j] }
+                        }
                     }
                 }
             }

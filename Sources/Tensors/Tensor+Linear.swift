@@ -29,14 +29,16 @@ extension Tensor {
         Linear.forward(
             out: out.data, input: data, weight: weight.data, layout: orientation.layout, bias: bias?.data,
             rows: rows, inputs: inputs, outputs: outputs)
-        out.record(inputs: [self, weight, bias]) { dout in
-            let dWeight = weight.requiresGradient ? weight.accumulatingGradient() : nil
-            let dBias = bias?.requiresGradient == true ? bias?.accumulatingGradient() : nil
-            self.withGradientIfRequired { dx, accumulate in
-                Linear.backward(
-                    dInput: dx, accumulateInput: accumulate, dWeight: dWeight, dBias: dBias, dout: dout,
-                    input: self.data, weight: weight.data, layout: orientation.layout,
-                    rows: rows, inputs: inputs, outputs: outputs)
+        if let tape = Tape.recording(self, weight, bias) {
+            out.record(on: tape) { dout in
+                let dWeight = weight.requiresGradient ? weight.accumulatingGradient() : nil
+                let dBias = bias?.requiresGradient == true ? bias?.accumulatingGradient() : nil
+                self.withGradientIfRequired { dx, accumulate in
+                    Linear.backward(
+                        dInput: dx, accumulateInput: accumulate, dWeight: dWeight, dBias: dBias, dout: dout,
+                        input: self.data, weight: weight.data, layout: orientation.layout,
+                        rows: rows, inputs: inputs, outputs: outputs)
+                }
             }
         }
         return out
@@ -62,35 +64,37 @@ extension Tensor {
                 m: m, n: n, k: k, a: data + b * m * k, transposeA: transposeSelf,
                 b: other.data + b * k * n, transposeB: transposeOther, c: out.data + b * m * n)
         }
-        out.record(inputs: [self, other]) { dout in
-            if self.requiresGradient {
-                self.withGradient { da, accumulate in
-                    for b in 0..<batch {
-                        // dA = dC·Bᵀ (or its transpose when A was used transposed).
-                        if transposeSelf {
-                            MatrixProduct.multiply(
-                                m: k, n: m, k: n, a: other.data + b * k * n, transposeA: transposeOther,
-                                b: dout + b * m * n, transposeB: true, c: da + b * m * k, beta: accumulate ? 1 : 0)
-                        } else {
-                            MatrixProduct.multiply(
-                                m: m, n: k, k: n, a: dout + b * m * n,
-                                b: other.data + b * k * n, transposeB: !transposeOther, c: da + b * m * k, beta: accumulate ? 1 : 0)
+        if let tape = Tape.recording(self, other) {
+            out.record(on: tape) { dout in
+                if self.requiresGradient {
+                    self.withGradient { da, accumulate in
+                        for b in 0..<batch {
+                            // dA = dC·Bᵀ (or its transpose when A was used transposed).
+                            if transposeSelf {
+                                MatrixProduct.multiply(
+                                    m: k, n: m, k: n, a: other.data + b * k * n, transposeA: transposeOther,
+                                    b: dout + b * m * n, transposeB: true, c: da + b * m * k, beta: accumulate ? 1 : 0)
+                            } else {
+                                MatrixProduct.multiply(
+                                    m: m, n: k, k: n, a: dout + b * m * n,
+                                    b: other.data + b * k * n, transposeB: !transposeOther, c: da + b * m * k, beta: accumulate ? 1 : 0)
+                            }
                         }
                     }
                 }
-            }
-            if other.requiresGradient {
-                other.withGradient { db, accumulate in
-                    for b in 0..<batch {
-                        // dB = Aᵀ·dC (or its transpose when B was used transposed).
-                        if transposeOther {
-                            MatrixProduct.multiply(
-                                m: n, n: k, k: m, a: dout + b * m * n, transposeA: true,
-                                b: self.data + b * m * k, transposeB: transposeSelf, c: db + b * k * n, beta: accumulate ? 1 : 0)
-                        } else {
-                            MatrixProduct.multiply(
-                                m: k, n: n, k: m, a: self.data + b * m * k, transposeA: !transposeSelf,
-                                b: dout + b * m * n, c: db + b * k * n, beta: accumulate ? 1 : 0)
+                if other.requiresGradient {
+                    other.withGradient { db, accumulate in
+                        for b in 0..<batch {
+                            // dB = Aᵀ·dC (or its transpose when B was used transposed).
+                            if transposeOther {
+                                MatrixProduct.multiply(
+                                    m: n, n: k, k: m, a: dout + b * m * n, transposeA: true,
+                                    b: self.data + b * m * k, transposeB: transposeSelf, c: db + b * k * n, beta: accumulate ? 1 : 0)
+                            } else {
+                                MatrixProduct.multiply(
+                                    m: k, n: n, k: m, a: self.data + b * m * k, transposeA: !transposeSelf,
+                                    b: dout + b * m * n, c: db + b * k * n, beta: accumulate ? 1 : 0)
+                            }
                         }
                     }
                 }

@@ -11,13 +11,15 @@ extension Tensor {
         let weight = counted == 0 ? 0 : -1 / Float(counted)
         let out = Tensor(Float(Elementwise.sum(logProbabilities.data, count: logProbabilities.elementCount)) * weight)
         let (N, V) = (shape.rows, shape.last)
-        out.record(inputs: [self]) { dout in
-            let rowGradients = [Float](repeating: dout[0] * weight, count: N)
-            self.withGradient { dz, accumulate in
-                targets.withUnsafeBufferPointer { t in
-                    LogSoftmax.tokenLogProbabilitiesBackward(
-                        dLogits: dz, accumulate: accumulate, gradient: rowGradients, logits: self.data,
-                        logSumExp: logSumExp.pointer, tokens: t.baseAddress!, scale: 1, rows: N, vocabulary: V)
+        if let tape = Tape.recording(self) {
+            out.record(on: tape) { dout in
+                let rowGradients = [Float](repeating: dout[0] * weight, count: N)
+                self.withGradient { dz, accumulate in
+                    targets.withUnsafeBufferPointer { t in
+                        LogSoftmax.tokenLogProbabilitiesBackward(
+                            dLogits: dz, accumulate: accumulate, gradient: rowGradients, logits: self.data,
+                            logSumExp: logSumExp.pointer, tokens: t.baseAddress!, scale: 1, rows: N, vocabulary: V)
+                    }
                 }
             }
         }
@@ -29,12 +31,14 @@ extension Tensor {
     public func tokenLogProbabilities(of tokens: [Int32], temperature: Float = 1) throws -> Tensor {
         let (out, logSumExp) = try tokenLogProbabilitiesAndNormalizers(tokens, operation: "tokenLogProbabilities", temperature: temperature)
         let (N, V, scale) = (shape.rows, shape.last, 1 / temperature)
-        out.record(inputs: [self]) { dout in
-            self.withGradient { dz, accumulate in
-                tokens.withUnsafeBufferPointer { t in
-                    LogSoftmax.tokenLogProbabilitiesBackward(
-                        dLogits: dz, accumulate: accumulate, gradient: dout, logits: self.data,
-                        logSumExp: logSumExp.pointer, tokens: t.baseAddress!, scale: scale, rows: N, vocabulary: V)
+        if let tape = Tape.recording(self) {
+            out.record(on: tape) { dout in
+                self.withGradient { dz, accumulate in
+                    tokens.withUnsafeBufferPointer { t in
+                        LogSoftmax.tokenLogProbabilitiesBackward(
+                            dLogits: dz, accumulate: accumulate, gradient: dout, logits: self.data,
+                            logSumExp: logSumExp.pointer, tokens: t.baseAddress!, scale: scale, rows: N, vocabulary: V)
+                    }
                 }
             }
         }
@@ -50,11 +54,13 @@ extension Tensor {
         let out = Tensor(uninitialized: shape.droppingLast)
         let logSumExp = TensorStorage(count: N)
         LogSoftmax.entropy(out: out.data, logSumExp: logSumExp.pointer, logits: data, scale: scale, rows: N, vocabulary: V)
-        out.record(inputs: [self]) { dout in
-            self.withGradient { dz, accumulate in
-                LogSoftmax.entropyBackward(
-                    dLogits: dz, accumulate: accumulate, gradient: dout, logits: self.data,
-                    logSumExp: logSumExp.pointer, entropy: out.data, scale: scale, rows: N, vocabulary: V)
+        if let tape = Tape.recording(self) {
+            out.record(on: tape) { dout in
+                self.withGradient { dz, accumulate in
+                    LogSoftmax.entropyBackward(
+                        dLogits: dz, accumulate: accumulate, gradient: dout, logits: self.data,
+                        logSumExp: logSumExp.pointer, entropy: out.data, scale: scale, rows: N, vocabulary: V)
+                }
             }
         }
         return out

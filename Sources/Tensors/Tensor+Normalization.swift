@@ -14,14 +14,16 @@ extension Tensor {
         LayerNorm.forward(
             out: out.data, mean: mean.pointer, rstd: rstd.pointer, input: data,
             weight: weight.data, bias: bias.data, rows: rows, width: C, epsilon: epsilon)
-        out.record(inputs: [self, weight, bias]) { dout in
-            let dWeight = weight.requiresGradient ? weight.accumulatingGradient() : nil
-            let dBias = bias.requiresGradient ? bias.accumulatingGradient() : nil
-            self.withGradientIfRequired { dx, accumulate in
-                LayerNorm.backward(
-                    dInput: dx, accumulateInput: accumulate, dWeight: dWeight, dBias: dBias, dout: dout,
-                    input: self.data, weight: weight.data, mean: mean.pointer, rstd: rstd.pointer,
-                    rows: rows, width: C)
+        if let tape = Tape.recording(self, weight, bias) {
+            out.record(on: tape) { dout in
+                let dWeight = weight.requiresGradient ? weight.accumulatingGradient() : nil
+                let dBias = bias.requiresGradient ? bias.accumulatingGradient() : nil
+                self.withGradientIfRequired { dx, accumulate in
+                    LayerNorm.backward(
+                        dInput: dx, accumulateInput: accumulate, dWeight: dWeight, dBias: dBias, dout: dout,
+                        input: self.data, weight: weight.data, mean: mean.pointer, rstd: rstd.pointer,
+                        rows: rows, width: C)
+                }
             }
         }
         return out
@@ -31,9 +33,11 @@ extension Tensor {
     public func gelu() -> Tensor {
         let out = Tensor(uninitialized: shape)
         GELU.forward(out: out.data, input: data, count: elementCount)
-        out.record(inputs: [self]) { dout in
-            self.withGradient { dx, accumulate in
-                GELU.backward(dInput: dx, accumulate: accumulate, dout: dout, input: self.data, count: self.elementCount)
+        if let tape = Tape.recording(self) {
+            out.record(on: tape) { dout in
+                self.withGradient { dx, accumulate in
+                    GELU.backward(dInput: dx, accumulate: accumulate, dout: dout, input: self.data, count: self.elementCount)
+                }
             }
         }
         return out

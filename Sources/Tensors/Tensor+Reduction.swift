@@ -27,13 +27,15 @@ extension Tensor {
         let total = weights.map { Elementwise.weightedSum(data, $0.data, count: elementCount) }
             ?? Elementwise.sum(data, count: elementCount)
         let out = Tensor(Float(total) / divisor)
-        out.record(inputs: [self]) { dout in
-            let g = dout[0] / divisor
-            if let weights {
-                self.addGradient(weights.data, weights.data) { w, _ in g * w }
-            } else {
-                self.withGradient { dx, accumulate in
-                    for i in 0..<self.elementCount { dx[i] = (accumulate ? dx[i] : 0) + g }
+        if let tape = Tape.recording(self) {
+            out.record(on: tape) { dout in
+                let g = dout[0] / divisor
+                if let weights {
+                    self.addGradient(weights.data, weights.data) { w, _ in g * w }
+                } else {
+                    self.withGradient { dx, accumulate in
+                        for i in 0..<self.elementCount { dx[i] = (accumulate ? dx[i] : 0) + g }
+                    }
                 }
             }
         }
@@ -58,13 +60,15 @@ extension Tensor {
             }
             out.data[r] = Float(total) * weights[r]
         }
-        out.record(inputs: [self]) { dout in
-            self.withGradient { dx, accumulate in
-                for r in 0..<rows {
-                    let g = dout[r] * weights[r]
-                    for j in 0..<width {
-                        let value = g * (mask.map { $0.data[r * width + j] } ?? 1)
-                        dx[r * width + j] = (accumulate ? dx[r * width + j] : 0) + value
+        if let tape = Tape.recording(self) {
+            out.record(on: tape) { dout in
+                self.withGradient { dx, accumulate in
+                    for r in 0..<rows {
+                        let g = dout[r] * weights[r]
+                        for j in 0..<width {
+                            let value = g * (mask.map { $0.data[r * width + j] } ?? 1)
+                            dx[r * width + j] = (accumulate ? dx[r * width + j] : 0) + value
+                        }
                     }
                 }
             }
@@ -88,12 +92,14 @@ extension Tensor {
         for b in 0..<B {
             (out.data + b * width).update(from: data + (b * T + Int(positions[b])) * width, count: width)
         }
-        out.record(inputs: [self]) { dout in
-            self.withGradient { dx, accumulate in
-                if !accumulate { dx.update(repeating: 0, count: self.elementCount) }
-                for b in 0..<B {
-                    let target = dx + (b * T + Int(positions[b])) * width
-                    for j in 0..<width { target[j] += dout[b * width + j] }
+        if let tape = Tape.recording(self) {
+            out.record(on: tape) { dout in
+                self.withGradient { dx, accumulate in
+                    if !accumulate { dx.update(repeating: 0, count: self.elementCount) }
+                    for b in 0..<B {
+                        let target = dx + (b * T + Int(positions[b])) * width
+                        for j in 0..<width { target[j] += dout[b * width + j] }
+                    }
                 }
             }
         }

@@ -113,10 +113,9 @@ public final class Tensor {
         gradientIsWritten = false
     }
 
-    /// Records `backward` on the tape of the first input that requires a gradient, making this
-    /// tensor require one too. Without such an input nothing is recorded.
-    package func record(inputs: [Tensor?], backward: @escaping (UnsafePointer<Float>) -> Void) {
-        guard let tape = inputs.lazy.compactMap({ $0?.tape }).first else { return }
+    /// Records `backward` on `tape` (from `Tape.recording(...)`), making this tensor require a
+    /// gradient. Ops check for a tape first so inference builds no closures at all.
+    package func record(on tape: Tape, backward: @escaping (UnsafePointer<Float>) -> Void) {
         self.tape = tape
         tape.append(output: self, backward: backward)
     }

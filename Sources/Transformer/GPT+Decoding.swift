@@ -11,24 +11,19 @@ extension GPT {
         guard B == cache.batch, cache.length + T <= cache.capacity else {
             throw TensorError.invalidShape(operation: "decode", [B, T], expected: "\(cache.batch) rows and at most \(cache.capacity - cache.length) new positions for the cache")
         }
-        let p = { (name: String) in self.parameters.tensor(name, on: nil) }
+        let w = constantWeights
         let epsilon = configuration.layerNormEpsilon
-        var x = try Tensor.embedding(tokens: input.tokens, positions: input.positions, tokenTable: p("wte.weight"), positionTable: p("wpe.weight"))
-        for i in 0..<configuration.layers {
-            let h = BlockNames(i)
-            let qkv = try x.layerNorm(weight: p(h.ln1Weight), bias: p(h.ln1Bias), epsilon: epsilon)
-                .linear(p(h.attentionWeight), bias: p(h.attentionBias))
+        var x = try Tensor.embedding(tokens: input.tokens, positions: input.positions, tokenTable: w.tokenEmbedding, positionTable: w.positionEmbedding)
+        for (i, block) in w.blocks.enumerated() {
+            let qkv = try x.layerNorm(weight: block.ln1Weight, bias: block.ln1Bias, epsilon: epsilon)
+                .linear(block.attentionWeight, bias: block.attentionBias)
             cache.append(layer: i, qkv: qkv.data, count: T)
             let attended = cachedAttention(qkv, layer: i, cache: cache, batch: B, time: T, width: C)
-            x = try x + attended.linear(p(h.projectionWeight), bias: p(h.projectionBias))
-            let mlp = try x.layerNorm(weight: p(h.ln2Weight), bias: p(h.ln2Bias), epsilon: epsilon)
-                .linear(p(h.expandWeight), bias: p(h.expandBias))
-                .gelu()
-                .linear(p(h.contractWeight), bias: p(h.contractBias))
-            x = try x + mlp
+            x = try x + attended.linear(block.projectionWeight, bias: block.projectionBias)
+            x = try x + mlp(x, block)
         }
         cache.length += T
-        return try x.layerNorm(weight: p("ln_f.weight"), bias: p("ln_f.bias"), epsilon: epsilon)
+        return try x.layerNorm(weight: w.finalNormWeight, bias: w.finalNormBias, epsilon: epsilon)
     }
 
     /// The new queries of `qkv` [B, T, 3C] against every cached key, including their own.

@@ -7,6 +7,9 @@ import Tensors
 public final class GPT {
     public let configuration: GPTConfiguration
     public let parameters: ParameterStore
+    /// The parameters as constant views, resolved once: inference (decoding a token at a time)
+    /// then looks up nothing by name.
+    let constantWeights: GPTWeights
 
     /// A model over `parameters` (zeros unless given: call `initialize(seed:)` or load a checkpoint).
     public init(configuration: GPTConfiguration, parameters: ParameterStore? = nil, trainable: Bool = true) throws {
@@ -17,6 +20,12 @@ public final class GPT {
         }
         self.configuration = configuration
         self.parameters = parameters ?? ParameterStore(layout: layout, trainable: trainable)
+        constantWeights = GPTWeights(self.parameters, configuration: configuration, tape: nil)
+    }
+
+    /// The weights for one forward pass: recorded on `tape`, or the shared constants.
+    func weights(tape: Tape?) -> GPTWeights {
+        tape.map { GPTWeights(parameters, configuration: configuration, tape: $0) } ?? constantWeights
     }
 
     /// Parameter names and shapes as Hugging Face's GPT2Model (Conv1D weights are [in, out]).
@@ -67,36 +76,39 @@ public final class GPT {
     /// for backward; without one this is inference.
     public func hiddenStates(_ input: TokenBatch, tape: Tape?) throws -> Tensor {
         try checkLength(input.time)
-        let p = { (name: String) in self.parameters.tensor(name, on: tape) }
+        let w = weights(tape: tape)
         let epsilon = configuration.layerNormEpsilon
-        var x = try Tensor.embedding(tokens: input.tokens, positions: input.positions, tokenTable: p("wte.weight"), positionTable: p("wpe.weight"))
-        for i in 0..<configuration.layers {
-            let h = BlockNames(i)
-            let attention = try x.layerNorm(weight: p(h.ln1Weight), bias: p(h.ln1Bias), epsilon: epsilon)
-                .linear(p(h.attentionWeight), bias: p(h.attentionBias))
+        var x = try Tensor.embedding(tokens: input.tokens, positions: input.positions, tokenTable: w.tokenEmbedding, positionTable: w.positionEmbedding)
+        for block in w.blocks {
+            let attention = try x.layerNorm(weight: block.ln1Weight, bias: block.ln1Bias, epsilon: epsilon)
+                .linear(block.attentionWeight, bias: block.attentionBias)
                 .causalSelfAttention(heads: configuration.heads, firstPosition: input.firstPosition)
-                .linear(p(h.projectionWeight), bias: p(h.projectionBias))
+                .linear(block.projectionWeight, bias: block.projectionBias)
             x = try x + attention
-            let mlp = try x.layerNorm(weight: p(h.ln2Weight), bias: p(h.ln2Bias), epsilon: epsilon)
-                .linear(p(h.expandWeight), bias: p(h.expandBias))
-                .gelu()
-                .linear(p(h.contractWeight), bias: p(h.contractBias))
-            x = try x + mlp
+            x = try x + mlp(x, block)
         }
-        return try x.layerNorm(weight: p("ln_f.weight"), bias: p("ln_f.bias"), epsilon: epsilon)
+        return try x.layerNorm(weight: w.finalNormWeight, bias: w.finalNormBias, epsilon: epsilon)
+    }
+
+    /// The block's feed-forward half: LayerNorm, expand ×4, GELU, contract.
+    func mlp(_ x: Tensor, _ block: BlockWeights) throws -> Tensor {
+        try x.layerNorm(weight: block.ln2Weight, bias: block.ln2Bias, epsilon: configuration.layerNormEpsilon)
+            .linear(block.expandWeight, bias: block.expandBias)
+            .gelu()
+            .linear(block.contractWeight, bias: block.contractBias)
     }
 
     /// Next-token logits [..., V] from hidden states [..., C], through the tied token embedding.
     public func logits(_ hidden: Tensor, tape: Tape?) throws -> Tensor {
-        try hidden.linear(parameters.tensor("wte.weight", on: tape), orientation: .outputsByInputs)
+        try hidden.linear(weights(tape: tape).tokenEmbedding, orientation: .outputsByInputs)
     }
 
     /// The scalar head on hidden states [..., C]: [...], times `scalarGain` plus `scalarBias`.
     public func scalars(_ hidden: Tensor, tape: Tape?) throws -> Tensor {
-        guard configuration.hasScalarHead else {
+        guard let head = weights(tape: tape).scalarHead else {
             throw TensorError.invalidShape(operation: "scalars", hidden.shape, expected: "a model configured with a scalar head")
         }
-        let score = try hidden.linear(parameters.tensor("score.weight", on: tape), orientation: .outputsByInputs)
+        let score = try hidden.linear(head, orientation: .outputsByInputs)
         let squeezed = try score.reshaped(hidden.shape.droppingLast)
         let (gain, bias) = (configuration.scalarGain, configuration.scalarBias)
         return gain == 1 && bias == 0 ? squeezed : squeezed.affine(scale: gain, offset: bias)
@@ -122,5 +134,37 @@ struct BlockNames {
         ln2Weight = h + "ln_2.weight"; ln2Bias = h + "ln_2.bias"
         expandWeight = h + "mlp.c_fc.weight"; expandBias = h + "mlp.c_fc.bias"
         contractWeight = h + "mlp.c_proj.weight"; contractBias = h + "mlp.c_proj.bias"
+    }
+}
+
+/// One block's parameters as tensors.
+struct BlockWeights {
+    let ln1Weight, ln1Bias, attentionWeight, attentionBias, projectionWeight, projectionBias: Tensor
+    let ln2Weight, ln2Bias, expandWeight, expandBias, contractWeight, contractBias: Tensor
+
+    init(_ p: ParameterStore, layer: Int, tape: Tape?) {
+        let n = BlockNames(layer)
+        ln1Weight = p.tensor(n.ln1Weight, on: tape); ln1Bias = p.tensor(n.ln1Bias, on: tape)
+        attentionWeight = p.tensor(n.attentionWeight, on: tape); attentionBias = p.tensor(n.attentionBias, on: tape)
+        projectionWeight = p.tensor(n.projectionWeight, on: tape); projectionBias = p.tensor(n.projectionBias, on: tape)
+        ln2Weight = p.tensor(n.ln2Weight, on: tape); ln2Bias = p.tensor(n.ln2Bias, on: tape)
+        expandWeight = p.tensor(n.expandWeight, on: tape); expandBias = p.tensor(n.expandBias, on: tape)
+        contractWeight = p.tensor(n.contractWeight, on: tape); contractBias = p.tensor(n.contractBias, on: tape)
+    }
+}
+
+/// Every parameter of the model as tensors, for one forward pass.
+struct GPTWeights {
+    let tokenEmbedding, positionEmbedding, finalNormWeight, finalNormBias: Tensor
+    let blocks: [BlockWeights]
+    let scalarHead: Tensor?
+
+    init(_ p: ParameterStore, configuration: GPTConfiguration, tape: Tape?) {
+        tokenEmbedding = p.tensor("wte.weight", on: tape)
+        positionEmbedding = p.tensor("wpe.weight", on: tape)
+        blocks = (0..<configuration.layers).map { BlockWeights(p, layer: $0, tape: tape) }
+        finalNormWeight = p.tensor("ln_f.weight", on: tape)
+        finalNormBias = p.tensor("ln_f.bias", on: tape)
+        scalarHead = configuration.hasScalarHead ? p.tensor("score.weight", on: tape) : nil
     }
 }

@@ -13,6 +13,9 @@ enum TokenChooser {
             return Int32(best)
         }
         let scale = 1 / parameters.temperature
+        if parameters.topK == 0 || parameters.topK >= V, parameters.topP >= 1 {
+            return sampleFullDistribution(logits, count: V, scale: scale, generator: &generator)
+        }
         var candidates = Array(0..<V)
         if parameters.topK > 0, parameters.topK < V {
             candidates = topK(logits, count: V, k: parameters.topK)
@@ -24,6 +27,26 @@ enum TokenChooser {
             (candidates, weights) = nucleus(candidates, weights, p: Double(parameters.topP))
         }
         return Int32(candidates[generator.categorical(weights: weights)])
+    }
+
+    /// A draw from softmax(scale·logits) without building arrays: decoding calls this once per
+    /// token per row.
+    private static func sampleFullDistribution(_ logits: UnsafePointer<Float>, count V: Int, scale: Float, generator: inout RandomGenerator) -> Int32 {
+        var maximum = -Float.infinity
+        for j in 0..<V { maximum = max(maximum, logits[j]) }
+        var total = 0.0
+        for j in 0..<V { total += Double(exp((logits[j] - maximum) * scale)) }
+        let target = generator.uniformDouble() * total
+        var cumulative = 0.0
+        var last = 0
+        for j in 0..<V {
+            let weight = Double(exp((logits[j] - maximum) * scale))
+            guard weight > 0 else { continue }
+            cumulative += weight
+            last = j
+            if target < cumulative { return Int32(j) }
+        }
+        return Int32(last)
     }
 
     /// Indices of the k largest logits (ties broken towards the lower index), in index order.
