@@ -1,6 +1,5 @@
 // The parallel loop for everything that is not a matrix product: contiguous chunks of a range
 // spread over the cores, run inline when the work is too small to pay for a thread hand-off.
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,12 +25,12 @@ package enum Parallel {
             if count > 0 { body(0..<count, 0) }
             return
         }
-        // concurrentPerform returns only after every chunk ran, so `body` never outlives this call
-        // and the chunks write disjoint rows: sharing it across threads is sound.
+        // The pool returns only after every chunk ran and no worker still holds `body`, so it never
+        // outlives this call; the chunks write disjoint rows, so sharing it across threads is sound.
         withoutActuallyEscaping(body) { body in
-            let shared = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                shared.value(chunk * count / chunks ..< (chunk + 1) * count / chunks, chunk)
+            let run: (Int) -> Void = { chunk in body(chunk * count / chunks ..< (chunk + 1) * count / chunks, chunk) }
+            if !WorkerPool.shared.run(chunks: chunks, run) {
+                for chunk in 0..<chunks { run(chunk) }
             }
         }
     }
@@ -41,9 +40,4 @@ package enum Parallel {
     package static func minimumRows(width: Int) -> Int {
         max(1, 16_384 / max(width, 1))
     }
-}
-
-private struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }

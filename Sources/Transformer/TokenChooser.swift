@@ -1,5 +1,6 @@
 // Picking one token from a row of logits: greedy, or a draw from the tempered softmax
 // restricted to the top k tokens and to the top-p nucleus.
+import Kernels
 import Randomness
 #if canImport(Glibc)
 import Glibc
@@ -29,20 +30,19 @@ enum TokenChooser {
         return Int32(candidates[generator.categorical(weights: weights)])
     }
 
-    /// A draw from softmax(scale·logits) without building arrays: decoding calls this once per
-    /// token per row.
+    /// A draw from softmax(scale·logits): one vectorised pass for the weights, one scan for the
+    /// draw. Decoding calls this once per token per row.
     private static func sampleFullDistribution(_ logits: UnsafePointer<Float>, count V: Int, scale: Float, generator: inout RandomGenerator) -> Int32 {
-        var maximum = -Float.infinity
-        for j in 0..<V { maximum = max(maximum, logits[j]) }
-        var total = 0.0
-        for j in 0..<V { total += Double(exp((logits[j] - maximum) * scale)) }
+        let weights = UnsafeMutablePointer<Float>.allocate(capacity: V)
+        defer { weights.deallocate() }
+        weights.update(from: logits, count: V)
+        RowMath.scale(weights, V, by: scale)
+        let total = Double(RowMath.exponentiate(weights, V, shift: RowMath.maximum(weights, V)))
         let target = generator.uniformDouble() * total
         var cumulative = 0.0
         var last = 0
-        for j in 0..<V {
-            let weight = Double(exp((logits[j] - maximum) * scale))
-            guard weight > 0 else { continue }
-            cumulative += weight
+        for j in 0..<V where weights[j] > 0 {
+            cumulative += Double(weights[j])
             last = j
             if target < cumulative { return Int32(j) }
         }
