@@ -59,7 +59,8 @@ let package = Package(
         .executableTarget(
             name: "FeedbackLoad",
             dependencies: [
-                "Feedback", "Annotators", "Randomness",
+                "Feedback", "Annotators", "SimulatedLabeling", "Randomness",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

@@ -42,7 +42,9 @@ final class HeadlessChromium: @unchecked Sendable {
         profile = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)")
         logFile = profile.appendingPathExtension("log")
         try FileManager.default.createDirectory(at: profile, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {
+            throw DevToolsError(description: "cannot create \(logFile.path)")
+        }
         let toBrowser = try Self.pipeAboveStandardDescriptors()
         let fromBrowser = try Self.pipeAboveStandardDescriptors()
         let arguments = [
