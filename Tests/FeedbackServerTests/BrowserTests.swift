@@ -1,5 +1,6 @@
 // The real page in a real headless Chromium: sign in, rank a task by clicking, see it counted on
-// the leaderboard, and check that a completion carrying a script is shown as text and never runs.
+// the leaderboard, and check that model text carrying a script is shown as text and never runs,
+// on the labeling page and in the chat (where a reply is also rated and corrected).
 
 import Foundation
 import Hummingbird
@@ -21,6 +22,7 @@ func aBrowserSignsInRanksATaskAndSeesItOnTheLeaderboard() async throws {
             try await signInAndRank(browser, base: base, fixture: fixture)
             try await checkHostileCompletionIsInert(browser)
             try await checkLeaderboardCounts(browser, base: base)
+            try await chatRateAndCorrect(browser, base: base)
         } catch {
             let log = (try? String(contentsOf: browser.logFile, encoding: .utf8)) ?? ""
             Issue.record("browser run failed: \(error)\nChromium's output ends:\n\(log.suffix(2000))")
@@ -29,6 +31,7 @@ func aBrowserSignsInRanksATaskAndSeesItOnTheLeaderboard() async throws {
     let judgments = try await fixture.store.judgments(for: fixture.aliceID)
     #expect(judgments.count == 1)
     #expect(judgments.first?.judgment.taskID == fixture.tasks[0].task.id)
+    #expect(try await fixture.store.demonstrationExamples().map(\.completion) == ["A corrected answer."])
 }
 
 /// Signs in through the form, ranks the first task by clicking its answers, submits.
@@ -67,4 +70,23 @@ private func checkLeaderboardCounts(_ browser: HeadlessChromium, base: String) a
     #expect(aliceJudgments == "1")
     let battles = try await browser.evaluate("Array.from(document.querySelectorAll('#models .battles')).map(e => e.textContent)") as? [String]
     #expect(battles == ["1", "1"])
+}
+
+/// Chats with the (stand-in) model: a reply quoting markup is shown as text, then rated and corrected.
+private func chatRateAndCorrect(_ browser: HeadlessChromium, base: String) async throws {
+    try await browser.open("\(base)/chat")
+    let message = "<script>window.__chat = 1</script><b>hi</b>"
+    _ = try await browser.evaluate("document.getElementById('chat-input').value = \(try HeadlessChromium.quoted(message))")
+    try await browser.click("#send")
+    try await browser.waitUntil("document.querySelector('.message.assistant') !== null")
+    let reply = try await browser.evaluate("document.querySelector('.message.assistant .message-text').textContent") as? String
+    #expect(reply == "You said: \(message)")
+    #expect(try await browser.evaluate("typeof window.__chat") as? String == "undefined")
+    #expect(try await browser.evaluate("document.querySelectorAll('#conversation script, #conversation b').length") as? Int == 0)
+    try await browser.click(".message.assistant .rate-bad")
+    try await browser.waitUntil("document.querySelector('.reply-status').textContent === 'Rated bad.'")
+    try await browser.click(".message.assistant .correct")
+    _ = try await browser.evaluate("document.querySelector('.correction-text').value = 'A corrected answer.'")
+    try await browser.click(".correction button[type=submit]")
+    try await browser.waitUntil("document.querySelector('.reply-status').textContent.startsWith('Correction saved')")
 }
