@@ -168,11 +168,12 @@ final class HeadlessChromium: @unchecked Sendable {
         String(decoding: try JSONEncoder().encode(text), as: UTF8.self)
     }
 
-    /// Ends the browser and removes its profile.
+    /// Ends the browser and removes its profile and log.
     func close() {
         kill(pid, SIGKILL)
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         try? FileManager.default.removeItem(at: profile)
+        try? FileManager.default.removeItem(at: logFile)
     }
 }
