@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "rlhf", targets: ["rlhf"]),
         .executable(name: "rlhf-bench", targets: ["Benchmarks"]),
+        .executable(name: "rlhf-feedback-load", targets: ["FeedbackLoad"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -74,6 +75,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
+            name: "FeedbackLoad",
+            dependencies: [
+                "Feedback", "Annotators", "SimulatedLabeling", "Randomness",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
+        .executableTarget(
             name: "Benchmarks",
             dependencies: ["CBLAS", "Kernels", "Tensors", "Optimization", "Randomness", "Transformer"],
             swiftSettings: vectorized),
@@ -94,13 +102,13 @@ let package = Package(
         .testTarget(name: "RatingsTests", dependencies: ["Ratings", "Randomness"], exclude: ["Fixtures"]),
         .testTarget(name: "AnnotatorsTests", dependencies: ["Annotators", "Randomness"]),
         .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "Ratings"]),
-        .testTarget(name: "SimulatedLabelingTests", dependencies: ["SimulatedLabeling", "Feedback", "Annotators"]),
+        .testTarget(name: "SimulatedLabelingTests", dependencies: ["SimulatedLabeling", "Feedback", "Annotators", "Ratings"]),
         .testTarget(
             name: "FeedbackServerTests",
             dependencies: [
-                "FeedbackServer", "Feedback",
+                "FeedbackServer", "Feedback", "Ratings",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
     ]
 )

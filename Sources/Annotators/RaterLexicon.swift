@@ -31,7 +31,9 @@ package struct RaterLexicon: Sendable {
     package let raterCount: Int
     private let entries: [String: Entry]
 
-    /// Looks up a lower-cased token.
+    /// Looks up a token as the lexicon spells it. Like VADER, callers look up lower-cased text, so
+    /// the few entries spelled with capitals (":D") are never matched, and a repeated token keeps
+    /// its last line.
     package subscript(token: String) -> Entry? { entries[token] }
 
     /// Number of tokens.
@@ -73,7 +75,7 @@ package struct RaterLexicon: Sendable {
                 throw fail("expected \(expected) ratings, found \(ratings.count)")
             }
             raterCount = ratings.count
-            entries[fields[0].lowercased()] = Entry(mean: mean, ratings: ratings)
+            entries[String(fields[0])] = Entry(mean: mean, ratings: ratings)
         }
         guard let raterCount else { throw LexiconError(source: source, line: 0, reason: "the lexicon is empty") }
         self.init(entries: entries, raterCount: raterCount)

@@ -164,7 +164,7 @@ extension FeedbackStore {
                 FROM demonstration d JOIN prompt p ON p.id = d.promptID JOIN annotator a ON a.id = d.annotatorID
                 ORDER BY d.id
                 """).map { row in
-                let messages = (row["messages"] as String?).flatMap { try? JSONDecoder().decode([ChatMessage].self, from: Data($0.utf8)) }
+                let messages = try (row["messages"] as String?).map { try JSONDecoder().decode([ChatMessage].self, from: Data($0.utf8)) }
                 return DemonstrationExample(
                     prompt: row["prompt"], messages: messages, completion: row["completion"],
                     origin: DemonstrationOrigin(rawValue: row["origin"]) ?? .imported, annotator: row["annotator"])

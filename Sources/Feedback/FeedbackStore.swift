@@ -62,3 +62,10 @@ package struct FeedbackStore: Sendable {
         }
     }
 }
+
+extension FeedbackStore {
+    /// The ids of every stored judgment, for durability checks.
+    package func judgmentIDs() async throws -> Set<Int64> {
+        try await database.read { db in Set(try Int64.fetchAll(db, sql: "SELECT id FROM judgment")) }
+    }
+}

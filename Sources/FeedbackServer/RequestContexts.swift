@@ -3,6 +3,9 @@
 import Feedback
 import Hummingbird
 
+/// The largest request body accepted: room for a task file pasted by an administrator.
+private let uploadLimit = 16 * 1024 * 1024
+
 /// The context of every request: the annotator the session cookie or bearer token signs in, if any.
 package struct FeedbackRequestContext: RequestContext {
     package var coreContext: CoreRequestContextStorage
@@ -13,8 +16,7 @@ package struct FeedbackRequestContext: RequestContext {
         coreContext = .init(source: source)
     }
 
-    /// Room for a task file pasted by an administrator.
-    package var maxUploadSize: Int { 16 * 1024 * 1024 }
+    package var maxUploadSize: Int { uploadLimit }
 }
 
 /// A request from a signed-in annotator; building it from an anonymous request answers 401.
@@ -32,8 +34,7 @@ package struct SignedInContext: ChildRequestContext {
     /// The annotator's row id (always set for stored annotators).
     package var annotatorID: Int64 { annotator.id! }
 
-    /// Room for a task file pasted by an administrator.
-    package var maxUploadSize: Int { 16 * 1024 * 1024 }
+    package var maxUploadSize: Int { uploadLimit }
 }
 
 /// A request from a signed-in administrator: 401 when anonymous, 403 for other annotators.
@@ -49,6 +50,5 @@ package struct AdminContext: ChildRequestContext {
         self.annotator = annotator
     }
 
-    /// Room for a task file pasted by an administrator.
-    package var maxUploadSize: Int { 16 * 1024 * 1024 }
+    package var maxUploadSize: Int { uploadLimit }
 }

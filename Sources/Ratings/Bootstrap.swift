@@ -30,19 +30,21 @@ package struct BradleyTerryBootstrap: Sendable {
         self.confidence = confidence
     }
 
-    /// Intervals from resamples drawn by `generator`, keyed by model.
-    package func intervals(for battles: [Battle], generator: inout RandomGenerator) -> [String: RatingInterval] {
-        guard !battles.isEmpty else { return [:] }
-        let resamples = (0..<rounds).map { _ in
-            (0..<battles.count).map { _ in generator.integer(in: 0..<battles.count) }
-        }
-        return intervals(for: battles, resamples: resamples)
+    /// `rounds` resamples of `count` battle indices drawn with replacement by `generator`.
+    package func resamples(count: Int, generator: inout RandomGenerator) -> [[Int]] {
+        guard count > 0 else { return [] }
+        return (0..<rounds).map { _ in (0..<count).map { _ in generator.integer(in: 0..<count) } }
     }
 
     /// Intervals from given resamples (each a list of indices into `battles`), keyed by model.
     /// Taking the indices from outside lets a test replay a reference implementation's draws.
     package func intervals(for battles: [Battle], resamples: [[Int]]) -> [String: RatingInterval] {
-        let full = fitter.fit(battles).ratings
+        intervals(for: battles, around: fitter.fit(battles), resamples: resamples)
+    }
+
+    /// Intervals around an existing fit of all `battles` (saves refitting when the caller has one).
+    package func intervals(for battles: [Battle], around fit: BradleyTerry.Fit, resamples: [[Int]]) -> [String: RatingInterval] {
+        let full = fit.ratings
         let allModels = full.keys.sorted()
         let index = Dictionary(uniqueKeysWithValues: allModels.enumerated().map { ($1, $0) })
         var samples: [String: [Double]] = [:]

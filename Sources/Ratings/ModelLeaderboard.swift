@@ -33,7 +33,9 @@ package struct ModelLeaderboard: Codable, Sendable, Equatable {
     package init(battles: [Battle], bootstrap: BradleyTerryBootstrap = .init(), elo: OnlineElo = .init(), seed: UInt64) {
         var generator = RandomGenerator(seed: seed)
         let eloRatings = elo.ratings(for: battles)
-        let intervals = bootstrap.intervals(for: battles, generator: &generator)
+        let fit = bootstrap.fitter.fit(battles)
+        let intervals = bootstrap.intervals(
+            for: battles, around: fit, resamples: bootstrap.resamples(count: battles.count, generator: &generator))
         var record: [String: (wins: Int, losses: Int, ties: Int)] = [:]
         for battle in battles {
             switch battle.outcome {
@@ -57,6 +59,6 @@ package struct ModelLeaderboard: Codable, Sendable, Equatable {
         }
         .sorted { ($0.bradleyTerry.rating, $1.model) > ($1.bradleyTerry.rating, $0.model) }
         battleCount = battles.count
-        isRegularized = !battles.isEmpty && bootstrap.fitter.fit(battles).isRegularized
+        isRegularized = fit.isRegularized
     }
 }

@@ -18,7 +18,7 @@ private func lexicon() throws -> RaterLexicon {
 
 private func seedTasks(_ store: FeedbackStore, count: Int) async throws {
     for i in 0..<count {
-        try await store.createTask(prompt: "Review \(i):", completions: [
+        _ = try await store.createTask(prompt: "Review \(i):", completions: [
             NewCompletion(text: "a great film, fine acting", provenance: Provenance(model: "good")),
             NewCompletion(text: "an awful film", provenance: Provenance(model: "bad")),
             NewCompletion(text: "fine", provenance: Provenance(model: "fine")),

@@ -1,0 +1,40 @@
+// Router-level tests of the leaderboard page and its JSON.
+
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+@testable import Feedback
+@testable import FeedbackServer
+@testable import Ratings
+
+private struct LeaderboardJSON: Decodable { var leaderboard: FeedbackLeaderboard }
+
+@Test func leaderboardShowsRatingsAgreementAndCounts() async throws {
+    let fixture = try await ServerFixture()
+    let pair = fixture.tasks[0]
+    let (good, bad) = (pair.completions[0].id!, pair.completions[1].id!)
+    try await fixture.store.submit(.choice(task: pair.task.id!, preferred: good, over: bad), by: fixture.aliceID)
+    try await fixture.store.submit(.choice(task: pair.task.id!, preferred: good, over: bad), by: fixture.bobID)
+    let trio = fixture.tasks[1]
+    try await fixture.store.submit(.ranking(task: trio.task.id!, bestFirst: trio.completions.map { $0.id! }), by: fixture.aliceID)
+    try await fixture.application().test(.router) { client in
+        let json = try await client.execute(uri: "/api/leaderboard", method: .get, headers: bearer(fixture.bobToken))
+        let board = try decoded(LeaderboardJSON.self, json).leaderboard
+        #expect(board.judgments == 3 && board.models.battleCount == 5 && board.bootstrapRounds == 20)
+        #expect(board.models.standings.map(\.model) == ["policy-a", "policy-b", "policy-c"])
+        let a = board.models.standings[0]
+        #expect(a.battles == 4 && a.wins == 4 && a.losses == 0 && board.models.isRegularized)
+        #expect(board.agreementUnits == 1 && board.agreement == nil)  // both agree, and nothing varies
+        #expect(board.annotators.first { $0.name == "alice" }?.judgments == 2)
+
+        let page = try await client.execute(uri: "/leaderboard", method: .get, headers: [.cookie: try await signIn(client, token: fixture.bobToken)])
+        let html = String(buffer: page.body)
+        #expect(page.status == .ok)
+        #expect(html.contains("<td>policy-a</td>") && html.contains(#"<td class="battles">4</td>"#))
+        #expect(html.contains(#"<tr data-annotator="alice"><td>alice</td><td class="judgments">2</td>"#))
+        #expect(html.contains("5 battles between models from 3 judgments"))
+        #expect(html.contains("never lost or never won"))
+    }
+}
