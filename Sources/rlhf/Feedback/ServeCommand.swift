@@ -5,6 +5,7 @@ import Feedback
 import FeedbackServer
 import Foundation
 import Logging
+import Transformer
 
 /// Runs the feedback web server until SIGINT or SIGTERM.
 struct ServeCommand: AsyncParsableCommand {
@@ -28,15 +29,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Bootstrap resamples behind the leaderboard's confidence intervals.")
     var bootstrapRounds = 100
 
+    @Option(help: "Sampling temperature of the model's completions and replies.")
+    var temperature: Float = 0.9
+
+    @Option(help: "Longest completion or reply, in tokens.")
+    var maxNewTokens = 48
+
+    @Option(help: "Seed of the model's sampling (each completion records its own seed).")
+    var seed: UInt64 = 0
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
         guard bootstrapRounds > 0 else { throw ValidationError("--bootstrap-rounds must be positive, got \(bootstrapRounds)") }
-        if let model {
-            throw ValidationError("""
-                --model \(model): this build has no GPT model to load yet (the model issue has not landed), \
-                so the server cannot generate completions. Start it without --model to label imported tasks.
-                """)
-        }
+        guard temperature >= 0, maxNewTokens > 0 else { throw ValidationError("--temperature must be ≥ 0 and --max-new-tokens > 0") }
     }
 
     func run() async throws {
@@ -45,9 +50,15 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .notice
         let configuration = FeedbackServerConfiguration(
             host: host, port: port, secureCookies: secureCookies, leaderboardBootstrapRounds: bootstrapRounds)
-        let app = try buildApplication(configuration: configuration, store: store, source: nil, logger: logger) { port in
+        let source = try model.map {
+            try ModelCompletionSource(
+                folder: URL(fileURLWithPath: $0),
+                sampling: Transformer.SamplingParameters(temperature: temperature, maxNewTokens: maxNewTokens), seed: seed)
+        }
+        let modelNote = model.map { "model \($0)" } ?? "no model loaded: chat is off"
+        let app = try buildApplication(configuration: configuration, store: store, source: source, logger: logger) { port in
             // The load benchmark waits for this line; FileHandle writes are unbuffered, print's are not.
-            let line = "listening on http://\(host):\(port) (database \(database.path); no model loaded: chat is off)\n"
+            let line = "listening on http://\(host):\(port) (database \(database.path); \(modelNote))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         try await app.runService()
