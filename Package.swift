@@ -43,6 +43,10 @@ let package = Package(
             name: "Finetuning",
             dependencies: ["LanguageModeling", "Transformer", "Tokenization", "Corpora", "Tensors", "Optimization", "Checkpoints", "Reporting", "Randomness"]),
 
+        .target(
+            name: "PolicyOptimization",
+            dependencies: ["Finetuning", "LanguageModeling", "Transformer", "Tensors", "Optimization", "Checkpoints", "Reporting", "Randomness"]),
+
         // Human feedback: pure rating maths, simulated raters, the store, the labeling server.
         .target(name: "Ratings", dependencies: ["Randomness"]),
         .target(name: "Annotators", dependencies: ["Randomness"]),
@@ -99,6 +103,9 @@ let package = Package(
         .testTarget(
             name: "FinetuningTests",
             dependencies: ["Finetuning", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "ConfigFiles", "TestSupport"]),
+        .testTarget(
+            name: "PolicyOptimizationTests",
+            dependencies: ["PolicyOptimization", "Finetuning", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "TestSupport"]),
         .testTarget(name: "RatingsTests", dependencies: ["Ratings", "Randomness"], exclude: ["Fixtures"]),
         .testTarget(name: "AnnotatorsTests", dependencies: ["Annotators", "Randomness"]),
         .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "Ratings"]),

@@ -17,7 +17,7 @@ public struct RunFolder: Sendable {
     public var checkpointsURL: URL { url.appendingPathComponent("checkpoints") }
     /// The final model, a checkpoint folder other commands take as --model.
     public var modelURL: URL { url.appendingPathComponent("model") }
-    static let stateFileName = "training-state.bin"
+    public static let stateFileName = "training-state.bin"
 
     public func prepare() throws {
         do {
@@ -31,24 +31,24 @@ public struct RunFolder: Sendable {
         try AtomicFile.write(json, to: configurationURL)
     }
 
-    func checkpointURL(step: Int) -> URL {
+    package func checkpointURL(step: Int) -> URL {
         checkpointsURL.appendingPathComponent(String(format: "step-%06d", step))
     }
 
-    /// The newest complete checkpoint, if any.
-    public func latestCheckpoint() throws -> URL? {
+    /// The newest complete checkpoint, if any; `stateFile` names the file every checkpoint holds.
+    public func latestCheckpoint(stateFile: String = RunFolder.stateFileName) throws -> URL? {
         let pointer = checkpointsURL.appendingPathComponent("latest")
         guard let name = try? String(contentsOf: pointer, encoding: .utf8) else { return nil }
         let folder = checkpointsURL.appendingPathComponent(name.trimmingCharacters(in: .whitespacesAndNewlines))
-        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent(Self.stateFileName).path) else {
-            throw CheckpointError.missingFile(path: folder.appendingPathComponent(Self.stateFileName).path)
+        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent(stateFile).path) else {
+            throw CheckpointError.missingFile(path: folder.appendingPathComponent(stateFile).path)
         }
         return folder
     }
 
     /// Writes a checkpoint through `write` into a temporary folder, renames it into place, points
     /// `latest` at it and deletes all but the newest `kept` checkpoints.
-    func commitCheckpoint(step: Int, kept: Int, write: (URL) throws -> Void) throws -> URL {
+    package func commitCheckpoint(step: Int, kept: Int, write: (URL) throws -> Void) throws -> URL {
         let final = checkpointURL(step: step)
         let partial = checkpointsURL.appendingPathComponent(".\(final.lastPathComponent).partial")
         let manager = FileManager.default
@@ -68,16 +68,18 @@ public struct RunFolder: Sendable {
         return final
     }
 
-    /// Drops metric records logged after `step` (by an interrupted run that got further than its
-    /// last checkpoint), so a resumed run's log has each step once.
-    func trimMetrics(after step: Int) throws {
-        guard FileManager.default.fileExists(atPath: metricsURL.path) else { return }
-        let text = try String(contentsOf: metricsURL, encoding: .utf8)
+    /// Drops records logged after `step` (by an interrupted run that got further than its last
+    /// checkpoint), so a resumed run's log has each step once. `key` names the step field;
+    /// `file` defaults to metrics.jsonl.
+    package func trimMetrics(after step: Int, key: String = "step", file: URL? = nil) throws {
+        let url = file ?? metricsURL
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        let text = try String(contentsOf: url, encoding: .utf8)
         let kept = text.split(separator: "\n").filter { line in
             guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
-                  let recorded = object["step"] as? Int else { return true }
+                  let recorded = object[key] as? Int else { return true }
             return recorded <= step
         }
-        try AtomicFile.write(Data((kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).utf8), to: metricsURL)
+        try AtomicFile.write(Data((kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).utf8), to: url)
     }
 }

@@ -18,14 +18,16 @@ public struct SequenceBatch: Sendable {
     public var batch: Int { input.batch }
 
     /// Fails when a prompt is empty (nothing would predict the first response token).
-    public init(prompts: [[Int32]], responses: [[Int32]], padding: Int32) throws {
+    /// `minimumLength` pads every response to at least that length (at least the longest), so batches
+    /// of different rows line up column by column.
+    public init(prompts: [[Int32]], responses: [[Int32]], padding: Int32, responseLength minimumLength: Int? = nil) throws {
         guard prompts.count == responses.count, !prompts.isEmpty else {
             throw TensorError.countMismatch(operation: "SequenceBatch (responses for prompts)", shape: [prompts.count], count: responses.count)
         }
         if let row = prompts.firstIndex(where: \.isEmpty) {
             throw TensorError.invalidShape(operation: "SequenceBatch (prompt \(row))", [0], expected: "at least one prompt token")
         }
-        let (P, R) = (prompts.map(\.count).max()!, max(1, responses.map(\.count).max()!))
+        let (P, R) = (prompts.map(\.count).max()!, max(1, minimumLength ?? 0, responses.map(\.count).max()!))
         let rows = zip(prompts, responses).map { prompt, response in
             prompt + response + Array(repeating: padding, count: R - response.count)
         }

@@ -1,0 +1,103 @@
+// Every setting of an RLHF policy-optimisation run, with the defaults the demo uses.
+import Optimization
+
+public enum PolicyAlgorithm: String, Codable, Sendable {
+    /// Several epochs over minibatches with the clipped surrogate and clipped value loss.
+    case ppo
+    /// Synchronous advantage actor-critic: one pass over each batch, no ratio, no clipping.
+    case a2c
+}
+
+public enum ValueModelKind: String, Codable, Sendable {
+    /// A separate network initialised from the reward model (InstructGPT, TRL): the value starts
+    /// out predicting the kind of number it must predict, and its loss cannot disturb the policy.
+    case separate
+    /// A scalar head on the policy's own backbone: half the compute, shared representations.
+    case policyHead
+}
+
+public struct PPOConfiguration: Codable, Sendable, Equatable {
+    // MARK: Rollouts
+    /// Optimisation iterations (each: rollouts, scoring, advantages, updates).
+    public var iterations = 60
+    /// Prompts (episodes) sampled per iteration.
+    public var batchSize = 64
+    /// New tokens per response at most.
+    public var responseLength = 24
+    /// Sampling temperature; log-probabilities use the same temperature.
+    public var temperature: Float = 0.7
+    /// Subtracted from the score of a response that never produced <|endoftext|>; 0 disables.
+    public var missingEndPenalty: Double = 0
+
+    // MARK: Rewards
+    /// β, the KL coefficient (initial value when adaptive).
+    public var klCoefficient: Double = 0.05
+    /// Adapt β towards `klTarget` nats per response (lm-human-preferences); otherwise fixed.
+    public var adaptiveKL = false
+    public var klTarget: Double = 4
+    public var klHorizon: Double = 10_000
+    public var klEstimator: KLEstimator = .k1
+    /// Scores are clipped to [−c, c]; 0 disables.
+    public var scoreClip: Double = 0
+    /// Whiten the per-token rewards (without shifting their mean) before GAE.
+    public var whitenRewards = false
+
+    // MARK: Advantages
+    public var gamma: Double = 1
+    public var lambda: Double = 0.95
+
+    // MARK: Optimisation
+    public var algorithm: PolicyAlgorithm = .ppo
+    public var valueModel: ValueModelKind = .separate
+    /// Passes over each batch (PPO only; A2C makes one).
+    public var epochs = 4
+    /// Minibatches per epoch (PPO only).
+    public var minibatches = 4
+    public var learningRate: Float = 5e-5
+    /// The value model's learning rate (separate value model).
+    public var valueLearningRate: Float = 1e-4
+    /// ε of the clipped surrogate.
+    public var clipRange: Float = 0.2
+    /// Clip of the value change; 0 uses the unclipped squared error.
+    public var valueClipRange: Float = 0.2
+    public var valueCoefficient: Float = 0.1
+    /// Entropy bonus; 0 disables.
+    public var entropyCoefficient: Float = 0
+    public var maxGradientNorm: Float = 1
+    /// Stop an iteration's remaining epochs once the approximate KL of an epoch exceeds this; 0 never stops.
+    public var targetApproximateKL: Double = 0
+    /// PPO-ptx: weight of a language-model loss on pretraining text; 0 disables.
+    public var pretrainingCoefficient: Float = 0
+    /// Pretraining rows per minibatch for PPO-ptx.
+    public var pretrainingBatchSize = 8
+
+    // MARK: Run
+    public var seed: UInt64 = 0
+    /// Iterations between checkpoints; 0 checkpoints at the end only.
+    public var checkpointInterval = 20
+    /// Samples written to samples.jsonl each iteration.
+    public var loggedSamples = 3
+
+    public init() {}
+
+    public var minibatchSize: Int { algorithm == .a2c ? batchSize : batchSize / minibatches }
+
+    public func validate() throws {
+        func check(_ ok: Bool, _ field: String, _ expected: String) throws {
+            if !ok { throw OptimizationError.invalidSetting(field: field, expected: expected) }
+        }
+        try check(iterations > 0, "iterations", "> 0")
+        try check(batchSize > 0, "batchSize", "> 0")
+        try check(responseLength > 0, "responseLength", "> 0")
+        try check(temperature > 0, "temperature", "> 0 (log-probabilities are taken at this temperature)")
+        try check(klCoefficient >= 0 && klTarget > 0 && klHorizon > 0, "klCoefficient", "≥ 0 with a positive target and horizon")
+        try check(gamma > 0 && gamma <= 1 && lambda >= 0 && lambda <= 1, "gamma", "in (0, 1] with lambda in [0, 1]")
+        try check(epochs > 0, "epochs", "> 0")
+        try check(minibatches > 0 && batchSize % minibatches == 0, "minibatches", "> 0 and dividing batchSize (\(batchSize))")
+        try check(learningRate > 0 && valueLearningRate > 0, "learningRate", "> 0")
+        try check(clipRange > 0 && valueClipRange >= 0, "clipRange", "> 0 (valueClipRange ≥ 0)")
+        try check(maxGradientNorm >= 0, "maxGradientNorm", "≥ 0")
+        try check(pretrainingCoefficient >= 0 && pretrainingBatchSize > 0, "pretrainingCoefficient", "≥ 0 with a positive pretrainingBatchSize")
+        try check(checkpointInterval >= 0 && loggedSamples >= 0, "checkpointInterval", "≥ 0")
+    }
+}

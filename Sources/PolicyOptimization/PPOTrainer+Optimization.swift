@@ -1,0 +1,117 @@
+// The optimisation phase: PPO's epochs over shuffled minibatches (or A2C's single pass), each
+// minibatch one recorded forward pass of the policy (and value network), the combined loss,
+// clipping and an AdamW step per network.
+import Finetuning
+import Optimization
+import Tensors
+import Transformer
+
+struct OptimizationStatistics {
+    var policyLoss = 0.0, valueLoss = 0.0, clipFraction = 0.0, valueClipFraction = 0.0
+    var approximateKL = 0.0, entropy = 0.0, ratioMean = 0.0, ratioVariance = 0.0, pretrainingLoss = 0.0
+    var minibatches = 0
+    var epochsRun = 0
+
+    mutating func add(_ other: OptimizationStatistics) {
+        policyLoss += other.policyLoss; valueLoss += other.valueLoss; clipFraction += other.clipFraction
+        valueClipFraction += other.valueClipFraction; approximateKL += other.approximateKL; entropy += other.entropy
+        ratioMean += other.ratioMean; ratioVariance += other.ratioVariance; pretrainingLoss += other.pretrainingLoss
+        minibatches += other.minibatches
+    }
+
+    /// Each statistic averaged over the minibatches.
+    var averaged: OptimizationStatistics {
+        let n = Double(max(minibatches, 1))
+        var out = self
+        out.policyLoss /= n; out.valueLoss /= n; out.clipFraction /= n; out.valueClipFraction /= n
+        out.approximateKL /= n; out.entropy /= n; out.ratioMean /= n; out.ratioVariance /= n; out.pretrainingLoss /= n
+        return out
+    }
+}
+
+extension PPOTrainer {
+    func optimize(_ rollouts: Rollouts, advantages: Matrix, returns: Matrix) throws -> OptimizationStatistics {
+        var total = OptimizationStatistics()
+        let epochs = configuration.algorithm == .ppo ? configuration.epochs : 1
+        let size = configuration.minibatchSize
+        for _ in 0..<epochs {
+            let order = configuration.algorithm == .ppo ? generator.permutation(rollouts.count) : Array(0..<rollouts.count)
+            var epoch = OptimizationStatistics()
+            for start in stride(from: 0, to: rollouts.count, by: size) {
+                let rows = Array(order[start..<min(start + size, rollouts.count)])
+                epoch.add(try step(rows: rows, rollouts: rollouts, advantages: advantages, returns: returns))
+            }
+            total.add(epoch)
+            total.epochsRun += 1
+            let target = configuration.targetApproximateKL
+            if target > 0 && epoch.averaged.approximateKL > target { break }
+        }
+        return total.averaged
+    }
+
+    /// One minibatch: recorded forward, loss, backward, clipping, optimizer steps.
+    func step(rows: [Int], rollouts: Rollouts, advantages: Matrix, returns: Matrix) throws -> OptimizationStatistics {
+        let batch = try SequenceBatch(
+            prompts: rows.map { rollouts.prompts[$0] }, responses: rows.map { rollouts.responses[$0] },
+            padding: models.policy.endOfText ?? 0, responseLength: rollouts.batch.responseLength)
+        let constant = { (m: Matrix) in try Tensor(shape: [rows.count, m.columns], values: rows.flatMap { r in (0..<m.columns).map { Float(m[r, $0]) } }) }
+        let mask = try constant(rollouts.mask)
+        models.policy.network.parameters.zeroGradients()
+        models.value?.parameters.zeroGradients()
+        let tape = Tape()
+        let outputs = try models.policyOutputs(batch, tape: tape, entropy: configuration.entropyCoefficient > 0)
+        let values = try outputs.values ?? models.values(batch, tape: tape)
+        var statistics = OptimizationStatistics(minibatches: 1)
+        let policyLoss: Tensor, valueLoss: Tensor
+        if configuration.algorithm == .ppo {
+            let (loss, s) = try PPOLosses.clippedPolicyLoss(
+                logProbabilities: outputs.logProbabilities, oldLogProbabilities: constant(rollouts.logProbabilities),
+                advantages: constant(advantages), mask: mask, clipRange: configuration.clipRange)
+            (policyLoss, statistics.clipFraction, statistics.approximateKL) = (loss, s.clipFraction, s.approximateKL)
+            (statistics.ratioMean, statistics.ratioVariance) = (s.ratioMean, s.ratioVariance)
+        } else {
+            policyLoss = try PPOLosses.policyGradientLoss(logProbabilities: outputs.logProbabilities, advantages: constant(advantages), mask: mask)
+            statistics.ratioMean = 1
+        }
+        if configuration.algorithm == .ppo && configuration.valueClipRange > 0 {
+            let (loss, fraction) = try PPOLosses.clippedValueLoss(
+                values: values, oldValues: constant(rollouts.values), returns: constant(returns), mask: mask, clipRange: configuration.valueClipRange)
+            (valueLoss, statistics.valueClipFraction) = (loss, fraction)
+        } else {
+            valueLoss = try PPOLosses.valueLoss(values: values, returns: constant(returns), mask: mask)
+        }
+        var loss = try policyLoss + valueLoss * configuration.valueCoefficient
+        if let entropy = outputs.entropy {
+            let mean = try entropy.maskedMean(mask)
+            statistics.entropy = Double(mean.item)
+            loss = try loss - mean * configuration.entropyCoefficient
+        }
+        if configuration.pretrainingCoefficient > 0, var text = pretraining {
+            let lm = try pretrainingLoss(&text, tape: tape)
+            pretraining = text
+            statistics.pretrainingLoss = Double(lm.item)
+            loss = try loss + lm * configuration.pretrainingCoefficient
+        }
+        try tape.backward(from: loss)
+        try applyGradients()
+        (statistics.policyLoss, statistics.valueLoss) = (Double(policyLoss.item), Double(valueLoss.item))
+        return statistics
+    }
+
+    /// PPO-ptx: next-token loss of the policy on a batch of pretraining windows.
+    private func pretrainingLoss(_ data: inout PretrainingData, tape: Tape) throws -> Tensor {
+        let batch = try data.nextBatch(size: configuration.pretrainingBatchSize)
+        let network = models.policy.network
+        return try network.logits(network.hiddenStates(batch.input, tape: tape), tape: tape).crossEntropy(targets: batch.targets)
+    }
+
+    /// Clips each network's gradient norm and steps its optimizer; a NaN stops the run by name.
+    private func applyGradients() throws {
+        let limit = configuration.maxGradientNorm
+        for (store, optimizer) in [(models.policy.network.parameters, policyOptimizer)] + (models.value.map { [($0.parameters, valueOptimizer!)] } ?? []) {
+            let norm = limit > 0 ? GradientClipping.clip(store, maxNorm: limit) : GradientClipping.globalNorm(of: store)
+            guard norm.isFinite else { throw TrainingError.nonFinite(step: completedIterations + 1, quantity: "gradient norm") }
+            optimizer.step()
+        }
+    }
+}

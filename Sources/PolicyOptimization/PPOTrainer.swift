@@ -1,0 +1,160 @@
+// One RLHF iteration as named phases: collect rollouts → score → rewards with the KL penalty →
+// advantages → optimise → metrics; and the loop around it with checkpoints and resume.
+import Finetuning
+import Foundation
+import Optimization
+import Randomness
+import Reporting
+import Tensors
+import Transformer
+
+public enum PPOEvent: Sendable {
+    case started(firstIteration: Int, iterations: Int)
+    case iterated(IterationReport)
+    case checkpointed(iteration: Int, folder: URL)
+}
+
+public struct IterationReport: Sendable {
+    public let iteration: Int
+    /// TRL's metric names: objective/kl, objective/scores, policy/clipfrac_avg, ...
+    public let metrics: [String: Double]
+    public let samples: [Sample]
+    public let times: PhaseTimes
+
+    public struct Sample: Sendable, Codable {
+        public let prompt: String
+        public let response: String
+        public let score: Double
+    }
+}
+
+public final class PPOTrainer {
+    public let models: PolicyModels
+    public let scorer: any ResponseScorer
+    public let configuration: PPOConfiguration
+    public let run: RunFolder
+    let prompts: [[Int32]]
+    var pretraining: PretrainingData?
+    let policyOptimizer: AdamW
+    let valueOptimizer: AdamW?
+    public internal(set) var klController: KLController
+    public internal(set) var completedIterations = 0
+    var generator: RandomGenerator
+    var promptOrder: [Int]
+    var promptCursor = 0
+    var metrics: MetricsLog
+    var samplesLog: MetricsLog
+
+    /// - Parameters:
+    ///   - prompts: the training prompts (token ids), visited in shuffled passes.
+    ///   - pretraining: text for PPO-ptx, required when `pretrainingCoefficient` > 0.
+    public init(
+        models: PolicyModels, scorer: any ResponseScorer, prompts: [[Int32]], configuration: PPOConfiguration,
+        run: RunFolder, pretraining: PretrainingData? = nil
+    ) throws {
+        try configuration.validate()
+        guard !prompts.isEmpty, prompts.allSatisfy({ !$0.isEmpty }) else {
+            throw OptimizationError.invalidSetting(field: "prompts", expected: "at least one non-empty prompt")
+        }
+        guard configuration.pretrainingCoefficient == 0 || pretraining != nil else {
+            throw OptimizationError.invalidSetting(field: "pretrainingCoefficient", expected: "0, or pretraining text to mix in (PPO-ptx)")
+        }
+        try run.prepare()
+        self.models = models
+        self.scorer = scorer
+        self.configuration = configuration
+        self.run = run
+        self.prompts = prompts
+        self.pretraining = pretraining
+        var adam = AdamWConfiguration(learningRate: configuration.learningRate, beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0)
+        policyOptimizer = try AdamW(parameters: models.policy.network.parameters, configuration: adam)
+        adam.learningRate = configuration.valueLearningRate
+        valueOptimizer = try models.value.map { try AdamW(parameters: $0.parameters, configuration: adam) }
+        klController = KLController(
+            coefficient: configuration.klCoefficient, target: configuration.adaptiveKL ? configuration.klTarget : nil,
+            horizon: configuration.klHorizon)
+        generator = RandomGenerator(seed: configuration.seed)
+        promptOrder = generator.permutation(prompts.count)
+        metrics = try MetricsLog(url: run.metricsURL)
+        samplesLog = try MetricsLog(url: run.url.appendingPathComponent("samples.jsonl"))
+    }
+
+    /// Runs iterations until `configuration.iterations` (or `pause`), checkpointing on the way,
+    /// and saves the final policy in the run folder's model/.
+    public func train(pausingAfter pause: Int? = nil, events: (PPOEvent) -> Void = { _ in }) throws {
+        events(.started(firstIteration: completedIterations, iterations: configuration.iterations))
+        while completedIterations < configuration.iterations {
+            if let pause, completedIterations >= pause { return }
+            let report = try iterate()
+            events(.iterated(report))
+            let interval = configuration.checkpointInterval
+            if completedIterations == configuration.iterations || (interval > 0 && completedIterations % interval == 0) {
+                events(.checkpointed(iteration: completedIterations, folder: try checkpoint()))
+            }
+        }
+        try models.policy.save(to: run.modelURL)
+    }
+
+    /// One iteration: every phase, timed, then metrics and samples logged.
+    public func iterate() throws -> IterationReport {
+        var times = PhaseTimes()
+        var rollouts = try models.collectRollouts(prompts: nextPrompts(), configuration: configuration, generator: &generator, times: &times)
+        var clock = PhaseClock()
+        rollouts.scores = try score(rollouts)
+        times.scoring = clock.lap()
+        let shaped = shapeRewards(rollouts)
+        let (advantages, returns) = RLHFMath.advantages(
+            rewards: shaped.rewards, values: rollouts.values, mask: rollouts.mask, gamma: configuration.gamma, lambda: configuration.lambda)
+        let optimization = try optimize(rollouts, advantages: advantages, returns: returns)
+        times.optimization = clock.lap()
+        let meanKL = shaped.kl.rowSums.reduce(0, +) / Double(rollouts.count)
+        let coefficient = klController.coefficient
+        klController.update(kl: meanKL, samples: rollouts.count)
+        completedIterations += 1
+        let report = IterationReport(
+            iteration: completedIterations,
+            metrics: iterationMetrics(rollouts, shaped: shaped, optimization: optimization, coefficient: coefficient, times: times),
+            samples: try loggedSamples(rollouts), times: times)
+        try log(report)
+        return report
+    }
+
+    /// The next `batchSize` prompts of the shuffled pass (reshuffled after each full pass).
+    func nextPrompts() -> [[Int32]] {
+        (0..<configuration.batchSize).map { _ in
+            if promptCursor == promptOrder.count {
+                promptOrder = generator.permutation(prompts.count)
+                promptCursor = 0
+            }
+            defer { promptCursor += 1 }
+            return prompts[promptOrder[promptCursor]]
+        }
+    }
+
+    /// Reward-model scores, with the missing-end penalty and clipping applied.
+    func score(_ rollouts: Rollouts) throws -> [Double] {
+        let raw = try scorer.scores(prompts: rollouts.prompts, responses: rollouts.responses)
+        return zip(raw, rollouts.stopped).map { score, stopped in
+            let penalized = stopped ? score : score - configuration.missingEndPenalty
+            let limit = configuration.scoreClip
+            return limit > 0 ? min(max(penalized, -limit), limit) : penalized
+        }
+    }
+
+    struct ShapedRewards {
+        let kl: Matrix
+        let nonScore: Matrix
+        let rewards: Matrix
+    }
+
+    /// Per-token KL, the −β·KL rewards with each score on its response's last token, optionally whitened.
+    func shapeRewards(_ rollouts: Rollouts) -> ShapedRewards {
+        let kl = RLHFMath.kl(
+            logProbabilities: rollouts.logProbabilities, referenceLogProbabilities: rollouts.referenceLogProbabilities,
+            mask: rollouts.mask, estimator: configuration.klEstimator)
+        let (rewards, nonScore) = RLHFMath.rewards(scores: rollouts.scores, kl: kl, coefficient: klController.coefficient, mask: rollouts.mask)
+        return ShapedRewards(
+            kl: kl, nonScore: nonScore,
+            rewards: configuration.whitenRewards ? RLHFMath.whiten(rewards, mask: rollouts.mask, shiftMean: false) : rewards)
+    }
+}

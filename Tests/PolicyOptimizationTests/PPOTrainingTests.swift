@@ -1,0 +1,103 @@
+// PPO end to end on a tiny model in seconds: it raises a hidden judge's score while the KL to the
+// reference stays bounded, and a resumed run continues exactly as an uninterrupted one.
+import Foundation
+import Finetuning
+import LanguageModeling
+import PolicyOptimization
+import Testing
+import TestSupport
+import Tokenization
+import Transformer
+
+/// A hidden judge: the fraction of response tokens among the ones it likes.
+struct TokenFondness: ResponseScorer {
+    let liked: Set<Int32>
+    func scores(prompts: [[Int32]], responses: [[Int32]]) throws -> [Double] {
+        responses.map { Double($0.filter(liked.contains).count) / Double(max($0.count, 1)) }
+    }
+}
+
+func tinyPolicy() throws -> (LanguageModel, GPT) {
+    let text = (0..<30).map { "a good film and a bad film, number \($0); the plot is fine!" }
+    let tokenizer = try BPETrainer(config: BPETrainingConfig(vocabularySize: 280)).train(on: text)
+    let endOfText = Int32(tokenizer.specialTokenID("<|endoftext|>")!)
+    let configuration = GPTConfiguration(vocabularySize: tokenizer.vocabularySize, contextLength: 24, width: 32, layers: 2, heads: 2, endOfTextToken: endOfText)
+    let network = try GPT(configuration: configuration)
+    network.initialize(seed: 2)
+    var valueConfiguration = configuration
+    valueConfiguration.hasScalarHead = true
+    let value = try GPT(configuration: valueConfiguration)
+    value.initialize(seed: 3)
+    return (try LanguageModel(network: network, tokenizer: tokenizer), value)
+}
+
+func temporaryRun() throws -> RunFolder {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-ppo-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return RunFolder(url)
+}
+
+func tinyConfiguration() -> PPOConfiguration {
+    var c = PPOConfiguration()
+    c.batchSize = 16
+    c.minibatches = 2
+    c.responseLength = 8
+    c.temperature = 1
+    c.learningRate = 3e-3
+    c.valueLearningRate = 3e-3
+    c.klCoefficient = 0.02
+    c.checkpointInterval = 2
+    c.loggedSamples = 1
+    return c
+}
+
+@Suite struct PPOTrainingTests {
+    @Test func ppoRaisesTheJudgesScoreWithBoundedKL() throws {
+        let (policy, value) = try tinyPolicy()
+        let liked = Set((0..<Int32(100)).map { $0 * 2 })  // even ids below 200: a random policy scores about 0.35
+        let run = try temporaryRun()
+        defer { try? FileManager.default.removeItem(at: run.url) }
+        var configuration = tinyConfiguration()
+        configuration.iterations = 30
+        configuration.klCoefficient = 0.1
+        configuration.adaptiveKL = true
+        configuration.klTarget = 3
+        configuration.klHorizon = 300
+        let trainer = try PPOTrainer(
+            models: PolicyModels(policy: policy, value: value, temperature: configuration.temperature), scorer: TokenFondness(liked: liked),
+            prompts: [policy.encode("the"), policy.encode("a bad"), policy.encode("film")], configuration: configuration, run: run)
+        var reports: [IterationReport] = []
+        try trainer.train { if case let .iterated(report) = $0 { reports.append(report) } }
+        let early = reports.prefix(3).map { $0.metrics["objective/scores"]! }.reduce(0, +) / 3
+        let late = reports.suffix(3).map { $0.metrics["objective/scores"]! }.reduce(0, +) / 3
+        #expect(late > early + 0.15, "judge score \(early) → \(late)")
+        let kl = reports.last!.metrics["objective/kl"]!
+        #expect(kl > 0 && kl < 8, "KL to the reference \(kl) nats per response")
+        #expect(FileManager.default.fileExists(atPath: run.modelURL.appendingPathComponent("model.safetensors").path))
+    }
+
+    @Test func aResumedRunContinuesExactly() throws {
+        func trainer(_ run: RunFolder) throws -> PPOTrainer {
+            let (policy, value) = try tinyPolicy()
+            var configuration = tinyConfiguration()
+            configuration.iterations = 4
+            configuration.adaptiveKL = true
+            return try PPOTrainer(
+                models: PolicyModels(policy: policy, value: value, temperature: configuration.temperature),
+                scorer: TokenFondness(liked: [5, 7, 9]), prompts: [[1, 2], [3], [4, 5, 6]], configuration: configuration, run: run)
+        }
+        let (straightRun, interruptedRun) = (try temporaryRun(), try temporaryRun())
+        defer { [straightRun, interruptedRun].forEach { try? FileManager.default.removeItem(at: $0.url) } }
+        let straight = try trainer(straightRun)
+        try straight.train()
+        try trainer(interruptedRun).train(pausingAfter: 3)  // checkpointed at 2, died after 3
+        let resumed = try trainer(interruptedRun)
+        #expect(try resumed.resumeFromLatestCheckpoint() == 2)
+        try resumed.train()
+        for (a, b) in [(resumed.models.policy.network.parameters, straight.models.policy.network.parameters),
+                       (resumed.models.value!.parameters, straight.models.value!.parameters)] {
+            #expect(maximumDifference(Array(a.allValues), Array(b.allValues)) == 0)
+        }
+        #expect(resumed.klController == straight.klController)
+    }
+}
