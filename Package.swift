@@ -47,6 +47,10 @@ let package = Package(
             name: "PolicyOptimization",
             dependencies: ["Finetuning", "LanguageModeling", "Transformer", "Tensors", "Optimization", "Checkpoints", "Reporting", "Randomness"]),
 
+        .target(
+            name: "Evaluation",
+            dependencies: ["Annotators", "LanguageModeling", "PolicyOptimization", "Transformer", "Tensors", "Randomness"]),
+
         // Human feedback: pure rating maths, simulated raters, the store, the labeling server.
         .target(name: "Ratings", dependencies: ["Randomness"]),
         .target(name: "Annotators", dependencies: ["Randomness"]),
@@ -87,7 +91,10 @@ let package = Package(
             ]),
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["CBLAS", "Kernels", "Tensors", "Optimization", "Randomness", "Transformer"],
+            dependencies: [
+                "CBLAS", "Kernels", "Tensors", "Optimization", "Randomness", "Transformer", "Tokenization", "LanguageModeling",
+                "Finetuning", "PolicyOptimization",
+            ],
             swiftSettings: vectorized),
 
         // Tests: one target per module, sharing fixture readers and tolerances.

@@ -1,6 +1,7 @@
 // rlhf-bench: speed measured in one run and printed as ratios.
 //   rlhf-bench engine [--repetitions N]        SGEMM through the engine vs direct OpenBLAS; fused kernels vs naive loops
 //   rlhf-bench model [--python PATH] [--steps N]   GPT training and generation vs PyTorch on this machine
+//   rlhf-bench ppo [--python PATH] [--iterations N] one PPO iteration phase by phase vs PyTorch
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -25,10 +26,16 @@ do {
         print("OpenBLAS SGEMM peak (1024³, 2 threads): \(format(peak, 1)) GFLOP/s\n")
         ModelBenchmark(python: option("--python") ?? ".venv/bin/python", steps: option("--steps").flatMap(Int.init) ?? 10, peakGFLOPs: peak).run()
         print("\n\(MachineLoad.summary)")
+    case "ppo":
+        print("PPO iteration against PyTorch, \(MachineLoad.summary)\n")
+        PPOBenchmark(python: option("--python") ?? ".venv/bin/python", iterations: option("--iterations").flatMap(Int.init) ?? 3).run()
+        print("\n\(MachineLoad.summary)")
+    case "ppo-worker":
+        try PPOWorker.run(iterations: option("--iterations").flatMap(Int.init) ?? 3)
     case "worker":
         try ModelWorker.run(Array(arguments.dropFirst()))
     case let other:
-        throw BenchmarkError.usage("engine | model (unknown suite '\(other)')")
+        throw BenchmarkError.usage("engine | model | ppo (unknown suite '\(other)')")
     }
 } catch {
     FileHandle.standardError.write(Data("\(error)\n".utf8))

@@ -31,6 +31,9 @@ public struct IterationReport: Sendable {
 public final class PPOTrainer {
     public let models: PolicyModels
     public let scorer: any ResponseScorer
+    /// A judge the training never sees, scored on every rollout for the metrics only
+    /// (`eval/judge_score`): how the true objective moves while the reward model's score rises.
+    public let monitor: (any ResponseScorer)?
     public let configuration: PPOConfiguration
     public let run: RunFolder
     let prompts: [[Int32]]
@@ -50,7 +53,7 @@ public final class PPOTrainer {
     ///   - pretraining: text for PPO-ptx, required when `pretrainingCoefficient` > 0.
     public init(
         models: PolicyModels, scorer: any ResponseScorer, prompts: [[Int32]], configuration: PPOConfiguration,
-        run: RunFolder, pretraining: PretrainingData? = nil
+        run: RunFolder, pretraining: PretrainingData? = nil, monitor: (any ResponseScorer)? = nil
     ) throws {
         try configuration.validate()
         guard !prompts.isEmpty, prompts.allSatisfy({ !$0.isEmpty }) else {
@@ -62,6 +65,7 @@ public final class PPOTrainer {
         try run.prepare()
         self.models = models
         self.scorer = scorer
+        self.monitor = monitor
         self.configuration = configuration
         self.run = run
         self.prompts = prompts
@@ -110,10 +114,15 @@ public final class PPOTrainer {
         let meanKL = shaped.kl.rowSums.reduce(0, +) / Double(rollouts.count)
         let coefficient = klController.coefficient
         klController.update(kl: meanKL, samples: rollouts.count)
+        var metrics = iterationMetrics(rollouts, shaped: shaped, optimization: optimization, coefficient: coefficient, times: times)
+        if let monitor {
+            let judged = try monitor.scores(prompts: rollouts.prompts, responses: rollouts.responses)
+            metrics["eval/judge_score"] = judged.reduce(0, +) / Double(judged.count)
+        }
         completedIterations += 1
         let report = IterationReport(
             iteration: completedIterations,
-            metrics: iterationMetrics(rollouts, shaped: shaped, optimization: optimization, coefficient: coefficient, times: times),
+            metrics: metrics,
             samples: try loggedSamples(rollouts), times: times)
         try log(report)
         return report

@@ -1,0 +1,103 @@
+// The end-to-end demo's settings: every stage's size, with the standard preset (about 15
+// minutes on two cores) and a quick one for CI (about 2 minutes).
+import Finetuning
+import PolicyOptimization
+
+public struct DemoConfiguration: Codable, Sendable, Equatable {
+    /// Seeds the data split, tokenizer-independent choices, sampling and annotators.
+    public var seed: UInt64 = 0
+    public var vocabularySize = 4096
+    public var model = ModelShape()
+    public var pretrainSteps = 500
+    public var supervisedSteps = 300
+    /// Words of a critic's snippet given as the prompt; the model writes the rest.
+    public var openingWords = 3
+    public var heldOutMovieFraction = 0.1
+
+    // MARK: Feedback
+    /// Prompts whose samples the simulated annotators rank.
+    public var feedbackPrompts = 1200
+    /// SFT samples per prompt in each ranking task.
+    public var samplesPerPrompt = 4
+    public var samplingTemperature: Float = 1
+    public var responseLength = 24
+    /// Simulated annotators; annotator i judges with human rater i's column of VADER's ratings.
+    public var annotators = 10
+    /// Annotator noise in judge-score units (Bradley-Terry temperature).
+    public var annotatorTemperature = 0.3
+
+    // MARK: Reward model
+    public var rewardEpochs = 2
+    public var rewardBatchSize = 16
+    public var rewardLearningRate: Float = 1e-4
+
+    // MARK: Policy optimisation
+    public var ppo: PPOConfiguration = {
+        var c = PPOConfiguration()
+        c.iterations = 40
+        c.batchSize = 64
+        c.minibatches = 4
+        c.epochs = 4
+        c.responseLength = 24
+        c.temperature = 0.7
+        c.learningRate = 5e-5
+        c.valueLearningRate = 1e-4
+        c.klCoefficient = 0.05
+        c.adaptiveKL = true
+        c.klTarget = 4
+        c.klHorizon = 2_000
+        c.checkpointInterval = 20
+        return c
+    }()
+    /// One PPO run per seed; the outcome is reported for each.
+    public var ppoSeeds: [UInt64] = [0, 1, 2]
+
+    // MARK: Evaluation
+    /// Held-out prompts (from movies never trained on) for the win rate.
+    public var evaluationPrompts = 256
+    /// Held-out prompts for the pretrained/SFT/PPO leaderboard judged by the simulated annotators.
+    public var leaderboardPrompts = 80
+
+    public init() {}
+
+    public static let standard = DemoConfiguration()
+
+    /// About two minutes: small model, few steps, one PPO seed; for CI and a first look.
+    public static let quick: DemoConfiguration = {
+        var c = DemoConfiguration()
+        c.vocabularySize = 1024
+        c.model.width = 64
+        c.model.layers = 2
+        c.model.heads = 2
+        c.model.contextLength = 64
+        c.pretrainSteps = 120
+        c.supervisedSteps = 80
+        c.feedbackPrompts = 200
+        c.responseLength = 16
+        c.rewardEpochs = 1
+        c.ppo.iterations = 8
+        c.ppo.batchSize = 32
+        c.ppo.minibatches = 2
+        c.ppo.responseLength = 16
+        c.ppoSeeds = [0]
+        c.evaluationPrompts = 64
+        c.leaderboardPrompts = 24
+        return c
+    }()
+
+    public func validate() throws {
+        try ppo.validate()
+        guard !ppoSeeds.isEmpty, samplesPerPrompt >= 2, annotators > 0, feedbackPrompts > 0, evaluationPrompts > 0 else {
+            throw DemoConfigurationError("the demo needs PPO seeds, at least 2 samples per prompt, annotators, feedback and evaluation prompts")
+        }
+        guard responseLength + 16 <= model.contextLength else {
+            throw DemoConfigurationError("responseLength \(responseLength) leaves no room for prompts in a context of \(model.contextLength)")
+        }
+    }
+}
+
+/// A configuration problem stated in words.
+public struct DemoConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

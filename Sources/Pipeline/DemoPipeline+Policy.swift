@@ -1,0 +1,127 @@
+// Policy optimisation against the reward model (one run per seed, the population judge watching
+// every rollout without training anything), and the evaluation that decides whether it worked.
+import Annotators
+import Evaluation
+import Finetuning
+import Foundation
+import LanguageModeling
+import PolicyOptimization
+import Transformer
+
+/// One PPO run of the demo.
+public struct PolicyRun {
+    public let seed: UInt64
+    public let run: RunFolder
+    public let model: LanguageModel
+}
+
+/// What the demo measured, written to evaluation.json and shown in the report.
+public struct DemoOutcome: Codable, Sendable {
+    public struct SeedResult: Codable, Sendable {
+        public var seed: UInt64
+        public var comparison: PolicyComparison
+        public var winRate: Double
+        public var winRateInterval: [Double]
+        public var perplexityRatio: Double
+        public var passed: Bool
+    }
+
+    /// Goals: PPO beats SFT on at least this share of held-out prompts by the population judge...
+    public static let requiredWinRate = 0.8
+    /// ...at a KL to the reference of at most this many nats per response...
+    public static let maximumKL = 6.0
+    /// ...with samples at most this much less likely under the reference than SFT's.
+    public static let maximumPerplexityRatio = 1.5
+
+    /// Held-out prompts with the SFT and first PPO policy's answers and their judge scores.
+    public struct Example: Codable, Sendable {
+        public var prompt: String
+        public var supervised: String
+        public var supervisedScore: Double
+        public var optimized: String
+        public var optimizedScore: Double
+    }
+
+    public var seeds: [SeedResult]
+    public var heldOutPrompts: Int
+    public var examples: [Example]
+    /// Held-out pairwise accuracy of the reward model on the annotators' rankings.
+    public var rewardModelAccuracy: Double?
+
+    public var passed: Bool { seeds.allSatisfy(\.passed) }
+}
+
+extension DemoPipeline {
+    func encodedPrompts(_ snippets: [ReviewSnippet], count: Int, seed: UInt64, model: LanguageModel) -> [[Int32]] {
+        ReviewData.prompts(from: snippets, openingWords: configuration.openingWords, count: count, seed: seed).map(model.encode)
+    }
+
+    func populationJudge(for model: LanguageModel) throws -> JudgeScorer {
+        JudgeScorer(judge: HiddenJudge.population(try RaterLexicon(contentsOf: lexiconURL)), model: model)
+    }
+
+    /// One PPO run per seed from the SFT policy, the value network starting from the reward model.
+    func optimizePolicies(_ data: ReviewData, scorer: any ResponseScorer, valueInitialization: GPT) throws -> [PolicyRun] {
+        let sftFolder = RunFolder(url("sft")).modelURL
+        return try configuration.ppoSeeds.map { seed in
+            let run = RunFolder(url("ppo-seed\(seed)"))
+            if let done = try? LanguageModel.load(from: run.modelURL) { return PolicyRun(seed: seed, run: run, model: done) }
+            let policy = try LanguageModel.load(from: sftFolder)
+            let value = try GPT(configuration: valueInitialization.configuration, parameters: valueInitialization.parameters.copy())
+            var ppo = configuration.ppo
+            ppo.seed = seed
+            let trainer = try PPOTrainer(
+                models: PolicyModels(policy: policy, value: value, temperature: ppo.temperature), scorer: scorer,
+                prompts: encodedPrompts(data.training, count: 4 * ppo.batchSize * ppo.iterations, seed: seed &+ 100, model: policy),
+                configuration: ppo, run: run, monitor: try populationJudge(for: policy))
+            try trainer.resumeFromLatestCheckpoint()
+            try trainer.train { events(.policy(seed: seed, $0)) }
+            return PolicyRun(seed: seed, run: run, model: policy)
+        }
+    }
+
+    /// Each PPO policy against SFT on held-out prompts (movies never trained on), judged by the
+    /// population judge that no model ever saw.
+    func evaluate(_ data: ReviewData, supervised: LanguageModel, policies: [PolicyRun], rewardAccuracy: Double?) throws -> DemoOutcome {
+        let prompts = encodedPrompts(data.heldOut, count: configuration.evaluationPrompts, seed: configuration.seed &+ 3, model: supervised)
+        let sampling = SamplingParameters(temperature: configuration.ppo.temperature, maxNewTokens: configuration.ppo.responseLength)
+        let judge = try populationJudge(for: supervised)
+        var examples: [DemoOutcome.Example] = []
+        let results = try policies.map { policy -> DemoOutcome.SeedResult in
+            let (comparison, optimized, baseline) = try PolicyEvaluator.compare(
+                policy: policy.model, baseline: supervised, reference: supervised.network, prompts: prompts,
+                judge: judge, sampling: sampling, seed: configuration.seed &+ 17)
+            if examples.isEmpty {
+                examples = try self.examples(prompts: prompts, optimized: optimized, baseline: baseline, model: supervised, judge: judge)
+            }
+            let ratio = comparison.policy.referencePerplexity / comparison.baseline.referencePerplexity
+            let interval = comparison.winRateInterval()
+            return DemoOutcome.SeedResult(
+                seed: policy.seed, comparison: comparison, winRate: comparison.winRate,
+                winRateInterval: [interval.lowerBound, interval.upperBound], perplexityRatio: ratio,
+                passed: comparison.winRate >= DemoOutcome.requiredWinRate && comparison.policy.klToReference <= DemoOutcome.maximumKL
+                    && ratio <= DemoOutcome.maximumPerplexityRatio)
+        }
+        let outcome = DemoOutcome(seeds: results, heldOutPrompts: prompts.count, examples: examples, rewardModelAccuracy: rewardAccuracy)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(outcome).write(to: url("evaluation.json"), options: .atomic)
+        return outcome
+    }
+}
+
+extension DemoPipeline {
+    /// The first dozen held-out prompts with both policies' answers, decoded and judged.
+    func examples(prompts: [[Int32]], optimized: [[Int32]], baseline: [[Int32]], model: LanguageModel, judge: JudgeScorer) throws -> [DemoOutcome.Example] {
+        let count = min(12, prompts.count)
+        let head = Array(prompts.prefix(count))
+        let optimizedScores = try judge.scores(prompts: head, responses: Array(optimized.prefix(count)))
+        let baselineScores = try judge.scores(prompts: head, responses: Array(baseline.prefix(count)))
+        let text = { (ids: [Int32]) in try model.decode(ids.filter { $0 != model.endOfText }) }
+        return try (0..<count).map { i in
+            DemoOutcome.Example(
+                prompt: try text(prompts[i]), supervised: try text(baseline[i]), supervisedScore: baselineScores[i],
+                optimized: try text(optimized[i]), optimizedScore: optimizedScores[i])
+        }
+    }
+}
