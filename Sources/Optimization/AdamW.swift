@@ -81,12 +81,23 @@ public final class AdamW {
             let decay = entry.shape.rank >= 2 ? 1 - rate * c.weightDecay : 1
             let range = entry.range
             Parallel.forEachChunk(of: range.count, minimumChunk: 32_768) { chunk in
-                for i in (range.lowerBound + chunk.lowerBound)..<(range.lowerBound + chunk.upperBound) {
-                    let gradient = g[i]
-                    m[i] = c.beta1 * m[i] + (1 - c.beta1) * gradient
-                    v[i] = c.beta2 * v[i] + (1 - c.beta2) * gradient * gradient
-                    let denominator = v[i].squareRoot() / rootCorrection2 + c.epsilon
-                    values[i] = values[i] * decay - stepSize * m[i] / denominator
+                var i = range.lowerBound + chunk.lowerBound
+                let end = range.lowerBound + chunk.upperBound
+                while i + 8 <= end {
+                    let gradient = g.vector(at: i)
+                    let first = (c.beta1 * m.vector(at: i)).addingProduct(1 - c.beta1, gradient)
+                    let second = (c.beta2 * v.vector(at: i)).addingProduct((1 - c.beta2) * gradient, gradient)
+                    m.setVector(first, at: i)
+                    v.setVector(second, at: i)
+                    let denominator = second.squareRoot() / rootCorrection2 + c.epsilon
+                    values.setVector(values.vector(at: i) * decay - stepSize * first / denominator, at: i)
+                    i += 8
+                }
+                while i < end {
+                    m[i] = c.beta1 * m[i] + (1 - c.beta1) * g[i]
+                    v[i] = c.beta2 * v[i] + (1 - c.beta2) * g[i] * g[i]
+                    values[i] = values[i] * decay - stepSize * m[i] / (v[i].squareRoot() / rootCorrection2 + c.epsilon)
+                    i += 1
                 }
             }
         }

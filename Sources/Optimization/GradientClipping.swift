@@ -1,4 +1,5 @@
 // Global-norm gradient clipping over a whole ParameterStore, as torch.nn.utils.clip_grad_norm_.
+import Kernels
 import Tensors
 
 public enum GradientClipping {
@@ -7,7 +8,9 @@ public enum GradientClipping {
         guard let g = parameters.allGradients else { return 0 }
         var total = 0.0
         for entry in parameters.trainableEntries {
-            for i in entry.range { total += Double(g[i]) * Double(g[i]) }
+            // Float partial sums per parameter keep the loop vectorised; Double across parameters.
+            let base = g.baseAddress! + entry.range.lowerBound
+            total += Double(RowMath.dot(base, base, entry.range.count))
         }
         return Float(total.squareRoot())
     }
@@ -20,7 +23,7 @@ public enum GradientClipping {
         let factor = maxNorm / (norm + 1e-6)
         guard factor < 1, norm.isFinite, let g = parameters.allGradients else { return norm }
         for entry in parameters.trainableEntries {
-            for i in entry.range { g[i] *= factor }
+            RowMath.scale(g.baseAddress! + entry.range.lowerBound, entry.range.count, by: factor)
         }
         return norm
     }
