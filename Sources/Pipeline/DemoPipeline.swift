@@ -7,13 +7,15 @@ import Finetuning
 import Foundation
 import LanguageModeling
 import PolicyOptimization
+import RewardModeling
 import Tokenization
 import Transformer
 
 public enum DemoEvent: Sendable {
     case stageStarted(index: Int, count: Int, name: String)
-    case stageFinished(name: String, seconds: Double, skipped: Bool)
+    case stageFinished(name: String, seconds: Double)
     case training(stage: String, TrainingEvent)
+    case reward(RewardTrainingEvent)
     case policy(seed: UInt64, PPOEvent)
     case note(String)
 }
@@ -24,6 +26,8 @@ public final class DemoPipeline {
     /// The fetched data (scripts/fetch-data.sh).
     public let dataFolder: URL
     let events: (DemoEvent) -> Void
+    /// Seconds each stage took in this run.
+    var stageTimes: [(name: String, seconds: Double)] = []
 
     public init(configuration: DemoConfiguration, folder: URL, dataFolder: URL, events: @escaping (DemoEvent) -> Void) throws {
         try configuration.validate()
@@ -49,8 +53,10 @@ public final class DemoPipeline {
         let supervised = try await stage(3) { try finetune(data) }
         try await stage(4) { try await collectFeedback(data, model: supervised) }
         let reward = try await stage(5) { try await trainRewardModel(data, supervised: supervised) }
-        let policies = try await stage(6) { try optimizePolicies(data, supervised: supervised, reward: reward) }
-        let outcome = try await stage(7) { try evaluate(data, pretrained: pretrained, supervised: supervised, policies: policies) }
+        let policies = try await stage(6) {
+            try optimizePolicies(data, scorer: RewardScorer(model: reward.model), valueInitialization: reward.model.network)
+        }
+        let outcome = try await stage(7) { try evaluate(data, supervised: supervised, policies: policies, rewardAccuracy: reward.accuracy) }
         let leaderboard = try await stage(8) { try await rankModels(data, models: [("pretrained", pretrained), ("sft", supervised), ("ppo", policies[0].model)]) }
         try await stage(9) { try writeReport(outcome: outcome, leaderboard: leaderboard, policies: policies) }
         return outcome
@@ -61,7 +67,9 @@ public final class DemoPipeline {
         events(.stageStarted(index: index + 1, count: Self.stageNames.count, name: name))
         let start = Date()
         let result = try await body()
-        events(.stageFinished(name: name, seconds: Date().timeIntervalSince(start), skipped: false))
+        let seconds = Date().timeIntervalSince(start)
+        stageTimes.append((name, seconds))
+        events(.stageFinished(name: name, seconds: seconds))
         return result
     }
 

@@ -1,0 +1,36 @@
+// What scores responses, as PPO's scorer and as evaluation judges: the reward model, and the
+// hidden judges of the simulated annotators. The population judge (the mean of all human
+// raters) never trains anything; it only measures.
+import Annotators
+import LanguageModeling
+import PolicyOptimization
+import RewardModeling
+
+/// The reward model's normalised scores.
+public struct RewardScorer: ResponseScorer {
+    public let model: RewardModel
+
+    public init(model: RewardModel) {
+        self.model = model
+    }
+
+    public func scores(prompts: [[Int32]], responses: [[Int32]]) throws -> [Double] {
+        try model.scores(prompts: prompts, responses: responses).map(Double.init)
+    }
+}
+
+/// Scores decoded responses with a hidden judge (an individual rater's column or the population mean).
+public struct JudgeScorer: ResponseScorer {
+    let judge: HiddenJudge
+    let model: LanguageModel
+
+    package init(judge: HiddenJudge, model: LanguageModel) {
+        self.judge = judge
+        self.model = model
+    }
+
+    public func scores(prompts: [[Int32]], responses: [[Int32]]) throws -> [Double] {
+        let endOfText = model.endOfText
+        return try responses.map { judge.score(try model.decode($0.filter { $0 != endOfText })) }
+    }
+}

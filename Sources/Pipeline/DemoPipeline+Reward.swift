@@ -1,0 +1,44 @@
+// The reward model: the SFT backbone with a scalar head, trained on the annotators' rankings
+// (Plackett-Luce over each whole ranking), held out by prompt, then normalised so the SFT
+// policy's own samples score mean 0, standard deviation 1.
+import Evaluation
+import Feedback
+import Finetuning
+import Foundation
+import LanguageModeling
+import PolicyOptimization
+import RewardModeling
+import Transformer
+
+extension DemoPipeline {
+    func trainRewardModel(_ data: ReviewData, supervised: LanguageModel) async throws -> (model: RewardModel, accuracy: Double?) {
+        let run = RunFolder(url("reward"))
+        let summary = url("reward/evaluation.json")
+        if let done = try? RewardModel.load(from: run.modelURL) {
+            let accuracy = (try? JSONSerialization.jsonObject(with: Data(contentsOf: summary)) as? [String: Double])?["accuracy"]
+            return (done, accuracy ?? nil)
+        }
+        let store = try FeedbackStore(path: url("feedback.sqlite").path)
+        let comparisons = try await store.rankedComparisons().map(Comparison.init)
+        var settings = RewardTrainingConfiguration()
+        settings.epochs = configuration.rewardEpochs
+        settings.optimization.batchSize = configuration.rewardBatchSize
+        settings.optimization.learningRate = configuration.rewardLearningRate
+        settings.optimization.minimumLearningRate = configuration.rewardLearningRate / 10
+        settings.optimization.seed = configuration.seed
+        let (training, heldOut) = settings.split(comparisons)
+        let model = try RewardModel(backbone: LanguageModel.load(from: RunFolder(url("sft")).modelURL), seed: configuration.seed)
+        let prompts = ReviewData.prompts(from: data.training, openingWords: configuration.openingWords, count: settings.normalizationSamples, seed: configuration.seed &+ 5)
+        let samples = try PolicySamples.draw(
+            from: supervised, prompts: prompts, count: settings.normalizationSamples,
+            parameters: SamplingParameters(temperature: configuration.ppo.temperature, maxNewTokens: configuration.ppo.responseLength),
+            seed: configuration.seed &+ 6)
+        let trainer = try RewardTrainer(model: model, configuration: settings, run: run)
+        let evaluation = try trainer.train(on: training, heldOut: heldOut, normalizingOn: samples) { events(.reward($0)) }
+        if let evaluation {
+            try JSONSerialization.data(withJSONObject: ["accuracy": evaluation.accuracy]).write(to: summary, options: .atomic)
+            events(.note(String(format: "reward model: held-out pairwise accuracy %.1f%% on %d pairs", 100 * evaluation.accuracy, evaluation.pairs)))
+        }
+        return (model, evaluation?.accuracy)
+    }
+}

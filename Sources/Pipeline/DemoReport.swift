@@ -1,0 +1,138 @@
+// The demo's report: one self-contained HTML file with the outcome, plots of training (reward,
+// KL, the hidden judge, losses), the over-optimisation curve, the leaderboard, and samples
+// before and after. Every piece of model output is escaped.
+import Feedback
+import Foundation
+import Reporting
+
+struct DemoReport {
+    let configuration: DemoConfiguration
+    let outcome: DemoOutcome
+    let leaderboard: FeedbackLeaderboard
+    /// metrics.jsonl records of each PPO seed.
+    let policyMetrics: [(seed: UInt64, records: [[String: Any]])]
+    let pretrainMetrics: [[String: Any]]
+    let supervisedMetrics: [[String: Any]]
+    let stageTimes: [(name: String, seconds: Double)]
+
+    func html() -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>RLHF demo report</title>
+        <style>
+        body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; line-height: 1.45; }
+        table { border-collapse: collapse; margin: 1em 0; } td, th { border: 1px solid #ccc; padding: 4px 8px; vertical-align: top; }
+        th { background: #f3f3f3; } .pass { color: #1a7f37; font-weight: bold; } .fail { color: #b42318; font-weight: bold; }
+        .charts { display: flex; flex-wrap: wrap; gap: 12px; } .sample { max-width: 420px; }
+        </style></head><body>
+        <h1>RLHF demo: writing movie-review snippets people like</h1>
+        <p>A GPT-2-architecture model pretrained on novels, fortunes and critics' reviews, fine-tuned on real Rotten Tomatoes
+        snippets, then optimised with PPO against a reward model trained on rankings by simulated annotators (each judging with
+        one real human rater's VADER word ratings). Every claim below is measured by the <em>population judge</em> (the mean of
+        all ten raters), which no model ever saw.</p>
+        \(outcomeSection())
+        \(chartsSection())
+        \(leaderboardSection())
+        \(samplesSection())
+        \(timesSection())
+        </body></html>
+        """
+    }
+
+    private func outcomeSection() -> String {
+        let rows = outcome.seeds.map { r in
+            let c = r.comparison
+            return "<tr><td>\(r.seed)</td><td>\(percent(r.winRate)) [\(percent(r.winRateInterval[0])), \(percent(r.winRateInterval[1]))]</td>"
+                + "<td>\(c.wins)/\(c.ties)/\(c.losses)</td><td>\(fixed(c.policy.klToReference))</td>"
+                + "<td>\(fixed(c.policy.referencePerplexity)) vs \(fixed(c.baseline.referencePerplexity)) (×\(fixed(r.perplexityRatio)))</td>"
+                + "<td>\(fixed(c.policy.meanScore, 3)) vs \(fixed(c.baseline.meanScore, 3))</td>"
+                + "<td class=\"\(r.passed ? "pass" : "fail")\">\(r.passed ? "pass" : "fail")</td></tr>"
+        }.joined()
+        let accuracy = outcome.rewardModelAccuracy.map { "<p>Reward model: held-out pairwise accuracy \(percent($0)) on the annotators' rankings.</p>" } ?? ""
+        return """
+        <h2>Outcome on \(outcome.heldOutPrompts) held-out prompts (movies never trained on)</h2>
+        <p>Goals: PPO beats SFT on at least \(percent(DemoOutcome.requiredWinRate)) of prompts by the population judge, at a KL to the
+        reference of at most \(fixed(DemoOutcome.maximumKL, 0)) nats per response, with the reference's perplexity of its samples at most
+        \(fixed(DemoOutcome.maximumPerplexityRatio, 1))× that of SFT's samples.</p>
+        <table><tr><th>seed</th><th>win rate vs SFT [95% CI]</th><th>wins/ties/losses</th><th>KL (nats/response)</th>
+        <th>reference perplexity PPO vs SFT</th><th>judge score PPO vs SFT</th><th>goals</th></tr>\(rows)</table>
+        \(accuracy)
+        """
+    }
+
+    private func series(_ key: String, x: String = "iteration", records: [[String: Any]], name: String) -> LineChart.Series {
+        LineChart.Series(name: name, points: records.compactMap { record in
+            guard let xv = number(record[x]), let yv = number(record[key]) else { return nil }
+            return (xv, yv)
+        })
+    }
+
+    private func chartsSection() -> String {
+        let perSeed = { (key: String) in policyMetrics.map { series(key, records: $0.records, name: "seed \($0.seed)") } }
+        var charts = [
+            LineChart(title: "Reward-model score", xLabel: "PPO iteration", yLabel: "mean score", series: perSeed("objective/scores")),
+            LineChart(title: "KL to the reference", xLabel: "PPO iteration", yLabel: "nats per response", series: perSeed("objective/kl")),
+            LineChart(title: "Population judge (never trained on)", xLabel: "PPO iteration", yLabel: "mean judge score", series: perSeed("eval/judge_score")),
+        ]
+        if let first = policyMetrics.first {
+            charts.append(LineChart(title: "PPO losses (seed \(first.seed))", xLabel: "PPO iteration", yLabel: "loss", series: [
+                series("loss/policy_avg", records: first.records, name: "policy"), series("loss/value_avg", records: first.records, name: "value"),
+            ]))
+            charts.append(overoptimization(first.records))
+        }
+        charts.append(LineChart(title: "Pretraining and SFT loss", xLabel: "step", yLabel: "nats per token", series: [
+            series("loss", x: "step", records: pretrainMetrics, name: "pretrain"),
+            series("eval_loss", x: "step", records: pretrainMetrics, name: "pretrain held-out"),
+            series("loss", x: "step", records: supervisedMetrics, name: "SFT"),
+        ]))
+        return "<h2>Training</h2><div class=\"charts\">" + charts.map { $0.svg() }.joined() + "</div>"
+    }
+
+    /// Gain of the reward-model score and of the judge's score over their first values, against
+    /// the KL spent: where the two part is where the policy exploits the reward model.
+    private func overoptimization(_ records: [[String: Any]]) -> LineChart {
+        let points = records.compactMap { r -> (Double, Double, Double)? in
+            guard let kl = number(r["objective/kl"]), let score = number(r["objective/scores"]), let judge = number(r["eval/judge_score"]) else { return nil }
+            return (kl, score, judge)
+        }
+        let (score0, judge0) = (points.first?.1 ?? 0, points.first?.2 ?? 0)
+        let judgeSpread = max(1e-9, (points.map(\.2).max() ?? 1) - (points.map(\.2).min() ?? 0))
+        let scoreSpread = max(1e-9, (points.map(\.1).max() ?? 1) - (points.map(\.1).min() ?? 0))
+        return LineChart(title: "Over-optimisation: gains as KL grows", xLabel: "KL to the reference (nats)", yLabel: "gain (share of its range)", series: [
+            LineChart.Series(name: "reward model", points: points.map { ($0.0, ($0.1 - score0) / scoreSpread) }),
+            LineChart.Series(name: "population judge", points: points.map { ($0.0, ($0.2 - judge0) / judgeSpread) }),
+        ])
+    }
+
+    private func leaderboardSection() -> String {
+        let rows = leaderboard.models.standings.map { s in
+            "<tr><td>\(LineChart.escape(s.model))</td><td>\(fixed(s.elo, 0))</td><td>\(fixed(s.bradleyTerry.rating, 0)) [\(fixed(s.bradleyTerry.lower, 0)), \(fixed(s.bradleyTerry.upper, 0))]</td><td>\(s.wins)/\(s.ties)/\(s.losses)</td></tr>"
+        }.joined()
+        let alpha = leaderboard.agreement.map { fixed($0, 3) } ?? "n/a"
+        return """
+        <h2>Leaderboard (simulated annotators, 3-way rankings on held-out prompts)</h2>
+        <table><tr><th>model</th><th>Elo</th><th>Bradley-Terry [95% CI]</th><th>wins/ties/losses</th></tr>\(rows)</table>
+        <p>\(leaderboard.judgments) judgments; Krippendorff's alpha (nominal) \(alpha) over \(leaderboard.agreementUnits) pairs judged by several annotators.</p>
+        """
+    }
+
+    private func samplesSection() -> String {
+        let rows = outcome.examples.map { e in
+            "<tr><td>\(LineChart.escape(e.prompt))</td><td class=\"sample\">\(LineChart.escape(e.supervised))<br><small>judge \(fixed(e.supervisedScore, 2))</small></td>"
+                + "<td class=\"sample\">\(LineChart.escape(e.optimized))<br><small>judge \(fixed(e.optimizedScore, 2))</small></td></tr>"
+        }.joined()
+        return "<h2>Samples before (SFT) and after (PPO, seed \(outcome.seeds.first?.seed ?? 0))</h2><table><tr><th>prompt</th><th>SFT</th><th>PPO</th></tr>\(rows)</table>"
+    }
+
+    private func timesSection() -> String {
+        let rows = stageTimes.map { "<tr><td>\(LineChart.escape($0.name))</td><td>\(fixed($0.seconds, 1)) s</td></tr>" }.joined()
+        return "<h2>Stages</h2><table><tr><th>stage</th><th>time</th></tr>\(rows)</table>"
+    }
+
+    private func number(_ value: Any?) -> Double? {
+        (value as? Double) ?? (value as? Int).map(Double.init)
+    }
+
+    private func percent(_ value: Double) -> String { String(format: "%.1f%%", 100 * value) }
+    private func fixed(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
+}

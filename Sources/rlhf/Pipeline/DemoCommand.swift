@@ -1,0 +1,44 @@
+// `rlhf demo`: the whole RLHF pipeline on the shipped data, with progress throughout, into one
+// run folder ending in report.html.
+import ArgumentParser
+import ConfigFiles
+import Foundation
+import Pipeline
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Pretrain, fine-tune, collect simulated feedback, train a reward model, run PPO, evaluate and report.")
+
+    @Option(help: "The run folder (an interrupted demo resumes from the stages it finished).")
+    var output = "runs/demo"
+
+    @Option(help: "The folder scripts/fetch-data.sh filled.")
+    var data = "data"
+
+    @Option(help: "standard (about 15 minutes on two cores) or quick (about 2 minutes).")
+    var preset = "standard"
+
+    @Option(help: "A JSON file of DemoConfiguration fields laid over the preset.")
+    var config: String?
+
+    func run() async throws {
+        var configuration: DemoConfiguration
+        switch preset {
+        case "standard": configuration = .standard
+        case "quick": configuration = .quick
+        default: throw ValidationError("--preset must be standard or quick, got \(preset)")
+        }
+        if let config {
+            configuration = try ConfigurationFile.load(DemoConfiguration.self, from: URL(fileURLWithPath: config), defaults: configuration)
+        }
+        let folder = URL(fileURLWithPath: output)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try ConfigurationFile.encode(configuration).write(to: folder.appendingPathComponent("config.json"), options: .atomic)
+        let view = DemoProgressView()
+        let start = Date()
+        let outcome = try await DemoPipeline(configuration: configuration, folder: folder, dataFolder: URL(fileURLWithPath: data), events: view.handle).run()
+        print(DemoSummary.text(outcome, seconds: Date().timeIntervalSince(start), report: folder.appendingPathComponent("report.html").path))
+        if !outcome.passed { throw ExitCode(3) }
+    }
+}

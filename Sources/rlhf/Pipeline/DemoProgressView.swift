@@ -1,0 +1,64 @@
+// Progress of the demo on the terminal: a line per stage and a bar for every training phase.
+import Finetuning
+import Foundation
+import Pipeline
+import PolicyOptimization
+import Reporting
+
+final class DemoProgressView: @unchecked Sendable {
+    private var training: TrainingProgressView?
+    private var trainingStage = ""
+    private var policyBar: ProgressBar?
+
+    func handle(_ event: DemoEvent) {
+        switch event {
+        case let .stageStarted(index, count, name):
+            say("[\(index)/\(count)] \(name)")
+        case let .stageFinished(name, seconds):
+            say(String(format: "      %@ done in %.1f s", name, seconds))
+        case let .training(stage, event):
+            if case .started = event, trainingStage != stage || training == nil {
+                training = TrainingProgressView(title: stage)
+                trainingStage = stage
+            }
+            training?.handle(event)
+        case let .policy(seed, event):
+            handlePolicy(seed: seed, event)
+        case let .note(text):
+            say("      " + text)
+        }
+    }
+
+    private func handlePolicy(seed: UInt64, _ event: PPOEvent) {
+        switch event {
+        case let .started(first, iterations):
+            policyBar = ProgressBar(title: "ppo seed \(seed)", total: iterations - first, unit: "it")
+        case let .iterated(report):
+            let m = report.metrics
+            policyBar?.update(report.iteration, detail: String(
+                format: "score %.3f judge %.3f kl %.2f β %.3f", m["objective/scores"] ?? 0, m["eval/judge_score"] ?? 0,
+                m["objective/kl"] ?? 0, m["objective/kl_coef"] ?? 0))
+        case .checkpointed:
+            break
+        }
+    }
+
+    private func say(_ line: String) {
+        FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)\n".utf8))
+    }
+}
+
+enum DemoSummary {
+    static func text(_ outcome: DemoOutcome, seconds: Double, report: String) -> String {
+        var lines = ["", "RLHF demo finished in \(String(format: "%.1f", seconds / 60)) minutes. Population judge (never trained on), \(outcome.heldOutPrompts) held-out prompts:"]
+        for r in outcome.seeds {
+            let c = r.comparison
+            lines.append(String(
+                format: "  seed %d: PPO beats SFT on %.1f%% [%.1f%%, %.1f%%] of prompts; KL %.2f nats/response; reference perplexity ×%.2f of SFT's — %@",
+                r.seed, 100 * r.winRate, 100 * r.winRateInterval[0], 100 * r.winRateInterval[1], c.policy.klToReference, r.perplexityRatio,
+                r.passed ? "goals met" : "goals NOT met"))
+        }
+        lines.append("Report: \(report)")
+        return lines.joined(separator: "\n")
+    }
+}

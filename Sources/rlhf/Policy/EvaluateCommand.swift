@@ -1,0 +1,81 @@
+// `rlhf evaluate`: the win rate of one model over another on held-out prompts by a chosen judge,
+// with a confidence interval, the KL of each to a reference, and the reference's perplexity of
+// their samples.
+import Annotators
+import ArgumentParser
+import Evaluation
+import Foundation
+import LanguageModeling
+import PolicyOptimization
+import RewardModeling
+import Transformer
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate", abstract: "Win rate of --model over --baseline on prompts, by the population judge, one simulated rater, or a reward model.")
+
+    @Option(help: "The model to evaluate (e.g. the PPO policy).")
+    var model: String
+
+    @Option(help: "The model it is compared with (e.g. the SFT model).")
+    var baseline: String
+
+    @Option(help: "The reference the KL and perplexity are measured against (default: the baseline).")
+    var reference: String?
+
+    @Option(help: "Held-out prompts: one per line, or JSONL with a \"prompt\" field.")
+    var prompts: String
+
+    @Option(help: "population (mean of all raters), rater:N (one simulated annotator's rater column), or reward:DIR (a reward model).")
+    var judge = "population"
+
+    @Option(help: "VADER's lexicon, for the population and rater judges.")
+    var lexicon = "data/reward/vader_lexicon.txt"
+
+    @Option(help: "Sampling temperature.")
+    var temperature: Float = 0.7
+
+    @Option(help: "New tokens per sample at most.")
+    var maxNewTokens = 24
+
+    @Option(help: "Random seed (both models sample with it).")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run() throws {
+        let policy = try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: false)
+        let base = try LanguageModel.load(from: URL(fileURLWithPath: baseline), trainable: false)
+        let referenceNetwork = try reference.map { try GPT.load(from: URL(fileURLWithPath: $0), trainable: false) } ?? base.network
+        let (comparison, _, _) = try PolicyEvaluator.compare(
+            policy: policy, baseline: base, reference: referenceNetwork, prompts: PromptFile.read(prompts).map(policy.encode),
+            judge: try makeJudge(policy), sampling: SamplingParameters(temperature: temperature, maxNewTokens: maxNewTokens), seed: seed)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(comparison), as: UTF8.self))
+            return
+        }
+        let interval = comparison.winRateInterval()
+        print(String(format: "win rate %.1f%% [%.1f%%, %.1f%%] over %d prompts (%d wins, %d ties, %d losses) by %@",
+                     100 * comparison.winRate, 100 * interval.lowerBound, 100 * interval.upperBound, comparison.prompts,
+                     comparison.wins, comparison.ties, comparison.losses, judge))
+        for (name, side) in [("model", comparison.policy), ("baseline", comparison.baseline)] {
+            print(String(format: "%@: judge %.3f, KL to reference %.2f nats/response, reference perplexity %.2f, %.1f tokens",
+                         name, side.meanScore, side.klToReference, side.referencePerplexity, side.meanLength))
+        }
+    }
+
+    private func makeJudge(_ model: LanguageModel) throws -> any ResponseScorer {
+        if judge.hasPrefix("reward:") {
+            return RewardScorer(model: try RewardModel.load(from: URL(fileURLWithPath: String(judge.dropFirst("reward:".count)))))
+        }
+        let raters = try RaterLexicon(contentsOf: URL(fileURLWithPath: lexicon))
+        if judge == "population" { return JudgeScorer(judge: .population(raters), model: model) }
+        if judge.hasPrefix("rater:"), let index = Int(judge.dropFirst("rater:".count)) {
+            return JudgeScorer(judge: try HiddenJudge(lexicon: raters, rater: .individual(index)), model: model)
+        }
+        throw ValidationError("--judge must be population, rater:N or reward:DIR, got \(judge)")
+    }
+}
