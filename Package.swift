@@ -43,6 +43,14 @@ let package = Package(
             name: "Finetuning",
             dependencies: ["LanguageModeling", "Transformer", "Tokenization", "Corpora", "Tensors", "Optimization", "Checkpoints", "Reporting", "Randomness"]),
 
+        // Stage 2: the reward model, trained on comparisons from the store or JSONL files.
+        .target(
+            name: "RewardModeling",
+            dependencies: [
+                "Transformer", "LanguageModeling", "Tensors", "Optimization", "Finetuning", "Reporting", "Randomness",
+                "Corpora", "Feedback",
+            ]),
+
         // Human feedback: pure rating maths, simulated raters, the store, the labeling server.
         .target(name: "Ratings", dependencies: ["Randomness"]),
         .target(name: "Annotators", dependencies: ["Randomness"]),
@@ -70,7 +78,7 @@ let package = Package(
             dependencies: [
                 "Feedback", "FeedbackServer", "Ratings", "Annotators", "SimulatedLabeling",
                 "Finetuning", "LanguageModeling", "Transformer", "Tokenization", "Corpora", "Reporting", "ConfigFiles",
-                "Randomness", "Tensors",
+                "Randomness", "Tensors", "RewardModeling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -92,6 +100,7 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Tensors", "TestSupport"]),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "Randomness"]),
         .testTarget(
             name: "TransformerTests",
@@ -99,6 +108,12 @@ let package = Package(
         .testTarget(
             name: "FinetuningTests",
             dependencies: ["Finetuning", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "ConfigFiles", "TestSupport"]),
+        .testTarget(
+            name: "RewardModelingTests",
+            dependencies: [
+                "RewardModeling", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "Finetuning", "Feedback",
+                "Reporting", "TestSupport",
+            ]),
         .testTarget(name: "RatingsTests", dependencies: ["Ratings", "Randomness"], exclude: ["Fixtures"]),
         .testTarget(name: "AnnotatorsTests", dependencies: ["Annotators", "Randomness"]),
         .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "Ratings"]),

@@ -20,6 +20,7 @@ struct RLHFCommand: AsyncParsableCommand {
             TasksCommand.self,
             RatingsCommand.self,
             SimulateAnnotatorsCommand.self,
+            RewardCommand.self,
         ]
     )
 }
