@@ -43,13 +43,26 @@ let package = Package(
             name: "Finetuning",
             dependencies: ["LanguageModeling", "Transformer", "Tokenization", "Corpora", "Tensors", "Optimization", "Checkpoints", "Reporting", "Randomness"]),
 
+        // Stage 2: the reward model, trained on comparisons from the store or JSONL files.
+        .target(
+            name: "RewardModeling",
+            dependencies: [
+                "Transformer", "LanguageModeling", "Tensors", "Optimization", "Finetuning", "Reporting", "Randomness",
+                "Corpora", "Feedback",
+            ]),
         .target(
             name: "PolicyOptimization",
             dependencies: ["Finetuning", "LanguageModeling", "Transformer", "Tensors", "Optimization", "Checkpoints", "Reporting", "Randomness"]),
 
         .target(
             name: "Evaluation",
-            dependencies: ["Annotators", "LanguageModeling", "PolicyOptimization", "Transformer", "Tensors", "Randomness"]),
+            dependencies: ["Annotators", "LanguageModeling", "PolicyOptimization", "RewardModeling", "Transformer", "Tensors", "Randomness"]),
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "Annotators", "Corpora", "Evaluation", "Feedback", "Finetuning", "LanguageModeling", "PolicyOptimization",
+                "Reporting", "RewardModeling", "SimulatedLabeling", "Tokenization", "Transformer",
+            ]),
 
         // Human feedback: pure rating maths, simulated raters, the store, the labeling server.
         .target(name: "Ratings", dependencies: ["Randomness"]),
@@ -78,7 +91,7 @@ let package = Package(
             dependencies: [
                 "Feedback", "FeedbackServer", "Ratings", "Annotators", "SimulatedLabeling",
                 "Finetuning", "LanguageModeling", "Transformer", "Tokenization", "Corpora", "Reporting", "ConfigFiles",
-                "Randomness", "Tensors",
+                "Randomness", "Tensors", "RewardModeling", "PolicyOptimization", "Evaluation", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -103,6 +116,7 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Tensors", "TestSupport"]),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "Randomness"]),
         .testTarget(
             name: "TransformerTests",
@@ -111,6 +125,11 @@ let package = Package(
             name: "FinetuningTests",
             dependencies: ["Finetuning", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "ConfigFiles", "TestSupport"]),
         .testTarget(
+            name: "RewardModelingTests",
+            dependencies: [
+                "RewardModeling", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "Finetuning", "Feedback",
+                "Reporting", "TestSupport",
+            ]),
             name: "PolicyOptimizationTests",
             dependencies: ["PolicyOptimization", "Finetuning", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "TestSupport"]),
         .testTarget(name: "RatingsTests", dependencies: ["Ratings", "Randomness"], exclude: ["Fixtures"]),

@@ -107,7 +107,7 @@ public enum Recipes {
     }
 
     /// FNV-1a over UTF-8: a split that does not change between runs or machines.
-    static func stableHash(_ text: String) -> UInt64 {
+    public static func stableHash(_ text: String) -> UInt64 {
         text.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
     }
 }

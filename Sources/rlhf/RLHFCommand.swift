@@ -7,8 +7,9 @@ import ArgumentParser
 struct RLHFCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rlhf",
-        abstract: "An RLHF workbench: collect human feedback, rate models, and train on the feedback.",
+        abstract: "An RLHF workbench: train a GPT, collect human feedback, train a reward model, optimise the policy with PPO, evaluate.",
         subcommands: [
+            DemoCommand.self,
             TokenizerCommand.self,
             PretrainCommand.self,
             SFTCommand.self,
@@ -20,6 +21,9 @@ struct RLHFCommand: AsyncParsableCommand {
             TasksCommand.self,
             RatingsCommand.self,
             SimulateAnnotatorsCommand.self,
+            RewardCommand.self,
+            PPOCommand.self,
+            EvaluateCommand.self,
         ]
     )
 }

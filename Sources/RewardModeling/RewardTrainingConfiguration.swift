@@ -1,0 +1,82 @@
+// The configuration of a reward-model run (`rlhf reward train --config`), and the judgments
+// tokenized once for it.
+import Finetuning
+import Foundation
+
+public struct RewardTrainingConfiguration: Codable, Sendable, Equatable {
+    /// Optimizer, schedule and logging. `steps` is derived from `epochs` (each step takes
+    /// `batchSize` comparisons); checkpointing fields are unused: reward runs are short and
+    /// restart rather than resume.
+    public var optimization: OptimizationSettings = {
+        var settings = OptimizationSettings()
+        settings.batchSize = 16
+        settings.learningRate = 2e-4
+        settings.minimumLearningRate = 2e-5
+        settings.warmupSteps = 20
+        settings.weightDecay = 0
+        settings.evaluationInterval = 100
+        settings.logInterval = 10
+        return settings
+    }()
+    /// Passes over the training comparisons.
+    public var epochs = 1
+    public var loss = PreferenceLossSettings()
+    /// One prompt (or group) in this many is held out when no held-out set is given.
+    public var heldOutPeriod = 10
+    /// Loss weight per annotator name (1 for names not listed).
+    public var annotatorWeights: [String: Float] = [:]
+    /// Seeds the new scalar head.
+    public var headSeed: UInt64 = 0
+    /// Reference-policy samples the rewards are normalised on (0: no normalisation).
+    public var normalizationSamples = 512
+    /// Longest sampled response, in tokens, for normalisation.
+    public var normalizationResponseTokens = 48
+
+    public init() {}
+
+    public func validate() throws {
+        try optimization.validate()
+        try loss.validate()
+        guard epochs > 0 else { throw RewardTrainingError.invalidSetting(field: "epochs", expected: "> 0") }
+        guard heldOutPeriod >= 0 else { throw RewardTrainingError.invalidSetting(field: "heldOutPeriod", expected: "≥ 0") }
+        if let bad = annotatorWeights.first(where: { !($0.value >= 0 && $0.value.isFinite) }) {
+            throw RewardTrainingError.invalidSetting(field: "annotatorWeights.\(bad.key)", expected: "a finite value ≥ 0")
+        }
+        guard normalizationSamples >= 0, normalizationResponseTokens > 0 else {
+            throw RewardTrainingError.invalidSetting(field: "normalizationSamples", expected: "≥ 0, with normalizationResponseTokens > 0")
+        }
+    }
+
+    /// Optimizer steps for `count` training comparisons.
+    public func steps(forComparisons count: Int) -> Int {
+        max(1, epochs * ((count + optimization.batchSize - 1) / optimization.batchSize))
+    }
+}
+
+/// A comparison as token sequences (prompt + response each, cut to the context), ready to score.
+struct EncodedComparison: Sendable {
+    var sequences: [[Int32]]
+    var tiers: [Int]
+    var weight: Float
+
+    /// Validates and encodes `comparisons` for `model`, scaling weights by annotator.
+    static func encode(_ comparisons: [Comparison], model: RewardModel, annotatorWeights: [String: Float]) throws -> [EncodedComparison] {
+        try comparisons.enumerated().map { index, comparison in
+            try comparison.validate(index: index)
+            let scale = comparison.annotator.flatMap { annotatorWeights[$0] } ?? 1
+            return EncodedComparison(
+                sequences: comparison.responses.map { model.sequence(prompt: comparison.prompt, response: $0) },
+                tiers: comparison.tiers, weight: comparison.weight * scale)
+        }
+    }
+
+    /// All sequences of `batch` in one list, and where each comparison's scores will sit.
+    static func flatten(_ batch: [EncodedComparison]) -> (sequences: [[Int32]], rankings: [ScoredRanking]) {
+        var sequences: [[Int32]] = [], rankings: [ScoredRanking] = []
+        for comparison in batch {
+            rankings.append(ScoredRanking(offset: sequences.count, tiers: comparison.tiers, weight: comparison.weight))
+            sequences += comparison.sequences
+        }
+        return (sequences, rankings)
+    }
+}

@@ -1,0 +1,43 @@
+// The SVG line chart: a well-formed document with every series, escaped text, round ticks,
+// and a logarithmic axis that places sizes by their logarithm.
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+@testable import Reporting
+
+@Suite struct LineChartTests {
+    let chart = LineChart(
+        title: "Accuracy <vs> comparisons & \"size\"", xLabel: "comparisons", yLabel: "accuracy",
+        series: [
+            .init(name: "held-out", points: [(500, 0.7), (1000, 0.78), (2000, 0.84), (5000, 0.88)]),
+            .init(name: "train's", points: [(500, 0.8), (1000, 0.85), (2000, 0.9), (5000, 0.93)]),
+        ],
+        logarithmicX: true, yRange: 0.5...1)
+
+    @Test func writesAWellFormedDocument() throws {
+        let svg = chart.svg()
+        let parser = XMLParser(data: Data(svg.utf8))
+        #expect(parser.parse(), "not well-formed XML: \(String(describing: parser.parserError))")
+        #expect(svg.contains("Accuracy &lt;vs&gt; comparisons &amp; &quot;size&quot;"))
+        #expect(svg.contains("train&apos;s"))
+        #expect(svg.components(separatedBy: "<polyline").count == 3)
+        #expect(svg.components(separatedBy: "<circle").count == 9)
+        for label in [">500<", ">1k<", ">2k<", ">5k<", ">0.6<", ">0.8<", ">1<"] { #expect(svg.contains(label), "tick \(label)") }
+    }
+
+    @Test func logarithmicAxisSpacesGeometricSizesEvenly() throws {
+        let svg = LineChart(title: "t", xLabel: "x", yLabel: "y", series: [.init(name: "s", points: [(10, 1), (100, 2), (1000, 3)])], logarithmicX: true).svg()
+        let circles = svg.components(separatedBy: "<circle cx=\"").dropFirst().compactMap { Double($0.prefix { $0 != "\"" }) }
+        #expect(circles.count == 3)
+        #expect(abs((circles[1] - circles[0]) - (circles[2] - circles[1])) < 0.02)
+    }
+
+    @Test func ticksAreRound() {
+        let unit = LineChart.ticks(0...1)
+        #expect(unit.count == 6 && zip(unit, [0, 0.2, 0.4, 0.6, 0.8, 1]).allSatisfy { abs($0 - $1) < 1e-12 })
+        #expect(LineChart.ticks(3...47) == [10, 20, 30, 40])
+        #expect(LineChart.label(2000) == "2k" && LineChart.label(0.25) == "0.25" && LineChart.label(7) == "7")
+    }
+}

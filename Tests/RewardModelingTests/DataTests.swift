@@ -1,0 +1,115 @@
+// Comparisons in and out: TRL pairs and ranking lines from JSONL with named errors, the
+// store's judgments, the split by prompt, and Rotten Tomatoes pairs split by movie.
+import Corpora
+import Feedback
+import Foundation
+import Testing
+import RewardModeling
+
+func temporaryFolder() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-reward-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+@Suite struct DataTests {
+    @Test func readsPairsAndRankings() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("comparisons.jsonl")
+        try """
+            {"prompt": "Q", "chosen": "good", "rejected": "bad", "extra": 1}
+
+            {"prompt": "R", "completions": [{"text": "a", "tier": 1, "model": "m"}, {"text": "b", "tier": 0}, {"text": "c", "tier": 1}], "annotator": "ann", "group": "g", "weight": 0.5}
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let comparisons = try ComparisonSource.read(file)
+        #expect(comparisons == [
+            Comparison(prompt: "Q", chosen: "good", rejected: "bad"),
+            Comparison(prompt: "R", responses: ["a", "b", "c"], tiers: [1, 0, 1], annotator: "ann", weight: 0.5, group: "g"),
+        ])
+        #expect(comparisons[1].hasTies)
+        #expect(comparisons[1].orderedPairs.map { [$0.better, $0.worse] } == [[1, 0], [1, 2]])
+        // What `write` writes, `read` reads back.
+        let copy = folder.appendingPathComponent("copy.jsonl")
+        try ComparisonSource.write(comparisons, to: copy)
+        #expect(try ComparisonSource.read(copy) == comparisons)
+    }
+
+    @Test func malformedLinesAreNamed() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("bad.jsonl")
+        try "{\"prompt\": \"Q\", \"chosen\": \"a\", \"rejected\": \"b\"}\n{\"prompt\": \"Q\", \"chosen\": \"a\"}\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(throws: RewardDataError.malformedLine(path: file.path, line: 2, field: "rejected", reason: "is missing")) {
+            try ComparisonSource.read(file)
+        }
+        try "{\"prompt\": \"Q\", \"completions\": [{\"text\": \"a\", \"tier\": 0}]}\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(throws: RewardDataError.malformedLine(path: file.path, line: 1, field: "responses", reason: "has 1; a comparison needs at least 2")) {
+            try ComparisonSource.read(file)
+        }
+        try "not json\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(throws: RewardDataError.self) { try ComparisonSource.read(file) }
+        try "\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(throws: RewardDataError.empty(source: file.path)) { try ComparisonSource.read(file) }
+    }
+
+    @Test func validationNamesTheField() {
+        #expect(throws: RewardDataError.invalidComparison(index: 3, field: "tiers", reason: "has 1 entries for 2 responses")) {
+            try Comparison(prompt: "", responses: ["a", "b"], tiers: [0]).validate(index: 3)
+        }
+        #expect(throws: RewardDataError.invalidComparison(index: 0, field: "weight", reason: "must be a finite value ≥ 0, got -1.0")) {
+            try Comparison(prompt: "", chosen: "a", rejected: "b", weight: -1).validate(index: 0)
+        }
+    }
+
+    @Test func storeJudgmentsBecomeComparisons() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("feedback.sqlite").path
+        let store = try FeedbackStore(path: path)
+        let lines = [PreferenceLine(prompt: "P", chosen: "x", rejected: "y"), PreferenceLine(prompt: "Q", chosen: "u", rejected: "v")]
+        try await store.importPreferences(lines.numberedAsLines(), annotatorName: "alice")
+        #expect(try await ComparisonSource.store(at: path) == [
+            Comparison(prompt: "P", chosen: "x", rejected: "y", annotator: "alice"),
+            Comparison(prompt: "Q", chosen: "u", rejected: "v", annotator: "alice"),
+        ])
+        await #expect(throws: RewardDataError.self) { try await ComparisonSource.store(at: folder.appendingPathComponent("none.sqlite").path) }
+    }
+
+    @Test func splitKeepsEveryPromptOnOneSide() {
+        let comparisons = (0..<400).map { Comparison(prompt: "prompt \($0 % 40)", chosen: "a\($0)", rejected: "b") }
+        let (training, heldOut) = HeldOutSplit(period: 5).split(comparisons)
+        #expect(training.count + heldOut.count == 400)
+        #expect(!heldOut.isEmpty && heldOut.count < 200)
+        #expect(Set(training.map(\.prompt)).isDisjoint(with: heldOut.map(\.prompt)))
+        #expect(HeldOutSplit(period: 0).split(comparisons).heldOut.isEmpty)
+    }
+
+    @Test func rottenTomatoesPairsAreWithinMovieAndSplitByMovie() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let csv = folder.appendingPathComponent("rt.csv")
+        var lines = ["category,text,movie_name,has_plot_and_reviews", "plot,\"A plot, quoted\",m0,True"]
+        for movie in 0..<30 {
+            for i in 0..<6 {
+                lines.append("\(i < 4 ? "fresh" : "rotten"),movie \(movie) review \(i) is \(i < 4 ? "great fun" : "dull and long"),m\(movie),True")
+            }
+        }
+        try lines.joined(separator: "\n").write(to: csv, atomically: true, encoding: .utf8)
+        let snippets = try RottenTomatoes.snippets(at: csv)
+        let data = RottenTomatoesData(snippets: snippets, split: HeldOutSplit(period: 4), pairsPerSnippet: 1, seed: 3)
+        let trainingMovies = Set(data.trainingPairs.compactMap(\.group)), heldOutMovies = Set(data.heldOutPairs.compactMap(\.group))
+        #expect(!heldOutMovies.isEmpty && trainingMovies.isDisjoint(with: heldOutMovies))
+        #expect(trainingMovies.count + heldOutMovies.count == 30)
+        // 4 fresh × 2 rotten = 8 possible pairs; one per snippet of the larger class = 4.
+        #expect(data.trainingPairs.count == 4 * trainingMovies.count)
+        for pair in data.trainingPairs + data.heldOutPairs {
+            #expect(pair.responses[0].hasSuffix("great fun") && pair.responses[1].hasSuffix("dull and long"))
+            #expect(pair.responses[0].hasPrefix("movie \(pair.group!.dropFirst()) "))
+        }
+        #expect(data.heldOutTexts.count == 6 * heldOutMovies.count)
+        #expect(data.heldOutTexts.filter(\.label).count == 4 * heldOutMovies.count)
+        #expect(Set(data.trainingPrompts).isDisjoint(with: data.heldOutPrompts))
+        #expect(data.demonstrations.count == 6 * trainingMovies.count)
+    }
+}
