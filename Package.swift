@@ -61,7 +61,7 @@ let package = Package(
             name: "Pipeline",
             dependencies: [
                 "Annotators", "Corpora", "Evaluation", "Feedback", "Finetuning", "LanguageModeling", "PolicyOptimization",
-                "Reporting", "RewardModeling", "SimulatedLabeling", "Tokenization", "Transformer",
+                "Randomness", "Reporting", "RewardModeling", "SimulatedLabeling", "Tokenization", "Transformer",
             ]),
 
         // Human feedback: pure rating maths, simulated raters, the store, the labeling server.
@@ -130,6 +130,7 @@ let package = Package(
                 "RewardModeling", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "Finetuning", "Feedback",
                 "Reporting", "TestSupport",
             ]),
+        .testTarget(
             name: "PolicyOptimizationTests",
             dependencies: ["PolicyOptimization", "Finetuning", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "TestSupport"]),
         .testTarget(name: "RatingsTests", dependencies: ["Ratings", "Randomness"], exclude: ["Fixtures"]),

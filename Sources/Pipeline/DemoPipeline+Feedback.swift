@@ -2,7 +2,9 @@
 // (each judging with one real human rater's word ratings) through the same store a web page
 // uses; and the leaderboard of the pretrained, SFT and PPO models judged the same way.
 import Annotators
+import Evaluation
 import Feedback
+import Finetuning
 import Foundation
 import LanguageModeling
 import SimulatedLabeling

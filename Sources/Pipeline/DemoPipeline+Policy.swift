@@ -1,6 +1,7 @@
 // Policy optimisation against the reward model (one run per seed, the population judge watching
 // every rollout without training anything), and the evaluation that decides whether it worked.
 import Annotators
+import Corpora
 import Evaluation
 import Finetuning
 import Foundation

@@ -26,7 +26,7 @@ extension DemoPipeline {
         settings.optimization.learningRate = configuration.rewardLearningRate
         settings.optimization.minimumLearningRate = configuration.rewardLearningRate / 10
         settings.optimization.seed = configuration.seed
-        let (training, heldOut) = settings.split(comparisons)
+        let (training, heldOut) = HeldOutSplit(period: settings.heldOutPeriod).split(comparisons)
         let model = try RewardModel(backbone: LanguageModel.load(from: RunFolder(url("sft")).modelURL), seed: configuration.seed)
         let prompts = ReviewData.prompts(from: data.training, openingWords: configuration.openingWords, count: settings.normalizationSamples, seed: configuration.seed &+ 5)
         let samples = try PolicySamples.draw(

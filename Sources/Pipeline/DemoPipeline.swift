@@ -3,6 +3,7 @@
 // evaluation against the hidden population judge → leaderboard → HTML report. A stage whose
 // output is already in the folder is skipped, so an interrupted demo resumes where it stopped.
 import Corpora
+import Evaluation
 import Finetuning
 import Foundation
 import LanguageModeling

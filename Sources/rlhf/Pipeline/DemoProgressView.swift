@@ -4,11 +4,13 @@ import Foundation
 import Pipeline
 import PolicyOptimization
 import Reporting
+import RewardModeling
 
 final class DemoProgressView: @unchecked Sendable {
     private var training: TrainingProgressView?
     private var trainingStage = ""
     private var policyBar: ProgressBar?
+    private var rewardBar: ProgressBar?
 
     func handle(_ event: DemoEvent) {
         switch event {
@@ -22,10 +24,26 @@ final class DemoProgressView: @unchecked Sendable {
                 trainingStage = stage
             }
             training?.handle(event)
+        case let .reward(event):
+            handleReward(event)
         case let .policy(seed, event):
             handlePolicy(seed: seed, event)
         case let .note(text):
             say("      " + text)
+        }
+    }
+
+    private func handleReward(_ event: RewardTrainingEvent) {
+        switch event {
+        case let .started(steps, comparisons):
+            rewardBar = ProgressBar(title: "reward model", total: steps, unit: "steps")
+            say("      \(comparisons) training comparisons")
+        case let .stepped(report):
+            rewardBar?.update(report.step, detail: String(format: "loss %.4f accuracy %.2f", report.loss, report.accuracy))
+        case let .evaluated(step, evaluation):
+            say(String(format: "      step %d: held-out accuracy %.3f over %d pairs", step, evaluation.accuracy, evaluation.pairs))
+        case let .normalized(gain, bias):
+            say(String(format: "      normalised on SFT samples: gain %.3f, bias %.3f", gain, bias))
         }
     }
 
