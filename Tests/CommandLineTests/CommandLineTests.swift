@@ -1,0 +1,72 @@
+// The `rlhf` binary as a user runs it: `tokenize` and `perplexity` print exactly the formats other
+// tools rely on, and bad input is refused with a message naming the file.
+import Foundation
+import LanguageModeling
+import Testing
+import Tokenization
+import Transformer
+
+/// Runs the rlhf executable built beside the test bundle; returns exit status, stdout and stderr.
+func rlhf(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String, error: String) {
+    let folder = Bundle.main.bundleURL.deletingLastPathComponent()
+    let candidates = [folder.appendingPathComponent("rlhf"), folder.deletingLastPathComponent().appendingPathComponent("rlhf")]
+    guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+        throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: candidates[0].path])
+    }
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    let (output, error, standardInput) = (Pipe(), Pipe(), Pipe())
+    process.standardOutput = output
+    process.standardError = error
+    process.standardInput = standardInput
+    try process.run()
+    if let input { standardInput.fileHandleForWriting.write(Data(input.utf8)) }
+    try standardInput.fileHandleForWriting.close()
+    let out = output.fileHandleForReading.readDataToEndOfFile(), err = error.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+}
+
+@Suite struct CommandLineTests {
+    let folder: URL
+    let model: LanguageModel
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-cli-\(UUID().uuidString)")
+        let text = (0..<20).map { "The film is a story of \($0) people; it's good, isn't it?" }
+        let tokenizer = try BPETrainer(config: BPETrainingConfig(vocabularySize: 300)).train(on: text)
+        let network = try GPT(configuration: GPTConfiguration(vocabularySize: 300, contextLength: 16, width: 16, layers: 1, heads: 2))
+        network.initialize(seed: 1)
+        model = try LanguageModel(network: network, tokenizer: tokenizer)
+        try model.save(to: folder)
+    }
+
+    @Test func tokenizePrintsOneJSONArrayOfTheTokenizersIDs() throws {
+        let text = "The film's <|endoftext|> story\n  of 12 people"
+        let result = try rlhf(["tokenize", "--model", folder.path], input: text)
+        #expect(result.status == 0, "\(result.error)")
+        let ids = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [Int]
+        #expect(ids == model.tokenizer.encode(text))
+    }
+
+    @Test func perplexityPrintsTokensMeanNLLAndPerplexity() throws {
+        let file = folder.appendingPathComponent("text.txt")
+        let text = String(repeating: "The film is a story of people. ", count: 12)
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let result = try rlhf(["perplexity", "--model", folder.path, file.path])
+        #expect(result.status == 0, "\(result.error)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Double])
+        #expect(Set(object.keys) == ["tokens", "mean_nll", "perplexity"])
+        let expected = try model.network.perplexity(of: model.encode(text))
+        #expect(object["tokens"] == Double(expected.tokens))
+        #expect(abs(object["mean_nll"]! - expected.meanNLL) < 1e-9)
+        #expect(abs(object["perplexity"]! - exp(expected.meanNLL)) < 1e-6)
+    }
+
+    @Test func aMissingModelFolderIsNamed() throws {
+        let result = try rlhf(["perplexity", "--model", "/nonexistent/model", "/etc/hostname"])
+        #expect(result.status != 0)
+        #expect(result.error.contains("/nonexistent/model"))
+    }
+}
