@@ -16,7 +16,7 @@ public struct DemoConfiguration: Codable, Sendable, Equatable {
 
     // MARK: Feedback
     /// Prompts whose samples the simulated annotators rank.
-    public var feedbackPrompts = 1200
+    public var feedbackPrompts = 2000
     /// SFT samples per prompt in each ranking task.
     public var samplesPerPrompt = 4
     public var samplingTemperature: Float = 1
@@ -25,6 +25,9 @@ public struct DemoConfiguration: Codable, Sendable, Equatable {
     public var annotators = 10
     /// Annotator noise in judge-score units (Bradley-Terry temperature).
     public var annotatorTemperature = 0.3
+    /// Answers whose hidden scores differ by less than this are ranked as ties (as people say
+    /// "equally good" rather than flip a coin between two neutral answers).
+    public var annotatorTieMargin = 0.1
 
     // MARK: Reward model
     public var rewardEpochs = 2
@@ -34,18 +37,18 @@ public struct DemoConfiguration: Codable, Sendable, Equatable {
     // MARK: Policy optimisation
     public var ppo: PPOConfiguration = {
         var c = PPOConfiguration()
-        c.iterations = 40
+        c.iterations = 38
         c.batchSize = 64
         c.minibatches = 4
-        c.epochs = 4
+        c.epochs = 2
         c.responseLength = 24
         c.temperature = 0.7
         c.learningRate = 5e-5
         c.valueLearningRate = 1e-4
-        c.klCoefficient = 0.05
-        c.adaptiveKL = true
-        c.klTarget = 4
-        c.klHorizon = 2_000
+        // A fixed β strong enough for normalised rewards that grow to several units: the adaptive
+        // controller lowers β while KL is under target and then trails a sudden rise.
+        c.klCoefficient = 0.3
+        c.adaptiveKL = false
         c.checkpointInterval = 20
         return c
     }()

@@ -51,7 +51,8 @@ extension DemoPipeline {
     func judge(_ store: FeedbackStore, tasks: Int, judgmentsPerTask: Int, seed: UInt64) async throws {
         let lexicon = try RaterLexicon(contentsOf: lexiconURL)
         var panel = try LabelingSimulation(
-            lexicon: lexicon, count: configuration.annotators, temperature: configuration.annotatorTemperature, seed: seed, namePrefix: "rater")
+            lexicon: lexicon, count: configuration.annotators, temperature: configuration.annotatorTemperature,
+            tieMargin: configuration.annotatorTieMargin, seed: seed, namePrefix: "rater")
         for member in panel.members { _ = try await store.annotator(named: member.name) }
         let perAnnotator = (tasks * judgmentsPerTask + configuration.annotators - 1) / configuration.annotators
         _ = try await panel.run(on: store, judgmentsPerAnnotator: perAnnotator)

@@ -85,7 +85,12 @@ struct DemoReport {
             series("eval_loss", x: "step", records: pretrainMetrics, name: "pretrain held-out"),
             series("loss", x: "step", records: supervisedMetrics, name: "SFT"),
         ]))
-        return "<h2>Training</h2><div class=\"charts\">" + charts.map { $0.svg() }.joined() + "</div>"
+        // Two charts side by side on a wide screen.
+        return "<h2>Training</h2><div class=\"charts\">" + charts.map { chart in
+            var chart = chart
+            (chart.width, chart.height) = (540, 360)
+            return chart.svg()
+        }.joined() + "</div>"
     }
 
     /// Gain of the reward-model score and of the judge's score over their first values, against
