@@ -45,7 +45,7 @@ if [ ! -f "$DB" ]; then
     step label with simulated annotators
     "$RLHF" tasks import --db "$DB" --file "$WORK/sim/tasks.jsonl"
     "$RLHF" simulate-annotators --db "$DB" --lexicon "$LEXICON" --annotators 10 --judgments-per-annotator 600 \
-        --temperature "${SIM_TEMPERATURE:-0.5}" --tie-margin 0.05 --seed 1
+        --temperature "${SIM_TEMPERATURE:-0.25}" --tie-margin 0.05 --seed 1
 fi
 [ -f "$WORK/rm-sim/model/config.json" ] || { step reward model on 5000 simulated comparisons
     "$RLHF" reward train --model "$WORK/sft/model" --db "$DB" --limit 5000 --config "$ROOT/scripts/reward-sim.json" --output "$WORK/rm-sim"; }
