@@ -26,7 +26,7 @@ step() { echo "== $*" >&2; }
 [ -f "$WORK/tokenizer/vocab.json" ] || { step tokenizer; "$RLHF" tokenizer train "${CORPUS[@]}" --vocabulary-size 4096 --output "$WORK/tokenizer"; }
 [ -f "$WORK/pretrain/model/config.json" ] || { step pretrain; "$RLHF" pretrain --tokenizer "$WORK/tokenizer" "${CORPUS[@]}" --output "$WORK/pretrain" --steps 600; }
 [ -f "$WORK/rt/train.jsonl" ] || { step rotten-tomatoes data; "$RLHF" reward rotten-tomatoes --data "$ROOT/data/reward/rotten_tomatoes_corpus_full.csv" --output "$WORK/rt"; }
-[ -f "$WORK/sft/model/config.json" ] || { step sft; "$RLHF" sft --model "$WORK/pretrain/model" --data "$WORK/rt/demonstrations.jsonl" --output "$WORK/sft" --steps 300; }
+[ -f "$WORK/sft/model/config.json" ] || { step sft; "$RLHF" sft --model "$WORK/pretrain/model" --data "$WORK/rt/demonstrations.jsonl" --output "$WORK/sft" --steps 1500; }
 
 # 2. Real human labels: fresh ≻ rotten within a movie, held-out movies never seen.
 [ -f "$WORK/rm-rt/model/config.json" ] || { step reward model on Rotten Tomatoes pairs
@@ -39,13 +39,15 @@ step evaluate on held-out movies
 # 3. Simulated annotators on the SFT model's own samples, through the feedback store.
 DB=$WORK/sim/feedback.sqlite
 mkdir -p "$WORK/sim"
-[ -f "$WORK/sim/tasks.jsonl" ] || { step sample training tasks; "$RLHF" reward sample-tasks --model "$WORK/sft/model" --prompts "$WORK/rt/prompts-train.jsonl" --count 6000 --seed 1 --output "$WORK/sim/tasks.jsonl"; }
-[ -f "$WORK/sim/heldout-tasks.jsonl" ] || { step sample held-out tasks; "$RLHF" reward sample-tasks --model "$WORK/sft/model" --prompts "$WORK/rt/prompts-heldout.jsonl" --count 1000 --seed 2 --output "$WORK/sim/heldout-tasks.jsonl"; }
+[ -f "$WORK/sim/tasks.jsonl" ] || { step sample training tasks; "$RLHF" reward sample-tasks --model "$WORK/sft/model" --prompts "$WORK/rt/prompts-train.jsonl" --count 6000 --seed 1 \
+    --temperature 0.7 --top-k 40 --output "$WORK/sim/tasks.jsonl"; }
+[ -f "$WORK/sim/heldout-tasks.jsonl" ] || { step sample held-out tasks; "$RLHF" reward sample-tasks --model "$WORK/sft/model" --prompts "$WORK/rt/prompts-heldout.jsonl" --count 1000 --seed 2 \
+    --temperature 0.7 --top-k 40 --output "$WORK/sim/heldout-tasks.jsonl"; }
 if [ ! -f "$DB" ]; then
     step label with simulated annotators
     "$RLHF" tasks import --db "$DB" --file "$WORK/sim/tasks.jsonl"
     "$RLHF" simulate-annotators --db "$DB" --lexicon "$LEXICON" --annotators 10 --judgments-per-annotator 600 \
-        --temperature "${SIM_TEMPERATURE:-0.5}" --tie-margin 0.05 --seed 1
+        --temperature "${SIM_TEMPERATURE:-0.25}" --tie-margin 0.05 --seed 1
 fi
 [ -f "$WORK/rm-sim/model/config.json" ] || { step reward model on 5000 simulated comparisons
     "$RLHF" reward train --model "$WORK/sft/model" --db "$DB" --limit 5000 --config "$ROOT/scripts/reward-sim.json" --output "$WORK/rm-sim"; }

@@ -56,6 +56,18 @@ public struct Comparison: Codable, Sendable, Equatable {
         return pairs
     }
 
+    /// The same responses ranked by `score` instead (a hidden judge's, say): higher is better,
+    /// equal scores tie.
+    public func ranked(by score: (String) -> Double, annotator: String? = nil) -> Comparison {
+        let scores = responses.map(score)
+        let distinct = Array(Set(scores)).sorted(by: >)
+        let rank = Dictionary(uniqueKeysWithValues: distinct.enumerated().map { ($1, $0) })
+        var ranked = self
+        ranked.tiers = scores.map { rank[$0] ?? 0 }
+        ranked.annotator = annotator
+        return ranked
+    }
+
     /// Throws when the comparison cannot be trained on: fewer than two responses (or more than
     /// the likelihood enumerates), a tier per response missing, a negative tier, or a
     /// non-finite or negative weight. A ranking that ties everything is kept: it says the

@@ -31,7 +31,7 @@ public final class RewardModel {
         let source = backbone.network.parameters
         for entry in source.layout.entries {
             source.withValues(of: entry.name) { values in
-                network.parameters.withValues(of: entry.name) { $0.update(fromContentsOf: values) }
+                network.parameters.withValues(of: entry.name) { _ = $0.update(fromContentsOf: values) }
             }
         }
         var generator = RandomGenerator(seed: seed)

@@ -35,11 +35,16 @@ public final class RewardTrainer {
     public private(set) var completedSteps = 0
     private let optimizer: AdamW
 
+    /// Freezes the parameters the configuration names (in `model`'s store, for good).
     public init(model: RewardModel, configuration: RewardTrainingConfiguration, run: RunFolder) throws {
         try configuration.validate()
         self.rewardModel = model
         self.configuration = configuration
         self.run = run
+        let frozen = configuration.frozenParameters
+        if !frozen.isEmpty {
+            model.network.parameters.freeze { entry in frozen.contains { entry.name.hasPrefix($0) } }
+        }
         optimizer = try AdamW(parameters: model.network.parameters, configuration: configuration.optimization.optimizer)
     }
 

@@ -25,6 +25,9 @@ public struct RewardTrainingConfiguration: Codable, Sendable, Equatable {
     public var heldOutPeriod = 10
     /// Loss weight per annotator name (1 for names not listed).
     public var annotatorWeights: [String: Float] = [:]
+    /// Parameter-name prefixes kept fixed during training (e.g. "wte", "wpe", "h.0."): fewer
+    /// trainable weights overfit a small comparison set less.
+    public var frozenParameters: [String] = []
     /// Seeds the new scalar head.
     public var headSeed: UInt64 = 0
     /// Reference-policy samples the rewards are normalised on (0: no normalisation).

@@ -53,6 +53,13 @@ func temporaryFolder() throws -> URL {
         #expect(throws: RewardDataError.empty(source: file.path)) { try ComparisonSource.read(file) }
     }
 
+    @Test func rankingByAScoreTiesEqualScores() {
+        let comparison = Comparison(prompt: "p", responses: ["b", "a", "c", "a2"], tiers: [0, 0, 0, 0])
+        let values = ["a": 1.0, "a2": 1.0, "b": 3.0, "c": -2.0]
+        let ranked = comparison.ranked(by: { values[$0] ?? 0 }, annotator: "judge")
+        #expect(ranked.tiers == [0, 1, 2, 1] && ranked.annotator == "judge" && ranked.responses == comparison.responses)
+    }
+
     @Test func validationNamesTheField() {
         #expect(throws: RewardDataError.invalidComparison(index: 3, field: "tiers", reason: "has 1 entries for 2 responses")) {
             try Comparison(prompt: "", responses: ["a", "b"], tiers: [0]).validate(index: 3)

@@ -62,6 +62,22 @@ func tinyLanguageModel(seed: UInt64 = 1) throws -> LanguageModel {
         #expect(long.count == 32 && long.suffix(2) == [6, 7])
     }
 
+    /// Policy samples cycle through the prompts, keep an empty prompt empty (the policy starts
+    /// it from <|endoftext|>), stop at <|endoftext|> (kept) or the length limit, and repeat for a seed.
+    @Test func policySamplesForNormalisation() throws {
+        let policy = try tinyLanguageModel()
+        let parameters = SamplingParameters(temperature: 1, maxNewTokens: 6)
+        let samples = try PolicySamples.draw(from: policy, prompts: ["the cat", ""], count: 5, parameters: parameters, seed: 3, batchSize: 2)
+        #expect(samples.prompts == [policy.encode("the cat"), [], policy.encode("the cat"), [], policy.encode("the cat")])
+        #expect(samples.responses.count == 5)
+        for response in samples.responses {
+            #expect(!response.isEmpty && response.count <= 6)
+            #expect(response.count == 6 || response.last == policy.endOfText)
+        }
+        let again = try PolicySamples.draw(from: policy, prompts: ["the cat", ""], count: 5, parameters: parameters, seed: 3, batchSize: 2)
+        #expect(again == samples)
+    }
+
     @Test func saveAndLoadKeepHeadAndNormalisation() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -79,6 +79,23 @@ import Transformer
         #expect(Array(first.network.parameters.allValues) == Array(second.network.parameters.allValues))
     }
 
+    @Test func frozenParametersStayFixed() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let backbone = try tinyLanguageModel()
+        let model = try RewardModel(backbone: backbone, seed: 2)
+        var configuration = Self.configuration(seed: 1)
+        configuration.epochs = 1
+        configuration.frozenParameters = ["wte", "h.0."]
+        try RewardTrainer(model: model, configuration: configuration, run: RunFolder(folder)).train(on: Self.comparisons(prompts: 0..<8), heldOut: [])
+        for entry in backbone.network.parameters.layout.entries {
+            let before = backbone.network.parameters.withValues(of: entry.name) { Array($0) }
+            let after = model.network.parameters.withValues(of: entry.name) { Array($0) }
+            let frozen = entry.name == "wte.weight" || entry.name.hasPrefix("h.0.")
+            #expect((before == after) == frozen, "\(entry.name)")
+        }
+    }
+
     @Test func badSettingsAndDataAreNamed() throws {
         let model = try RewardModel(backbone: tinyLanguageModel(), seed: 2)
         var configuration = RewardTrainingConfiguration()

@@ -28,14 +28,7 @@ struct ComparisonOptions: ParsableArguments {
 /// comparison's responses are ranked by the judge's score, equal scores tied.
 enum JudgeLabels {
     static func relabel(_ comparisons: [Comparison], judge: HiddenJudge) -> [Comparison] {
-        comparisons.map { comparison in
-            let scores = comparison.responses.map(judge.score)
-            let distinct = Array(Set(scores)).sorted(by: >)
-            var relabelled = comparison
-            relabelled.tiers = scores.map { score in distinct.firstIndex(of: score)! }
-            relabelled.annotator = "judge"
-            return relabelled
-        }
+        comparisons.map { $0.ranked(by: judge.score, annotator: "judge") }
     }
 
     /// Comparisons from a task file (prompt + completions), all tied until relabelled.

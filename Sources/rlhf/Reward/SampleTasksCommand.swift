@@ -32,6 +32,12 @@ struct SampleTasksCommand: ParsableCommand {
     @Option(help: "Softmax temperature.")
     var temperature: Float = 1
 
+    @Option(help: "Keep the k most likely tokens (0: all).")
+    var topK = 0
+
+    @Option(help: "Keep the smallest set of tokens reaching this probability (1: all).")
+    var topP: Float = 1
+
     @Option(help: "Tokens per response at most.")
     var maxNewTokens = 40
 
@@ -53,7 +59,7 @@ struct SampleTasksCommand: ParsableCommand {
         let available = Array(Set(try JSONLines.read(PromptLine.self, from: URL(fileURLWithPath: prompts)).map(\.value.prompt))).sorted()
         var generator = RandomGenerator(seed: seed)
         let order = generator.permutation(available.count)
-        let parameters = SamplingParameters(temperature: temperature, maxNewTokens: maxNewTokens)
+        let parameters = SamplingParameters(temperature: temperature, topK: topK, topP: topP, maxNewTokens: maxNewTokens)
         let bar = ProgressBar(title: "sample", total: count, unit: "tasks")
         var tasks: [TaskLine] = [], cursor = 0, rounds = 0
         // Tasks whose responses are empty or identical teach nothing; their prompts are skipped.
