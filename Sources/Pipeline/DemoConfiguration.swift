@@ -9,7 +9,7 @@ public struct DemoConfiguration: Codable, Sendable, Equatable {
     public var vocabularySize = 4096
     public var model = ModelShape()
     public var pretrainSteps = 500
-    public var supervisedSteps = 300
+    public var supervisedSteps = 600
     /// Words of a critic's snippet given as the prompt; the model writes the rest.
     public var openingWords = 3
     public var heldOutMovieFraction = 0.1
@@ -19,7 +19,10 @@ public struct DemoConfiguration: Codable, Sendable, Equatable {
     public var feedbackPrompts = 2000
     /// SFT samples per prompt in each ranking task.
     public var samplesPerPrompt = 4
-    public var samplingTemperature: Float = 1
+    /// The feedback samples' temperature and top-k: SFT text at temperature 1 is too garbled for
+    /// any judge to tell much apart.
+    public var samplingTemperature: Float = 0.7
+    public var samplingTopK = 40
     public var responseLength = 24
     /// Simulated annotators; annotator i judges with human rater i's column of VADER's ratings.
     public var annotators = 10
@@ -37,7 +40,7 @@ public struct DemoConfiguration: Codable, Sendable, Equatable {
     // MARK: Policy optimisation
     public var ppo: PPOConfiguration = {
         var c = PPOConfiguration()
-        c.iterations = 38
+        c.iterations = 55
         c.batchSize = 64
         c.minibatches = 4
         c.epochs = 2
@@ -45,10 +48,12 @@ public struct DemoConfiguration: Codable, Sendable, Equatable {
         c.temperature = 0.7
         c.learningRate = 5e-5
         c.valueLearningRate = 1e-4
-        // A fixed β strong enough for normalised rewards that grow to several units: the adaptive
-        // controller lowers β while KL is under target and then trails a sudden rise.
-        c.klCoefficient = 0.3
+        // A fixed β with the score clipped: the normalised reward of the best answers grows to
+        // several units, and past the clip there is nothing left to gain for more KL. The adaptive
+        // controller lowers β while KL is under target and then trails the sudden rise.
+        c.klCoefficient = 0.2
         c.adaptiveKL = false
+        c.scoreClip = 2
         c.checkpointInterval = 20
         return c
     }()
@@ -65,25 +70,26 @@ public struct DemoConfiguration: Codable, Sendable, Equatable {
 
     public static let standard = DemoConfiguration()
 
-    /// About two minutes: small model, few steps, one PPO seed; for CI and a first look.
+    /// About two minutes: the whole pipeline at a small scale, one PPO seed; for CI and a first
+    /// look. Its reward model is too weak to capture sentiment, so PPO mostly learns what the
+    /// reward model does see (longer answers): the goals are for the standard preset.
     public static let quick: DemoConfiguration = {
         var c = DemoConfiguration()
-        c.vocabularySize = 1024
-        c.model.width = 64
-        c.model.layers = 2
-        c.model.heads = 2
+        c.vocabularySize = 2048
+        c.model.width = 128
+        c.model.layers = 4
+        c.model.heads = 4
         c.model.contextLength = 64
-        c.pretrainSteps = 120
-        c.supervisedSteps = 80
-        c.feedbackPrompts = 200
+        c.pretrainSteps = 700
+        c.supervisedSteps = 500
+        c.feedbackPrompts = 3000
+        c.rewardEpochs = 3
         c.responseLength = 16
-        c.rewardEpochs = 1
-        c.ppo.iterations = 8
-        c.ppo.batchSize = 32
-        c.ppo.minibatches = 2
+        c.ppo.iterations = 80
+        c.ppo.learningRate = 1e-4
         c.ppo.responseLength = 16
         c.ppoSeeds = [0]
-        c.evaluationPrompts = 64
+        c.evaluationPrompts = 128
         c.leaderboardPrompts = 24
         return c
     }()

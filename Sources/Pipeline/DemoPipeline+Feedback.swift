@@ -28,14 +28,14 @@ extension DemoPipeline {
 
     /// One task per prompt holding `samplesPerModel` samples of each model, with provenance.
     func createTasks(_ store: FeedbackStore, prompts: [String], models: [(name: String, model: LanguageModel, checkpoint: String)], samplesPerModel: Int) async throws {
-        let sampling = SamplingParameters(temperature: configuration.samplingTemperature, maxNewTokens: configuration.responseLength)
+        let sampling = SamplingParameters(temperature: configuration.samplingTemperature, topK: configuration.samplingTopK, maxNewTokens: configuration.responseLength)
         var completions = Array(repeating: [NewCompletion](), count: prompts.count)
         for (index, entry) in models.enumerated() {
             for k in 0..<samplesPerModel {
                 let seed = configuration.seed &+ UInt64(1000 * index + k)
                 let ids = prompts.map { entry.model.encode($0) }
                 let samples = try PolicyEvaluator.sample(entry.model, prompts: ids, sampling: sampling, seed: seed, batchSize: 64)
-                let recorded = Feedback.SamplingParameters(temperature: Double(sampling.temperature), maxNewTokens: sampling.maxNewTokens)
+                let recorded = Feedback.SamplingParameters(temperature: Double(sampling.temperature), topK: sampling.topK, maxNewTokens: sampling.maxNewTokens)
                 for (row, sample) in samples.enumerated() {
                     let text = try entry.model.decode(sample.filter { $0 != entry.model.endOfText })
                     completions[row].append(NewCompletion(text: text, provenance: Provenance(model: entry.name, checkpoint: entry.checkpoint, sampling: recorded, seed: seed)))
