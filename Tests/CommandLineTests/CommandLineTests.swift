@@ -8,8 +8,13 @@ import Transformer
 
 /// Runs the rlhf executable built beside the test bundle; returns exit status, stdout and stderr.
 func rlhf(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String, error: String) {
-    let folder = Bundle.main.bundleURL.deletingLastPathComponent()
-    let candidates = [folder.appendingPathComponent("rlhf"), folder.deletingLastPathComponent().appendingPathComponent("rlhf")]
+    // Where the test bundle lives depends on how the toolchain runs it (an .xctest bundle or a plain
+    // executable, directly or through a helper), so look beside it, one folder up, and in the package.
+    let starts = [Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
+        + Bundle.allBundles.map(\.bundleURL)
+    let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let candidates = starts.flatMap { [$0, $0.deletingLastPathComponent()] }.map { $0.appendingPathComponent("rlhf") }
+        + [packageRoot.appendingPathComponent(".build/release/rlhf")]
     guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: candidates[0].path])
     }
