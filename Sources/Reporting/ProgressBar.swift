@@ -5,6 +5,7 @@ import Foundation
 public final class ProgressBar {
     private let title: String
     private let total: Int
+    private let initial: Int
     private let unit: String
     private let start = Date()
     private var lastDraw = Date.distantPast
@@ -15,25 +16,29 @@ public final class ProgressBar {
     /// - Parameters:
     ///   - total: steps in the job; the bar is full at `total`.
     ///   - unit: what the rate counts ("tok", "steps", "samples").
-    public init(title: String, total: Int, unit: String = "it", output: FileHandle = .standardError) {
+    ///   - initial: steps already done before this process started (a resumed run): the bar
+    ///     counts from there, and the rate and ETA count only this process's steps.
+    public init(title: String, total: Int, unit: String = "it", initial: Int = 0, output: FileHandle = .standardError) {
         self.title = title
         self.total = max(total, 1)
+        self.initial = min(max(initial, 0), self.total)
         self.unit = unit
         self.output = output
         interactive = isatty(output.fileDescriptor) != 0
         minimumInterval = interactive ? 0.1 : 5
     }
 
-    /// Shows `completed` of `total`; `rateCount` is what the rate counts (defaults to
-    /// `completed`), e.g. tokens processed while steps complete. Redraws are throttled.
+    /// Shows `completed` of `total`; `rateCount` is what the rate counts (defaults to the steps
+    /// completed by this process), e.g. tokens processed while steps complete. Redraws are throttled.
     public func update(_ completed: Int, rateCount: Double? = nil, detail: String = "", force: Bool = false) {
         let now = Date()
         guard force || completed >= total || now.timeIntervalSince(lastDraw) >= minimumInterval else { return }
         lastDraw = now
         let elapsed = now.timeIntervalSince(start)
         let fraction = min(1, Double(completed) / Double(total))
-        let rate = elapsed > 0 ? (rateCount ?? Double(completed)) / elapsed : 0
-        let remaining = fraction > 0 ? elapsed * (1 - fraction) / fraction : .nan
+        let done = Double(completed - initial)
+        let rate = elapsed > 0 ? (rateCount ?? done) / elapsed : 0
+        let remaining = done > 0 ? elapsed * Double(max(total - completed, 0)) / done : .nan
         let width = 24
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)

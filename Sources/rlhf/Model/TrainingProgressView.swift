@@ -8,7 +8,6 @@ final class TrainingProgressView {
     private let title: String
     private var bar: ProgressBar?
     private var tokens = 0.0
-    private var firstStep = 0
 
     init(title: String) {
         self.title = title
@@ -17,12 +16,11 @@ final class TrainingProgressView {
     func handle(_ event: TrainingEvent) {
         switch event {
         case let .started(firstStep, totalSteps):
-            self.firstStep = firstStep
-            bar = ProgressBar(title: title, total: totalSteps - firstStep, unit: "tok")
+            bar = ProgressBar(title: title, total: totalSteps, unit: "tok", initial: firstStep)
             if firstStep > 0 { note("resumed at step \(firstStep)") }
         case let .stepped(report):
             tokens += Double(report.tokens)
-            bar?.update(report.step - firstStep, rateCount: tokens, detail: String(format: "step %d loss %.4f lr %.2e", report.step, report.loss, report.learningRate))
+            bar?.update(report.step, rateCount: tokens, detail: String(format: "loss %.4f lr %.2e", report.loss, report.learningRate))
         case let .evaluated(step, loss):
             note(String(format: "step %d: held-out loss %.4f (perplexity %.2f)", step, loss, Foundation.exp(loss)))
         case let .checkpointed(step, folder):

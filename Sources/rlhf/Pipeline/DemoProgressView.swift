@@ -50,7 +50,7 @@ final class DemoProgressView: @unchecked Sendable {
     private func handlePolicy(seed: UInt64, _ event: PPOEvent) {
         switch event {
         case let .started(first, iterations):
-            policyBar = ProgressBar(title: "ppo seed \(seed)", total: iterations - first, unit: "it")
+            policyBar = ProgressBar(title: "ppo seed \(seed)", total: iterations, unit: "it", initial: first)
         case let .iterated(report):
             let m = report.metrics
             policyBar?.update(report.iteration, detail: String(

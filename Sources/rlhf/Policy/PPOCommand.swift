@@ -60,9 +60,11 @@ struct PPOCommand: ParsableCommand {
             scorer: RewardScorer(model: reward), prompts: PromptFile.read(prompts).map(model.encode),
             configuration: configuration, run: folder, pretraining: try pretraining(model, folder), monitor: monitor)
         if runOptions.resume, try trainer.resumeFromLatestCheckpoint() == nil { print("no checkpoint to resume from; starting at iteration 0") }
-        let bar = ProgressBar(title: "ppo", total: configuration.iterations, unit: "it")
+        var bar = ProgressBar(title: "ppo", total: configuration.iterations, unit: "it")
         try trainer.train { event in
-            if case let .iterated(report) = event {
+            if case let .started(first, iterations) = event {
+                bar = ProgressBar(title: "ppo", total: iterations, unit: "it", initial: first)
+            } else if case let .iterated(report) = event {
                 let m = report.metrics
                 bar.update(report.iteration, detail: String(format: "score %.3f kl %.2f β %.3f", m["objective/scores"] ?? 0, m["objective/kl"] ?? 0, m["objective/kl_coef"] ?? 0))
             }
