@@ -38,7 +38,6 @@ final class WorkerPool: @unchecked Sendable {
             let context = Unmanaged.passRetained(self).toOpaque()
             pthread_create(&thread, nil, { context in
                 Unmanaged<WorkerPool>.fromOpaque(context!).takeRetainedValue().work()
-                return nil
             }, context)
             pthread_detach(thread)
         }

@@ -82,12 +82,12 @@ public struct DemoConfiguration: Codable, Sendable, Equatable {
         c.model.layers = 4
         c.model.heads = 4
         c.model.contextLength = 64
-        c.pretrainSteps = 700
-        c.supervisedSteps = 500
-        c.feedbackPrompts = 3000
+        c.pretrainSteps = 500
+        c.supervisedSteps = 400
+        c.feedbackPrompts = 2000
         c.rewardEpochs = 3
         c.responseLength = 16
-        c.ppo.iterations = 80
+        c.ppo.iterations = 64
         c.ppo.learningRate = 1e-4
         c.ppo.responseLength = 16
         c.ppoSeeds = [0]

@@ -23,7 +23,7 @@ extension GPT {
             guard tensor.shape == entry.shape.dimensions else {
                 throw CheckpointError.shapeMismatch(path: weightsURL.path, tensor: tensor.name, expected: entry.shape.dimensions, found: tensor.shape)
             }
-            model.parameters.withValues(of: entry.name) { $0.update(fromContentsOf: tensor.values) }
+            model.parameters.withValues(of: entry.name) { _ = $0.update(fromContentsOf: tensor.values) }
         }
         if let head = tensors["lm_head.weight"] {
             let embedding = model.parameters.withValues(of: "wte.weight") { Array($0) }

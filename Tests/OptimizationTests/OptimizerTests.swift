@@ -10,8 +10,8 @@ import Tensors
         layout.append("w", [2, 2])
         layout.append("b", [2])
         let store = ParameterStore(layout: layout)
-        store.allValues.update(fromContentsOf: [0.5, -1, 2, 0.25, 0.1, -0.3])
-        store.allGradients!.update(fromContentsOf: [0.1, -0.2, 0.3, 0, 1, -0.5])
+        _ = store.allValues.update(fromContentsOf: [0.5, -1, 2, 0.25, 0.1, -0.3])
+        _ = store.allGradients!.update(fromContentsOf: [0.1, -0.2, 0.3, 0, 1, -0.5])
         return store
     }
 
@@ -50,7 +50,7 @@ import Tensors
         let first = try AdamW(parameters: a, configuration: AdamWConfiguration(learningRate: 0.05))
         first.step()
         let second = try AdamW(parameters: b, configuration: AdamWConfiguration(learningRate: 0.05))
-        b.allValues.update(fromContentsOf: a.allValues)
+        _ = b.allValues.update(fromContentsOf: a.allValues)
         try second.restore(first.state)
         first.step()
         second.step()

@@ -9,7 +9,7 @@ import Testing
     private func lines(_ draw: (ProgressBar) -> Void, total: Int, initial: Int = 0) throws -> [String] {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("bar-\(UUID().uuidString).log")
         defer { try? FileManager.default.removeItem(at: url) }
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        try Data().write(to: url)
         let handle = try FileHandle(forWritingTo: url)
         draw(ProgressBar(title: "job", total: total, unit: "it", initial: initial, output: handle))
         try handle.close()

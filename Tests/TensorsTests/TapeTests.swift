@@ -41,7 +41,7 @@ import Tensors
         layout.append("a", [2, 2])
         layout.append("b", [2])
         let store = ParameterStore(layout: layout)
-        store.allValues.update(fromContentsOf: [1, 2, 3, 4, 0.5, -0.5])
+        _ = store.allValues.update(fromContentsOf: [1, 2, 3, 4, 0.5, -0.5])
         store.freeze { $0.name == "a" }
         let tape = Tape()
         let x = try Tensor(shape: [1, 2], values: [1, 1])
@@ -57,7 +57,7 @@ import Tensors
         var layout = ParameterLayout()
         layout.append("w", [2])
         let store = ParameterStore(layout: layout)
-        store.allValues.update(fromContentsOf: [3, 4])
+        _ = store.allValues.update(fromContentsOf: [3, 4])
         for _ in 0..<2 {
             let tape = Tape()
             try tape.backward(from: store.tensor("w", on: tape).squared().sum())

@@ -84,9 +84,9 @@ import Transformer
         configuration.hasScalarHead = true
         let scorer = try GPT(configuration: configuration)
         for entry in model.parameters.layout.entries {
-            scorer.parameters.withValues(of: entry.name) { $0.update(fromContentsOf: model.parameters.allValues[entry.range]) }
+            scorer.parameters.withValues(of: entry.name) { _ = $0.update(fromContentsOf: model.parameters.allValues[entry.range]) }
         }
-        scorer.parameters.withValues(of: "score.weight") { $0.update(fromContentsOf: (try! reference.doubles("scoreWeight")).map(Float.init)) }
+        scorer.parameters.withValues(of: "score.weight") { _ = $0.update(fromContentsOf: (try! reference.doubles("scoreWeight")).map(Float.init)) }
         let scalars = try scorer.scalars(scorer.hiddenStates(batch, tape: nil), tape: nil)
         expectClose(scalars.scalars, try reference.doubles("scalars"), Tolerance(relative: 1e-4, absolute: 1e-5), "scalar head")
     }
