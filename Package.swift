@@ -132,7 +132,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "PolicyOptimizationTests",
-            dependencies: ["PolicyOptimization", "Finetuning", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "TestSupport"]),
+            dependencies: ["PolicyOptimization", "Finetuning", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "Optimization", "TestSupport"]),
         .testTarget(name: "CommandLineTests", dependencies: ["LanguageModeling", "Tokenization", "Transformer"]),
         .testTarget(name: "RatingsTests", dependencies: ["Ratings", "Randomness"], exclude: ["Fixtures"]),
         .testTarget(name: "AnnotatorsTests", dependencies: ["Annotators", "Randomness"]),

@@ -7,8 +7,8 @@
                       files in Tests/Fixtures/tokenizer/trained/ (checked against tiktoken's loader too)
 
 Run from anywhere, after scripts/fetch-data.sh, with the pinned packages installed:
-  python -m pip install -r scripts/requirements-tokenizer.txt
-  python scripts/make_tokenizer_fixtures.py
+  scripts/setup-python.sh
+  .venv/bin/python scripts/make_tokenizer_fixtures.py
 Tests/Fixtures/tokenizer/trained/ is written by the Swift tests when RECORD_TOKENIZER_FIXTURES=1
 (see TrainedFixtureTests.swift); rerun this script whenever those files change.
 """

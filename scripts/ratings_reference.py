@@ -11,7 +11,7 @@ Two steps, each writing a committed file under Tests/RatingsTests/Fixtures/:
              from explicit resample indices (so Swift can replay the same resamples), and
              Krippendorff's alpha on his published reliability example.
 
-Usage: python scripts/ratings_reference.py battles|reference  (see requirements-ratings.txt)
+Usage: python scripts/ratings_reference.py battles|reference  (packages: scripts/setup-python.sh)
 """
 import json
 import math

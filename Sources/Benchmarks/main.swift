@@ -34,6 +34,13 @@ do {
         try PPOWorker.run(iterations: option("--iterations").flatMap(Int.init) ?? 3)
     case "worker":
         try ModelWorker.run(Array(arguments.dropFirst()))
+    case "--help", "-h", "help":
+        print("""
+            usage: rlhf-bench engine [--repetitions N]          SGEMM through the engine vs direct OpenBLAS; fused kernels vs naive loops
+                   rlhf-bench model [--python PATH] [--steps N]  GPT training and generation vs PyTorch on this machine
+                   rlhf-bench ppo [--python PATH] [--iterations N]  one PPO iteration phase by phase vs PyTorch
+            PATH is a Python with scripts/requirements.txt installed (scripts/setup-python.sh makes .venv).
+            """)
     case let other:
         throw BenchmarkError.usage("engine | model | ppo (unknown suite '\(other)')")
     }

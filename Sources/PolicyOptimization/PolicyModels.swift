@@ -2,6 +2,7 @@
 // and the value function (a separate network or a head on the policy), with the forward passes
 // the rollout and optimisation phases need.
 import LanguageModeling
+import Optimization
 import Tensors
 import Transformer
 
@@ -29,6 +30,14 @@ public final class PolicyModels {
         }
         if let value, !value.configuration.hasScalarHead {
             throw TensorError.invalidShape(operation: "PolicyModels", [0], expected: "a value network with a scalar head")
+        }
+        // A network loaded for inference (as reward models are) has every parameter frozen and
+        // would silently never learn; a copy made with `parameters.copy()` is trainable.
+        for (role, network) in [("policy", policy.network), ("value network", value)] {
+            guard let parameters = network?.parameters else { continue }
+            guard parameters.allGradients != nil, !parameters.trainableEntries.isEmpty else {
+                throw OptimizationError.invalidSetting(field: role, expected: "trainable parameters, not a network loaded for inference")
+            }
         }
         self.policy = policy
         reference = try GPT(configuration: policy.network.configuration, parameters: policy.network.parameters.copy(trainable: false))

@@ -115,12 +115,14 @@ public final class ParameterStore {
     }
 
     /// A copy of the values. `trainable: false` gives a frozen copy without gradient memory (a
-    /// reference model); otherwise the copy has zeroed gradients and the same frozen set.
+    /// reference model); otherwise every parameter of the copy is trainable, with zeroed
+    /// gradients, whatever was frozen here: a copy starts a new training run (a value network
+    /// from a reward model loaded for inference), and that run chooses what to freeze.
     public func copy(trainable: Bool = true) -> ParameterStore {
         ParameterStore(
             layout: layout, values: values.copy(),
             gradients: trainable ? TensorStorage(repeating: 0, count: layout.scalarCount) : nil,
-            frozen: trainable ? frozen : Array(repeating: true, count: frozen.count))
+            frozen: Array(repeating: !trainable, count: frozen.count))
     }
 
     /// Overwrites the values with another store's (same layout).

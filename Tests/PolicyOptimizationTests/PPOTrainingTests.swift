@@ -3,6 +3,7 @@
 import Foundation
 import Finetuning
 import LanguageModeling
+import Optimization
 import PolicyOptimization
 import Testing
 import TestSupport
@@ -54,6 +55,7 @@ func tinyConfiguration() -> PPOConfiguration {
 @Suite struct PPOTrainingTests {
     @Test func ppoRaisesTheJudgesScoreWithBoundedKL() throws {
         let (policy, value) = try tinyPolicy()
+        let initialValue = Array(value.parameters.allValues)
         let liked = Set((0..<Int32(100)).map { $0 * 2 })  // even ids below 200: a random policy scores about 0.35
         let run = try temporaryRun()
         defer { try? FileManager.default.removeItem(at: run.url) }
@@ -73,7 +75,15 @@ func tinyConfiguration() -> PPOConfiguration {
         #expect(late > early + 0.15, "judge score \(early) → \(late)")
         let kl = reports.last!.metrics["objective/kl"]!
         #expect(kl > 0 && kl < 8, "KL to the reference \(kl) nats per response")
+        #expect(Array(value.parameters.allValues) != initialValue, "the value network learns")
         #expect(FileManager.default.fileExists(atPath: run.modelURL.appendingPathComponent("model.safetensors").path))
+    }
+
+    @Test func aNetworkLoadedForInferenceIsRefusedAsTheValueNetwork() throws {
+        let (policy, value) = try tinyPolicy()
+        let inference = try GPT(configuration: value.configuration, parameters: value.parameters.copy(trainable: false))
+        #expect(throws: OptimizationError.self) { try PolicyModels(policy: policy, value: inference, temperature: 1) }
+        _ = try PolicyModels(policy: policy, value: GPT(configuration: value.configuration, parameters: inference.parameters.copy()), temperature: 1)
     }
 
     @Test func aResumedRunContinuesExactly() throws {

@@ -100,4 +100,23 @@ import Tensors
         try reference.copyValues(from: store)
         #expect(Array(reference.allValues) == [5, 5, 5])
     }
+
+    /// A value network starts as a trainable copy of a reward model loaded for inference: the
+    /// copy must learn, not inherit the inference store's frozen set.
+    @Test func aTrainableCopyOfAFrozenStoreRecordsGradients() throws {
+        var layout = ParameterLayout()
+        layout.append("w", [2])
+        layout.append("b", [1])
+        let inference = ParameterStore(layout: layout, trainable: false)
+        let partly = ParameterStore(layout: layout)
+        partly.freeze(where: { $0.name == "w" })
+        for copy in [inference.copy(), partly.copy()] {
+            #expect(!copy.isFrozen("w") && !copy.isFrozen("b"))
+            let tape = Tape()
+            let w = copy.tensor("w", on: tape)
+            #expect(w.requiresGradient)
+            try tape.backward(from: w.sum())
+            #expect(Array(try #require(copy.allGradients)) == [1, 1, 0])
+        }
+    }
 }
