@@ -5,8 +5,8 @@
 #   2. real human labels: a reward model trained on within-movie fresh ≻ rotten pairs, its ROC
 #      AUC on held-out movies' snippets beside the lexicon baseline;
 #   3. simulated annotators: the SFT model's own samples judged by a panel built from VADER's
-#      raters through the feedback store, a reward model trained on 5,000 of those comparisons
-#      (timed), its accuracy against the population judge, and the learning curve.
+#      raters through the feedback store, reward models trained on 5,000 (timed) and 10,000 of
+#      those comparisons, their accuracy against the population judge, and the learning curve.
 #
 #   scripts/reward-experiments.sh [WORK_DIR]      WORK_DIR defaults to /tmp/rlhf-reward
 #
@@ -53,7 +53,25 @@ fi
     "$RLHF" reward train --model "$WORK/sft/model" --db "$DB" --limit 5000 --config "$ROOT/scripts/reward-sim.json" --output "$WORK/rm-sim"; }
 step evaluate against the population judge
 "$RLHF" reward eval --model "$WORK/rm-sim/model" --tasks "$WORK/sim/heldout-tasks.jsonl" --population-judge --lexicon "$LEXICON" --output "$WORK/rm-sim/eval.json"
+# A second batch of 6,000 tasks, judged by the same panel (another seed), in a copy of the store:
+# the 10,000-comparison model and the learning curve draw from all 12,000 judgments.
+BIG=$WORK/sim-big/feedback.sqlite
+mkdir -p "$WORK/sim-big"
+[ -f "$WORK/sim-big/tasks2.jsonl" ] || { step sample more training tasks; "$RLHF" reward sample-tasks --model "$WORK/sft/model" --prompts "$WORK/rt/prompts-train.jsonl" --count 6000 --seed 3 \
+    --temperature 0.7 --top-k 40 --output "$WORK/sim-big/tasks2.jsonl"; }
+if [ ! -f "$BIG" ]; then
+    step label the second batch
+    cp "$DB" "$BIG"
+    if [ -f "$DB-wal" ]; then cp "$DB-wal" "$BIG-wal"; fi
+    "$RLHF" tasks import --db "$BIG" --file "$WORK/sim-big/tasks2.jsonl"
+    "$RLHF" simulate-annotators --db "$BIG" --lexicon "$LEXICON" --annotators 10 --judgments-per-annotator 600 \
+        --temperature "${SIM_TEMPERATURE:-0.25}" --tie-margin 0.05 --seed 2
+fi
+[ -f "$WORK/rm-sim-10k/model/config.json" ] || { step reward model on 10000 simulated comparisons
+    "$RLHF" reward train --model "$WORK/sft/model" --db "$BIG" --limit 10000 --config "$ROOT/scripts/reward-sim.json" --output "$WORK/rm-sim-10k"; }
+step evaluate against the population judge
+"$RLHF" reward eval --model "$WORK/rm-sim-10k/model" --tasks "$WORK/sim/heldout-tasks.jsonl" --population-judge --lexicon "$LEXICON" --output "$WORK/rm-sim-10k/eval.json"
 [ -f "$WORK/curve/learning-curve.svg" ] || { step learning curve
-    "$RLHF" reward learning-curve --model "$WORK/sft/model" --db "$DB" --tasks "$WORK/sim/heldout-tasks.jsonl" --lexicon "$LEXICON" \
-        --sizes 500,1000,2000,5000 --config "$ROOT/scripts/reward-sim.json" --output "$WORK/curve"; }
-step done: "$WORK/rm-rt/eval.json" "$WORK/rm-sim/summary.json" "$WORK/rm-sim/eval.json" "$WORK/curve/learning-curve.svg"
+    "$RLHF" reward learning-curve --model "$WORK/sft/model" --db "$BIG" --tasks "$WORK/sim/heldout-tasks.jsonl" --lexicon "$LEXICON" \
+        --sizes 500,1000,2000,5000,10000 --config "$ROOT/scripts/reward-sim.json" --output "$WORK/curve"; }
+step done: "$WORK/rm-rt/eval.json" "$WORK/rm-sim/eval.json" "$WORK/rm-sim-10k/eval.json" "$WORK/curve/learning-curve.svg"
