@@ -8,6 +8,12 @@ cd "$(dirname "$0")/.."
 scripts/install-system-packages.sh
 scripts/fetch-data.sh
 swift build -c release -Xswiftc -enable-testing --build-tests
+# The tests write their stores, run folders and browser profiles under TMPDIR: give them one
+# folder of their own and remove it afterwards, whatever the outcome.
+TMPDIR=$(mktemp -d -t rlhf-tests.XXXXXX)
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 swift test -c release -Xswiftc -enable-testing --skip-build
 # The whole pipeline end to end at CI scale (about two minutes).
+rm -rf .build/demo-quick
 .build/release/rlhf demo --preset quick --output .build/demo-quick

@@ -74,4 +74,17 @@ func rlhf(_ arguments: [String], input: String? = nil) throws -> (status: Int32,
         #expect(result.status != 0)
         #expect(result.error.contains("/nonexistent/model"))
     }
+
+    /// A demo folder made under one configuration is not resumed under another: its finished
+    /// stages would be mixed with new ones. The folder is left as it was.
+    @Test func aDemoFolderRefusesAnotherConfiguration() throws {
+        let run = folder.appendingPathComponent("demo")
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        let stored = Data(#"{"feedbackPrompts": 7}"#.utf8)
+        try stored.write(to: run.appendingPathComponent("config.json"))
+        let result = try rlhf(["demo", "--preset", "quick", "--output", run.path])
+        #expect(result.status != 0)
+        #expect(result.error.contains(run.appendingPathComponent("config.json").path) && result.error.contains("feedbackPrompts"))
+        #expect(try Data(contentsOf: run.appendingPathComponent("config.json")) == stored)
+    }
 }

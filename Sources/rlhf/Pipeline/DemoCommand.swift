@@ -37,11 +37,38 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let folder = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try ConfigurationFile.encode(configuration).write(to: folder.appendingPathComponent("config.json"), options: .atomic)
+        let configURL = folder.appendingPathComponent("config.json")
+        let encoded = try ConfigurationFile.encode(configuration)
+        if let stored = try? Data(contentsOf: configURL) {
+            let changed = try Self.changedFields(stored, encoded)
+            guard changed.isEmpty else {
+                throw DemoConfigurationError("""
+                    \(configURL.path) holds another configuration (\(changed.joined(separator: ", ")) differ), and the \
+                    stages already in \(folder.path) were made with it. Give another --output, or remove the folder to start over.
+                    """)
+            }
+        }
+        try encoded.write(to: configURL, options: .atomic)
         let view = DemoProgressView()
         let start = Date()
         let outcome = try await DemoPipeline(configuration: configuration, folder: folder, dataFolder: URL(fileURLWithPath: data), events: view.handle).run()
         print(DemoSummary.text(outcome, seconds: Date().timeIntervalSince(start), report: folder.appendingPathComponent("report.html").path))
         if checkGoals && !outcome.passed { throw ExitCode(3) }
+    }
+
+    /// The dotted names of the fields whose values differ between two encoded configurations:
+    /// resuming a folder under another configuration would mix stages made by both.
+    static func changedFields(_ stored: Data, _ current: Data) throws -> [String] {
+        func flatten(_ value: Any, _ prefix: String, into fields: inout [String: String]) {
+            if let object = value as? [String: Any] {
+                for (key, child) in object { flatten(child, prefix.isEmpty ? key : "\(prefix).\(key)", into: &fields) }
+            } else {
+                fields[prefix] = "\(value)"
+            }
+        }
+        var old: [String: String] = [:], new: [String: String] = [:]
+        flatten(try JSONSerialization.jsonObject(with: stored), "", into: &old)
+        flatten(try JSONSerialization.jsonObject(with: current), "", into: &new)
+        return Set(old.keys).union(new.keys).filter { old[$0] != new[$0] }.sorted()
     }
 }
