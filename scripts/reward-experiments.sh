@@ -37,40 +37,42 @@ step evaluate on held-out movies
     --lexicon "$LEXICON" --output "$WORK/rm-rt/eval.json"
 
 # 3. Simulated annotators on the SFT model's own samples, through the feedback store.
+sample() {  # sample OUTPUT PROMPTS COUNT SEED: SFT samples, two per prompt, as comparison tasks
+    [ -f "$1" ] || "$RLHF" reward sample-tasks --model "$WORK/sft/model" --prompts "$2" --count "$3" --seed "$4" \
+        --temperature 0.7 --top-k 40 --output "$1"
+}
+label() {  # label STORE TASKS SEED: import the tasks; ten simulated annotators judge 600 each
+    "$RLHF" tasks import --db "$1" --file "$2"
+    "$RLHF" simulate-annotators --db "$1" --lexicon "$LEXICON" --annotators 10 --judgments-per-annotator 600 \
+        --temperature "${SIM_TEMPERATURE:-0.25}" --tie-margin 0.05 --seed "$3"
+}
+train_and_judge() {  # train_and_judge STORE COUNT RUN: a reward model on COUNT comparisons, judged on held-out tasks
+    [ -f "$3/model/config.json" ] || { step reward model on "$2" simulated comparisons
+        "$RLHF" reward train --model "$WORK/sft/model" --db "$1" --limit "$2" --config "$ROOT/scripts/reward-sim.json" --output "$3"; }
+    step evaluate against the population judge
+    "$RLHF" reward eval --model "$3/model" --tasks "$WORK/sim/heldout-tasks.jsonl" --population-judge --lexicon "$LEXICON" --output "$3/eval.json"
+}
+
 DB=$WORK/sim/feedback.sqlite
 mkdir -p "$WORK/sim"
-[ -f "$WORK/sim/tasks.jsonl" ] || { step sample training tasks; "$RLHF" reward sample-tasks --model "$WORK/sft/model" --prompts "$WORK/rt/prompts-train.jsonl" --count 6000 --seed 1 \
-    --temperature 0.7 --top-k 40 --output "$WORK/sim/tasks.jsonl"; }
-[ -f "$WORK/sim/heldout-tasks.jsonl" ] || { step sample held-out tasks; "$RLHF" reward sample-tasks --model "$WORK/sft/model" --prompts "$WORK/rt/prompts-heldout.jsonl" --count 1000 --seed 2 \
-    --temperature 0.7 --top-k 40 --output "$WORK/sim/heldout-tasks.jsonl"; }
-if [ ! -f "$DB" ]; then
-    step label with simulated annotators
-    "$RLHF" tasks import --db "$DB" --file "$WORK/sim/tasks.jsonl"
-    "$RLHF" simulate-annotators --db "$DB" --lexicon "$LEXICON" --annotators 10 --judgments-per-annotator 600 \
-        --temperature "${SIM_TEMPERATURE:-0.25}" --tie-margin 0.05 --seed 1
-fi
-[ -f "$WORK/rm-sim/model/config.json" ] || { step reward model on 5000 simulated comparisons
-    "$RLHF" reward train --model "$WORK/sft/model" --db "$DB" --limit 5000 --config "$ROOT/scripts/reward-sim.json" --output "$WORK/rm-sim"; }
-step evaluate against the population judge
-"$RLHF" reward eval --model "$WORK/rm-sim/model" --tasks "$WORK/sim/heldout-tasks.jsonl" --population-judge --lexicon "$LEXICON" --output "$WORK/rm-sim/eval.json"
+step sample tasks
+sample "$WORK/sim/tasks.jsonl" "$WORK/rt/prompts-train.jsonl" 6000 1
+sample "$WORK/sim/heldout-tasks.jsonl" "$WORK/rt/prompts-heldout.jsonl" 1000 2
+[ -f "$DB" ] || { step label with simulated annotators; label "$DB" "$WORK/sim/tasks.jsonl" 1; }
+train_and_judge "$DB" 5000 "$WORK/rm-sim"
+
 # A second batch of 6,000 tasks, judged by the same panel (another seed), in a copy of the store:
 # the 10,000-comparison model and the learning curve draw from all 12,000 judgments.
 BIG=$WORK/sim-big/feedback.sqlite
 mkdir -p "$WORK/sim-big"
-[ -f "$WORK/sim-big/tasks2.jsonl" ] || { step sample more training tasks; "$RLHF" reward sample-tasks --model "$WORK/sft/model" --prompts "$WORK/rt/prompts-train.jsonl" --count 6000 --seed 3 \
-    --temperature 0.7 --top-k 40 --output "$WORK/sim-big/tasks2.jsonl"; }
+sample "$WORK/sim-big/tasks2.jsonl" "$WORK/rt/prompts-train.jsonl" 6000 3
 if [ ! -f "$BIG" ]; then
     step label the second batch
     cp "$DB" "$BIG"
     if [ -f "$DB-wal" ]; then cp "$DB-wal" "$BIG-wal"; fi
-    "$RLHF" tasks import --db "$BIG" --file "$WORK/sim-big/tasks2.jsonl"
-    "$RLHF" simulate-annotators --db "$BIG" --lexicon "$LEXICON" --annotators 10 --judgments-per-annotator 600 \
-        --temperature "${SIM_TEMPERATURE:-0.25}" --tie-margin 0.05 --seed 2
+    label "$BIG" "$WORK/sim-big/tasks2.jsonl" 2
 fi
-[ -f "$WORK/rm-sim-10k/model/config.json" ] || { step reward model on 10000 simulated comparisons
-    "$RLHF" reward train --model "$WORK/sft/model" --db "$BIG" --limit 10000 --config "$ROOT/scripts/reward-sim.json" --output "$WORK/rm-sim-10k"; }
-step evaluate against the population judge
-"$RLHF" reward eval --model "$WORK/rm-sim-10k/model" --tasks "$WORK/sim/heldout-tasks.jsonl" --population-judge --lexicon "$LEXICON" --output "$WORK/rm-sim-10k/eval.json"
+train_and_judge "$BIG" 10000 "$WORK/rm-sim-10k"
 [ -f "$WORK/curve/learning-curve.svg" ] || { step learning curve
     "$RLHF" reward learning-curve --model "$WORK/sft/model" --db "$BIG" --tasks "$WORK/sim/heldout-tasks.jsonl" --lexicon "$LEXICON" \
         --sizes 500,1000,2000,5000,10000 --config "$ROOT/scripts/reward-sim.json" --output "$WORK/curve"; }
