@@ -68,7 +68,7 @@ extension DemoPipeline {
             let run = RunFolder(url("ppo-seed\(seed)"))
             if let done = try? LanguageModel.load(from: run.modelURL) { return PolicyRun(seed: seed, run: run, model: done) }
             let policy = try LanguageModel.load(from: sftFolder)
-            let value = try GPT(configuration: valueInitialization.configuration, parameters: valueInitialization.parameters.copy())
+            let value = try valueInitialization.copy()
             var ppo = configuration.ppo
             ppo.seed = seed
             let trainer = try PPOTrainer(

@@ -40,7 +40,7 @@ public final class PolicyModels {
             }
         }
         self.policy = policy
-        reference = try GPT(configuration: policy.network.configuration, parameters: policy.network.parameters.copy(trainable: false))
+        reference = try policy.network.copy(trainable: false)
         self.value = value
         self.temperature = temperature
     }

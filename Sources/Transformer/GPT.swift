@@ -23,6 +23,13 @@ public final class GPT {
         constantWeights = GPTWeights(self.parameters, configuration: configuration, tape: nil)
     }
 
+    /// A model of the same configuration over a copy of the weights: a frozen one without
+    /// gradient memory (a reference model), or one wholly trainable (a network starting from
+    /// another's weights, such as a value network from a reward model).
+    public func copy(trainable: Bool = true) throws -> GPT {
+        try GPT(configuration: configuration, parameters: parameters.copy(trainable: trainable))
+    }
+
     /// The weights for one forward pass: recorded on `tape`, or the shared constants.
     func weights(tape: Tape?) -> GPTWeights {
         tape.map { GPTWeights(parameters, configuration: configuration, tape: $0) } ?? constantWeights

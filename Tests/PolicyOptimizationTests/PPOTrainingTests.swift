@@ -81,9 +81,9 @@ func tinyConfiguration() -> PPOConfiguration {
 
     @Test func aNetworkLoadedForInferenceIsRefusedAsTheValueNetwork() throws {
         let (policy, value) = try tinyPolicy()
-        let inference = try GPT(configuration: value.configuration, parameters: value.parameters.copy(trainable: false))
+        let inference = try value.copy(trainable: false)
         #expect(throws: OptimizationError.self) { try PolicyModels(policy: policy, value: inference, temperature: 1) }
-        _ = try PolicyModels(policy: policy, value: GPT(configuration: value.configuration, parameters: inference.parameters.copy()), temperature: 1)
+        _ = try PolicyModels(policy: policy, value: inference.copy(), temperature: 1)
     }
 
     @Test func aResumedRunContinuesExactly() throws {

@@ -51,25 +51,27 @@ struct PPOCommand: ParsableCommand {
 
         let model = try LanguageModel.load(from: URL(fileURLWithPath: policy))
         let reward = try RewardModel.load(from: URL(fileURLWithPath: rewardModel))
-        let value = try valueModel.map { try GPT.load(from: URL(fileURLWithPath: $0)) }
-            ?? GPT(configuration: reward.network.configuration, parameters: reward.network.parameters.copy())
+        // Copying the reward model is only worth it when the value function is a network of its own.
+        let value = configuration.valueModel == .separate
+            ? try valueModel.map { try GPT.load(from: URL(fileURLWithPath: $0)) } ?? reward.network.copy()
+            : nil
         let monitor = FileManager.default.fileExists(atPath: lexicon)
             ? JudgeScorer(judge: HiddenJudge.population(try RaterLexicon(contentsOf: URL(fileURLWithPath: lexicon))), model: model) : nil
         let trainer = try PPOTrainer(
-            models: PolicyModels(policy: model, value: configuration.valueModel == .separate ? value : nil, temperature: configuration.temperature),
+            models: PolicyModels(policy: model, value: value, temperature: configuration.temperature),
             scorer: RewardScorer(model: reward), prompts: PromptFile.read(prompts).map(model.encode),
             configuration: configuration, run: folder, pretraining: try pretraining(model, folder), monitor: monitor)
         if runOptions.resume, try trainer.resumeFromLatestCheckpoint() == nil { print("no checkpoint to resume from; starting at iteration 0") }
-        var bar = ProgressBar(title: "ppo", total: configuration.iterations, unit: "it")
+        var bar: ProgressBar?
         try trainer.train { event in
             if case let .started(first, iterations) = event {
                 bar = ProgressBar(title: "ppo", total: iterations, unit: "it", initial: first)
             } else if case let .iterated(report) = event {
                 let m = report.metrics
-                bar.update(report.iteration, detail: String(format: "score %.3f kl %.2f β %.3f", m["objective/scores"] ?? 0, m["objective/kl"] ?? 0, m["objective/kl_coef"] ?? 0))
+                bar?.update(report.iteration, detail: String(format: "score %.3f kl %.2f β %.3f", m["objective/scores"] ?? 0, m["objective/kl"] ?? 0, m["objective/kl_coef"] ?? 0))
             }
         }
-        bar.finish()
+        bar?.finish()
         print("policy in \(folder.modelURL.path); metrics in \(folder.metricsURL.path)")
     }
 
