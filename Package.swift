@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "Randomness"]),
         .testTarget(
             name: "TransformerTests",
-            dependencies: ["Transformer", "Checkpoints", "Optimization", "Tensors", "Randomness", "TestSupport"]),
+            dependencies: ["Transformer", "Checkpoints", "LanguageModeling", "Optimization", "Tensors", "Randomness", "TestSupport"]),
         .testTarget(
             name: "FinetuningTests",
             dependencies: ["Finetuning", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "ConfigFiles", "TestSupport"]),

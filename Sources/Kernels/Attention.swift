@@ -28,15 +28,22 @@ package struct AttentionGeometry: Sendable {
     package var queries: Int
     /// Visible positions (rows of k and v): the cached past followed by the new queries.
     package var keys: Int
+    /// Query heads that share one key/value head (grouped-query attention; 1 for GPT-2).
+    package var queriesPerKeyValueHead: Int
 
-    package init(batch: Int, heads: Int, headSize: Int, queries: Int, keys: Int) {
+    package init(batch: Int, heads: Int, headSize: Int, queries: Int, keys: Int, queriesPerKeyValueHead: Int = 1) {
         precondition(keys >= queries, "attention needs keys (\(keys)) ≥ queries (\(queries))")
+        precondition(queriesPerKeyValueHead >= 1 && heads % queriesPerKeyValueHead == 0, "\(heads) heads in groups of \(queriesPerKeyValueHead)")
         self.batch = batch
         self.heads = heads
         self.headSize = headSize
         self.queries = queries
         self.keys = keys
+        self.queriesPerKeyValueHead = queriesPerKeyValueHead
     }
+
+    /// The column of query head h's key and value head.
+    @inline(__always) package func keyValueColumn(ofHead h: Int) -> Int { h / queriesPerKeyValueHead * headSize }
 
     package var past: Int { keys - queries }
     package var scale: Float { 1 / Float(headSize).squareRoot() }
@@ -62,9 +69,9 @@ package enum Attention {
     ) {
         Parallel.forEachChunk(of: g.batch * g.heads, minimumChunk: g.minimumPairsPerThread) { pairs in
             for pair in pairs {
-                let b = pair / g.heads, column = (pair % g.heads) * g.headSize
+                let b = pair / g.heads, column = (pair % g.heads) * g.headSize, shared = g.keyValueColumn(ofHead: pair % g.heads)
                 let p = probabilities + pair * g.queries * g.keys
-                let q = query.head(b, column), k = key.head(b, column), v = value.head(b, column)
+                let q = query.head(b, column), k = key.head(b, shared), v = value.head(b, shared)
                 let first = firstKey.map { Int($0[b]) } ?? 0
                 forEachBlock(g) { rows, visible in
                     MatrixProduct.multiply(
@@ -93,6 +100,7 @@ package enum Attention {
         query: StridedRows, key: StridedRows, value: StridedRows,
         geometry g: AttentionGeometry, firstKey: UnsafePointer<Int32>?
     ) {
+        precondition(g.queriesPerKeyValueHead == 1, "grouped-query attention is for inference only")
         let beta: Float = accumulate ? 1 : 0
         Parallel.forEachChunk(of: g.batch * g.heads, minimumChunk: g.minimumPairsPerThread) { pairs in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: g.queries * g.keys)

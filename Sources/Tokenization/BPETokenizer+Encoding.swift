@@ -38,7 +38,10 @@ extension BPETokenizer {
         var text = text
         return text.withUTF8 { bytes in
             let matcher = SpecialTokenMatcher(recognizing: recognizedSpecialTokens(policy))
-            let units = Self.workUnits(matcher.segments(of: bytes), in: bytes, chunkBytes: chunkBytes)
+            // Work units are cut where GPT-2's pattern ends a piece; with digits apart the pieces
+            // differ, so such a text is encoded in one unit.
+            let segments = matcher.segments(of: bytes)
+            let units = splitsDigits ? [segments] : Self.workUnits(segments, in: bytes, chunkBytes: chunkBytes)
             guard units.count > 1 else {
                 var encoder = PieceEncoder(tokenizer: self)
                 var output: [Int] = []
@@ -104,6 +107,8 @@ struct PieceEncoder {
 
     private let byteTokens: [Int32]
     private let mergeTable: MergeTable
+    private let splitsDigits: Bool
+    private let hasMissingBytes: Bool
     private var cache: [[UInt8]: [Int32]] = [:]
     private var merger = PieceMerger()
     private var scratch: [Int32] = []
@@ -111,6 +116,8 @@ struct PieceEncoder {
     init(tokenizer: BPETokenizer) {
         byteTokens = tokenizer.byteTokens
         mergeTable = tokenizer.mergeTable
+        splitsDigits = tokenizer.splitsDigits
+        hasMissingBytes = tokenizer.byteTokens.contains(BPETokenizer.missingByte)
     }
 
     /// Appends the ids of `segments` of `text` to `output`.
@@ -121,7 +128,7 @@ struct PieceEncoder {
                 output.append(Int(id))
             case let .text(range):
                 let stretch = UnsafeBufferPointer(rebasing: text[range])
-                PieceScanner(stretch).forEachPiece { piece in
+                PieceScanner(stretch).forEachPiece(digitsApart: splitsDigits) { piece in
                     encodePiece(UnsafeBufferPointer(rebasing: stretch[piece]), into: &output)
                 }
             }
@@ -129,6 +136,11 @@ struct PieceEncoder {
     }
 
     private mutating func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, into output: inout [Int]) {
+        if hasMissingBytes, piece.contains(where: { byteTokens[Int($0)] == BPETokenizer.missingByte }) {
+            let known = piece.filter { byteTokens[Int($0)] != BPETokenizer.missingByte }
+            if !known.isEmpty { known.withUnsafeBufferPointer { encodePiece($0, into: &output) } }
+            return
+        }
         if piece.count == 1 {
             output.append(Int(byteTokens[Int(piece[0])]))
             return

@@ -19,6 +19,19 @@ extension BPETokenizer {
             merges: try Self.contents(of: mergesFile), mergesPath: mergesFile.path)
     }
 
+    /// A tokenizer from token spellings by id and `left right` merge rules in rank order, as a
+    /// GGUF file's `tokenizer.ggml.tokens` and `tokenizer.ggml.merges` hold them; `source` names
+    /// them in errors (merge n is reported as line n + 1). Bytes without a token are dropped
+    /// from text, as transformers does for such vocabularies.
+    public init(tokens: [String], merges: [String], splitsDigits: Bool, source: String) throws(TokenizationError) {
+        let entries = tokens.enumerated().map { VocabularyJSON.Entry(spelling: $0.element, id: $0.offset) }
+        let mergeBytes = Array(([MergesFile.header] + merges).joined(separator: "\n").utf8)
+        try self.init(
+            entries: entries, vocabularyPath: source + " (tokens)",
+            mergeLines: try MergesFile.lines(in: mergeBytes, path: source + " (merges)"), mergesPath: source + " (merges)",
+            splitsDigits: splitsDigits, allowsMissingBytes: true)
+    }
+
     /// Loads `vocab.json` + `merges.txt`, or else `encoder.json` + `vocab.bpe`, from `directory`.
     public init(directory: URL) throws(TokenizationError) {
         let manager = FileManager.default
@@ -57,7 +70,16 @@ extension BPETokenizer {
 
     /// Builds a tokenizer from the two files' contents; the paths only name them in errors.
     init(vocabularyJSON: [UInt8], vocabularyPath: String, merges: [UInt8], mergesPath: String) throws(TokenizationError) {
-        let entries = try VocabularyJSON.entries(in: vocabularyJSON, path: vocabularyPath)
+        try self.init(
+            entries: try VocabularyJSON.entries(in: vocabularyJSON, path: vocabularyPath), vocabularyPath: vocabularyPath,
+            mergeLines: try MergesFile.lines(in: merges, path: mergesPath), mergesPath: mergesPath)
+    }
+
+    /// Builds a tokenizer from vocabulary entries and merge rules in GPT-2's byte alphabet.
+    init(
+        entries: [VocabularyJSON.Entry], vocabularyPath: String, mergeLines: [MergesFile.Line], mergesPath: String,
+        splitsDigits: Bool = false, allowsMissingBytes: Bool = false
+    ) throws(TokenizationError) {
         let idsBySpelling = try Self.idsBySpelling(entries, path: vocabularyPath)
         func id(of spelling: String) -> Int32? { idsBySpelling[Array(spelling.utf8)] }
 
@@ -65,7 +87,9 @@ extension BPETokenizer {
         for byte in 0...255 {
             let spelling = String(ByteAlphabet.scalars[byte])
             guard let tokenID = id(of: spelling) else {
-                throw .missingByteToken(path: vocabularyPath, byte: UInt8(byte), spelling: spelling)
+                guard allowsMissingBytes else { throw .missingByteToken(path: vocabularyPath, byte: UInt8(byte), spelling: spelling) }
+                byteTokens.append(Self.missingByte)
+                continue
             }
             byteTokens.append(tokenID)
         }
@@ -77,7 +101,7 @@ extension BPETokenizer {
         }
         var rules: [Merge] = []
         var lineOfPair: [TokenPair: Int] = [:]
-        for line in try MergesFile.lines(in: merges, path: mergesPath) {
+        for line in mergeLines {
             let pair = TokenPair(left: try ordinaryID(line.left, line: line.number),
                                  right: try ordinaryID(line.right, line: line.number))
             guard let result = id(of: line.left + line.right) else {
@@ -91,7 +115,7 @@ extension BPETokenizer {
 
         // Tokens named by a merge are ordinary even if no merge produces them, so that every merge
         // joins byte strings; the rest are special tokens.
-        let ordinary = Set(byteTokens).union(rules.flatMap { [$0.pair.left, $0.pair.right, $0.token] })
+        let ordinary = Set(byteTokens.filter { $0 != Self.missingByte }).union(rules.flatMap { [$0.pair.left, $0.pair.right, $0.token] })
         var tokenBytes = [[UInt8]](repeating: [], count: entries.count)
         var specialTokens: [SpecialToken] = []
         for entry in entries {
@@ -102,7 +126,7 @@ extension BPETokenizer {
                 specialTokens.append(SpecialToken(text: entry.spelling, id: Int32(entry.id)))
             }
         }
-        self.init(tokenBytes: tokenBytes, byteTokens: byteTokens, merges: rules, specialTokens: specialTokens)
+        self.init(tokenBytes: tokenBytes, byteTokens: byteTokens, merges: rules, specialTokens: specialTokens, splitsDigits: splitsDigits)
     }
 
     /// Spelling (as UTF-8, which unlike `String` equality tells canonically equivalent spellings

@@ -19,18 +19,23 @@ public struct BPETokenizer: Equatable, Sendable {
 
     /// The bytes of every token, by id; a special token's are its text in UTF-8.
     let tokenBytes: [[UInt8]]
-    /// `byteTokens[b]` is the id of the token for the single byte `b`.
+    /// `byteTokens[b]` is the id of the token for the single byte `b`, or `missingByte` where a
+    /// vocabulary has none (SmolLM2 lacks a few control bytes; such bytes are dropped from text,
+    /// as transformers' BPE drops characters its vocabulary lacks).
     let byteTokens: [Int32]
     let mergeTable: MergeTable
     /// In id order.
     let specialTokenList: [SpecialToken]
+    /// Whether every number character is a piece of its own before GPT-2's pattern splits the
+    /// rest (the `Digits(individual_digits=True)` pre-tokenizer of SmolLM2 and Llama 3).
+    public let splitsDigits: Bool
 
     /// Assembles a tokenizer from parts that the caller has checked: 256 distinct byte tokens whose
     /// bytes are that byte, merges whose token bytes are the concatenation of the pair's, and
     /// special tokens whose bytes are their text.
-    init(tokenBytes: [[UInt8]], byteTokens: [Int32], merges: [Merge], specialTokens: [SpecialToken]) {
+    init(tokenBytes: [[UInt8]], byteTokens: [Int32], merges: [Merge], specialTokens: [SpecialToken], splitsDigits: Bool = false) {
         precondition(byteTokens.count == 256, "a byte-level tokenizer needs 256 byte tokens, got \(byteTokens.count)")
-        for (byte, id) in byteTokens.enumerated() {
+        for (byte, id) in byteTokens.enumerated() where id != Self.missingByte {
             precondition(tokenBytes[Int(id)] == [UInt8(byte)], "token \(id) should be byte \(byte)")
         }
         for merge in merges {
@@ -42,7 +47,10 @@ public struct BPETokenizer: Equatable, Sendable {
         self.byteTokens = byteTokens
         self.mergeTable = MergeTable(merges)
         self.specialTokenList = specialTokens.sorted { $0.id < $1.id }
+        self.splitsDigits = splitsDigits
     }
+
+    static let missingByte: Int32 = -1
 
     /// The number of token ids: byte tokens, merged tokens and special tokens.
     public var vocabularySize: Int { tokenBytes.count }

@@ -55,6 +55,29 @@ struct PieceScanner {
         }
     }
 
+    /// As `forEachPiece`, after first cutting out every number scalar as a piece of its own
+    /// when `digitsApart`: GPT-2's pattern then splits each stretch between them alone.
+    func forEachPiece(digitsApart: Bool, _ body: (Range<Int>) -> Void) {
+        guard digitsApart else { return forEachPiece(body) }
+        var stretchStart = 0, position = 0
+        func flushStretch(to end: Int) {
+            guard end > stretchStart else { return }
+            PieceScanner(UnsafeBufferPointer(rebasing: text[stretchStart..<end])).forEachPiece { piece in
+                body((piece.lowerBound + stretchStart)..<(piece.upperBound + stretchStart))
+            }
+        }
+        while position < text.count {
+            let (scalarClass, length) = classify(at: position)
+            if scalarClass == .number {
+                flushStretch(to: position)
+                body(position..<(position + length))
+                stretchStart = position + length
+            }
+            position += length
+        }
+        flushStretch(to: text.count)
+    }
+
     /// Offsets that cut the text into parts of at least `minimumLength` bytes (except that there
     /// is only one part when the text is shorter than twice that), such that scanning each part
     /// alone finds the same pieces as scanning the whole.

@@ -14,6 +14,10 @@ public enum PackageRoot {
 
 public struct FixtureError: Error, CustomStringConvertible {
     public let description: String
+
+    public init(description: String) {
+        self.description = description
+    }
 }
 
 /// A tensor as the fixture scripts write it: shape and row-major values.
