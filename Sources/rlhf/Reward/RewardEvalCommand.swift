@@ -31,6 +31,9 @@ struct RewardEvalCommand: AsyncParsableCommand {
     @Option(help: "Write the results as JSON here.")
     var output: String?
 
+    @Option(help: "For a frozen-backbone reward model: a cache file of backbone features, read and extended.")
+    var featureCache: String?
+
     func validate() throws {
         if comparisons.isEmpty && tasks == nil && labelled == nil {
             throw ValidationError("give comparisons (--data or --db), --tasks, or --labelled texts to evaluate on")
@@ -39,19 +42,25 @@ struct RewardEvalCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let reward = try RewardModel.load(from: URL(fileURLWithPath: model))
+        let reward = try RewardModels.load(from: URL(fileURLWithPath: model))
+        let frozen = reward as? FrozenBackboneRewardModel
+        if let frozen {
+            frozen.featureCache = try featureCache.map { try frozen.openFeatureCache(at: URL(fileURLWithPath: $0)) }
+            frozen.featureProgress = FeatureProgressBar(title: "backbone").update
+        }
         var summary: [String: Any] = ["model": model]
         var held = comparisons.isEmpty ? [] : try await comparisons.load()
         if let tasks { held += try JudgeLabels.comparisons(fromTasks: tasks) }
         if !held.isEmpty {
             if populationJudge { held = JudgeLabels.relabel(held, judge: try JudgeLabels.population(lexicon: lexicon)) }
-            let evaluation = try RewardTrainer.evaluate(reward, held, settings: PreferenceLossSettings())
+            let evaluation = try PreferenceEvaluation.of(reward, on: held, settings: PreferenceLossSettings())
             summary["comparisons"] = try SummaryFile.object(evaluation)
             report(evaluation, judged: populationJudge ? "the population judge" : "the comparisons' labels")
         }
         if let labelled {
             let texts = try JSONLines.read(LabelledText.self, from: URL(fileURLWithPath: labelled)).map(\.value)
-            let scores = try reward.scores(prompts: texts.map { _ in "" }, responses: texts.map(\.text)).map(Double.init)
+            frozen?.featureProgress = FeatureProgressBar(title: "backbone").update
+            let scores = try reward.scores(prompts: texts.map { _ in "" }, responses: texts.map(\.text), batchSize: 32, normalized: true).map(Double.init)
             let judge = try JudgeLabels.population(lexicon: lexicon)
             let labels = texts.map(\.label)
             let modelArea = ReceiverOperatingCharacteristic.area(scores: scores, labels: labels)
@@ -63,6 +72,7 @@ struct RewardEvalCommand: AsyncParsableCommand {
             print(String(format: "ROC AUC on %d labelled texts: reward model %.4f, lexicon baseline (VADER population mean) %.4f",
                          texts.count, modelArea ?? .nan, lexiconArea ?? .nan))
         }
+        try frozen?.featureCache?.save()
         if let output { try SummaryFile.write(summary, to: URL(fileURLWithPath: output)) }
     }
 

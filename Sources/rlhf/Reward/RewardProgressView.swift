@@ -24,11 +24,28 @@ final class RewardProgressView {
         case let .evaluated(step, evaluation):
             note(String(format: "step %d: held-out accuracy %.4f, loss %.4f, mean margin %.3f (%d pairs)", step, evaluation.accuracy, evaluation.loss, evaluation.meanMargin, evaluation.pairs))
         case let .normalized(gain, bias):
-            note(String(format: "normalised on reference-policy samples: gain %.4f, bias %.4f", gain, bias))
+            note(String(format: "normalised: gain %.4f, bias %.4f", gain, bias))
         }
     }
 
     private func note(_ line: String) {
         FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)\n".utf8))
+    }
+}
+
+/// The backbone pass of a frozen-backbone reward model: texts read so far, counting those the
+/// feature cache already held as done before this process started.
+final class FeatureProgressBar {
+    private let title: String
+    private var bar: ProgressBar?
+
+    init(title: String) {
+        self.title = title
+    }
+
+    func update(_ done: Int, _ total: Int) {
+        if bar == nil { bar = ProgressBar(title: title, total: total, unit: "text", initial: done) }
+        bar?.update(done)
+        if done == total { bar?.finish() }
     }
 }

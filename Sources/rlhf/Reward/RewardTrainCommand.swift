@@ -14,8 +14,11 @@ struct RewardTrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train a reward model on comparisons (JSONL or a feedback store).")
 
-    @Option(help: "The starting model: an SFT or pretrained model folder (a scalar head is added), or a reward model to train further.")
+    @Option(help: "The starting model: an SFT or pretrained model folder (a scalar head is added), a reward model to train further, or a GGUF file (SmolLM2): a head on that backbone, kept frozen.")
     var model: String
+
+    @Option(help: "With a GGUF --model: the backbone features' cache file (default: RUN/backbone-features.safetensors); reused across runs.")
+    var featureCache: String?
 
     @OptionGroup var comparisons: ComparisonOptions
 
@@ -55,19 +58,53 @@ struct RewardTrainCommand: AsyncParsableCommand {
 
         let (training, heldOut) = try await splitData(configuration)
         print("comparisons: \(training.count) for training, \(heldOut.count) held out")
+        if model.hasSuffix(".gguf") { return try trainFrozenBackbone(configuration, training: training, heldOut: heldOut, folder: folder) }
         let reward = try startingModel(configuration)
         let samples = try referenceSamples(for: training, configuration: configuration)
         let trainer = try RewardTrainer(model: reward, configuration: configuration, run: folder)
         let start = Date()
         let evaluation = try trainer.train(on: training, heldOut: heldOut, normalizingOn: samples, events: RewardProgressView(title: "reward").handle)
         let seconds = Date().timeIntervalSince(start)
+        try finish(folder: folder, training: training, heldOut: heldOut, steps: trainer.completedSteps, seconds: seconds,
+                   normalization: (reward.gain, reward.bias), evaluation: evaluation)
+    }
+
+    /// A head on a frozen GGUF backbone: the backbone reads each distinct text once (cached),
+    /// then the head trains in seconds.
+    func trainFrozenBackbone(_ configuration: RewardTrainingConfiguration, training: [Comparison], heldOut: [Comparison], folder: RunFolder) throws {
+        let reward = FrozenBackboneRewardModel(backbone: try PretrainedLlama.load(from: URL(fileURLWithPath: model)))
+        let cache = try reward.openFeatureCache(at: featureCache.map { URL(fileURLWithPath: $0) } ?? folder.url.appendingPathComponent("backbone-features.safetensors"))
+        let samples = configuration.normalizationSamples > 0 ? try policy.map { try textSamples(of: $0, for: training, configuration: configuration) } : nil
+        if samples == nil { print("note: no --policy (or normalizationSamples 0): rewards are normalised on the training responses") }
+        let trainer = try FrozenBackboneRewardTrainer(model: reward, configuration: configuration, run: folder)
+        let bar = FeatureProgressBar(title: "backbone")
+        let start = Date()
+        let evaluation = try trainer.train(on: training, heldOut: heldOut, normalizingOn: samples, cache: cache,
+                                           featureProgress: bar.update, events: RewardProgressView(title: "head").handle)
+        try finish(folder: folder, training: training, heldOut: heldOut, steps: trainer.completedSteps, seconds: Date().timeIntervalSince(start),
+                   normalization: (reward.gain, reward.bias), evaluation: evaluation)
+    }
+
+    /// The policy's samples on the training prompts, as text.
+    func textSamples(of policyFolder: String, for training: [Comparison], configuration: RewardTrainingConfiguration) throws -> [(prompt: String, response: String)] {
+        let policy = try LanguageModel.load(from: URL(fileURLWithPath: policyFolder), trainable: false)
+        guard let samples = try referenceSamples(from: policy, for: training, configuration: configuration) else { return [] }
+        return try zip(samples.prompts, samples.responses).map { prompt, response in
+            (try policy.decode(prompt), try policy.decode(response.filter { $0 != policy.endOfText }))
+        }
+    }
+
+    func finish(
+        folder: RunFolder, training: [Comparison], heldOut: [Comparison], steps: Int, seconds: Double,
+        normalization: (gain: Float, bias: Float), evaluation: PreferenceEvaluation?
+    ) throws {
         var summary: [String: Any] = [
-            "training_comparisons": training.count, "held_out_comparisons": heldOut.count, "steps": trainer.completedSteps,
-            "seconds": seconds, "reward_gain": Double(reward.gain), "reward_bias": Double(reward.bias),
+            "training_comparisons": training.count, "held_out_comparisons": heldOut.count, "steps": steps,
+            "seconds": seconds, "reward_gain": Double(normalization.gain), "reward_bias": Double(normalization.bias),
         ]
         if let evaluation { summary["held_out"] = try SummaryFile.object(evaluation) }
         try SummaryFile.write(summary, to: folder.url.appendingPathComponent("summary.json"))
-        print(String(format: "trained in %.1f s (%d steps)", seconds, trainer.completedSteps))
+        print(String(format: "trained in %.1f s (%d steps)", seconds, steps))
         if let evaluation {
             print(String(format: "held-out accuracy %.4f over %d pairs, mean margin %.3f, ECE %.4f", evaluation.accuracy, evaluation.pairs, evaluation.meanMargin, evaluation.expectedCalibrationError))
         }
@@ -97,7 +134,11 @@ struct RewardTrainCommand: AsyncParsableCommand {
     /// the seed, cycled), or nil when no policy is known or normalisation is off.
     func referenceSamples(for training: [Comparison], configuration: RewardTrainingConfiguration) throws -> PolicySamples? {
         guard configuration.normalizationSamples > 0 else { return nil }
-        let policy = try LanguageModel.load(from: URL(fileURLWithPath: self.policy ?? model), trainable: false)
+        return try referenceSamples(from: try LanguageModel.load(from: URL(fileURLWithPath: self.policy ?? model), trainable: false),
+                                    for: training, configuration: configuration)
+    }
+
+    func referenceSamples(from policy: LanguageModel, for training: [Comparison], configuration: RewardTrainingConfiguration) throws -> PolicySamples? {
         guard !policy.network.configuration.hasScalarHead else {
             print("note: --model is a reward model and no --policy was given; rewards are not renormalised")
             return nil

@@ -1,0 +1,124 @@
+// The reward model on a frozen SmolLM2 backbone (the real GGUF file from scripts/fetch-data.sh):
+// the head learns a preference the backbone's features carry and generalises to held-out
+// prompts, the folder round-trips, normalisation, the feature cache, and named errors.
+import Finetuning
+import Foundation
+import LanguageModeling
+import RewardModeling
+import Testing
+
+@Suite struct FrozenBackboneTests {
+    static let modelFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("data/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+    nonisolated(unsafe) static let backbone: Result<PretrainedLlama, any Error> = Result {
+        guard FileManager.default.fileExists(atPath: modelFile.path) else {
+            throw RewardDataError.empty(source: "\(modelFile.path): missing, run scripts/fetch-data.sh")
+        }
+        return try PretrainedLlama.load(from: modelFile)
+    }
+
+    /// Praise preferred to complaint, in words the head never sees together: training pairs
+    /// use one set of adjectives, held-out pairs another.
+    static func comparisons(_ praise: [String], _ complaint: [String], subjects: [String]) -> [Comparison] {
+        subjects.enumerated().flatMap { index, subject in
+            praise.indices.map { k in
+                Comparison(prompt: "", chosen: "The \(subject) was \(praise[k]).", rejected: "The \(subject) was \(complaint[(k + index) % complaint.count]).")
+            }
+        }
+    }
+
+    static let training = comparisons(["wonderful", "superb", "delightful", "moving"], ["dreadful", "boring", "tedious", "awful"],
+                                      subjects: ["film", "acting", "script", "ending", "music", "story"])
+    static let heldOut = comparisons(["brilliant", "charming"], ["terrible", "dull"], subjects: ["movie", "cast", "plot"])
+
+    static func configuration() -> RewardTrainingConfiguration {
+        var configuration = RewardTrainingConfiguration()
+        configuration.epochs = 30
+        configuration.optimization.batchSize = 8
+        configuration.optimization.learningRate = 1e-2
+        configuration.optimization.minimumLearningRate = 1e-3
+        configuration.optimization.warmupSteps = 2
+        configuration.optimization.evaluationInterval = 0
+        configuration.optimization.seed = 3
+        return configuration
+    }
+
+    func trained(in folder: URL, cache: URL? = nil) throws -> (FrozenBackboneRewardModel, PreferenceEvaluation?) {
+        let model = FrozenBackboneRewardModel(backbone: try Self.backbone.get(), maximumTokens: 64)
+        let trainer = try FrozenBackboneRewardTrainer(model: model, configuration: Self.configuration(), run: RunFolder(folder))
+        let samples = ["great fun", "a mess", "fine", "not good at all", "lovely", "grim"].map { (prompt: "", response: "It was \($0).") }
+        let evaluation = try trainer.train(on: Self.training, heldOut: Self.heldOut, normalizingOn: samples,
+                                           cache: try cache.map { try model.openFeatureCache(at: $0) })
+        return (model, evaluation)
+    }
+
+    @Test func learnsAPreferenceAndGeneralisesToUnseenWords() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (model, evaluation) = try trained(in: folder)
+        let result = try #require(evaluation)
+        #expect(result.pairs == Self.heldOut.count)
+        #expect(result.accuracy == 1, "held-out pairs of adjectives never trained on")
+        let scores = try model.scores(prompts: ["", ""], responses: ["The movie was brilliant.", "The movie was terrible."])
+        #expect(scores[0] > scores[1])
+        let metrics = try String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+        #expect(metrics.contains("\"eval_accuracy\"") && metrics.contains("\"reward_gain\""))
+    }
+
+    @Test func normalisesOnSamplesAndRoundTripsItsFolder() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (model, _) = try trained(in: folder)
+        let samples = ["great fun", "a mess", "fine", "not good at all", "lovely", "grim"].map { "It was \($0)." }
+        let rewards = try model.scores(prompts: samples.map { _ in "" }, responses: samples).map(Double.init)
+        let mean = rewards.reduce(0, +) / 6
+        let deviation = (rewards.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 6).squareRoot()
+        #expect(abs(mean) < 1e-4 && abs(deviation - 1) < 1e-4)
+
+        let loaded = try #require(try RewardModels.load(from: folder.appendingPathComponent("model")) as? FrozenBackboneRewardModel)
+        #expect(loaded.head == model.head && loaded.headBias == model.headBias)
+        #expect(loaded.gain == model.gain && loaded.bias == model.bias && loaded.maximumTokens == 64)
+        #expect(try loaded.scores(prompts: samples.map { _ in "" }, responses: samples).map(Double.init) == rewards)
+    }
+
+    @Test func featureCacheGivesTheSameFeaturesAndRefusesAnotherBackbone() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cacheURL = folder.appendingPathComponent("features.safetensors")
+        let (first, _) = try trained(in: folder.appendingPathComponent("a"), cache: cacheURL)
+        let model = FrozenBackboneRewardModel(backbone: try Self.backbone.get(), maximumTokens: 64)
+        let cache = try model.openFeatureCache(at: cacheURL)
+        let texts = Self.training.flatMap(\.responses) + Self.heldOut.flatMap(\.responses)
+        #expect(cache.count == Set(texts).count + 6)
+        let sequences = texts.map { model.sequence(prompt: "", response: $0) }
+        var computedFromCache = 0
+        let cached = try model.features(of: sequences, cache: cache) { done, _ in computedFromCache = max(computedFromCache, done) }
+        // Fresh, the texts are batched otherwise (other padding), which moves the last bits only.
+        let fresh = try model.features(of: sequences)
+        #expect(zip(cached, fresh).map { abs($0 - $1) }.max()! < 1e-3)
+        #expect(computedFromCache == sequences.count)
+        // Trained again from the cache, the head is the same.
+        let (second, _) = try trained(in: folder.appendingPathComponent("b"), cache: cacheURL)
+        #expect(second.head == first.head)
+
+        let other = FrozenBackboneRewardModel(backbone: try Self.backbone.get(), maximumTokens: 32)
+        #expect(throws: (any Error).self) { try other.openFeatureCache(at: cacheURL) }
+    }
+
+    @Test func aMissingBackboneIsNamed() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = FrozenBackboneRewardModel(backbone: try Self.backbone.get())
+        let saved = folder.appendingPathComponent("rm")
+        try model.save(to: saved)
+        var config = try String(contentsOf: saved.appendingPathComponent("config.json"), encoding: .utf8)
+        config = config.replacingOccurrences(of: "SmolLM2-135M-Instruct.Q4_1.gguf", with: "gone.gguf")
+        try config.write(to: saved.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        do {
+            _ = try FrozenBackboneRewardModel.load(from: saved)
+            Issue.record("loading a head whose backbone is gone should fail")
+        } catch {
+            #expect("\(error)".contains("gone.gguf") && "\(error)".contains("config.json"))
+        }
+    }
+}
