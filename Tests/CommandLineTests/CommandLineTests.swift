@@ -75,6 +75,41 @@ func rlhf(_ arguments: [String], input: String? = nil) throws -> (status: Int32,
         #expect(result.error.contains("/nonexistent/model"))
     }
 
+    /// `reward train` with a GGUF backbone trains a head on the frozen model; `reward score`
+    /// loads that folder by what its config.json names and ranks unseen texts as trained.
+    @Test func rewardTrainOnAGGUFBackboneThenScore() throws {
+        let gguf = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("data/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        func pairs(_ good: [String], _ bad: [String]) -> String {
+            zip(good, bad).map { #"{"prompt": "Review:", "chosen": " It was \#($0).", "rejected": " It was \#($1)."}"# }.joined(separator: "\n") + "\n"
+        }
+        let train = folder.appendingPathComponent("train.jsonl"), heldOut = folder.appendingPathComponent("heldout.jsonl")
+        try pairs(["wonderful", "superb", "delightful", "great", "lovely", "moving"], ["dreadful", "boring", "tedious", "awful", "dire", "grim"])
+            .write(to: train, atomically: true, encoding: .utf8)
+        try pairs(["brilliant", "charming"], ["terrible", "dull"]).write(to: heldOut, atomically: true, encoding: .utf8)
+        let config = folder.appendingPathComponent("config.json")
+        try #"{"epochs": 40, "optimization": {"batchSize": 4, "learningRate": 0.01, "warmupSteps": 2, "evaluationInterval": 0}}"#
+            .write(to: config, atomically: true, encoding: .utf8)
+        let run = folder.appendingPathComponent("rm")
+        let trained = try rlhf(["reward", "train", "--model", gguf.path, "--data", train.path, "--held-out", heldOut.path,
+                                "--config", config.path, "--output", run.path])
+        #expect(trained.status == 0, "\(trained.error)")
+        #expect(trained.output.contains("held-out accuracy 1.0000 over 2 pairs"), "\(trained.output)")
+        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("backbone-features.safetensors").path))
+
+        let input = folder.appendingPathComponent("score.jsonl"), output = folder.appendingPathComponent("scored.jsonl")
+        try #"{"prompt": "Review:", "response": " It was brilliant.", "id": 7}\#n{"prompt": "Review:", "response": " It was terrible.", "id": 8}\#n"#
+            .write(to: input, atomically: true, encoding: .utf8)
+        let scored = try rlhf(["reward", "score", "--model", run.appendingPathComponent("model").path, "--input", input.path, "--output", output.path])
+        #expect(scored.status == 0, "\(scored.error)")
+        let lines = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(lines.map { $0["id"] as? Int } == [7, 8])
+        let rewards = try lines.map { try #require($0["reward"] as? Double) }
+        #expect(rewards[0] > rewards[1])
+    }
+
     /// A demo folder made under one configuration is not resumed under another: its finished
     /// stages would be mixed with new ones. The folder is left as it was.
     @Test func aDemoFolderRefusesAnotherConfiguration() throws {
