@@ -75,7 +75,8 @@ func rlhf(_ arguments: [String], input: String? = nil) throws -> (status: Int32,
         #expect(result.error.contains("/nonexistent/model"))
     }
 
-    /// `reward train` with a GGUF backbone trains a head on the frozen model; `reward score`
+    /// `reward train` with a GGUF backbone trains a head on the frozen model, normalised on the
+    /// (tiny) policy's samples decoded to text; `reward score`
     /// loads that folder by what its config.json names and ranks unseen texts as trained.
     @Test func rewardTrainOnAGGUFBackboneThenScore() throws {
         let gguf = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -87,13 +88,15 @@ func rlhf(_ arguments: [String], input: String? = nil) throws -> (status: Int32,
         try pairs(["wonderful", "superb", "delightful", "great", "lovely", "moving"], ["dreadful", "boring", "tedious", "awful", "dire", "grim"])
             .write(to: train, atomically: true, encoding: .utf8)
         try pairs(["brilliant", "charming"], ["terrible", "dull"]).write(to: heldOut, atomically: true, encoding: .utf8)
-        let config = folder.appendingPathComponent("config.json")
-        try #"{"epochs": 40, "optimization": {"batchSize": 4, "learningRate": 0.01, "warmupSteps": 2, "evaluationInterval": 0}}"#
+        // Beside the tiny policy's own config.json, not over it.
+        let config = folder.appendingPathComponent("reward-config.json")
+        try #"{"epochs": 40, "normalizationSamples": 24, "optimization": {"batchSize": 4, "learningRate": 0.01, "warmupSteps": 2, "evaluationInterval": 0}}"#
             .write(to: config, atomically: true, encoding: .utf8)
         let run = folder.appendingPathComponent("rm")
         let trained = try rlhf(["reward", "train", "--model", gguf.path, "--data", train.path, "--held-out", heldOut.path,
-                                "--config", config.path, "--output", run.path])
+                                "--config", config.path, "--policy", folder.path, "--output", run.path])
         #expect(trained.status == 0, "\(trained.error)")
+        #expect(!trained.output.contains("no --policy"), "normalised on the policy's decoded samples")
         #expect(trained.output.contains("held-out accuracy 1.0000 over 2 pairs"), "\(trained.output)")
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("backbone-features.safetensors").path))
 
