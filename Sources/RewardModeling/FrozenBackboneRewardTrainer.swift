@@ -123,17 +123,11 @@ public final class FrozenBackboneRewardTrainer {
         let tape = Tape()
         let inputs = try Tensor(shape: Shape([values.count / width, width]), values: values)
         let rewards = try inputs.linear(parameters.tensor("score.weight", on: tape), orientation: .outputsByInputs).reshaped(Shape([values.count / width]))
-        let loss = try rewards.preferenceLoss(rankings, settings: configuration.loss)
-        let accuracy = PreferenceEvaluation(scores: rewards.scalars.map(Double.init), rankings: rankings, settings: configuration.loss).accuracy
-        try tape.backward(from: loss)
-        guard loss.item.isFinite else { throw RewardTrainingError.nonFinite(step: completedSteps + 1, quantity: "training loss") }
-        let norm = settings.gradientClip > 0
-            ? GradientClipping.clip(parameters, maxNorm: settings.gradientClip) : GradientClipping.globalNorm(of: parameters)
-        let rate = settings.schedule.rate(at: completedSteps)
-        optimizer.step(learningRate: rate)
+        let report = try PreferenceStep.apply(
+            rewards: rewards, rankings: rankings, tape: tape, parameters: parameters, optimizer: optimizer,
+            settings: settings, loss: configuration.loss, completed: completedSteps, started: start)
         completedSteps += 1
-        return RewardStepReport(step: completedSteps, loss: Double(loss.item), accuracy: accuracy, learningRate: rate, gradientNorm: norm,
-                                comparisons: batch.count, seconds: Date().timeIntervalSince(start))
+        return report
     }
 
     /// Raw scores of every table row under the current head (standardised features).

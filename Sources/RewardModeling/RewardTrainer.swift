@@ -106,19 +106,11 @@ public final class RewardTrainer {
         let (sequences, rankings) = EncodedComparison.flatten(batch)
         let tape = Tape()
         let rewards = try rewardModel.rewards(sequences, tape: tape, normalized: false)
-        let loss = try rewards.preferenceLoss(rankings, settings: configuration.loss)
-        let accuracy = PreferenceEvaluation(scores: rewards.scalars.map(Double.init), rankings: rankings, settings: configuration.loss).accuracy
-        try tape.backward(from: loss)
-        guard loss.item.isFinite else { throw RewardTrainingError.nonFinite(step: completedSteps + 1, quantity: "training loss") }
-        let norm = settings.gradientClip > 0
-            ? GradientClipping.clip(parameters, maxNorm: settings.gradientClip) : GradientClipping.globalNorm(of: parameters)
-        guard norm.isFinite else { throw RewardTrainingError.nonFinite(step: completedSteps + 1, quantity: "gradient norm") }
-        let rate = settings.schedule.rate(at: completedSteps)
-        optimizer.step(learningRate: rate)
+        let report = try PreferenceStep.apply(
+            rewards: rewards, rankings: rankings, tape: tape, parameters: parameters, optimizer: optimizer,
+            settings: settings, loss: configuration.loss, completed: completedSteps, started: start)
         completedSteps += 1
-        return RewardStepReport(
-            step: completedSteps, loss: Double(loss.item), accuracy: accuracy, learningRate: rate, gradientNorm: norm,
-            comparisons: batch.count, seconds: Date().timeIntervalSince(start))
+        return report
     }
 
     /// The held-out evaluation of `model` on comparisons, in raw reward units.

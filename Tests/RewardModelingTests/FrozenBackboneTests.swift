@@ -10,7 +10,7 @@ import Testing
 @Suite struct FrozenBackboneTests {
     static let modelFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("data/models/SmolLM2-135M-Instruct.Q4_1.gguf")
-    nonisolated(unsafe) static let backbone: Result<PretrainedLlama, any Error> = Result {
+    static let backbone: Result<PretrainedLlama, any Error> = Result {
         guard FileManager.default.fileExists(atPath: modelFile.path) else {
             throw RewardDataError.empty(source: "\(modelFile.path): missing, run scripts/fetch-data.sh")
         }

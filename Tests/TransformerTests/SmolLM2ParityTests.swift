@@ -11,7 +11,7 @@ import Transformer
 @Suite struct SmolLM2ParityTests {
     static let modelFile = PackageRoot.file("data/models/SmolLM2-135M-Instruct.Q4_1.gguf")
     /// Loaded once: dequantizing the file takes a second or two.
-    nonisolated(unsafe) static let loaded: Result<PretrainedLlama, any Error> = Result {
+    static let loaded: Result<PretrainedLlama, any Error> = Result {
         guard FileManager.default.fileExists(atPath: modelFile.path) else {
             throw FixtureError(description: "\(modelFile.path) is missing: run scripts/fetch-data.sh")
         }
