@@ -43,7 +43,7 @@ public enum PolicyEvaluator {
     /// Samples one response per prompt from each model (same seed), judges both, and measures both
     /// against `reference`. `judge` scores a (prompt, response) pair of token ids.
     public static func compare(
-        policy: LanguageModel, baseline: LanguageModel, reference: GPT, prompts: [[Int32]],
+        policy: LanguageModel, baseline: LanguageModel, reference: any CausalLanguageModel, prompts: [[Int32]],
         judge: any ResponseScorer, sampling: SamplingParameters, seed: UInt64, batchSize: Int = 64
     ) throws -> (comparison: PolicyComparison, policySamples: [[Int32]], baselineSamples: [[Int32]]) {
         let policySamples = try sample(policy, prompts: prompts, sampling: sampling, seed: seed, batchSize: batchSize)
@@ -75,7 +75,7 @@ public enum PolicyEvaluator {
     }
 
     private static func side(
-        _ model: LanguageModel, _ reference: GPT, _ prompts: [[Int32]], _ samples: [[Int32]], _ scores: [Double],
+        _ model: LanguageModel, _ reference: any CausalLanguageModel, _ prompts: [[Int32]], _ samples: [[Int32]], _ scores: [Double],
         _ temperature: Float, _ batchSize: Int
     ) throws -> PolicyComparison.Side {
         var kl = 0.0, negativeLog = 0.0, tokens = 0.0

@@ -1,16 +1,41 @@
-// Supervised fine-tuning data: prompt/response pairs from JSONL, trained with the loss on
-// response tokens only, in shuffled epochs.
+// Supervised fine-tuning data: demonstrations from JSONL (TRL's prompt/completion and
+// conversational formats), trained with the loss on the answer tokens only, in shuffled epochs.
 import Foundation
+import LanguageModeling
 import Randomness
 import Transformer
 
+/// One demonstration: the conversation so far, ending with the user's turn, and the answer.
 public struct Demonstration: Codable, Sendable, Equatable {
+    /// The last user turn (for a model without a chat template, the whole prompt text).
     public var prompt: String
     public var response: String
+    /// Turns before the prompt (a system message, earlier exchanges); empty for a plain prompt.
+    public var context: [ChatMessage]
 
-    public init(prompt: String, response: String) {
+    public init(prompt: String, response: String, context: [ChatMessage] = []) {
         self.prompt = prompt
         self.response = response
+        self.context = context
+    }
+
+    /// The conversation up to the answer.
+    public var messages: [ChatMessage] { context + [ChatMessage(role: "user", content: prompt)] }
+
+    enum CodingKeys: String, CodingKey { case prompt, response, context }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        prompt = try container.decode(String.self, forKey: .prompt)
+        response = try container.decode(String.self, forKey: .response)
+        context = try container.decodeIfPresent([ChatMessage].self, forKey: .context) ?? []
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(prompt, forKey: .prompt)
+        try container.encode(response, forKey: .response)
+        if !context.isEmpty { try container.encode(context, forKey: .context) }
     }
 }
 
@@ -29,8 +54,11 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
 }
 
 public enum DemonstrationFile {
-    /// Reads one JSON object per line with string fields "prompt" and "response" (or
-    /// "completion"); blank lines are skipped. Any bad line fails the whole read, naming it.
+    /// Reads one JSON object per line, in any of: `{"prompt": text, "completion": text}` (TRL's
+    /// prompt-completion; `"response"` is accepted for `"completion"`), the conversational
+    /// `{"prompt": [messages], "completion": [one assistant message]}`, and `{"messages":
+    /// [messages]}` whose last message is the assistant's answer. Blank lines are skipped; any bad
+    /// line fails the whole read, naming the line and the field.
     public static func read(_ url: URL) throws -> [Demonstration] {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw DataError.unreadable(path: url.path, reason: "file not found")
@@ -39,19 +67,66 @@ public enum DemonstrationFile {
         for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.isEmpty { continue }
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
-                throw DataError.malformedLine(path: url.path, line: index + 1, reason: "not a JSON object")
+            do {
+                guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
+                    throw LineError("not a JSON object")
+                }
+                examples.append(try demonstration(object))
+            } catch let error as LineError {
+                throw DataError.malformedLine(path: url.path, line: index + 1, reason: error.reason)
             }
-            guard let prompt = object["prompt"] as? String else {
-                throw DataError.malformedLine(path: url.path, line: index + 1, reason: "field \"prompt\" is missing or not a string")
-            }
-            guard let response = (object["response"] ?? object["completion"]) as? String else {
-                throw DataError.malformedLine(path: url.path, line: index + 1, reason: "field \"response\" is missing or not a string")
-            }
-            examples.append(Demonstration(prompt: prompt, response: response))
         }
         guard !examples.isEmpty else { throw DataError.empty(path: url.path) }
         return examples
+    }
+
+    private struct LineError: Error {
+        let reason: String
+        init(_ reason: String) { self.reason = reason }
+    }
+
+    private static func demonstration(_ object: [String: Any]) throws -> Demonstration {
+        if let messages = object["messages"] {
+            var turns = try conversation(messages, field: "messages")
+            guard let answer = turns.popLast(), answer.role == "assistant" else {
+                throw LineError("field \"messages\" must end with the assistant's answer")
+            }
+            return try split(turns, answer: answer.content, field: "messages")
+        }
+        let completion = object["completion"] ?? object["response"]
+        if let prompt = object["prompt"] as? String {
+            guard let response = completion as? String else {
+                throw LineError("field \"completion\" is missing or not a string")
+            }
+            return Demonstration(prompt: prompt, response: response)
+        }
+        guard let prompt = object["prompt"] else { throw LineError("field \"prompt\" (or \"messages\") is missing") }
+        let turns = try conversation(prompt, field: "prompt")
+        guard let completion else { throw LineError("field \"completion\" is missing") }
+        let answer = try conversation(completion, field: "completion")
+        guard answer.count == 1, answer[0].role == "assistant" else {
+            throw LineError("field \"completion\" must be one assistant message")
+        }
+        return try split(turns, answer: answer[0].content, field: "prompt")
+    }
+
+    /// Messages as [{"role": ..., "content": ...}].
+    private static func conversation(_ value: Any, field: String) throws -> [ChatMessage] {
+        guard let list = value as? [[String: Any]] else { throw LineError("field \"\(field)\" must be a string or a list of messages") }
+        return try list.enumerated().map { index, message in
+            guard let role = message["role"] as? String, ["system", "user", "assistant"].contains(role) else {
+                throw LineError("\(field)[\(index)].role must be \"system\", \"user\" or \"assistant\"")
+            }
+            guard let content = message["content"] as? String else { throw LineError("\(field)[\(index)].content is missing or not a string") }
+            return ChatMessage(role: role, content: content)
+        }
+    }
+
+    private static func split(_ turns: [ChatMessage], answer: String, field: String) throws -> Demonstration {
+        guard let last = turns.last, last.role == "user" else {
+            throw LineError("field \"\(field)\" must end with a user message before the answer")
+        }
+        return Demonstration(prompt: last.content, response: answer, context: Array(turns.dropLast()))
     }
 
     /// Writes demonstrations as JSONL, atomically.

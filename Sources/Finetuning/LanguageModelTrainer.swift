@@ -59,7 +59,7 @@ public final class LanguageModelTrainer<Data: TrainingData> {
         self.data = data
         self.settings = settings
         self.run = run
-        optimizer = try AdamW(parameters: model.network.parameters, configuration: settings.optimizer)
+        optimizer = try AdamW(parameters: model.network.trainableParameters, configuration: settings.optimizer)
         metrics = try MetricsLog(url: run.metricsURL)
     }
 
@@ -68,8 +68,7 @@ public final class LanguageModelTrainer<Data: TrainingData> {
     @discardableResult
     public func resumeFromLatestCheckpoint() throws -> Int? {
         guard let folder = try run.latestCheckpoint() else { return nil }
-        let saved = try LanguageModel.load(from: folder)
-        try model.network.parameters.copyValues(from: saved.network.parameters)
+        try model.restoreTrained(from: folder)
         let state = try TrainingStateFile.read(SavedProgress<Data.Cursor>.self, from: folder.appendingPathComponent(RunFolder.stateFileName))
         try optimizer.restore(AdamWState(stepCount: state.progress.step, firstMoments: state.firstMoments, secondMoments: state.secondMoments))
         data.restore(state.progress.cursor)
@@ -109,14 +108,14 @@ public final class LanguageModelTrainer<Data: TrainingData> {
                 events(.checkpointed(step: completedSteps, folder: try checkpoint()))
             }
         }
-        try model.save(to: run.modelURL)
+        try model.saveTrained(to: run.modelURL)
         return lastEvaluation
     }
 
     /// One optimizer step over `gradientAccumulation` micro-batches.
     func step() throws -> StepReport {
         let start = Date()
-        let parameters = model.network.parameters
+        let parameters = model.network.trainableParameters
         parameters.zeroGradients()
         var lossTotal = 0.0, tokens = 0
         let scale = 1 / Float(settings.gradientAccumulation)
@@ -155,10 +154,11 @@ public final class LanguageModelTrainer<Data: TrainingData> {
         return count == 0 ? nil : total / Double(count)
     }
 
-    /// Saves weights, tokenizer, optimizer moments, step and data position.
+    /// Saves the trained weights (adapters, or the whole model with its tokenizer), optimizer
+    /// moments, step and data position.
     func checkpoint() throws -> URL {
         try run.commitCheckpoint(step: completedSteps, kept: settings.checkpointsKept) { folder in
-            try model.save(to: folder)
+            try model.saveTrained(to: folder)
             try TrainingStateFile.write(
                 progress: SavedProgress(step: completedSteps, cursor: data.cursor),
                 firstMoments: UnsafeBufferPointer(optimizer.firstMoments.buffer),

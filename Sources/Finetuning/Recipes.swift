@@ -56,6 +56,10 @@ public struct SupervisedConfiguration: Codable, Sendable, Equatable {
     }()
     /// One demonstration in this many (chosen by prompt, so a prompt is never on both sides) is held out.
     public var heldOutPeriod = 20
+    /// Low-rank adapters to train instead of the whole model (nil: full fine-tuning).
+    public var lora: LoRAConfiguration?
+    /// Seed of the adapters' initialisation and dropout.
+    public var loraSeed: UInt64 = 0
 
     public init() {}
 }
@@ -85,15 +89,18 @@ public enum Recipes {
         return split
     }
 
-    /// Tokenized demonstrations for `model`, split by prompt into training and held-out sets.
+    /// Tokenized demonstrations for `model`, split by prompt into training and held-out sets. A
+    /// model with a chat template reads the conversation in it and learns the answer followed by
+    /// its end-of-turn token; a plain model reads the prompt text and learns the answer followed
+    /// by `<|endoftext|>`.
     public static func instructionData(
         _ demonstrations: [Demonstration], model: LanguageModel, heldOutPeriod: Int, seed: UInt64
     ) throws -> InstructionData {
         let endOfText = model.endOfText.map { [$0] } ?? []
         var training: [InstructionData.Example] = [], heldOut: [InstructionData.Example] = []
         for demonstration in demonstrations {
-            let example = InstructionData.Example(
-                prompt: model.encode(demonstration.prompt), response: model.encode(demonstration.response) + endOfText)
+            let prompt = model.chatTemplate == nil ? model.encode(demonstration.prompt) : try model.chatPrompt(demonstration.messages)
+            let example = InstructionData.Example(prompt: prompt, response: model.encode(demonstration.response) + endOfText)
             guard !example.prompt.isEmpty else { continue }
             if heldOutPeriod > 0 && stableHash(demonstration.prompt) % UInt64(heldOutPeriod) == 0 {
                 heldOut.append(example)
@@ -102,7 +109,7 @@ public enum Recipes {
             }
         }
         return InstructionData(
-            training: training, heldOut: heldOut, maximumLength: model.network.configuration.contextLength,
+            training: training, heldOut: heldOut, maximumLength: model.network.contextLength,
             padding: model.endOfText ?? 0, seed: seed)
     }
 

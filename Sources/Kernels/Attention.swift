@@ -1,6 +1,7 @@
 // Multi-head causal self-attention with the mask and softmax fused between two sgemm calls per
 // head, for training (queries = keys) and for decoding against a KV cache (queries attend to
-// `past` cached keys too). Heads run in parallel, each calling BLAS on its own thread.
+// `past` cached keys too), with grouped-query heads sharing key/value heads. Heads run in
+// parallel, each calling BLAS on its own thread.
 
 /// Rows of a batch of matrices inside a larger buffer: row t of batch b starts at
 /// base + b·batchStride + t·rowStride. Lets q, k and v be column slices of one fused QKV buffer.
@@ -93,58 +94,73 @@ package enum Attention {
     }
 
     /// Gradients of q, k and v (written, or added when `accumulate`) from dout and the saved
-    /// probabilities.
+    /// probabilities; a nil gradient is not computed. Grouped heads (`queriesPerKeyValueHead` > 1)
+    /// sum into their shared key/value head's dk and dv.
     package static func backward(
-        dQuery: StridedRows, dKey: StridedRows, dValue: StridedRows, accumulate: Bool,
+        dQuery: StridedRows?, dKey: StridedRows?, dValue: StridedRows?, accumulate: Bool,
         dout: StridedRows, probabilities: UnsafePointer<Float>,
         query: StridedRows, key: StridedRows, value: StridedRows,
         geometry g: AttentionGeometry, firstKey: UnsafePointer<Int32>?
     ) {
-        precondition(g.queriesPerKeyValueHead == 1, "grouped-query attention is for inference only")
         let beta: Float = accumulate ? 1 : 0
-        Parallel.forEachChunk(of: g.batch * g.heads, minimumChunk: g.minimumPairsPerThread) { pairs in
+        let group = g.queriesPerKeyValueHead, keyValueHeads = g.heads / group
+        // One task per key/value head, running its query heads in order: the first writes (or adds
+        // to) the shared dk and dv and the others add, so no two threads touch one head's gradient
+        // and the sum is formed in the same order whatever the thread count.
+        Parallel.forEachChunk(of: g.batch * keyValueHeads, minimumChunk: max(1, g.minimumPairsPerThread / group)) { pairs in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: g.queries * g.keys)
             defer { scores.deallocate() }
             for pair in pairs {
-                let b = pair / g.heads, column = (pair % g.heads) * g.headSize
-                let p = UnsafeMutablePointer(mutating: probabilities + pair * g.queries * g.keys)
-                let q = query.head(b, column), k = key.head(b, column), v = value.head(b, column)
-                let dO = dout.head(b, column)
+                let b = pair / keyValueHeads, shared = (pair % keyValueHeads) * g.headSize
+                let k = key.head(b, shared), v = value.head(b, shared)
                 let first = firstKey.map { Int($0[b]) } ?? 0
-                // dP = dO·vᵀ, then dS = P ⊙ (dP − rowsum(P ⊙ dP))·scale, in place.
-                forEachBlock(g) { rows, visible in
-                    MatrixProduct.multiply(
-                        m: rows.count, n: visible, k: g.headSize,
-                        a: dO + rows.lowerBound * dout.rowStride, lda: dout.rowStride,
-                        b: v, transposeB: true, ldb: value.rowStride,
-                        c: scores + rows.lowerBound * g.keys, ldc: g.keys)
-                    for t in rows {
-                        softmaxBackward(
-                            gradient: scores + t * g.keys, probabilities: p + t * g.keys,
-                            width: g.keys, from: first, through: g.past + t, scale: g.scale)
+                for member in 0..<group {
+                    let h = (pair % keyValueHeads) * group + member, column = h * g.headSize
+                    let p = UnsafeMutablePointer(mutating: probabilities + (b * g.heads + h) * g.queries * g.keys)
+                    let q = query.head(b, column), dO = dout.head(b, column)
+                    let sharedBeta: Float = member == 0 ? beta : 1
+                    if dQuery != nil || dKey != nil {
+                        // dP = dO·vᵀ, then dS = P ⊙ (dP − rowsum(P ⊙ dP))·scale, in place.
+                        forEachBlock(g) { rows, visible in
+                            MatrixProduct.multiply(
+                                m: rows.count, n: visible, k: g.headSize,
+                                a: dO + rows.lowerBound * dout.rowStride, lda: dout.rowStride,
+                                b: v, transposeB: true, ldb: value.rowStride,
+                                c: scores + rows.lowerBound * g.keys, ldc: g.keys)
+                            for t in rows {
+                                softmaxBackward(
+                                    gradient: scores + t * g.keys, probabilities: p + t * g.keys,
+                                    width: g.keys, from: first, through: g.past + t, scale: g.scale)
+                            }
+                            guard let dQuery else { return }
+                            MatrixProduct.multiply(
+                                m: rows.count, n: g.headSize, k: visible,
+                                a: scores + rows.lowerBound * g.keys, lda: g.keys,
+                                b: k, ldb: key.rowStride,
+                                c: dQuery.head(b, column) + rows.lowerBound * dQuery.rowStride, ldc: dQuery.rowStride,
+                                beta: beta)
+                        }
                     }
-                    MatrixProduct.multiply(
-                        m: rows.count, n: g.headSize, k: visible,
-                        a: scores + rows.lowerBound * g.keys, lda: g.keys,
-                        b: k, ldb: key.rowStride,
-                        c: dQuery.head(b, column) + rows.lowerBound * dQuery.rowStride, ldc: dQuery.rowStride,
-                        beta: beta)
-                }
-                // dk = dSᵀ·q and dv = Pᵀ·dO, by blocks of keys over the queries that see them.
-                forEachKeyBlock(g) { keys, firstQuery in
-                    let seeing = g.queries - firstQuery
-                    MatrixProduct.multiply(
-                        m: keys.count, n: g.headSize, k: seeing,
-                        a: scores + firstQuery * g.keys + keys.lowerBound, transposeA: true, lda: g.keys,
-                        b: q + firstQuery * query.rowStride, ldb: query.rowStride,
-                        c: dKey.head(b, column) + keys.lowerBound * dKey.rowStride, ldc: dKey.rowStride,
-                        beta: beta)
-                    MatrixProduct.multiply(
-                        m: keys.count, n: g.headSize, k: seeing,
-                        a: p + firstQuery * g.keys + keys.lowerBound, transposeA: true, lda: g.keys,
-                        b: dO + firstQuery * dout.rowStride, ldb: dout.rowStride,
-                        c: dValue.head(b, column) + keys.lowerBound * dValue.rowStride, ldc: dValue.rowStride,
-                        beta: beta)
+                    // dk = dSᵀ·q and dv = Pᵀ·dO, by blocks of keys over the queries that see them.
+                    forEachKeyBlock(g) { keys, firstQuery in
+                        let seeing = g.queries - firstQuery
+                        if let dKey {
+                            MatrixProduct.multiply(
+                                m: keys.count, n: g.headSize, k: seeing,
+                                a: scores + firstQuery * g.keys + keys.lowerBound, transposeA: true, lda: g.keys,
+                                b: q + firstQuery * query.rowStride, ldb: query.rowStride,
+                                c: dKey.head(b, shared) + keys.lowerBound * dKey.rowStride, ldc: dKey.rowStride,
+                                beta: sharedBeta)
+                        }
+                        if let dValue {
+                            MatrixProduct.multiply(
+                                m: keys.count, n: g.headSize, k: seeing,
+                                a: p + firstQuery * g.keys + keys.lowerBound, transposeA: true, lda: g.keys,
+                                b: dO + firstQuery * dout.rowStride, ldb: dout.rowStride,
+                                c: dValue.head(b, shared) + keys.lowerBound * dValue.rowStride, ldc: dValue.rowStride,
+                                beta: sharedBeta)
+                        }
+                    }
                 }
             }
         }

@@ -8,16 +8,18 @@ package enum Elementwise {
     /// Buffers smaller than this run on one thread.
     static let parallelThreshold = 65_536
 
+    /// Lanes i..<i+lanes of p, zero-padded to a full vector.
     @inline(__always)
-    private static func load(_ p: UnsafePointer<Float>, _ i: Int, _ lanes: Int) -> Vector8 {
+    package static func load(_ p: UnsafePointer<Float>, _ i: Int, _ lanes: Int) -> Vector8 {
         if lanes == 8 { return p.vector(at: i) }
         var v = Vector8()
         for lane in 0..<lanes { v[lane] = p[i + lane] }
         return v
     }
 
+    /// Writes (or adds) the first `lanes` lanes of v at p + i.
     @inline(__always)
-    private static func store(_ v: Vector8, _ p: UnsafeMutablePointer<Float>, _ i: Int, _ lanes: Int, accumulate: Bool) {
+    package static func store(_ v: Vector8, _ p: UnsafeMutablePointer<Float>, _ i: Int, _ lanes: Int, accumulate: Bool) {
         if lanes == 8 {
             p.setVector(accumulate ? p.vector(at: i) + v : v, at: i)
             return
@@ -25,8 +27,10 @@ package enum Elementwise {
         for lane in 0..<lanes { p[i + lane] = accumulate ? p[i + lane] + v[lane] : v[lane] }
     }
 
+    /// Calls body(start, lanes) for every vector of `count` values, the last one possibly partial,
+    /// in parallel for large counts.
     @inline(__always)
-    private static func forEachVector(_ count: Int, _ body: (Int, Int) -> Void) {
+    package static func forEachVector(_ count: Int, _ body: (Int, Int) -> Void) {
         let minimum = count >= parallelThreshold ? parallelThreshold / 8 : Int.max
         Parallel.forEachChunk(of: (count + 7) / 8, minimumChunk: minimum) { vectors in
             for vector in vectors { body(vector * 8, min(8, count - vector * 8)) }

@@ -1,5 +1,5 @@
-// A GPT-2 network with the tokenizer it reads: the unit a checkpoint folder holds (config.json,
-// model.safetensors, vocab.json, merges.txt) and what commands take as --model.
+// A causal language model with the tokenizer it reads, the tokens that end its answers and its
+// chat template: what commands take as --model, whichever family the network is.
 import Checkpoints
 import Foundation
 import Randomness
@@ -7,37 +7,37 @@ import Tokenization
 import Transformer
 
 public final class LanguageModel {
-    public let network: GPT
+    public let network: any CausalLanguageModel
     public let tokenizer: BPETokenizer
+    /// Tokens that end an answer: GPT-2's `<|endoftext|>`, SmolLM2's `<|im_end|>`.
+    public let stopTokens: [Int32]
+    /// The chat template, for models trained on conversations.
+    public let chatTemplate: ChatTemplate?
+    /// Where the base weights were read from (a folder or a GGUF file), when they were.
+    public let source: URL?
 
-    public init(network: GPT, tokenizer: BPETokenizer) throws {
-        guard tokenizer.vocabularySize <= network.configuration.vocabularySize else {
+    public init(network: any CausalLanguageModel, tokenizer: BPETokenizer, stopTokens: [Int32]? = nil, chatTemplate: ChatTemplate? = nil, source: URL? = nil) throws {
+        guard tokenizer.vocabularySize <= network.vocabularySize else {
             throw CheckpointError.invalidField(
-                path: "tokenizer", field: "vocabulary",
-                reason: "has \(tokenizer.vocabularySize) tokens, more than the model's \(network.configuration.vocabularySize)")
+                path: source?.path ?? "tokenizer", field: "vocabulary",
+                reason: "has \(tokenizer.vocabularySize) tokens, more than the model's \(network.vocabularySize)")
         }
         self.network = network
         self.tokenizer = tokenizer
+        self.chatTemplate = chatTemplate
+        self.source = source
+        let endOfText = tokenizer.specialTokenID("<|endoftext|>").map(Int32.init) ?? (network as? GPT)?.configuration.endOfTextToken
+        self.stopTokens = stopTokens ?? endOfText.map { [$0] } ?? []
     }
 
-    /// Loads a checkpoint folder with its tokenizer files.
-    public static func load(from folder: URL, trainable: Bool = true) throws -> LanguageModel {
-        let network = try GPT.load(from: folder, trainable: trainable)
-        return try LanguageModel(network: network, tokenizer: BPETokenizer(directory: folder))
-    }
+    /// The network as GPT-2, for the stages that only that family supports so far.
+    public var gpt: GPT? { network as? GPT }
 
-    /// Writes the checkpoint folder: weights, config and tokenizer files, each atomically.
-    public func save(to folder: URL) throws {
-        try network.save(to: folder)
-        try tokenizer.save(to: folder)
-    }
+    /// The token that ends an answer and pads batches (the first stop token).
+    public var endOfText: Int32? { stopTokens.first }
 
-    /// `<|endoftext|>`, which separates documents and ends answers.
-    public var endOfText: Int32? {
-        tokenizer.specialTokenID("<|endoftext|>").map(Int32.init) ?? network.configuration.endOfTextToken
-    }
-
-    /// Token ids of `text`; special-token text is encoded as ordinary text.
+    /// Token ids of `text`; special-token text (`<|im_start|>`) is encoded as ordinary text, so
+    /// untrusted text cannot inject control tokens.
     public func encode(_ text: String) -> [Int32] {
         tokenizer.encode(text).map(Int32.init)
     }
@@ -47,16 +47,51 @@ public final class LanguageModel {
         try tokenizer.decode(ids.map(Int.init))
     }
 
-    /// Continues each prompt; generation ends at `<|endoftext|>` (not included in the text) or
-    /// at the length limit.
-    public func complete(_ prompts: [String], parameters: SamplingParameters, generator: inout RandomGenerator) throws -> [String] {
-        var parameters = parameters
-        if let endOfText, !parameters.stopTokens.contains(endOfText) { parameters.stopTokens.append(endOfText) }
-        let generations = try network.generate(
-            prompts: prompts.map { encode($0).isEmpty ? [endOfText ?? 0] : encode($0) },
-            parameters: parameters, generator: &generator, padding: endOfText ?? 0)
-        return try generations.map { generation in
-            try decode(generation.tokens.filter { $0 != endOfText })
+    /// The prompt tokens for a conversation, ending where the assistant's answer starts: the chat
+    /// template's when the model has one; otherwise the last message's text as a plain prompt.
+    public func chatPrompt(_ messages: [ChatMessage]) throws -> [Int32] {
+        guard let chatTemplate else {
+            let text = messages.last?.content ?? ""
+            return encode(text).isEmpty ? [endOfText ?? 0] : encode(text)
         }
+        let start = try special("<|im_start|>"), end = try special("<|im_end|>")
+        var ids: [Int32] = []
+        for message in chatTemplate.completed(messages) {
+            ids += [start] + encode("\(message.role)\n\(message.content)") + [end] + encode("\n")
+        }
+        return ids + [start] + encode("assistant\n")
+    }
+
+    /// The prompt for one user message.
+    public func chatPrompt(user message: String) throws -> [Int32] {
+        try chatPrompt([ChatMessage(role: "user", content: message)])
+    }
+
+    private func special(_ text: String) throws -> Int32 {
+        guard let id = tokenizer.specialTokenID(text) else {
+            throw CheckpointError.invalidField(path: source?.path ?? "tokenizer", field: "special tokens", reason: "has no \(text) token for the chat template")
+        }
+        return Int32(id)
+    }
+
+    /// Continues each prompt (token ids), stopping at a stop token (not included) or the limit.
+    public func generate(_ prompts: [[Int32]], parameters: SamplingParameters, generator: inout RandomGenerator) throws -> [Generation] {
+        var parameters = parameters
+        for stop in stopTokens where !parameters.stopTokens.contains(stop) { parameters.stopTokens.append(stop) }
+        let stops = Set(stopTokens)
+        return try network.generate(prompts: prompts, parameters: parameters, generator: &generator, padding: endOfText ?? 0).map {
+            Generation(tokens: $0.tokens.filter { !stops.contains($0) }, finishReason: $0.finishReason)
+        }
+    }
+
+    /// Continues each text prompt as text.
+    public func complete(_ prompts: [String], parameters: SamplingParameters, generator: inout RandomGenerator) throws -> [String] {
+        try generate(prompts.map { encode($0).isEmpty ? [endOfText ?? 0] : encode($0) }, parameters: parameters, generator: &generator)
+            .map { try decode($0.tokens) }
+    }
+
+    /// The assistant's answer to each conversation.
+    public func answer(_ conversations: [[ChatMessage]], parameters: SamplingParameters, generator: inout RandomGenerator) throws -> [String] {
+        try generate(conversations.map(chatPrompt), parameters: parameters, generator: &generator).map { try decode($0.tokens) }
     }
 }

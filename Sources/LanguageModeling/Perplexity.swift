@@ -37,11 +37,12 @@ public struct PerplexityReport: Codable, Sendable, Equatable {
     }
 }
 
-extension GPT {
-    /// Perplexity of `tokens` in consecutive non-overlapping windows of the context length (the
-    /// last may be shorter), scoring `batchSize` windows per forward pass.
-    public func perplexity(of tokens: [Int32], batchSize: Int = 8, progress: (Int, Int) -> Void = { _, _ in }) throws -> PerplexityReport {
-        let window = configuration.contextLength
+extension CausalLanguageModel {
+    /// Perplexity of `tokens` in consecutive non-overlapping windows of `window` tokens (the
+    /// context length by default; the last may be shorter), scoring `batchSize` windows per
+    /// forward pass.
+    public func perplexity(of tokens: [Int32], window: Int? = nil, batchSize: Int = 8, progress: (Int, Int) -> Void = { _, _ in }) throws -> PerplexityReport {
+        let window = min(max(2, window ?? contextLength), contextLength)
         let starts = Array(stride(from: 0, to: tokens.count, by: window))
         var total = 0.0, predicted = 0
         var done = 0

@@ -13,6 +13,8 @@ public protocol ResponseScorer {
 
 public final class PolicyModels {
     public let policy: LanguageModel
+    /// The policy's network (PPO runs on the GPT-2 family so far: its value head is GPT's).
+    public let network: GPT
     /// The starting weights, never updated.
     public let reference: GPT
     /// The separate value network, when the configuration asks for one.
@@ -25,7 +27,10 @@ public final class PolicyModels {
     ///   - value: the separate value network (a model with a scalar head, e.g. a copy of the
     ///     reward model), or nil to use the policy's head.
     public init(policy: LanguageModel, value: GPT?, temperature: Float) throws {
-        guard value != nil || policy.network.configuration.hasScalarHead else {
+        guard let network = policy.gpt else {
+            throw OptimizationError.invalidSetting(field: "policy", expected: "a GPT-2-family model (PPO on Llama models is not built yet)")
+        }
+        guard value != nil || network.configuration.hasScalarHead else {
             throw TensorError.invalidShape(operation: "PolicyModels", [0], expected: "a value network, or a policy with a scalar head")
         }
         if let value, !value.configuration.hasScalarHead {
@@ -33,14 +38,15 @@ public final class PolicyModels {
         }
         // A network loaded for inference (as reward models are) has every parameter frozen and
         // would silently never learn; a copy made with `parameters.copy()` is trainable.
-        for (role, network) in [("policy", policy.network), ("value network", value)] {
-            guard let parameters = network?.parameters else { continue }
+        for (role, candidate) in [("policy", network), ("value network", value)] {
+            guard let parameters = candidate?.parameters else { continue }
             guard parameters.allGradients != nil, !parameters.trainableEntries.isEmpty else {
                 throw OptimizationError.invalidSetting(field: role, expected: "trainable parameters, not a network loaded for inference")
             }
         }
         self.policy = policy
-        reference = try policy.network.copy(trainable: false)
+        self.network = network
+        reference = try network.copy(trainable: false)
         self.value = value
         self.temperature = temperature
     }
@@ -48,7 +54,6 @@ public final class PolicyModels {
     /// Log-probabilities [B, R] of the responses under the policy, with a policy head the values
     /// [B, R] from the same pass, and when asked the entropy [B, R] of each next-token distribution.
     public func policyOutputs(_ batch: SequenceBatch, tape: Tape?, entropy: Bool = false) throws -> (logProbabilities: Tensor, values: Tensor?, entropy: Tensor?) {
-        let network = policy.network
         let predicting = try responseStates(network, batch, tape: tape)
         let logits = try network.logits(predicting, tape: tape)
         return (

@@ -9,7 +9,9 @@ import LanguageModeling
 import Transformer
 
 public final class FrozenBackboneRewardModel: TextRewardScorer, @unchecked Sendable {
-    public let backbone: PretrainedLlama
+    public let backbone: LanguageModel
+    /// The GGUF file the backbone was read from, recorded in the saved folder.
+    public let backboneFile: URL
     /// score.weight [C]: raw score = head·h + headBias.
     public private(set) var head: [Float]
     public private(set) var headBias: Float = 0
@@ -25,13 +27,18 @@ public final class FrozenBackboneRewardModel: TextRewardScorer, @unchecked Senda
 
     /// A cache file for this model's backbone at `url` (read if it exists).
     public func openFeatureCache(at url: URL) throws -> BackboneFeatureCache {
-        try BackboneFeatureCache(url: url, width: width, backbone: "\(backbone.file.lastPathComponent) (\(maximumTokens) tokens)")
+        try BackboneFeatureCache(url: url, width: width, backbone: "\(backboneFile.lastPathComponent) (\(maximumTokens) tokens)")
     }
 
-    public init(backbone: PretrainedLlama, maximumTokens: Int = 512) {
+    /// A zero head on `backbone` (a model read from a GGUF file, whose path the folder records).
+    public init(backbone: LanguageModel, maximumTokens: Int = 512) throws {
+        guard let file = backbone.source else {
+            throw CheckpointError.invalidField(path: "reward model", field: "backbone", reason: "must be read from a file, which the reward model's folder refers to")
+        }
         self.backbone = backbone
+        backboneFile = file
         self.maximumTokens = maximumTokens
-        head = [Float](repeating: 0, count: backbone.network.configuration.width)
+        head = [Float](repeating: 0, count: backbone.network.hiddenSize)
     }
 
     public var width: Int { head.count }
@@ -40,7 +47,7 @@ public final class FrozenBackboneRewardModel: TextRewardScorer, @unchecked Senda
     /// backbone's state at its end-of-text token carries less of the text than at its last word).
     public func sequence(prompt: String, response: String) -> [Int32] {
         let tokens = backbone.encode(prompt) + backbone.encode(response)
-        return Array((tokens.isEmpty ? backbone.encode(" ") : tokens).suffix(min(maximumTokens, backbone.network.configuration.contextLength)))
+        return Array((tokens.isEmpty ? backbone.encode(" ") : tokens).suffix(min(maximumTokens, backbone.network.contextLength)))
     }
 
     /// Backbone features [N·C] of token sequences, in batches of similar lengths, through
@@ -116,10 +123,10 @@ public final class FrozenBackboneRewardModel: TextRewardScorer, @unchecked Senda
     /// model.safetensors (score.weight [1, C], score.bias [1]), each written atomically.
     public func save(to folder: URL) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let c = backbone.network.configuration
+        let layers = (backbone.network as? Llama)?.configuration.layers ?? 0
         let config: [String: Any] = [
-            "architectures": [Self.architecture], "model_type": "llama", "num_labels": 1, "hidden_size": c.width,
-            "frozen_backbone": ["gguf": backbone.file.standardizedFileURL.path, "file_name": backbone.file.lastPathComponent, "layers": c.layers],
+            "architectures": [Self.architecture], "model_type": "llama", "num_labels": 1, "hidden_size": width,
+            "frozen_backbone": ["gguf": backboneFile.standardizedFileURL.path, "file_name": backboneFile.lastPathComponent, "layers": layers],
             "maximum_tokens": maximumTokens, "reward_gain": Double(gain), "reward_bias": Double(bias),
         ]
         let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
@@ -153,7 +160,7 @@ public final class FrozenBackboneRewardModel: TextRewardScorer, @unchecked Senda
         guard let file = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
             throw CheckpointError.missingFile(path: "\(path) (the backbone named in \(configURL.path))")
         }
-        let model = FrozenBackboneRewardModel(backbone: try PretrainedLlama.load(from: file), maximumTokens: config["maximum_tokens"] as? Int ?? 512)
+        let model = try FrozenBackboneRewardModel(backbone: try LanguageModel.load(from: file, trainable: false), maximumTokens: config["maximum_tokens"] as? Int ?? 512)
         let weightsURL = folder.appendingPathComponent("model.safetensors")
         let tensors = try SafeTensors.read(weightsURL).tensors
         guard let weight = tensors["score.weight"], let offset = tensors["score.bias"] else {

@@ -26,7 +26,7 @@ public struct PolicySamples: Sendable, Equatable {
         var parameters = parameters
         let endOfText = policy.endOfText ?? 0
         if !parameters.stopTokens.contains(endOfText) { parameters.stopTokens.append(endOfText) }
-        let context = policy.network.configuration.contextLength
+        let context = policy.network.contextLength
         parameters.maxNewTokens = min(parameters.maxNewTokens, context - 1)
         let encoded = prompts.map { Array(policy.encode($0).suffix(context - parameters.maxNewTokens)) }
         var generator = RandomGenerator(seed: seed)

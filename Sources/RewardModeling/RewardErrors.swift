@@ -7,6 +7,8 @@ public enum RewardModelError: Error, Equatable, CustomStringConvertible {
     case missingScalarHead(path: String)
     /// The model given as a backbone already has a scalar head.
     case alreadyHasScalarHead
+    /// A fine-tuned reward model needs a GPT-2-family backbone; a Llama model takes a frozen head.
+    case unsupportedBackbone(String)
     /// Prompt and response counts differ.
     case countMismatch(prompts: Int, responses: Int)
     /// A prompt + response with no token at all: there is no position to read a reward at.
@@ -20,6 +22,8 @@ public enum RewardModelError: Error, Equatable, CustomStringConvertible {
             return "\(path): config.json names no scalar head (architecture GPT2ForSequenceClassification); this is not a reward model"
         case .alreadyHasScalarHead:
             return "the backbone already has a scalar head; start a reward model from a language model (SFT or pretrained)"
+        case let .unsupportedBackbone(family):
+            return "a fine-tuned reward model needs a GPT-2-family backbone, not \(family); train a head on a frozen Llama backbone with --model FILE.gguf"
         case let .countMismatch(prompts, responses):
             return "\(prompts) prompts but \(responses) responses; give one response per prompt"
         case let .emptySequence(row):

@@ -14,7 +14,8 @@ public final class RewardModel {
 
     /// Wraps a language model whose network has a scalar head.
     public init(_ model: LanguageModel) throws {
-        guard model.network.configuration.hasScalarHead else { throw RewardModelError.missingScalarHead(path: "the given model") }
+        guard let network = model.gpt else { throw RewardModelError.unsupportedBackbone("\(type(of: model.network))") }
+        guard network.configuration.hasScalarHead else { throw RewardModelError.missingScalarHead(path: "the given model") }
         self.model = model
     }
 
@@ -22,7 +23,8 @@ public final class RewardModel {
     /// untouched): the same network plus `score.weight`, drawn from N(0, 1/(width + 1)) as in
     /// OpenAI's lm-human-preferences, with identity gain and bias.
     public convenience init(backbone: LanguageModel, seed: UInt64, trainable: Bool = true) throws {
-        var configuration = backbone.network.configuration
+        guard let backboneNetwork = backbone.gpt else { throw RewardModelError.unsupportedBackbone("\(type(of: backbone.network))") }
+        var configuration = backboneNetwork.configuration
         guard !configuration.hasScalarHead else { throw RewardModelError.alreadyHasScalarHead }
         configuration.hasScalarHead = true
         configuration.scalarGain = 1
@@ -43,7 +45,7 @@ public final class RewardModel {
     /// Loads a reward-model folder; a folder without a scalar head is named as such.
     public static func load(from folder: URL, trainable: Bool = false) throws -> RewardModel {
         let model = try LanguageModel.load(from: folder, trainable: trainable)
-        guard model.network.configuration.hasScalarHead else { throw RewardModelError.missingScalarHead(path: folder.path) }
+        guard model.gpt?.configuration.hasScalarHead == true else { throw RewardModelError.missingScalarHead(path: folder.path) }
         return try RewardModel(model)
     }
 
@@ -52,7 +54,8 @@ public final class RewardModel {
         try model.save(to: folder)
     }
 
-    public var network: GPT { model.network }
+    /// The network; `init` checked it is a GPT with a scalar head.
+    public var network: GPT { model.gpt! }
     /// The normalisation applied to raw head outputs: reward = gain·raw + bias.
     public var gain: Float { network.configuration.scalarGain }
     public var bias: Float { network.configuration.scalarBias }

@@ -1,4 +1,5 @@
-// Multi-head causal self-attention over a fused query/key/value projection.
+// Multi-head causal self-attention: over GPT-2's fused query/key/value projection, and
+// grouped-query attention over Llama's separate ones.
 import Kernels
 
 extension Tensor {
@@ -33,6 +34,63 @@ extension Tensor {
                             dQuery: dq, dKey: dk, dValue: dv, accumulate: accumulate,
                             dout: StridedRows(base: UnsafeMutablePointer(mutating: dout), rowStride: C, batchStride: T * C),
                             probabilities: probabilities.pointer, query: q, key: k, value: v,
+                            geometry: geometry, firstKey: first)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Causal grouped-query attention over separate projections: query [B, T, heads·D], key and
+    /// value [B, T, keyValueHeads·D]; query head h reads key/value head h / (heads / keyValueHeads).
+    /// The result is [B, T, heads·D]. `firstPosition` marks left padding as in `causalSelfAttention`.
+    public static func groupedQueryAttention(
+        query: Tensor, key: Tensor, value: Tensor, heads: Int, keyValueHeads: Int, firstPosition: [Int32]? = nil
+    ) throws -> Tensor {
+        let operation = "groupedQueryAttention"
+        guard query.shape.rank == 3, heads > 0, keyValueHeads > 0, heads % keyValueHeads == 0, query.shape[2] % heads == 0 else {
+            throw TensorError.invalidShape(
+                operation: operation, query.shape,
+                expected: "query [B, T, heads·D] with \(heads) heads in groups over \(keyValueHeads) key/value heads")
+        }
+        let (B, T, C) = (query.shape[0], query.shape[1], query.shape[2])
+        let D = C / heads, KV = keyValueHeads * D
+        for (name, tensor) in [("key", key), ("value", value)] where tensor.shape != [B, T, KV] {
+            throw TensorError.shapeMismatch(
+                operation: "\(operation) (\(name))", query.shape, tensor.shape,
+                expected: "\(name) [\(B), \(T), \(KV)]: \(keyValueHeads) heads of the query's head size \(D)")
+        }
+        if let firstPosition {
+            guard firstPosition.count == B else {
+                throw TensorError.countMismatch(operation: "\(operation) (firstPosition)", shape: [B], count: firstPosition.count)
+            }
+            if let bad = firstPosition.first(where: { $0 < 0 || Int($0) > T }) {
+                throw TensorError.indexOutOfRange(operation: "\(operation) (firstPosition)", index: Int(bad), bound: T + 1)
+            }
+        }
+        let geometry = AttentionGeometry(
+            batch: B, heads: heads, headSize: D, queries: T, keys: T, queriesPerKeyValueHead: heads / keyValueHeads)
+        let out = Tensor(uninitialized: [B, T, C])
+        let probabilities = TensorStorage(count: geometry.probabilityCount)
+        func rows(_ base: UnsafeMutablePointer<Float>, _ width: Int) -> StridedRows {
+            StridedRows(base: base, rowStride: width, batchStride: T * width)
+        }
+        withOptionalPointer(firstPosition) { first in
+            Attention.forward(
+                out: rows(out.data, C), probabilities: probabilities.pointer,
+                query: rows(query.data, C), key: rows(key.data, KV), value: rows(value.data, KV),
+                geometry: geometry, firstKey: first)
+        }
+        if let tape = Tape.recording(query, key, value) {
+            out.record(on: tape) { dout in
+                Tensor.withGradients(of: [query, key, value]) { gradients, accumulate in
+                    withOptionalPointer(firstPosition) { first in
+                        Attention.backward(
+                            dQuery: gradients[0].map { rows($0, C) }, dKey: gradients[1].map { rows($0, KV) },
+                            dValue: gradients[2].map { rows($0, KV) }, accumulate: accumulate,
+                            dout: rows(UnsafeMutablePointer(mutating: dout), C), probabilities: probabilities.pointer,
+                            query: rows(query.data, C), key: rows(key.data, KV), value: rows(value.data, KV),
                             geometry: geometry, firstKey: first)
                     }
                 }

@@ -101,6 +101,22 @@ public final class Tensor {
         return gradientStorage!.pointer
     }
 
+    /// The gradient buffers of `tensors` (nil where none is required) for one kernel that fills
+    /// them all under one flag: written when none holds a gradient yet, else added to, the fresh
+    /// ones zeroed first. A tensor passed twice thereby gets both contributions.
+    package static func withGradients(of tensors: [Tensor], _ body: ([UnsafeMutablePointer<Float>?], _ accumulate: Bool) -> Void) {
+        let required = tensors.filter(\.requiresGradient)
+        let accumulate = required.contains { $0.gradientIsWritten }
+            || Set(required.map(ObjectIdentifier.init)).count < required.count
+        let buffers = tensors.map { tensor -> UnsafeMutablePointer<Float>? in
+            guard tensor.requiresGradient else { return nil }
+            if accumulate { return tensor.accumulatingGradient() }
+            tensor.withGradient { _, _ in }
+            return tensor.gradientStorage!.pointer
+        }
+        body(buffers, accumulate)
+    }
+
     /// Sets the gradient that backward starts from.
     package func seedGradient(_ values: UnsafeBufferPointer<Float>) {
         gradientStorage = TensorStorage(copying: values)

@@ -1,10 +1,11 @@
-// Loading and saving GPT-2's two-file format: vocab.json (encoder.json) + merges.txt (vocab.bpe).
+// Loading and saving GPT-2's two-file format, vocab.json (encoder.json) + merges.txt (vocab.bpe),
+// and choosing between it and tokenizer.json in a folder.
 
 import Foundation
 
 extension BPETokenizer {
-    /// File names that `init(directory:)` looks for, in order of preference: transformers' names,
-    /// then OpenAI's original ones.
+    /// The two-file names that `init(directory:)` looks for after `tokenizer.json`, in order of
+    /// preference: transformers' names, then OpenAI's original ones.
     static let fileNamePairs = [("vocab.json", "merges.txt"), ("encoder.json", "vocab.bpe")]
 
     /// Loads a tokenizer from a vocabulary file (spelling → id, in GPT-2's byte alphabet) and a
@@ -15,8 +16,8 @@ extension BPETokenizer {
     /// not single bytes are special tokens, spelled as their literal text (`<|endoftext|>`).
     public init(vocabularyFile: URL, mergesFile: URL) throws(TokenizationError) {
         try self.init(
-            vocabularyJSON: try Self.contents(of: vocabularyFile), vocabularyPath: vocabularyFile.path,
-            merges: try Self.contents(of: mergesFile), mergesPath: mergesFile.path)
+            vocabularyJSON: try TokenizerFiles.read(vocabularyFile), vocabularyPath: vocabularyFile.path,
+            merges: try TokenizerFiles.read(mergesFile), mergesPath: mergesFile.path)
     }
 
     /// A tokenizer from token spellings by id and `left right` merge rules in rank order, as a
@@ -32,33 +33,36 @@ extension BPETokenizer {
             splitsDigits: splitsDigits, allowsMissingBytes: true)
     }
 
-    /// Loads `vocab.json` + `merges.txt`, or else `encoder.json` + `vocab.bpe`, from `directory`.
+    /// Loads a tokenizer folder: `tokenizer.json` when there is one (Hugging Face's single-file
+    /// form, which transformers now writes alone), else `vocab.json` + `merges.txt`, else
+    /// `encoder.json` + `vocab.bpe`. `TokenizerFolder` also reads the folder's settings.
     public init(directory: URL) throws(TokenizationError) {
-        let manager = FileManager.default
+        let tokenizerJSON = directory.appendingPathComponent(TokenizerJSON.fileName)
+        if TokenizerFiles.exists(tokenizerJSON) {
+            try self.init(tokenizerJSONFile: tokenizerJSON)
+            return
+        }
         for (vocabulary, merges) in Self.fileNamePairs {
             let vocabularyFile = directory.appendingPathComponent(vocabulary)
             let mergesFile = directory.appendingPathComponent(merges)
-            if manager.fileExists(atPath: vocabularyFile.path) && manager.fileExists(atPath: mergesFile.path) {
+            if TokenizerFiles.exists(vocabularyFile) && TokenizerFiles.exists(mergesFile) {
                 try self.init(vocabularyFile: vocabularyFile, mergesFile: mergesFile)
                 return
             }
         }
-        throw .fileAccess(path: directory.path, reason: "found neither vocab.json + merges.txt nor encoder.json + vocab.bpe")
+        let lookedFor = [TokenizerJSON.fileName] + Self.fileNamePairs.map { "\($0.0) + \($0.1)" }
+        throw .fileAccess(path: directory.path, reason: "found none of " + lookedFor.joined(separator: ", "))
     }
 
     /// Writes `vocab.json` and `merges.txt` into `directory` (created if needed), each replaced
     /// atomically. transformers' `GPT2Tokenizer` reads them, and so does tiktoken's
     /// `data_gym_to_mergeable_bpe_ranks` when the only special token is `<|endoftext|>`.
     public func save(to directory: URL) throws(TokenizationError) {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw .fileAccess(path: directory.path, reason: "cannot create the directory: \(error.localizedDescription)")
-        }
+        try TokenizerFiles.createDirectory(directory)
         let spellings = self.spellings
         let pairs = mergeTable.merges.map { (spellings[Int($0.pair.left)], spellings[Int($0.pair.right)]) }
-        try Self.write(VocabularyJSON.serialized(spellings), to: directory.appendingPathComponent("vocab.json"))
-        try Self.write(MergesFile.serialized(pairs), to: directory.appendingPathComponent("merges.txt"))
+        try TokenizerFiles.write(VocabularyJSON.serialized(spellings), to: directory.appendingPathComponent("vocab.json"))
+        try TokenizerFiles.write(MergesFile.serialized(pairs), to: directory.appendingPathComponent("merges.txt"))
     }
 
     /// Every token's vocabulary-file spelling, by id.
@@ -76,9 +80,12 @@ extension BPETokenizer {
     }
 
     /// Builds a tokenizer from vocabulary entries and merge rules in GPT-2's byte alphabet.
+    ///
+    /// `specialTokenIDs` names the special tokens where a file lists them (tokenizer.json's
+    /// `added_tokens`); without it they are inferred, as the two-file format requires.
     init(
         entries: [VocabularyJSON.Entry], vocabularyPath: String, mergeLines: [MergesFile.Line], mergesPath: String,
-        splitsDigits: Bool = false, allowsMissingBytes: Bool = false
+        splitsDigits: Bool = false, allowsMissingBytes: Bool = false, specialTokenIDs: Set<Int>? = nil
     ) throws(TokenizationError) {
         let idsBySpelling = try Self.idsBySpelling(entries, path: vocabularyPath)
         func id(of spelling: String) -> Int32? { idsBySpelling[Array(spelling.utf8)] }
@@ -114,12 +121,24 @@ extension BPETokenizer {
         }
 
         // Tokens named by a merge are ordinary even if no merge produces them, so that every merge
-        // joins byte strings; the rest are special tokens.
+        // joins byte strings; without a list of special tokens, the rest are special.
         let ordinary = Set(byteTokens.filter { $0 != Self.missingByte }).union(rules.flatMap { [$0.pair.left, $0.pair.right, $0.token] })
         var tokenBytes = [[UInt8]](repeating: [], count: entries.count)
         var specialTokens: [SpecialToken] = []
         for entry in entries {
-            if ordinary.contains(Int32(entry.id)), let bytes = ByteAlphabet.bytes(ofSpelling: entry.spelling) {
+            let bytes = ByteAlphabet.bytes(ofSpelling: entry.spelling)
+            if let specialTokenIDs {
+                let isSpecial = specialTokenIDs.contains(entry.id)
+                if isSpecial && ordinary.contains(Int32(entry.id)) {
+                    throw .invalidVocabularyEntry(path: vocabularyPath, token: entry.spelling,
+                                                  reason: "is an added token, but also a byte token or part of a merge")
+                }
+                if !isSpecial && bytes == nil {
+                    throw .invalidVocabularyEntry(path: vocabularyPath, token: entry.spelling,
+                                                  reason: "is neither spelled in the byte-level alphabet nor an added token")
+                }
+            }
+            if let bytes, specialTokenIDs.map({ !$0.contains(entry.id) }) ?? ordinary.contains(Int32(entry.id)) {
                 tokenBytes[entry.id] = bytes
             } else {
                 tokenBytes[entry.id] = Array(entry.spelling.utf8)
@@ -151,21 +170,5 @@ extension BPETokenizer {
             spellingOfID[entry.id] = entry.spelling
         }
         return idsBySpelling
-    }
-
-    private static func contents(of file: URL) throws(TokenizationError) -> [UInt8] {
-        do {
-            return Array(try Data(contentsOf: file))
-        } catch {
-            throw .fileAccess(path: file.path, reason: "cannot read the file: \(error.localizedDescription)")
-        }
-    }
-
-    private static func write(_ bytes: [UInt8], to file: URL) throws(TokenizationError) {
-        do {
-            try Data(bytes).write(to: file, options: .atomic)
-        } catch {
-            throw .fileAccess(path: file.path, reason: "cannot write the file: \(error.localizedDescription)")
-        }
     }
 }

@@ -1,5 +1,5 @@
 // The byte-level BPE tokenizer value: its vocabulary, merge rules and special tokens, and decoding.
-// Encoding, file I/O and training live in the BPETokenizer+… and BPETrainer files.
+// Encoding, file I/O and training live in the BPETokenizer+…, TokenizerJSON+… and BPETrainer files.
 
 /// A byte-level byte-pair-encoding tokenizer in the manner of GPT-2.
 ///
@@ -8,8 +8,11 @@
 /// tokens until none applies. Special tokens (such as `<|endoftext|>`) stand for their own text but
 /// are never produced by merging; `encode(_:specialTokens:)` recognises them only when asked.
 ///
-/// Load GPT-2's files with `init(vocabularyFile:mergesFile:)`, train a new vocabulary with
-/// `BPETrainer`, and write either with `save(to:)`.
+/// Load GPT-2's files with `init(vocabularyFile:mergesFile:)`, Hugging Face's `tokenizer.json` with
+/// `init(tokenizerJSONFile:)`, a folder of either with `init(directory:)` (or `TokenizerFolder`,
+/// which adds tokenizer_config.json's settings); train a new vocabulary with `BPETrainer`; write
+/// vocab.json + merges.txt with `save(to:)`, tokenizer.json + tokenizer_config.json with
+/// `saveTokenizerJSON(to:settings:)`.
 public struct BPETokenizer: Equatable, Sendable {
     /// A token that is recognised in text as a whole rather than built by merges.
     struct SpecialToken: Equatable, Sendable {

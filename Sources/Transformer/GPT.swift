@@ -4,9 +4,10 @@
 import Randomness
 import Tensors
 
-public final class GPT {
+public final class GPT: CausalLanguageModel {
     public let configuration: GPTConfiguration
     public let parameters: ParameterStore
+    public var adapters: LoRAAdapters?
     /// The parameters as constant views, resolved once: inference (decoding a token at a time)
     /// then looks up nothing by name.
     let constantWeights: GPTWeights
@@ -27,7 +28,27 @@ public final class GPT {
     /// gradient memory (a reference model), or one wholly trainable (a network starting from
     /// another's weights, such as a value network from a reward model).
     public func copy(trainable: Bool = true) throws -> GPT {
-        try GPT(configuration: configuration, parameters: parameters.copy(trainable: trainable))
+        let copy = try GPT(configuration: configuration, parameters: parameters.copy(trainable: trainable))
+        copy.adapters = try copiedAdapters(trainable: trainable)
+        return copy
+    }
+
+    public var vocabularySize: Int { configuration.vocabularySize }
+    public var contextLength: Int { configuration.contextLength }
+    public var hiddenSize: Int { configuration.width }
+
+    /// Every Conv1D of every block, under GPT2LMHeadModel's module paths.
+    public var adaptableLayers: [LoRATarget] {
+        let c = configuration.width
+        return (0..<configuration.layers).flatMap { i -> [LoRATarget] in
+            let n = BlockNames(i), module = "transformer.h.\(i)."
+            return [
+                LoRATarget(weight: n.attentionWeight, module: module + "attn.c_attn", inputs: c, outputs: 3 * c, inputsByOutputs: true),
+                LoRATarget(weight: n.projectionWeight, module: module + "attn.c_proj", inputs: c, outputs: c, inputsByOutputs: true),
+                LoRATarget(weight: n.expandWeight, module: module + "mlp.c_fc", inputs: c, outputs: 4 * c, inputsByOutputs: true),
+                LoRATarget(weight: n.contractWeight, module: module + "mlp.c_proj", inputs: 4 * c, outputs: c, inputsByOutputs: true),
+            ]
+        }
     }
 
     /// The weights for one forward pass: recorded on `tape`, or the shared constants.
@@ -86,23 +107,29 @@ public final class GPT {
         let w = weights(tape: tape)
         let epsilon = configuration.layerNormEpsilon
         var x = try Tensor.embedding(tokens: input.tokens, positions: input.positions, tokenTable: w.tokenEmbedding, positionTable: w.positionEmbedding)
-        for block in w.blocks {
-            let attention = try x.layerNorm(weight: block.ln1Weight, bias: block.ln1Bias, epsilon: epsilon)
-                .linear(block.attentionWeight, bias: block.attentionBias)
-                .causalSelfAttention(heads: configuration.heads, firstPosition: input.firstPosition)
-                .linear(block.projectionWeight, bias: block.projectionBias)
-            x = try x + attention
-            x = try x + mlp(x, block)
+        for (i, block) in w.blocks.enumerated() {
+            let names = BlockNames(i)
+            let qkv = try project(
+                x.layerNorm(weight: block.ln1Weight, bias: block.ln1Bias, epsilon: epsilon),
+                names.attentionWeight, block.attentionWeight, bias: block.attentionBias, tape: tape)
+            let attended = try qkv.causalSelfAttention(heads: configuration.heads, firstPosition: input.firstPosition)
+            x = try x + project(attended, names.projectionWeight, block.projectionWeight, bias: block.projectionBias, tape: tape)
+            x = try x + mlp(x, block, layer: i, tape: tape)
         }
         return try x.layerNorm(weight: w.finalNormWeight, bias: w.finalNormBias, epsilon: epsilon)
     }
 
     /// The block's feed-forward half: LayerNorm, expand ×4, GELU, contract.
-    func mlp(_ x: Tensor, _ block: BlockWeights) throws -> Tensor {
-        try x.layerNorm(weight: block.ln2Weight, bias: block.ln2Bias, epsilon: configuration.layerNormEpsilon)
-            .linear(block.expandWeight, bias: block.expandBias)
-            .gelu()
-            .linear(block.contractWeight, bias: block.contractBias)
+    func mlp(_ x: Tensor, _ block: BlockWeights, layer: Int, tape: Tape?) throws -> Tensor {
+        let names = BlockNames(layer)
+        let normalized = try x.layerNorm(weight: block.ln2Weight, bias: block.ln2Bias, epsilon: configuration.layerNormEpsilon)
+        let expanded = try project(normalized, names.expandWeight, block.expandWeight, bias: block.expandBias, tape: tape).gelu()
+        return try project(expanded, names.contractWeight, block.contractWeight, bias: block.contractBias, tape: tape)
+    }
+
+    /// A Conv1D layer ([in, out] weight) with its adapter.
+    func project(_ x: Tensor, _ name: String, _ weight: Tensor, bias: Tensor, tape: Tape?) throws -> Tensor {
+        try project(x, name, weight, bias: bias, orientation: .inputsByOutputs, tape: tape)
     }
 
     /// Next-token logits [..., V] from hidden states [..., C], through the tied token embedding.

@@ -1,13 +1,16 @@
 // Keys and values of every layer for the positions already processed, so each new token costs
 // one position's work instead of a pass over the whole sequence.
+import Kernels
 import Tensors
 
 public final class KVCache {
     public let batch: Int
     /// Positions the cache can hold.
     public let capacity: Int
+    /// Floats per position of one layer's keys (and of its values): the model width for GPT-2,
+    /// key/value heads × head size for grouped-query attention.
     let width: Int
-    /// Per layer, [B, capacity, C] each.
+    /// Per layer, [B, capacity, width] each.
     let keys: [TensorStorage]
     let values: [TensorStorage]
     /// Positions filled so far (shared by every row: rows are aligned by left padding).
@@ -15,26 +18,56 @@ public final class KVCache {
     /// First real position of each row; nil when no row is padded.
     public let firstPosition: [Int32]?
 
-    public init(configuration: GPTConfiguration, batch: Int, capacity: Int, firstPosition: [Int32]? = nil) {
+    public init(layers: Int, width: Int, batch: Int, capacity: Int, firstPosition: [Int32]? = nil) {
         self.batch = batch
-        self.capacity = min(capacity, configuration.contextLength)
-        width = configuration.width
-        let floats = batch * self.capacity * configuration.width
-        keys = (0..<configuration.layers).map { _ in TensorStorage(count: floats) }
-        values = (0..<configuration.layers).map { _ in TensorStorage(count: floats) }
+        self.capacity = capacity
+        self.width = width
+        let floats = batch * capacity * width
+        keys = (0..<layers).map { _ in TensorStorage(count: floats) }
+        values = (0..<layers).map { _ in TensorStorage(count: floats) }
         self.firstPosition = firstPosition
     }
 
-    /// Copies the keys and values of `count` new positions out of a fused qkv buffer [B, count, 3C].
-    func append(layer: Int, qkv: UnsafePointer<Float>, count: Int) {
-        let C = width
+    /// Throws unless `input` has one row per cached row and fits in the space left.
+    func checkRoom(for input: TokenBatch) throws {
+        guard input.batch == batch, length + input.time <= capacity else {
+            throw TensorError.invalidShape(
+                operation: "decode", [input.batch, input.time],
+                expected: "\(batch) rows and at most \(capacity - length) new positions for the cache")
+        }
+    }
+
+    /// Copies the keys and values of `count` new positions of every row: row t of batch b is at
+    /// `key + (b·count + t)·keyStride` (and likewise for values).
+    func append(layer: Int, key: UnsafePointer<Float>, keyStride: Int, value: UnsafePointer<Float>, valueStride: Int, count: Int) {
         for b in 0..<batch {
             for t in 0..<count {
-                let source = qkv + (b * count + t) * 3 * C
-                let row = (b * capacity + length + t) * C
-                (keys[layer].pointer + row).update(from: source + C, count: C)
-                (values[layer].pointer + row).update(from: source + 2 * C, count: C)
+                let row = (b * capacity + length + t) * width, source = b * count + t
+                (keys[layer].pointer + row).update(from: key + source * keyStride, count: width)
+                (values[layer].pointer + row).update(from: value + source * valueStride, count: width)
             }
         }
+    }
+
+    /// Attention of `count` new queries per row (at `query`, rows `queryStride` apart, `heads`
+    /// heads of `headSize`) to every cached position including the new ones, which `append`
+    /// must already hold: [B, count, heads·headSize].
+    func attend(layer: Int, query: UnsafeMutablePointer<Float>, queryStride: Int, count: Int, heads: Int, headSize: Int) -> Tensor {
+        let outWidth = heads * headSize
+        let geometry = AttentionGeometry(
+            batch: batch, heads: heads, headSize: headSize, queries: count, keys: length + count,
+            queriesPerKeyValueHead: heads / (width / headSize))
+        let out = Tensor(uninitialized: [batch, count, outWidth])
+        let probabilities = TensorStorage(count: geometry.probabilityCount)
+        let cacheStride = capacity * width
+        Tensor.withOptionalPointer(firstPosition) { first in
+            Attention.forward(
+                out: StridedRows(base: out.data, rowStride: outWidth, batchStride: count * outWidth), probabilities: probabilities.pointer,
+                query: StridedRows(base: query, rowStride: queryStride, batchStride: count * queryStride),
+                key: StridedRows(base: keys[layer].pointer, rowStride: width, batchStride: cacheStride),
+                value: StridedRows(base: values[layer].pointer, rowStride: width, batchStride: cacheStride),
+                geometry: geometry, firstKey: first)
+        }
+        return out
     }
 }

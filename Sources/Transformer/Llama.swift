@@ -1,90 +1,180 @@
-// A Llama-architecture decoder for inference (SmolLM2): token embedding, then blocks of
-// RMSNorm → grouped-query attention with rotary positions → residual, RMSNorm → SwiGLU →
-// residual, a final RMSNorm, and the output head (the token embedding when tied). Weights come
-// from a GGUF file, dequantized to Float once; every product goes to BLAS.
-import Checkpoints
+// Llama (SmolLM2): token embedding, then blocks of RMSNorm → grouped-query attention with rotary
+// positions → residual, RMSNorm → SwiGLU feed-forward → residual, a final RMSNorm, and the output
+// head (the token embedding when tied). Parameter names are LlamaForCausalLM's.
+import Foundation
 import Kernels
+import Randomness
+import Tensors
 
-public final class Llama: @unchecked Sendable {
+public final class Llama: CausalLanguageModel {
     public let configuration: LlamaConfiguration
-    /// [V, C]; also the output head when the file has no `output.weight`.
-    let tokenEmbedding: [Float]
-    let outputHead: [Float]?
-    let outputNorm: [Float]
-    let blocks: [LlamaBlockWeights]
+    public let parameters: ParameterStore
+    public var adapters: LoRAAdapters?
+    /// RoPE's θ_i, i < headSize/2.
     let frequencies: [Float]
+    /// The parameters as constant views, resolved once for inference.
+    let constantWeights: LlamaWeights
 
-    /// Reads the network from a GGUF file, checking every tensor's shape.
-    public init(gguf file: GGUFFile) throws(CheckpointError) {
-        let c = try LlamaConfiguration(gguf: file)
-        configuration = c
-        tokenEmbedding = try file.floats("token_embd.weight", shape: [c.vocabularySize, c.width])
-        outputHead = file.tensors.contains { $0.name == "output.weight" }
-            ? try file.floats("output.weight", shape: [c.vocabularySize, c.width]) : nil
-        outputNorm = try file.floats("output_norm.weight", shape: [c.width])
-        blocks = try (0..<c.layers).map { (layer: Int) throws(CheckpointError) -> LlamaBlockWeights in try LlamaBlockWeights(file, layer: layer, c) }
-        frequencies = RotaryEmbedding.frequencies(headSize: c.headSize, base: c.ropeBase)
-    }
-
-    /// The hidden state after the final RMSNorm at each sequence's last token: [B, C] row-major.
-    public func lastHiddenStates(_ sequences: [[Int32]]) throws -> [Float] {
-        let c = configuration
-        let (hidden, time) = try finalHiddenStates(sequences)
-        var result = [Float](repeating: 0, count: sequences.count * c.width)
-        for (row, sequence) in sequences.enumerated() {
-            let start = (row * time + sequence.count - 1) * c.width
-            result.replaceSubrange((row * c.width)..<((row + 1) * c.width), with: hidden[start..<(start + c.width)])
+    /// A model over `parameters` (zeros unless given: call `initialize(seed:)` or load weights).
+    public init(configuration: LlamaConfiguration, parameters: ParameterStore? = nil, trainable: Bool = true) throws {
+        try configuration.validate()
+        let layout = Self.layout(for: configuration)
+        if let parameters, parameters.layout != layout {
+            throw TensorError.invalidShape(operation: "Llama(parameters:)", [parameters.scalarCount], expected: "the layout of this configuration (\(layout.scalarCount) values)")
         }
-        return result
+        self.configuration = configuration
+        self.parameters = parameters ?? ParameterStore(layout: layout, trainable: trainable)
+        frequencies = Tensor.rotaryFrequencies(headSize: configuration.headSize, base: configuration.ropeBase)
+        constantWeights = LlamaWeights(self.parameters, configuration, tape: nil)
     }
 
-    /// Next-token logits after each sequence: [B, V] row-major.
-    public func nextTokenLogits(_ sequences: [[Int32]]) throws -> [Float] {
+    public func copy(trainable: Bool = true) throws -> Llama {
+        let copy = try Llama(configuration: configuration, parameters: parameters.copy(trainable: trainable))
+        copy.adapters = try copiedAdapters(trainable: trainable)
+        return copy
+    }
+
+    public var vocabularySize: Int { configuration.vocabularySize }
+    public var contextLength: Int { configuration.contextLength }
+    public var hiddenSize: Int { configuration.width }
+
+    /// Parameter names and shapes as LlamaForCausalLM's state dict (weights [out, in]).
+    public static func layout(for c: LlamaConfiguration) -> ParameterLayout {
+        var layout = ParameterLayout()
+        layout.append("model.embed_tokens.weight", [c.vocabularySize, c.width])
+        for i in 0..<c.layers {
+            let n = LlamaBlockNames(i)
+            layout.append(n.inputNorm, [c.width])
+            layout.append(n.query, [c.width, c.width])
+            layout.append(n.key, [c.keyValueWidth, c.width])
+            layout.append(n.value, [c.keyValueWidth, c.width])
+            layout.append(n.output, [c.width, c.width])
+            layout.append(n.postAttentionNorm, [c.width])
+            layout.append(n.gate, [c.feedForwardWidth, c.width])
+            layout.append(n.up, [c.feedForwardWidth, c.width])
+            layout.append(n.down, [c.width, c.feedForwardWidth])
+        }
+        layout.append("model.norm.weight", [c.width])
+        if !c.tiedEmbeddings { layout.append("lm_head.weight", [c.vocabularySize, c.width]) }
+        return layout
+    }
+
+    /// Every linear layer of every block, under LlamaForCausalLM's module paths.
+    public var adaptableLayers: [LoRATarget] {
         let c = configuration
-        let last = try lastHiddenStates(sequences)
-        var logits = [Float](repeating: 0, count: sequences.count * c.vocabularySize)
-        let head = outputHead ?? tokenEmbedding
-        last.withUnsafeBufferPointer { x in
-            head.withUnsafeBufferPointer { w in
-                logits.withUnsafeMutableBufferPointer { out in
-                    Linear.forward(out: out.baseAddress!, input: x.baseAddress!, weight: w.baseAddress!, layout: .outputMajor, bias: nil,
-                                   rows: sequences.count, inputs: c.width, outputs: c.vocabularySize)
-                }
+        return (0..<c.layers).flatMap { i -> [LoRATarget] in
+            let n = LlamaBlockNames(i)
+            return [
+                (n.query, c.width, c.width), (n.key, c.width, c.keyValueWidth), (n.value, c.width, c.keyValueWidth),
+                (n.output, c.width, c.width), (n.gate, c.width, c.feedForwardWidth), (n.up, c.width, c.feedForwardWidth),
+                (n.down, c.feedForwardWidth, c.width),
+            ].map { name, inputs, outputs in
+                LoRATarget(weight: name, module: String(name.dropLast(".weight".count)), inputs: inputs, outputs: outputs, inputsByOutputs: false)
             }
         }
-        return logits
     }
 
-    /// Final hidden states [B, T, C] of the sequences right-padded to the longest, T. Padding
-    /// follows each sequence's real tokens, so causal attention keeps it out of their states.
-    func finalHiddenStates(_ sequences: [[Int32]]) throws -> (hidden: [Float], time: Int) {
+    /// transformers' LlamaPreTrainedModel initialisation: N(0, 0.02) matrices and embedding, unit norms.
+    public func initialize(seed: UInt64) {
+        var generator = RandomGenerator(seed: seed)
+        for entry in parameters.layout.entries {
+            if entry.name.hasSuffix("norm.weight") {
+                parameters.fill(entry.name, with: 1)
+            } else {
+                parameters.fillNormal(entry.name, standardDeviation: 0.02, using: &generator)
+            }
+        }
+    }
+
+    /// The final hidden states [B, T, C] (after the last RMSNorm), recorded on `tape` when given.
+    public func hiddenStates(_ input: TokenBatch, tape: Tape?) throws -> Tensor {
+        try checkLength(input.time)
         let c = configuration
-        let time = sequences.map(\.count).max() ?? 0
-        guard !sequences.isEmpty, sequences.allSatisfy({ !$0.isEmpty }) else {
-            throw LlamaInputError.emptySequence
+        return try forward(input, tape: tape) { _, query, key, value in
+            try Tensor.groupedQueryAttention(
+                query: query, key: key, value: value, heads: c.heads, keyValueHeads: c.keyValueHeads, firstPosition: input.firstPosition)
         }
-        guard time <= c.contextLength else { throw LlamaInputError.tooLong(tokens: time, contextLength: c.contextLength) }
-        if let bad = sequences.joined().first(where: { $0 < 0 || Int($0) >= c.vocabularySize }) {
-            throw LlamaInputError.unknownToken(bad, vocabularySize: c.vocabularySize)
+    }
+
+    /// Next-token logits [..., V] from hidden states [..., C].
+    public func logits(_ hidden: Tensor, tape: Tape?) throws -> Tensor {
+        try hidden.linear(weights(tape: tape).outputHead, orientation: .outputsByInputs)
+    }
+
+    /// The blocks over `input`, with `attention(layer, q, k, v)` attending the rotated queries and
+    /// keys: over the sequence itself for training, over the KV cache for decoding.
+    func forward(_ input: TokenBatch, tape: Tape?, attention: (Int, Tensor, Tensor, Tensor) throws -> Tensor) throws -> Tensor {
+        let c = configuration, w = weights(tape: tape)
+        var x = try Tensor.embedding(tokens: input.tokens, table: w.tokenEmbedding)
+        for (i, block) in w.blocks.enumerated() {
+            let n = LlamaBlockNames(i)
+            let h = try x.rmsNorm(weight: block.inputNorm, epsilon: c.rmsNormEpsilon)
+            let query = try project(h, n.query, block.query, tape: tape)
+                .rotaryEmbedding(heads: c.heads, positions: input.positions, frequencies: frequencies)
+            let key = try project(h, n.key, block.key, tape: tape)
+                .rotaryEmbedding(heads: c.keyValueHeads, positions: input.positions, frequencies: frequencies)
+            let value = try project(h, n.value, block.value, tape: tape)
+            x = try x + project(attention(i, query, key, value), n.output, block.output, tape: tape)
+            let g = try x.rmsNorm(weight: block.postAttentionNorm, epsilon: c.rmsNormEpsilon)
+            let gated = try Tensor.swiGLU(gate: project(g, n.gate, block.gate, tape: tape), up: project(g, n.up, block.up, tape: tape))
+            x = try x + project(gated, n.down, block.down, tape: tape)
         }
-        var scratch = LlamaScratch(batch: sequences.count, time: time, c)
-        scratch.embed(sequences, table: tokenEmbedding, width: c.width)
-        for block in blocks { block.apply(&scratch, c, frequencies: frequencies) }
-        scratch.normalize(weight: outputNorm, epsilon: c.rmsNormEpsilon)
-        return (scratch.normalized, time)
+        return try x.rmsNorm(weight: w.finalNorm, epsilon: c.rmsNormEpsilon)
+    }
+
+    /// A linear layer ([out, in] weight, no bias) with its adapter.
+    func project(_ x: Tensor, _ name: String, _ weight: Tensor, tape: Tape?) throws -> Tensor {
+        try project(x, name, weight, orientation: .outputsByInputs, tape: tape)
+    }
+
+    func weights(tape: Tape?) -> LlamaWeights {
+        tape.map { LlamaWeights(parameters, configuration, tape: $0) } ?? constantWeights
+    }
+
+    func checkLength(_ time: Int) throws {
+        guard time <= configuration.contextLength else {
+            throw TensorError.invalidShape(operation: "Llama", [time], expected: "at most the context length \(configuration.contextLength) tokens")
+        }
     }
 }
 
-public enum LlamaInputError: Error, Equatable, CustomStringConvertible {
-    case emptySequence
-    case tooLong(tokens: Int, contextLength: Int)
-    case unknownToken(Int32, vocabularySize: Int)
+/// The parameter names of block i, as LlamaForCausalLM names them.
+struct LlamaBlockNames {
+    let inputNorm, query, key, value, output, postAttentionNorm, gate, up, down: String
 
-    public var description: String {
-        switch self {
-        case .emptySequence: return "a sequence to run through the model has no tokens"
-        case let .tooLong(tokens, contextLength): return "a sequence of \(tokens) tokens exceeds the context length \(contextLength)"
-        case let .unknownToken(id, vocabularySize): return "token id \(id) is outside the vocabulary (0..<\(vocabularySize))"
-        }
+    init(_ i: Int) {
+        let p = "model.layers.\(i)."
+        inputNorm = p + "input_layernorm.weight"
+        query = p + "self_attn.q_proj.weight"; key = p + "self_attn.k_proj.weight"
+        value = p + "self_attn.v_proj.weight"; output = p + "self_attn.o_proj.weight"
+        postAttentionNorm = p + "post_attention_layernorm.weight"
+        gate = p + "mlp.gate_proj.weight"; up = p + "mlp.up_proj.weight"; down = p + "mlp.down_proj.weight"
+    }
+}
+
+/// One block's parameters as tensors.
+struct LlamaBlockWeights {
+    let inputNorm, query, key, value, output, postAttentionNorm, gate, up, down: Tensor
+
+    init(_ p: ParameterStore, layer: Int, tape: Tape?) {
+        let n = LlamaBlockNames(layer)
+        inputNorm = p.tensor(n.inputNorm, on: tape)
+        query = p.tensor(n.query, on: tape); key = p.tensor(n.key, on: tape)
+        value = p.tensor(n.value, on: tape); output = p.tensor(n.output, on: tape)
+        postAttentionNorm = p.tensor(n.postAttentionNorm, on: tape)
+        gate = p.tensor(n.gate, on: tape); up = p.tensor(n.up, on: tape); down = p.tensor(n.down, on: tape)
+    }
+}
+
+/// Every parameter of the model as tensors, for one forward pass.
+struct LlamaWeights {
+    let tokenEmbedding, finalNorm, outputHead: Tensor
+    let blocks: [LlamaBlockWeights]
+
+    init(_ p: ParameterStore, _ c: LlamaConfiguration, tape: Tape?) {
+        tokenEmbedding = p.tensor("model.embed_tokens.weight", on: tape)
+        blocks = (0..<c.layers).map { LlamaBlockWeights(p, layer: $0, tape: tape) }
+        finalNorm = p.tensor("model.norm.weight", on: tape)
+        outputHead = c.tiedEmbeddings ? tokenEmbedding : p.tensor("lm_head.weight", on: tape)
     }
 }

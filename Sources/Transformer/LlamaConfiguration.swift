@@ -1,6 +1,8 @@
-// The hyperparameters of a Llama-architecture model, as a GGUF file's `llama.*` metadata states
-// them (SmolLM2-135M: 30 blocks, width 576, 9 query heads sharing 3 key/value heads, SwiGLU 1536).
+// The hyperparameters of a Llama-architecture model, as a GGUF file's `llama.*` metadata or a
+// Hugging Face LlamaConfig states them (SmolLM2-135M: 30 blocks, width 576, 9 query heads sharing
+// 3 key/value heads, SwiGLU 1536, output head tied to the embedding).
 import Checkpoints
+import Foundation
 
 public struct LlamaConfiguration: Codable, Sendable, Equatable {
     public var vocabularySize: Int
@@ -15,10 +17,14 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
     public var rmsNormEpsilon: Float
     /// RoPE's base: θ_i = base^(−2i/headSize).
     public var ropeBase: Double
+    /// Whether the output head is the token embedding (no separate `lm_head.weight`).
+    public var tiedEmbeddings = true
+    public var beginningOfSequenceToken: Int32?
+    public var endOfSequenceToken: Int32?
 
     public init(
         vocabularySize: Int, contextLength: Int, width: Int, layers: Int, heads: Int, keyValueHeads: Int,
-        feedForwardWidth: Int, rmsNormEpsilon: Float = 1e-5, ropeBase: Double = 10_000
+        feedForwardWidth: Int, rmsNormEpsilon: Float = 1e-5, ropeBase: Double = 10_000, tiedEmbeddings: Bool = true
     ) {
         self.vocabularySize = vocabularySize
         self.contextLength = contextLength
@@ -29,6 +35,7 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
         self.feedForwardWidth = feedForwardWidth
         self.rmsNormEpsilon = rmsNormEpsilon
         self.ropeBase = ropeBase
+        self.tiedEmbeddings = tiedEmbeddings
     }
 
     /// The configuration a GGUF file describes; each missing or inconsistent field is named.
@@ -47,7 +54,10 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
             keyValueHeads: file.metadata["llama.attention.head_count_kv"]?.integer ?? heads,
             feedForwardWidth: try file.integer("llama.feed_forward_length"),
             rmsNormEpsilon: Float(try file.number("llama.attention.layer_norm_rms_epsilon")),
-            ropeBase: file.metadata["llama.rope.freq_base"]?.number ?? 10_000)
+            ropeBase: file.metadata["llama.rope.freq_base"]?.number ?? 10_000,
+            tiedEmbeddings: !file.tensors.contains { $0.name == "output.weight" })
+        beginningOfSequenceToken = file.metadata["tokenizer.ggml.bos_token_id"]?.integer.map(Int32.init)
+        endOfSequenceToken = file.metadata["tokenizer.ggml.eos_token_id"]?.integer.map(Int32.init)
         do { try validate() } catch { throw .invalidField(path: file.url.path, field: "llama.*", reason: error.description) }
     }
 
@@ -65,6 +75,59 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
         guard heads % keyValueHeads == 0 else {
             throw LlamaConfigurationError(reason: "\(heads) query heads do not split evenly over \(keyValueHeads) key/value heads")
         }
+    }
+}
+
+// MARK: Hugging Face config.json
+
+extension LlamaConfiguration {
+    /// Reads a LlamaConfig config.json as transformers writes it; settings this engine does not
+    /// implement (RoPE scaling, biases, another activation or head size) are refused by name.
+    public init(huggingFaceConfig url: URL) throws {
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw CheckpointError.missingFile(path: url.path) }
+        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw CheckpointError.malformed(path: url.path, reason: "not a JSON object")
+        }
+        func refuse(_ field: String, _ reason: String) -> CheckpointError { .invalidField(path: url.path, field: field, reason: reason) }
+        func integer(_ key: String) throws -> Int {
+            guard let value = json[key] as? Int else { throw refuse(key, json[key] == nil ? "is missing" : "must be an integer") }
+            return value
+        }
+        let type = json["model_type"] as? String ?? "(none)"
+        guard type == "llama" else { throw refuse("model_type", "is \"\(type)\"; this loader reads llama") }
+        if let scaling = json["rope_scaling"], !(scaling is NSNull) { throw refuse("rope_scaling", "is set; only plain RoPE is supported") }
+        for key in ["attention_bias", "mlp_bias"] where json[key] as? Bool == true { throw refuse(key, "is true; Llama without biases is supported") }
+        if let activation = json["hidden_act"] as? String, activation != "silu" { throw refuse("hidden_act", "is \(activation); SwiGLU (silu) is supported") }
+        let heads = try integer("num_attention_heads"), width = try integer("hidden_size")
+        if let headSize = json["head_dim"] as? Int, headSize * heads != width {
+            throw refuse("head_dim", "is \(headSize); only hidden_size / num_attention_heads (\(width / heads)) is supported")
+        }
+        self.init(
+            vocabularySize: try integer("vocab_size"), contextLength: try integer("max_position_embeddings"), width: width,
+            layers: try integer("num_hidden_layers"), heads: heads, keyValueHeads: json["num_key_value_heads"] as? Int ?? heads,
+            feedForwardWidth: try integer("intermediate_size"),
+            rmsNormEpsilon: (json["rms_norm_eps"] as? NSNumber)?.floatValue ?? 1e-6,
+            ropeBase: (json["rope_theta"] as? NSNumber)?.doubleValue ?? 10_000,
+            tiedEmbeddings: json["tie_word_embeddings"] as? Bool ?? true)
+        beginningOfSequenceToken = (json["bos_token_id"] as? Int).map(Int32.init)
+        endOfSequenceToken = (json["eos_token_id"] as? Int).map(Int32.init)
+        do { try validate() } catch { throw refuse("num_attention_heads", error.description) }
+    }
+
+    /// The config.json transformers needs to load the saved folder as LlamaForCausalLM.
+    public var huggingFaceConfig: [String: Any] {
+        var json: [String: Any] = [
+            "model_type": "llama", "architectures": ["LlamaForCausalLM"],
+            "vocab_size": vocabularySize, "max_position_embeddings": contextLength, "hidden_size": width,
+            "intermediate_size": feedForwardWidth, "num_hidden_layers": layers, "num_attention_heads": heads,
+            "num_key_value_heads": keyValueHeads, "head_dim": headSize, "hidden_act": "silu",
+            "rms_norm_eps": Double(rmsNormEpsilon), "rope_theta": ropeBase, "rope_scaling": NSNull(),
+            "tie_word_embeddings": tiedEmbeddings, "attention_bias": false, "mlp_bias": false,
+            "attention_dropout": 0.0, "initializer_range": 0.02, "pretraining_tp": 1, "use_cache": true, "dtype": "float32",
+        ]
+        if let beginningOfSequenceToken { json["bos_token_id"] = Int(beginningOfSequenceToken) }
+        if let endOfSequenceToken { json["eos_token_id"] = Int(endOfSequenceToken) }
+        return json
     }
 }
 

@@ -61,9 +61,14 @@ public enum FinishReason: String, Codable, Sendable {
 public struct Generation: Sendable, Equatable {
     public var tokens: [Int32]
     public var finishReason: FinishReason
+
+    public init(tokens: [Int32], finishReason: FinishReason) {
+        self.tokens = tokens
+        self.finishReason = finishReason
+    }
 }
 
-extension GPT {
+extension CausalLanguageModel {
     /// Continues each prompt. Rows are left-padded to a common length with `padding` (ignored by
     /// attention) and decoded together; a finished row stops collecting tokens.
     public func generate(
@@ -72,18 +77,18 @@ extension GPT {
         try parameters.validate()
         for (row, prompt) in prompts.enumerated() {
             guard !prompt.isEmpty else { throw SamplingError.emptyPrompt(row: row) }
-            if let bad = prompt.first(where: { $0 < 0 || Int($0) >= configuration.vocabularySize }) {
-                throw SamplingError.tokenOutOfRange(row: row, token: bad, vocabularySize: configuration.vocabularySize)
+            if let bad = prompt.first(where: { $0 < 0 || Int($0) >= vocabularySize }) {
+                throw SamplingError.tokenOutOfRange(row: row, token: bad, vocabularySize: vocabularySize)
             }
         }
         let promptLength = prompts.map(\.count).max() ?? 0
-        guard promptLength + parameters.maxNewTokens <= configuration.contextLength else {
-            throw SamplingError.contextExceeded(promptLength: promptLength, newTokens: parameters.maxNewTokens, contextLength: configuration.contextLength)
+        guard promptLength + parameters.maxNewTokens <= contextLength else {
+            throw SamplingError.contextExceeded(promptLength: promptLength, newTokens: parameters.maxNewTokens, contextLength: contextLength)
         }
         var results = prompts.map { _ in Generation(tokens: [], finishReason: .length) }
         guard !prompts.isEmpty, parameters.maxNewTokens > 0 else { return results }
         let batch = try TokenBatch.leftPadded(prompts, padding: padding)
-        let cache = KVCache(configuration: configuration, batch: prompts.count, capacity: promptLength + parameters.maxNewTokens, firstPosition: batch.firstPosition)
+        let cache = makeCache(batch: prompts.count, capacity: promptLength + parameters.maxNewTokens, firstPosition: batch.firstPosition)
         let hidden = try decode(batch, cache: cache)
         var logits = try logits(hidden.gathered(at: Array(repeating: Int32(promptLength - 1), count: prompts.count)), tape: nil)
         var finished = Array(repeating: false, count: prompts.count)
@@ -96,7 +101,7 @@ extension GPT {
                     next.append(padding)
                     continue
                 }
-                let token = TokenChooser.choose(logits.data + row * configuration.vocabularySize, count: configuration.vocabularySize, parameters: parameters, generator: &generator)
+                let token = TokenChooser.choose(logits.data + row * vocabularySize, count: vocabularySize, parameters: parameters, generator: &generator)
                 results[row].tokens.append(token)
                 if stops.contains(token) {
                     finished[row] = true

@@ -52,13 +52,3 @@ public struct SequenceBatch: Sendable {
         responseLengths.map { Int32(promptLength + $0 - 1) }
     }
 }
-
-extension GPT {
-    /// Log-probabilities [B, R] of each response token given everything before it (0 at padding),
-    /// at the given sampling temperature; recorded when `tape` is given.
-    public func responseLogProbabilities(_ batch: SequenceBatch, temperature: Float = 1, tape: Tape?) throws -> Tensor {
-        let hidden = try hiddenStates(batch.input, tape: tape)
-        let predicting = try hidden.slice(axis: 1, (batch.promptLength - 1)..<(batch.promptLength - 1 + batch.responseLength))
-        return try logits(predicting, tape: tape).tokenLogProbabilities(of: batch.responseTargets, temperature: temperature)
-    }
-}

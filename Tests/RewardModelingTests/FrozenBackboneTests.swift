@@ -10,11 +10,11 @@ import Testing
 @Suite struct FrozenBackboneTests {
     static let modelFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("data/models/SmolLM2-135M-Instruct.Q4_1.gguf")
-    static let backbone: Result<PretrainedLlama, any Error> = Result {
+    nonisolated(unsafe) static let backbone: Result<LanguageModel, any Error> = Result {
         guard FileManager.default.fileExists(atPath: modelFile.path) else {
             throw RewardDataError.empty(source: "\(modelFile.path): missing, run scripts/fetch-data.sh")
         }
-        return try PretrainedLlama.load(from: modelFile)
+        return try LanguageModel.load(from: modelFile, trainable: false)
     }
 
     /// Praise preferred to complaint, in words the head never sees together: training pairs
@@ -44,7 +44,7 @@ import Testing
     }
 
     func trained(in folder: URL, cache: URL? = nil) throws -> (FrozenBackboneRewardModel, PreferenceEvaluation?) {
-        let model = FrozenBackboneRewardModel(backbone: try Self.backbone.get(), maximumTokens: 64)
+        let model = try FrozenBackboneRewardModel(backbone: try Self.backbone.get(), maximumTokens: 64)
         let trainer = try FrozenBackboneRewardTrainer(model: model, configuration: Self.configuration(), run: RunFolder(folder))
         let samples = ["great fun", "a mess", "fine", "not good at all", "lovely", "grim"].map { (prompt: "", response: "It was \($0).") }
         let evaluation = try trainer.train(on: Self.training, heldOut: Self.heldOut, normalizingOn: samples,
@@ -86,7 +86,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let cacheURL = folder.appendingPathComponent("features.safetensors")
         let (first, _) = try trained(in: folder.appendingPathComponent("a"), cache: cacheURL)
-        let model = FrozenBackboneRewardModel(backbone: try Self.backbone.get(), maximumTokens: 64)
+        let model = try FrozenBackboneRewardModel(backbone: try Self.backbone.get(), maximumTokens: 64)
         let cache = try model.openFeatureCache(at: cacheURL)
         let texts = Self.training.flatMap(\.responses) + Self.heldOut.flatMap(\.responses)
         #expect(cache.count == Set(texts).count + 6)
@@ -101,14 +101,14 @@ import Testing
         let (second, _) = try trained(in: folder.appendingPathComponent("b"), cache: cacheURL)
         #expect(second.head == first.head)
 
-        let other = FrozenBackboneRewardModel(backbone: try Self.backbone.get(), maximumTokens: 32)
+        let other = try FrozenBackboneRewardModel(backbone: try Self.backbone.get(), maximumTokens: 32)
         #expect(throws: (any Error).self) { try other.openFeatureCache(at: cacheURL) }
     }
 
     @Test func aMissingBackboneIsNamed() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let model = FrozenBackboneRewardModel(backbone: try Self.backbone.get())
+        let model = try FrozenBackboneRewardModel(backbone: try Self.backbone.get())
         let saved = folder.appendingPathComponent("rm")
         try model.save(to: saved)
         var config = try String(contentsOf: saved.appendingPathComponent("config.json"), encoding: .utf8)

@@ -19,7 +19,7 @@ import Transformer
     @Test func cachedDecodingMatchesTheFullPass() throws {
         let sequences: [[Int32]] = [[1, 5, 9, 2, 7, 7, 3, 11, 4], [8, 2, 4, 6, 13, 1, 0, 9, 9]]
         let full = try model.logits(model.hiddenStates(TokenBatch(rows: sequences), tape: nil), tape: nil).scalars
-        let cache = KVCache(configuration: model.configuration, batch: 2, capacity: 9)
+        let cache = model.makeCache(batch: 2, capacity: 9, firstPosition: nil)
         var pieces: [[Float]] = [[], []]
         // A 4-token prefill, then one token at a time.
         for (start, end) in [(0, 4), (4, 5), (5, 6), (6, 7), (7, 8), (8, 9)] {

@@ -14,8 +14,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "A trained model directory to generate completions and chat replies with.")
+    @Option(help: "A model to generate completions and chat replies with: a checkpoint folder, a .gguf file (SmolLM2 chats in its ChatML template), or an adapter folder.")
     var model: String?
+
+    @Option(help: "A PEFT adapter folder to apply on top of --model.")
+    var adapter: String?
 
     @Option(help: "Address to listen on. Tokens travel in clear HTTP: keep loopback unless a TLS proxy fronts the server.")
     var host = "127.0.0.1"
@@ -52,7 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
             host: host, port: port, secureCookies: secureCookies, leaderboardBootstrapRounds: bootstrapRounds)
         let source = try model.map {
             try ModelCompletionSource(
-                folder: URL(fileURLWithPath: $0),
+                folder: URL(fileURLWithPath: $0), adapter: adapter.map { URL(fileURLWithPath: $0) },
                 sampling: Transformer.SamplingParameters(temperature: temperature, maxNewTokens: maxNewTokens), seed: seed)
         }
         let modelNote = model.map { "model \($0)" } ?? "no model loaded: chat is off"

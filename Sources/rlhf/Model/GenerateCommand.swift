@@ -1,6 +1,8 @@
-// `rlhf generate`: sample continuations of prompts.
+// `rlhf generate`: sample continuations of prompts, or with --chat the model's answers to them as
+// user messages in its chat template.
 import ArgumentParser
 import Foundation
+import LanguageModeling
 import Randomness
 import Transformer
 
@@ -34,19 +36,35 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per sample instead of text.")
     var json = false
 
+    @Flag(help: "Treat each prompt as a user message in the model's chat template and print just the answer.")
+    var chat = false
+
+    @Option(help: "With --chat, a system message (else the template's default).")
+    var system: String?
+
     func run() throws {
         let languageModel = try model.load()
         let parameters = SamplingParameters(temperature: temperature, topK: topK, topP: topP, maxNewTokens: maxNewTokens)
         let expanded = (prompts.isEmpty ? [""] : prompts).flatMap { Array(repeating: $0, count: count) }
         var generator = RandomGenerator(seed: seed)
+        if chat {
+            guard languageModel.chatTemplate != nil else {
+                throw ValidationError("\(model.model) has no chat template; leave out --chat to continue text")
+            }
+            let prefix = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
+            let answers = try languageModel.answer(expanded.map { prefix + [ChatMessage(role: "user", content: $0)] }, parameters: parameters, generator: &generator)
+            for (prompt, answer) in zip(expanded, answers) {
+                print(json ? try line(["prompt": prompt, "answer": answer]) : answer)
+            }
+            return
+        }
         let completions = try languageModel.complete(expanded, parameters: parameters, generator: &generator)
         for (prompt, completion) in zip(expanded, completions) {
-            if json {
-                let data = try JSONSerialization.data(withJSONObject: ["prompt": prompt, "completion": completion], options: [.sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
-            } else {
-                print("\(prompt)\(completion)\n---")
-            }
+            print(json ? try line(["prompt": prompt, "completion": completion]) : "\(prompt)\(completion)\n---")
         }
+    }
+
+    private func line(_ object: [String: String]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
 }

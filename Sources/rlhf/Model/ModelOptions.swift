@@ -2,13 +2,19 @@
 import ArgumentParser
 import Foundation
 import LanguageModeling
+import Transformer
 
 struct ModelOptions: ParsableArguments {
-    @Option(help: "A model folder (config.json, model.safetensors, vocab.json, merges.txt).")
+    @Option(help: "A model: a Hugging Face folder (GPT-2 or Llama: config.json, model.safetensors, tokenizer.json or vocab.json + merges.txt), a .gguf file, or a PEFT adapter folder naming its base.")
     var model: String
 
+    @Option(help: "A PEFT adapter folder (adapter_config.json, adapter_model.safetensors) to apply on top of --model.")
+    var adapter: String?
+
+    var url: URL { URL(fileURLWithPath: model) }
+
     func load(trainable: Bool = false) throws -> LanguageModel {
-        try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: trainable)
+        try LanguageModel.load(from: url, adapter: adapter.map { URL(fileURLWithPath: $0) }, trainable: trainable)
     }
 }
 
@@ -23,4 +29,28 @@ struct RunOptions: ParsableArguments {
     var resume = false
 
     var folderURL: URL { URL(fileURLWithPath: output) }
+}
+
+/// Low-rank adaptation, for the commands that train a model.
+struct LoRAOptions: ParsableArguments {
+    @Option(help: "Train rank-r low-rank adapters instead of the whole model (the base stays frozen and is stored once).")
+    var loraRank: Int?
+
+    @Option(help: "LoRA scale numerator: updates are scaled by alpha / rank (default 2·rank).")
+    var loraAlpha: Float?
+
+    @Option(help: "Dropout on the adapters' inputs during training.")
+    var loraDropout: Float = 0
+
+    @Option(help: "Comma-separated module names to adapt (default: every linear layer: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj for Llama; c_attn,c_proj,c_fc for GPT-2).")
+    var loraTargets: String?
+
+    /// The configuration asked for, with the family's default targets; nil without --lora-rank.
+    func configuration(for network: any CausalLanguageModel) -> LoRAConfiguration? {
+        guard let loraRank else { return nil }
+        let defaults = network is GPT ? LoRAConfiguration.gptModules : LoRAConfiguration.llamaModules
+        return LoRAConfiguration(
+            rank: loraRank, alpha: loraAlpha ?? Float(2 * loraRank), dropout: loraDropout,
+            targetModules: loraTargets.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? defaults)
+    }
 }

@@ -1,13 +1,16 @@
-// `rlhf sft`: fine-tune a model on prompt/response demonstrations (loss on responses only).
+// `rlhf sft`: fine-tune a model on demonstrations (loss on the answers only), the whole model or
+// low-rank adapters on a frozen base; chat models read the prompts in their chat template.
 import ArgumentParser
 import ConfigFiles
 import Finetuning
 import Foundation
 import LanguageModeling
+import Transformer
 
 struct SFTCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sft", abstract: "Supervised fine-tuning on JSONL demonstrations ({\"prompt\": ..., \"response\": ...} per line).")
+        commandName: "sft",
+        abstract: "Supervised fine-tuning on JSONL demonstrations: {\"prompt\", \"completion\"} (or \"response\"), conversational {\"prompt\": [messages], \"completion\": [message]}, or {\"messages\": [...]} per line.")
 
     @OptionGroup var model: ModelOptions
 
@@ -15,6 +18,8 @@ struct SFTCommand: ParsableCommand {
     var data: String
 
     @OptionGroup var runOptions: RunOptions
+
+    @OptionGroup var loraOptions: LoRAOptions
 
     @Option(help: "Optimizer steps (overrides the configuration).")
     var steps: Int?
@@ -25,11 +30,16 @@ struct SFTCommand: ParsableCommand {
         } ?? SupervisedConfiguration()
         if let steps { configuration.optimization.steps = steps }
         try configuration.optimization.validate()
+        let adapted = loraOptions.loraRank != nil || configuration.lora != nil || model.adapter != nil
+        let base = try model.load(trainable: !adapted)
+        if let lora = loraOptions.configuration(for: base.network) { configuration.lora = lora }
+        if base.network.adapters == nil, let lora = configuration.lora {
+            try base.network.attachAdapters(lora, seed: configuration.loraSeed)
+        }
         let folder = RunFolder(runOptions.folderURL)
         try folder.prepare()
         try folder.writeConfiguration(ConfigurationFile.encode(configuration))
 
-        let base = try model.load(trainable: true)
         let demonstrations = try DemonstrationFile.read(URL(fileURLWithPath: data))
         let instructions = try Recipes.instructionData(demonstrations, model: base, heldOutPeriod: configuration.heldOutPeriod, seed: configuration.optimization.seed)
         print("demonstrations: \(instructions.training.count) for training, \(instructions.heldOut.count) held out")
@@ -37,6 +47,7 @@ struct SFTCommand: ParsableCommand {
         if runOptions.resume, try trainer.resumeFromLatestCheckpoint() == nil { print("no checkpoint to resume from; starting at step 0") }
         let view = TrainingProgressView(title: "sft")
         let loss = try trainer.train(events: view.handle)
-        print(loss.map { String(format: "held-out response loss %.4f; model in %@", $0, folder.modelURL.path) } ?? "model in \(folder.modelURL.path)")
+        let saved = base.network.adapters == nil ? "model" : "adapter"
+        print(loss.map { String(format: "held-out response loss %.4f; %@ in %@", $0, saved, folder.modelURL.path) } ?? "\(saved) in \(folder.modelURL.path)")
     }
 }

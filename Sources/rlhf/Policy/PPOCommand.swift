@@ -79,6 +79,6 @@ struct PPOCommand: ParsableCommand {
     private func pretraining(_ model: LanguageModel, _ folder: RunFolder) throws -> PretrainingData? {
         guard !pretrainingText.isEmpty else { return nil }
         let streams = try Recipes.tokenStreams(corpus: pretrainingText.map { URL(fileURLWithPath: $0) }, tokenizer: model.tokenizer, run: folder, heldOutPeriod: 20)
-        return try PretrainingData(training: streams.training, heldOut: streams.heldOut, window: model.network.configuration.contextLength, seed: 0)
+        return try PretrainingData(training: streams.training, heldOut: streams.heldOut, window: model.network.contextLength, seed: 0)
     }
 }

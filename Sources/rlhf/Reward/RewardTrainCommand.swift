@@ -72,7 +72,7 @@ struct RewardTrainCommand: AsyncParsableCommand {
     /// A head on a frozen GGUF backbone: the backbone reads each distinct text once (cached),
     /// then the head trains in seconds.
     func trainFrozenBackbone(_ configuration: RewardTrainingConfiguration, training: [Comparison], heldOut: [Comparison], folder: RunFolder) throws {
-        let reward = FrozenBackboneRewardModel(backbone: try PretrainedLlama.load(from: URL(fileURLWithPath: model)))
+        let reward = try FrozenBackboneRewardModel(backbone: try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: false))
         let cache = try reward.openFeatureCache(at: featureCache.map { URL(fileURLWithPath: $0) } ?? folder.url.appendingPathComponent("backbone-features.safetensors"))
         let samples = configuration.normalizationSamples > 0 ? try policy.map { try textSamples(of: $0, for: training, configuration: configuration) } : nil
         if samples == nil { print("note: no --policy (or normalizationSamples 0): rewards are normalised on the training responses") }
@@ -127,7 +127,7 @@ struct RewardTrainCommand: AsyncParsableCommand {
     /// A new head on a language model, or a reward model to continue training.
     func startingModel(_ configuration: RewardTrainingConfiguration) throws -> RewardModel {
         let base = try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: true)
-        return base.network.configuration.hasScalarHead ? try RewardModel(base) : try RewardModel(backbone: base, seed: configuration.headSeed)
+        return base.gpt?.configuration.hasScalarHead == true ? try RewardModel(base) : try RewardModel(backbone: base, seed: configuration.headSeed)
     }
 
     /// The reference policy's samples on the training prompts (distinct prompts, shuffled by
@@ -139,7 +139,7 @@ struct RewardTrainCommand: AsyncParsableCommand {
     }
 
     func referenceSamples(from policy: LanguageModel, for training: [Comparison], configuration: RewardTrainingConfiguration) throws -> PolicySamples? {
-        guard !policy.network.configuration.hasScalarHead else {
+        guard policy.gpt?.configuration.hasScalarHead != true else {
             print("note: --model is a reward model and no --policy was given; rewards are not renormalised")
             return nil
         }

@@ -1,0 +1,144 @@
+// Reading and writing what `--model` names: a Hugging Face folder of either family (config.json's
+// model_type says which), a GGUF file, or a PEFT adapter folder on top of its base model.
+import Checkpoints
+import Foundation
+import Tokenization
+import Transformer
+
+extension LanguageModel {
+    /// Loads a model: a GGUF file, a checkpoint folder (GPT-2 or Llama), or an adapter folder
+    /// whose adapter_config.json names its base. `adapter` attaches a PEFT adapter folder on top.
+    /// `trainable` allocates gradients for the base weights (full fine-tuning); adapters are
+    /// trainable whatever it says.
+    public static func load(from url: URL, adapter: URL? = nil, trainable: Bool = true) throws -> LanguageModel {
+        let manager = FileManager.default
+        let adapterConfig = url.appendingPathComponent(LoRAConfiguration.configFileName)
+        if url.pathExtension != "gguf", !manager.fileExists(atPath: url.appendingPathComponent("config.json").path),
+           manager.fileExists(atPath: adapterConfig.path) {
+            guard adapter == nil else {
+                throw CheckpointError.invalidField(path: url.path, field: "--adapter", reason: "is given twice: the model folder is itself an adapter")
+            }
+            return try load(from: baseModel(of: url), adapter: url, trainable: trainable)
+        }
+        let model = url.pathExtension == "gguf" ? try loadGGUF(url, trainable: trainable) : try loadFolder(url, trainable: trainable)
+        if let adapter {
+            model.network.adapters = try LoRAAdapters.load(from: adapter, candidates: model.network.adaptableLayers)
+        }
+        return model
+    }
+
+    /// The base model an adapter folder names (`base_model_name_or_path`, relative to the folder
+    /// when not absolute).
+    public static func baseModel(of adapterFolder: URL) throws -> URL {
+        let configURL = adapterFolder.appendingPathComponent(LoRAConfiguration.configFileName)
+        guard let data = FileManager.default.contents(atPath: configURL.path),
+              let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw CheckpointError.malformed(path: configURL.path, reason: "not a JSON object")
+        }
+        guard let base = json["base_model_name_or_path"] as? String, !base.isEmpty else {
+            throw CheckpointError.invalidField(path: configURL.path, field: "base_model_name_or_path", reason: "is missing: give the base with --model and the adapter with --adapter")
+        }
+        let url = base.hasPrefix("/") ? URL(fileURLWithPath: base) : adapterFolder.appendingPathComponent(base)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw CheckpointError.invalidField(path: configURL.path, field: "base_model_name_or_path", reason: "names \(base), which is not here: give the base with --model and the adapter with --adapter")
+        }
+        return url.standardizedFileURL
+    }
+
+    static func loadGGUF(_ url: URL, trainable: Bool) throws -> LanguageModel {
+        let file = try GGUFFile(contentsOf: url)
+        let network = try Llama(gguf: file, trainable: trainable)
+        let stop = network.configuration.endOfSequenceToken.map { [$0] }
+        return try LanguageModel(
+            network: network, tokenizer: try tokenizer(ofGGUF: file), stopTokens: stop,
+            chatTemplate: file.metadata["tokenizer.chat_template"]?.string.flatMap(ChatTemplate.init(jinja:)), source: url)
+    }
+
+    static func loadFolder(_ url: URL, trainable: Bool) throws -> LanguageModel {
+        let configURL = url.appendingPathComponent("config.json")
+        guard FileManager.default.fileExists(atPath: configURL.path) else {
+            throw CheckpointError.missingFile(path: configURL.path)
+        }
+        let type = (try? JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any])?["model_type"] as? String
+        let folder = try TokenizerFolder(directory: url)
+        let tokenizer = folder.tokenizer
+        switch type {
+        case "llama":
+            let network = try Llama.load(from: url, trainable: trainable)
+            let eos = folder.settings.eosToken.flatMap(tokenizer.specialTokenID).map(Int32.init) ?? network.configuration.endOfSequenceToken
+            return try LanguageModel(
+                network: network, tokenizer: tokenizer, stopTokens: eos.map { [$0] },
+                chatTemplate: folder.settings.chatTemplate.flatMap(ChatTemplate.init(jinja:)), source: url)
+        case "gpt2", nil:
+            return try LanguageModel(network: GPT.load(from: url, trainable: trainable), tokenizer: tokenizer, source: url)
+        case let other?:
+            throw CheckpointError.invalidField(path: configURL.path, field: "model_type", reason: "is \"\(other)\"; gpt2 and llama are read")
+        }
+    }
+
+    /// The tokenizer alone, for commands that need nothing else: from a GGUF file, or from a
+    /// folder's tokenizer files (no config.json or weights needed).
+    public static func loadTokenizer(from url: URL) throws -> BPETokenizer {
+        if url.pathExtension == "gguf" { return try tokenizer(ofGGUF: GGUFFile(contentsOf: url)) }
+        return try BPETokenizer(directory: url)
+    }
+
+    /// The byte-level BPE tokenizer in a GGUF file's metadata. Pre-tokenizers other than GPT-2's
+    /// pattern and SmolLM's (every digit apart, then GPT-2's pattern) are refused by name.
+    public static func tokenizer(ofGGUF file: GGUFFile) throws -> BPETokenizer {
+        let model = file.metadata["tokenizer.ggml.model"]?.string ?? "(none)"
+        guard model == "gpt2" else {
+            throw CheckpointError.invalidField(path: file.url.path, field: "tokenizer.ggml.model", reason: "is \"\(model)\"; only byte-level BPE (\"gpt2\") is read")
+        }
+        let pre = file.metadata["tokenizer.ggml.pre"]?.string ?? "default"
+        let splitsDigits: Bool
+        switch pre {
+        case "smollm": splitsDigits = true
+        case "gpt2", "default": splitsDigits = false
+        default:
+            throw CheckpointError.invalidField(path: file.url.path, field: "tokenizer.ggml.pre", reason: "is \"\(pre)\"; \"smollm\" and \"gpt2\" are read")
+        }
+        return try BPETokenizer(
+            tokens: try file.strings("tokenizer.ggml.tokens"), merges: try file.strings("tokenizer.ggml.merges"),
+            splitsDigits: splitsDigits, source: file.url.path)
+    }
+
+    /// Writes the base network's checkpoint folder and the tokenizer files, each atomically:
+    /// tokenizer.json + tokenizer_config.json (with the chat template), which transformers' fast
+    /// tokenizers read, and vocab.json + merges.txt, which GPT-2's slow tokenizer reads.
+    public func save(to folder: URL) throws {
+        try network.save(to: folder)
+        try tokenizer.save(to: folder)
+        let token = { (id: Int32?) in id.flatMap { try? self.decode([$0]) } }
+        try tokenizer.saveTokenizerJSON(to: folder, settings: TokenizerFolderSettings(
+            bosToken: token((network as? Llama)?.configuration.beginningOfSequenceToken), eosToken: token(endOfText),
+            padToken: token(endOfText), chatTemplate: chatTemplate?.jinja))
+    }
+
+    /// Writes the adapters as a PEFT folder naming this model's source as its base.
+    public func saveAdapters(to folder: URL) throws {
+        guard let adapters = network.adapters else {
+            throw CheckpointError.invalidField(path: folder.path, field: "adapters", reason: "the model has none to save")
+        }
+        try adapters.save(to: folder, baseModel: source?.standardizedFileURL.path ?? "")
+    }
+}
+
+extension LanguageModel {
+    /// Writes what training changes: the adapter folder when the model has adapters (the base is
+    /// not copied), else the whole checkpoint folder.
+    public func saveTrained(to folder: URL) throws {
+        if network.adapters != nil { try saveAdapters(to: folder) } else { try save(to: folder) }
+    }
+
+    /// Restores the values `saveTrained(to:)` wrote into this model's trainable parameters.
+    public func restoreTrained(from folder: URL) throws {
+        if let adapters = network.adapters {
+            let saved = try LoRAAdapters.load(from: folder, candidates: network.adaptableLayers)
+            try adapters.parameters.copyValues(from: saved.parameters)
+        } else {
+            let saved = try LanguageModel.loadFolder(folder, trainable: false)
+            try network.parameters.copyValues(from: saved.network.parameters)
+        }
+    }
+}

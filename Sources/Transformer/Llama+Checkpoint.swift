@@ -1,0 +1,98 @@
+// Llama weights in and out: a GGUF file (llama.cpp's names, with Q and K rows permuted for its
+// adjacent-pair rotation), and Hugging Face folders (config.json + model.safetensors with
+// LlamaForCausalLM's names) as transformers writes and reads them.
+import Checkpoints
+import Foundation
+import Tensors
+
+extension Llama {
+    public static let configFileName = "config.json"
+    public static let weightsFileName = "model.safetensors"
+
+    /// Reads the network from a GGUF file, dequantising every tensor to Float and checking its shape.
+    public convenience init(gguf file: GGUFFile, trainable: Bool = false) throws {
+        let c = try LlamaConfiguration(gguf: file)
+        try self.init(configuration: c, trainable: trainable)
+        func load(_ source: String, into name: String, heads: Int? = nil) throws {
+            guard let entry = parameters.layout.entry(named: name) else { preconditionFailure("no parameter \(name)") }
+            var values = try file.floats(source, shape: entry.shape.dimensions)
+            if let heads { values = Self.undoingAdjacentPairOrder(values, heads: heads, headSize: c.headSize, inputs: c.width) }
+            parameters.withValues(of: name) { _ = $0.update(fromContentsOf: values) }
+        }
+        try load("token_embd.weight", into: "model.embed_tokens.weight")
+        try load("output_norm.weight", into: "model.norm.weight")
+        if !c.tiedEmbeddings { try load("output.weight", into: "lm_head.weight") }
+        for i in 0..<c.layers {
+            let n = LlamaBlockNames(i), b = "blk.\(i)."
+            try load(b + "attn_norm.weight", into: n.inputNorm)
+            try load(b + "attn_q.weight", into: n.query, heads: c.heads)
+            try load(b + "attn_k.weight", into: n.key, heads: c.keyValueHeads)
+            try load(b + "attn_v.weight", into: n.value)
+            try load(b + "attn_output.weight", into: n.output)
+            try load(b + "ffn_norm.weight", into: n.postAttentionNorm)
+            try load(b + "ffn_gate.weight", into: n.gate)
+            try load(b + "ffn_up.weight", into: n.up)
+            try load(b + "ffn_down.weight", into: n.down)
+        }
+    }
+
+    /// llama.cpp's converter interleaves each head's rows (row 2i + j of a head holds Hugging
+    /// Face's row j·D/2 + i) so that its rotation can pair adjacent values; this puts them back
+    /// for the rotate-half convention every other format uses.
+    static func undoingAdjacentPairOrder(_ rows: [Float], heads: Int, headSize: Int, inputs: Int) -> [Float] {
+        var result = rows
+        let half = headSize / 2
+        for h in 0..<heads {
+            for i in 0..<half {
+                for j in 0..<2 {
+                    let target = (h * headSize + j * half + i) * inputs, source = (h * headSize + 2 * i + j) * inputs
+                    result.replaceSubrange(target..<(target + inputs), with: rows[source..<(source + inputs)])
+                }
+            }
+        }
+        return result
+    }
+
+    /// Loads a folder written by transformers (LlamaForCausalLM) or by `save(to:)`.
+    public static func load(from folder: URL, trainable: Bool = true) throws -> Llama {
+        guard FileManager.default.fileExists(atPath: folder.path) else { throw CheckpointError.missingFile(path: folder.path) }
+        let configuration = try LlamaConfiguration(huggingFaceConfig: folder.appendingPathComponent(configFileName))
+        let weightsURL = folder.appendingPathComponent(weightsFileName)
+        if !FileManager.default.fileExists(atPath: weightsURL.path),
+           FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors.index.json").path) {
+            throw CheckpointError.invalidField(path: folder.path, field: "model.safetensors.index.json", reason: "names sharded weights; save the model unsharded (max_shard_size larger than the model)")
+        }
+        let (tensors, _) = try SafeTensors.read(weightsURL)
+        let model = try Llama(configuration: configuration, trainable: trainable)
+        for entry in model.parameters.layout.entries {
+            guard let tensor = tensors[entry.name] else { throw CheckpointError.missingTensor(path: weightsURL.path, tensor: entry.name) }
+            guard tensor.shape == entry.shape.dimensions else {
+                throw CheckpointError.shapeMismatch(path: weightsURL.path, tensor: tensor.name, expected: entry.shape.dimensions, found: tensor.shape)
+            }
+            model.parameters.withValues(of: entry.name) { _ = $0.update(fromContentsOf: tensor.values) }
+        }
+        if configuration.tiedEmbeddings, let head = tensors["lm_head.weight"] {
+            let embedding = model.parameters.withValues(of: "model.embed_tokens.weight") { Array($0) }
+            guard head.values == embedding else {
+                throw CheckpointError.invalidField(path: weightsURL.path, field: "lm_head.weight", reason: "differs from model.embed_tokens.weight although tie_word_embeddings is true")
+            }
+        }
+        return model
+    }
+
+    /// Writes config.json and model.safetensors into `folder` (created if needed), each atomically.
+    public func save(to folder: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw CheckpointError.writeFailed(path: folder.path, reason: "\(error)")
+        }
+        let values = UnsafeBufferPointer(parameters.allValues)
+        let tensors = parameters.layout.entries.map { entry in
+            (name: entry.name, shape: entry.shape.dimensions, values: UnsafeBufferPointer(rebasing: values[entry.range]))
+        }
+        try SafeTensors.write(tensors, metadata: ["format": "pt"], to: folder.appendingPathComponent(Self.weightsFileName))
+        let json = try JSONSerialization.data(withJSONObject: configuration.huggingFaceConfig, options: [.prettyPrinted, .sortedKeys])
+        try AtomicFile.write(json, to: folder.appendingPathComponent(Self.configFileName))
+    }
+}

@@ -1,0 +1,63 @@
+// PEFT's adapter folder: adapter_config.json and adapter_model.safetensors with keys such as
+// `base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight`, so an adapter trained here
+// loads with `PeftModel.from_pretrained` onto the same base, and one trained there loads here.
+import Checkpoints
+import Foundation
+
+extension LoRAAdapters {
+    /// Writes the adapter folder (created if needed), each file atomically.
+    public func save(to folder: URL, baseModel: String) throws {
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw CheckpointError.writeFailed(path: folder.path, reason: "\(error)")
+        }
+        let values = UnsafeBufferPointer(parameters.allValues)
+        let tensors = parameters.layout.entries.map { entry in
+            (name: entry.name, shape: entry.shape.dimensions, values: UnsafeBufferPointer(rebasing: values[entry.range]))
+        }
+        try SafeTensors.write(tensors, metadata: ["format": "pt"], to: folder.appendingPathComponent(LoRAConfiguration.weightsFileName))
+        let fanInFanOut = targets.values.contains { $0.inputsByOutputs }
+        let json = try JSONSerialization.data(
+            withJSONObject: configuration.peftConfig(baseModel: baseModel, fanInFanOut: fanInFanOut), options: [.prettyPrinted, .sortedKeys])
+        try AtomicFile.write(json, to: folder.appendingPathComponent(LoRAConfiguration.configFileName))
+    }
+
+    /// Reads an adapter folder for a model whose adaptable layers are `candidates`. Every
+    /// tensor the configuration implies must be present with its shape, and the file may hold
+    /// no others (an adapter for another architecture is refused, naming the first stray key).
+    public static func load(from folder: URL, candidates: [LoRATarget], trainable: Bool = true) throws -> LoRAAdapters {
+        let configuration = try LoRAConfiguration(peftConfig: folder.appendingPathComponent(LoRAConfiguration.configFileName))
+        let weightsURL = folder.appendingPathComponent(LoRAConfiguration.weightsFileName)
+        let (stored, _) = try SafeTensors.read(weightsURL)
+        let adapters: LoRAAdapters
+        do {
+            adapters = try LoRAAdapters(configuration: configuration, candidates: candidates, seed: 0)
+        } catch let CheckpointError.invalidField(_, field, reason) {
+            throw CheckpointError.invalidField(path: folder.appendingPathComponent(LoRAConfiguration.configFileName).path, field: field, reason: reason)
+        }
+        // PEFT keeps the adapter's name in memory (`lora_A.default.weight`); a file saved from
+        // memory rather than by save_pretrained may carry it.
+        func key(_ name: String) -> String? {
+            if stored[name] != nil { return name }
+            let named = name.replacingOccurrences(of: ".weight", with: ".default.weight")
+            return stored[named] != nil ? named : nil
+        }
+        var used = Set<String>()
+        for entry in adapters.parameters.layout.entries {
+            guard let found = key(entry.name), let tensor = stored[found] else {
+                throw CheckpointError.missingTensor(path: weightsURL.path, tensor: entry.name)
+            }
+            guard tensor.shape == entry.shape.dimensions else {
+                throw CheckpointError.shapeMismatch(path: weightsURL.path, tensor: tensor.name, expected: entry.shape.dimensions, found: tensor.shape)
+            }
+            adapters.parameters.withValues(of: entry.name) { _ = $0.update(fromContentsOf: tensor.values) }
+            used.insert(found)
+        }
+        if let stray = stored.keys.sorted().first(where: { !used.contains($0) }) {
+            throw CheckpointError.invalidField(path: weightsURL.path, field: stray, reason: "is not an adapter of this model's layers")
+        }
+        if !trainable { adapters.parameters.freeze { _ in true } }
+        return adapters
+    }
+}

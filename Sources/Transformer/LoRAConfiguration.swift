@@ -1,0 +1,92 @@
+// The settings of low-rank adapters (Hu et al., 2021) as PEFT's LoraConfig names them, and the
+// adapter_config.json that PEFT reads.
+import Checkpoints
+import Foundation
+
+public struct LoRAConfiguration: Codable, Sendable, Equatable {
+    /// Rank r of each update B·A.
+    public var rank: Int = 8
+    /// The update is scaled by alpha / r (alpha / √r with rank-stabilised LoRA).
+    public var alpha: Float = 16
+    /// Dropout on the adapter's input during training.
+    public var dropout: Float = 0
+    /// Module names (the last component of a module path, as PEFT matches them) that get adapters.
+    public var targetModules: [String] = LoRAConfiguration.llamaModules
+    public var rankStabilized = false
+
+    /// Every linear layer of a Llama block.
+    public static let llamaModules = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    /// Every linear layer of a GPT-2 block (c_proj names both the attention output and the MLP's contraction).
+    public static let gptModules = ["c_attn", "c_proj", "c_fc"]
+
+    public init(rank: Int = 8, alpha: Float = 16, dropout: Float = 0, targetModules: [String] = LoRAConfiguration.llamaModules, rankStabilized: Bool = false) {
+        self.rank = rank
+        self.alpha = alpha
+        self.dropout = dropout
+        self.targetModules = targetModules
+        self.rankStabilized = rankStabilized
+    }
+
+    public var scale: Float { rankStabilized ? alpha / Float(rank).squareRoot() : alpha / Float(rank) }
+
+    public func validate(source: String = "LoRA configuration") throws {
+        func check(_ ok: Bool, _ field: String, _ reason: String) throws {
+            if !ok { throw CheckpointError.invalidField(path: source, field: field, reason: reason) }
+        }
+        try check(rank > 0, "r", "is \(rank); must be positive")
+        try check(alpha > 0 && alpha.isFinite, "lora_alpha", "is \(alpha); must be positive")
+        try check(dropout >= 0 && dropout < 1, "lora_dropout", "is \(dropout); must be in [0, 1)")
+        try check(!targetModules.isEmpty, "target_modules", "is empty")
+    }
+}
+
+// MARK: adapter_config.json
+
+extension LoRAConfiguration {
+    public static let configFileName = "adapter_config.json"
+    public static let weightsFileName = "adapter_model.safetensors"
+
+    /// PEFT's adapter_config.json for a causal LM. `fanInFanOut` is true for GPT-2, whose Conv1D
+    /// weights are [in, out].
+    public func peftConfig(baseModel: String, fanInFanOut: Bool) -> [String: Any] {
+        [
+            "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": rank, "lora_alpha": Double(alpha),
+            "lora_dropout": Double(dropout), "target_modules": targetModules.sorted(), "bias": "none",
+            "fan_in_fan_out": fanInFanOut, "use_rslora": rankStabilized, "inference_mode": true,
+            "init_lora_weights": true, "base_model_name_or_path": baseModel, "modules_to_save": NSNull(),
+            "use_dora": false, "layers_to_transform": NSNull(), "revision": NSNull(),
+        ]
+    }
+
+    /// Reads PEFT's adapter_config.json; settings this engine cannot honour are refused by name.
+    public init(peftConfig url: URL) throws {
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw CheckpointError.missingFile(path: url.path) }
+        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw CheckpointError.malformed(path: url.path, reason: "not a JSON object")
+        }
+        func refuse(_ field: String, _ reason: String) -> CheckpointError { .invalidField(path: url.path, field: field, reason: reason) }
+        if let type = json["peft_type"] as? String, type != "LORA" { throw refuse("peft_type", "is \"\(type)\"; only LORA adapters are read") }
+        guard let rank = json["r"] as? Int else { throw refuse("r", "is missing or not an integer") }
+        guard let alpha = (json["lora_alpha"] as? NSNumber)?.floatValue else { throw refuse("lora_alpha", "is missing or not a number") }
+        let modules: [String]
+        if let list = json["target_modules"] as? [String] {
+            modules = list
+        } else if let single = json["target_modules"] as? String {
+            throw refuse("target_modules", "is the pattern \"\(single)\"; give a list of module names")
+        } else {
+            throw refuse("target_modules", "is missing")
+        }
+        if let bias = json["bias"] as? String, bias != "none" { throw refuse("bias", "is \"\(bias)\"; only \"none\" is supported") }
+        for key in ["rank_pattern", "alpha_pattern"] {
+            if let pattern = json[key] as? [String: Any], !pattern.isEmpty { throw refuse(key, "is set; one rank and alpha for every layer are supported") }
+        }
+        if json["lora_bias"] as? Bool == true { throw refuse("lora_bias", "is true; adapters without biases are supported") }
+        if json["use_dora"] as? Bool == true { throw refuse("use_dora", "is true; DoRA is not supported") }
+        if let layers = json["layers_to_transform"], !(layers is NSNull) { throw refuse("layers_to_transform", "is set; adapters on every layer are supported") }
+        if let saved = json["modules_to_save"], !(saved is NSNull) { throw refuse("modules_to_save", "is set; fully trained extra modules are not supported") }
+        self.init(
+            rank: rank, alpha: alpha, dropout: (json["lora_dropout"] as? NSNumber)?.floatValue ?? 0,
+            targetModules: modules, rankStabilized: json["use_rslora"] as? Bool ?? false)
+        try validate(source: url.path)
+    }
+}
