@@ -46,12 +46,40 @@ import LanguageModeling
         }
     }
 
+    /// TRL's prompt-completion and conversational formats, and the older "response" spelling.
+    @Test func demonstrationsReadEveryFormat() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("sft.jsonl")
+        let lines = [
+            #"{"prompt": "Hi", "completion": " there"}"#,
+            #"{"prompt": "Hi", "response": " there"}"#,
+            #"{"prompt": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Who are you?"}], "completion": [{"role": "assistant", "content": "A bot."}]}"#,
+            #"{"messages": [{"role": "user", "content": "Q1"}, {"role": "assistant", "content": "A1"}, {"role": "user", "content": "Q2"}, {"role": "assistant", "content": "A2"}]}"#,
+        ]
+        try Data(lines.joined(separator: "\n").utf8).write(to: url)
+        let read = try DemonstrationFile.read(url)
+        #expect(read[0] == Demonstration(prompt: "Hi", response: " there"))
+        #expect(read[1] == read[0])
+        #expect(read[2] == Demonstration(prompt: "Who are you?", response: "A bot.", context: [ChatMessage(role: "system", content: "Be brief.")]))
+        #expect(read[3].messages.map(\.content) == ["Q1", "A1", "Q2"])
+        #expect(read[3].response == "A2")
+        for (line, reason) in [
+            (#"{"messages": [{"role": "user", "content": "Q"}]}"#, "field \"messages\" must end with the assistant's answer"),
+            (#"{"messages": [{"role": "robot", "content": "Q"}, {"role": "assistant", "content": "A"}]}"#, "messages[0].role must be \"system\", \"user\" or \"assistant\""),
+            (#"{"prompt": [{"role": "user", "content": "Q"}], "completion": "A"}"#, "field \"completion\" must be a string or a list of messages"),
+        ] {
+            try Data(line.utf8).write(to: url)
+            #expect(throws: DataError.malformedLine(path: url.path, line: 1, reason: reason)) { try DemonstrationFile.read(url) }
+        }
+    }
+
     @Test func aMalformedDemonstrationLineIsNamed() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("sft.jsonl")
         try Data("{\"prompt\": \"a\", \"response\": \"b\"}\n\n{\"prompt\": \"c\"}\n".utf8).write(to: url)
-        #expect(throws: DataError.malformedLine(path: url.path, line: 3, reason: "field \"response\" is missing or not a string")) {
+        #expect(throws: DataError.malformedLine(path: url.path, line: 3, reason: "field \"completion\" is missing or not a string")) {
             try DemonstrationFile.read(url)
         }
         try Data("{\"prompt\": \"a\", \"response\": \"b\"}\nnot json\n".utf8).write(to: url)
