@@ -67,6 +67,11 @@ struct ModelBenchmark {
 
     /// Runs a worker and decodes the JSON object on its last output line.
     static func launch(_ executable: String, _ arguments: [String]) -> WorkerResult? {
+        launchRaw(executable, arguments).flatMap { try? JSONDecoder().decode(WorkerResult.self, from: Data($0.utf8)) }
+    }
+
+    /// Runs a program and returns the last line it printed, or nil (said on standard error) when it fails.
+    static func launchRaw(_ executable: String, _ arguments: [String]) -> String? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -82,6 +87,6 @@ struct ModelBenchmark {
             FileHandle.standardError.write(Data("\(executable) \(arguments.joined(separator: " ")) failed with status \(process.terminationStatus)\n".utf8))
             return nil
         }
-        return try? JSONDecoder().decode(WorkerResult.self, from: Data(line.utf8))
+        return String(line)
     }
 }

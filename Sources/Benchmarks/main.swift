@@ -2,6 +2,7 @@
 //   rlhf-bench engine [--repetitions N]        SGEMM through the engine vs direct OpenBLAS; fused kernels vs naive loops
 //   rlhf-bench model [--python PATH] [--steps N]   GPT training and generation vs PyTorch on this machine
 //   rlhf-bench ppo [--python PATH] [--iterations N] one PPO iteration phase by phase vs PyTorch
+//   rlhf-bench smollm2 [--python PATH] [--model FILE.gguf] [--repetitions N]  SmolLM2-135M vs PyTorch + PEFT
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -32,6 +33,14 @@ do {
         print("\n\(MachineLoad.summary)")
     case "ppo-worker":
         try PPOWorker.run(iterations: option("--iterations").flatMap(Int.init) ?? 3)
+    case "smollm2":
+        print("SmolLM2-135M against PyTorch + transformers + PEFT, \(MachineLoad.summary)")
+        SmolLM2Benchmark(
+            python: option("--python") ?? ".venv/bin/python", model: option("--model") ?? "data/models/SmolLM2-135M-Instruct.Q4_1.gguf",
+            repetitions: option("--repetitions").flatMap(Int.init) ?? 3).run()
+        print("\n\(MachineLoad.summary)")
+    case "smollm2-worker":
+        try SmolLM2Worker.run(Array(arguments.dropFirst()))
     case "worker":
         try ModelWorker.run(Array(arguments.dropFirst()))
     case "--help", "-h", "help":
@@ -39,10 +48,11 @@ do {
             usage: rlhf-bench engine [--repetitions N]          SGEMM through the engine vs direct OpenBLAS; fused kernels vs naive loops
                    rlhf-bench model [--python PATH] [--steps N]  GPT training and generation vs PyTorch on this machine
                    rlhf-bench ppo [--python PATH] [--iterations N]  one PPO iteration phase by phase vs PyTorch
+                   rlhf-bench smollm2 [--python PATH] [--model FILE.gguf] [--repetitions N]  SmolLM2-135M forward, LoRA step and generation vs PyTorch + PEFT
             PATH is a Python with scripts/requirements.txt installed (scripts/setup-python.sh makes .venv).
             """)
     case let other:
-        throw BenchmarkError.usage("engine | model | ppo (unknown suite '\(other)')")
+        throw BenchmarkError.usage("engine | model | ppo | smollm2 (unknown suite '\(other)')")
     }
 } catch {
     FileHandle.standardError.write(Data("\(error)\n".utf8))

@@ -1,0 +1,63 @@
+// One measurement of SmolLM2-135M in this process, the workload of scripts/bench_torch_smollm2.py:
+// a forward pass of batch × context random tokens, one LoRA training step on them (rank 8 on every
+// linear layer, AdamW on the adapters), or greedy KV-cache generation of 64 tokens after a
+// 32-token prompt. Prints one JSON line with the peak resident memory.
+import Foundation
+import LanguageModeling
+import Optimization
+import Randomness
+import Tensors
+import Transformer
+
+enum SmolLM2Worker {
+    static func run(_ arguments: [String]) throws {
+        func value(_ flag: String) -> String? { arguments.firstIndex(of: flag).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } }
+        guard let phase = arguments.first, let model = value("--model") else {
+            throw BenchmarkError.usage("smollm2-worker forward|lora|generate-b1|generate-b16 --model FILE.gguf [--repetitions N]")
+        }
+        let repetitions = Int(value("--repetitions") ?? "3") ?? 3
+        let network = try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: false).network
+        if phase == "weight-bytes" {
+            // Each step reads every weight once; the tied embedding is read whole as the output head.
+            print(network.parameters.scalarCount * MemoryLayout<Float>.size)
+            return
+        }
+        let (batch, context) = (8, 128)
+        var generator = RandomGenerator(seed: 0)
+        func tokens(_ rows: Int, _ length: Int) -> [[Int32]] {
+            (0..<rows).map { _ in (0..<length).map { _ in Int32(generator.integer(in: 0..<network.vocabularySize)) } }
+        }
+        let seconds: Double, count: Int
+        switch phase {
+        case "forward":
+            let input = try TokenBatch(rows: tokens(batch, context))
+            seconds = try Clock.measure(repetitions: repetitions) { _ = try network.logits(network.hiddenStates(input, tape: nil), tape: nil) }.median
+            count = batch * context
+        case "lora":
+            try network.attachAdapters(LoRAConfiguration(rank: 8, alpha: 16), seed: 0)
+            let optimizer = try AdamW(parameters: network.trainableParameters, configuration: AdamWConfiguration(learningRate: 1e-4, weightDecay: 0))
+            let rows = tokens(batch, context + 1)
+            let input = try TokenBatch(rows: rows.map { Array($0.dropLast()) })
+            let targets = rows.flatMap { $0.dropFirst() }
+            seconds = try Clock.measure(repetitions: repetitions) {
+                network.trainableParameters.zeroGradients()
+                let tape = Tape()
+                try tape.backward(from: network.logits(network.hiddenStates(input, tape: tape), tape: tape).crossEntropy(targets: targets))
+                optimizer.step()
+            }.median
+            count = batch * context
+        case "generate-b1", "generate-b16":
+            let rows = phase == "generate-b1" ? 1 : 16
+            let prompts = tokens(rows, 32)
+            let greedy = SamplingParameters(temperature: 0, maxNewTokens: 64)
+            seconds = try Clock.measure(repetitions: repetitions) { _ = try network.generate(prompts: prompts, parameters: greedy, generator: &generator) }.median
+            count = rows * 64
+        default:
+            throw BenchmarkError.usage("unknown smollm2-worker phase \(phase)")
+        }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let json: [String: Any] = ["tokens_per_second": Double(count) / seconds, "step_seconds": seconds, "peak_memory_mb": Double(usage.ru_maxrss) / 1024]
+        print(String(decoding: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]), as: UTF8.self))
+    }
+}

@@ -1,0 +1,56 @@
+// The commands on the Llama family as a user runs them: chat with SmolLM2's GGUF file, tokenize
+// with a file or a folder holding only tokenizer files, and LoRA fine-tuning that leaves a PEFT
+// adapter folder every --model command can load back.
+import Foundation
+import LanguageModeling
+import Testing
+import Tokenization
+import Transformer
+
+@Suite struct LlamaCommandLineTests {
+    static let gguf = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("data/models/SmolLM2-135M-Instruct.Q4_1.gguf").path
+
+    @Test func chatPrintsJustTheGreedyAnswer() throws {
+        let result = try rlhf(["generate", "--model", Self.gguf, "--chat", "--temperature", "0", "--max-new-tokens", "16", "--prompt", "What is the capital of France?"])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output == "The capital of France is Paris.\n")
+    }
+
+    @Test func tokenizeReadsAGGUFFileOrATokenizerOnlyFolder() throws {
+        let text = "Hello world 123"
+        let fromFile = try rlhf(["tokenize", "--model", Self.gguf], input: text)
+        #expect(fromFile.status == 0, "\(fromFile.error)")
+        #expect(fromFile.output == "[19556, 905, 216, 33, 34, 35]\n")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tokenizer-only-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try LanguageModel.loadTokenizer(from: URL(fileURLWithPath: Self.gguf)).saveTokenizerJSON(to: folder)
+        let fromFolder = try rlhf(["tokenize", "--model", folder.path], input: text)
+        #expect(fromFolder.status == 0, "\(fromFolder.error)")
+        #expect(fromFolder.output == fromFile.output)
+    }
+
+    @Test func loraFineTuningLeavesAnAdapterEveryCommandLoads() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lora-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let base = folder.appendingPathComponent("base")
+        let tokenizer = try BPETrainer(config: BPETrainingConfig(vocabularySize: 300)).train(on: (0..<20).map { "ab\($0 % 2) cd ef" })
+        let network = try Llama(configuration: LlamaConfiguration(
+            vocabularySize: 300, contextLength: 32, width: 16, layers: 1, heads: 4, keyValueHeads: 2, feedForwardWidth: 24))
+        network.initialize(seed: 1)
+        try LanguageModel(network: network, tokenizer: tokenizer).save(to: base)
+        let data = folder.appendingPathComponent("demos.jsonl")
+        try Data((0..<8).map { #"{"prompt": "ab\#($0 % 2)", "completion": "cd"}"# }.joined(separator: "\n").utf8).write(to: data)
+        let run = folder.appendingPathComponent("run")
+        let trained = try rlhf(["sft", "--model", base.path, "--data", data.path, "--output", run.path, "--steps", "6", "--lora-rank", "2"])
+        #expect(trained.status == 0, "\(trained.error)")
+        let adapter = run.appendingPathComponent("model")
+        #expect(FileManager.default.fileExists(atPath: adapter.appendingPathComponent("adapter_config.json").path))
+        let viaAdapter = try rlhf(["generate", "--model", base.path, "--adapter", adapter.path, "--temperature", "0", "--max-new-tokens", "3", "--prompt", "ab", "--json"])
+        let viaFolder = try rlhf(["generate", "--model", adapter.path, "--temperature", "0", "--max-new-tokens", "3", "--prompt", "ab", "--json"])
+        #expect(viaAdapter.status == 0 && viaFolder.status == 0, "\(viaAdapter.error) \(viaFolder.error)")
+        #expect(viaAdapter.output == viaFolder.output)
+        let twice = try rlhf(["generate", "--model", adapter.path, "--adapter", adapter.path, "--prompt", "ab"])
+        #expect(twice.status != 0 && twice.error.contains("--adapter"))
+    }
+}
