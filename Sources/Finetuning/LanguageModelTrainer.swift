@@ -117,6 +117,7 @@ public final class LanguageModelTrainer<Data: TrainingData> {
         let start = Date()
         let parameters = model.network.trainableParameters
         parameters.zeroGradients()
+        model.network.adapters?.startStep(completedSteps)
         var lossTotal = 0.0, tokens = 0
         let scale = 1 / Float(settings.gradientAccumulation)
         for _ in 0..<settings.gradientAccumulation {

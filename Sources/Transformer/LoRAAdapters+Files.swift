@@ -26,13 +26,13 @@ extension LoRAAdapters {
     /// Reads an adapter folder for a model whose adaptable layers are `candidates`. Every
     /// tensor the configuration implies must be present with its shape, and the file may hold
     /// no others (an adapter for another architecture is refused, naming the first stray key).
-    public static func load(from folder: URL, candidates: [LoRATarget], trainable: Bool = true) throws -> LoRAAdapters {
+    public static func load(from folder: URL, candidates: [LoRATarget], trainable: Bool = true, seed: UInt64 = 0) throws -> LoRAAdapters {
         let configuration = try LoRAConfiguration(peftConfig: folder.appendingPathComponent(LoRAConfiguration.configFileName))
         let weightsURL = folder.appendingPathComponent(LoRAConfiguration.weightsFileName)
         let (stored, _) = try SafeTensors.read(weightsURL)
         let adapters: LoRAAdapters
         do {
-            adapters = try LoRAAdapters(configuration: configuration, candidates: candidates, seed: 0)
+            adapters = try LoRAAdapters(configuration: configuration, candidates: candidates, seed: seed)
         } catch let CheckpointError.invalidField(_, field, reason) {
             throw CheckpointError.invalidField(path: folder.appendingPathComponent(LoRAConfiguration.configFileName).path, field: field, reason: reason)
         }

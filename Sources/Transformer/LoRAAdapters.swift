@@ -40,8 +40,10 @@ public final class LoRAAdapters {
     let targets: [String: LoRATarget]
     /// False runs the base model alone.
     public var isEnabled = true
-    /// Draws the dropout masks of training passes.
+    /// Draws the dropout masks of training passes; reseeded from `seed` and the step by
+    /// `startStep(_:)`, so a resumed run draws the masks an unbroken one would.
     var dropoutGenerator: RandomGenerator
+    let seed: UInt64
 
     /// Adapters for the `candidates` whose module name is targeted: A from PEFT's default
     /// (Kaiming-uniform, bound 1/√in), B zero, so the adapted model starts equal to the base.
@@ -61,6 +63,7 @@ public final class LoRAAdapters {
         self.configuration = configuration
         parameters = ParameterStore(layout: layout)
         targets = Dictionary(uniqueKeysWithValues: chosen.map { ($0.weight, $0) })
+        self.seed = seed
         dropoutGenerator = RandomGenerator(seed: seed ^ 0x6C6F_7261)
         var generator = RandomGenerator(seed: seed)
         for target in chosen {
@@ -71,16 +74,22 @@ public final class LoRAAdapters {
         }
     }
 
-    private init(configuration: LoRAConfiguration, parameters: ParameterStore, targets: [String: LoRATarget], dropoutGenerator: RandomGenerator) {
+    private init(configuration: LoRAConfiguration, parameters: ParameterStore, targets: [String: LoRATarget], seed: UInt64, dropoutGenerator: RandomGenerator) {
         self.configuration = configuration
         self.parameters = parameters
         self.targets = targets
+        self.seed = seed
         self.dropoutGenerator = dropoutGenerator
     }
 
     /// The same adapters over copied values: frozen without gradient memory, or wholly trainable.
     public func copy(trainable: Bool) -> LoRAAdapters {
-        LoRAAdapters(configuration: configuration, parameters: parameters.copy(trainable: trainable), targets: targets, dropoutGenerator: dropoutGenerator)
+        LoRAAdapters(configuration: configuration, parameters: parameters.copy(trainable: trainable), targets: targets, seed: seed, dropoutGenerator: dropoutGenerator)
+    }
+
+    /// Reseeds the dropout masks for optimizer step `step` (trainers call it before each step).
+    public func startStep(_ step: Int) {
+        dropoutGenerator = RandomGenerator(seed: seed ^ 0x6C6F_7261 ^ (UInt64(step) &* 0x9E37_79B9_7F4A_7C15))
     }
 
     /// The layers that carry adapters, in storage order.

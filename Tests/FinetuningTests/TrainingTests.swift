@@ -96,3 +96,41 @@ func settings(steps: Int) -> OptimizationSettings {
         #expect(throws: TrainingError.nonFinite(step: 1, quantity: "training loss")) { try trainer.train() }
     }
 }
+
+/// A tiny Llama with adapters (dropout on, so the masks must resume too), the same every time.
+func tinyAdaptedLlama() throws -> LanguageModel {
+    let base = try tinyLanguageModel()
+    let network = try Llama(configuration: LlamaConfiguration(
+        vocabularySize: base.tokenizer.vocabularySize, contextLength: 32, width: 16, layers: 2, heads: 4, keyValueHeads: 2, feedForwardWidth: 24))
+    network.initialize(seed: 2)
+    let model = try LanguageModel(network: Llama(configuration: network.configuration, parameters: network.parameters.copy(trainable: false)), tokenizer: base.tokenizer)
+    try model.network.attachAdapters(LoRAConfiguration(rank: 2, alpha: 4, dropout: 0.2), seed: 5)
+    return model
+}
+
+@Suite struct LoRATrainingTests {
+    let demonstrations = (0..<24).map { Demonstration(prompt: "review \($0 % 6):", response: $0 % 2 == 0 ? " a great movie!" : " a bad film.") }
+
+    @Test func aResumedAdapterRunContinuesExactlyAsAnUninterruptedOne() throws {
+        let (straight, interrupted) = (try temporaryFolder(), try temporaryFolder())
+        defer { [straight, interrupted].forEach { try? FileManager.default.removeItem(at: $0) } }
+        func trainer(_ folder: URL) throws -> LanguageModelTrainer<InstructionData> {
+            let model = try tinyAdaptedLlama()
+            let data = try Recipes.instructionData(demonstrations, model: model, heldOutPeriod: 4, seed: 7)
+            return try LanguageModelTrainer(model: model, data: data, settings: settings(steps: 7), run: RunFolder(folder))
+        }
+        let reference = try trainer(straight)
+        try reference.train()
+        try trainer(interrupted).train(pausingAfter: 5)
+        let resumed = try trainer(interrupted)
+        #expect(try resumed.resumeFromLatestCheckpoint() == 3)
+        try resumed.train()
+        let (a, b) = (Array(resumed.model.network.trainableParameters.allValues), Array(reference.model.network.trainableParameters.allValues))
+        #expect(a.count == b.count && maximumDifference(a, b) == 0, "resumed adapters differ by up to \(maximumDifference(a, b))")
+        #expect(maximumDifference(a, Array(try tinyAdaptedLlama().network.trainableParameters.allValues)) > 0, "the adapters trained")
+        // Only the adapters are checkpointed: the base is stored once, outside the run.
+        let checkpoint = try #require(try RunFolder(interrupted).latestCheckpoint())
+        #expect(FileManager.default.fileExists(atPath: checkpoint.appendingPathComponent("adapter_model.safetensors").path))
+        #expect(!FileManager.default.fileExists(atPath: checkpoint.appendingPathComponent("model.safetensors").path))
+    }
+}
