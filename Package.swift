@@ -39,29 +39,44 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["Tensors"]),
         .target(name: "Transformer", dependencies: ["Kernels", "Tensors", "Checkpoints", "Randomness"], swiftSettings: vectorized),
         .target(name: "LanguageModeling", dependencies: ["Transformer", "Tokenization", "Checkpoints", "Tensors", "Randomness"]),
+
+        // What every trainer's run shares (its folder, settings, held-out split, NaN stop), and
+        // the next-token training data that pretraining, SFT and PPO-ptx read.
+        .target(name: "TrainingRuns", dependencies: ["Checkpoints", "Optimization"]),
+        .target(name: "LanguageModelData", dependencies: ["Transformer", "Tensors", "Randomness"]),
         .target(
             name: "Finetuning",
-            dependencies: ["LanguageModeling", "Transformer", "Tokenization", "Corpora", "Tensors", "Optimization", "Checkpoints", "Reporting", "Randomness"]),
+            dependencies: [
+                "LanguageModelData", "LanguageModeling", "TrainingRuns", "Transformer", "Tokenization", "Corpora", "Tensors",
+                "Optimization", "Checkpoints", "Reporting", "Randomness",
+            ]),
 
-        // Stage 2: the reward model, trained on comparisons from the store or JSONL files.
+        // Stage 2: the reward model, trained on plain comparisons; the scorer protocols PPO and
+        // evaluation judge with.
         .target(
             name: "RewardModeling",
             dependencies: [
-                "Transformer", "LanguageModeling", "Tensors", "Optimization", "Finetuning", "Reporting", "Randomness",
-                "Corpora", "Feedback",
+                "Transformer", "LanguageModeling", "Tensors", "Optimization", "Checkpoints", "TrainingRuns", "Reporting", "Randomness",
+                "Corpora",
             ]),
+        // Comparisons read from the feedback store and JSONL files: the one place both meet.
+        .target(name: "FeedbackComparisons", dependencies: ["Feedback", "RewardModeling"]),
         .target(
             name: "PolicyOptimization",
-            dependencies: ["Finetuning", "LanguageModeling", "Transformer", "Tensors", "Optimization", "Checkpoints", "Reporting", "Randomness"]),
+            dependencies: [
+                "LanguageModelData", "LanguageModeling", "RewardModeling", "TrainingRuns", "Transformer", "Tensors", "Optimization",
+                "Checkpoints", "Reporting", "Randomness",
+            ]),
 
         .target(
             name: "Evaluation",
-            dependencies: ["Annotators", "LanguageModeling", "PolicyOptimization", "RewardModeling", "Transformer", "Tensors", "Randomness"]),
+            dependencies: ["Annotators", "LanguageModeling", "RewardModeling", "Transformer", "Tensors", "Randomness"]),
         .target(
             name: "Pipeline",
             dependencies: [
-                "Annotators", "Corpora", "Evaluation", "Feedback", "Finetuning", "LanguageModeling", "PolicyOptimization",
-                "Randomness", "Reporting", "RewardModeling", "SimulatedLabeling", "Tokenization", "Transformer",
+                "Annotators", "Corpora", "Evaluation", "Feedback", "FeedbackComparisons", "Finetuning", "LanguageModelData",
+                "LanguageModeling", "PolicyOptimization", "Randomness", "Reporting", "RewardModeling", "SimulatedLabeling",
+                "Tokenization", "TrainingRuns", "Transformer",
             ]),
 
         // Human feedback: pure rating maths, simulated raters, the store, the labeling server.
@@ -90,8 +105,9 @@ let package = Package(
             name: "rlhf",
             dependencies: [
                 "Feedback", "FeedbackServer", "Ratings", "Annotators", "SimulatedLabeling",
-                "Finetuning", "LanguageModeling", "Transformer", "Tokenization", "Corpora", "Reporting", "ConfigFiles",
-                "Randomness", "Tensors", "RewardModeling", "PolicyOptimization", "Evaluation", "Pipeline",
+                "Finetuning", "LanguageModelData", "LanguageModeling", "TrainingRuns", "Transformer", "Tokenization", "Corpora",
+                "Reporting", "ConfigFiles", "Randomness", "Tensors", "RewardModeling", "FeedbackComparisons", "PolicyOptimization",
+                "Evaluation", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -106,7 +122,7 @@ let package = Package(
             name: "Benchmarks",
             dependencies: [
                 "CBLAS", "Kernels", "Tensors", "Optimization", "Randomness", "Transformer", "Tokenization", "LanguageModeling",
-                "Finetuning", "PolicyOptimization",
+                "TrainingRuns", "RewardModeling", "PolicyOptimization",
             ],
             swiftSettings: vectorized),
 
@@ -123,16 +139,23 @@ let package = Package(
             dependencies: ["Transformer", "Checkpoints", "LanguageModeling", "Optimization", "Tensors", "Randomness", "TestSupport"]),
         .testTarget(
             name: "FinetuningTests",
-            dependencies: ["Finetuning", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "ConfigFiles", "TestSupport"]),
+            dependencies: [
+                "Finetuning", "LanguageModelData", "LanguageModeling", "TrainingRuns", "Transformer", "Tokenization", "Tensors",
+                "ConfigFiles", "TestSupport",
+            ]),
         .testTarget(
             name: "RewardModelingTests",
             dependencies: [
-                "RewardModeling", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "Finetuning", "Feedback",
+                "RewardModeling", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "TrainingRuns", "Corpora",
                 "Reporting", "TestSupport",
             ]),
+        .testTarget(name: "FeedbackComparisonsTests", dependencies: ["FeedbackComparisons", "RewardModeling", "Feedback"]),
         .testTarget(
             name: "PolicyOptimizationTests",
-            dependencies: ["PolicyOptimization", "Finetuning", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "Optimization", "TestSupport"]),
+            dependencies: [
+                "PolicyOptimization", "RewardModeling", "TrainingRuns", "LanguageModeling", "Transformer", "Tokenization", "Tensors",
+                "Optimization", "TestSupport",
+            ]),
         .testTarget(name: "CommandLineTests", dependencies: ["LanguageModeling", "Tokenization", "Transformer"]),
         .testTarget(name: "RatingsTests", dependencies: ["Ratings", "Randomness"], exclude: ["Fixtures"]),
         .testTarget(name: "AnnotatorsTests", dependencies: ["Annotators", "Randomness"]),

@@ -1,13 +1,14 @@
 // One PPO iteration phase by phase (rollout, scoring, reference log-probabilities, optimisation)
 // at the demo's sizes, beside the same iteration in PyTorch (scripts/bench_torch_ppo.py), each
 // in its own process.
-import Finetuning
 import Foundation
 import LanguageModeling
 import PolicyOptimization
 import Randomness
+import RewardModeling
 import Tensors
 import Tokenization
+import TrainingRuns
 import Transformer
 
 struct PPOBenchmark {

@@ -4,8 +4,8 @@
 // text the reference finds unlikely?).
 import Foundation
 import LanguageModeling
-import PolicyOptimization
 import Randomness
+import RewardModeling
 import Tensors
 import Transformer
 

@@ -1,6 +1,7 @@
 // Supervised fine-tuning data: demonstrations from JSONL (TRL's prompt/completion and
 // conversational formats), trained with the loss on the answer tokens only, in shuffled epochs.
 import Foundation
+import LanguageModelData
 import LanguageModeling
 import Randomness
 import Transformer

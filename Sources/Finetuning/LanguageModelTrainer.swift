@@ -3,10 +3,12 @@
 // checkpoints, and resuming exactly where a run stopped.
 import Checkpoints
 import Foundation
+import LanguageModelData
 import LanguageModeling
 import Optimization
 import Reporting
 import Tensors
+import TrainingRuns
 
 public enum TrainingEvent: Sendable {
     case started(firstStep: Int, totalSteps: Int)
@@ -24,17 +26,6 @@ public struct StepReport: Sendable {
     /// Input positions processed in the step.
     public let tokens: Int
     public let seconds: Double
-}
-
-public enum TrainingError: Error, Equatable, CustomStringConvertible {
-    case nonFinite(step: Int, quantity: String)
-
-    public var description: String {
-        switch self {
-        case let .nonFinite(step, quantity):
-            return "the \(quantity) became NaN or infinite at step \(step); the last checkpoint is intact: lower the learning rate or check the data, then resume"
-        }
-    }
 }
 
 /// What a checkpoint records beside the weights and optimizer moments.

@@ -2,8 +2,10 @@
 // a demonstrations file into a trainer: tokenizing once, splitting off held-out data.
 import Corpora
 import Foundation
+import LanguageModelData
 import LanguageModeling
 import Tokenization
+import TrainingRuns
 import Transformer
 
 /// The architecture of a model trained from scratch.
@@ -97,12 +99,13 @@ public enum Recipes {
         _ demonstrations: [Demonstration], model: LanguageModel, heldOutPeriod: Int, seed: UInt64
     ) throws -> InstructionData {
         let endOfText = model.endOfText.map { [$0] } ?? []
+        let split = HeldOutSplit(period: heldOutPeriod)
         var training: [InstructionData.Example] = [], heldOut: [InstructionData.Example] = []
         for demonstration in demonstrations {
             let prompt = model.chatTemplate == nil ? model.encode(demonstration.prompt) : try model.chatPrompt(demonstration.messages)
             let example = InstructionData.Example(prompt: prompt, response: model.encode(demonstration.response) + endOfText)
             guard !example.prompt.isEmpty else { continue }
-            if heldOutPeriod > 0 && stableHash(demonstration.prompt) % UInt64(heldOutPeriod) == 0 {
+            if split.isHeldOut(demonstration.prompt) {
                 heldOut.append(example)
             } else {
                 training.append(example)
@@ -111,10 +114,5 @@ public enum Recipes {
         return InstructionData(
             training: training, heldOut: heldOut, maximumLength: model.network.contextLength,
             padding: model.endOfText ?? 0, seed: seed)
-    }
-
-    /// FNV-1a over UTF-8: a split that does not change between runs or machines.
-    public static func stableHash(_ text: String) -> UInt64 {
-        text.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
     }
 }

@@ -4,10 +4,10 @@
 import Annotators
 import Evaluation
 import Feedback
-import Finetuning
 import Foundation
 import LanguageModeling
 import SimulatedLabeling
+import TrainingRuns
 import Transformer
 
 extension DemoPipeline {

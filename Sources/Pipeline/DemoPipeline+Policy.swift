@@ -3,10 +3,11 @@
 import Annotators
 import Corpora
 import Evaluation
-import Finetuning
 import Foundation
 import LanguageModeling
 import PolicyOptimization
+import RewardModeling
+import TrainingRuns
 import Transformer
 
 /// One PPO run of the demo.

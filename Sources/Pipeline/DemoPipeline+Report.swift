@@ -1,8 +1,8 @@
 // The last stage: the HTML report from what the earlier stages wrote to the run folder.
 import Feedback
-import Finetuning
 import Foundation
 import Reporting
+import TrainingRuns
 
 extension DemoPipeline {
     func writeReport(outcome: DemoOutcome, leaderboard: FeedbackLeaderboard, policies: [PolicyRun]) throws {

@@ -3,11 +3,11 @@
 // policy's own samples score mean 0, standard deviation 1.
 import Evaluation
 import Feedback
-import Finetuning
+import FeedbackComparisons
 import Foundation
 import LanguageModeling
-import PolicyOptimization
 import RewardModeling
+import TrainingRuns
 import Transformer
 
 extension DemoPipeline {

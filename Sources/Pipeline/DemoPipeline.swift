@@ -6,10 +6,12 @@ import Corpora
 import Evaluation
 import Finetuning
 import Foundation
+import LanguageModelData
 import LanguageModeling
 import PolicyOptimization
 import RewardModeling
 import Tokenization
+import TrainingRuns
 import Transformer
 
 public enum DemoEvent: Sendable {

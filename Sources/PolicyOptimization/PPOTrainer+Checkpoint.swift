@@ -2,12 +2,13 @@
 // optimizers' moments, β, the random generator and the prompt order, so a resumed run
 // continues exactly where it stopped.
 import Checkpoints
-import Finetuning
 import Foundation
+import LanguageModelData
 import LanguageModeling
 import Optimization
 import Randomness
 import Reporting
+import TrainingRuns
 import Transformer
 
 struct PPOProgress: Codable {

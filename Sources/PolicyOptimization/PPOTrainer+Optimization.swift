@@ -1,9 +1,10 @@
 // The optimisation phase: PPO's epochs over shuffled minibatches (or A2C's single pass), each
 // minibatch one recorded forward pass of the policy (and value network), the combined loss,
 // clipping and an AdamW step per network.
-import Finetuning
+import LanguageModelData
 import Optimization
 import Tensors
+import TrainingRuns
 import Transformer
 
 struct OptimizationStatistics {

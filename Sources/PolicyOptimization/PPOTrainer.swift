@@ -1,11 +1,13 @@
 // One RLHF iteration as named phases: collect rollouts → score → rewards with the KL penalty →
 // advantages → optimise → metrics; and the loop around it with checkpoints and resume.
-import Finetuning
 import Foundation
+import LanguageModelData
 import Optimization
 import Randomness
 import Reporting
+import RewardModeling
 import Tensors
+import TrainingRuns
 import Transformer
 
 public enum PPOEvent: Sendable {

@@ -6,11 +6,6 @@ import Optimization
 import Tensors
 import Transformer
 
-/// What turns (prompt, response) pairs into scores: the reward model, or any judge.
-public protocol ResponseScorer {
-    func scores(prompts: [[Int32]], responses: [[Int32]]) throws -> [Double]
-}
-
 public final class PolicyModels {
     public let policy: LanguageModel
     /// The policy's network (PPO runs on the GPT-2 family so far: its value head is GPT's).

@@ -1,6 +1,6 @@
 // One human (or simulated) judgment as the reward model trains on it: responses to one prompt
 // in tiers, best first, where responses sharing a tier are tied. A pair is a ranking of two.
-import Finetuning
+import TrainingRuns
 
 /// A K-way ranking of responses to one prompt.
 public struct Comparison: Codable, Sendable, Equatable {
@@ -86,27 +86,9 @@ public struct Comparison: Codable, Sendable, Equatable {
     }
 }
 
-/// Splits comparisons into training and held-out sets by a stable hash of their split key, so
-/// that no prompt (or group) is on both sides and the split never changes between runs.
-public struct HeldOutSplit: Sendable, Equatable {
-    /// One key in this many is held out (0 holds out nothing).
-    public var period: Int
-
-    public init(period: Int) {
-        self.period = period
-    }
-
-    /// Whether comparisons with this key are held out.
-    public func isHeldOut(_ key: String) -> Bool {
-        period > 0 && Recipes.stableHash(key) % UInt64(period) == 0
-    }
-
-    /// The comparisons whose key is not held out, and those whose key is.
+extension HeldOutSplit {
+    /// The comparisons whose split key (prompt or group) is not held out, and those whose key is.
     public func split(_ comparisons: [Comparison]) -> (training: [Comparison], heldOut: [Comparison]) {
-        var training: [Comparison] = [], heldOut: [Comparison] = []
-        for comparison in comparisons {
-            if isHeldOut(comparison.splitKey) { heldOut.append(comparison) } else { training.append(comparison) }
-        }
-        return (training, heldOut)
+        split(comparisons, key: \.splitKey)
     }
 }

@@ -3,12 +3,12 @@
 // training side, and the head learns by the same preference loss, AdamW and schedule as the
 // fine-tuned reward model; the standardisation is then folded into the head, and the rewards
 // normalised on the reference policy's samples.
-import Finetuning
 import Foundation
 import Optimization
 import Randomness
 import Reporting
 import Tensors
+import TrainingRuns
 
 public final class FrozenBackboneRewardTrainer {
     public let rewardModel: FrozenBackboneRewardModel

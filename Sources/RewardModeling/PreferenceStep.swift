@@ -1,9 +1,9 @@
 // The optimizer step both reward trainers share: the preference loss of a batch's raw rewards,
 // backward, clipping, the scheduled AdamW update, and the step's report.
-import Finetuning
 import Foundation
 import Optimization
 import Tensors
+import TrainingRuns
 
 enum PreferenceStep {
     /// Updates `parameters` from `rewards` [N] (recorded on `tape`) judged by `rankings`;

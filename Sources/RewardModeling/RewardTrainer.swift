@@ -2,12 +2,12 @@
 // loss on raw rewards, clipping, AdamW on a warmup + cosine schedule, held-out evaluation,
 // metrics.jsonl, then normalisation on reference-policy samples and the saved model. Runs are
 // short (minutes), so they restart rather than resume: there are no checkpoints.
-import Finetuning
 import Foundation
 import Optimization
 import Randomness
 import Reporting
 import Tensors
+import TrainingRuns
 
 public enum RewardTrainingEvent: Sendable {
     case started(totalSteps: Int, comparisons: Int)

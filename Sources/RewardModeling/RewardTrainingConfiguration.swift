@@ -1,7 +1,7 @@
 // The configuration of a reward-model run (`rlhf reward train --config`), and the judgments
 // tokenized once for it.
-import Finetuning
 import Foundation
+import TrainingRuns
 
 public struct RewardTrainingConfiguration: Codable, Sendable, Equatable {
     /// Optimizer, schedule and logging. `steps` is derived from `epochs` (each step takes

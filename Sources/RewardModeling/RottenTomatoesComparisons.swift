@@ -3,6 +3,7 @@
 // never seen in training; plus the texts and prompts the other experiments derive from them.
 import Corpora
 import Randomness
+import TrainingRuns
 
 /// A text with a binary human label, for ROC AUC.
 public struct LabelledText: Codable, Sendable, Equatable {

@@ -19,7 +19,7 @@ extension LoRAAdapters {
         try SafeTensors.write(tensors, metadata: ["format": "pt"], to: folder.appendingPathComponent(LoRAConfiguration.weightsFileName))
         let fanInFanOut = targets.values.contains { $0.inputsByOutputs }
         let json = try JSONSerialization.data(
-            withJSONObject: configuration.peftConfig(baseModel: baseModel, fanInFanOut: fanInFanOut), options: [.prettyPrinted, .sortedKeys])
+            withJSONObject: configuration.peftConfig(baseModel: baseModel, fanInFanOut: fanInFanOut), options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try AtomicFile.write(json, to: folder.appendingPathComponent(LoRAConfiguration.configFileName))
     }
 

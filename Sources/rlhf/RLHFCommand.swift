@@ -14,6 +14,7 @@ struct RLHFCommand: AsyncParsableCommand {
             PretrainCommand.self,
             SFTCommand.self,
             GenerateCommand.self,
+            ExportCommand.self,
             PerplexityCommand.self,
             TokenizeCommand.self,
             ServeCommand.self,

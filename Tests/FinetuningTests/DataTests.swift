@@ -4,6 +4,7 @@ import ConfigFiles
 import Foundation
 import Testing
 import Finetuning
+import LanguageModelData
 import LanguageModeling
 
 @Suite struct DataTests {

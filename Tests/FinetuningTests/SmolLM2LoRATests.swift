@@ -6,6 +6,7 @@
 import Foundation
 import Testing
 import Finetuning
+import TrainingRuns
 import LanguageModeling
 import Randomness
 import TestSupport

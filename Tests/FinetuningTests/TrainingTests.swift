@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 import Finetuning
+import TrainingRuns
 import LanguageModeling
 import Tokenization
 import TestSupport

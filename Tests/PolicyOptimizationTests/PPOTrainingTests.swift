@@ -1,13 +1,14 @@
 // PPO end to end on a tiny model in seconds: it raises a hidden judge's score while the KL to the
 // reference stays bounded, and a resumed run continues exactly as an uninterrupted one.
 import Foundation
-import Finetuning
 import LanguageModeling
 import Optimization
 import PolicyOptimization
+import RewardModeling
 import Testing
 import TestSupport
 import Tokenization
+import TrainingRuns
 import Transformer
 
 /// A hidden judge: the fraction of response tokens among the ones it likes.

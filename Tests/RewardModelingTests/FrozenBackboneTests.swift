@@ -1,11 +1,11 @@
 // The reward model on a frozen SmolLM2 backbone (the real GGUF file from scripts/fetch-data.sh):
 // the head learns a preference the backbone's features carry and generalises to held-out
 // prompts, the folder round-trips, normalisation, the feature cache, and named errors.
-import Finetuning
 import Foundation
 import LanguageModeling
 import RewardModeling
 import Testing
+import TrainingRuns
 
 @Suite struct FrozenBackboneTests {
     static let modelFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -1,11 +1,11 @@
 // The trainer learns a simple synthetic preference on a tiny model in seconds, generalises to
 // held-out prompts, logs its metrics, normalises on policy samples, and is deterministic.
-import Finetuning
 import Foundation
-import Testing
 import LanguageModeling
 import Reporting
 import RewardModeling
+import Testing
+import TrainingRuns
 import Transformer
 
 @Suite struct TrainerTests {

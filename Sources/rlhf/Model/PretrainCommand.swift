@@ -3,8 +3,10 @@ import ArgumentParser
 import ConfigFiles
 import Finetuning
 import Foundation
+import LanguageModelData
 import LanguageModeling
 import Tokenization
+import TrainingRuns
 import Transformer
 
 struct PretrainCommand: ParsableCommand {

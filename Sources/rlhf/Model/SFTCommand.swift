@@ -5,6 +5,7 @@ import ConfigFiles
 import Finetuning
 import Foundation
 import LanguageModeling
+import TrainingRuns
 import Transformer
 
 struct SFTCommand: ParsableCommand {

@@ -6,7 +6,6 @@ import ArgumentParser
 import Evaluation
 import Foundation
 import LanguageModeling
-import PolicyOptimization
 import RewardModeling
 import Transformer
 

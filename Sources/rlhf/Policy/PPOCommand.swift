@@ -6,10 +6,12 @@ import ConfigFiles
 import Evaluation
 import Finetuning
 import Foundation
+import LanguageModelData
 import LanguageModeling
 import PolicyOptimization
 import Reporting
 import RewardModeling
+import TrainingRuns
 import Transformer
 
 struct PPOCommand: ParsableCommand {

@@ -3,12 +3,12 @@
 // comparisons (optionally relabelled by the population judge), plotted as an SVG.
 import ArgumentParser
 import ConfigFiles
-import Finetuning
 import Foundation
 import LanguageModeling
 import Randomness
 import Reporting
 import RewardModeling
+import TrainingRuns
 
 struct LearningCurveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@
 import Annotators
 import ArgumentParser
 import Feedback
+import FeedbackComparisons
 import Foundation
 import RewardModeling
 

@@ -3,11 +3,12 @@
 // reference policy's samples of the training prompts, saved in the run folder.
 import ArgumentParser
 import ConfigFiles
-import Finetuning
+import FeedbackComparisons
 import Foundation
 import LanguageModeling
 import Randomness
 import RewardModeling
+import TrainingRuns
 import Transformer
 
 struct RewardTrainCommand: AsyncParsableCommand {

@@ -4,9 +4,11 @@
 import ArgumentParser
 import Corpora
 import Feedback
+import FeedbackComparisons
 import Finetuning
 import Foundation
 import RewardModeling
+import TrainingRuns
 
 struct RottenTomatoesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

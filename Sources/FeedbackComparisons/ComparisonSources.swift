@@ -1,8 +1,10 @@
 // Where comparisons come from: the feedback store's K-way judgments, and JSONL files in TRL's
-// prompt/chosen/rejected format or the store's ranking export. Kept apart from the model types
-// so that the reward model itself never touches the store.
+// prompt/chosen/rejected format or the store's ranking export. A module of its own because it
+// needs both sides: the store (and its SQLite and crypto) never reaches the reward model, which
+// sees only `Comparison` values.
 import Feedback
 import Foundation
+import RewardModeling
 
 extension Comparison {
     /// A stored judgment: its completions in tiers, judged by its annotator. A "both bad"

@@ -1,14 +1,35 @@
-// What the commands need of any reward model: rewards of text pairs. Both kinds (a fine-tuned
-// GPT-2 with a scalar head, a head on a frozen pretrained backbone) provide it, and are loaded
-// from their folders by what config.json names.
+// What scores responses, at two levels: token ids, as PPO rolls them out and evaluation samples
+// them, and text, as the reward commands read it. Both kinds of reward model (a fine-tuned GPT-2
+// with a scalar head, a head on a frozen pretrained backbone) score text and are loaded from
+// their folders by what config.json names; the fine-tuned one also scores tokens, which is what
+// PPO trains against. Judges that are not reward models conform elsewhere.
 import Foundation
 
+/// What turns (prompt, response) token-id pairs into scores: the reward model, or any judge.
+public protocol ResponseScorer {
+    func scores(prompts: [[Int32]], responses: [[Int32]]) throws -> [Double]
+}
+
+/// What the commands need of any reward model: rewards of text pairs.
 public protocol TextRewardScorer: AnyObject {
     /// Rewards of (prompt, response) texts; the raw head outputs when not `normalized`.
     func scores(prompts: [String], responses: [String], batchSize: Int, normalized: Bool) throws -> [Float]
 }
 
 extension RewardModel: TextRewardScorer {}
+
+/// The reward model's normalised scores of token ids.
+public struct RewardScorer: ResponseScorer {
+    public let model: RewardModel
+
+    public init(model: RewardModel) {
+        self.model = model
+    }
+
+    public func scores(prompts: [[Int32]], responses: [[Int32]]) throws -> [Double] {
+        try model.scores(prompts: prompts, responses: responses).map(Double.init)
+    }
+}
 
 public enum RewardModels {
     /// The reward model in `folder`, of whichever kind its config.json describes.

@@ -3,7 +3,6 @@
 // pointer), and the final model.
 import Checkpoints
 import Foundation
-import Reporting
 
 public struct RunFolder: Sendable {
     public let url: URL
