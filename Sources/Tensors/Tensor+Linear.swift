@@ -13,6 +13,11 @@ public enum WeightOrientation: Sendable {
 extension Tensor {
     /// y[..., out] = x[..., in]·W + b.
     public func linear(_ weight: Tensor, bias: Tensor? = nil, orientation: WeightOrientation = .inputsByOutputs) throws -> Tensor {
+        try linear(weight, bias: bias, orientation: orientation, recorded: true)
+    }
+
+    /// The product, recorded on the tape or (for ops that record a backward of their own) not.
+    func linear(_ weight: Tensor, bias: Tensor?, orientation: WeightOrientation, recorded: Bool) throws -> Tensor {
         let operation = "linear"
         guard weight.shape.rank == 2, shape.rank >= 1 else {
             throw TensorError.shapeMismatch(operation: operation, shape, weight.shape, expected: "x [..., in] and a rank-2 weight")
@@ -29,19 +34,24 @@ extension Tensor {
         Linear.forward(
             out: out.data, input: data, weight: weight.data, layout: orientation.layout, bias: bias?.data,
             rows: rows, inputs: inputs, outputs: outputs)
-        if let tape = Tape.recording(self, weight, bias) {
+        if recorded, let tape = Tape.recording(self, weight, bias) {
             out.record(on: tape) { dout in
-                let dWeight = weight.requiresGradient ? weight.accumulatingGradient() : nil
-                let dBias = bias?.requiresGradient == true ? bias?.accumulatingGradient() : nil
-                self.withGradientIfRequired { dx, accumulate in
-                    Linear.backward(
-                        dInput: dx, accumulateInput: accumulate, dWeight: dWeight, dBias: dBias, dout: dout,
-                        input: self.data, weight: weight.data, layout: orientation.layout,
-                        rows: rows, inputs: inputs, outputs: outputs)
-                }
+                self.linearBackward(dout, weight: weight, bias: bias, orientation: orientation, rows: rows, inputs: inputs, outputs: outputs)
             }
         }
         return out
+    }
+
+    /// The gradients of x, W and b from dout, for whichever of them require one.
+    func linearBackward(_ dout: UnsafePointer<Float>, weight: Tensor, bias: Tensor?, orientation: WeightOrientation, rows: Int, inputs: Int, outputs: Int) {
+        let dWeight = weight.requiresGradient ? weight.accumulatingGradient() : nil
+        let dBias = bias?.requiresGradient == true ? bias?.accumulatingGradient() : nil
+        withGradientIfRequired { dx, accumulate in
+            Linear.backward(
+                dInput: dx, accumulateInput: accumulate, dWeight: dWeight, dBias: dBias, dout: dout,
+                input: data, weight: weight.data, layout: orientation.layout,
+                rows: rows, inputs: inputs, outputs: outputs)
+        }
     }
 
     /// The matrix product of the last two axes, batched over the leading ones:

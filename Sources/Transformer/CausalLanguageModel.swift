@@ -61,8 +61,8 @@ extension CausalLanguageModel {
 
     /// x through the base weight `name` (plus its adapter): y = x·W (+ bias) (+ s·x·Aᵀ·Bᵀ).
     func project(_ x: Tensor, _ name: String, _ weight: Tensor, bias: Tensor? = nil, orientation: WeightOrientation, tape: Tape?) throws -> Tensor {
-        let base = try x.linear(weight, bias: bias, orientation: orientation)
-        return try adapters?.adapt(x, base: base, weight: name, tape: tape) ?? base
+        if let adapted = try adapters?.project(x, name, weight, bias: bias, orientation: orientation, tape: tape) { return adapted }
+        return try x.linear(weight, bias: bias, orientation: orientation)
     }
 
     /// Log-probabilities [B, R] of each response token given everything before it (0 at padding),

@@ -98,6 +98,10 @@ extension LlamaConfiguration {
         if let scaling = json["rope_scaling"], !(scaling is NSNull) { throw refuse("rope_scaling", "is set; only plain RoPE is supported") }
         for key in ["attention_bias", "mlp_bias"] where json[key] as? Bool == true { throw refuse(key, "is true; Llama without biases is supported") }
         if let activation = json["hidden_act"] as? String, activation != "silu" { throw refuse("hidden_act", "is \(activation); SwiGLU (silu) is supported") }
+        // transformers 5 writes RoPE's settings under rope_parameters; earlier versions at the top level.
+        let rope = json["rope_parameters"] as? [String: Any] ?? [:]
+        if let type = rope["rope_type"] as? String, type != "default" { throw refuse("rope_parameters.rope_type", "is \"\(type)\"; only plain RoPE is supported") }
+        let theta = (rope["rope_theta"] as? NSNumber) ?? (json["rope_theta"] as? NSNumber)
         let heads = try integer("num_attention_heads"), width = try integer("hidden_size")
         if let headSize = json["head_dim"] as? Int, headSize * heads != width {
             throw refuse("head_dim", "is \(headSize); only hidden_size / num_attention_heads (\(width / heads)) is supported")
@@ -107,7 +111,7 @@ extension LlamaConfiguration {
             layers: try integer("num_hidden_layers"), heads: heads, keyValueHeads: json["num_key_value_heads"] as? Int ?? heads,
             feedForwardWidth: try integer("intermediate_size"),
             rmsNormEpsilon: (json["rms_norm_eps"] as? NSNumber)?.floatValue ?? 1e-6,
-            ropeBase: (json["rope_theta"] as? NSNumber)?.doubleValue ?? 10_000,
+            ropeBase: theta?.doubleValue ?? 10_000,
             tiedEmbeddings: json["tie_word_embeddings"] as? Bool ?? true)
         beginningOfSequenceToken = (json["bos_token_id"] as? Int).map(Int32.init)
         endOfSequenceToken = (json["eos_token_id"] as? Int).map(Int32.init)

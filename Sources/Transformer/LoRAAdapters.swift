@@ -95,16 +95,22 @@ public final class LoRAAdapters {
     /// The layers that carry adapters, in storage order.
     public var adaptedTargets: [LoRATarget] { targets.values.sorted { parameters.layout.index(of: $0.downName)! < parameters.layout.index(of: $1.downName)! } }
 
-    /// `base` (= x through the base weight `weight`) plus the adapter's update, or `base`
-    /// unchanged when the layer has no adapter or adapters are off.
-    func adapt(_ x: Tensor, base: Tensor, weight: String, tape: Tape?) throws -> Tensor {
-        guard isEnabled, let target = targets[weight] else { return base }
+    /// x through the base weight `name` plus the adapter's update, or nil when the layer has no
+    /// adapter or adapters are off.
+    func project(_ x: Tensor, _ name: String, _ weight: Tensor, bias: Tensor?, orientation: WeightOrientation, tape: Tape?) throws -> Tensor? {
+        guard isEnabled, let target = targets[name] else { return nil }
         let down = parameters.tensor(target.downName, on: tape), up = parameters.tensor(target.upName, on: tape)
-        var input = x
-        if configuration.dropout > 0, tape != nil {
-            input = try x.droppedOut(probability: configuration.dropout, generator: &dropoutGenerator)
-        }
-        let update = try input.linear(down, orientation: .outputsByInputs).linear(up, orientation: .outputsByInputs)
+        let dropped = configuration.dropout > 0 && tape != nil
+            ? try x.droppedOut(probability: configuration.dropout, generator: &dropoutGenerator) : nil
+        return try x.adaptedLinear(weight, bias: bias, orientation: orientation, down: down, up: up, scale: configuration.scale, adapterInput: dropped)
+    }
+
+    /// `base` (x through the base weight `name`, computed by a product of the caller's own, such
+    /// as decoding's compact weights) plus the adapter's update; `base` itself without an adapter.
+    func adapt(_ x: Tensor, base: Tensor, weight name: String, tape: Tape?) throws -> Tensor {
+        guard isEnabled, let target = targets[name] else { return base }
+        let down = parameters.tensor(target.downName, on: tape), up = parameters.tensor(target.upName, on: tape)
+        let update = try x.linear(down, orientation: .outputsByInputs).linear(up, orientation: .outputsByInputs)
         return try base + update * configuration.scale
     }
 

@@ -129,5 +129,13 @@ func flattened(_ value: Any) -> [Double] {
         json["rope_scaling"] = ["type": "linear", "factor": 2.0]
         try JSONSerialization.data(withJSONObject: json).write(to: configURL)
         #expect { try Llama.load(from: folder) } throws: { "\($0)".contains("rope_scaling") }
+        json["rope_scaling"] = nil
+        json["rope_theta"] = nil
+        json["rope_parameters"] = ["rope_theta": 500.0, "rope_type": "default"]
+        try JSONSerialization.data(withJSONObject: json).write(to: configURL)
+        #expect(try Llama.load(from: folder).configuration.ropeBase == 500, "transformers 5 writes rope_parameters")
+        json["rope_parameters"] = ["rope_theta": 500.0, "rope_type": "yarn"]
+        try JSONSerialization.data(withJSONObject: json).write(to: configURL)
+        #expect { try Llama.load(from: folder) } throws: { "\($0)".contains("rope_parameters.rope_type") }
     }
 }
