@@ -64,13 +64,7 @@ extension Llama {
         }
         let (tensors, _) = try SafeTensors.read(weightsURL)
         let model = try Llama(configuration: configuration, trainable: trainable)
-        for entry in model.parameters.layout.entries {
-            guard let tensor = tensors[entry.name] else { throw CheckpointError.missingTensor(path: weightsURL.path, tensor: entry.name) }
-            guard tensor.shape == entry.shape.dimensions else {
-                throw CheckpointError.shapeMismatch(path: weightsURL.path, tensor: tensor.name, expected: entry.shape.dimensions, found: tensor.shape)
-            }
-            model.parameters.withValues(of: entry.name) { _ = $0.update(fromContentsOf: tensor.values) }
-        }
+        try model.parameters.load(tensors, from: weightsURL)
         if configuration.tiedEmbeddings, let head = tensors["lm_head.weight"] {
             let embedding = model.parameters.withValues(of: "model.embed_tokens.weight") { Array($0) }
             guard head.values == embedding else {
@@ -82,16 +76,8 @@ extension Llama {
 
     /// Writes config.json and model.safetensors into `folder` (created if needed), each atomically.
     public func save(to folder: URL) throws {
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            throw CheckpointError.writeFailed(path: folder.path, reason: "\(error)")
-        }
-        let values = UnsafeBufferPointer(parameters.allValues)
-        let tensors = parameters.layout.entries.map { entry in
-            (name: entry.name, shape: entry.shape.dimensions, values: UnsafeBufferPointer(rebasing: values[entry.range]))
-        }
-        try SafeTensors.write(tensors, metadata: ["format": "pt"], to: folder.appendingPathComponent(Self.weightsFileName))
+        try FileManager.default.createCheckpointFolder(folder)
+        try parameters.write(to: folder.appendingPathComponent(Self.weightsFileName))
         let json = try JSONSerialization.data(withJSONObject: configuration.huggingFaceConfig, options: [.prettyPrinted, .sortedKeys])
         try AtomicFile.write(json, to: folder.appendingPathComponent(Self.configFileName))
     }

@@ -7,16 +7,8 @@ import Foundation
 extension LoRAAdapters {
     /// Writes the adapter folder (created if needed), each file atomically.
     public func save(to folder: URL, baseModel: String) throws {
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            throw CheckpointError.writeFailed(path: folder.path, reason: "\(error)")
-        }
-        let values = UnsafeBufferPointer(parameters.allValues)
-        let tensors = parameters.layout.entries.map { entry in
-            (name: entry.name, shape: entry.shape.dimensions, values: UnsafeBufferPointer(rebasing: values[entry.range]))
-        }
-        try SafeTensors.write(tensors, metadata: ["format": "pt"], to: folder.appendingPathComponent(LoRAConfiguration.weightsFileName))
+        try FileManager.default.createCheckpointFolder(folder)
+        try parameters.write(to: folder.appendingPathComponent(LoRAConfiguration.weightsFileName))
         let fanInFanOut = targets.values.contains { $0.inputsByOutputs }
         let json = try JSONSerialization.data(
             withJSONObject: configuration.peftConfig(baseModel: baseModel, fanInFanOut: fanInFanOut), options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
@@ -38,22 +30,7 @@ extension LoRAAdapters {
         }
         // PEFT keeps the adapter's name in memory (`lora_A.default.weight`); a file saved from
         // memory rather than by save_pretrained may carry it.
-        func key(_ name: String) -> String? {
-            if stored[name] != nil { return name }
-            let named = name.replacingOccurrences(of: ".weight", with: ".default.weight")
-            return stored[named] != nil ? named : nil
-        }
-        var used = Set<String>()
-        for entry in adapters.parameters.layout.entries {
-            guard let found = key(entry.name), let tensor = stored[found] else {
-                throw CheckpointError.missingTensor(path: weightsURL.path, tensor: entry.name)
-            }
-            guard tensor.shape == entry.shape.dimensions else {
-                throw CheckpointError.shapeMismatch(path: weightsURL.path, tensor: tensor.name, expected: entry.shape.dimensions, found: tensor.shape)
-            }
-            adapters.parameters.withValues(of: entry.name) { _ = $0.update(fromContentsOf: tensor.values) }
-            used.insert(found)
-        }
+        let used = try adapters.parameters.load(stored, from: weightsURL) { [$0, $0.replacingOccurrences(of: ".weight", with: ".default.weight")] }
         if let stray = stored.keys.sorted().first(where: { !used.contains($0) }) {
             throw CheckpointError.invalidField(path: weightsURL.path, field: stray, reason: "is not an adapter of this model's layers")
         }

@@ -1,0 +1,45 @@
+// A parameter store to and from safetensors files, for every format whose tensors are a model's
+// parameters under some naming: GPT-2 and Llama checkpoints, PEFT adapters.
+import Checkpoints
+import Foundation
+import Tensors
+
+extension ParameterStore {
+    /// Fills every parameter from `tensors` (read from `url`), taking the first of `keys(name)`
+    /// the file holds; each missing tensor or wrong shape is named. Returns the keys used.
+    @discardableResult
+    func load(_ tensors: [String: NamedTensor], from url: URL, keys: (String) -> [String] = { [$0] }) throws -> Set<String> {
+        var used = Set<String>()
+        for entry in layout.entries {
+            guard let key = keys(entry.name).first(where: { tensors[$0] != nil }), let tensor = tensors[key] else {
+                throw CheckpointError.missingTensor(path: url.path, tensor: entry.name)
+            }
+            guard tensor.shape == entry.shape.dimensions else {
+                throw CheckpointError.shapeMismatch(path: url.path, tensor: tensor.name, expected: entry.shape.dimensions, found: tensor.shape)
+            }
+            withValues(of: entry.name) { _ = $0.update(fromContentsOf: tensor.values) }
+            used.insert(key)
+        }
+        return used
+    }
+
+    /// Writes every parameter to a safetensors file (atomically), naming each `key(name)`.
+    func write(to url: URL, key: (String) -> String = { $0 }) throws {
+        let values = UnsafeBufferPointer(allValues)
+        let tensors = layout.entries.map { entry in
+            (name: key(entry.name), shape: entry.shape.dimensions, values: UnsafeBufferPointer(rebasing: values[entry.range]))
+        }
+        try SafeTensors.write(tensors, metadata: ["format": "pt"], to: url)
+    }
+}
+
+extension FileManager {
+    /// Creates a checkpoint folder (and its parents) or names it in the error.
+    func createCheckpointFolder(_ folder: URL) throws {
+        do {
+            try createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw CheckpointError.writeFailed(path: folder.path, reason: "\(error)")
+        }
+    }
+}
