@@ -19,7 +19,7 @@ enum SmolLM2Worker {
         let network = try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: false).network
         if phase == "weight-bytes" {
             // Each step reads every weight once; the tied embedding is read whole as the output head.
-            print(network.parameters.scalarCount * MemoryLayout<Float>.size)
+            print((network as? Llama)?.decodingWeightBytes ?? network.parameters.scalarCount * MemoryLayout<Float>.size)
             return
         }
         let (batch, context) = (8, 128)

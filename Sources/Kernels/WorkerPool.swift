@@ -25,9 +25,10 @@ final class WorkerPool: @unchecked Sendable {
     private var round: UInt64 = 0
     private var mutex = pthread_mutex_t()
     private var condition = pthread_cond_t()
-    /// Idle polls before a worker sleeps: about 50 µs, enough to catch the next region of a
-    /// forward pass without burning a core between jobs.
-    private static let spinLimit = 2_000
+    /// Idle polls before a worker sleeps: about 50 µs (a poll takes about a nanosecond), enough to
+    /// catch the next region of a forward pass, or of a decoding step past its serial stretches
+    /// (attention, sampling), without burning a core between jobs.
+    private static let spinLimit = 45_000
     static let maximumChunks = (1 << 20) - 1
 
     private init(workers: Int) {

@@ -51,22 +51,29 @@ public final class KVCache {
 
     /// Attention of `count` new queries per row (at `query`, rows `queryStride` apart, `heads`
     /// heads of `headSize`) to every cached position including the new ones, which `append`
-    /// must already hold: [B, count, heads·headSize].
+    /// must already hold: [B, count, heads·headSize]. One new position (a decoding step) of
+    /// grouped-query attention takes the fused single-query kernel, a prompt the blocked one;
+    /// GPT-2 keeps the blocked kernel, whose summation order the demo's published results came from.
     func attend(layer: Int, query: UnsafeMutablePointer<Float>, queryStride: Int, count: Int, heads: Int, headSize: Int) -> Tensor {
         let outWidth = heads * headSize
         let geometry = AttentionGeometry(
             batch: batch, heads: heads, headSize: headSize, queries: count, keys: length + count,
             queriesPerKeyValueHead: heads / (width / headSize))
         let out = Tensor(uninitialized: [batch, count, outWidth])
-        let probabilities = TensorStorage(count: geometry.probabilityCount)
         let cacheStride = capacity * width
+        let outRows = StridedRows(base: out.data, rowStride: outWidth, batchStride: count * outWidth)
+        let queryRows = StridedRows(base: query, rowStride: queryStride, batchStride: count * queryStride)
+        let keyRows = StridedRows(base: keys[layer].pointer, rowStride: width, batchStride: cacheStride)
+        let valueRows = StridedRows(base: values[layer].pointer, rowStride: width, batchStride: cacheStride)
         Tensor.withOptionalPointer(firstPosition) { first in
-            Attention.forward(
-                out: StridedRows(base: out.data, rowStride: outWidth, batchStride: count * outWidth), probabilities: probabilities.pointer,
-                query: StridedRows(base: query, rowStride: queryStride, batchStride: count * queryStride),
-                key: StridedRows(base: keys[layer].pointer, rowStride: width, batchStride: cacheStride),
-                value: StridedRows(base: values[layer].pointer, rowStride: width, batchStride: cacheStride),
-                geometry: geometry, firstKey: first)
+            if count == 1, geometry.queriesPerKeyValueHead > 1 {
+                Attention.decodingForward(out: outRows, query: queryRows, key: keyRows, value: valueRows, geometry: geometry, firstKey: first)
+            } else {
+                let probabilities = TensorStorage(count: geometry.probabilityCount)
+                Attention.forward(
+                    out: outRows, probabilities: probabilities.pointer, query: queryRows, key: keyRows, value: valueRows,
+                    geometry: geometry, firstKey: first)
+            }
         }
         return out
     }

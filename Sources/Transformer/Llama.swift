@@ -9,11 +9,16 @@ import Tensors
 public final class Llama: CausalLanguageModel {
     public let configuration: LlamaConfiguration
     public let parameters: ParameterStore
-    public var adapters: LoRAAdapters?
+    public var adapters: LoRAAdapters? {
+        // Merging folds the adapters into the base weights, then removes them.
+        didSet { compactWeights.forgetAll() }
+    }
     /// RoPE's θ_i, i < headSize/2.
     let frequencies: [Float]
     /// The parameters as constant views, resolved once for inference.
     let constantWeights: LlamaWeights
+    /// Compact forms of the frozen matrices, for decoding's few-row products.
+    let compactWeights = CompactWeightCache()
 
     /// A model over `parameters` (zeros unless given: call `initialize(seed:)` or load weights).
     public init(configuration: LlamaConfiguration, parameters: ParameterStore? = nil, trainable: Bool = true) throws {
@@ -98,37 +103,56 @@ public final class Llama: CausalLanguageModel {
 
     /// Next-token logits [..., V] from hidden states [..., C].
     public func logits(_ hidden: Tensor, tape: Tape?) throws -> Tensor {
-        try hidden.linear(weights(tape: tape).outputHead, orientation: .outputsByInputs)
+        if tape == nil, hidden.shape.last == configuration.width, hidden.shape.rows <= CompactProduct.rowLimit,
+           let head = compactWeights.weights(for: self).outputHead {
+            return Self.product(hidden, head)
+        }
+        return try hidden.linear(weights(tape: tape).outputHead, orientation: .outputsByInputs)
     }
 
     /// The blocks over `input`, with `attention(layer, q, k, v)` attending the rotated queries and
     /// keys: over the sequence itself for training, over the KV cache for decoding.
     func forward(_ input: TokenBatch, tape: Tape?, attention: (Int, Tensor, Tensor, Tensor) throws -> Tensor) throws -> Tensor {
         let c = configuration, w = weights(tape: tape)
+        let few = tape == nil && input.batch * input.time <= CompactProduct.rowLimit
+        let compact = few ? compactWeights.weights(for: self).blocks : nil
         var x = try Tensor.embedding(tokens: input.tokens, table: w.tokenEmbedding)
         for (i, block) in w.blocks.enumerated() {
-            let n = LlamaBlockNames(i)
+            let n = LlamaBlockNames(i), k = compact?[i]
             let h = try x.rmsNorm(weight: block.inputNorm, epsilon: c.rmsNormEpsilon)
-            let query = try project(h, n.query, block.query, tape: tape)
+            let query = try project(h, n.query, block.query, k?.query, tape: tape)
                 .rotaryEmbedding(heads: c.heads, positions: input.positions, frequencies: frequencies)
-            let key = try project(h, n.key, block.key, tape: tape)
+            let key = try project(h, n.key, block.key, k?.key, tape: tape)
                 .rotaryEmbedding(heads: c.keyValueHeads, positions: input.positions, frequencies: frequencies)
-            let value = try project(h, n.value, block.value, tape: tape)
-            x = try x + project(attention(i, query, key, value), n.output, block.output, tape: tape)
+            let value = try project(h, n.value, block.value, k?.value, tape: tape)
+            x = try x + project(attention(i, query, key, value), n.output, block.output, k?.output, tape: tape)
             let g = try x.rmsNorm(weight: block.postAttentionNorm, epsilon: c.rmsNormEpsilon)
-            let gated = try Tensor.swiGLU(gate: project(g, n.gate, block.gate, tape: tape), up: project(g, n.up, block.up, tape: tape))
-            x = try x + project(gated, n.down, block.down, tape: tape)
+            let gated = try Tensor.swiGLU(gate: project(g, n.gate, block.gate, k?.gate, tape: tape), up: project(g, n.up, block.up, k?.up, tape: tape))
+            x = try x + project(gated, n.down, block.down, k?.down, tape: tape)
         }
         return try x.rmsNorm(weight: w.finalNorm, epsilon: c.rmsNormEpsilon)
     }
 
-    /// A linear layer ([out, in] weight, no bias) with its adapter.
-    func project(_ x: Tensor, _ name: String, _ weight: Tensor, tape: Tape?) throws -> Tensor {
-        try project(x, name, weight, orientation: .outputsByInputs, tape: tape)
+    /// A linear layer ([out, in] weight, no bias) with its adapter, through the weight's compact
+    /// form when it has one.
+    func project(_ x: Tensor, _ name: String, _ weight: Tensor, _ compact: CompactMatrix?, tape: Tape?) throws -> Tensor {
+        guard let compact else { return try project(x, name, weight, orientation: .outputsByInputs, tape: tape) }
+        let base = Self.product(x, compact)
+        return try adapters?.adapt(x, base: base, weight: name, tape: tape) ?? base
+    }
+
+    /// x[..., in]·Wᵀ for W in compact form.
+    static func product(_ x: Tensor, _ w: CompactMatrix) -> Tensor {
+        precondition(x.shape.last == w.columns, "input width \(x.shape.last) for a compact matrix of \(w.columns) columns")
+        let out = Tensor(uninitialized: x.shape.replacingLast(with: w.rows))
+        CompactProduct.multiply(w, input: x.data, rows: x.shape.rows, out: out.data)
+        return out
     }
 
     func weights(tape: Tape?) -> LlamaWeights {
-        tape.map { LlamaWeights(parameters, configuration, tape: $0) } ?? constantWeights
+        guard let tape else { return constantWeights }
+        compactWeights.forgetTrainable(in: parameters)
+        return LlamaWeights(parameters, configuration, tape: tape)
     }
 
     func checkLength(_ time: Int) throws {

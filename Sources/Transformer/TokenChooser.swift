@@ -8,11 +8,7 @@ import Glibc
 
 enum TokenChooser {
     static func choose(_ logits: UnsafePointer<Float>, count V: Int, parameters: SamplingParameters, generator: inout RandomGenerator) -> Int32 {
-        if parameters.temperature == 0 {
-            var best = 0
-            for j in 1..<V where logits[j] > logits[best] { best = j }
-            return Int32(best)
-        }
+        if parameters.temperature == 0 { return Int32(RowMath.argmax(logits, V)) }
         let scale = 1 / parameters.temperature
         if parameters.topK == 0 || parameters.topK >= V, parameters.topP >= 1 {
             return sampleFullDistribution(logits, count: V, scale: scale, generator: &generator)
