@@ -68,6 +68,19 @@ let package = Package(
                 "Checkpoints", "Reporting", "Randomness",
             ]),
 
+        // Preference optimisation without RL: DPO, IPO and conservative DPO on the shared training loop.
+        .target(
+            name: "PreferenceOptimization",
+            dependencies: ["Finetuning", "LanguageModeling", "RewardModeling", "Tensors", "TrainingRuns", "Transformer"]),
+        // Offline RL from stored judgments: ILQL's Q, target-Q and V heads on any causal LM.
+        .target(
+            name: "OfflineRL",
+            dependencies: [
+                "Transformer", "LanguageModeling", "Tensors", "Kernels", "Checkpoints", "Optimization", "TrainingRuns", "Reporting",
+                "Randomness", "RewardModeling",
+            ],
+            swiftSettings: vectorized),
+
         .target(
             name: "Evaluation",
             dependencies: ["Annotators", "LanguageModeling", "RewardModeling", "Transformer", "Tensors", "Randomness"]),
@@ -107,7 +120,7 @@ let package = Package(
                 "Feedback", "FeedbackServer", "Ratings", "Annotators", "SimulatedLabeling",
                 "Finetuning", "LanguageModelData", "LanguageModeling", "TrainingRuns", "Transformer", "Tokenization", "Corpora",
                 "Reporting", "ConfigFiles", "Randomness", "Tensors", "RewardModeling", "FeedbackComparisons", "PolicyOptimization",
-                "Evaluation", "Pipeline",
+                "OfflineRL", "PreferenceOptimization", "Evaluation", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -156,6 +169,21 @@ let package = Package(
                 "PolicyOptimization", "RewardModeling", "TrainingRuns", "LanguageModeling", "Transformer", "Tokenization", "Tensors",
                 "Optimization", "TestSupport",
             ]),
+        .testTarget(
+            name: "PreferenceOptimizationTests",
+            dependencies: [
+                "PreferenceOptimization", "Finetuning", "LanguageModeling", "RewardModeling", "Tensors", "TestSupport", "Tokenization",
+                "TrainingRuns", "Transformer",
+            ]),
+        .testTarget(
+            name: "OfflineRLTests",
+            dependencies: [
+                "OfflineRL", "RewardModeling", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "TrainingRuns",
+                "Randomness", "Reporting", "TestSupport",
+            ]),
+        .testTarget(
+            name: "EvaluationTests",
+            dependencies: ["Evaluation", "LanguageModeling", "RewardModeling", "Transformer", "Tokenization", "Tensors", "Randomness", "TestSupport"]),
         .testTarget(name: "CommandLineTests", dependencies: ["LanguageModeling", "Tokenization", "Transformer"]),
         .testTarget(name: "RatingsTests", dependencies: ["Ratings", "Randomness"], exclude: ["Fixtures"]),
         .testTarget(name: "AnnotatorsTests", dependencies: ["Annotators", "Randomness"]),

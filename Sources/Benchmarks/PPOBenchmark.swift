@@ -46,12 +46,13 @@ struct PPOBenchmark {
     }
 }
 
-/// Scores with a scalar-head network at each sequence's last token.
+/// Scores with a scalar head on a network at each sequence's last token.
 struct NetworkScorer: ResponseScorer {
     let network: GPT
+    let head: ScalarHead
     func scores(prompts: [[Int32]], responses: [[Int32]]) throws -> [Double] {
         let batch = try SequenceBatch(prompts: prompts, responses: responses, padding: 0)
-        let values = try network.scalars(network.hiddenStates(batch.input, tape: nil), tape: nil)
+        let values = try head(network.hiddenStates(batch.input, tape: nil), tape: nil)
         return try values.gathered(at: batch.lastTokenPositions).scalars.map(Double.init)
     }
 }
@@ -60,10 +61,11 @@ enum PPOWorker {
     static func run(iterations: Int) throws {
         let c = PPOBenchmark.configuration
         let tokenizer = try BPETrainer(config: BPETrainingConfig(vocabularySize: 300)).train(on: ["benchmark text for a tokenizer"])
-        var scalar = c
-        scalar.hasScalarHead = true
-        let policy = try GPT(configuration: c), value = try GPT(configuration: scalar), reward = try GPT(configuration: scalar)
+        let policy = try GPT(configuration: c), value = try GPT(configuration: c), reward = try GPT(configuration: c)
         for (network, seed) in [(policy, UInt64(0)), (value, 1), (reward, 2)] { network.initialize(seed: seed) }
+        let valueHead = ScalarHead(width: c.width), rewardHead = ScalarHead(width: c.width)
+        valueHead.initialize(seed: 3)
+        rewardHead.initialize(seed: 4)
         var ppo = PPOConfiguration()
         (ppo.iterations, ppo.batchSize, ppo.responseLength, ppo.epochs, ppo.minibatches) = (iterations + 1, 64, 24, 4, 4)
         ppo.loggedSamples = 0  // the stand-in tokenizer cannot decode the random vocabulary
@@ -72,8 +74,8 @@ enum PPOWorker {
         var generator = RandomGenerator(seed: 1)
         let prompts = (0..<256).map { _ in (0..<8).map { _ in Int32(generator.integer(in: 0..<4000)) } }
         let trainer = try PPOTrainer(
-            models: PolicyModels(policy: LanguageModel(network: policy, tokenizer: tokenizer), value: value, temperature: ppo.temperature),
-            scorer: NetworkScorer(network: reward), prompts: prompts, configuration: ppo, run: RunFolder(folder))
+            models: PolicyModels(policy: LanguageModel(network: policy, tokenizer: tokenizer), value: .network(value, head: valueHead), temperature: ppo.temperature),
+            scorer: NetworkScorer(network: reward, head: rewardHead), prompts: prompts, configuration: ppo, run: RunFolder(folder))
         var phases: [String: [Double]] = [:]
         for index in 0...iterations {
             let times = try trainer.iterate().times

@@ -1,7 +1,9 @@
 // How a trained policy compares with a baseline on held-out prompts: the win rate by a judge
-// (with a Wilson confidence interval), the KL of each policy to the reference on its own samples,
-// and the reference model's perplexity of those samples (fluency: has the policy drifted into
-// text the reference finds unlikely?).
+// (with a Wilson confidence interval) and the same win rate controlled for length (a judge that
+// rewards length alone gets ½), the KL of each policy to the reference on its own samples, the
+// reference model's perplexity of those samples, an independent model's perplexity of them
+// (fluency that the policy cannot have drifted towards), and how repetitive they are. Shrinking
+// answers that repeat stock praise can win by a judge; they cannot hide in these columns.
 import Foundation
 import LanguageModeling
 import Randomness
@@ -17,7 +19,12 @@ public struct PolicyComparison: Codable, Sendable {
         public var klToReference: Double
         /// exp(mean −log π_ref per sampled token) at temperature 1.
         public var referencePerplexity: Double
+        /// Mean tokens per response (the stop token included when generated).
         public var meanLength: Double
+        /// Word-level repetition of the decoded samples (nil in comparisons written before it was measured).
+        public var repetition: RepetitionStatistics?
+        /// The fluency model's perplexity of the samples given their prompts, when one was given.
+        public var fluency: PerplexityReport?
     }
 
     public var prompts: Int
@@ -26,9 +33,15 @@ public struct PolicyComparison: Codable, Sendable {
     public var losses: Int
     public var policy: Side
     public var baseline: Side
+    /// AlpacaEval 2.0's length-controlled win rate of the policy, with its bootstrap interval, the
+    /// lengths in characters of the decoded answers (nil in comparisons written before it was measured).
+    public var lengthControlled: LengthControlledWinRate?
 
     /// Wins plus half the ties, over all prompts.
     public var winRate: Double { (Double(wins) + 0.5 * Double(ties)) / Double(max(prompts, 1)) }
+
+    /// The policy's mean response length over the baseline's (tokens): below 1, answers shrank.
+    public var lengthRatio: Double { policy.meanLength / max(baseline.meanLength, .leastNormalMagnitude) }
 
     /// Wilson score interval of the win rate at z (1.96 for 95%).
     public func winRateInterval(z: Double = 1.96) -> ClosedRange<Double> {
@@ -41,23 +54,44 @@ public struct PolicyComparison: Codable, Sendable {
 
 public enum PolicyEvaluator {
     /// Samples one response per prompt from each model (same seed), judges both, and measures both
-    /// against `reference`. `judge` scores a (prompt, response) pair of token ids.
+    /// against `reference` and, when given, `fluency`. `judge` scores a (prompt, response) pair of
+    /// token ids; the baseline reads the same prompt ids, so both models share a tokenizer.
     public static func compare(
         policy: LanguageModel, baseline: LanguageModel, reference: any CausalLanguageModel, prompts: [[Int32]],
-        judge: any ResponseScorer, sampling: SamplingParameters, seed: UInt64, batchSize: Int = 64
+        judge: any ResponseScorer, sampling: SamplingParameters, seed: UInt64, batchSize: Int = 64,
+        fluency: FluencyScorer? = nil, lengthControl: LengthControlledWinRate.Settings = LengthControlledWinRate.Settings()
     ) throws -> (comparison: PolicyComparison, policySamples: [[Int32]], baselineSamples: [[Int32]]) {
         let policySamples = try sample(policy, prompts: prompts, sampling: sampling, seed: seed, batchSize: batchSize)
         let baselineSamples = try sample(baseline, prompts: prompts, sampling: sampling, seed: seed, batchSize: batchSize)
         let policyScores = try judge.scores(prompts: prompts, responses: policySamples)
         let baselineScores = try judge.scores(prompts: prompts, responses: baselineSamples)
+        let promptTexts = try prompts.map(policy.decode)
+        let policyTexts = try decoded(policySamples, by: policy), baselineTexts = try decoded(baselineSamples, by: baseline)
+        var policySide = try side(policy, reference, prompts, policySamples, policyScores, sampling.temperature, batchSize)
+        var baselineSide = try side(baseline, reference, prompts, baselineSamples, baselineScores, sampling.temperature, batchSize)
+        policySide.repetition = RepetitionStatistics(texts: policyTexts)
+        baselineSide.repetition = RepetitionStatistics(texts: baselineTexts)
+        policySide.fluency = try fluency?.perplexity(prompts: promptTexts, responses: policyTexts)
+        baselineSide.fluency = try fluency?.perplexity(prompts: promptTexts, responses: baselineTexts)
         var comparison = PolicyComparison(
-            prompts: prompts.count, wins: 0, ties: 0, losses: 0,
-            policy: try side(policy, reference, prompts, policySamples, policyScores, sampling.temperature, batchSize),
-            baseline: try side(baseline, reference, prompts, baselineSamples, baselineScores, sampling.temperature, batchSize))
+            prompts: prompts.count, wins: 0, ties: 0, losses: 0, policy: policySide, baseline: baselineSide, lengthControlled: nil)
+        var outcomes: [Double] = []
         for (a, b) in zip(policyScores, baselineScores) {
             if a > b { comparison.wins += 1 } else if a < b { comparison.losses += 1 } else { comparison.ties += 1 }
+            outcomes.append(a > b ? 1 : a < b ? 0 : 0.5)
+        }
+        if !prompts.isEmpty {
+            comparison.lengthControlled = try LengthControlledWinRate(
+                outcomes: outcomes, policyLengths: policyTexts.map { Double($0.count) },
+                baselineLengths: baselineTexts.map { Double($0.count) }, settings: lengthControl)
         }
         return (comparison, policySamples, baselineSamples)
+    }
+
+    /// The text of each response without the model's stop tokens.
+    private static func decoded(_ responses: [[Int32]], by model: LanguageModel) throws -> [String] {
+        let stops = Set(model.stopTokens)
+        return try responses.map { try model.decode($0.filter { !stops.contains($0) }) }
     }
 
     /// One response per prompt, in batches; each ends with <|endoftext|> when the model stopped.

@@ -3,7 +3,6 @@
 import Foundation
 import LanguageModelData
 import LanguageModeling
-import Randomness
 import Transformer
 
 /// One demonstration: the conversation so far, ending with the user's turn, and the answer.
@@ -61,73 +60,37 @@ public enum DemonstrationFile {
     /// [messages]}` whose last message is the assistant's answer. Blank lines are skipped; any bad
     /// line fails the whole read, naming the line and the field.
     public static func read(_ url: URL) throws -> [Demonstration] {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw DataError.unreadable(path: url.path, reason: "file not found")
-        }
-        var examples: [Demonstration] = []
-        for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let text = line.trimmingCharacters(in: .whitespaces)
-            if text.isEmpty { continue }
-            do {
-                guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
-                    throw LineError("not a JSON object")
-                }
-                examples.append(try demonstration(object))
-            } catch let error as LineError {
-                throw DataError.malformedLine(path: url.path, line: index + 1, reason: error.reason)
-            }
-        }
-        guard !examples.isEmpty else { throw DataError.empty(path: url.path) }
-        return examples
+        try JSONObjectLines.read(url, demonstration)
     }
 
-    private struct LineError: Error {
-        let reason: String
-        init(_ reason: String) { self.reason = reason }
-    }
-
-    private static func demonstration(_ object: [String: Any]) throws -> Demonstration {
+    private static func demonstration(_ object: [String: Any]) throws(JSONLineError) -> Demonstration {
         if let messages = object["messages"] {
-            var turns = try conversation(messages, field: "messages")
+            var turns = try JSONObjectLines.messages(messages, field: "messages")
             guard let answer = turns.popLast(), answer.role == "assistant" else {
-                throw LineError("field \"messages\" must end with the assistant's answer")
+                throw JSONLineError("field \"messages\" must end with the assistant's answer")
             }
             return try split(turns, answer: answer.content, field: "messages")
         }
         let completion = object["completion"] ?? object["response"]
         if let prompt = object["prompt"] as? String {
             guard let response = completion as? String else {
-                throw LineError("field \"completion\" is missing or not a string")
+                throw JSONLineError("field \"completion\" is missing or not a string")
             }
             return Demonstration(prompt: prompt, response: response)
         }
-        guard let prompt = object["prompt"] else { throw LineError("field \"prompt\" (or \"messages\") is missing") }
-        let turns = try conversation(prompt, field: "prompt")
-        guard let completion else { throw LineError("field \"completion\" is missing") }
-        let answer = try conversation(completion, field: "completion")
+        guard let prompt = object["prompt"] else { throw JSONLineError("field \"prompt\" (or \"messages\") is missing") }
+        let turns = try JSONObjectLines.messages(prompt, field: "prompt")
+        guard let completion else { throw JSONLineError("field \"completion\" is missing") }
+        let answer = try JSONObjectLines.messages(completion, field: "completion")
         guard answer.count == 1, answer[0].role == "assistant" else {
-            throw LineError("field \"completion\" must be one assistant message")
+            throw JSONLineError("field \"completion\" must be one assistant message")
         }
         return try split(turns, answer: answer[0].content, field: "prompt")
     }
 
-    /// Messages as [{"role": ..., "content": ...}].
-    private static func conversation(_ value: Any, field: String) throws -> [ChatMessage] {
-        guard let list = value as? [[String: Any]] else { throw LineError("field \"\(field)\" must be a string or a list of messages") }
-        return try list.enumerated().map { index, message in
-            guard let role = message["role"] as? String, ["system", "user", "assistant"].contains(role) else {
-                throw LineError("\(field)[\(index)].role must be \"system\", \"user\" or \"assistant\"")
-            }
-            guard let content = message["content"] as? String else { throw LineError("\(field)[\(index)].content is missing or not a string") }
-            return ChatMessage(role: role, content: content)
-        }
-    }
-
-    private static func split(_ turns: [ChatMessage], answer: String, field: String) throws -> Demonstration {
-        guard let last = turns.last, last.role == "user" else {
-            throw LineError("field \"\(field)\" must end with a user message before the answer")
-        }
-        return Demonstration(prompt: last.content, response: answer, context: Array(turns.dropLast()))
+    private static func split(_ turns: [ChatMessage], answer: String, field: String) throws(JSONLineError) -> Demonstration {
+        let (prompt, context) = try JSONObjectLines.lastUserTurn(of: turns, field: field)
+        return Demonstration(prompt: prompt, response: answer, context: context)
     }
 
     /// Writes demonstrations as JSONL, atomically.
@@ -153,17 +116,7 @@ public struct InstructionData: TrainingData {
     public let training: [Example]
     public let heldOut: [Example]
     let padding: Int32
-    private var order: [Int]
-    private var position = 0
-    private var epoch = 0
-    private var generator: RandomGenerator
-
-    public struct Cursor: Codable, Sendable {
-        var order: [Int]
-        var position: Int
-        var epoch: Int
-        var generator: RandomGenerator
-    }
+    private var epochs: ShuffledEpochs
 
     /// Sequences longer than `maximumLength` lose prompt tokens from the left, then response tokens from the right.
     public init(training: [Example], heldOut: [Example], maximumLength: Int, padding: Int32, seed: UInt64) {
@@ -175,24 +128,13 @@ public struct InstructionData: TrainingData {
         self.training = training.map(fit)
         self.heldOut = heldOut.map(fit)
         self.padding = padding
-        generator = RandomGenerator(seed: seed)
-        order = generator.permutation(training.count)
+        epochs = ShuffledEpochs(count: training.count, seed: seed)
     }
 
-    public var epochsCompleted: Int { epoch }
+    public var epochsCompleted: Int { epochs.epochsCompleted }
 
     public mutating func nextBatch(size batchSize: Int) throws -> LanguageModelBatch {
-        var chosen: [Example] = []
-        while chosen.count < batchSize {
-            if position == order.count {
-                order = generator.permutation(training.count)
-                position = 0
-                epoch += 1
-            }
-            chosen.append(training[order[position]])
-            position += 1
-        }
-        return try Self.batch(chosen, padding: padding)
+        try Self.batch(epochs.next(batchSize).map { training[$0] }, padding: padding)
     }
 
     public func evaluationBatches(count: Int, size batchSize: Int) throws -> [LanguageModelBatch] {
@@ -215,12 +157,9 @@ public struct InstructionData: TrainingData {
         return LanguageModelBatch(input: try TokenBatch(rows: rows), targets: targets)
     }
 
-    public var cursor: Cursor { Cursor(order: order, position: position, epoch: epoch, generator: generator) }
+    public var cursor: ShuffledEpochs { epochs }
 
-    public mutating func restore(_ cursor: Cursor) {
-        order = cursor.order
-        position = cursor.position
-        epoch = cursor.epoch
-        generator = cursor.generator
+    public mutating func restore(_ cursor: ShuffledEpochs) {
+        epochs = cursor
     }
 }

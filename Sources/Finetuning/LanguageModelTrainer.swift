@@ -1,6 +1,6 @@
-// The training loop for pretraining and supervised fine-tuning: gradient accumulation over
-// micro-batches, clipping, AdamW on a warmup + cosine schedule, held-out evaluation, metrics,
-// checkpoints, and resuming exactly where a run stopped.
+// The training loop every language-model objective shares (pretraining, SFT, DPO): gradient
+// accumulation over micro-batches, clipping, AdamW on a warmup + cosine schedule, held-out
+// evaluation, metrics, checkpoints, and resuming exactly where a run stopped.
 import Checkpoints
 import Foundation
 import LanguageModelData
@@ -26,6 +26,8 @@ public struct StepReport: Sendable {
     /// Input positions processed in the step.
     public let tokens: Int
     public let seconds: Double
+    /// The objective's statistics, averaged over the step's micro-batches.
+    public let metrics: [String: Double]
 }
 
 /// What a checkpoint records beside the weights and optimizer moments.
@@ -34,35 +36,45 @@ struct SavedProgress<Cursor: Codable>: Codable {
     var cursor: Cursor
 }
 
-public final class LanguageModelTrainer<Data: TrainingData> {
+/// Pretraining and supervised fine-tuning: the trainer of next-token prediction on `Data`.
+public typealias LanguageModelTrainer<Data: TrainingData> = ModelTrainer<NextTokenPrediction<Data>>
+
+extension ModelTrainer {
+    public convenience init<Data>(model: LanguageModel, data: Data, settings: OptimizationSettings, run: RunFolder) throws
+    where Objective == NextTokenPrediction<Data> {
+        try self.init(model: model, objective: NextTokenPrediction(data: data), settings: settings, run: run)
+    }
+}
+
+public final class ModelTrainer<Objective: TrainingObjective> {
     public let model: LanguageModel
-    public private(set) var data: Data
+    public private(set) var objective: Objective
     public let settings: OptimizationSettings
     public let run: RunFolder
     let optimizer: AdamW
     public private(set) var completedSteps = 0
     private var metrics: MetricsLog
 
-    public init(model: LanguageModel, data: Data, settings: OptimizationSettings, run: RunFolder) throws {
+    public init(model: LanguageModel, objective: Objective, settings: OptimizationSettings, run: RunFolder) throws {
         try settings.validate()
         try run.prepare()
         self.model = model
-        self.data = data
+        self.objective = objective
         self.settings = settings
         self.run = run
         optimizer = try AdamW(parameters: model.network.trainableParameters, configuration: settings.optimizer)
         metrics = try MetricsLog(url: run.metricsURL)
     }
 
-    /// Restores weights, optimizer moments, step and data position from the run's latest
-    /// checkpoint; returns its step, or nil when the run has none.
+    /// Restores weights, optimizer moments, step and the objective's cursor from the run's
+    /// latest checkpoint; returns its step, or nil when the run has none.
     @discardableResult
     public func resumeFromLatestCheckpoint() throws -> Int? {
         guard let folder = try run.latestCheckpoint() else { return nil }
         try model.restoreTrained(from: folder)
-        let state = try TrainingStateFile.read(SavedProgress<Data.Cursor>.self, from: folder.appendingPathComponent(RunFolder.stateFileName))
+        let state = try TrainingStateFile.read(SavedProgress<Objective.Cursor>.self, from: folder.appendingPathComponent(RunFolder.stateFileName))
         try optimizer.restore(AdamWState(stepCount: state.progress.step, firstMoments: state.firstMoments, secondMoments: state.secondMoments))
-        data.restore(state.progress.cursor)
+        try objective.restore(state.progress.cursor)
         completedSteps = state.progress.step
         try run.trimMetrics(after: completedSteps)
         metrics = try MetricsLog(url: run.metricsURL)  // the trim replaced the file the old handle wrote to
@@ -75,6 +87,7 @@ public final class LanguageModelTrainer<Data: TrainingData> {
     /// held-out loss (nil without held-out data or before any evaluation).
     @discardableResult
     public func train(pausingAfter pause: Int? = nil, events: (TrainingEvent) -> Void = { _ in }) throws -> Double? {
+        try objective.prepare(model: model)
         events(.started(firstStep: completedSteps, totalSteps: settings.steps))
         var lastEvaluation: Double?
         while completedSteps < settings.steps {
@@ -82,17 +95,23 @@ public final class LanguageModelTrainer<Data: TrainingData> {
             let report = try step()
             events(.stepped(report))
             if completedSteps % settings.logInterval == 0 || completedSteps == settings.steps {
-                try metrics.append([
-                    "step": .integer(completedSteps), "loss": .number(report.loss), "lr": .number(Double(report.learningRate)),
+                var record: [String: MetricValue] = [
+                    "step": .integer(completedSteps), "loss": .number(report.loss), "learning_rate": .number(Double(report.learningRate)),
                     "grad_norm": .number(Double(report.gradientNorm)), "tokens_per_second": .number(Double(report.tokens) / report.seconds),
-                ])
+                ]
+                for (name, value) in report.metrics { record[name] = .number(value) }
+                if let epoch = objective.epoch { record["epoch"] = .number(epoch) }
+                try metrics.append(record)
             }
             let isLast = completedSteps == settings.steps
             if isLast || (settings.evaluationInterval > 0 && completedSteps % settings.evaluationInterval == 0) {
-                lastEvaluation = try evaluate()
-                if let loss = lastEvaluation {
-                    try metrics.append(["step": .integer(completedSteps), "eval_loss": .number(loss)])
-                    events(.evaluated(step: completedSteps, loss: loss))
+                let evaluation = try evaluate()
+                lastEvaluation = evaluation?.loss
+                if let evaluation {
+                    var record: [String: MetricValue] = ["step": .integer(completedSteps), "eval_loss": .number(evaluation.loss)]
+                    for (name, value) in evaluation.metrics { record["eval_" + name] = .number(value) }
+                    try metrics.append(record)
+                    events(.evaluated(step: completedSteps, loss: evaluation.loss))
                 }
             }
             if isLast || (settings.checkpointInterval > 0 && completedSteps % settings.checkpointInterval == 0) {
@@ -110,16 +129,18 @@ public final class LanguageModelTrainer<Data: TrainingData> {
         parameters.zeroGradients()
         model.network.adapters?.startStep(completedSteps)
         var lossTotal = 0.0, tokens = 0
+        var metricTotals: [String: Double] = [:]
         let scale = 1 / Float(settings.gradientAccumulation)
         for _ in 0..<settings.gradientAccumulation {
-            let batch = try data.nextBatch(size: settings.batchSize)
             let tape = Tape()
-            let loss = try loss(batch, tape: tape)
-            try tape.backward(from: settings.gradientAccumulation == 1 ? loss : loss * scale)
-            lossTotal += Double(loss.item)
-            tokens += batch.input.batch * batch.input.time
+            let batch = try objective.loss(ofNextBatch: settings.batchSize, model: model, tape: tape)
+            try tape.backward(from: settings.gradientAccumulation == 1 ? batch.loss : batch.loss * scale)
+            lossTotal += Double(batch.loss.item)
+            tokens += batch.tokens
+            metricTotals.merge(batch.metrics, uniquingKeysWith: +)
         }
-        let meanLoss = lossTotal / Double(settings.gradientAccumulation)
+        let count = Double(settings.gradientAccumulation)
+        let meanLoss = lossTotal / count
         guard meanLoss.isFinite else { throw TrainingError.nonFinite(step: completedSteps + 1, quantity: "training loss") }
         let norm = settings.gradientClip > 0
             ? GradientClipping.clip(parameters, maxNorm: settings.gradientClip) : GradientClipping.globalNorm(of: parameters)
@@ -127,32 +148,24 @@ public final class LanguageModelTrainer<Data: TrainingData> {
         let rate = settings.schedule.rate(at: completedSteps)
         optimizer.step(learningRate: rate)
         completedSteps += 1
-        return StepReport(step: completedSteps, loss: meanLoss, learningRate: rate, gradientNorm: norm, tokens: tokens, seconds: Date().timeIntervalSince(start))
+        return StepReport(
+            step: completedSteps, loss: meanLoss, learningRate: rate, gradientNorm: norm, tokens: tokens,
+            seconds: Date().timeIntervalSince(start), metrics: metricTotals.mapValues { $0 / count })
     }
 
-    func loss(_ batch: LanguageModelBatch, tape: Tape?) throws -> Tensor {
-        let network = model.network
-        return try network.logits(network.hiddenStates(batch.input, tape: tape), tape: tape).crossEntropy(targets: batch.targets)
-    }
-
-    /// Mean loss per predicted token over the held-out batches; nil when there are none.
-    public func evaluate() throws -> Double? {
-        let batches = try data.evaluationBatches(count: settings.evaluationBatches, size: settings.batchSize)
-        var total = 0.0, count = 0
-        for batch in batches where batch.predictedTokens > 0 {
-            total += Double(try loss(batch, tape: nil).item) * Double(batch.predictedTokens)
-            count += batch.predictedTokens
-        }
-        return count == 0 ? nil : total / Double(count)
+    /// The objective's held-out loss and metrics; nil without held-out data.
+    public func evaluate() throws -> Evaluation? {
+        try objective.prepare(model: model)
+        return try objective.evaluate(model: model, batches: settings.evaluationBatches, size: settings.batchSize)
     }
 
     /// Saves the trained weights (adapters, or the whole model with its tokenizer), optimizer
-    /// moments, step and data position.
+    /// moments, step and the objective's cursor.
     func checkpoint() throws -> URL {
         try run.commitCheckpoint(step: completedSteps, kept: settings.checkpointsKept) { folder in
             try model.saveTrained(to: folder)
             try TrainingStateFile.write(
-                progress: SavedProgress(step: completedSteps, cursor: data.cursor),
+                progress: SavedProgress(step: completedSteps, cursor: objective.cursor),
                 firstMoments: UnsafeBufferPointer(optimizer.firstMoments.buffer),
                 secondMoments: UnsafeBufferPointer(optimizer.secondMoments.buffer),
                 to: folder.appendingPathComponent(RunFolder.stateFileName))

@@ -5,12 +5,20 @@ import Tensors
 public enum GradientClipping {
     /// The L2 norm of all trainable gradients together.
     public static func globalNorm(of parameters: ParameterStore) -> Float {
-        guard let g = parameters.allGradients else { return 0 }
+        globalNorm(of: [parameters])
+    }
+
+    /// The L2 norm of the trainable gradients of several stores that one loss trains together
+    /// (a value network and its head).
+    public static func globalNorm(of stores: [ParameterStore]) -> Float {
         var total = 0.0
-        for entry in parameters.trainableEntries {
-            // Float partial sums per parameter keep the loop vectorised; Double across parameters.
-            let base = g.baseAddress! + entry.range.lowerBound
-            total += Double(RowMath.dot(base, base, entry.range.count))
+        for parameters in stores {
+            guard let g = parameters.allGradients else { continue }
+            for entry in parameters.trainableEntries {
+                // Float partial sums per parameter keep the loop vectorised; Double across parameters.
+                let base = g.baseAddress! + entry.range.lowerBound
+                total += Double(RowMath.dot(base, base, entry.range.count))
+            }
         }
         return Float(total.squareRoot())
     }
@@ -19,11 +27,20 @@ public enum GradientClipping {
     /// clipping (non-finite when a gradient is NaN or infinite, which callers should treat as an error).
     @discardableResult
     public static func clip(_ parameters: ParameterStore, maxNorm: Float) -> Float {
-        let norm = globalNorm(of: parameters)
+        clip([parameters], maxNorm: maxNorm)
+    }
+
+    /// Clips several stores by their joint norm; returns the norm before clipping.
+    @discardableResult
+    public static func clip(_ stores: [ParameterStore], maxNorm: Float) -> Float {
+        let norm = globalNorm(of: stores)
         let factor = maxNorm / (norm + 1e-6)
-        guard factor < 1, norm.isFinite, let g = parameters.allGradients else { return norm }
-        for entry in parameters.trainableEntries {
-            RowMath.scale(g.baseAddress! + entry.range.lowerBound, entry.range.count, by: factor)
+        guard factor < 1, norm.isFinite else { return norm }
+        for parameters in stores {
+            guard let g = parameters.allGradients else { continue }
+            for entry in parameters.trainableEntries {
+                RowMath.scale(g.baseAddress! + entry.range.lowerBound, entry.range.count, by: factor)
+            }
         }
         return norm
     }

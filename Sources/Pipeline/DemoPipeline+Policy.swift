@@ -63,13 +63,13 @@ extension DemoPipeline {
     }
 
     /// One PPO run per seed from the SFT policy, the value network starting from the reward model.
-    func optimizePolicies(_ data: ReviewData, scorer: any ResponseScorer, valueInitialization: GPT) throws -> [PolicyRun] {
+    func optimizePolicies(_ data: ReviewData, scorer: any ResponseScorer, valueInitialization: RewardModel) throws -> [PolicyRun] {
         let sftFolder = RunFolder(url("sft")).modelURL
         return try configuration.ppoSeeds.map { seed in
             let run = RunFolder(url("ppo-seed\(seed)"))
             if let done = try? LanguageModel.load(from: run.modelURL) { return PolicyRun(seed: seed, run: run, model: done) }
             let policy = try LanguageModel.load(from: sftFolder)
-            let value = try valueInitialization.copy()
+            let value = try ValueFunction.network(startingFrom: valueInitialization)
             var ppo = configuration.ppo
             ppo.seed = seed
             let trainer = try PPOTrainer(

@@ -77,6 +77,8 @@ public struct PPOConfiguration: Codable, Sendable, Equatable {
     public var checkpointInterval = 20
     /// Samples written to samples.jsonl each iteration.
     public var loggedSamples = 3
+    /// Watches for the reward rising while the hidden judge or fluency falls (off, warn or stop).
+    public var overoptimizationGuard = OveroptimizationGuard.Configuration()
 
     public init() {}
 
@@ -99,5 +101,6 @@ public struct PPOConfiguration: Codable, Sendable, Equatable {
         try check(maxGradientNorm >= 0, "maxGradientNorm", "≥ 0")
         try check(pretrainingCoefficient >= 0 && pretrainingBatchSize > 0, "pretrainingCoefficient", "≥ 0 with a positive pretrainingBatchSize")
         try check(checkpointInterval >= 0 && loggedSamples >= 0, "checkpointInterval", "≥ 0")
+        try overoptimizationGuard.validate()
     }
 }

@@ -1,5 +1,5 @@
-// PPO checkpoints: the policy (a model folder other commands load), the value network, both
-// optimizers' moments, β, the random generator and the prompt order, so a resumed run
+// PPO checkpoints: the policy (a model folder other commands load, or its adapters), the value
+// function's weights, every optimizer's moments, β, the random generator and the prompt order, so a resumed run
 // continues exactly where it stopped.
 import Checkpoints
 import Foundation
@@ -20,26 +20,33 @@ struct PPOProgress: Codable {
     var pretraining: PretrainingData.Cursor?
     var policySteps: Int
     var valueSteps: Int
+    var overoptimizationGuard: OveroptimizationGuard
 }
 
 extension PPOTrainer {
-    static let policyFolder = "policy", valueFolder = "value"
-    static let policyState = "policy-state.bin", valueState = "value-state.bin"
+    static let policyFolder = "policy", policyState = "policy-state.bin"
+
+    /// The value function's stores, each with its weights file and optimizer state file.
+    private var valueFiles: [(optimizer: AdamW, weights: String, state: String)] {
+        valueOptimizers.enumerated().map { index, optimizer in (optimizer, "value-\(index).safetensors", "value-\(index)-state.bin") }
+    }
 
     var progress: PPOProgress {
         PPOProgress(
             iteration: completedIterations, klController: klController, generator: generator, promptOrder: promptOrder,
             promptCursor: promptCursor, pretraining: pretraining?.cursor, policySteps: policyOptimizer.stepCount,
-            valueSteps: valueOptimizer?.stepCount ?? 0)
+            valueSteps: valueOptimizers.first?.stepCount ?? 0, overoptimizationGuard: overoptimizationGuard)
     }
 
+    /// The policy as other commands load it (a model folder, or PEFT adapters when it trains
+    /// LoRA), the value function's weights, every optimizer's moments, and the run's progress.
     func checkpoint() throws -> URL {
         try run.commitCheckpoint(step: completedIterations, kept: 2) { folder in
-            try models.policy.save(to: folder.appendingPathComponent(Self.policyFolder))
+            try models.policy.saveTrained(to: folder.appendingPathComponent(Self.policyFolder))
             try write(policyOptimizer, progress: progress, to: folder.appendingPathComponent(Self.policyState))
-            if let value = models.value, let valueOptimizer {
-                try value.save(to: folder.appendingPathComponent(Self.valueFolder))
-                try write(valueOptimizer, progress: progress, to: folder.appendingPathComponent(Self.valueState))
+            for file in valueFiles {
+                try file.optimizer.parameters.write(to: folder.appendingPathComponent(file.weights))
+                try write(file.optimizer, progress: progress, to: folder.appendingPathComponent(file.state))
             }
         }
     }
@@ -53,22 +60,27 @@ extension PPOTrainer {
         }
     }
 
+    /// Restores `optimizer`'s moments and its step count (read from the progress) from `url`.
+    private func restore(_ optimizer: AdamW, from url: URL, steps: (PPOProgress) -> Int) throws -> PPOProgress {
+        let state = try TrainingStateFile.read(PPOProgress.self, from: url)
+        try optimizer.restore(AdamWState(stepCount: steps(state.progress), firstMoments: state.firstMoments, secondMoments: state.secondMoments))
+        return state.progress
+    }
+
     /// Restores everything from the run's latest checkpoint; returns its iteration, or nil when
     /// the run has none.
     @discardableResult
     public func resumeFromLatestCheckpoint() throws -> Int? {
         guard let folder = try run.latestCheckpoint(stateFile: Self.policyState) else { return nil }
-        let policy = try GPT.load(from: folder.appendingPathComponent(Self.policyFolder))
-        try models.policy.network.parameters.copyValues(from: policy.parameters)
-        let state = try TrainingStateFile.read(PPOProgress.self, from: folder.appendingPathComponent(Self.policyState))
-        try policyOptimizer.restore(AdamWState(stepCount: state.progress.policySteps, firstMoments: state.firstMoments, secondMoments: state.secondMoments))
-        if let value = models.value, let valueOptimizer {
-            try value.parameters.copyValues(from: GPT.load(from: folder.appendingPathComponent(Self.valueFolder)).parameters)
-            let valueState = try TrainingStateFile.read(PPOProgress.self, from: folder.appendingPathComponent(Self.valueState))
-            try valueOptimizer.restore(AdamWState(stepCount: state.progress.valueSteps, firstMoments: valueState.firstMoments, secondMoments: valueState.secondMoments))
+        try models.policy.restoreTrained(from: folder.appendingPathComponent(Self.policyFolder))
+        let progress = try restore(policyOptimizer, from: folder.appendingPathComponent(Self.policyState), steps: \.policySteps)
+        for file in valueFiles {
+            let url = folder.appendingPathComponent(file.weights)
+            try file.optimizer.parameters.load(try SafeTensors.read(url).tensors, from: url)
+            _ = try restore(file.optimizer, from: folder.appendingPathComponent(file.state), steps: \.valueSteps)
         }
-        let progress = state.progress
         (completedIterations, klController, generator) = (progress.iteration, progress.klController, progress.generator)
+        overoptimizationGuard = progress.overoptimizationGuard
         (promptOrder, promptCursor) = (progress.promptOrder, progress.promptCursor)
         if let cursor = progress.pretraining { pretraining?.restore(cursor) }
         try run.trimMetrics(after: completedIterations, key: "iteration")

@@ -57,8 +57,8 @@ extension PPOTrainer {
             padding: models.policy.endOfText ?? 0, responseLength: rollouts.batch.responseLength)
         let constant = { (m: Matrix) in try Tensor(shape: [rows.count, m.columns], values: rows.flatMap { r in (0..<m.columns).map { Float(m[r, $0]) } }) }
         let mask = try constant(rollouts.mask)
-        models.policy.network.parameters.zeroGradients()
-        models.value?.parameters.zeroGradients()
+        models.policyParameters.zeroGradients()
+        for store in models.value.trainableStores { store.zeroGradients() }
         let tape = Tape()
         let outputs = try models.policyOutputs(batch, tape: tape, entropy: configuration.entropyCoefficient > 0)
         let values = try outputs.values ?? models.values(batch, tape: tape)
@@ -102,17 +102,19 @@ extension PPOTrainer {
     /// PPO-ptx: next-token loss of the policy on a batch of pretraining windows.
     private func pretrainingLoss(_ data: inout PretrainingData, tape: Tape) throws -> Tensor {
         let batch = try data.nextBatch(size: configuration.pretrainingBatchSize)
-        let network = models.policy.network
+        let network = models.network
         return try network.logits(network.hiddenStates(batch.input, tape: tape), tape: tape).crossEntropy(targets: batch.targets)
     }
 
-    /// Clips each network's gradient norm and steps its optimizer; a NaN stops the run by name.
+    /// Clips the policy's and the value function's gradient norms (each its own) and steps their
+    /// optimizers; a NaN stops the run by name.
     private func applyGradients() throws {
         let limit = configuration.maxGradientNorm
-        for (store, optimizer) in [(models.policy.network.parameters, policyOptimizer)] + (models.value.map { [($0.parameters, valueOptimizer!)] } ?? []) {
-            let norm = limit > 0 ? GradientClipping.clip(store, maxNorm: limit) : GradientClipping.globalNorm(of: store)
+        for optimizers in [[policyOptimizer], valueOptimizers] {
+            let stores = optimizers.map(\.parameters)
+            let norm = limit > 0 ? GradientClipping.clip(stores, maxNorm: limit) : GradientClipping.globalNorm(of: stores)
             guard norm.isFinite else { throw TrainingError.nonFinite(step: completedIterations + 1, quantity: "gradient norm") }
-            optimizer.step()
+            for optimizer in optimizers { optimizer.step() }
         }
     }
 }

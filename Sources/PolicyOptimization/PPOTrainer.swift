@@ -13,6 +13,8 @@ import Transformer
 public enum PPOEvent: Sendable {
     case started(firstIteration: Int, iterations: Int)
     case iterated(IterationReport)
+    /// The reward rose while the hidden judge or fluency fell (the guard's finding names them).
+    case overoptimizing(OveroptimizationGuard.Finding, stopping: Bool)
     case checkpointed(iteration: Int, folder: URL)
 }
 
@@ -22,6 +24,8 @@ public struct IterationReport: Sendable {
     public let metrics: [String: Double]
     public let samples: [Sample]
     public let times: PhaseTimes
+    /// What the over-optimisation guard made of the run so far.
+    public let overoptimization: OveroptimizationGuard.Decision
 
     public struct Sample: Sendable, Codable {
         public let prompt: String
@@ -41,8 +45,10 @@ public final class PPOTrainer {
     let prompts: [[Int32]]
     var pretraining: PretrainingData?
     let policyOptimizer: AdamW
-    let valueOptimizer: AdamW?
+    /// One per store the value loss trains (the head, and a separate value network's weights).
+    let valueOptimizers: [AdamW]
     public internal(set) var klController: KLController
+    public internal(set) var overoptimizationGuard: OveroptimizationGuard
     public internal(set) var completedIterations = 0
     var generator: RandomGenerator
     var promptOrder: [Int]
@@ -73,12 +79,13 @@ public final class PPOTrainer {
         self.prompts = prompts
         self.pretraining = pretraining
         var adam = AdamWConfiguration(learningRate: configuration.learningRate, beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0)
-        policyOptimizer = try AdamW(parameters: models.policy.network.parameters, configuration: adam)
+        policyOptimizer = try AdamW(parameters: models.policyParameters, configuration: adam)
         adam.learningRate = configuration.valueLearningRate
-        valueOptimizer = try models.value.map { try AdamW(parameters: $0.parameters, configuration: adam) }
+        valueOptimizers = try models.value.trainableStores.map { try AdamW(parameters: $0, configuration: adam) }
         klController = KLController(
             coefficient: configuration.klCoefficient, target: configuration.adaptiveKL ? configuration.klTarget : nil,
             horizon: configuration.klHorizon)
+        overoptimizationGuard = try OveroptimizationGuard(configuration: configuration.overoptimizationGuard)
         generator = RandomGenerator(seed: configuration.seed)
         promptOrder = generator.permutation(prompts.count)
         metrics = try MetricsLog(url: run.metricsURL)
@@ -86,19 +93,29 @@ public final class PPOTrainer {
     }
 
     /// Runs iterations until `configuration.iterations` (or `pause`), checkpointing on the way,
-    /// and saves the final policy in the run folder's model/.
+    /// and saves the final policy in the run folder's model/. A guard set to stop ends the run
+    /// early, checkpointed, with the policy of that iteration saved.
     public func train(pausingAfter pause: Int? = nil, events: (PPOEvent) -> Void = { _ in }) throws {
         events(.started(firstIteration: completedIterations, iterations: configuration.iterations))
         while completedIterations < configuration.iterations {
             if let pause, completedIterations >= pause { return }
             let report = try iterate()
             events(.iterated(report))
+            var stopping = false
+            switch report.overoptimization {
+            case .proceed: break
+            case let .warn(finding): events(.overoptimizing(finding, stopping: false))
+            case let .stop(finding):
+                events(.overoptimizing(finding, stopping: true))
+                stopping = true
+            }
             let interval = configuration.checkpointInterval
-            if completedIterations == configuration.iterations || (interval > 0 && completedIterations % interval == 0) {
+            if stopping || completedIterations == configuration.iterations || (interval > 0 && completedIterations % interval == 0) {
                 events(.checkpointed(iteration: completedIterations, folder: try checkpoint()))
             }
+            if stopping { break }
         }
-        try models.policy.save(to: run.modelURL)
+        try models.policy.saveTrained(to: run.modelURL)
     }
 
     /// One iteration: every phase, timed, then metrics and samples logged.
@@ -121,11 +138,12 @@ public final class PPOTrainer {
             let judged = try monitor.scores(prompts: rollouts.prompts, responses: rollouts.responses)
             metrics["eval/judge_score"] = judged.reduce(0, +) / Double(judged.count)
         }
+        let decision = overoptimizationGuard.observe(metrics, iteration: completedIterations + 1)
+        if decision != .proceed { metrics["guard/overoptimization"] = 1 }
         completedIterations += 1
         let report = IterationReport(
-            iteration: completedIterations,
-            metrics: metrics,
-            samples: try loggedSamples(rollouts), times: times)
+            iteration: completedIterations, metrics: metrics, samples: try loggedSamples(rollouts), times: times,
+            overoptimization: decision)
         try log(report)
         return report
     }

@@ -1,77 +1,113 @@
 // The networks of an RLHF run: the policy being trained, the frozen reference it is leashed to,
-// and the value function (a separate network or a head on the policy), with the forward passes
-// the rollout and optimisation phases need.
+// and the value function, with the forward passes the rollout and optimisation phases need.
+// Any causal language model serves. A policy that trains LoRA adapters needs no second copy of
+// its weights: the reference is the same base with the adapters switched off.
 import LanguageModeling
 import Optimization
+import RewardModeling
 import Tensors
 import Transformer
 
+/// Where the value V(s) of each response state comes from.
+public enum ValueFunction {
+    /// A scalar head on the policy's own hidden states (trained by the value loss only through
+    /// the head when the policy trains adapters, through the whole network otherwise).
+    case head(ScalarHead)
+    /// A network of its own (InstructGPT and TRL start it from the reward model) with its head.
+    case network(any CausalLanguageModel, head: ScalarHead)
+
+    public var head: ScalarHead {
+        switch self {
+        case let .head(head), let .network(_, head): return head
+        }
+    }
+
+    /// What the value loss updates: the head, and a separate network's trainable weights.
+    public var trainableStores: [ParameterStore] {
+        switch self {
+        case let .head(head): return [head.parameters]
+        case let .network(network, head): return [network.trainableParameters, head.parameters]
+        }
+    }
+}
+
 public final class PolicyModels {
     public let policy: LanguageModel
-    /// The policy's network (PPO runs on the GPT-2 family so far: its value head is GPT's).
-    public let network: GPT
-    /// The starting weights, never updated.
-    public let reference: GPT
-    /// The separate value network, when the configuration asks for one.
-    public let value: GPT?
+    public let value: ValueFunction
     public let temperature: Float
+    /// A frozen copy of the starting weights, kept only when the policy trains its base weights.
+    private let frozenReference: (any CausalLanguageModel)?
 
-    /// - Parameters:
-    ///   - policy: the trainable policy; with `ValueModelKind.policyHead` its configuration must
-    ///     carry a scalar head.
-    ///   - value: the separate value network (a model with a scalar head, e.g. a copy of the
-    ///     reward model), or nil to use the policy's head.
-    public init(policy: LanguageModel, value: GPT?, temperature: Float) throws {
-        guard let network = policy.gpt else {
-            throw OptimizationError.invalidSetting(field: "policy", expected: "a GPT-2-family model (PPO on Llama models is not built yet)")
+    public var network: any CausalLanguageModel { policy.network }
+    /// Whether the reference is the policy's base with its adapters off (no copy of the weights).
+    public var referenceSharesBase: Bool { frozenReference == nil }
+
+    public init(policy: LanguageModel, value: ValueFunction, temperature: Float) throws {
+        let network = policy.network
+        guard value.head.width == network.hiddenSize else {
+            throw OptimizationError.invalidSetting(field: "value head", expected: "width \(network.hiddenSize), the policy's hidden size (it has \(value.head.width))")
         }
-        guard value != nil || network.configuration.hasScalarHead else {
-            throw TensorError.invalidShape(operation: "PolicyModels", [0], expected: "a value network, or a policy with a scalar head")
-        }
-        if let value, !value.configuration.hasScalarHead {
-            throw TensorError.invalidShape(operation: "PolicyModels", [0], expected: "a value network with a scalar head")
+        if case let .network(valueNetwork, head) = value, head.width != valueNetwork.hiddenSize {
+            throw OptimizationError.invalidSetting(field: "value head", expected: "width \(valueNetwork.hiddenSize), the value network's hidden size")
         }
         // A network loaded for inference (as reward models are) has every parameter frozen and
-        // would silently never learn; a copy made with `parameters.copy()` is trainable.
-        for (role, candidate) in [("policy", network), ("value network", value)] {
-            guard let parameters = candidate?.parameters else { continue }
-            guard parameters.allGradients != nil, !parameters.trainableEntries.isEmpty else {
+        // would silently never learn.
+        for (role, store) in [("policy", network.trainableParameters)] + value.trainableStores.map({ ("value function", $0) }) {
+            guard store.allGradients != nil, !store.trainableEntries.isEmpty else {
                 throw OptimizationError.invalidSetting(field: role, expected: "trainable parameters, not a network loaded for inference")
             }
         }
         self.policy = policy
-        self.network = network
-        reference = try network.copy(trainable: false)
         self.value = value
         self.temperature = temperature
+        frozenReference = network.adapters == nil ? try network.copy(trainable: false) : nil
     }
 
-    /// Log-probabilities [B, R] of the responses under the policy, with a policy head the values
+    /// What the policy loss updates: the adapters, or the whole policy without them.
+    public var policyParameters: ParameterStore { network.trainableParameters }
+
+    /// Log-probabilities [B, R] of the responses under the policy, with a value head the values
     /// [B, R] from the same pass, and when asked the entropy [B, R] of each next-token distribution.
     public func policyOutputs(_ batch: SequenceBatch, tape: Tape?, entropy: Bool = false) throws -> (logProbabilities: Tensor, values: Tensor?, entropy: Tensor?) {
-        let predicting = try responseStates(network, batch, tape: tape)
+        let predicting = try network.responseStates(batch, tape: tape)
         let logits = try network.logits(predicting, tape: tape)
+        var values: Tensor?
+        if case let .head(head) = value { values = try head(predicting, tape: tape) }
         return (
-            try logits.tokenLogProbabilities(of: batch.responseTargets, temperature: temperature),
-            value == nil ? try network.scalars(predicting, tape: tape) : nil,
+            try logits.tokenLogProbabilities(of: batch.responseTargets, temperature: temperature), values,
             entropy ? try logits.entropy(temperature: temperature) : nil)
     }
 
     /// Values [B, R]: V of the state before each response token.
     public func values(_ batch: SequenceBatch, tape: Tape?) throws -> Tensor {
-        guard let value else { return try policyOutputs(batch, tape: tape).values! }
-        return try value.scalars(responseStates(value, batch, tape: tape), tape: tape)
+        switch value {
+        case .head: return try policyOutputs(batch, tape: tape).values!
+        case let .network(network, head): return try head(network.responseStates(batch, tape: tape), tape: tape)
+        }
     }
 
     /// Reference log-probabilities [B, R] (inference only).
     public func referenceLogProbabilities(_ batch: SequenceBatch) throws -> Tensor {
-        try reference.logits(responseStates(reference, batch, tape: nil), tape: nil)
-            .tokenLogProbabilities(of: batch.responseTargets, temperature: temperature)
+        if let frozenReference { return try frozenReference.responseLogProbabilities(batch, temperature: temperature, tape: nil) }
+        return try network.withoutAdapters { try network.responseLogProbabilities(batch, temperature: temperature, tape: nil) }
     }
+}
 
-    /// Hidden states [B, R, C] at the positions that predict each response token.
-    private func responseStates(_ network: GPT, _ batch: SequenceBatch, tape: Tape?) throws -> Tensor {
-        let hidden = try network.hiddenStates(batch.input, tape: tape)
-        return try hidden.slice(axis: 1, (batch.promptLength - 1)..<(batch.promptLength - 1 + batch.responseLength))
+extension ValueFunction {
+    /// A value network started from the reward model, as InstructGPT and TRL do: a trainable copy
+    /// of its backbone with a copy of its head and normalisation, so the value starts out
+    /// predicting the kind of number it must predict.
+    public static func network(startingFrom reward: RewardModel) throws -> ValueFunction {
+        let scored = reward.network
+        var configuration = scored.configuration
+        configuration.hasScalarHead = false
+        let backbone = try GPT(configuration: configuration)
+        for entry in backbone.parameters.layout.entries {
+            scored.parameters.withValues(of: entry.name) { source in
+                backbone.parameters.withValues(of: entry.name) { _ = $0.update(fromContentsOf: source) }
+            }
+        }
+        let weights = scored.parameters.withValues(of: ScalarHead.weightName) { Array($0) }
+        return .network(backbone, head: ScalarHead(weights: weights, gain: reward.gain, bias: reward.bias))
     }
 }

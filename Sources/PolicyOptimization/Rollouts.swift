@@ -9,7 +9,7 @@ import Transformer
 
 public struct Rollouts {
     public let prompts: [[Int32]]
-    /// Sampled responses; one that stopped ends with <|endoftext|>.
+    /// Sampled responses; one that stopped ends with its stop token.
     public let responses: [[Int32]]
     public let stopped: [Bool]
     public let batch: SequenceBatch
@@ -41,7 +41,7 @@ extension PolicyModels {
         var clock = PhaseClock()
         let generations = try policy.network.generate(
             prompts: prompts,
-            parameters: SamplingParameters(temperature: configuration.temperature, maxNewTokens: configuration.responseLength, stopTokens: [endOfText]),
+            parameters: SamplingParameters(temperature: configuration.temperature, maxNewTokens: configuration.responseLength, stopTokens: policy.stopTokens),
             generator: &generator, padding: endOfText)
         times.generation += clock.lap()
         let responses = generations.map { $0.tokens.isEmpty ? [endOfText] : $0.tokens }

@@ -4,6 +4,7 @@
 // their folders by what config.json names; the fine-tuned one also scores tokens, which is what
 // PPO trains against. Judges that are not reward models conform elsewhere.
 import Foundation
+import LanguageModeling
 
 /// What turns (prompt, response) token-id pairs into scores: the reward model, or any judge.
 public protocol ResponseScorer {
@@ -31,6 +32,31 @@ public struct RewardScorer: ResponseScorer {
     }
 }
 
+/// Any text-level reward model scoring token ids of another model: each pair is decoded with
+/// that model's tokenizer (its stop tokens dropped) and scored as text, so a reward model over one
+/// tokenizer can judge a policy over another, and a frozen-backbone head can drive PPO.
+public struct DecodedResponseScorer: ResponseScorer {
+    public let reward: any TextRewardScorer
+    public let model: LanguageModel
+    /// Text the reward model reads as the prompt of each pair (the decoded prompt by default;
+    /// a chat policy's prompt carries its template's markup, which the reward model never saw).
+    public let promptText: ([Int32]) throws -> String
+    public let batchSize: Int
+
+    public init(reward: any TextRewardScorer, model: LanguageModel, batchSize: Int = 16, promptText: (([Int32]) throws -> String)? = nil) {
+        self.reward = reward
+        self.model = model
+        self.batchSize = batchSize
+        self.promptText = promptText ?? { try model.decode($0) }
+    }
+
+    public func scores(prompts: [[Int32]], responses: [[Int32]]) throws -> [Double] {
+        let stops = Set(model.stopTokens)
+        let texts = try responses.map { try model.decode($0.filter { !stops.contains($0) }) }
+        return try reward.scores(prompts: prompts.map(promptText), responses: texts, batchSize: batchSize, normalized: true).map(Double.init)
+    }
+}
+
 public enum RewardModels {
     /// The reward model in `folder`, of whichever kind its config.json describes.
     public static func load(from folder: URL) throws -> any TextRewardScorer {
@@ -51,5 +77,24 @@ extension PreferenceEvaluation {
         }
         let scores = try scorer.scores(prompts: prompts, responses: responses, batchSize: batchSize, normalized: false)
         return PreferenceEvaluation(scores: scores.map(Double.init), rankings: rankings, settings: settings)
+    }
+}
+
+/// A reward function written in Swift over decoded text (rule-based rewards: a format check, a
+/// length target, a keyword), for PPO and best-of-N where no learned reward model is wanted.
+public struct RuleBasedScorer: ResponseScorer {
+    public let model: LanguageModel
+    public let rule: (_ prompt: String, _ response: String) -> Double
+
+    public init(model: LanguageModel, rule: @escaping (_ prompt: String, _ response: String) -> Double) {
+        self.model = model
+        self.rule = rule
+    }
+
+    public func scores(prompts: [[Int32]], responses: [[Int32]]) throws -> [Double] {
+        let stops = Set(model.stopTokens)
+        return try zip(prompts, responses).map { prompt, response in
+            rule(try model.decode(prompt), try model.decode(response.filter { !stops.contains($0) }))
+        }
     }
 }

@@ -78,6 +78,6 @@ extension CausalLanguageModel {
     }
 
     func copiedAdapters(trainable: Bool) throws -> LoRAAdapters? {
-        try adapters.map { try $0.copy(trainable: trainable) }
+        adapters.map { $0.copy(trainable: trainable) }
     }
 }

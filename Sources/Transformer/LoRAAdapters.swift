@@ -28,8 +28,9 @@ public struct LoRATarget: Sendable, Equatable {
 
     /// The module's last path component, which PEFT's target_modules match.
     public var moduleName: String { String(module.split(separator: ".").last ?? "") }
-    var downName: String { "base_model.model.\(module).lora_A.weight" }
-    var upName: String { "base_model.model.\(module).lora_B.weight" }
+    /// PEFT's key names of this layer's A [r, in] and B [out, r].
+    public var downName: String { "base_model.model.\(module).lora_A.weight" }
+    public var upName: String { "base_model.model.\(module).lora_B.weight" }
 }
 
 public final class LoRAAdapters {

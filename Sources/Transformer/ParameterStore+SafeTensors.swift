@@ -8,7 +8,7 @@ extension ParameterStore {
     /// Fills every parameter from `tensors` (read from `url`), taking the first of `keys(name)`
     /// the file holds; each missing tensor or wrong shape is named. Returns the keys used.
     @discardableResult
-    func load(_ tensors: [String: NamedTensor], from url: URL, keys: (String) -> [String] = { [$0] }) throws -> Set<String> {
+    public func load(_ tensors: [String: NamedTensor], from url: URL, keys: (String) -> [String] = { [$0] }) throws -> Set<String> {
         var used = Set<String>()
         for entry in layout.entries {
             guard let key = keys(entry.name).first(where: { tensors[$0] != nil }), let tensor = tensors[key] else {
@@ -24,7 +24,7 @@ extension ParameterStore {
     }
 
     /// Writes every parameter to a safetensors file (atomically), naming each `key(name)`.
-    func write(to url: URL, key: (String) -> String = { $0 }) throws {
+    public func write(to url: URL, key: (String) -> String = { $0 }) throws {
         let values = UnsafeBufferPointer(allValues)
         let tensors = layout.entries.map { entry in
             (name: key(entry.name), shape: entry.shape.dimensions, values: UnsafeBufferPointer(rebasing: values[entry.range]))

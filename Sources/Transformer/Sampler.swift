@@ -1,5 +1,5 @@
-// Batched sampling with the KV cache: temperature, top-k, top-p, stop tokens and a length
-// limit, every row stopping on its own.
+// Batched sampling with the KV cache: a repetition penalty, temperature, top-k, top-p, stop tokens
+// and a length limit, every row stopping on its own.
 import Randomness
 import Tensors
 
@@ -14,13 +14,21 @@ public struct SamplingParameters: Codable, Sendable, Equatable {
     public var maxNewTokens: Int = 64
     /// Tokens that end a row; the stop token is kept as the row's last token.
     public var stopTokens: [Int32] = []
+    /// Hugging Face's `repetition_penalty` (CTRL): before anything else, the logit of every token
+    /// already in the row's prompt or its new tokens is divided by this when positive and
+    /// multiplied by it otherwise; above 1 discourages repeats, 1 leaves the logits untouched.
+    public var repetitionPenalty: Float = 1
 
-    public init(temperature: Float = 1, topK: Int = 0, topP: Float = 1, maxNewTokens: Int = 64, stopTokens: [Int32] = []) {
+    public init(
+        temperature: Float = 1, topK: Int = 0, topP: Float = 1, maxNewTokens: Int = 64, stopTokens: [Int32] = [],
+        repetitionPenalty: Float = 1
+    ) {
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
         self.maxNewTokens = maxNewTokens
         self.stopTokens = stopTokens
+        self.repetitionPenalty = repetitionPenalty
     }
 
     public func validate() throws {
@@ -31,6 +39,7 @@ public struct SamplingParameters: Codable, Sendable, Equatable {
         try check(topK >= 0, "topK", "≥ 0")
         try check(topP > 0 && topP <= 1, "topP", "in (0, 1]")
         try check(maxNewTokens >= 0, "maxNewTokens", "≥ 0")
+        try check(repetitionPenalty > 0 && repetitionPenalty.isFinite, "repetitionPenalty", "a finite value > 0")
     }
 }
 
@@ -70,9 +79,12 @@ public struct Generation: Sendable, Equatable {
 
 extension CausalLanguageModel {
     /// Continues each prompt. Rows are left-padded to a common length with `padding` (ignored by
-    /// attention) and decoded together; a finished row stops collecting tokens.
+    /// attention) and decoded together; a finished row stops collecting tokens. `adjust`, when
+    /// given, turns each step's final hidden states [B, C] and logits [B, V] into the logits the
+    /// token is chosen from (ILQL adds β-weighted advantages of its heads).
     public func generate(
-        prompts: [[Int32]], parameters: SamplingParameters, generator: inout RandomGenerator, padding: Int32 = 0
+        prompts: [[Int32]], parameters: SamplingParameters, generator: inout RandomGenerator, padding: Int32 = 0,
+        adjustingLogits adjust: ((_ hidden: Tensor, _ logits: Tensor) throws -> Tensor)? = nil
     ) throws -> [Generation] {
         try parameters.validate()
         for (row, prompt) in prompts.enumerated() {
@@ -90,10 +102,15 @@ extension CausalLanguageModel {
         let batch = try TokenBatch.leftPadded(prompts, padding: padding)
         let cache = makeCache(batch: prompts.count, capacity: promptLength + parameters.maxNewTokens, firstPosition: batch.firstPosition)
         let hidden = try decode(batch, cache: cache)
-        var logits = try logits(hidden.gathered(at: Array(repeating: Int32(promptLength - 1), count: prompts.count)), tape: nil)
+        let nextLogits = { (hidden: Tensor) throws -> Tensor in
+            let logits = try self.logits(hidden, tape: nil)
+            return try adjust?(hidden, logits) ?? logits
+        }
+        var logits = try nextLogits(hidden.gathered(at: Array(repeating: Int32(promptLength - 1), count: prompts.count)))
         var finished = Array(repeating: false, count: prompts.count)
         let stops = Set(parameters.stopTokens)
         let padCounts = batch.firstPosition ?? Array(repeating: 0, count: prompts.count)
+        var repetition = parameters.repetitionPenalty == 1 ? nil : RepetitionPenalty(parameters.repetitionPenalty, prompts: prompts)
         for step in 0..<parameters.maxNewTokens {
             var next: [Int32] = []
             for row in prompts.indices {
@@ -101,7 +118,10 @@ extension CausalLanguageModel {
                     next.append(padding)
                     continue
                 }
-                let token = TokenChooser.choose(logits.data + row * vocabularySize, count: vocabularySize, parameters: parameters, generator: &generator)
+                let rowLogits = logits.data + row * vocabularySize
+                repetition?.penalize(rowLogits, row: row)
+                let token = TokenChooser.choose(rowLogits, count: vocabularySize, parameters: parameters, generator: &generator)
+                repetition?.record(token, row: row)
                 results[row].tokens.append(token)
                 if stops.contains(token) {
                     finished[row] = true
@@ -115,7 +135,7 @@ extension CausalLanguageModel {
                 tokens: try TokenGrid(batch: prompts.count, time: 1, ids: next),
                 positions: try TokenGrid(batch: prompts.count, time: 1, ids: padCounts.map { Int32(position) - $0 }),
                 firstPosition: batch.firstPosition)
-            logits = try self.logits(decode(input, cache: cache), tape: nil)
+            logits = try nextLogits(decode(input, cache: cache).reshaped([prompts.count, hiddenSize]))
         }
         return results
     }

@@ -24,6 +24,8 @@ struct RLHFCommand: AsyncParsableCommand {
             SimulateAnnotatorsCommand.self,
             RewardCommand.self,
             PPOCommand.self,
+            ILQLCommand.self,
+            DPOCommand.self,
             EvaluateCommand.self,
         ]
     )

@@ -19,18 +19,19 @@ struct TokenFondness: ResponseScorer {
     }
 }
 
-func tinyPolicy() throws -> (LanguageModel, GPT) {
+/// A tiny GPT policy and a separate value network (its own GPT with a head).
+func tinyPolicy() throws -> (LanguageModel, ValueFunction) {
     let text = (0..<30).map { "a good film and a bad film, number \($0); the plot is fine!" }
     let tokenizer = try BPETrainer(config: BPETrainingConfig(vocabularySize: 280)).train(on: text)
     let endOfText = Int32(tokenizer.specialTokenID("<|endoftext|>")!)
     let configuration = GPTConfiguration(vocabularySize: tokenizer.vocabularySize, contextLength: 24, width: 32, layers: 2, heads: 2, endOfTextToken: endOfText)
     let network = try GPT(configuration: configuration)
     network.initialize(seed: 2)
-    var valueConfiguration = configuration
-    valueConfiguration.hasScalarHead = true
-    let value = try GPT(configuration: valueConfiguration)
+    let value = try GPT(configuration: configuration)
     value.initialize(seed: 3)
-    return (try LanguageModel(network: network, tokenizer: tokenizer), value)
+    // A zero head: the value starts at 0, as a fresh critic should, rather than at a random guess.
+    let head = ScalarHead(width: configuration.width)
+    return (try LanguageModel(network: network, tokenizer: tokenizer), .network(value, head: head))
 }
 
 func temporaryRun() throws -> RunFolder {
@@ -56,7 +57,7 @@ func tinyConfiguration() -> PPOConfiguration {
 @Suite struct PPOTrainingTests {
     @Test func ppoRaisesTheJudgesScoreWithBoundedKL() throws {
         let (policy, value) = try tinyPolicy()
-        let initialValue = Array(value.parameters.allValues)
+        let initialValue = Array(value.head.parameters.allValues)
         let liked = Set((0..<Int32(100)).map { $0 * 2 })  // even ids below 200: a random policy scores about 0.35
         let run = try temporaryRun()
         defer { try? FileManager.default.removeItem(at: run.url) }
@@ -76,15 +77,18 @@ func tinyConfiguration() -> PPOConfiguration {
         #expect(late > early + 0.15, "judge score \(early) → \(late)")
         let kl = reports.last!.metrics["objective/kl"]!
         #expect(kl > 0 && kl < 8, "KL to the reference \(kl) nats per response")
-        #expect(Array(value.parameters.allValues) != initialValue, "the value network learns")
+        #expect(Array(value.head.parameters.allValues) != initialValue, "the value function learns")
         #expect(FileManager.default.fileExists(atPath: run.modelURL.appendingPathComponent("model.safetensors").path))
     }
 
     @Test func aNetworkLoadedForInferenceIsRefusedAsTheValueNetwork() throws {
         let (policy, value) = try tinyPolicy()
-        let inference = try value.copy(trainable: false)
-        #expect(throws: OptimizationError.self) { try PolicyModels(policy: policy, value: inference, temperature: 1) }
-        _ = try PolicyModels(policy: policy, value: inference.copy(), temperature: 1)
+        guard case let .network(network, head) = value else { Issue.record("a separate value network"); return }
+        let inference = try network.copy(trainable: false)
+        #expect(throws: OptimizationError.self) { try PolicyModels(policy: policy, value: .network(inference, head: head), temperature: 1) }
+        #expect(throws: OptimizationError.self) { try PolicyModels(policy: policy, value: .head(head.copy(trainable: false)), temperature: 1) }
+        #expect(throws: OptimizationError.self) { try PolicyModels(policy: policy, value: .head(ScalarHead(width: 7)), temperature: 1) }
+        _ = try PolicyModels(policy: policy, value: .network(inference.copy(trainable: true), head: head), temperature: 1)
     }
 
     @Test func aResumedRunContinuesExactly() throws {
@@ -105,8 +109,8 @@ func tinyConfiguration() -> PPOConfiguration {
         let resumed = try trainer(interruptedRun)
         #expect(try resumed.resumeFromLatestCheckpoint() == 2)
         try resumed.train()
-        for (a, b) in [(resumed.models.policy.network.parameters, straight.models.policy.network.parameters),
-                       (resumed.models.value!.parameters, straight.models.value!.parameters)] {
+        for (a, b) in zip([resumed.models.policyParameters] + resumed.models.value.trainableStores,
+                          [straight.models.policyParameters] + straight.models.value.trainableStores) {
             #expect(maximumDifference(Array(a.allValues), Array(b.allValues)) == 0)
         }
         #expect(resumed.klController == straight.klController)

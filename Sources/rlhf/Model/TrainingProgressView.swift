@@ -8,9 +8,12 @@ final class TrainingProgressView {
     private let title: String
     private var bar: ProgressBar?
     private var tokens = 0.0
+    /// Whether the held-out loss is a next-token cross-entropy, whose exponential is a perplexity.
+    private let lossIsCrossEntropy: Bool
 
-    init(title: String) {
+    init(title: String, lossIsCrossEntropy: Bool = true) {
         self.title = title
+        self.lossIsCrossEntropy = lossIsCrossEntropy
     }
 
     func handle(_ event: TrainingEvent) {
@@ -20,9 +23,11 @@ final class TrainingProgressView {
             if firstStep > 0 { note("resumed at step \(firstStep)") }
         case let .stepped(report):
             tokens += Double(report.tokens)
-            bar?.update(report.step, rateCount: tokens, detail: String(format: "loss %.4f lr %.2e", report.loss, report.learningRate))
+            let accuracy = report.metrics["rewards/accuracies"].map { String(format: " reward accuracy %.2f", $0) } ?? ""
+            bar?.update(report.step, rateCount: tokens, detail: String(format: "loss %.4f lr %.2e", report.loss, report.learningRate) + accuracy)
         case let .evaluated(step, loss):
-            note(String(format: "step %d: held-out loss %.4f (perplexity %.2f)", step, loss, Foundation.exp(loss)))
+            let perplexity = lossIsCrossEntropy ? String(format: " (perplexity %.2f)", Foundation.exp(loss)) : ""
+            note(String(format: "step %d: held-out loss %.4f", step, loss) + perplexity)
         case let .checkpointed(step, folder):
             note("step \(step): checkpoint \(folder.path)")
         }

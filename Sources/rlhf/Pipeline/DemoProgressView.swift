@@ -56,6 +56,8 @@ final class DemoProgressView: @unchecked Sendable {
             policyBar?.update(report.iteration, detail: String(
                 format: "score %.3f judge %.3f kl %.2f β %.3f", m["objective/scores"] ?? 0, m["eval/judge_score"] ?? 0,
                 m["objective/kl"] ?? 0, m["objective/kl_coef"] ?? 0))
+        case let .overoptimizing(finding, stopping):
+            say("      \(stopping ? "stopping" : "warning"): \(finding)")
         case .checkpointed:
             break
         }

@@ -18,14 +18,19 @@ struct PPOCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ppo", abstract: "RLHF policy optimisation (PPO or A2C) of a model folder against a reward model.")
 
-    @Option(help: "The policy to optimise (usually the SFT model); it is also the frozen reference.")
-    var policy: String
+    @OptionGroup(title: "The policy to optimise (usually the SFT model); its starting weights are the frozen reference")
+    var model: ModelOptions
 
-    @Option(help: "The reward model folder (rlhf reward train).")
+    @OptionGroup var lora: LoRAOptions
+
+    @Option(help: "The reward model folder (rlhf reward train), of either kind: a fine-tuned GPT-2 reward model, or a head on a frozen backbone; one over another tokenizer scores the decoded text.")
     var rewardModel: String
 
-    @Option(help: "The value network's starting weights (default: the reward model).")
+    @Option(help: "The separate value network's starting weights, a GPT-2 reward-model folder (default: the reward model).")
     var valueModel: String?
+
+    @Flag(help: "Chat prompts: wrap each prompt in the policy's chat template; the reward model reads the plain prompt.")
+    var chat = false
 
     @Option(help: "Training prompts: one per line, or JSONL with a \"prompt\" field.")
     var prompts: String
@@ -51,30 +56,66 @@ struct PPOCommand: ParsableCommand {
         try folder.prepare()
         try folder.writeConfiguration(ConfigurationFile.encode(configuration))
 
-        let model = try LanguageModel.load(from: URL(fileURLWithPath: policy))
-        let reward = try RewardModel.load(from: URL(fileURLWithPath: rewardModel))
-        // Copying the reward model is only worth it when the value function is a network of its own.
-        let value = configuration.valueModel == .separate
-            ? try valueModel.map { try GPT.load(from: URL(fileURLWithPath: $0)) } ?? reward.network.copy()
-            : nil
+        let policy = try model.load(trainable: lora.loraRank == nil)
+        if let adapters = lora.configuration(for: policy.network) {
+            guard policy.network.adapters == nil else {
+                throw ValidationError("--adapter continues training those adapters; drop the --lora-* options")
+            }
+            try policy.network.attachAdapters(adapters, seed: configuration.seed)
+        }
+        let texts = try PromptFile.read(prompts)
+        let encoded = try texts.map { chat ? try policy.chatPrompt(user: $0) : policy.encode($0) }
+        let plainPrompts = Dictionary(zip(encoded, texts), uniquingKeysWith: { first, _ in first })
         let monitor = FileManager.default.fileExists(atPath: lexicon)
-            ? JudgeScorer(judge: HiddenJudge.population(try RaterLexicon(contentsOf: URL(fileURLWithPath: lexicon))), model: model) : nil
+            ? JudgeScorer(judge: HiddenJudge.population(try RaterLexicon(contentsOf: URL(fileURLWithPath: lexicon))), model: policy) : nil
         let trainer = try PPOTrainer(
-            models: PolicyModels(policy: model, value: value, temperature: configuration.temperature),
-            scorer: RewardScorer(model: reward), prompts: PromptFile.read(prompts).map(model.encode),
-            configuration: configuration, run: folder, pretraining: try pretraining(model, folder), monitor: monitor)
+            models: PolicyModels(policy: policy, value: try valueFunction(configuration, policy: policy), temperature: configuration.temperature),
+            scorer: try scorer(policy, plainPrompts: plainPrompts), prompts: encoded,
+            configuration: configuration, run: folder, pretraining: try pretraining(policy, folder), monitor: monitor)
         if runOptions.resume, try trainer.resumeFromLatestCheckpoint() == nil { print("no checkpoint to resume from; starting at iteration 0") }
         var bar: ProgressBar?
         try trainer.train { event in
             if case let .started(first, iterations) = event {
                 bar = ProgressBar(title: "ppo", total: iterations, unit: "it", initial: first)
+            } else if case let .overoptimizing(finding, stopping) = event {
+                FileHandle.standardError.write(Data("\r\u{1B}[2K\(stopping ? "stopping" : "warning"): \(finding)\n".utf8))
             } else if case let .iterated(report) = event {
                 let m = report.metrics
                 bar?.update(report.iteration, detail: String(format: "score %.3f kl %.2f β %.3f", m["objective/scores"] ?? 0, m["objective/kl"] ?? 0, m["objective/kl_coef"] ?? 0))
             }
         }
         bar?.finish()
-        print("policy in \(folder.modelURL.path); metrics in \(folder.metricsURL.path)")
+        let saved = policy.network.adapters == nil ? "policy" : "policy adapters (load with --model \(model.model) --adapter DIR)"
+        print("\(saved) in \(folder.modelURL.path); metrics in \(folder.metricsURL.path)")
+    }
+
+    /// The fine-tuned GPT-2 reward model scores the policy's tokens directly when both share a
+    /// tokenizer; any other reward model reads the decoded text.
+    private func scorer(_ policy: LanguageModel, plainPrompts: [[Int32]: String]) throws -> any ResponseScorer {
+        let url = URL(fileURLWithPath: rewardModel)
+        if !FrozenBackboneRewardModel.isFrozenBackboneFolder(url) {
+            let reward = try RewardModel.load(from: url)
+            if reward.model.tokenizer.vocabularySize == policy.tokenizer.vocabularySize, policy.network is GPT, !chat {
+                return RewardScorer(model: reward)
+            }
+        }
+        return DecodedResponseScorer(reward: try RewardModels.load(from: url), model: policy) { prompt in
+            try plainPrompts[prompt] ?? policy.decode(prompt)
+        }
+    }
+
+    /// A separate value network started from a GPT-2 reward model, or a fresh head on the policy.
+    private func valueFunction(_ configuration: PPOConfiguration, policy: LanguageModel) throws -> ValueFunction {
+        guard configuration.valueModel == .separate else {
+            let head = ScalarHead(width: policy.network.hiddenSize)
+            head.initialize(seed: configuration.seed)
+            return .head(head)
+        }
+        let source = URL(fileURLWithPath: valueModel ?? rewardModel)
+        guard !FrozenBackboneRewardModel.isFrozenBackboneFolder(source) else {
+            throw ValidationError("\(source.path) is a head on a frozen backbone, not a network to train as the value function; set \"valueModel\": \"policyHead\" in --config, or give --value-model a GPT-2 reward-model folder")
+        }
+        return try ValueFunction.network(startingFrom: RewardModel.load(from: source))
     }
 
     /// Pretraining windows for PPO-ptx, tokenized once into the run folder.

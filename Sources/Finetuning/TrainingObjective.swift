@@ -1,0 +1,96 @@
+// What a training run optimises, apart from the loop that optimises it: an objective draws each
+// micro-batch, computes its loss on the tape, evaluates on held-out data and saves its position.
+// Next-token prediction (pretraining, SFT) is one objective of the shared trainer; preference
+// optimisation (DPO, IPO) is another.
+import LanguageModelData
+import LanguageModeling
+import Tensors
+
+public protocol TrainingObjective {
+    /// Everything a checkpoint must hold for a resumed run to continue exactly.
+    associatedtype Cursor: Codable & Sendable
+
+    /// Readies the objective for `model` before the trainer's first step or evaluation. The
+    /// trainer calls it at the start of every `train` and `evaluate`, so it must do its work once
+    /// (and not at all when a restored cursor already holds the result).
+    mutating func prepare(model: LanguageModel) throws
+    /// The loss of the next micro-batch of `size` rows, recorded on `tape`.
+    mutating func loss(ofNextBatch size: Int, model: LanguageModel, tape: Tape) throws -> BatchLoss
+    /// The held-out loss and metrics over at most `batches` micro-batches of `size` rows; nil
+    /// without held-out data.
+    func evaluate(model: LanguageModel, batches: Int, size: Int) throws -> Evaluation?
+    /// Passes over the training data so far, fractional (TRL's `epoch`); nil when the data is
+    /// not read in epochs.
+    var epoch: Double? { get }
+    var cursor: Cursor { get }
+    /// Continues from a saved cursor; throws when it does not fit this objective's data.
+    mutating func restore(_ cursor: Cursor) throws
+}
+
+extension TrainingObjective {
+    public mutating func prepare(model: LanguageModel) throws {}
+
+    public var epoch: Double? { nil }
+}
+
+/// One micro-batch's loss and what the trainer logs about it.
+public struct BatchLoss {
+    /// The scalar loss, recorded on the step's tape.
+    public var loss: Tensor
+    /// Input positions the forward passes read.
+    public var tokens: Int
+    /// Per-batch statistics under their metrics.jsonl names, averaged over a step's micro-batches.
+    public var metrics: [String: Double]
+
+    public init(loss: Tensor, tokens: Int, metrics: [String: Double] = [:]) {
+        self.loss = loss
+        self.tokens = tokens
+        self.metrics = metrics
+    }
+}
+
+/// A held-out evaluation: logged as `eval_loss` and `eval_` + each metric's name.
+public struct Evaluation: Sendable, Equatable {
+    public var loss: Double
+    public var metrics: [String: Double]
+
+    public init(loss: Double, metrics: [String: Double] = [:]) {
+        self.loss = loss
+        self.metrics = metrics
+    }
+}
+
+/// Pretraining and supervised fine-tuning: mean cross-entropy of each target token.
+public struct NextTokenPrediction<Data: TrainingData>: TrainingObjective {
+    public private(set) var data: Data
+
+    public init(data: Data) {
+        self.data = data
+    }
+
+    public mutating func loss(ofNextBatch size: Int, model: LanguageModel, tape: Tape) throws -> BatchLoss {
+        let batch = try data.nextBatch(size: size)
+        return BatchLoss(loss: try Self.loss(batch, model: model, tape: tape), tokens: batch.input.batch * batch.input.time)
+    }
+
+    /// Mean loss per predicted token over the held-out batches.
+    public func evaluate(model: LanguageModel, batches: Int, size: Int) throws -> Evaluation? {
+        var total = 0.0, count = 0
+        for batch in try data.evaluationBatches(count: batches, size: size) where batch.predictedTokens > 0 {
+            total += Double(try Self.loss(batch, model: model, tape: nil).item) * Double(batch.predictedTokens)
+            count += batch.predictedTokens
+        }
+        return count == 0 ? nil : Evaluation(loss: total / Double(count))
+    }
+
+    static func loss(_ batch: LanguageModelBatch, model: LanguageModel, tape: Tape?) throws -> Tensor {
+        let network = model.network
+        return try network.logits(network.hiddenStates(batch.input, tape: tape), tape: tape).crossEntropy(targets: batch.targets)
+    }
+
+    public var cursor: Data.Cursor { data.cursor }
+
+    public mutating func restore(_ cursor: Data.Cursor) {
+        data.restore(cursor)
+    }
+}

@@ -1,0 +1,61 @@
+// Best-of-N (rejection sampling): N samples per prompt from the policy, the reward model's
+// favourite kept. No weights change, so it is the ceiling a trained policy is measured against at
+// the same reward model, and the cheapest way to use one: its cost is N times the sampling.
+import LanguageModeling
+import Randomness
+import RewardModeling
+import Transformer
+
+public struct BestOfN {
+    public struct Choice: Sendable, Codable, Equatable {
+        /// The chosen response's tokens (ending with a stop token when the model stopped).
+        public let response: [Int32]
+        /// Its score and every candidate's, in sampling order.
+        public let score: Double
+        public let candidateScores: [Double]
+        public let chosenIndex: Int
+    }
+
+    public let model: LanguageModel
+    public let scorer: any ResponseScorer
+    /// Candidates per prompt.
+    public let candidates: Int
+    public let sampling: SamplingParameters
+    /// Rows decoded together (prompts × candidates are cut into batches of this many).
+    public let batchSize: Int
+
+    public init(model: LanguageModel, scorer: any ResponseScorer, candidates: Int, sampling: SamplingParameters, batchSize: Int = 32) throws {
+        guard candidates > 0 else { throw SamplingError.invalidParameter(field: "candidates", expected: "at least 1") }
+        guard batchSize > 0 else { throw SamplingError.invalidParameter(field: "batchSize", expected: "at least 1") }
+        var sampling = sampling
+        if sampling.stopTokens.isEmpty { sampling.stopTokens = model.stopTokens }
+        try sampling.validate()
+        self.model = model
+        self.scorer = scorer
+        self.candidates = candidates
+        self.sampling = sampling
+        self.batchSize = batchSize
+    }
+
+    /// The best of `candidates` samples for each prompt; ties go to the earliest sample.
+    /// `progress(done, total)` counts decoded rows.
+    public func choose(prompts: [[Int32]], generator: inout RandomGenerator, progress: (Int, Int) -> Void = { _, _ in }) throws -> [Choice] {
+        let rows = prompts.flatMap { Array(repeating: $0, count: candidates) }
+        var responses: [[Int32]] = []
+        responses.reserveCapacity(rows.count)
+        let padding = model.endOfText ?? 0
+        for start in stride(from: 0, to: rows.count, by: batchSize) {
+            let chunk = Array(rows[start..<min(start + batchSize, rows.count)])
+            responses += try model.network.generate(prompts: chunk, parameters: sampling, generator: &generator, padding: padding)
+                .map { $0.tokens.isEmpty ? [padding] : $0.tokens }
+            progress(responses.count, rows.count)
+        }
+        let scores = try scorer.scores(prompts: rows, responses: responses)
+        return prompts.indices.map { prompt in
+            let range = (prompt * candidates)..<((prompt + 1) * candidates)
+            let candidateScores = Array(scores[range])
+            let best = candidateScores.indices.max { candidateScores[$0] < candidateScores[$1] || (candidateScores[$0] == candidateScores[$1] && $0 > $1) }!
+            return Choice(response: responses[range.lowerBound + best], score: candidateScores[best], candidateScores: candidateScores, chosenIndex: best)
+        }
+    }
+}

@@ -1,0 +1,111 @@
+// Preference optimisation without RL, as an objective of the shared trainer: each micro-batch's
+// pairs go through the policy in one forward pass, and their DPO or IPO loss is taken against
+// reference log-probabilities computed once, before the first step, over the whole dataset.
+import Finetuning
+import Foundation
+import LanguageModeling
+import Tensors
+import Transformer
+
+/// The trainer of preference optimisation (TRL's DPOTrainer).
+public typealias DPOTrainer = ModelTrainer<DirectPreferenceOptimization>
+
+/// The reference policy's summed log-probabilities of every pair's answers, in the data's order.
+public struct ReferenceLogProbabilities: Codable, Sendable, Equatable {
+    public var training: [PairLogProbabilities]
+    public var heldOut: [PairLogProbabilities]
+
+    /// The reference is the policy as training starts, so no second copy of the weights is kept
+    /// for it. Adapters that still change nothing (every lora_B zero, as freshly attached) are
+    /// switched off, which computes the base model itself and skips their products; adapters
+    /// loaded to train further stay on, as TRL keeps the starting adapter as its reference.
+    public init(data: PreferenceData, network: any CausalLanguageModel, batchSize: Int) throws {
+        let compute = {
+            (try data.logProbabilities(of: data.training, network: network, batchSize: batchSize),
+             try data.logProbabilities(of: data.heldOut, network: network, batchSize: batchSize))
+        }
+        (training, heldOut) = try Self.adaptersAreIdentity(network) ? network.withoutAdapters(compute) : compute()
+    }
+
+    static func adaptersAreIdentity(_ network: any CausalLanguageModel) -> Bool {
+        guard let adapters = network.adapters else { return false }
+        return adapters.parameters.layout.entries.filter { $0.name.hasSuffix(".lora_B.weight") }.allSatisfy { entry in
+            adapters.parameters.withValues(of: entry.name) { $0.allSatisfy { $0 == 0 } }
+        }
+    }
+}
+
+public struct DirectPreferenceOptimization: TrainingObjective {
+    public let data: PreferenceData
+    public let settings: DPOLossSettings
+    /// Nil until `prepare` computes it (or a checkpoint restores it).
+    public private(set) var reference: ReferenceLogProbabilities?
+    private var epochs: ShuffledEpochs
+    /// Pairs per forward pass while computing the reference.
+    private let referenceBatchSize: Int
+
+    /// The reference log-probabilities are part of every checkpoint: a resumed full fine-tune
+    /// could not recompute them, since its starting weights are gone after the first step.
+    public struct Cursor: Codable, Sendable {
+        var epochs: ShuffledEpochs
+        var reference: ReferenceLogProbabilities?
+    }
+
+    public init(data: PreferenceData, settings: DPOLossSettings, seed: UInt64, referenceBatchSize: Int = 16) throws {
+        try settings.validate()
+        guard !data.training.isEmpty else { throw PreferenceOptimizationError.noTrainingPairs(source: "the preference data") }
+        self.data = data
+        self.settings = settings
+        self.referenceBatchSize = referenceBatchSize
+        epochs = ShuffledEpochs(count: data.training.count, seed: seed)
+    }
+
+    /// Computes the reference log-probabilities from `model` as it is now, the first time only.
+    public mutating func prepare(model: LanguageModel) throws {
+        guard reference == nil else { return }
+        reference = try ReferenceLogProbabilities(data: data, network: model.network, batchSize: referenceBatchSize)
+    }
+
+    public mutating func loss(ofNextBatch size: Int, model: LanguageModel, tape: Tape) throws -> BatchLoss {
+        let reference = try preparedReference()
+        let indices = epochs.next(size)
+        let examples = indices.map { data.training[$0] }
+        let batch = try data.sequenceBatch(examples)
+        let (loss, statistics) = try PreferenceData.logProbabilities(batch, network: model.network, tape: tape)
+            .directPreferenceLoss(reference: indices.map { reference.training[$0] }, lengths: examples.map(\.lengths), settings: settings)
+        return BatchLoss(loss: loss, tokens: batch.input.batch * batch.input.time, metrics: statistics.metrics)
+    }
+
+    /// Loss and statistics over the first `batches · size` held-out pairs, each pair counted once.
+    public func evaluate(model: LanguageModel, batches: Int, size: Int) throws -> Evaluation? {
+        let reference = try preparedReference()
+        let count = min(data.heldOut.count, batches * size)
+        guard count > 0 else { return nil }
+        let examples = Array(data.heldOut.prefix(count))
+        let policy = try data.logProbabilities(of: examples, network: model.network, batchSize: size)
+        let (loss, _, statistics) = DPOLoss.evaluate(
+            policy: policy, reference: Array(reference.heldOut.prefix(count)), lengths: examples.map(\.lengths), settings: settings)
+        return Evaluation(loss: loss, metrics: statistics.metrics)
+    }
+
+    private func preparedReference() throws -> ReferenceLogProbabilities {
+        guard let reference else { throw PreferenceOptimizationError.referenceMissing }
+        return reference
+    }
+
+    public var epoch: Double? { epochs.fractionalEpoch }
+
+    public var cursor: Cursor { Cursor(epochs: epochs, reference: reference) }
+
+    public mutating func restore(_ cursor: Cursor) throws {
+        guard let saved = cursor.reference else {
+            throw PreferenceOptimizationError.checkpointMismatch(reason: "it holds no reference log-probabilities")
+        }
+        guard cursor.epochs.count == data.training.count, saved.training.count == data.training.count, saved.heldOut.count == data.heldOut.count else {
+            throw PreferenceOptimizationError.checkpointMismatch(
+                reason: "it was written for \(saved.training.count) training and \(saved.heldOut.count) held-out pairs, this data has \(data.training.count) and \(data.heldOut.count)")
+        }
+        epochs = cursor.epochs
+        reference = saved
+    }
+}

@@ -1,0 +1,97 @@
+// Preference pairs, as DPO trains on them: a prompt (with the conversation before it) and two
+// answers, the first preferred. Read from TRL's preference JSONL, standard or conversational, or
+// derived from the rankings of the feedback store.
+import Finetuning
+import Foundation
+import LanguageModeling
+import RewardModeling
+
+public struct PreferencePair: Sendable, Equatable {
+    /// The last user turn (for a model without a chat template, the whole prompt text).
+    public var prompt: String
+    /// Turns before the prompt (a system message, earlier exchanges); empty for a plain prompt.
+    public var context: [ChatMessage]
+    public var chosen: String
+    public var rejected: String
+    /// What the held-out split keeps together: the prompt unless set.
+    public var group: String?
+
+    public init(prompt: String, chosen: String, rejected: String, context: [ChatMessage] = [], group: String? = nil) {
+        self.prompt = prompt
+        self.context = context
+        self.chosen = chosen
+        self.rejected = rejected
+        self.group = group
+    }
+
+    /// The conversation up to the answers.
+    public var messages: [ChatMessage] { context + [ChatMessage(role: "user", content: prompt)] }
+
+    /// The key the held-out split hashes.
+    public var splitKey: String { group ?? prompt }
+
+    /// Every (better, worse) pair that the rankings imply: for K responses in tiers, each pair
+    /// from different tiers, so a K-way ranking gives up to K(K−1)/2 pairs (the pairs the reward
+    /// model's likelihood reads from the same ranking); tied responses give none. Comparisons of
+    /// weight 0 are dropped; other weights are not used, as TRL's loss weighs every pair alike.
+    public static func pairs(from comparisons: [Comparison]) -> [PreferencePair] {
+        comparisons.filter { $0.weight > 0 }.flatMap { comparison in
+            comparison.orderedPairs.map { better, worse in
+                PreferencePair(
+                    prompt: comparison.prompt, chosen: comparison.responses[better], rejected: comparison.responses[worse],
+                    group: comparison.group)
+            }
+        }
+    }
+}
+
+public enum PreferenceFile {
+    /// Reads one JSON object per line in TRL's preference formats: standard `{"prompt": text,
+    /// "chosen": text, "rejected": text}`; conversational `{"prompt": [messages], "chosen":
+    /// [one assistant message], "rejected": [one assistant message]}`; and conversational with
+    /// an implicit prompt, `{"chosen": [messages], "rejected": [messages]}`, whose shared first
+    /// messages are the prompt and whose last differs. An optional `"group"` names the held-out
+    /// split's key. Blank lines are skipped; any bad line fails the read, naming the file, the
+    /// line and the field.
+    public static func read(_ url: URL) throws -> [PreferencePair] {
+        try JSONObjectLines.read(url, pair)
+    }
+
+    private static func pair(_ object: [String: Any]) throws(JSONLineError) -> PreferencePair {
+        let group = object["group"] as? String
+        if object["group"] != nil, group == nil { throw JSONLineError("field \"group\" must be a string") }
+        guard let chosen = object["chosen"] else { throw JSONLineError("field \"chosen\" is missing") }
+        guard let rejected = object["rejected"] else { throw JSONLineError("field \"rejected\" is missing") }
+        if let prompt = object["prompt"] as? String {
+            guard let chosen = chosen as? String else { throw JSONLineError("field \"chosen\" must be a string, as the prompt is") }
+            guard let rejected = rejected as? String else { throw JSONLineError("field \"rejected\" must be a string, as the prompt is") }
+            return PreferencePair(prompt: prompt, chosen: chosen, rejected: rejected, group: group)
+        }
+        var chosenTurns = try JSONObjectLines.messages(chosen, field: "chosen")
+        var rejectedTurns = try JSONObjectLines.messages(rejected, field: "rejected")
+        var turns: [ChatMessage]
+        if let prompt = object["prompt"] {
+            turns = try JSONObjectLines.messages(prompt, field: "prompt")
+        } else {
+            let shared = zip(chosenTurns, rejectedTurns).prefix { $0 == $1 }.count
+            turns = Array(chosenTurns.prefix(shared))
+            chosenTurns.removeFirst(shared)
+            rejectedTurns.removeFirst(shared)
+        }
+        let (prompt, context) = try JSONObjectLines.lastUserTurn(of: turns, field: object["prompt"] == nil ? "chosen" : "prompt")
+        return PreferencePair(
+            prompt: prompt, chosen: try answer(chosenTurns, field: "chosen"), rejected: try answer(rejectedTurns, field: "rejected"),
+            context: context, group: group)
+    }
+
+    /// The one assistant message after the prompt.
+    private static func answer(_ turns: [ChatMessage], field: String) throws(JSONLineError) -> String {
+        guard turns.count == 1 else {
+            throw JSONLineError("field \"\(field)\" must hold one message after the prompt, the answer; it has \(turns.count)")
+        }
+        guard turns[0].role == "assistant" else {
+            throw JSONLineError("field \"\(field)\" must answer with an assistant message, not a \(turns[0].role) message")
+        }
+        return turns[0].content
+    }
+}

@@ -1,0 +1,96 @@
+// `rlhf dpo`: preference optimisation without RL (DPO, conservative DPO, IPO) on preference
+// pairs from TRL's JSONL or a feedback store's rankings, training the whole model or low-rank
+// adapters on a frozen base. The reference is the starting policy: its log-probabilities are
+// computed once, before the first step, and kept in every checkpoint.
+import ArgumentParser
+import ConfigFiles
+import FeedbackComparisons
+import Finetuning
+import Foundation
+import LanguageModeling
+import PreferenceOptimization
+import TrainingRuns
+import Transformer
+
+struct DPOCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dpo",
+        abstract: "Direct preference optimisation (DPO, cDPO, IPO) on prompt/chosen/rejected pairs, the whole model or LoRA adapters.")
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(help: "Preference pairs, one JSON object per line: {\"prompt\", \"chosen\", \"rejected\"} as text, as message lists ({\"prompt\": [messages], \"chosen\": [answer], \"rejected\": [answer]}), or {\"chosen\": [messages], \"rejected\": [messages]} sharing their prompt.")
+    var data: String?
+
+    @Option(help: "A feedback store (SQLite) whose rankings give the pairs: every two responses in different tiers, the better one chosen; ties give none.")
+    var db: String?
+
+    @Option(help: "β: larger keeps the policy closer to the reference (IPO's τ); overrides the configuration (default 0.1).")
+    var beta: Double?
+
+    @Option(help: "The loss: sigmoid (DPO; cDPO with --label-smoothing) or ipo (overrides the configuration).")
+    var loss: PreferenceLossType?
+
+    @Option(help: "cDPO's ε, the assumed probability that a label is flipped, in [0, 0.5) (sigmoid loss; overrides the configuration).")
+    var labelSmoothing: Double?
+
+    @OptionGroup var runOptions: RunOptions
+
+    @OptionGroup var loraOptions: LoRAOptions
+
+    @Option(help: "Optimizer steps (overrides the configuration).")
+    var steps: Int?
+
+    func validate() throws {
+        if (data == nil) == (db == nil) { throw ValidationError("give the pairs with exactly one of --data FILE.jsonl and --db STORE") }
+    }
+
+    func run() async throws {
+        var configuration = try runOptions.config.map {
+            try ConfigurationFile.load(PreferenceConfiguration.self, from: URL(fileURLWithPath: $0), defaults: PreferenceConfiguration())
+        } ?? PreferenceConfiguration()
+        if let steps { configuration.optimization.steps = steps }
+        if let beta { configuration.dpo.beta = beta }
+        if let loss { configuration.dpo.loss = loss }
+        if let labelSmoothing { configuration.dpo.labelSmoothing = labelSmoothing }
+        try configuration.validate()
+        let pairs = try await preferencePairs()
+        let adapted = loraOptions.loraRank != nil || configuration.lora != nil || model.adapter != nil
+        let policy = try model.load(trainable: !adapted)
+        if let lora = loraOptions.configuration(for: policy.network) { configuration.lora = lora }
+        if policy.network.adapters == nil, let lora = configuration.lora {
+            try policy.network.attachAdapters(lora, seed: configuration.loraSeed)
+        }
+        let folder = RunFolder(runOptions.folderURL)
+        try folder.prepare()
+        try folder.writeConfiguration(ConfigurationFile.encode(configuration))
+
+        let preferences = try PreferenceData(
+            pairs, model: policy, heldOutPeriod: configuration.heldOutPeriod, maximumPromptLength: configuration.maximumPromptLength)
+        print("preference pairs: \(preferences.training.count) for training, \(preferences.heldOut.count) held out")
+        let objective = try DirectPreferenceOptimization(
+            data: preferences, settings: configuration.dpo, seed: configuration.optimization.seed,
+            referenceBatchSize: configuration.optimization.batchSize)
+        let trainer = try DPOTrainer(model: policy, objective: objective, settings: configuration.optimization, run: folder)
+        let resumed = runOptions.resume ? try trainer.resumeFromLatestCheckpoint() : nil
+        if runOptions.resume, resumed == nil { print("no checkpoint to resume from; starting at step 0") }
+        if resumed == nil { print("reference log-probabilities: one pass over \(preferences.training.count + preferences.heldOut.count) pairs") }
+        try trainer.train(events: TrainingProgressView(title: "dpo", lossIsCrossEntropy: false).handle)
+        let saved = policy.network.adapters == nil ? "model" : "adapter"
+        if let evaluation = try trainer.evaluate() {
+            let metric = { (name: String) in evaluation.metrics[name] ?? .nan }
+            print(String(format: "held-out loss %.4f, reward accuracy %.3f, margin %.3f", evaluation.loss, metric("rewards/accuracies"), metric("rewards/margins")))
+        }
+        print("\(saved) in \(folder.modelURL.path)")
+    }
+
+    func preferencePairs() async throws -> [PreferencePair] {
+        if let data { return try PreferenceFile.read(URL(fileURLWithPath: data)) }
+        guard let db else { throw ValidationError("give the pairs with --data FILE.jsonl or --db STORE") }
+        let pairs = PreferencePair.pairs(from: try await ComparisonSource.store(at: db))
+        guard !pairs.isEmpty else { throw PreferenceOptimizationError.noTrainingPairs(source: db) }
+        return pairs
+    }
+}
+
+extension PreferenceLossType: ExpressibleByArgument {}

@@ -1,0 +1,82 @@
+// The fluency perplexity: batched (padded, length-sorted, context-capped) against one unpadded
+// pass per pair on tiny models, and against transformers on SmolLM2
+// (scripts/make_fluency_fixtures.py).
+import Evaluation
+import Foundation
+import LanguageModeling
+import Testing
+import TestSupport
+import Transformer
+
+@Suite struct FluencyScorerTests {
+    let prompts = ["a good film", "the plot", "", "number 12; the", "it's"]
+    let responses = [" and a bad film, number 3", " is fine!", " a good film", "", " good, right? the plot is fine! a good film and a bad film"]
+
+    @Test func batchesMatchOnePassPerPairOnGPTAndLlama() throws {
+        for model in [try TinyModels.gpt(seed: 1), try TinyModels.llama(seed: 2)] {
+            var expected = 0.0, tokens = 0
+            for (prompt, response) in zip(prompts, responses) where !response.isEmpty {
+                let promptIDs = model.encode(prompt).isEmpty ? [model.tokenizer.specialTokenID("<|endoftext|>").map(Int32.init)!] : model.encode(prompt)
+                let responseIDs = model.encode(response)
+                expected += try TinyModels.negativeLogLikelihood(model.network, prompt: promptIDs, response: responseIDs)
+                tokens += responseIDs.count
+            }
+            for batchSize in [1, 2, 16] {
+                let report = try FluencyScorer(model: model, batchSize: batchSize).perplexity(prompts: prompts, responses: responses)
+                #expect(report.tokens == tokens, "batch \(batchSize): the empty response adds no tokens")
+                expectClose([report.meanNLL], [expected / Double(tokens)], Tolerance(relative: 1e-5, absolute: 0), "\(type(of: model.network)) batch \(batchSize)")
+            }
+        }
+    }
+
+    @Test func aPairLongerThanTheContextKeepsTheResponsesStartAndThePromptsEnd() throws {
+        let model = try TinyModels.gpt(seed: 3, contextLength: 16)
+        let prompt = "number 1; number 2; number 3; the plot", response = " is fine! a good film and a bad film, number 4; the plot is fine!"
+        let (promptIDs, responseIDs) = (model.encode(prompt), model.encode(response))
+        #expect(responseIDs.count > 16 && promptIDs.count > 1)
+        let report = try FluencyScorer(model: model).perplexity(prompts: [prompt, "a good film"], responses: [response, " is fine!"])
+        let shortIDs = model.encode(" is fine!")
+        #expect(report.tokens == 15 + shortIDs.count)
+        let expected = try TinyModels.negativeLogLikelihood(model.network, prompt: [promptIDs.last!], response: Array(responseIDs.prefix(15)))
+            + TinyModels.negativeLogLikelihood(model.network, prompt: model.encode("a good film"), response: shortIDs)
+        expectClose([report.meanNLL], [expected / Double(report.tokens)], Tolerance(relative: 1e-5, absolute: 0), "capped pair")
+    }
+
+    @Test func tokenIDsAreDecodedWithoutStopTokensAndReencoded() throws {
+        let policy = try TinyModels.gpt(seed: 4), fluency = try TinyModels.llama(seed: 5)
+        let end = try #require(policy.endOfText)
+        let promptIDs = prompts.map { policy.encode($0).isEmpty ? [end] : policy.encode($0) }
+        let responseIDs = responses.map { policy.encode($0) + [end] }
+        let scorer = FluencyScorer(model: fluency)
+        let fromIDs = try scorer.perplexity(prompts: promptIDs, responses: responseIDs, decodedBy: policy)
+        let fromText = try scorer.perplexity(prompts: prompts, responses: responses)
+        #expect(fromIDs == fromText)
+        #expect(throws: FluencyError.mismatchedCounts(prompts: 1, responses: 0)) { try scorer.perplexity(prompts: ["a"], responses: []) }
+    }
+
+    @Test func smolLM2MatchesTransformersAndFindsDegenerateAnswersUnlikely() throws {
+        let file = PackageRoot.file("data/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw FixtureError(description: "\(file.path) is missing: run scripts/fetch-data.sh")
+        }
+        let model = try LanguageModel.load(from: file, trainable: false)
+        let reference = try Fixture("Tests/Fixtures/evaluation/fluency_smollm2.json")
+        let pairs = try #require(try reference.value(["pairs"]) as? [[String: Any]])
+        let prompts = try pairs.map { try #require($0["prompt"] as? String) }, responses = try pairs.map { try #require($0["response"] as? String) }
+        let scorer = FluencyScorer(model: model, batchSize: 4)
+        var perToken: [Double] = []
+        for (index, pair) in pairs.enumerated() {
+            #expect(model.encode(prompts[index]) == (pair["prompt_ids"] as? [Int])?.map(Int32.init), "prompt ids of \(prompts[index])")
+            #expect(model.encode(responses[index]) == (pair["response_ids"] as? [Int])?.map(Int32.init), "response ids of \(responses[index])")
+            let alone = try scorer.perplexity(prompts: [prompts[index]], responses: [responses[index]])
+            let expected = try #require(pair["nll"] as? Double) / Double(alone.tokens)
+            expectClose([alone.meanNLL], [expected], Tolerance(relative: 2e-5, absolute: 0), "mean NLL of \(responses[index])")
+            perToken.append(alone.meanNLL)
+        }
+        let pooled = try scorer.perplexity(prompts: prompts, responses: responses)
+        #expect(pooled.tokens == (try reference.int("tokens")))
+        expectClose([pooled.meanNLL], [try reference.double("mean_nll")], Tolerance(relative: 2e-5, absolute: 0), "pooled mean NLL")
+        // The two fluent continuations are likelier than the gibberish and the one-word answer.
+        #expect(max(perToken[0], perToken[1]) < min(perToken[3], perToken[4]), "per-token NLL \(perToken)")
+    }
+}

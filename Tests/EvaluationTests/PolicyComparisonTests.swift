@@ -1,0 +1,51 @@
+// The comparison end to end on tiny models: the new columns are those of the samples it returns,
+// and a comparison written before they existed still reads.
+import Evaluation
+import Foundation
+import LanguageModeling
+import RewardModeling
+import Testing
+import TestSupport
+import Transformer
+
+/// Prefers longer responses: the judge the length control must see through.
+struct LengthJudge: ResponseScorer {
+    func scores(prompts: [[Int32]], responses: [[Int32]]) throws -> [Double] { responses.map { Double($0.count) } }
+}
+
+@Suite struct PolicyComparisonTests {
+    @Test func everyColumnDescribesTheReturnedSamples() throws {
+        let policy = try TinyModels.gpt(seed: 1), baseline = try TinyModels.gpt(seed: 2), fluency = try TinyModels.llama(seed: 3)
+        let prompts = ["a good film", "the plot", "number 7;", "it's", "a bad", "right?"].map(policy.encode)
+        let sampling = SamplingParameters(temperature: 1, maxNewTokens: 12)
+        let scorer = FluencyScorer(model: fluency, batchSize: 4)
+        let (comparison, policySamples, baselineSamples) = try PolicyEvaluator.compare(
+            policy: policy, baseline: baseline, reference: baseline.network, prompts: prompts, judge: LengthJudge(), sampling: sampling,
+            seed: 5, batchSize: 4, fluency: scorer)
+        #expect(comparison.wins + comparison.ties + comparison.losses == prompts.count)
+        let end = try #require(policy.endOfText)
+        let text = { (model: LanguageModel, ids: [Int32]) in try model.decode(ids.filter { $0 != end }) }
+        let policyTexts = try policySamples.map { try text(policy, $0) }, baselineTexts = try baselineSamples.map { try text(baseline, $0) }
+        #expect(comparison.policy.repetition == RepetitionStatistics(texts: policyTexts))
+        #expect(comparison.baseline.repetition == RepetitionStatistics(texts: baselineTexts))
+        let promptTexts = try prompts.map(policy.decode)
+        #expect(comparison.policy.fluency == (try scorer.perplexity(prompts: promptTexts, responses: policyTexts)))
+        #expect(comparison.baseline.fluency == (try scorer.perplexity(prompts: promptTexts, responses: baselineTexts)))
+        let controlled = try #require(comparison.lengthControlled)
+        let outcomes = zip(policySamples, baselineSamples).map { $0.count > $1.count ? 1.0 : $0.count < $1.count ? 0 : 0.5 }
+        #expect(controlled == (try LengthControlledWinRate(
+            outcomes: outcomes, policyLengths: policyTexts.map { Double($0.count) }, baselineLengths: baselineTexts.map { Double($0.count) })))
+        #expect(comparison.lengthRatio == comparison.policy.meanLength / comparison.baseline.meanLength)
+        let decoded = try JSONDecoder().decode(PolicyComparison.self, from: JSONEncoder().encode(comparison))
+        #expect(decoded.lengthControlled == controlled && decoded.policy.repetition == comparison.policy.repetition)
+        #expect(decoded.policy.fluency == comparison.policy.fluency)
+    }
+
+    @Test func aComparisonWrittenBeforeTheNewColumnsStillReads() throws {
+        let side = #"{"meanScore": 0.5, "klToReference": 1.5, "referencePerplexity": 9.0, "meanLength": 12}"#
+        let json = #"{"prompts": 4, "wins": 2, "ties": 1, "losses": 1, "policy": \#(side), "baseline": \#(side)}"#
+        let comparison = try JSONDecoder().decode(PolicyComparison.self, from: Data(json.utf8))
+        #expect(comparison.winRate == 0.625 && comparison.lengthRatio == 1)
+        #expect(comparison.lengthControlled == nil && comparison.policy.repetition == nil && comparison.policy.fluency == nil)
+    }
+}
