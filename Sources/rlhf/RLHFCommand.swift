@@ -26,6 +26,7 @@ struct RLHFCommand: AsyncParsableCommand {
             PPOCommand.self,
             ILQLCommand.self,
             DPOCommand.self,
+            BestOfNCommand.self,
             EvaluateCommand.self,
         ]
     )

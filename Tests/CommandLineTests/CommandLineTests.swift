@@ -78,7 +78,7 @@ func rlhf(_ arguments: [String], input: String? = nil) throws -> (status: Int32,
     /// `reward train` with a GGUF backbone trains a head on the frozen model, normalised on the
     /// (tiny) policy's samples decoded to text; `reward score`
     /// loads that folder by what its config.json names and ranks unseen texts as trained.
-    @Test func rewardTrainOnAGGUFBackboneThenScore() throws {
+    @Test func rewardTrainOnAGGUFBackboneThenScoreThenOptimise() throws {
         let gguf = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("data/models/SmolLM2-135M-Instruct.Q4_1.gguf")
         func pairs(_ good: [String], _ bad: [String]) -> String {
@@ -111,6 +111,7 @@ func rlhf(_ arguments: [String], input: String? = nil) throws -> (status: Int32,
         #expect(lines.map { $0["id"] as? Int } == [7, 8])
         let rewards = try lines.map { try #require($0["reward"] as? Double) }
         #expect(rewards[0] > rewards[1])
+        try expectPolicyCommandsRun(gguf: gguf, rewardModel: run.appendingPathComponent("model"), folder: folder)
     }
 
     /// A demo folder made under one configuration is not resumed under another: its finished

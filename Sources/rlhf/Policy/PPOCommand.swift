@@ -23,8 +23,7 @@ struct PPOCommand: ParsableCommand {
 
     @OptionGroup var lora: LoRAOptions
 
-    @Option(help: "The reward model folder (rlhf reward train), of either kind: a fine-tuned GPT-2 reward model, or a head on a frozen backbone; one over another tokenizer scores the decoded text.")
-    var rewardModel: String
+    @OptionGroup var reward: RewardModelOptions
 
     @Option(help: "The separate value network's starting weights, a GPT-2 reward-model folder (default: the reward model).")
     var valueModel: String?
@@ -63,14 +62,12 @@ struct PPOCommand: ParsableCommand {
             }
             try policy.network.attachAdapters(adapters, seed: configuration.seed)
         }
-        let texts = try PromptFile.read(prompts)
-        let encoded = try texts.map { chat ? try policy.chatPrompt(user: $0) : policy.encode($0) }
-        let plainPrompts = Dictionary(zip(encoded, texts), uniquingKeysWith: { first, _ in first })
+        let encoded = try EncodedPrompts(file: prompts, policy: policy, chat: chat)
         let monitor = FileManager.default.fileExists(atPath: lexicon)
             ? JudgeScorer(judge: HiddenJudge.population(try RaterLexicon(contentsOf: URL(fileURLWithPath: lexicon))), model: policy) : nil
         let trainer = try PPOTrainer(
             models: PolicyModels(policy: policy, value: try valueFunction(configuration, policy: policy), temperature: configuration.temperature),
-            scorer: try scorer(policy, plainPrompts: plainPrompts), prompts: encoded,
+            scorer: try reward.scorer(for: policy, plainPrompts: encoded.plainText), prompts: encoded.tokens,
             configuration: configuration, run: folder, pretraining: try pretraining(policy, folder), monitor: monitor)
         if runOptions.resume, try trainer.resumeFromLatestCheckpoint() == nil { print("no checkpoint to resume from; starting at iteration 0") }
         var bar: ProgressBar?
@@ -89,21 +86,6 @@ struct PPOCommand: ParsableCommand {
         print("\(saved) in \(folder.modelURL.path); metrics in \(folder.metricsURL.path)")
     }
 
-    /// The fine-tuned GPT-2 reward model scores the policy's tokens directly when both share a
-    /// tokenizer; any other reward model reads the decoded text.
-    private func scorer(_ policy: LanguageModel, plainPrompts: [[Int32]: String]) throws -> any ResponseScorer {
-        let url = URL(fileURLWithPath: rewardModel)
-        if !FrozenBackboneRewardModel.isFrozenBackboneFolder(url) {
-            let reward = try RewardModel.load(from: url)
-            if reward.model.tokenizer.vocabularySize == policy.tokenizer.vocabularySize, policy.network is GPT, !chat {
-                return RewardScorer(model: reward)
-            }
-        }
-        return DecodedResponseScorer(reward: try RewardModels.load(from: url), model: policy) { prompt in
-            try plainPrompts[prompt] ?? policy.decode(prompt)
-        }
-    }
-
     /// A separate value network started from a GPT-2 reward model, or a fresh head on the policy.
     private func valueFunction(_ configuration: PPOConfiguration, policy: LanguageModel) throws -> ValueFunction {
         guard configuration.valueModel == .separate else {
@@ -111,7 +93,7 @@ struct PPOCommand: ParsableCommand {
             head.initialize(seed: configuration.seed)
             return .head(head)
         }
-        let source = URL(fileURLWithPath: valueModel ?? rewardModel)
+        let source = valueModel.map { URL(fileURLWithPath: $0) } ?? reward.url
         guard !FrozenBackboneRewardModel.isFrozenBackboneFolder(source) else {
             throw ValidationError("\(source.path) is a head on a frozen backbone, not a network to train as the value function; set \"valueModel\": \"policyHead\" in --config, or give --value-model a GPT-2 reward-model folder")
         }

@@ -1,0 +1,40 @@
+// The reward model a policy command optimises or selects against, of either kind, turned into
+// the token-level scorer PPO and best-of-N call.
+import ArgumentParser
+import Foundation
+import LanguageModeling
+import RewardModeling
+import Transformer
+
+struct RewardModelOptions: ParsableArguments {
+    @Option(help: "The reward model folder (rlhf reward train), of either kind: a fine-tuned GPT-2 reward model, or a head on a frozen backbone; one over another tokenizer scores the decoded text.")
+    var rewardModel: String
+
+    var url: URL { URL(fileURLWithPath: rewardModel) }
+
+    /// The fine-tuned GPT-2 reward model scores the policy's tokens directly when both share a
+    /// tokenizer and the prompts are plain; any other reward model reads the decoded text, with
+    /// each chat prompt read as the plain text it was made from.
+    func scorer(for policy: LanguageModel, plainPrompts: [[Int32]: String]? = nil) throws -> any ResponseScorer {
+        if plainPrompts == nil, !FrozenBackboneRewardModel.isFrozenBackboneFolder(url), policy.network is GPT {
+            let reward = try RewardModel.load(from: url)
+            if reward.model.tokenizer.vocabularySize == policy.tokenizer.vocabularySize { return RewardScorer(model: reward) }
+        }
+        return DecodedResponseScorer(reward: try RewardModels.load(from: url), model: policy) { prompt in
+            try plainPrompts?[prompt] ?? policy.decode(prompt)
+        }
+    }
+}
+
+/// Prompts from a file, encoded for `policy`: as they are, or each as a user message in the
+/// policy's chat template (remembered as plain text for the reward model).
+struct EncodedPrompts {
+    let tokens: [[Int32]]
+    let plainText: [[Int32]: String]?
+
+    init(file: String, policy: LanguageModel, chat: Bool) throws {
+        let texts = try PromptFile.read(file)
+        tokens = try texts.map { chat ? try policy.chatPrompt(user: $0) : policy.encode($0) }
+        plainText = chat ? Dictionary(zip(tokens, texts), uniquingKeysWith: { first, _ in first }) : nil
+    }
+}
