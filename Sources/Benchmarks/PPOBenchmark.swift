@@ -1,6 +1,7 @@
-// One PPO iteration phase by phase (rollout, scoring, reference log-probabilities, optimisation)
-// at the demo's sizes, beside the same iteration in PyTorch (scripts/bench_torch_ppo.py), each
-// in its own process.
+// One PPO iteration phase by phase beside the same iteration in PyTorch, each side in its own
+// process: the demo-sized GPT with a separate value network and a reward network
+// (scripts/bench_torch_ppo.py), or with --model a GGUF file, LoRA on that model with a value head
+// on the policy and a rule-based scorer (PPOLoRAWorker; scripts/bench_torch_ppo_lora.py, PEFT).
 import Foundation
 import LanguageModeling
 import PolicyOptimization
@@ -14,33 +15,60 @@ import Transformer
 struct PPOBenchmark {
     let python: String
     let iterations: Int
+    /// A GGUF file: PPO with LoRA adapters on that model against PEFT (PPOLoRAWorker); nil: the GPT below.
+    let model: String?
 
     static let configuration = GPTConfiguration(vocabularySize: 4096, contextLength: 128, width: 192, layers: 4, heads: 4, endOfTextToken: 4095)
 
+    /// Each phase as both sides' JSON names it, and its label.
+    static let gptPhases = [("rollout", "rollout"), ("scoring", "scoring"), ("reference", "reference"), ("optimization", "optimization")]
+    static let loraPhases = [
+        ("generation", "generation"), ("policy_forward", "policy forward"), ("reference", "reference (adapters off)"),
+        ("scoring", "scoring (rule)"), ("optimization", "optimization"),
+    ]
+
     func run() {
-        let ours = Self.launch(CommandLine.arguments[0], ["ppo-worker", "--iterations", "\(iterations)"])
-        let script = URL(fileURLWithPath: ModelBenchmark.scriptPath).deletingLastPathComponent().appendingPathComponent("bench_torch_ppo.py").path
-        let torch = Self.launch(python, [script, "--iterations", "\(iterations)"])
-        let table = Table(columns: [("phase", 24), ("ours s", 9), ("torch s", 9), ("speed-up", 9)])
+        let ours = Self.launch(CommandLine.arguments[0], ["ppo-worker", "--iterations", "\(iterations)"] + (model.map { ["--model", $0] } ?? []))
+        let torch: [String: Double]?
+        if let model {
+            let prompts = String(decoding: (try? JSONSerialization.data(withJSONObject: PPOLoRAWorker.promptTexts)) ?? Data(), as: UTF8.self)
+            torch = Self.launch(python, [Self.script("bench_torch_ppo_lora.py"), model, "--prompts", prompts, "--iterations", "\(iterations)"])
+        } else {
+            torch = Self.launch(python, [Self.script("bench_torch_ppo.py"), "--iterations", "\(iterations)"])
+        }
+        let table = Table(columns: [("phase", 26), ("ours s", 9), ("torch s", 9), ("speed-up", 9)])
         print(table.header())
-        for phase in ["rollout", "scoring", "reference", "optimization", "total"] {
-            let a = ours?[phase], b = torch?[phase]
-            print(table.row([phase, a.map { format($0, 3) } ?? "failed", b.map { format($0, 3) } ?? "n/a",
+        for (key, label) in (model == nil ? Self.gptPhases : Self.loraPhases) + [("total", "total")] {
+            let a = ours?[key], b = torch?[key]
+            print(table.row([label, a.map { format($0, 3) } ?? "failed", b.map { format($0, 3) } ?? "n/a",
                              a.flatMap { a in b.map { format($0 / a, 1) + "x" } } ?? "-"]))
         }
-        print("\nSizes: vocab 4096, width 192, 4 layers, 4 heads; 64 prompts of 8 tokens, 24 new tokens; 4 epochs × 4 minibatches; separate value model; reward model of the same size.")
+        guard model != nil else {
+            print("\nSizes: vocab 4096, width 192, 4 layers, 4 heads; 64 prompts of 8 tokens, 24 new tokens; 4 epochs × 4 minibatches; separate value model; reward model of the same size.")
+            return
+        }
+        let cell = { (side: [String: Double]?, key: String, digits: Int) in side?[key].map { format($0, digits) } ?? "-" }
+        print(table.row(["peak RSS MB", cell(ours, "peak_memory_mb", 0), cell(torch, "peak_memory_mb", 0),
+                         ours?["peak_memory_mb"].flatMap { o in torch?["peak_memory_mb"].map { format(o / $0) + " ratio" } } ?? "-"]))
+        print(table.row(["mean response tokens", cell(ours, "mean_response_tokens", 1), cell(torch, "mean_response_tokens", 1), ""]))
+        print(table.row(["mean prompt tokens", cell(ours, "mean_prompt_tokens", 1), cell(torch, "mean_prompt_tokens", 1), ""]))
+        let speedUp = ours?["total"].flatMap { o in torch?["total"].map { $0 / o } }
+        print("""
+
+            SmolLM2-135M-Instruct (\(URL(fileURLWithPath: model ?? "").lastPathComponent); PyTorch in float32 dequantised from it), LoRA r 8 / alpha 16 \
+            on q/k/v/o/gate/up/down_proj, a value head on the policy; \(PPOLoRAWorker.promptTexts.count) ChatML prompts, \
+            \(PPOLoRAWorker.responseLength) new tokens at temperature 0.7 (stopping at <|im_end|>); 4 epochs × 4 minibatches; \
+            medians of \(iterations) iteration(s) after a warm-up. Goal: total speed-up ≥ 2×\(speedUp.map { " (\(format($0, 1))×: \($0 >= 2 ? "meets" : "below"))" } ?? "").
+            """)
     }
 
+    static func script(_ name: String) -> String {
+        URL(fileURLWithPath: ModelBenchmark.scriptPath).deletingLastPathComponent().appendingPathComponent(name).path
+    }
+
+    /// The numbers in the JSON object a worker prints last.
     static func launch(_ executable: String, _ arguments: [String]) -> [String: Double]? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        guard (try? process.run()) != nil else { return nil }
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let line = String(decoding: output, as: UTF8.self).split(separator: "\n").last,
+        guard let line = ModelBenchmark.launchRaw(executable, arguments),
               let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
         return object.compactMapValues { $0 as? Double }
     }
@@ -58,7 +86,52 @@ struct NetworkScorer: ResponseScorer {
 }
 
 enum PPOWorker {
-    static func run(iterations: Int) throws {
+    /// Runs the GPT's iteration, or with `model` PPOLoRAWorker's, and prints the phases' medians as one JSON line.
+    static func run(iterations: Int, model: String?) throws {
+        let folder = RunFolder(FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-ppo-bench-\(getpid())"))
+        defer { try? FileManager.default.removeItem(at: folder.url) }
+        var result: [String: Double]
+        if let model {
+            let (trainer, promptTokens) = try PPOLoRAWorker.trainer(model: URL(fileURLWithPath: model), iterations: iterations, run: folder)
+            let (medians, reports) = try timed(trainer, iterations: iterations) {
+                ["generation": $0.generation, "policy_forward": $0.policyForward, "reference": $0.reference, "scoring": $0.scoring, "optimization": $0.optimization]
+            }
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            result = medians
+            result["peak_memory_mb"] = Double(usage.ru_maxrss) / 1024
+            result["mean_response_tokens"] = reports.map { $0.metrics["val/response_length"] ?? 0 }.reduce(0, +) / Double(reports.count)
+            result["mean_prompt_tokens"] = promptTokens
+        } else {
+            result = try timed(gptTrainer(iterations: iterations, run: folder), iterations: iterations) {
+                ["rollout": $0.generation + $0.policyForward, "scoring": $0.scoring, "reference": $0.reference, "optimization": $0.optimization]
+            }.medians
+        }
+        print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+    }
+
+    /// Iteration 0 warms up; then `iterations` timed ones: each phase's median (keyed as `phases`
+    /// names them) with their sum as "total", and the timed iterations' reports.
+    static func timed(
+        _ trainer: PPOTrainer, iterations: Int, phases: (PhaseTimes) -> [String: Double]
+    ) throws -> (medians: [String: Double], reports: [IterationReport]) {
+        var seconds: [String: [Double]] = [:], reports: [IterationReport] = []
+        for index in 0...iterations {
+            let report = try trainer.iterate()
+            let times = phases(report.times)
+            let summary = times.sorted { $0.key < $1.key }.map { "\($0.key) \(format($0.value)) s" }.joined(separator: ", ")
+            FileHandle.standardError.write(Data("iteration \(index)\(index == 0 ? " (warm-up)" : ""): \(summary)\n".utf8))
+            guard index > 0 else { continue }
+            reports.append(report)
+            for (phase, value) in times { seconds[phase, default: []].append(value) }
+        }
+        var medians = seconds.mapValues { Measurement(seconds: $0).median }
+        medians["total"] = medians.values.reduce(0, +)
+        return (medians, reports)
+    }
+
+    /// The demo-sized GPT policy with a separate value network and a reward network of its own size.
+    static func gptTrainer(iterations: Int, run: RunFolder) throws -> PPOTrainer {
         let c = PPOBenchmark.configuration
         let tokenizer = try BPETrainer(config: BPETrainingConfig(vocabularySize: 300)).train(on: ["benchmark text for a tokenizer"])
         let policy = try GPT(configuration: c), value = try GPT(configuration: c), reward = try GPT(configuration: c)
@@ -69,24 +142,10 @@ enum PPOWorker {
         var ppo = PPOConfiguration()
         (ppo.iterations, ppo.batchSize, ppo.responseLength, ppo.epochs, ppo.minibatches) = (iterations + 1, 64, 24, 4, 4)
         ppo.loggedSamples = 0  // the stand-in tokenizer cannot decode the random vocabulary
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-ppo-bench-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: folder) }
         var generator = RandomGenerator(seed: 1)
         let prompts = (0..<256).map { _ in (0..<8).map { _ in Int32(generator.integer(in: 0..<4000)) } }
-        let trainer = try PPOTrainer(
+        return try PPOTrainer(
             models: PolicyModels(policy: LanguageModel(network: policy, tokenizer: tokenizer), value: .network(value, head: valueHead), temperature: ppo.temperature),
-            scorer: NetworkScorer(network: reward, head: rewardHead), prompts: prompts, configuration: ppo, run: RunFolder(folder))
-        var phases: [String: [Double]] = [:]
-        for index in 0...iterations {
-            let times = try trainer.iterate().times
-            guard index > 0 else { continue }
-            phases["rollout", default: []].append(times.generation + times.policyForward)
-            phases["scoring", default: []].append(times.scoring)
-            phases["reference", default: []].append(times.reference)
-            phases["optimization", default: []].append(times.optimization)
-        }
-        var result = phases.mapValues { Measurement(seconds: $0).median }
-        result["total"] = result.values.reduce(0, +)
-        print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+            scorer: NetworkScorer(network: reward, head: rewardHead), prompts: prompts, configuration: ppo, run: run)
     }
 }

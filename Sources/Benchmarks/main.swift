@@ -1,7 +1,8 @@
 // rlhf-bench: speed measured in one run and printed as ratios.
 //   rlhf-bench engine [--repetitions N]        SGEMM through the engine vs direct OpenBLAS; fused kernels vs naive loops
 //   rlhf-bench model [--python PATH] [--steps N]   GPT training and generation vs PyTorch on this machine
-//   rlhf-bench ppo [--python PATH] [--iterations N] one PPO iteration phase by phase vs PyTorch
+//   rlhf-bench ppo [--python PATH] [--iterations N] [--model FILE.gguf]  one PPO iteration phase by phase vs PyTorch
+//                                                    (with --model: PPO-LoRA on that model vs PyTorch + PEFT)
 //   rlhf-bench smollm2 [--python PATH] [--model FILE.gguf] [--repetitions N]  SmolLM2-135M vs PyTorch + PEFT
 import Foundation
 
@@ -28,11 +29,12 @@ do {
         ModelBenchmark(python: option("--python") ?? ".venv/bin/python", steps: option("--steps").flatMap(Int.init) ?? 10, peakGFLOPs: peak).run()
         print("\n\(MachineLoad.summary)")
     case "ppo":
-        print("PPO iteration against PyTorch, \(MachineLoad.summary)\n")
-        PPOBenchmark(python: option("--python") ?? ".venv/bin/python", iterations: option("--iterations").flatMap(Int.init) ?? 3).run()
+        let model = option("--model")
+        print("PPO\(model == nil ? "" : "-LoRA") iteration against PyTorch\(model == nil ? "" : " + PEFT"), \(MachineLoad.summary)\n")
+        PPOBenchmark(python: option("--python") ?? ".venv/bin/python", iterations: option("--iterations").flatMap(Int.init) ?? (model == nil ? 3 : 2), model: model).run()
         print("\n\(MachineLoad.summary)")
     case "ppo-worker":
-        try PPOWorker.run(iterations: option("--iterations").flatMap(Int.init) ?? 3)
+        try PPOWorker.run(iterations: option("--iterations").flatMap(Int.init) ?? 3, model: option("--model"))
     case "smollm2":
         print("SmolLM2-135M against PyTorch + transformers + PEFT, \(MachineLoad.summary)")
         SmolLM2Benchmark(
@@ -47,7 +49,8 @@ do {
         print("""
             usage: rlhf-bench engine [--repetitions N]          SGEMM through the engine vs direct OpenBLAS; fused kernels vs naive loops
                    rlhf-bench model [--python PATH] [--steps N]  GPT training and generation vs PyTorch on this machine
-                   rlhf-bench ppo [--python PATH] [--iterations N]  one PPO iteration phase by phase vs PyTorch
+                   rlhf-bench ppo [--python PATH] [--iterations N] [--model FILE.gguf]  one PPO iteration phase by phase vs PyTorch;
+                                  with --model, PPO-LoRA on that model (e.g. data/models/SmolLM2-135M-Instruct.Q4_1.gguf) vs PyTorch + PEFT
                    rlhf-bench smollm2 [--python PATH] [--model FILE.gguf] [--repetitions N]  SmolLM2-135M forward, LoRA step and generation vs PyTorch + PEFT
             PATH is a Python with scripts/requirements.txt installed (scripts/setup-python.sh makes .venv).
             """)

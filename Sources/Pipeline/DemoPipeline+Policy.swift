@@ -88,11 +88,15 @@ extension DemoPipeline {
         let prompts = encodedPrompts(data.heldOut, count: configuration.evaluationPrompts, seed: configuration.seed &+ 3, model: supervised)
         let sampling = SamplingParameters(temperature: configuration.ppo.temperature, maxNewTokens: configuration.ppo.responseLength)
         let judge = try populationJudge(for: supervised)
+        // Fluency by a strong model no stage trained: SmolLM2's perplexity of each side's samples.
+        let fluencyURL = dataFolder.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        let fluency = FileManager.default.fileExists(atPath: fluencyURL.path)
+            ? FluencyScorer(model: try LanguageModel.load(from: fluencyURL, trainable: false)) : nil
         var examples: [DemoOutcome.Example] = []
         let results = try policies.map { policy -> DemoOutcome.SeedResult in
             let (comparison, optimized, baseline) = try PolicyEvaluator.compare(
                 policy: policy.model, baseline: supervised, reference: supervised.network, prompts: prompts,
-                judge: judge, sampling: sampling, seed: configuration.seed &+ 17)
+                judge: judge, sampling: sampling, seed: configuration.seed &+ 17, fluency: fluency)
             if examples.isEmpty {
                 examples = try self.examples(prompts: prompts, optimized: optimized, baseline: baseline, model: supervised, judge: judge)
             }

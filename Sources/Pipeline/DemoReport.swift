@@ -57,6 +57,7 @@ struct DemoReport {
         <table><tr><th>seed</th><th>win rate vs SFT [95% CI]</th><th>wins/ties/losses</th><th>KL (nats/response)</th>
         <th>reference perplexity PPO vs SFT</th><th>judge score PPO vs SFT</th><th>goals</th></tr>\(rows)</table>
         \(accuracy)
+        \(guardsSection())
         """
     }
 
@@ -136,6 +137,33 @@ struct DemoReport {
 
     private func number(_ value: Any?) -> Double? {
         (value as? Double) ?? (value as? Int).map(Double.init)
+    }
+
+    /// What a policy gaming the judge would show: a win rate that does not survive length
+    /// control, shorter or longer answers, repeated words and n-grams, text a strong model finds unlikely.
+    private func guardsSection() -> String {
+        func pair(_ a: Double?, _ b: Double?, _ digits: Int = 2) -> String {
+            guard let a, let b else { return "–" }
+            return "\(fixed(a, digits)) vs \(fixed(b, digits))"
+        }
+        let rows = outcome.seeds.map { r in
+            let c = r.comparison, p = c.policy, b = c.baseline
+            let controlled = c.lengthControlled.map { "\(percent($0.winRate)) [\(percent($0.lowerBound)), \(percent($0.upperBound))]" } ?? "–"
+            return "<tr><td>\(r.seed)</td><td>\(controlled)</td><td>×\(fixed(c.lengthRatio))</td>"
+                + "<td>\(pair(p.repetition?.distinct2, b.repetition?.distinct2))</td>"
+                + "<td>\(pair(p.repetition?.repeatedTrigramShare, b.repetition?.repeatedTrigramShare, 3))</td>"
+                + "<td>\(pair(p.repetition?.duplicateResponseShare, b.repetition?.duplicateResponseShare, 3))</td>"
+                + "<td>\(pair(p.fluency?.perplexity, b.fluency?.perplexity, 1))</td></tr>"
+        }.joined()
+        return """
+        <h3>Guards: does the win survive?</h3>
+        <p>The length-controlled win rate is the win probability predicted at equal answer lengths (AlpacaEval 2.0's method); the
+        length ratio is PPO's mean answer length over SFT's; distinct-2 is unique word pairs over all word pairs of the samples;
+        repeated 3-grams are the share of a response's word triples already seen in it; duplicates are answers identical to an
+        earlier one; fluency is SmolLM2-135M-Instruct's perplexity of the answers given their prompts (a model no stage trained).</p>
+        <table><tr><th>seed</th><th>length-controlled win rate [95% CI]</th><th>length PPO/SFT</th><th>distinct-2 PPO vs SFT</th>
+        <th>repeated 3-grams PPO vs SFT</th><th>duplicate answers PPO vs SFT</th><th>SmolLM2 perplexity PPO vs SFT</th></tr>\(rows)</table>
+        """
     }
 
     private func percent(_ value: Double) -> String { String(format: "%.1f%%", 100 * value) }

@@ -77,6 +77,17 @@ enum DemoSummary {
                 format: "  seed %d: PPO beats SFT on %.1f%% [%.1f%%, %.1f%%] of prompts; KL %.2f nats/response; reference perplexity ×%.2f of SFT's — %@",
                 r.seed, 100 * r.winRate, 100 * r.winRateInterval[0], 100 * r.winRateInterval[1], c.policy.klToReference, r.perplexityRatio,
                 r.passed ? "goals met" : "goals NOT met"))
+            var guards = [String(format: "length ×%.2f of SFT's", c.lengthRatio)]
+            if let controlled = c.lengthControlled {
+                guards.insert(String(format: "length-controlled win rate %.1f%% [%.1f%%, %.1f%%]", 100 * controlled.winRate, 100 * controlled.lowerBound, 100 * controlled.upperBound), at: 0)
+            }
+            if let p = c.policy.repetition, let b = c.baseline.repetition {
+                guards.append(String(format: "distinct-2 %.2f vs %.2f", p.distinct2, b.distinct2))
+            }
+            if let p = c.policy.fluency, let b = c.baseline.fluency {
+                guards.append(String(format: "SmolLM2 perplexity %.1f vs %.1f", p.perplexity, b.perplexity))
+            }
+            lines.append("          " + guards.joined(separator: "; "))
         }
         lines.append("Report: \(report)")
         return lines.joined(separator: "\n")

@@ -40,6 +40,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Random seed (both models sample with it).")
     var seed: UInt64 = 0
 
+    @Option(help: "A strong model (folder or .gguf) whose perplexity of each side's answers measures fluency, e.g. data/models/SmolLM2-135M-Instruct.Q4_1.gguf.")
+    var fluencyModel: String?
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
@@ -49,7 +52,8 @@ struct EvaluateCommand: ParsableCommand {
         let referenceNetwork = try reference.map { try GPT.load(from: URL(fileURLWithPath: $0), trainable: false) } ?? base.network
         let (comparison, _, _) = try PolicyEvaluator.compare(
             policy: policy, baseline: base, reference: referenceNetwork, prompts: PromptFile.read(prompts).map(policy.encode),
-            judge: try makeJudge(policy), sampling: SamplingParameters(temperature: temperature, maxNewTokens: maxNewTokens), seed: seed)
+            judge: try makeJudge(policy), sampling: SamplingParameters(temperature: temperature, maxNewTokens: maxNewTokens), seed: seed,
+            fluency: try fluencyModel.map { FluencyScorer(model: try LanguageModel.load(from: URL(fileURLWithPath: $0), trainable: false)) })
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -63,6 +67,15 @@ struct EvaluateCommand: ParsableCommand {
         for (name, side) in [("model", comparison.policy), ("baseline", comparison.baseline)] {
             print(String(format: "%@: judge %.3f, KL to reference %.2f nats/response, reference perplexity %.2f, %.1f tokens",
                          name, side.meanScore, side.klToReference, side.referencePerplexity, side.meanLength))
+            if let r = side.repetition {
+                print(String(format: "  repetition: distinct-1 %.3f, distinct-2 %.3f, repeated 3-grams %.3f, duplicate answers %.3f",
+                             r.distinct1, r.distinct2, r.repeatedTrigramShare, r.duplicateResponseShare))
+            }
+            if let fluency = side.fluency { print(String(format: "  fluency: perplexity %.2f by %@", fluency.perplexity, fluencyModel ?? "")) }
+        }
+        if let controlled = comparison.lengthControlled {
+            print(String(format: "length-controlled win rate %.1f%% [%.1f%%, %.1f%%]; mean length ×%.2f of the baseline's",
+                         100 * controlled.winRate, 100 * controlled.lowerBound, 100 * controlled.upperBound, comparison.lengthRatio))
         }
     }
 

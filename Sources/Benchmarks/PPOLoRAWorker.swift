@@ -1,0 +1,49 @@
+// The workload of `rlhf-bench ppo --model FILE.gguf`, as scripts/bench_torch_ppo_lora.py runs it
+// with PEFT: PPO on a chat model with LoRA rank 8 on every linear layer, the value function a
+// scalar head on the policy's own hidden states, the reference the base with the adapters off,
+// and a rule-based scorer cheap enough that the phases measured are the model's. The prompt texts
+// live here only; the benchmark hands them to the PyTorch side.
+import Foundation
+import LanguageModeling
+import PolicyOptimization
+import RewardModeling
+import TrainingRuns
+import Transformer
+
+enum PPOLoRAWorker {
+    static let responseLength = 32
+    /// The word count the rule rewards most (scripts/bench_torch_ppo_lora.py: TARGET_WORDS).
+    static let targetWords = 24
+
+    /// 64 short user messages: eight requests about eight subjects.
+    static let promptTexts: [String] = {
+        let requests = [
+            "Explain %@ to a child.", "Write a short poem about %@.", "Give three facts about %@.", "Why does %@ matter?",
+            "Describe %@ in two sentences.", "What is a common myth about %@?", "Tell a short story about %@.", "How would you teach %@?",
+        ]
+        let subjects = ["rain", "the moon", "bicycles", "bread", "volcanoes", "friendship", "music", "the ocean"]
+        return requests.flatMap { request in subjects.map { request.replacingOccurrences(of: "%@", with: $0) } }
+    }()
+
+    /// 1 at `targetWords` whitespace-separated words, falling linearly either side (the Python side's score_rule).
+    static func score(prompt: String, response: String) -> Double {
+        1 - Double(abs(response.split(whereSeparator: \.isWhitespace).count - targetWords)) / Double(targetWords)
+    }
+
+    /// The trainer for `iterations` timed iterations after a warm-up, with the prompts' mean length in tokens.
+    static func trainer(model: URL, iterations: Int, run: RunFolder) throws -> (PPOTrainer, meanPromptTokens: Double) {
+        let policy = try LanguageModel.load(from: model, trainable: false)
+        try policy.network.attachAdapters(LoRAConfiguration(rank: 8, alpha: 16), seed: 0)
+        let head = ScalarHead(width: policy.network.hiddenSize)
+        head.initialize(seed: 1)
+        var ppo = PPOConfiguration()
+        (ppo.iterations, ppo.batchSize, ppo.responseLength, ppo.epochs, ppo.minibatches) = (iterations + 1, promptTexts.count, responseLength, 4, 4)
+        ppo.valueModel = .policyHead
+        ppo.loggedSamples = 0
+        let prompts = try promptTexts.map { try policy.chatPrompt(user: $0) }
+        let trainer = try PPOTrainer(
+            models: PolicyModels(policy: policy, value: .head(head), temperature: ppo.temperature),
+            scorer: RuleBasedScorer(model: policy, rule: score), prompts: prompts, configuration: ppo, run: run)
+        return (trainer, Double(prompts.map(\.count).reduce(0, +)) / Double(prompts.count))
+    }
+}
