@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "OfflineRL",
             dependencies: [
-                "Transformer", "LanguageModeling", "Tensors", "Kernels", "Checkpoints", "Optimization", "TrainingRuns", "Reporting",
+                "Finetuning", "Transformer", "LanguageModeling", "Tensors", "Kernels", "Checkpoints", "Optimization", "TrainingRuns", "Reporting",
                 "Randomness", "RewardModeling",
             ],
             swiftSettings: vectorized),
@@ -178,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "OfflineRLTests",
             dependencies: [
-                "OfflineRL", "RewardModeling", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "TrainingRuns",
+                "OfflineRL", "Finetuning", "RewardModeling", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "TrainingRuns",
                 "Randomness", "Reporting", "TestSupport",
             ]),
         .testTarget(

@@ -52,6 +52,8 @@ public final class ModelTrainer<Objective: TrainingObjective> {
     public let settings: OptimizationSettings
     public let run: RunFolder
     let optimizer: AdamW
+    /// One per store of the objective's own parameters.
+    let objectiveOptimizers: [AdamW]
     public private(set) var completedSteps = 0
     private var metrics: MetricsLog
 
@@ -63,17 +65,24 @@ public final class ModelTrainer<Objective: TrainingObjective> {
         self.settings = settings
         self.run = run
         optimizer = try AdamW(parameters: model.network.trainableParameters, configuration: settings.optimizer)
+        objectiveOptimizers = try objective.ownParameters.map { try AdamW(parameters: $0, configuration: settings.optimizer) }
         metrics = try MetricsLog(url: run.metricsURL)
     }
+
+    private static func objectiveStateFileName(_ index: Int) -> String { "objective-\(index)-state.bin" }
 
     /// Restores weights, optimizer moments, step and the objective's cursor from the run's
     /// latest checkpoint; returns its step, or nil when the run has none.
     @discardableResult
     public func resumeFromLatestCheckpoint() throws -> Int? {
         guard let folder = try run.latestCheckpoint() else { return nil }
-        try model.restoreTrained(from: folder)
+        try objective.restore(model: model, from: folder)
         let state = try TrainingStateFile.read(SavedProgress<Objective.Cursor>.self, from: folder.appendingPathComponent(RunFolder.stateFileName))
         try optimizer.restore(AdamWState(stepCount: state.progress.step, firstMoments: state.firstMoments, secondMoments: state.secondMoments))
+        for (index, own) in objectiveOptimizers.enumerated() {
+            let saved = try TrainingStateFile.read(SavedProgress<Objective.Cursor>.self, from: folder.appendingPathComponent(Self.objectiveStateFileName(index)))
+            try own.restore(AdamWState(stepCount: state.progress.step, firstMoments: saved.firstMoments, secondMoments: saved.secondMoments))
+        }
         try objective.restore(state.progress.cursor)
         completedSteps = state.progress.step
         try run.trimMetrics(after: completedSteps)
@@ -118,15 +127,15 @@ public final class ModelTrainer<Objective: TrainingObjective> {
                 events(.checkpointed(step: completedSteps, folder: try checkpoint()))
             }
         }
-        try model.saveTrained(to: run.modelURL)
+        try objective.save(model: model, to: run.modelURL)
         return lastEvaluation
     }
 
     /// One optimizer step over `gradientAccumulation` micro-batches.
     func step() throws -> StepReport {
         let start = Date()
-        let parameters = model.network.trainableParameters
-        parameters.zeroGradients()
+        let stores = [model.network.trainableParameters] + objective.ownParameters
+        stores.forEach { $0.zeroGradients() }
         model.network.adapters?.startStep(completedSteps)
         var lossTotal = 0.0, tokens = 0
         var metricTotals: [String: Double] = [:]
@@ -143,11 +152,12 @@ public final class ModelTrainer<Objective: TrainingObjective> {
         let meanLoss = lossTotal / count
         guard meanLoss.isFinite else { throw TrainingError.nonFinite(step: completedSteps + 1, quantity: "training loss") }
         let norm = settings.gradientClip > 0
-            ? GradientClipping.clip(parameters, maxNorm: settings.gradientClip) : GradientClipping.globalNorm(of: parameters)
+            ? GradientClipping.clip(stores, maxNorm: settings.gradientClip) : GradientClipping.globalNorm(of: stores)
         guard norm.isFinite else { throw TrainingError.nonFinite(step: completedSteps + 1, quantity: "gradient norm") }
         let rate = settings.schedule.rate(at: completedSteps)
-        optimizer.step(learningRate: rate)
+        for optimizer in [optimizer] + objectiveOptimizers { optimizer.step(learningRate: rate) }
         completedSteps += 1
+        objective.didStep(completedSteps: completedSteps)
         return StepReport(
             step: completedSteps, loss: meanLoss, learningRate: rate, gradientNorm: norm, tokens: tokens,
             seconds: Date().timeIntervalSince(start), metrics: metricTotals.mapValues { $0 / count })
@@ -159,16 +169,18 @@ public final class ModelTrainer<Objective: TrainingObjective> {
         return try objective.evaluate(model: model, batches: settings.evaluationBatches, size: settings.batchSize)
     }
 
-    /// Saves the trained weights (adapters, or the whole model with its tokenizer), optimizer
-    /// moments, step and the objective's cursor.
+    /// Saves what the objective trained (adapters, or the whole model with its tokenizer, and its
+    /// own parameters), every optimizer's moments, the step and the objective's cursor.
     func checkpoint() throws -> URL {
-        try run.commitCheckpoint(step: completedSteps, kept: settings.checkpointsKept) { folder in
-            try model.saveTrained(to: folder)
-            try TrainingStateFile.write(
-                progress: SavedProgress(step: completedSteps, cursor: objective.cursor),
-                firstMoments: UnsafeBufferPointer(optimizer.firstMoments.buffer),
-                secondMoments: UnsafeBufferPointer(optimizer.secondMoments.buffer),
-                to: folder.appendingPathComponent(RunFolder.stateFileName))
+        let progress = SavedProgress(step: completedSteps, cursor: objective.cursor)
+        return try run.commitCheckpoint(step: completedSteps, kept: settings.checkpointsKept) { folder in
+            try objective.save(model: model, to: folder)
+            let files = [(optimizer, RunFolder.stateFileName)] + objectiveOptimizers.enumerated().map { ($1, Self.objectiveStateFileName($0)) }
+            for (optimizer, name) in files {
+                try TrainingStateFile.write(
+                    progress: progress, firstMoments: UnsafeBufferPointer(optimizer.firstMoments.buffer),
+                    secondMoments: UnsafeBufferPointer(optimizer.secondMoments.buffer), to: folder.appendingPathComponent(name))
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 // micro-batch, computes its loss on the tape, evaluates on held-out data and saves its position.
 // Next-token prediction (pretraining, SFT) is one objective of the shared trainer; preference
 // optimisation (DPO, IPO) is another.
+import Foundation
 import LanguageModelData
 import LanguageModeling
 import Tensors
@@ -25,12 +26,34 @@ public protocol TrainingObjective {
     var cursor: Cursor { get }
     /// Continues from a saved cursor; throws when it does not fit this objective's data.
     mutating func restore(_ cursor: Cursor) throws
+
+    /// Parameters the objective trains beside the model's (heads of its own, as ILQL's), each
+    /// stepped by an AdamW of the run's settings and clipped together with the model's.
+    var ownParameters: [ParameterStore] { get }
+    /// After each optimizer step, with the steps completed so far (ILQL's target-network sync).
+    mutating func didStep(completedSteps: Int)
+    /// Writes what training changed into `folder`: a checkpoint, or the run's final model/.
+    func save(model: LanguageModel, to folder: URL) throws
+    /// Restores what `save(model:to:)` wrote.
+    mutating func restore(model: LanguageModel, from folder: URL) throws
 }
 
 extension TrainingObjective {
     public mutating func prepare(model: LanguageModel) throws {}
 
     public var epoch: Double? { nil }
+
+    public var ownParameters: [ParameterStore] { [] }
+
+    public mutating func didStep(completedSteps: Int) {}
+
+    public func save(model: LanguageModel, to folder: URL) throws {
+        try model.saveTrained(to: folder)
+    }
+
+    public mutating func restore(model: LanguageModel, from folder: URL) throws {
+        try model.restoreTrained(from: folder)
+    }
 }
 
 /// One micro-batch's loss and what the trainer logs about it.

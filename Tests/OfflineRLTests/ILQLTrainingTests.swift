@@ -2,6 +2,7 @@
 // 1 when a response holds a liked token, β-weighted decoding earns more reward than the base
 // model and than the behaviour the data came from; a resumed run continues bit-exactly; the saved
 // folder decodes as the trained policy.
+import Finetuning
 import Foundation
 import LanguageModeling
 import OfflineRL

@@ -4,6 +4,7 @@
 import ArgumentParser
 import ConfigFiles
 import FeedbackComparisons
+import Finetuning
 import Foundation
 import LanguageModeling
 import OfflineRL
@@ -111,14 +112,14 @@ final class ILQLProgressView {
     private var bar: ProgressBar?
     private var tokens = 0.0
 
-    func handle(_ event: ILQLEvent) {
+    func handle(_ event: TrainingEvent) {
         switch event {
         case let .started(firstStep, totalSteps):
             bar = ProgressBar(title: "ilql", total: totalSteps, unit: "tok", initial: firstStep)
             if firstStep > 0 { note("resumed at step \(firstStep)") }
         case let .stepped(report):
             tokens += Double(report.tokens)
-            let s = report.statistics
+            let s = report.metrics
             bar?.update(report.step, rateCount: tokens, detail: String(
                 format: "loss %.4f q %.4f v %.4f lr %.2e", report.loss, s["losses/loss_q"] ?? .nan, s["losses/loss_v"] ?? .nan, report.learningRate))
         case let .evaluated(step, loss):
