@@ -184,7 +184,7 @@ let package = Package(
         .testTarget(
             name: "EvaluationTests",
             dependencies: ["Evaluation", "LanguageModeling", "RewardModeling", "Transformer", "Tokenization", "Tensors", "Randomness", "TestSupport"]),
-        .testTarget(name: "CommandLineTests", dependencies: ["LanguageModeling", "Tokenization", "Transformer"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["LanguageModeling", "Randomness", "Tokenization", "Transformer"]),
         .testTarget(name: "RatingsTests", dependencies: ["Ratings", "Randomness"], exclude: ["Fixtures"]),
         .testTarget(name: "AnnotatorsTests", dependencies: ["Annotators", "Randomness"]),
         .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "Ratings"]),

@@ -75,7 +75,12 @@ public final class ModelTrainer<Objective: TrainingObjective> {
     /// latest checkpoint; returns its step, or nil when the run has none.
     @discardableResult
     public func resumeFromLatestCheckpoint() throws -> Int? {
-        guard let folder = try run.latestCheckpoint() else { return nil }
+        guard let folder = try run.latestCheckpoint() else {
+            // A run killed before its first checkpoint starts again at step 0: what it logged goes.
+            try run.trimMetrics(after: 0)
+            metrics = try MetricsLog(url: run.metricsURL)
+            return nil
+        }
         try objective.restore(model: model, from: folder)
         let state = try TrainingStateFile.read(SavedProgress<Objective.Cursor>.self, from: folder.appendingPathComponent(RunFolder.stateFileName))
         try optimizer.restore(AdamWState(stepCount: state.progress.step, firstMoments: state.firstMoments, secondMoments: state.secondMoments))

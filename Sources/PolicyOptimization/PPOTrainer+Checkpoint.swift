@@ -71,7 +71,11 @@ extension PPOTrainer {
     /// the run has none.
     @discardableResult
     public func resumeFromLatestCheckpoint() throws -> Int? {
-        guard let folder = try run.latestCheckpoint(stateFile: Self.policyState) else { return nil }
+        guard let folder = try run.latestCheckpoint(stateFile: Self.policyState) else {
+            // A run killed before its first checkpoint starts again at iteration 0: what it logged goes.
+            try trimLogs(after: 0)
+            return nil
+        }
         try models.policy.restoreTrained(from: folder.appendingPathComponent(Self.policyFolder))
         let progress = try restore(policyOptimizer, from: folder.appendingPathComponent(Self.policyState), steps: \.policySteps)
         for file in valueFiles {
@@ -83,10 +87,16 @@ extension PPOTrainer {
         overoptimizationGuard = progress.overoptimizationGuard
         (promptOrder, promptCursor) = (progress.promptOrder, progress.promptCursor)
         if let cursor = progress.pretraining { pretraining?.restore(cursor) }
-        try run.trimMetrics(after: completedIterations, key: "iteration")
-        try run.trimMetrics(after: completedIterations, key: "iteration", file: run.url.appendingPathComponent("samples.jsonl"))
-        metrics = try MetricsLog(url: run.metricsURL)
-        samplesLog = try MetricsLog(url: run.url.appendingPathComponent("samples.jsonl"))
+        try trimLogs(after: completedIterations)
         return completedIterations
+    }
+
+    /// Drops the metrics and samples logged after `iteration`, and reopens both logs.
+    private func trimLogs(after iteration: Int) throws {
+        let samples = run.url.appendingPathComponent("samples.jsonl")
+        try run.trimMetrics(after: iteration, key: "iteration")
+        try run.trimMetrics(after: iteration, key: "iteration", file: samples)
+        metrics = try MetricsLog(url: run.metricsURL)
+        samplesLog = try MetricsLog(url: samples)
     }
 }

@@ -50,6 +50,8 @@ public final class FrozenBackboneRewardTrainer {
     ) throws -> PreferenceEvaluation? {
         guard !training.isEmpty else { throw RewardDataError.empty(source: "the training comparisons") }
         try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
+        // Without checkpoints a run always starts at step 0, so an earlier (killed) attempt's records go.
+        try run.trimMetrics(after: 0)
         let metrics = try MetricsLog(url: run.metricsURL)
         var table = Indexed()
         let trainingRows = try index(training, into: &table), heldOutRows = try index(heldOut, into: &table)

@@ -6,8 +6,8 @@ import Testing
 import Tokenization
 import Transformer
 
-/// Runs the rlhf executable built beside the test bundle; returns exit status, stdout and stderr.
-func rlhf(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String, error: String) {
+/// The rlhf executable built beside the test bundle.
+func rlhfExecutable() throws -> URL {
     // Where the test bundle lives depends on how the toolchain runs it (an .xctest bundle or a plain
     // executable, directly or through a helper), so look beside it, one folder up, and in the package.
     let starts = [Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
@@ -18,8 +18,13 @@ func rlhf(_ arguments: [String], input: String? = nil) throws -> (status: Int32,
     guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: candidates[0].path])
     }
+    return executable
+}
+
+/// Runs the rlhf executable; returns exit status, stdout and stderr.
+func rlhf(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String, error: String) {
     let process = Process()
-    process.executableURL = executable
+    process.executableURL = try rlhfExecutable()
     process.arguments = arguments
     let (output, error, standardInput) = (Pipe(), Pipe(), Pipe())
     process.standardOutput = output
