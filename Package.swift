@@ -88,7 +88,7 @@ let package = Package(
             name: "Pipeline",
             dependencies: [
                 "Annotators", "Corpora", "Evaluation", "Feedback", "FeedbackComparisons", "Finetuning", "LanguageModelData",
-                "LanguageModeling", "PolicyOptimization", "Randomness", "Reporting", "RewardModeling", "SimulatedLabeling",
+                "LanguageModeling", "PolicyOptimization", "PreferenceOptimization", "Randomness", "Reporting", "RewardModeling", "SimulatedLabeling",
                 "Tokenization", "TrainingRuns", "Transformer",
             ]),
 

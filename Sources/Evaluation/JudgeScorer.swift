@@ -16,7 +16,7 @@ public struct JudgeScorer: ResponseScorer {
     }
 
     public func scores(prompts: [[Int32]], responses: [[Int32]]) throws -> [Double] {
-        let endOfText = model.endOfText
-        return try responses.map { judge.score(try model.decode($0.filter { $0 != endOfText })) }
+        let stops = Set(model.stopTokens)
+        return try responses.map { judge.score(try model.decode($0.filter { !stops.contains($0) })) }
     }
 }

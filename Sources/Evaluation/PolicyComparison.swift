@@ -63,35 +63,14 @@ public enum PolicyEvaluator {
     ) throws -> (comparison: PolicyComparison, policySamples: [[Int32]], baselineSamples: [[Int32]]) {
         let policySamples = try sample(policy, prompts: prompts, sampling: sampling, seed: seed, batchSize: batchSize)
         let baselineSamples = try sample(baseline, prompts: prompts, sampling: sampling, seed: seed, batchSize: batchSize)
-        let policyScores = try judge.scores(prompts: prompts, responses: policySamples)
-        let baselineScores = try judge.scores(prompts: prompts, responses: baselineSamples)
-        let promptTexts = try prompts.map(policy.decode)
-        let policyTexts = try decoded(policySamples, by: policy), baselineTexts = try decoded(baselineSamples, by: baseline)
-        var policySide = try side(policy, reference, prompts, policySamples, policyScores, sampling.temperature, batchSize)
-        var baselineSide = try side(baseline, reference, prompts, baselineSamples, baselineScores, sampling.temperature, batchSize)
-        policySide.repetition = RepetitionStatistics(texts: policyTexts)
-        baselineSide.repetition = RepetitionStatistics(texts: baselineTexts)
-        policySide.fluency = try fluency?.perplexity(prompts: promptTexts, responses: policyTexts)
-        baselineSide.fluency = try fluency?.perplexity(prompts: promptTexts, responses: baselineTexts)
-        var comparison = PolicyComparison(
-            prompts: prompts.count, wins: 0, ties: 0, losses: 0, policy: policySide, baseline: baselineSide, lengthControlled: nil)
-        var outcomes: [Double] = []
-        for (a, b) in zip(policyScores, baselineScores) {
-            if a > b { comparison.wins += 1 } else if a < b { comparison.losses += 1 } else { comparison.ties += 1 }
-            outcomes.append(a > b ? 1 : a < b ? 0 : 0.5)
+        let fluencyPrompts = try prompts.map(policy.decode)
+        let measure = { (model: LanguageModel, samples: [[Int32]]) in
+            try Measured(model, reference: reference, prompts: prompts, samples: samples, temperature: sampling.temperature,
+                         batchSize: batchSize, fluency: fluency, fluencyPrompts: fluencyPrompts)
         }
-        if !prompts.isEmpty {
-            comparison.lengthControlled = try LengthControlledWinRate(
-                outcomes: outcomes, policyLengths: policyTexts.map { Double($0.count) },
-                baselineLengths: baselineTexts.map { Double($0.count) }, settings: lengthControl)
-        }
+        let comparison = try PolicyComparison(
+            policy: measure(policy, policySamples), baseline: measure(baseline, baselineSamples), judge: judge, lengthControl: lengthControl)
         return (comparison, policySamples, baselineSamples)
-    }
-
-    /// The text of each response without the model's stop tokens.
-    private static func decoded(_ responses: [[Int32]], by model: LanguageModel) throws -> [String] {
-        let stops = Set(model.stopTokens)
-        return try responses.map { try model.decode($0.filter { !stops.contains($0) }) }
     }
 
     /// One response per prompt, in batches; each ends with <|endoftext|> when the model stopped.
@@ -106,29 +85,5 @@ public enum PolicyEvaluator {
                 .map { $0.tokens.isEmpty ? [model.endOfText ?? 0] : $0.tokens }
         }
         return out
-    }
-
-    private static func side(
-        _ model: LanguageModel, _ reference: any CausalLanguageModel, _ prompts: [[Int32]], _ samples: [[Int32]], _ scores: [Double],
-        _ temperature: Float, _ batchSize: Int
-    ) throws -> PolicyComparison.Side {
-        var kl = 0.0, negativeLog = 0.0, tokens = 0.0
-        let padding = model.endOfText ?? 0
-        for start in stride(from: 0, to: prompts.count, by: batchSize) {
-            let range = start..<min(start + batchSize, prompts.count)
-            let batch = try SequenceBatch(prompts: Array(prompts[range]), responses: Array(samples[range]), padding: padding)
-            let logP = try model.network.responseLogProbabilities(batch, temperature: max(temperature, 1e-3), tape: nil).scalars
-            let logRef = try reference.responseLogProbabilities(batch, temperature: max(temperature, 1e-3), tape: nil).scalars
-            let logRefPlain = try reference.responseLogProbabilities(batch, tape: nil).scalars
-            for i in batch.responseMask.indices where batch.responseMask[i] != 0 {
-                kl += Double(logP[i] - logRef[i])
-                negativeLog -= Double(logRefPlain[i])
-                tokens += 1
-            }
-        }
-        let n = Double(max(prompts.count, 1))
-        return PolicyComparison.Side(
-            meanScore: scores.reduce(0, +) / n, klToReference: kl / n,
-            referencePerplexity: Foundation.exp(negativeLog / max(tokens, 1)), meanLength: tokens / n)
     }
 }

@@ -26,36 +26,21 @@ extension DemoPipeline {
         events(.note("\(prompts.count) ranking tasks of \(configuration.samplesPerPrompt) SFT samples judged by \(configuration.annotators) simulated annotators"))
     }
 
-    /// One task per prompt holding `samplesPerModel` samples of each model, with provenance.
-    func createTasks(_ store: FeedbackStore, prompts: [String], models: [(name: String, model: LanguageModel, checkpoint: String)], samplesPerModel: Int) async throws {
-        let sampling = SamplingParameters(temperature: configuration.samplingTemperature, topK: configuration.samplingTopK, maxNewTokens: configuration.responseLength)
-        var completions = Array(repeating: [NewCompletion](), count: prompts.count)
-        for (index, entry) in models.enumerated() {
-            for k in 0..<samplesPerModel {
-                let seed = configuration.seed &+ UInt64(1000 * index + k)
-                let ids = prompts.map { entry.model.encode($0) }
-                let samples = try PolicyEvaluator.sample(entry.model, prompts: ids, sampling: sampling, seed: seed, batchSize: 64)
-                let recorded = Feedback.SamplingParameters(temperature: Double(sampling.temperature), topK: sampling.topK, maxNewTokens: sampling.maxNewTokens)
-                for (row, sample) in samples.enumerated() {
-                    let text = try entry.model.decode(sample.filter { $0 != entry.model.endOfText })
-                    completions[row].append(NewCompletion(text: text, provenance: Provenance(model: entry.name, checkpoint: entry.checkpoint, sampling: recorded, seed: seed)))
-                }
-            }
-        }
-        for (prompt, list) in zip(prompts, completions) {
-            _ = try await store.createTask(prompt: prompt, completions: list)
-        }
+    var feedbackRound: FeedbackRound {
+        FeedbackRound(
+            sampling: Transformer.SamplingParameters(temperature: configuration.samplingTemperature, topK: configuration.samplingTopK, maxNewTokens: configuration.responseLength),
+            annotators: configuration.annotators, annotatorTemperature: configuration.annotatorTemperature,
+            annotatorTieMargin: configuration.annotatorTieMargin, lexiconURL: lexiconURL)
     }
 
-    /// The panel takes turns until each task has `judgmentsPerTask` judgments.
+    /// One task per prompt holding `samplesPerModel` samples of each model, with provenance.
+    func createTasks(_ store: FeedbackStore, prompts: [String], models: [(name: String, model: LanguageModel, checkpoint: String)], samplesPerModel: Int) async throws {
+        let encoded = prompts.map { models.first?.model.encode($0) ?? [] }
+        try await feedbackRound.createTasks(store, prompts: prompts, encoded: encoded, models: models, samplesPerModel: samplesPerModel, seed: configuration.seed)
+    }
+
     func judge(_ store: FeedbackStore, tasks: Int, judgmentsPerTask: Int, seed: UInt64) async throws {
-        let lexicon = try RaterLexicon(contentsOf: lexiconURL)
-        var panel = try LabelingSimulation(
-            lexicon: lexicon, count: configuration.annotators, temperature: configuration.annotatorTemperature,
-            tieMargin: configuration.annotatorTieMargin, seed: seed, namePrefix: "rater")
-        for member in panel.members { _ = try await store.annotator(named: member.name) }
-        let perAnnotator = (tasks * judgmentsPerTask + configuration.annotators - 1) / configuration.annotators
-        _ = try await panel.run(on: store, judgmentsPerAnnotator: perAnnotator)
+        try await feedbackRound.judge(store, tasks: tasks, judgmentsPerTask: judgmentsPerTask, seed: seed)
     }
 
     /// Elo and Bradley-Terry ratings of the given models from 3-way rankings by the panel (three

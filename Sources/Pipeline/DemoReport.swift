@@ -16,15 +16,7 @@ struct DemoReport {
     let stageTimes: [(name: String, seconds: Double)]
 
     func html() -> String {
-        """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>RLHF demo report</title>
-        <style>
-        body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; line-height: 1.45; }
-        table { border-collapse: collapse; margin: 1em 0; } td, th { border: 1px solid #ccc; padding: 4px 8px; vertical-align: top; }
-        th { background: #f3f3f3; } .pass { color: #1a7f37; font-weight: bold; } .fail { color: #b42318; font-weight: bold; }
-        .charts { display: flex; flex-wrap: wrap; gap: 12px; } .sample { max-width: 420px; }
-        </style></head><body>
+        ReportParts.page(title: "RLHF demo report", body: """
         <h1>RLHF demo: writing movie-review snippets people like</h1>
         <p>A GPT-2-architecture model pretrained on novels, fortunes and critics' reviews, fine-tuned on real Rotten Tomatoes
         snippets, then optimised with PPO against a reward model trained on rankings by simulated annotators (each judging with
@@ -34,9 +26,8 @@ struct DemoReport {
         \(chartsSection())
         \(leaderboardSection())
         \(samplesSection())
-        \(timesSection())
-        </body></html>
-        """
+        \(ReportParts.stageTimes(stageTimes))
+        """)
     }
 
     private func outcomeSection() -> String {
@@ -61,13 +52,6 @@ struct DemoReport {
         """
     }
 
-    private func series(_ key: String, x: String = "iteration", records: [[String: Any]], name: String) -> LineChart.Series {
-        LineChart.Series(name: name, points: records.compactMap { record in
-            guard let xv = number(record[x]), let yv = number(record[key]) else { return nil }
-            return (xv, yv)
-        })
-    }
-
     private func chartsSection() -> String {
         let perSeed = { (key: String) in policyMetrics.map { series(key, records: $0.records, name: "seed \($0.seed)") } }
         var charts = [
@@ -79,35 +63,14 @@ struct DemoReport {
             charts.append(LineChart(title: "PPO losses (seed \(first.seed))", xLabel: "PPO iteration", yLabel: "loss", series: [
                 series("loss/policy_avg", records: first.records, name: "policy"), series("loss/value_avg", records: first.records, name: "value"),
             ]))
-            charts.append(overoptimization(first.records))
+            charts.append(ReportParts.overoptimization(first.records))
         }
         charts.append(LineChart(title: "Pretraining and SFT loss", xLabel: "step", yLabel: "nats per token", series: [
             series("loss", x: "step", records: pretrainMetrics, name: "pretrain"),
             series("eval_loss", x: "step", records: pretrainMetrics, name: "pretrain held-out"),
             series("loss", x: "step", records: supervisedMetrics, name: "SFT"),
         ]))
-        // Two charts side by side on a wide screen.
-        return "<h2>Training</h2><div class=\"charts\">" + charts.map { chart in
-            var chart = chart
-            (chart.width, chart.height) = (540, 360)
-            return chart.svg()
-        }.joined() + "</div>"
-    }
-
-    /// Gain of the reward-model score and of the judge's score over their first values, against
-    /// the KL spent: where the two part is where the policy exploits the reward model.
-    private func overoptimization(_ records: [[String: Any]]) -> LineChart {
-        let points = records.compactMap { r -> (Double, Double, Double)? in
-            guard let kl = number(r["objective/kl"]), let score = number(r["objective/scores"]), let judge = number(r["eval/judge_score"]) else { return nil }
-            return (kl, score, judge)
-        }
-        let (score0, judge0) = (points.first?.1 ?? 0, points.first?.2 ?? 0)
-        let judgeSpread = max(1e-9, (points.map(\.2).max() ?? 1) - (points.map(\.2).min() ?? 0))
-        let scoreSpread = max(1e-9, (points.map(\.1).max() ?? 1) - (points.map(\.1).min() ?? 0))
-        return LineChart(title: "Over-optimisation: gains as KL grows", xLabel: "KL to the reference (nats)", yLabel: "gain (share of its range)", series: [
-            LineChart.Series(name: "reward model", points: points.map { ($0.0, ($0.1 - score0) / scoreSpread) }),
-            LineChart.Series(name: "population judge", points: points.map { ($0.0, ($0.2 - judge0) / judgeSpread) }),
-        ])
+        return "<h2>Training</h2>" + ReportParts.charts(charts)
     }
 
     private func leaderboardSection() -> String {
@@ -130,30 +93,11 @@ struct DemoReport {
         return "<h2>Samples before (SFT) and after (PPO, seed \(outcome.seeds.first?.seed ?? 0))</h2><table><tr><th>prompt</th><th>SFT</th><th>PPO</th></tr>\(rows)</table>"
     }
 
-    private func timesSection() -> String {
-        let rows = stageTimes.map { "<tr><td>\(LineChart.escape($0.name))</td><td>\(fixed($0.seconds, 1)) s</td></tr>" }.joined()
-        return "<h2>Stages</h2><table><tr><th>stage</th><th>time</th></tr>\(rows)</table>"
-    }
-
-    private func number(_ value: Any?) -> Double? {
-        (value as? Double) ?? (value as? Int).map(Double.init)
-    }
-
     /// What a policy gaming the judge would show: a win rate that does not survive length
     /// control, shorter or longer answers, repeated words and n-grams, text a strong model finds unlikely.
     private func guardsSection() -> String {
-        func pair(_ a: Double?, _ b: Double?, _ digits: Int = 2) -> String {
-            guard let a, let b else { return "–" }
-            return "\(fixed(a, digits)) vs \(fixed(b, digits))"
-        }
         let rows = outcome.seeds.map { r in
-            let c = r.comparison, p = c.policy, b = c.baseline
-            let controlled = c.lengthControlled.map { "\(percent($0.winRate)) [\(percent($0.lowerBound)), \(percent($0.upperBound))]" } ?? "–"
-            return "<tr><td>\(r.seed)</td><td>\(controlled)</td><td>×\(fixed(c.lengthRatio))</td>"
-                + "<td>\(pair(p.repetition?.distinct2, b.repetition?.distinct2))</td>"
-                + "<td>\(pair(p.repetition?.repeatedTrigramShare, b.repetition?.repeatedTrigramShare, 3))</td>"
-                + "<td>\(pair(p.repetition?.duplicateResponseShare, b.repetition?.duplicateResponseShare, 3))</td>"
-                + "<td>\(pair(p.fluency?.perplexity, b.fluency?.perplexity, 1))</td></tr>"
+            "<tr><td>\(r.seed)</td>\(ReportParts.lengthControlledCell(r.comparison))\(ReportParts.guardCells(r.comparison))</tr>"
         }.joined()
         return """
         <h3>Guards: does the win survive?</h3>
@@ -161,11 +105,14 @@ struct DemoReport {
         length ratio is PPO's mean answer length over SFT's; distinct-2 is unique word pairs over all word pairs of the samples;
         repeated 3-grams are the share of a response's word triples already seen in it; duplicates are answers identical to an
         earlier one; fluency is SmolLM2-135M-Instruct's perplexity of the answers given their prompts (a model no stage trained).</p>
-        <table><tr><th>seed</th><th>length-controlled win rate [95% CI]</th><th>length PPO/SFT</th><th>distinct-2 PPO vs SFT</th>
-        <th>repeated 3-grams PPO vs SFT</th><th>duplicate answers PPO vs SFT</th><th>SmolLM2 perplexity PPO vs SFT</th></tr>\(rows)</table>
+        <table><tr><th>seed</th><th>length-controlled win rate [95% CI]</th>\(ReportParts.guardHeaders)</tr>\(rows)</table>
+        <p>Each cell pairs PPO's value with SFT's.</p>
         """
     }
 
-    private func percent(_ value: Double) -> String { String(format: "%.1f%%", 100 * value) }
-    private func fixed(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
+    private func percent(_ value: Double) -> String { ReportParts.percent(value) }
+    private func fixed(_ value: Double, _ digits: Int = 2) -> String { ReportParts.fixed(value, digits) }
+    private func series(_ key: String, x: String = "iteration", records: [[String: Any]], name: String) -> LineChart.Series {
+        ReportParts.series(key, x: x, records: records, name: name)
+    }
 }

@@ -20,7 +20,7 @@ final class DemoProgressView: @unchecked Sendable {
             say(String(format: "      %@ done in %.1f s", name, seconds))
         case let .training(stage, event):
             if case .started = event, trainingStage != stage || training == nil {
-                training = TrainingProgressView(title: stage)
+                training = TrainingProgressView(title: stage, lossIsCrossEntropy: stage != "dpo")
                 trainingStage = stage
             }
             training?.handle(event)
@@ -86,6 +86,37 @@ enum DemoSummary {
             }
             if let p = c.policy.fluency, let b = c.baseline.fluency {
                 guards.append(String(format: "SmolLM2 perplexity %.1f vs %.1f", p.perplexity, b.perplexity))
+            }
+            lines.append("          " + guards.joined(separator: "; "))
+        }
+        lines.append("Report: \(report)")
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension DemoSummary {
+    static func text(_ outcome: SmolLM2DemoOutcome, seconds: Double, report: String) -> String {
+        var lines = [
+            "", "RLHF demo on SmolLM2 finished in \(String(format: "%.1f", seconds / 60)) minutes. Against the starting model on \(outcome.heldOutPrompts) held-out prompts,",
+            String(format: "by the population judge and by the critics' judge (ROC AUC %.3f on %d held-out snippets):", outcome.criticAUC ?? .nan, outcome.criticEvaluationSnippets),
+        ]
+        for m in outcome.methods {
+            let p = m.populationJudge, c = m.criticJudge
+            let verdict = m.passed.map { $0 ? "goals met" : "goals NOT met" } ?? "ceiling reference"
+            lines.append(String(
+                format: "  %@ (%d prompts): %.1f%% [%.1f%%, %.1f%%] / %.1f%% [%.1f%%, %.1f%%]; KL %.2f%@; perplexity ×%.2f; length ×%.2f — %@",
+                m.name, p.prompts, 100 * p.winRate, 100 * m.populationWinRateInterval[0], 100 * m.populationWinRateInterval[1],
+                100 * c.winRate, 100 * m.criticWinRateInterval[0], 100 * m.criticWinRateInterval[1], p.policy.klToReference,
+                m.analyticKL ? " (analytic)" : "", m.perplexityRatio, p.lengthRatio, verdict))
+            var guards: [String] = []
+            if let lc = p.lengthControlled, let lcc = c.lengthControlled {
+                guards.append(String(format: "length-controlled %.1f%% / %.1f%%", 100 * lc.winRate, 100 * lcc.winRate))
+            }
+            if let a = p.policy.repetition, let b = p.baseline.repetition {
+                guards.append(String(format: "distinct-2 %.2f vs %.2f, repeated 3-grams %.3f vs %.3f", a.distinct2, b.distinct2, a.repeatedTrigramShare, b.repeatedTrigramShare))
+            }
+            if let a = p.policy.fluency, let b = p.baseline.fluency {
+                guards.append(String(format: "SmolLM2 perplexity %.1f vs %.1f", a.perplexity, b.perplexity))
             }
             lines.append("          " + guards.joined(separator: "; "))
         }

@@ -1,0 +1,59 @@
+// A round of simulated human feedback, as both demos run it: each model's samples for every
+// prompt gathered into one ranking task in the feedback store (with provenance), then the panel
+// of simulated annotators (annotator i judging with human rater i's column of VADER's ratings)
+// taking turns until each task has its judgments.
+import Annotators
+import Evaluation
+import Feedback
+import Foundation
+import LanguageModeling
+import SimulatedLabeling
+import Transformer
+
+struct FeedbackRound {
+    var sampling: Transformer.SamplingParameters
+    var annotators: Int
+    var annotatorTemperature: Double
+    var annotatorTieMargin: Double
+    var lexiconURL: URL
+    var batchSize = 64
+
+    /// One task per prompt holding `samplesPerModel` samples of each model: prompt `i` is shown
+    /// as `prompts[i]` and sampled from `encoded[i]`. Sample `k` of model `m` uses seed
+    /// `seed + 1000·m + k`. Returns each task's responses as tokens, in the order stored.
+    @discardableResult
+    func createTasks(
+        _ store: FeedbackStore, prompts: [String], encoded: [[Int32]], models: [(name: String, model: LanguageModel, checkpoint: String)],
+        samplesPerModel: Int, seed: UInt64
+    ) async throws -> [[[Int32]]] {
+        var completions = Array(repeating: [NewCompletion](), count: prompts.count)
+        var tokens = Array(repeating: [[Int32]](), count: prompts.count)
+        let recorded = Feedback.SamplingParameters(temperature: Double(sampling.temperature), topK: sampling.topK, maxNewTokens: sampling.maxNewTokens)
+        for (index, entry) in models.enumerated() {
+            let stops = Set(entry.model.stopTokens)
+            for k in 0..<samplesPerModel {
+                let sampleSeed = seed &+ UInt64(1000 * index + k)
+                let samples = try PolicyEvaluator.sample(entry.model, prompts: encoded, sampling: sampling, seed: sampleSeed, batchSize: batchSize)
+                for (row, sample) in samples.enumerated() {
+                    let text = try entry.model.decode(sample.filter { !stops.contains($0) })
+                    completions[row].append(NewCompletion(text: text, provenance: Provenance(model: entry.name, checkpoint: entry.checkpoint, sampling: recorded, seed: sampleSeed)))
+                    tokens[row].append(sample)
+                }
+            }
+        }
+        for (prompt, list) in zip(prompts, completions) {
+            _ = try await store.createTask(prompt: prompt, completions: list)
+        }
+        return tokens
+    }
+
+    /// The panel takes turns until each of `tasks` tasks has `judgmentsPerTask` judgments.
+    func judge(_ store: FeedbackStore, tasks: Int, judgmentsPerTask: Int, seed: UInt64) async throws {
+        let lexicon = try RaterLexicon(contentsOf: lexiconURL)
+        var panel = try LabelingSimulation(
+            lexicon: lexicon, count: annotators, temperature: annotatorTemperature, tieMargin: annotatorTieMargin, seed: seed, namePrefix: "rater")
+        for member in panel.members { _ = try await store.annotator(named: member.name) }
+        let perAnnotator = (tasks * judgmentsPerTask + annotators - 1) / annotators
+        _ = try await panel.run(on: store, judgmentsPerAnnotator: perAnnotator)
+    }
+}

@@ -1,0 +1,94 @@
+// What both demos' reports share: the page and its style, the number formats, the guard
+// columns of a comparison, the stage-time table, and the training charts read from metrics.jsonl.
+// Every piece of model output goes through `LineChart.escape`.
+import Evaluation
+import Foundation
+import Reporting
+
+enum ReportParts {
+    static func page(title: String, body: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(LineChart.escape(title))</title>
+        <style>
+        body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; line-height: 1.45; }
+        table { border-collapse: collapse; margin: 1em 0; } td, th { border: 1px solid #ccc; padding: 4px 8px; vertical-align: top; }
+        th { background: #f3f3f3; } .pass { color: #1a7f37; font-weight: bold; } .fail { color: #b42318; font-weight: bold; }
+        .charts { display: flex; flex-wrap: wrap; gap: 12px; } .sample { max-width: 420px; }
+        </style></head><body>
+        \(body)
+        </body></html>
+        """
+    }
+
+    static func percent(_ value: Double) -> String { String(format: "%.1f%%", 100 * value) }
+    static func fixed(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
+
+    static func passCell(_ passed: Bool) -> String { "<td class=\"\(passed ? "pass" : "fail")\">\(passed ? "pass" : "fail")</td>" }
+
+    /// "policy vs baseline", or a dash when either was not measured.
+    static func pair(_ a: Double?, _ b: Double?, _ digits: Int = 2) -> String {
+        guard let a, let b else { return "–" }
+        return "\(fixed(a, digits)) vs \(fixed(b, digits))"
+    }
+
+    static func interval(_ rate: Double, _ lower: Double, _ upper: Double) -> String { "\(percent(rate)) [\(percent(lower)), \(percent(upper))]" }
+
+    /// Length ratio, distinct-2, repeated 3-grams, duplicate answers and fluency, as table cells.
+    static func guardCells(_ c: PolicyComparison) -> String {
+        let p = c.policy, b = c.baseline
+        return "<td>×\(fixed(c.lengthRatio))</td>"
+            + "<td>\(pair(p.repetition?.distinct2, b.repetition?.distinct2))</td>"
+            + "<td>\(pair(p.repetition?.repeatedTrigramShare, b.repetition?.repeatedTrigramShare, 3))</td>"
+            + "<td>\(pair(p.repetition?.duplicateResponseShare, b.repetition?.duplicateResponseShare, 3))</td>"
+            + "<td>\(pair(p.fluency?.perplexity, b.fluency?.perplexity, 1))</td>"
+    }
+
+    static func lengthControlledCell(_ c: PolicyComparison) -> String {
+        "<td>" + (c.lengthControlled.map { interval($0.winRate, $0.lowerBound, $0.upperBound) } ?? "–") + "</td>"
+    }
+
+    static let guardHeaders = "<th>length ratio</th><th>distinct-2</th><th>repeated 3-grams</th><th>duplicate answers</th><th>SmolLM2 perplexity</th>"
+
+    static func stageTimes(_ times: [(name: String, seconds: Double)]) -> String {
+        let rows = times.map { "<tr><td>\(LineChart.escape($0.name))</td><td>\(fixed($0.seconds, 1)) s</td></tr>" }.joined()
+        let total = times.reduce(0) { $0 + $1.seconds }
+        return "<h2>Stages</h2><table><tr><th>stage</th><th>time</th></tr>\(rows)<tr><th>total</th><th>\(fixed(total, 1)) s</th></tr></table>"
+    }
+
+    static func number(_ value: Any?) -> Double? {
+        (value as? Double) ?? (value as? Int).map(Double.init)
+    }
+
+    static func series(_ key: String, x: String = "iteration", records: [[String: Any]], name: String) -> LineChart.Series {
+        LineChart.Series(name: name, points: records.compactMap { record in
+            guard let xv = number(record[x]), let yv = number(record[key]) else { return nil }
+            return (xv, yv)
+        })
+    }
+
+    /// Gain of the reward-model score and of the judge's score over their first values, against
+    /// the KL spent: where the two part is where the policy exploits the reward model.
+    static func overoptimization(_ records: [[String: Any]]) -> LineChart {
+        let points = records.compactMap { r -> (Double, Double, Double)? in
+            guard let kl = number(r["objective/kl"]), let score = number(r["objective/scores"]), let judge = number(r["eval/judge_score"]) else { return nil }
+            return (kl, score, judge)
+        }
+        let (score0, judge0) = (points.first?.1 ?? 0, points.first?.2 ?? 0)
+        let judgeSpread = max(1e-9, (points.map(\.2).max() ?? 1) - (points.map(\.2).min() ?? 0))
+        let scoreSpread = max(1e-9, (points.map(\.1).max() ?? 1) - (points.map(\.1).min() ?? 0))
+        return LineChart(title: "Over-optimisation: gains as KL grows", xLabel: "KL to the reference (nats)", yLabel: "gain (share of its range)", series: [
+            LineChart.Series(name: "reward model", points: points.map { ($0.0, ($0.1 - score0) / scoreSpread) }),
+            LineChart.Series(name: "population judge", points: points.map { ($0.0, ($0.2 - judge0) / judgeSpread) }),
+        ])
+    }
+
+    /// Charts side by side on a wide screen.
+    static func charts(_ charts: [LineChart]) -> String {
+        "<div class=\"charts\">" + charts.map { chart in
+            var chart = chart
+            (chart.width, chart.height) = (540, 360)
+            return chart.svg()
+        }.joined() + "</div>"
+    }
+}

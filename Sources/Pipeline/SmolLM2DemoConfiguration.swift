@@ -1,0 +1,111 @@
+// The SmolLM2 demo's settings: SmolLM2-135M-Instruct writing one-sentence movie reviews, its
+// samples ranked by the simulated annotators, a reward head on its frozen backbone, and three
+// ways of using that reward model (PPO and DPO on LoRA adapters, best-of-N), sized to finish in
+// about 25 minutes on two cores.
+import Finetuning
+import PolicyOptimization
+import PreferenceOptimization
+import RewardModeling
+import TrainingRuns
+import Transformer
+
+public struct SmolLM2DemoConfiguration: Codable, Sendable, Equatable {
+    /// Seeds the movie split, prompt order, sampling, annotators and adapters.
+    public var seed: UInt64 = 0
+    /// The model, relative to the data folder.
+    public var modelFile = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    public var heldOutMovieFraction = 0.1
+    /// Words of a critic's snippet the review is asked to begin with.
+    public var openingWords = 3
+
+    // MARK: Feedback
+    public var feedbackPrompts = 200
+    public var samplesPerPrompt = 4
+    public var samplingTemperature: Float = 0.7
+    public var samplingTopK = 40
+    /// New tokens at most per review.
+    public var responseLength = 32
+    public var annotators = 10
+    public var annotatorTemperature = 0.3
+    public var annotatorTieMargin = 0.1
+    /// Rows decoded together.
+    public var generationBatchSize = 64
+
+    // MARK: Reward model and the critics' judge (heads on the frozen backbone)
+    public var reward: RewardTrainingConfiguration = SmolLM2DemoConfiguration.headTraining(epochs: 8, batchSize: 16)
+    /// Training movies' critic snippets the second hidden judge learns fresh ≻ rotten from.
+    public var criticSnippets = 2000
+    /// Held-out movies' snippets its ROC AUC is measured on.
+    public var criticEvaluationSnippets = 500
+    public var critic: RewardTrainingConfiguration = SmolLM2DemoConfiguration.headTraining(epochs: 8, batchSize: 64)
+
+    // MARK: Policies
+    public var lora: LoRAConfiguration = {
+        var lora = LoRAConfiguration()
+        lora.rank = 8
+        lora.alpha = 16
+        return lora
+    }()
+    public var ppo: PPOConfiguration = {
+        var c = PPOConfiguration()
+        c.iterations = 12
+        c.batchSize = 32
+        c.minibatches = 4
+        c.epochs = 2
+        c.responseLength = 32
+        c.temperature = 0.7
+        c.learningRate = 3e-4
+        c.valueLearningRate = 1e-3
+        c.valueModel = .policyHead
+        c.klCoefficient = 0.05
+        c.scoreClip = 3
+        c.checkpointInterval = 4
+        return c
+    }()
+    public var ppoSeeds: [UInt64] = [0]
+    public var dpo: PreferenceConfiguration = {
+        var c = PreferenceConfiguration()
+        c.optimization.steps = 60
+        c.optimization.batchSize = 8
+        c.optimization.learningRate = 2e-4
+        c.optimization.minimumLearningRate = 2e-5
+        c.optimization.warmupSteps = 5
+        c.optimization.evaluationInterval = 0
+        c.optimization.checkpointInterval = 20
+        return c
+    }()
+    /// Best-of-N's candidates, and the held-out prompts (the first of the evaluation's) it answers.
+    public var bestOfN = 16
+    public var bestOfNPrompts = 48
+
+    // MARK: Evaluation
+    public var evaluationPrompts = 200
+
+    public init() {}
+
+    public static let standard = SmolLM2DemoConfiguration()
+
+    static func headTraining(epochs: Int, batchSize: Int) -> RewardTrainingConfiguration {
+        var c = RewardTrainingConfiguration()
+        c.epochs = epochs
+        c.heldOutPeriod = 10
+        c.optimization.batchSize = batchSize
+        c.optimization.learningRate = 1e-3
+        c.optimization.minimumLearningRate = 1e-4
+        c.optimization.warmupSteps = 10
+        c.optimization.weightDecay = 0.1
+        c.optimization.evaluationInterval = 0
+        return c
+    }
+
+    public func validate() throws {
+        try ppo.validate()
+        try dpo.validate()
+        try reward.validate()
+        try critic.validate()
+        guard !ppoSeeds.isEmpty, samplesPerPrompt >= 2, annotators > 0, feedbackPrompts > 0, evaluationPrompts > 0,
+              criticSnippets > 1, bestOfN > 0, bestOfNPrompts > 0, generationBatchSize > 0 else {
+            throw DemoConfigurationError("the SmolLM2 demo needs PPO seeds, at least 2 samples per prompt, annotators, feedback, evaluation and critic data, and best-of-N candidates")
+        }
+    }
+}

@@ -1,0 +1,130 @@
+// Each method against the starting model on held-out movies' prompts, judged by the population
+// judge and by the critics' judge, with the guards beside the win rates; written to
+// evaluation.json.
+import Evaluation
+import Foundation
+import LanguageModeling
+import PolicyOptimization
+import RewardModeling
+
+/// What the SmolLM2 demo measured.
+public struct SmolLM2DemoOutcome: Codable, Sendable {
+    public struct Method: Codable, Sendable {
+        public var name: String
+        /// The comparison by each judge (the sides' guards are the same in both; the scores differ).
+        public var populationJudge: PolicyComparison
+        public var criticJudge: PolicyComparison
+        public var populationWinRateInterval: [Double]
+        public var criticWinRateInterval: [Double]
+        /// The reference's perplexity of the method's samples over its perplexity of the starting model's.
+        public var perplexityRatio: Double
+        /// Whether the KL is best-of-N's analytic value, log N − (N−1)/N, rather than measured.
+        public var analyticKL: Bool
+        /// The goals for this method, when it has any, and whether they were met.
+        public var goals: String?
+        public var passed: Bool?
+    }
+
+    public struct Answer: Codable, Sendable {
+        public var method: String
+        public var text: String
+        public var populationScore: Double
+        public var criticScore: Double
+    }
+
+    public struct Example: Codable, Sendable {
+        public var prompt: String
+        public var answers: [Answer]
+    }
+
+    public var methods: [Method]
+    public var heldOutPrompts: Int
+    public var bestOfNCandidates: Int
+    public var bestOfNPrompts: Int
+    public var examples: [Example]
+    public var rewardModelAccuracy: Double?
+    public var criticTrainingSnippets: Int
+    public var criticAUC: Double?
+    public var criticEvaluationSnippets: Int
+
+    public static let requiredWinRate = 0.8
+    public static let requiredLowerBound = 0.75
+    public static let requiredDPOWinRate = 0.7
+    public static let maximumKL = 6.0
+    public static let maximumPerplexityRatio = 1.5
+    public static let lengthTolerance = 0.3
+}
+
+extension SmolLM2DemoPipeline {
+    func evaluate(
+        _ prompts: ChatPrompts, model: LanguageModel, policies: [(name: String, model: LanguageModel)], bestOfN: [BestOfN.Choice],
+        critic: CriticJudge, rewardAccuracy: Double?
+    ) throws -> SmolLM2DemoOutcome {
+        let sampling = evaluationSampling, seed = configuration.seed &+ 17, batch = configuration.generationBatchSize
+        let fluency = FluencyScorer(model: model, promptStyle: .chat)
+        let judges: [any ResponseScorer] = [try populationJudge(for: model), critic.scorer(for: model)]
+        let measure = { (policy: LanguageModel, prompts: ChatPrompts, samples: [[Int32]]) in
+            try PolicyEvaluator.Measured(
+                policy, reference: model.network, prompts: prompts.tokens, samples: samples, temperature: sampling.temperature,
+                batchSize: 16, fluency: fluency, fluencyPrompts: prompts.texts)
+        }
+        let scored = { (side: PolicyEvaluator.Measured) in try judges.map { try $0.scores(prompts: side.prompts, responses: side.samples) } }
+        let baselineSamples = try PolicyEvaluator.sample(model, prompts: prompts.tokens, sampling: sampling, seed: seed, batchSize: batch)
+        let baseline = try measure(model, prompts, baselineSamples)
+        let baselineScores = try scored(baseline)
+        var methods: [SmolLM2DemoOutcome.Method] = []
+        var answers = [[SmolLM2DemoOutcome.Answer]](repeating: [], count: min(8, prompts.texts.count, bestOfN.count))
+        func record(_ name: String, _ side: PolicyEvaluator.Measured, _ scores: [[Double]], against base: PolicyEvaluator.Measured, _ baseScores: [[Double]], analyticKL: Bool) throws {
+            let byJudge = try (0..<2).map { try PolicyComparison(policy: side, policyScores: scores[$0], baseline: base, baselineScores: baseScores[$0]) }
+            methods.append(Self.method(name, population: byJudge[0], critic: byJudge[1], analyticKL: analyticKL))
+            for row in answers.indices where row < side.texts.count {
+                answers[row].append(.init(method: name, text: side.texts[row], populationScore: scores[0][row], criticScore: scores[1][row]))
+            }
+        }
+        for row in answers.indices {
+            answers[row].append(.init(method: "SmolLM2", text: baseline.texts[row], populationScore: baselineScores[0][row], criticScore: baselineScores[1][row]))
+        }
+        for (name, policy) in policies {
+            let side = try measure(policy, prompts, PolicyEvaluator.sample(policy, prompts: prompts.tokens, sampling: sampling, seed: seed, batchSize: batch))
+            try record(name, side, try scored(side), against: baseline, baselineScores, analyticKL: false)
+        }
+        let subset = prompts.prefix(bestOfN.count)
+        var best = try measure(model, subset, bestOfN.map(\.response))
+        let n = Double(configuration.bestOfN)
+        best.side.klToReference = Foundation.log(n) - (n - 1) / n
+        let subsetBaseline = try measure(model, subset, Array(baselineSamples.prefix(bestOfN.count)))
+        try record("best-of-\(configuration.bestOfN)", best, try scored(best), against: subsetBaseline, baselineScores.map { Array($0.prefix(bestOfN.count)) }, analyticKL: true)
+
+        let outcome = SmolLM2DemoOutcome(
+            methods: methods, heldOutPrompts: prompts.texts.count, bestOfNCandidates: configuration.bestOfN, bestOfNPrompts: bestOfN.count,
+            examples: answers.indices.map { SmolLM2DemoOutcome.Example(prompt: prompts.texts[$0], answers: answers[$0]) },
+            rewardModelAccuracy: rewardAccuracy, criticTrainingSnippets: critic.summary.trainingSnippets, criticAUC: critic.summary.auc,
+            criticEvaluationSnippets: critic.summary.evaluationSnippets)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(outcome).write(to: url("evaluation.json"), options: .atomic)
+        return outcome
+    }
+
+    /// The method's row with the goals: PPO-LoRA ≥ 80% by both judges (lower end ≥ 75%),
+    /// KL ≤ 6, reference perplexity ≤ 1.5×, length within ±30%, repetition no higher; DPO-LoRA ≥ 70%.
+    static func method(_ name: String, population: PolicyComparison, critic: PolicyComparison, analyticKL: Bool) -> SmolLM2DemoOutcome.Method {
+        let intervals = [population, critic].map { c in [c.winRateInterval().lowerBound, c.winRateInterval().upperBound] }
+        let ratio = population.policy.referencePerplexity / max(population.baseline.referencePerplexity, .leastNormalMagnitude)
+        var goals: String?, passed: Bool?
+        let judges = [population, critic]
+        if name.hasPrefix("PPO") {
+            goals = "win ≥ 80% by both judges (95% lower end ≥ 75%), KL ≤ 6, perplexity ≤ 1.5×, length ±30%, repetition no higher"
+            let repetition = (population.policy.repetition?.repeatedTrigramShare ?? 0) <= (population.baseline.repetition?.repeatedTrigramShare ?? 0)
+            passed = judges.allSatisfy { $0.winRate >= SmolLM2DemoOutcome.requiredWinRate } && intervals.allSatisfy { $0[0] >= SmolLM2DemoOutcome.requiredLowerBound }
+                && population.policy.klToReference <= SmolLM2DemoOutcome.maximumKL && ratio <= SmolLM2DemoOutcome.maximumPerplexityRatio
+                && abs(population.lengthRatio - 1) <= SmolLM2DemoOutcome.lengthTolerance && repetition
+        } else if name.hasPrefix("DPO") {
+            goals = "win ≥ 70% by both judges"
+            passed = judges.allSatisfy { $0.winRate >= SmolLM2DemoOutcome.requiredDPOWinRate }
+        }
+        return SmolLM2DemoOutcome.Method(
+            name: name, populationJudge: population, criticJudge: critic, populationWinRateInterval: intervals[0], criticWinRateInterval: intervals[1],
+            perplexityRatio: ratio, analyticKL: analyticKL, goals: goals, passed: passed)
+    }
+}

@@ -1,0 +1,95 @@
+// Three ways of using the reward model on SmolLM2: PPO training LoRA adapters (a value head on
+// the policy, the reference being the base with its adapters off, the reward model reading the
+// plain request and the decoded review, the population judge watching), DPO training adapters
+// on the annotators' rankings directly, and best-of-N choosing among the starting model's samples.
+import Annotators
+import Evaluation
+import FeedbackComparisons
+import Foundation
+import LanguageModeling
+import PolicyOptimization
+import PreferenceOptimization
+import Randomness
+import RewardModeling
+import TrainingRuns
+import Transformer
+
+extension SmolLM2DemoPipeline {
+    var evaluationSampling: SamplingParameters {
+        SamplingParameters(temperature: configuration.samplingTemperature, topK: configuration.samplingTopK, maxNewTokens: configuration.responseLength)
+    }
+
+    func populationJudge(for model: LanguageModel) throws -> JudgeScorer {
+        JudgeScorer(judge: .population(try RaterLexicon(contentsOf: lexiconURL)), model: model)
+    }
+
+    /// A fresh copy of the starting model with adapters, restored from `run` when it finished.
+    private func adaptedModel(seed: UInt64, finishedIn run: RunFolder) throws -> (model: LanguageModel, finished: Bool) {
+        let model = try loadModel()
+        try model.network.attachAdapters(configuration.lora, seed: seed)
+        guard FileManager.default.fileExists(atPath: run.modelURL.appendingPathComponent(LoRAConfiguration.configFileName).path) else { return (model, false) }
+        try model.restoreTrained(from: run.modelURL)
+        return (model, true)
+    }
+
+    func optimizeWithPPO(_ data: ReviewData, reward: FrozenBackboneRewardModel) throws -> [PolicyRun] {
+        try configuration.ppoSeeds.map { seed in
+            let run = RunFolder(url("ppo-seed\(seed)"))
+            let (policy, finished) = try adaptedModel(seed: seed, finishedIn: run)
+            if finished { return PolicyRun(seed: seed, run: run, model: policy) }
+            var ppo = configuration.ppo
+            ppo.seed = seed
+            let prompts = try encodedPrompts(data.training, count: ppo.batchSize * ppo.iterations, seed: seed &+ 100, model: policy)
+            let head = ScalarHead(width: policy.network.hiddenSize)
+            head.initialize(seed: seed)
+            let trainer = try PPOTrainer(
+                models: PolicyModels(policy: policy, value: .head(head), temperature: ppo.temperature),
+                scorer: DecodedResponseScorer(reward: reward, model: policy, batchSize: 32, promptText: prompts.textOfTokens),
+                prompts: prompts.tokens, configuration: ppo, run: run, monitor: try populationJudge(for: policy))
+            try trainer.resumeFromLatestCheckpoint()
+            try trainer.train { events(.policy(seed: seed, $0)) }
+            return PolicyRun(seed: seed, run: run, model: policy)
+        }
+    }
+
+    /// DPO on one pair per ranking, its best answer over its worst (the clearest preference; every
+    /// pair of a 4-way ranking would be 6 pairs that share answers, at 6 times the cost).
+    func optimizeWithDPO() async throws -> LanguageModel {
+        let run = RunFolder(url("dpo"))
+        let (policy, finished) = try adaptedModel(seed: configuration.seed &+ 50, finishedIn: run)
+        if finished { return policy }
+        let comparisons = try await ComparisonSource.store(at: url("feedback.sqlite").path)
+        let pairs = comparisons.compactMap { comparison -> PreferencePair? in
+            guard let best = comparison.tiers.indices.min(by: { comparison.tiers[$0] < comparison.tiers[$1] }),
+                  let worst = comparison.tiers.indices.max(by: { comparison.tiers[$0] < comparison.tiers[$1] }),
+                  comparison.tiers[best] < comparison.tiers[worst] else { return nil }
+            return PreferencePair(prompt: comparison.prompt, chosen: comparison.responses[best], rejected: comparison.responses[worst], group: comparison.group)
+        }
+        let settings = configuration.dpo
+        let preferences = try PreferenceData(pairs, model: policy, heldOutPeriod: settings.heldOutPeriod, maximumPromptLength: settings.maximumPromptLength)
+        events(.note("DPO on \(preferences.training.count) pairs (\(preferences.heldOut.count) held out), each ranking's best answer over its worst"))
+        let objective = try DirectPreferenceOptimization(
+            data: preferences, settings: settings.dpo, seed: settings.optimization.seed, referenceBatchSize: settings.optimization.batchSize)
+        let trainer = try DPOTrainer(model: policy, objective: objective, settings: settings.optimization, run: run)
+        _ = try trainer.resumeFromLatestCheckpoint()
+        _ = try trainer.train { events(.training(stage: "dpo", $0)) }
+        return policy
+    }
+
+    /// The reward model's favourite of `bestOfN` samples for each of the first `bestOfNPrompts`
+    /// evaluation prompts, kept in best-of-n.json.
+    func chooseBestOfN(_ prompts: ChatPrompts, model: LanguageModel, reward: FrozenBackboneRewardModel) throws -> [BestOfN.Choice] {
+        let file = url("best-of-n.json")
+        let subset = prompts.prefix(configuration.bestOfNPrompts)
+        if let data = try? Data(contentsOf: file), let done = try? JSONDecoder().decode([BestOfN.Choice].self, from: data), done.count == subset.tokens.count {
+            return done
+        }
+        let scorer = DecodedResponseScorer(reward: reward, model: model, batchSize: 32, promptText: subset.textOfTokens)
+        let best = try BestOfN(model: model, scorer: scorer, candidates: configuration.bestOfN, sampling: evaluationSampling, batchSize: configuration.generationBatchSize)
+        var generator = RandomGenerator(seed: configuration.seed &+ 31)
+        let choices = try best.choose(prompts: subset.tokens, generator: &generator)
+        try JSONEncoder().encode(choices).write(to: file, options: .atomic)
+        events(.note("best-of-\(configuration.bestOfN) on \(subset.tokens.count) held-out prompts"))
+        return choices
+    }
+}
