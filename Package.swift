@@ -159,7 +159,7 @@ let package = Package(
         .testTarget(
             name: "RewardModelingTests",
             dependencies: [
-                "RewardModeling", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "TrainingRuns", "Corpora",
+                "RewardModeling", "Checkpoints", "LanguageModeling", "Transformer", "Tokenization", "Tensors", "TrainingRuns", "Corpora",
                 "Reporting", "TestSupport",
             ]),
         .testTarget(name: "FeedbackComparisonsTests", dependencies: ["FeedbackComparisons", "RewardModeling", "Feedback"]),

@@ -103,11 +103,12 @@ extension LanguageModel {
             splitsDigits: splitsDigits, source: file.url.path)
     }
 
-    /// Writes the base network's checkpoint folder and the tokenizer files, each atomically:
-    /// tokenizer.json + tokenizer_config.json (with the chat template), which transformers' fast
-    /// tokenizers read, and vocab.json + merges.txt, which GPT-2's slow tokenizer reads.
-    public func save(to folder: URL) throws {
-        try network.save(to: folder)
+    /// Writes the base network's checkpoint folder (a sequence classifier's with `scalarHead`)
+    /// and the tokenizer files, each atomically: tokenizer.json + tokenizer_config.json (with the
+    /// chat template), which transformers' fast tokenizers read, and vocab.json + merges.txt,
+    /// which GPT-2's slow tokenizer reads.
+    public func save(to folder: URL, scalarHead: ScalarHead? = nil) throws {
+        try network.save(to: folder, scalarHead: scalarHead)
         try tokenizer.save(to: folder)
         let token = { (id: Int32?) in id.flatMap { try? self.decode([$0]) } }
         try tokenizer.saveTokenizerJSON(to: folder, settings: TokenizerFolderSettings(

@@ -27,14 +27,14 @@ extension DemoPipeline {
         settings.optimization.minimumLearningRate = configuration.rewardLearningRate / 10
         settings.optimization.seed = configuration.seed
         let (training, heldOut) = HeldOutSplit(period: settings.heldOutPeriod).split(comparisons)
-        let model = try RewardModel(backbone: LanguageModel.load(from: RunFolder(url("sft")).modelURL), seed: configuration.seed)
+        let model = try RewardModel.fineTuning(LanguageModel.load(from: RunFolder(url("sft")).modelURL), seed: configuration.seed)
         let prompts = ReviewData.prompts(from: data.training, openingWords: configuration.openingWords, count: settings.normalizationSamples, seed: configuration.seed &+ 5)
         let samples = try PolicySamples.draw(
             from: supervised, prompts: prompts, count: settings.normalizationSamples,
             parameters: SamplingParameters(temperature: configuration.ppo.temperature, maxNewTokens: configuration.ppo.responseLength),
             seed: configuration.seed &+ 6)
         let trainer = try RewardTrainer(model: model, configuration: settings, run: run)
-        let evaluation = try trainer.train(on: training, heldOut: heldOut, normalizingOn: samples) { events(.reward($0)) }
+        let evaluation = try trainer.train(on: training, heldOut: heldOut, normalizingOn: model.sequences(of: samples)) { events(.reward($0)) }
         if let evaluation {
             try JSONSerialization.data(withJSONObject: ["accuracy": evaluation.accuracy]).write(to: summary, options: .atomic)
             events(.note(String(format: "reward model: held-out pairwise accuracy %.1f%% on %d pairs", 100 * evaluation.accuracy, evaluation.pairs)))

@@ -37,19 +37,21 @@ extension SmolLM2DemoPipeline {
 
     /// The reward head on the starting model's frozen backbone, trained on the rankings (held
     /// out by prompt) and normalised on every sample the annotators saw.
-    func trainRewardModel(_ model: LanguageModel) async throws -> (model: FrozenBackboneRewardModel, accuracy: Double?) {
+    func trainRewardModel(_ model: LanguageModel) async throws -> (model: RewardModel, accuracy: Double?) {
         let run = RunFolder(url("reward"))
         let summary = url("reward/evaluation.json")
-        if let done = try? FrozenBackboneRewardModel.load(from: run.modelURL) {
+        if let done = try? RewardModel.load(from: run.modelURL) {
             return (done, try? JSONDecoder().decode(RewardSummary.self, from: Data(contentsOf: summary)).accuracy)
         }
         let comparisons = try await ComparisonSource.store(at: url("feedback.sqlite").path)
         let (training, heldOut) = HeldOutSplit(period: configuration.reward.heldOutPeriod).split(comparisons)
-        let reward = try FrozenBackboneRewardModel(backbone: model)
-        let cache = try reward.openFeatureCache(at: url("reward/backbone-features.safetensors"))
+        let reward = try RewardModel.frozen(model)
+        reward.featureCache = try reward.openFeatureCache(at: url("reward/backbone-features.safetensors"))
         let samples = comparisons.flatMap { c in c.responses.map { (prompt: c.prompt, response: $0) } }
-        let trainer = try FrozenBackboneRewardTrainer(model: reward, configuration: configuration.reward, run: run)
-        let evaluation = try trainer.train(on: training, heldOut: heldOut, normalizingOn: samples, cache: cache, events: { events(.reward($0)) })
+        let trainer = try RewardTrainer(model: reward, configuration: configuration.reward, run: run)
+        let evaluation = try trainer.train(on: training, heldOut: heldOut, normalizingOn: reward.sequences(of: samples), events: { events(.reward($0)) })
+        // Scoring the policies' answers later reads each once; caching them would only grow the file.
+        reward.featureCache = nil
         if let evaluation {
             try JSONEncoder().encode(RewardSummary(accuracy: evaluation.accuracy)).write(to: summary, options: .atomic)
             events(.note(String(format: "reward model: held-out pairwise accuracy %.1f%% on %d pairs", 100 * evaluation.accuracy, evaluation.pairs)))
@@ -62,7 +64,7 @@ extension SmolLM2DemoPipeline {
     func trainCriticJudge(_ data: ReviewData, model: LanguageModel) throws -> CriticJudge {
         let run = RunFolder(url("critic"))
         let summary = url("critic/evaluation.json")
-        if let done = try? FrozenBackboneRewardModel.load(from: run.modelURL),
+        if let done = try? RewardModel.load(from: run.modelURL),
            let measured = try? JSONDecoder().decode(CriticJudge.Summary.self, from: Data(contentsOf: summary)) {
             return CriticJudge(model: done, summary: measured)
         }
@@ -70,12 +72,12 @@ extension SmolLM2DemoPipeline {
         let evaluation = Self.wholeMovies(data.heldOut, upTo: configuration.criticEvaluationSnippets, seed: configuration.seed &+ 22)
         let pairs = RottenTomatoesData(snippets: training, split: HeldOutSplit(period: 0), seed: configuration.seed).trainingPairs
         let (fit, heldOut) = HeldOutSplit(period: configuration.critic.heldOutPeriod).split(pairs)
-        let critic = try FrozenBackboneRewardModel(backbone: model)
+        let critic = try RewardModel.frozen(model)
         let cache = try critic.openFeatureCache(at: url("critic/backbone-features.safetensors"))
         critic.featureCache = cache
-        let trainer = try FrozenBackboneRewardTrainer(model: critic, configuration: configuration.critic, run: run)
+        let trainer = try RewardTrainer(model: critic, configuration: configuration.critic, run: run)
         let texts = training.map { (prompt: "", response: $0.text) }
-        try trainer.train(on: fit, heldOut: heldOut, normalizingOn: texts, cache: cache, events: { events(.reward($0)) })
+        try trainer.train(on: fit, heldOut: heldOut, normalizingOn: critic.sequences(of: texts), events: { events(.reward($0)) })
         let scores = try critic.scores(prompts: evaluation.map { _ in "" }, responses: evaluation.map(\.text)).map(Double.init)
         try cache.save()
         // Judging the policies' answers later reads each once; caching them would only grow the file.
@@ -110,7 +112,7 @@ struct CriticJudge {
         var evaluationSnippets: Int
     }
 
-    let model: FrozenBackboneRewardModel
+    let model: RewardModel
     let summary: Summary
 
     func scorer(for policy: LanguageModel) -> DecodedResponseScorer {

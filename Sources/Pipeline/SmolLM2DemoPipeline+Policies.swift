@@ -32,7 +32,7 @@ extension SmolLM2DemoPipeline {
         return (model, true)
     }
 
-    func optimizeWithPPO(_ data: ReviewData, reward: FrozenBackboneRewardModel) throws -> [PolicyRun] {
+    func optimizeWithPPO(_ data: ReviewData, reward: RewardModel) throws -> [PolicyRun] {
         try configuration.ppoSeeds.map { seed in
             let run = RunFolder(url("ppo-seed\(seed)"))
             let (policy, finished) = try adaptedModel(seed: seed, finishedIn: run)
@@ -78,7 +78,7 @@ extension SmolLM2DemoPipeline {
 
     /// The reward model's favourite of `bestOfN` samples for each of the first `bestOfNPrompts`
     /// evaluation prompts, kept in best-of-n.json.
-    func chooseBestOfN(_ prompts: ChatPrompts, model: LanguageModel, reward: FrozenBackboneRewardModel) throws -> [BestOfN.Choice] {
+    func chooseBestOfN(_ prompts: ChatPrompts, model: LanguageModel, reward: RewardModel) throws -> [BestOfN.Choice] {
         let file = url("best-of-n.json")
         let subset = prompts.prefix(configuration.bestOfNPrompts)
         if let data = try? Data(contentsOf: file), let done = try? JSONDecoder().decode([BestOfN.Choice].self, from: data), done.count == subset.tokens.count {

@@ -95,19 +95,9 @@ public final class PolicyModels {
 
 extension ValueFunction {
     /// A value network started from the reward model, as InstructGPT and TRL do: a trainable copy
-    /// of its backbone with a copy of its head and normalisation, so the value starts out
-    /// predicting the kind of number it must predict.
+    /// of its backbone (frozen or not) with a copy of its head and normalisation, so the value
+    /// starts out predicting the kind of number it must predict.
     public static func network(startingFrom reward: RewardModel) throws -> ValueFunction {
-        let scored = reward.network
-        var configuration = scored.configuration
-        configuration.hasScalarHead = false
-        let backbone = try GPT(configuration: configuration)
-        for entry in backbone.parameters.layout.entries {
-            scored.parameters.withValues(of: entry.name) { source in
-                backbone.parameters.withValues(of: entry.name) { _ = $0.update(fromContentsOf: source) }
-            }
-        }
-        let weights = scored.parameters.withValues(of: ScalarHead.weightName) { Array($0) }
-        return .network(backbone, head: ScalarHead(weights: weights, gain: reward.gain, bias: reward.bias))
+        .network(try reward.backbone.network.copy(trainable: true), head: reward.head.copy())
     }
 }

@@ -1,15 +1,17 @@
-// The optimizer step both reward trainers share: the preference loss of a batch's raw rewards,
-// backward, clipping, the scheduled AdamW update, and the step's report.
+// The optimizer step of reward training: the preference loss of a batch's raw rewards,
+// backward, clipping over every trained store together, the scheduled AdamW updates, and the
+// step's report.
 import Foundation
 import Optimization
 import Tensors
 import TrainingRuns
 
 enum PreferenceStep {
-    /// Updates `parameters` from `rewards` [N] (recorded on `tape`) judged by `rankings`;
-    /// `completed` steps came before this one. Throws on a non-finite loss or gradient norm.
+    /// Updates `stores` (each by its optimizer) from `rewards` [N] (recorded on `tape`) judged by
+    /// `rankings`; `completed` steps came before this one. Throws on a non-finite loss or
+    /// gradient norm, before any update.
     static func apply(
-        rewards: Tensor, rankings: [ScoredRanking], tape: Tape, parameters: ParameterStore, optimizer: AdamW,
+        rewards: Tensor, rankings: [ScoredRanking], tape: Tape, stores: [ParameterStore], optimizers: [AdamW],
         settings: OptimizationSettings, loss lossSettings: PreferenceLossSettings, completed: Int, started: Date
     ) throws -> RewardStepReport {
         let loss = try rewards.preferenceLoss(rankings, settings: lossSettings)
@@ -17,10 +19,10 @@ enum PreferenceStep {
         try tape.backward(from: loss)
         guard loss.item.isFinite else { throw RewardTrainingError.nonFinite(step: completed + 1, quantity: "training loss") }
         let norm = settings.gradientClip > 0
-            ? GradientClipping.clip(parameters, maxNorm: settings.gradientClip) : GradientClipping.globalNorm(of: parameters)
+            ? GradientClipping.clip(stores, maxNorm: settings.gradientClip) : GradientClipping.globalNorm(of: stores)
         guard norm.isFinite else { throw RewardTrainingError.nonFinite(step: completed + 1, quantity: "gradient norm") }
         let rate = settings.schedule.rate(at: completed)
-        optimizer.step(learningRate: rate)
+        for optimizer in optimizers { optimizer.step(learningRate: rate) }
         return RewardStepReport(
             step: completed + 1, loss: Double(loss.item), accuracy: accuracy, learningRate: rate, gradientNorm: norm,
             comparisons: rankings.count, seconds: Date().timeIntervalSince(started))

@@ -1,8 +1,7 @@
 // What scores responses, at two levels: token ids, as PPO rolls them out and evaluation samples
-// them, and text, as the reward commands read it. Both kinds of reward model (a fine-tuned GPT-2
-// with a scalar head, a head on a frozen pretrained backbone) score text and are loaded from
-// their folders by what config.json names; the fine-tuned one also scores tokens, which is what
-// PPO trains against. Judges that are not reward models conform elsewhere.
+// them, and text, as the reward commands read it. The reward model scores both; tokens of a
+// policy over another tokenizer are decoded and scored as text. Judges that are not reward
+// models conform elsewhere.
 import Foundation
 import LanguageModeling
 
@@ -16,8 +15,6 @@ public protocol TextRewardScorer: AnyObject {
     /// Rewards of (prompt, response) texts; the raw head outputs when not `normalized`.
     func scores(prompts: [String], responses: [String], batchSize: Int, normalized: Bool) throws -> [Float]
 }
-
-extension RewardModel: TextRewardScorer {}
 
 /// The reward model's normalised scores of token ids.
 public struct RewardScorer: ResponseScorer {
@@ -34,7 +31,7 @@ public struct RewardScorer: ResponseScorer {
 
 /// Any text-level reward model scoring token ids of another model: each pair is decoded with
 /// that model's tokenizer (its stop tokens dropped) and scored as text, so a reward model over one
-/// tokenizer can judge a policy over another, and a frozen-backbone head can drive PPO.
+/// tokenizer can judge a policy over another.
 public struct DecodedResponseScorer: ResponseScorer {
     public let reward: any TextRewardScorer
     public let model: LanguageModel
@@ -54,14 +51,6 @@ public struct DecodedResponseScorer: ResponseScorer {
         let stops = Set(model.stopTokens)
         let texts = try responses.map { try model.decode($0.filter { !stops.contains($0) }) }
         return try reward.scores(prompts: prompts.map(promptText), responses: texts, batchSize: batchSize, normalized: true).map(Double.init)
-    }
-}
-
-public enum RewardModels {
-    /// The reward model in `folder`, of whichever kind its config.json describes.
-    public static func load(from folder: URL) throws -> any TextRewardScorer {
-        FrozenBackboneRewardModel.isFrozenBackboneFolder(folder)
-            ? try FrozenBackboneRewardModel.load(from: folder) : try RewardModel.load(from: folder)
     }
 }
 

@@ -5,10 +5,10 @@
 public enum RewardModelError: Error, Equatable, CustomStringConvertible {
     /// The checkpoint folder's config.json names no scalar head (a language model, not a reward model).
     case missingScalarHead(path: String)
-    /// The model given as a backbone already has a scalar head.
-    case alreadyHasScalarHead
-    /// A fine-tuned reward model needs a GPT-2-family backbone; a Llama model takes a frozen head.
-    case unsupportedBackbone(String)
+    /// A head whose width is not the backbone's hidden size.
+    case headWidth(head: Int, backbone: Int)
+    /// A frozen backbone that was not read from a file the reward model's folder could name.
+    case frozenBackboneWithoutFile
     /// Prompt and response counts differ.
     case countMismatch(prompts: Int, responses: Int)
     /// A prompt + response with no token at all: there is no position to read a reward at.
@@ -19,11 +19,11 @@ public enum RewardModelError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .missingScalarHead(path):
-            return "\(path): config.json names no scalar head (architecture GPT2ForSequenceClassification); this is not a reward model"
-        case .alreadyHasScalarHead:
-            return "the backbone already has a scalar head; start a reward model from a language model (SFT or pretrained)"
-        case let .unsupportedBackbone(family):
-            return "a fine-tuned reward model needs a GPT-2-family backbone, not \(family); train a head on a frozen Llama backbone with --model FILE.gguf"
+            return "\(path): config.json names no scalar head (a *ForSequenceClassification architecture or frozen_backbone); this is not a reward model"
+        case let .headWidth(head, backbone):
+            return "a scalar head of width \(head) cannot read a backbone of hidden size \(backbone)"
+        case .frozenBackboneWithoutFile:
+            return "a frozen backbone must be read from a file (GGUF or model folder), which the reward model's folder refers to"
         case let .countMismatch(prompts, responses):
             return "\(prompts) prompts but \(responses) responses; give one response per prompt"
         case let .emptySequence(row):

@@ -1,133 +1,203 @@
-// A reward model: a GPT-2 backbone with a scalar head read at the last real token of
-// prompt + response, and the gain and bias that normalise its rewards. Saved as a Hugging Face
-// GPT2ForSequenceClassification checkpoint folder with its tokenizer.
+// A reward model: a scalar head read off a causal language model's final hidden state at the
+// last token of prompt + response, as transformers' *ForSequenceClassification models read it,
+// with the gain and bias that normalise its rewards. Any family serves as the backbone, trained
+// with the head (fine-tuned) or kept fixed (frozen): a frozen backbone's features are computed
+// once per text and may be cached, and its folder refers to the backbone's file instead of
+// copying its weights.
 import Foundation
 import LanguageModeling
-import Randomness
 import Tensors
 import Transformer
 
-public final class RewardModel {
-    /// The network (with its scalar head) and tokenizer. Replaced, sharing its parameters, when
-    /// normalisation changes the head's gain and bias.
-    public private(set) var model: LanguageModel
-
-    /// Wraps a language model whose network has a scalar head.
-    public init(_ model: LanguageModel) throws {
-        guard let network = model.gpt else { throw RewardModelError.unsupportedBackbone("\(type(of: model.network))") }
-        guard network.configuration.hasScalarHead else { throw RewardModelError.missingScalarHead(path: "the given model") }
-        self.model = model
+public final class RewardModel: TextRewardScorer, @unchecked Sendable {
+    /// Whether the backbone learns with the head.
+    public enum Backbone: Equatable, Sendable {
+        /// Trained with the head (its trainable parameters, or its adapters); saved whole.
+        case fineTuned
+        /// Kept as read from `file` (a GGUF file or model folder), which the saved folder names.
+        case frozen(file: URL)
     }
 
-    /// A fresh reward model on `backbone`'s weights (an SFT or pretrained model, which is left
-    /// untouched): the same network plus `score.weight`, drawn from N(0, 1/(width + 1)) as in
-    /// OpenAI's lm-human-preferences, with identity gain and bias.
-    public convenience init(backbone: LanguageModel, seed: UInt64, trainable: Bool = true) throws {
-        guard let backboneNetwork = backbone.gpt else { throw RewardModelError.unsupportedBackbone("\(type(of: backbone.network))") }
-        var configuration = backboneNetwork.configuration
-        guard !configuration.hasScalarHead else { throw RewardModelError.alreadyHasScalarHead }
-        configuration.hasScalarHead = true
-        configuration.scalarGain = 1
-        configuration.scalarBias = 0
-        let network = try GPT(configuration: configuration, trainable: trainable)
-        let source = backbone.network.parameters
-        for entry in source.layout.entries {
-            source.withValues(of: entry.name) { values in
-                network.parameters.withValues(of: entry.name) { _ = $0.update(fromContentsOf: values) }
+    public let backbone: LanguageModel
+    public let kind: Backbone
+    /// score.weight [1, C], with the normalisation as its gain and bias.
+    public let head: ScalarHead
+    /// Longest prompt + response read, in tokens; longer ones keep their end.
+    public let maximumTokens: Int
+    /// Whether a text response is scored as finished, ending with the end-of-text token. A
+    /// fine-tuned GPT-2 reward model learns to read its state there; a frozen backbone's state at
+    /// that token carries less of the text than at its last word.
+    public let endsResponsesWithEndOfText: Bool
+    /// Where scoring looks up and keeps backbone features, when set (frozen backbones only: a
+    /// fine-tuned backbone's features change as it trains).
+    public var featureCache: BackboneFeatureCache?
+    /// Follows the backbone pass of scoring (done, total).
+    public var featureProgress: (Int, Int) -> Void = { _, _ in }
+
+    /// A reward model of `head` on `backbone`; `maximumTokens` defaults to the context length.
+    public init(backbone: LanguageModel, head: ScalarHead, kind: Backbone, maximumTokens: Int? = nil, endsResponsesWithEndOfText: Bool? = nil) throws {
+        let network = backbone.network
+        guard head.width == network.hiddenSize else {
+            throw RewardModelError.headWidth(head: head.width, backbone: network.hiddenSize)
+        }
+        if let maximumTokens, maximumTokens < 1 { throw RewardTrainingError.invalidSetting(field: "maximumTokens", expected: "≥ 1") }
+        self.backbone = backbone
+        self.kind = kind
+        self.head = head
+        self.maximumTokens = min(maximumTokens ?? network.contextLength, network.contextLength)
+        self.endsResponsesWithEndOfText = endsResponsesWithEndOfText ?? (kind == .fineTuned)
+    }
+
+    /// A reward model that trains `backbone` (an SFT or pretrained model, loaded trainable) with
+    /// a new head drawn from N(0, 1/(C + 1)), as OpenAI's lm-human-preferences initialises it.
+    /// The backbone's weights are trained in place: give a copy to keep the original.
+    public static func fineTuning(_ backbone: LanguageModel, seed: UInt64) throws -> RewardModel {
+        let head = ScalarHead(width: backbone.network.hiddenSize)
+        head.initialize(seed: seed)
+        return try RewardModel(backbone: backbone, head: head, kind: .fineTuned)
+    }
+
+    /// A zero head on `backbone` kept fixed, which must have been read from a file (the
+    /// reward model's folder refers to it).
+    public static func frozen(_ backbone: LanguageModel, maximumTokens: Int = 512) throws -> RewardModel {
+        guard let file = backbone.source else {
+            throw RewardModelError.frozenBackboneWithoutFile
+        }
+        return try RewardModel(backbone: backbone, head: ScalarHead(width: backbone.network.hiddenSize), kind: .frozen(file: file), maximumTokens: maximumTokens)
+    }
+
+    public var isFrozen: Bool { kind != .fineTuned }
+    public var width: Int { head.width }
+    /// The normalisation applied to raw head outputs: reward = gain·raw + bias.
+    public var gain: Float { head.gain }
+    public var bias: Float { head.bias }
+
+    public func setNormalization(gain: Float, bias: Float) {
+        head.gain = gain
+        head.bias = bias
+    }
+
+    /// What training updates: the backbone's trainable parameters (its adapters when it has
+    /// any) and the head; the head alone on a frozen backbone.
+    public var trainableStores: [ParameterStore] {
+        isFrozen ? [head.parameters] : [backbone.network.trainableParameters, head.parameters]
+    }
+
+    // MARK: What is read
+
+    /// The tokens a (prompt, response) pair is scored on: prompt + response, cut to
+    /// `maximumTokens` by dropping the prompt's start (the reward is read at the end).
+    public func sequence(prompt: [Int32], response: [Int32]) -> [Int32] {
+        Array((prompt + response).suffix(maximumTokens))
+    }
+
+    /// The tokens of a text pair, ending with the end-of-text token when responses are scored
+    /// as finished; an empty pair reads one space, so there is a position to read.
+    public func sequence(prompt: String, response: String) -> [Int32] {
+        let end = endsResponsesWithEndOfText ? backbone.endOfText.map { [$0] } ?? [] : []
+        let tokens = backbone.encode(prompt) + backbone.encode(response) + end
+        return sequence(prompt: [], response: tokens.isEmpty ? backbone.encode(" ") : tokens)
+    }
+
+    /// Final hidden states [B, C] at the last token of each sequence, left-padded into one
+    /// batch; recorded on `tape` when given.
+    func lastStates(_ sequences: [[Int32]], tape: Tape?) throws -> Tensor {
+        if let row = sequences.firstIndex(where: \.isEmpty) { throw RewardModelError.emptySequence(row: row) }
+        let batch = try TokenBatch.leftPadded(sequences, padding: backbone.endOfText ?? 0)
+        let hidden = try backbone.network.hiddenStates(batch, tape: tape)
+        return try hidden.gathered(at: Array(repeating: Int32(batch.time - 1), count: batch.batch))
+    }
+
+    /// Rewards [B] of `sequences`, recorded on `tape` when given; `normalized: false` gives the
+    /// raw head outputs (the scale the loss trains).
+    public func rewards(_ sequences: [[Int32]], tape: Tape?, normalized: Bool = true) throws -> Tensor {
+        let states = try lastStates(sequences, tape: tape)
+        return normalized ? try head(states, tape: tape) : try head.raw(states, tape: tape)
+    }
+
+    /// Backbone features [N·C] of token sequences, in batches of similar lengths, through
+    /// `cache` when given (computed only for the sequences it lacks). `progress(done, total)`.
+    public func features(
+        of sequences: [[Int32]], cache: BackboneFeatureCache? = nil, batchSize: Int = 16, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> [Float] {
+        var result = [Float](repeating: 0, count: sequences.count * width)
+        var missing: [Int] = []
+        for (row, sequence) in sequences.enumerated() {
+            if let cached = cache?.features(of: sequence) {
+                result.replaceSubrange((row * width)..<((row + 1) * width), with: cached)
+            } else {
+                missing.append(row)
             }
         }
-        var generator = RandomGenerator(seed: seed)
-        let deviation = 1 / Float(configuration.width + 1).squareRoot()
-        network.parameters.fillNormal("score.weight", standardDeviation: deviation, using: &generator)
-        try self.init(LanguageModel(network: network, tokenizer: backbone.tokenizer))
+        missing.sort { sequences[$0].count < sequences[$1].count }
+        var done = sequences.count - missing.count
+        progress(done, sequences.count)
+        for start in stride(from: 0, to: missing.count, by: max(batchSize, 1)) {
+            let rows = Array(missing[start..<min(start + max(batchSize, 1), missing.count)])
+            let states = try lastStates(rows.map { sequences[$0] }, tape: nil).scalars
+            for (index, row) in rows.enumerated() {
+                let values = states[(index * width)..<((index + 1) * width)]
+                result.replaceSubrange((row * width)..<((row + 1) * width), with: values)
+                cache?.insert(Array(values), for: sequences[row])
+            }
+            done += rows.count
+            progress(done, sequences.count)
+        }
+        return result
     }
 
-    /// Loads a reward-model folder; a folder without a scalar head is named as such.
-    public static func load(from folder: URL, trainable: Bool = false) throws -> RewardModel {
-        let model = try LanguageModel.load(from: folder, trainable: trainable)
-        guard model.gpt?.configuration.hasScalarHead == true else { throw RewardModelError.missingScalarHead(path: folder.path) }
-        return try RewardModel(model)
+    /// A cache file of this model's backbone features at `url` (read if it exists).
+    public func openFeatureCache(at url: URL) throws -> BackboneFeatureCache {
+        try BackboneFeatureCache(url: url, width: width, backbone: "\(backbone.source?.lastPathComponent ?? "backbone") (\(maximumTokens) tokens)")
     }
 
-    /// Writes the checkpoint folder (weights, config.json with `reward_gain`/`reward_bias`, tokenizer).
-    public func save(to folder: URL) throws {
-        try model.save(to: folder)
+    // MARK: Scores
+
+    /// The sequences of a policy's samples, drawn with this model's tokenizer.
+    public func sequences(of samples: PolicySamples) -> [[Int32]] {
+        zip(samples.prompts, samples.responses).map { sequence(prompt: $0, response: $1) }
     }
 
-    /// The network; `init` checked it is a GPT with a scalar head.
-    public var network: GPT { model.gpt! }
-    /// The normalisation applied to raw head outputs: reward = gain·raw + bias.
-    public var gain: Float { network.configuration.scalarGain }
-    public var bias: Float { network.configuration.scalarBias }
-
-    /// Sets the gain and bias (the parameters are shared, not copied).
-    public func setNormalization(gain: Float, bias: Float) throws {
-        var configuration = network.configuration
-        configuration.scalarGain = gain
-        configuration.scalarBias = bias
-        let network = try GPT(configuration: configuration, parameters: network.parameters)
-        model = try LanguageModel(network: network, tokenizer: model.tokenizer)
+    /// The sequences of text pairs.
+    public func sequences(of pairs: [(prompt: String, response: String)]) -> [[Int32]] {
+        pairs.map { sequence(prompt: $0.prompt, response: $0.response) }
     }
 
-    /// The tokens a (prompt, response) pair is scored on: prompt + response, cut to the
-    /// context length by dropping the prompt's start (the reward is read at the end).
-    public func sequence(prompt: [Int32], response: [Int32]) -> [Int32] {
-        let joined = prompt + response
-        return Array(joined.suffix(network.configuration.contextLength))
+    /// Rewards of ready token sequences, batched by length, returned in the given order.
+    public func scores(sequences: [[Int32]], batchSize: Int = 32, normalized: Bool = true) throws -> [Float] {
+        let raw = head.rawScores(features: try features(of: sequences, cache: featureCache, batchSize: batchSize, progress: featureProgress))
+        return normalized ? raw.map { gain * $0 + bias } : raw
     }
 
-    /// The tokens of a text pair: a text response is a finished one, so `<|endoftext|>` ends it.
-    public func sequence(prompt: String, response: String) -> [Int32] {
-        sequence(prompt: model.encode(prompt), response: model.encode(response) + (model.endOfText.map { [$0] } ?? []))
-    }
-
-    /// Rewards [B] of left-padded `sequences`, read at each one's last token; recorded on `tape`
-    /// when given. `normalized: false` undoes the gain and bias (the scale the loss trains).
-    public func rewards(_ sequences: [[Int32]], tape: Tape?, normalized: Bool = true) throws -> Tensor {
-        if let row = sequences.firstIndex(where: \.isEmpty) { throw RewardModelError.emptySequence(row: row) }
-        let batch = try TokenBatch.leftPadded(sequences, padding: model.endOfText ?? 0)
-        let hidden = try network.hiddenStates(batch, tape: tape)
-        let last = try hidden.gathered(at: Array(repeating: Int32(batch.time - 1), count: batch.batch))
-        let scores = try network.scalars(last, tape: tape)
-        return normalized || (gain == 1 && bias == 0) ? scores : scores.affine(scale: 1 / gain, offset: -bias / gain)
-    }
-
-    /// Rewards of (prompt, response) token pairs, with no gradient recording, in batches of
-    /// similar lengths (less padding); normalised unless asked otherwise.
+    /// Rewards of (prompt, response) token pairs.
     public func scores(prompts: [[Int32]], responses: [[Int32]], batchSize: Int = 32, normalized: Bool = true) throws -> [Float] {
         guard prompts.count == responses.count else { throw RewardModelError.countMismatch(prompts: prompts.count, responses: responses.count) }
         return try scores(sequences: zip(prompts, responses).map { sequence(prompt: $0, response: $1) }, batchSize: batchSize, normalized: normalized)
     }
 
-    /// Rewards of text pairs; each response is scored as finished (ending with `<|endoftext|>`).
+    /// Rewards of text pairs.
     public func scores(prompts: [String], responses: [String], batchSize: Int = 32, normalized: Bool = true) throws -> [Float] {
         guard prompts.count == responses.count else { throw RewardModelError.countMismatch(prompts: prompts.count, responses: responses.count) }
         return try scores(sequences: zip(prompts, responses).map { sequence(prompt: $0, response: $1) }, batchSize: batchSize, normalized: normalized)
     }
 
-    /// Rewards of ready token sequences, batched by length, returned in the given order.
-    public func scores(sequences: [[Int32]], batchSize: Int = 32, normalized: Bool = true) throws -> [Float] {
-        if let row = sequences.firstIndex(where: \.isEmpty) { throw RewardModelError.emptySequence(row: row) }
-        let order = sequences.indices.sorted { sequences[$0].count < sequences[$1].count }
-        var result = [Float](repeating: 0, count: sequences.count)
-        for start in stride(from: 0, to: order.count, by: max(batchSize, 1)) {
-            let rows = Array(order[start..<min(start + max(batchSize, 1), order.count)])
-            let batchScores = try rewards(rows.map { sequences[$0] }, tape: nil, normalized: normalized).scalars
-            for (row, score) in zip(rows, batchScores) { result[row] = score }
+    // MARK: Normalisation
+
+    /// Gain and bias so that these raw scores get mean 0 and standard deviation 1, as
+    /// lm-human-preferences normalises on the reference policy's own samples; persisted by `save`.
+    public func normalize(rawScores raw: [Float]) throws {
+        let values = raw.map(Double.init)
+        let mean = values.reduce(0, +) / Double(max(values.count, 1))
+        let deviation = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(values.count, 1))).squareRoot()
+        guard values.count >= 2, deviation > 1e-6, deviation.isFinite else {
+            throw RewardModelError.degenerateNormalization(samples: values.count, standardDeviation: deviation)
         }
-        return result
+        setNormalization(gain: Float(1 / deviation), bias: Float(-mean / deviation))
     }
 
-    /// Sets gain and bias so the rewards of these samples (the reference policy's own responses
-    /// to the training prompts) have mean 0 and standard deviation 1, as lm-human-preferences
-    /// does; persisted by `save`.
-    public func normalize(onSamples prompts: [[Int32]], responses: [[Int32]]) throws {
-        let raw = try scores(prompts: prompts, responses: responses, normalized: false).map(Double.init)
-        let mean = raw.reduce(0, +) / Double(max(raw.count, 1))
-        let deviation = (raw.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(raw.count, 1))).squareRoot()
-        guard raw.count >= 2, deviation > 1e-6, deviation.isFinite else {
-            throw RewardModelError.degenerateNormalization(samples: raw.count, standardDeviation: deviation)
-        }
-        try setNormalization(gain: Float(1 / deviation), bias: Float(-mean / deviation))
+    /// Normalises on the raw rewards of these samples (the reference policy's responses to the
+    /// training prompts).
+    public func normalize(onSamples samples: PolicySamples) throws {
+        try normalize(rawScores: scores(sequences: sequences(of: samples), normalized: false))
     }
 }

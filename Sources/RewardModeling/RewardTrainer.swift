@@ -1,7 +1,8 @@
-// Trains a reward model on judgments: shuffled epochs of comparison batches, the preference
-// loss on raw rewards, clipping, AdamW on a warmup + cosine schedule, held-out evaluation,
-// metrics.jsonl, then normalisation on reference-policy samples and the saved model. Runs are
-// short (minutes), so they restart rather than resume: there are no checkpoints.
+// Trains a reward model on judgments, whichever its backbone: shuffled epochs of comparison
+// batches, the preference loss on raw rewards, clipping, AdamW on a warmup + cosine schedule,
+// held-out evaluation, metrics.jsonl, then normalisation (the reference policy's samples score
+// mean 0, standard deviation 1) and the saved model. Runs are short (minutes), so they restart
+// rather than resume: there are no checkpoints.
 import Foundation
 import Optimization
 import Randomness
@@ -33,27 +34,35 @@ public final class RewardTrainer {
     public let configuration: RewardTrainingConfiguration
     public let run: RunFolder
     public private(set) var completedSteps = 0
-    private let optimizer: AdamW
 
-    /// Freezes the parameters the configuration names (in `model`'s store, for good).
+    /// Freezes the backbone parameters the configuration names (in `model`'s store, for good).
+    /// A frozen-backbone model's head starts afresh from `headSeed`; a fine-tuned one continues
+    /// from its head.
     public init(model: RewardModel, configuration: RewardTrainingConfiguration, run: RunFolder) throws {
         try configuration.validate()
-        self.rewardModel = model
+        if !model.isFrozen {
+            let frozen = configuration.frozenParameters
+            if !frozen.isEmpty {
+                model.backbone.network.trainableParameters.freeze { entry in frozen.contains { entry.name.hasPrefix($0) } }
+            }
+        }
+        // A model loaded for inference has no gradient memory and would silently never learn.
+        guard model.trainableStores.allSatisfy({ $0.allGradients != nil && !$0.trainableEntries.isEmpty }) else {
+            throw RewardTrainingError.invalidSetting(field: "model", expected: "trainable parameters: load the backbone (or reward model) with trainable: true")
+        }
+        rewardModel = model
         self.configuration = configuration
         self.run = run
-        let frozen = configuration.frozenParameters
-        if !frozen.isEmpty {
-            model.network.parameters.freeze { entry in frozen.contains { entry.name.hasPrefix($0) } }
-        }
-        optimizer = try AdamW(parameters: model.network.parameters, configuration: configuration.optimization.optimizer)
     }
 
-    /// Trains on `training`, evaluating on `heldOut` every `evaluationInterval` steps and at
-    /// the end; then normalises on `samples` (when given) and saves the model to the run's
+    /// Trains on `training`, evaluating on `heldOut` every `evaluationInterval` steps and at the
+    /// end; then, unless `normalizationSamples` is 0, normalises on `samples` (token sequences as
+    /// `RewardModel.sequences(of:)` makes them: the reference policy's responses to training
+    /// prompts), or on the training responses when there are none; saves the model in the run's
     /// model folder. Returns the final held-out evaluation (nil without held-out comparisons).
     @discardableResult
     public func train(
-        on training: [Comparison], heldOut: [Comparison], normalizingOn samples: PolicySamples? = nil,
+        on training: [Comparison], heldOut: [Comparison], normalizingOn samples: [[Int32]]? = nil,
         events: (RewardTrainingEvent) -> Void = { _ in }
     ) throws -> PreferenceEvaluation? {
         guard !training.isEmpty else { throw RewardDataError.empty(source: "the training comparisons") }
@@ -61,20 +70,26 @@ public final class RewardTrainer {
         // Without checkpoints a run always starts at step 0, so an earlier (killed) attempt's records go.
         try run.trimMetrics(after: 0)
         let metrics = try MetricsLog(url: run.metricsURL)
-        let weights = configuration.annotatorWeights
-        let data = try EncodedComparison.encode(training, model: rewardModel, annotatorWeights: weights)
-        let evaluationData = try EncodedComparison.encode(heldOut, model: rewardModel, annotatorWeights: weights)
+        var table = SequenceTable()
+        let trainingRows = try index(training, into: &table), heldOutRows = try index(heldOut, into: &table)
+        let normalizing = configuration.normalizationSamples > 0
+        let normalizationRows = normalizing ? (samples ?? trainingRows.flatMap { $0.rows.map { table.sequences[$0] } }).map { table.add($0) } : []
+        var batches: any RewardBatches = rewardModel.isFrozen
+            ? try FrozenBatches(model: rewardModel, table: table, trainingRows: Set(trainingRows.flatMap(\.rows)), seed: configuration.headSeed)
+            : FineTunedBatches(model: rewardModel, table: table, batchSize: 4 * configuration.optimization.batchSize)
+        let optimizers = try batches.stores.map { try AdamW(parameters: $0, configuration: configuration.optimization.optimizer) }
+
         var settings = configuration.optimization
-        settings.steps = configuration.steps(forComparisons: data.count)
-        events(.started(totalSteps: settings.steps, comparisons: data.count))
+        settings.steps = configuration.steps(forComparisons: trainingRows.count)
+        events(.started(totalSteps: settings.steps, comparisons: trainingRows.count))
         var generator = RandomGenerator(seed: settings.seed)
         var order: [Int] = []
         var evaluation: PreferenceEvaluation?
         while completedSteps < settings.steps {
-            if order.isEmpty { order = generator.permutation(data.count) }
-            let batch = order.prefix(settings.batchSize).map { data[$0] }
+            if order.isEmpty { order = generator.permutation(trainingRows.count) }
+            let batch = order.prefix(settings.batchSize).map { trainingRows[$0] }
             order.removeFirst(batch.count)
-            let report = try step(batch, settings: settings)
+            let report = try step(batch, batches, optimizers: optimizers, settings: settings)
             events(.stepped(report))
             if completedSteps % settings.logInterval == 0 || completedSteps == settings.steps {
                 try metrics.append([
@@ -84,15 +99,16 @@ public final class RewardTrainer {
                 ])
             }
             let isLast = completedSteps == settings.steps
-            if !evaluationData.isEmpty, isLast || (settings.evaluationInterval > 0 && completedSteps % settings.evaluationInterval == 0) {
-                let result = try Self.evaluate(rewardModel, evaluationData, settings: configuration.loss, batchSize: 4 * settings.batchSize)
+            if !heldOutRows.isEmpty, isLast || (settings.evaluationInterval > 0 && completedSteps % settings.evaluationInterval == 0) {
+                let result = try Self.evaluate(heldOutRows, batches, settings: configuration.loss)
                 try metrics.append(Self.record(result, step: completedSteps))
                 events(.evaluated(step: completedSteps, result))
                 evaluation = result
             }
         }
-        if let samples, configuration.normalizationSamples > 0 {
-            try rewardModel.normalize(onSamples: samples.prompts, responses: samples.responses)
+        batches.finish()
+        if normalizing {
+            try rewardModel.normalize(rawScores: batches.scores(rows: normalizationRows).map(Float.init))
             try metrics.append(["step": .integer(completedSteps), "reward_gain": .number(Double(rewardModel.gain)), "reward_bias": .number(Double(rewardModel.bias))])
             events(.normalized(gain: rewardModel.gain, bias: rewardModel.bias))
         }
@@ -100,32 +116,45 @@ public final class RewardTrainer {
         return evaluation
     }
 
+    private func index(_ comparisons: [Comparison], into table: inout SequenceTable) throws -> [SequenceTable.Comparison] {
+        try comparisons.enumerated().map { index, comparison in
+            try comparison.validate(index: index)
+            let scale = comparison.annotator.flatMap { configuration.annotatorWeights[$0] } ?? 1
+            let rows = comparison.responses.map { table.add(rewardModel.sequence(prompt: comparison.prompt, response: $0)) }
+            return SequenceTable.Comparison(rows: rows, tiers: comparison.tiers, weight: comparison.weight * scale)
+        }
+    }
+
     /// One optimizer step on a batch of comparisons.
-    func step(_ batch: [EncodedComparison], settings: OptimizationSettings) throws -> RewardStepReport {
+    private func step(_ batch: [SequenceTable.Comparison], _ batches: any RewardBatches, optimizers: [AdamW], settings: OptimizationSettings) throws -> RewardStepReport {
         let start = Date()
-        let parameters = rewardModel.network.parameters
-        parameters.zeroGradients()
-        let (sequences, rankings) = EncodedComparison.flatten(batch)
+        for store in batches.stores { store.zeroGradients() }
+        var rows: [Int] = [], rankings: [ScoredRanking] = []
+        for comparison in batch {
+            rankings.append(ScoredRanking(offset: rows.count, tiers: comparison.tiers, weight: comparison.weight))
+            rows += comparison.rows
+        }
         let tape = Tape()
-        let rewards = try rewardModel.rewards(sequences, tape: tape, normalized: false)
+        let rewards = try batches.rewards(rows: rows, tape: tape)
         let report = try PreferenceStep.apply(
-            rewards: rewards, rankings: rankings, tape: tape, parameters: parameters, optimizer: optimizer,
+            rewards: rewards, rankings: rankings, tape: tape, stores: batches.stores, optimizers: optimizers,
             settings: settings, loss: configuration.loss, completed: completedSteps, started: start)
         completedSteps += 1
         return report
     }
 
-    /// The held-out evaluation of `model` on comparisons, in raw reward units.
-    public static func evaluate(
-        _ model: RewardModel, _ comparisons: [Comparison], settings: PreferenceLossSettings, batchSize: Int = 64
-    ) throws -> PreferenceEvaluation {
-        try evaluate(model, EncodedComparison.encode(comparisons, model: model, annotatorWeights: [:]), settings: settings, batchSize: batchSize)
+    private static func evaluate(_ comparisons: [SequenceTable.Comparison], _ batches: any RewardBatches, settings: PreferenceLossSettings) throws -> PreferenceEvaluation {
+        var rows: [Int] = [], rankings: [ScoredRanking] = []
+        for comparison in comparisons {
+            rankings.append(ScoredRanking(offset: rows.count, tiers: comparison.tiers, weight: comparison.weight))
+            rows += comparison.rows
+        }
+        return PreferenceEvaluation(scores: try batches.scores(rows: rows), rankings: rankings, settings: settings)
     }
 
-    static func evaluate(_ model: RewardModel, _ data: [EncodedComparison], settings: PreferenceLossSettings, batchSize: Int) throws -> PreferenceEvaluation {
-        let (sequences, rankings) = EncodedComparison.flatten(data)
-        let scores = try model.scores(sequences: sequences, batchSize: batchSize, normalized: false)
-        return PreferenceEvaluation(scores: scores.map(Double.init), rankings: rankings, settings: settings)
+    /// The held-out evaluation of `model`'s raw rewards on comparisons (each distinct response scored once).
+    public static func evaluate(_ model: RewardModel, _ comparisons: [Comparison], settings: PreferenceLossSettings, batchSize: Int = 64) throws -> PreferenceEvaluation {
+        try PreferenceEvaluation.of(model, on: comparisons, settings: settings, batchSize: batchSize)
     }
 
     static func record(_ evaluation: PreferenceEvaluation, step: Int) -> [String: MetricValue] {

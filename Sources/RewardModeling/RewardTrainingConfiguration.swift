@@ -1,5 +1,4 @@
-// The configuration of a reward-model run (`rlhf reward train --config`), and the judgments
-// tokenized once for it.
+// The configuration of a reward-model run (`rlhf reward train --config`).
 import Foundation
 import TrainingRuns
 
@@ -25,12 +24,14 @@ public struct RewardTrainingConfiguration: Codable, Sendable, Equatable {
     public var heldOutPeriod = 10
     /// Loss weight per annotator name (1 for names not listed).
     public var annotatorWeights: [String: Float] = [:]
-    /// Parameter-name prefixes kept fixed during training (e.g. "wte", "wpe", "h.0."): fewer
-    /// trainable weights overfit a small comparison set less.
+    /// Parameter-name prefixes of a fine-tuned backbone kept fixed during training (e.g. "wte",
+    /// "wpe", "h.0."): fewer trainable weights overfit a small comparison set less.
     public var frozenParameters: [String] = []
-    /// Seeds the new scalar head.
+    /// Seeds the new scalar head (of a fine-tuned model when it is made; of a frozen-backbone
+    /// model at every training run).
     public var headSeed: UInt64 = 0
-    /// Reference-policy samples the rewards are normalised on (0: no normalisation).
+    /// Reference-policy samples the rewards are normalised on (0: no normalisation; without a
+    /// policy, the training responses are the samples).
     public var normalizationSamples = 512
     /// Longest sampled response, in tokens, for normalisation.
     public var normalizationResponseTokens = 48
@@ -53,33 +54,5 @@ public struct RewardTrainingConfiguration: Codable, Sendable, Equatable {
     /// Optimizer steps for `count` training comparisons.
     public func steps(forComparisons count: Int) -> Int {
         max(1, epochs * ((count + optimization.batchSize - 1) / optimization.batchSize))
-    }
-}
-
-/// A comparison as token sequences (prompt + response each, cut to the context), ready to score.
-struct EncodedComparison: Sendable {
-    var sequences: [[Int32]]
-    var tiers: [Int]
-    var weight: Float
-
-    /// Validates and encodes `comparisons` for `model`, scaling weights by annotator.
-    static func encode(_ comparisons: [Comparison], model: RewardModel, annotatorWeights: [String: Float]) throws -> [EncodedComparison] {
-        try comparisons.enumerated().map { index, comparison in
-            try comparison.validate(index: index)
-            let scale = comparison.annotator.flatMap { annotatorWeights[$0] } ?? 1
-            return EncodedComparison(
-                sequences: comparison.responses.map { model.sequence(prompt: comparison.prompt, response: $0) },
-                tiers: comparison.tiers, weight: comparison.weight * scale)
-        }
-    }
-
-    /// All sequences of `batch` in one list, and where each comparison's scores will sit.
-    static func flatten(_ batch: [EncodedComparison]) -> (sequences: [[Int32]], rankings: [ScoredRanking]) {
-        var sequences: [[Int32]] = [], rankings: [ScoredRanking] = []
-        for comparison in batch {
-            rankings.append(ScoredRanking(offset: sequences.count, tiers: comparison.tiers, weight: comparison.weight))
-            sequences += comparison.sequences
-        }
-        return (sequences, rankings)
     }
 }

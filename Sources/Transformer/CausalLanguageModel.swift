@@ -30,11 +30,17 @@ public protocol CausalLanguageModel: AnyObject {
     /// The same architecture over a copy of the base weights (frozen without gradient memory, or
     /// wholly trainable), with a copy of the adapters when there are any.
     func copy(trainable: Bool) throws -> Self
-    /// Writes a Hugging Face checkpoint folder (config.json, model.safetensors) of the base weights.
-    func save(to folder: URL) throws
+    /// Writes a Hugging Face checkpoint folder (config.json, model.safetensors) of the base
+    /// weights; with `scalarHead`, of the family's *ForSequenceClassification model.
+    func save(to folder: URL, scalarHead: ScalarHead?) throws
 }
 
 extension CausalLanguageModel {
+    /// Writes the language model's checkpoint folder.
+    public func save(to folder: URL) throws {
+        try save(to: folder, scalarHead: nil)
+    }
+
     /// What training updates: the adapters when there are any, else the base weights.
     public var trainableParameters: ParameterStore { adapters?.parameters ?? parameters }
 

@@ -1,5 +1,5 @@
 // Hugging Face checkpoint folders: config.json and model.safetensors, as transformers writes and
-// reads them for GPT2LMHeadModel (and GPT2ForSequenceClassification for a scalar head).
+// reads them for GPT2LMHeadModel (and GPT2ForSequenceClassification with a scalar head).
 import Checkpoints
 import Foundation
 import Tensors
@@ -9,7 +9,8 @@ extension GPT {
     public static let weightsFileName = "model.safetensors"
 
     /// Loads a folder written by transformers or by `save(to:)`. Tensor names may carry the
-    /// `transformer.` prefix or not; the attention-mask buffers of older files are ignored.
+    /// `transformer.` prefix or not; the attention-mask buffers of older files, and a
+    /// classifier's `score.weight`, are not the network's and are left for their readers.
     public static func load(from folder: URL, trainable: Bool = true) throws -> GPT {
         guard FileManager.default.fileExists(atPath: folder.path) else { throw CheckpointError.missingFile(path: folder.path) }
         let configuration = try GPTConfiguration(huggingFaceConfig: folder.appendingPathComponent(configFileName))
@@ -27,11 +28,17 @@ extension GPT {
     }
 
     /// Writes config.json and model.safetensors into `folder` (created if needed), each file
-    /// atomically. Names carry the `transformer.` prefix so transformers loads them as is.
-    public func save(to folder: URL) throws {
+    /// atomically: a GPT2LMHeadModel, or with `scalarHead` a GPT2ForSequenceClassification.
+    /// Names carry the `transformer.` prefix so transformers loads them as is.
+    public func save(to folder: URL, scalarHead: ScalarHead?) throws {
         try FileManager.default.createCheckpointFolder(folder)
-        try parameters.write(to: folder.appendingPathComponent(Self.weightsFileName)) { $0 == "score.weight" ? $0 : "transformer." + $0 }
-        let json = try JSONSerialization.data(withJSONObject: configuration.huggingFaceConfig, options: [.prettyPrinted, .sortedKeys])
+        var stores: [(ParameterStore, (String) -> String)] = [(parameters, { "transformer." + $0 })]
+        if let scalarHead { stores.append((scalarHead.parameters, { $0 })) }
+        try ParameterStore.write(stores, to: folder.appendingPathComponent(Self.weightsFileName))
+        let config = scalarHead.map {
+            $0.classificationConfig(configuration.huggingFaceConfig, architecture: "GPT2ForSequenceClassification", paddingToken: configuration.endOfTextToken)
+        } ?? configuration.huggingFaceConfig
+        let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
         try AtomicFile.write(json, to: folder.appendingPathComponent(Self.configFileName))
     }
 }

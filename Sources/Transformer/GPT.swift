@@ -78,7 +78,6 @@ public final class GPT: CausalLanguageModel {
         }
         layout.append("ln_f.weight", [c.width])
         layout.append("ln_f.bias", [c.width])
-        if c.hasScalarHead { layout.append("score.weight", [1, c.width]) }
         return layout
     }
 
@@ -137,17 +136,6 @@ public final class GPT: CausalLanguageModel {
         try hidden.linear(weights(tape: tape).tokenEmbedding, orientation: .outputsByInputs)
     }
 
-    /// The scalar head on hidden states [..., C]: [...], times `scalarGain` plus `scalarBias`.
-    public func scalars(_ hidden: Tensor, tape: Tape?) throws -> Tensor {
-        guard let head = weights(tape: tape).scalarHead else {
-            throw TensorError.invalidShape(operation: "scalars", hidden.shape, expected: "a model configured with a scalar head")
-        }
-        let score = try hidden.linear(head, orientation: .outputsByInputs)
-        let squeezed = try score.reshaped(hidden.shape.droppingLast)
-        let (gain, bias) = (configuration.scalarGain, configuration.scalarBias)
-        return gain == 1 && bias == 0 ? squeezed : squeezed.affine(scale: gain, offset: bias)
-    }
-
     func checkLength(_ time: Int) throws {
         guard time <= configuration.contextLength else {
             throw TensorError.invalidShape(operation: "GPT", [time], expected: "at most the context length \(configuration.contextLength) tokens")
@@ -191,7 +179,6 @@ struct BlockWeights {
 struct GPTWeights {
     let tokenEmbedding, positionEmbedding, finalNormWeight, finalNormBias: Tensor
     let blocks: [BlockWeights]
-    let scalarHead: Tensor?
 
     init(_ p: ParameterStore, configuration: GPTConfiguration, tape: Tape?) {
         tokenEmbedding = p.tensor("wte.weight", on: tape)
@@ -199,6 +186,5 @@ struct GPTWeights {
         blocks = (0..<configuration.layers).map { BlockWeights(p, layer: $0, tape: tape) }
         finalNormWeight = p.tensor("ln_f.weight", on: tape)
         finalNormBias = p.tensor("ln_f.bias", on: tape)
-        scalarHead = configuration.hasScalarHead ? p.tensor("score.weight", on: tape) : nil
     }
 }

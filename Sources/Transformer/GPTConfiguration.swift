@@ -11,21 +11,14 @@ public struct GPTConfiguration: Codable, Sendable, Equatable {
     public var layers: Int
     public var heads: Int
     public var layerNormEpsilon: Float = 1e-5
-    /// Whether the model carries a scalar head (`score.weight`, read at a position of the last
-    /// hidden state): reward models and value models have one.
-    public var hasScalarHead = false
-    /// The affine map applied to the scalar head's output (reward normalisation); identity by default.
-    public var scalarGain: Float = 1
-    public var scalarBias: Float = 0
     public var endOfTextToken: Int32?
 
-    public init(vocabularySize: Int, contextLength: Int, width: Int, layers: Int, heads: Int, hasScalarHead: Bool = false, endOfTextToken: Int32? = nil) {
+    public init(vocabularySize: Int, contextLength: Int, width: Int, layers: Int, heads: Int, endOfTextToken: Int32? = nil) {
         self.vocabularySize = vocabularySize
         self.contextLength = contextLength
         self.width = width
         self.layers = layers
         self.heads = heads
-        self.hasScalarHead = hasScalarHead
         self.endOfTextToken = endOfTextToken
     }
 
@@ -74,20 +67,15 @@ extension GPTConfiguration {
             vocabularySize: try integer("vocab_size"), contextLength: try integer("n_positions"),
             width: try integer("n_embd"), layers: try integer("n_layer"), heads: try integer("n_head"))
         layerNormEpsilon = (json["layer_norm_epsilon"] as? Double).map(Float.init) ?? 1e-5
-        let architectures = json["architectures"] as? [String] ?? []
-        hasScalarHead = architectures.contains("GPT2ForSequenceClassification")
-        scalarGain = (json["reward_gain"] as? Double).map(Float.init) ?? 1
-        scalarBias = (json["reward_bias"] as? Double).map(Float.init) ?? 0
         endOfTextToken = (json["eos_token_id"] as? Int).map(Int32.init)
         try validate(source: url.path)
     }
 
-    /// The config.json transformers needs to load the saved folder (GPT2LMHeadModel, or
-    /// GPT2ForSequenceClassification with one label for a scalar head).
+    /// The config.json transformers needs to load the saved folder as a GPT2LMHeadModel.
     public var huggingFaceConfig: [String: Any] {
         var json: [String: Any] = [
             "model_type": "gpt2",
-            "architectures": [hasScalarHead ? "GPT2ForSequenceClassification" : "GPT2LMHeadModel"],
+            "architectures": ["GPT2LMHeadModel"],
             "vocab_size": vocabularySize, "n_positions": contextLength, "n_ctx": contextLength,
             "n_embd": width, "n_layer": layers, "n_head": heads,
             "activation_function": "gelu_new", "layer_norm_epsilon": Double(layerNormEpsilon),
@@ -97,14 +85,6 @@ extension GPTConfiguration {
         if let endOfTextToken {
             json["eos_token_id"] = Int(endOfTextToken)
             json["bos_token_id"] = Int(endOfTextToken)
-        }
-        if hasScalarHead {
-            json["num_labels"] = 1
-            json["id2label"] = ["0": "LABEL_0"]
-            json["label2id"] = ["LABEL_0": 0]
-            if let endOfTextToken { json["pad_token_id"] = Int(endOfTextToken) }
-            json["reward_gain"] = Double(scalarGain)
-            json["reward_bias"] = Double(scalarBias)
         }
         return json
     }

@@ -74,11 +74,17 @@ extension Llama {
         return model
     }
 
-    /// Writes config.json and model.safetensors into `folder` (created if needed), each atomically.
-    public func save(to folder: URL) throws {
+    /// Writes config.json and model.safetensors into `folder` (created if needed), each
+    /// atomically: a LlamaForCausalLM, or with `scalarHead` a LlamaForSequenceClassification.
+    public func save(to folder: URL, scalarHead: ScalarHead?) throws {
         try FileManager.default.createCheckpointFolder(folder)
-        try parameters.write(to: folder.appendingPathComponent(Self.weightsFileName))
-        let json = try JSONSerialization.data(withJSONObject: configuration.huggingFaceConfig, options: [.prettyPrinted, .sortedKeys])
+        var stores: [(ParameterStore, (String) -> String)] = [(parameters, { $0 })]
+        if let scalarHead { stores.append((scalarHead.parameters, { $0 })) }
+        try ParameterStore.write(stores, to: folder.appendingPathComponent(Self.weightsFileName))
+        let config = scalarHead.map {
+            $0.classificationConfig(configuration.huggingFaceConfig, architecture: "LlamaForSequenceClassification", paddingToken: configuration.endOfSequenceToken)
+        } ?? configuration.huggingFaceConfig
+        let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
         try AtomicFile.write(json, to: folder.appendingPathComponent(Self.configFileName))
     }
 }

@@ -24,10 +24,18 @@ extension ParameterStore {
     }
 
     /// Writes every parameter to a safetensors file (atomically), naming each `key(name)`.
-    public func write(to url: URL, key: (String) -> String = { $0 }) throws {
-        let values = UnsafeBufferPointer(allValues)
-        let tensors = layout.entries.map { entry in
-            (name: key(entry.name), shape: entry.shape.dimensions, values: UnsafeBufferPointer(rebasing: values[entry.range]))
+    public func write(to url: URL, key: @escaping (String) -> String = { $0 }) throws {
+        try Self.write([(self, key)], to: url)
+    }
+
+    /// Writes several stores' parameters into one safetensors file (atomically), each store
+    /// naming its tensors by its own `key`: a network and its heads, as one checkpoint.
+    public static func write(_ stores: [(ParameterStore, (String) -> String)], to url: URL) throws {
+        let tensors = stores.flatMap { store, key in
+            let values = UnsafeBufferPointer(store.allValues)
+            return store.layout.entries.map { entry in
+                (name: key(entry.name), shape: entry.shape.dimensions, values: UnsafeBufferPointer(rebasing: values[entry.range]))
+            }
         }
         try SafeTensors.write(tensors, metadata: ["format": "pt"], to: url)
     }

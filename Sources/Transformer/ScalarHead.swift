@@ -42,16 +42,47 @@ public final class ScalarHead {
 
     /// gain·(score.weight·h) + bias [...] of hidden states [..., C], recorded on `tape` when given.
     public func callAsFunction(_ hidden: Tensor, tape: Tape?) throws -> Tensor {
+        let raw = try self.raw(hidden, tape: tape)
+        return gain == 1 && bias == 0 ? raw : raw.affine(scale: gain, offset: bias)
+    }
+
+    /// score.weight·h [...] of hidden states [..., C], before the gain and bias: the scale a
+    /// preference loss trains.
+    public func raw(_ hidden: Tensor, tape: Tape?) throws -> Tensor {
         guard hidden.shape.dimensions.last == width else {
             throw TensorError.invalidShape(operation: "ScalarHead", hidden.shape, expected: "hidden states of width \(width)")
         }
         let score = try hidden.linear(parameters.tensor(Self.weightName, on: tape), orientation: .outputsByInputs)
-        let squeezed = try score.reshaped(hidden.shape.droppingLast)
-        return gain == 1 && bias == 0 ? squeezed : squeezed.affine(scale: gain, offset: bias)
+        return try score.reshaped(hidden.shape.droppingLast)
+    }
+
+    /// score.weight·h of each row of features [N·C] (row-major), before the gain and bias.
+    public func rawScores(features: [Float]) -> [Float] {
+        let w = weights
+        return stride(from: 0, to: features.count, by: width).map { start in
+            var total: Float = 0
+            for j in 0..<width { total += w[j] * features[start + j] }
+            return total
+        }
     }
 
     public func copy(trainable: Bool = true) -> ScalarHead {
         ScalarHead(weights: weights, gain: gain, bias: bias, trainable: trainable)
+    }
+
+    /// A language model's config.json turned into its *ForSequenceClassification form (one
+    /// label, `pad_token_id` for the padding transformers needs to find the last token), carrying
+    /// the normalisation as `reward_gain`/`reward_bias`.
+    public func classificationConfig(_ base: [String: Any], architecture: String, paddingToken: Int32?) -> [String: Any] {
+        var json = base
+        json["architectures"] = [architecture]
+        json["num_labels"] = 1
+        json["id2label"] = ["0": "LABEL_0"]
+        json["label2id"] = ["LABEL_0": 0]
+        if let paddingToken { json["pad_token_id"] = Int(paddingToken) }
+        json["reward_gain"] = Double(gain)
+        json["reward_bias"] = Double(bias)
+        return json
     }
 
     /// Writes the head as a safetensors file (atomically).

@@ -129,7 +129,7 @@ func headOn(_ model: LanguageModel, zero: Bool = false) -> ValueFunction {
         let run = try temporaryRun()
         defer { try? FileManager.default.removeItem(at: run.url) }
         var configuration = tinyConfiguration()
-        configuration.iterations = 30
+        configuration.iterations = 50
         configuration.learningRate = 2e-3
         configuration.klCoefficient = 0.1
         configuration.adaptiveKL = true

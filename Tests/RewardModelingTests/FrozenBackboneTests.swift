@@ -1,6 +1,7 @@
 // The reward model on a frozen SmolLM2 backbone (the real GGUF file from scripts/fetch-data.sh):
 // the head learns a preference the backbone's features carry and generalises to held-out
 // prompts, the folder round-trips, normalisation, the feature cache, and named errors.
+import Checkpoints
 import Foundation
 import LanguageModeling
 import RewardModeling
@@ -43,12 +44,13 @@ import TrainingRuns
         return configuration
     }
 
-    func trained(in folder: URL, cache: URL? = nil) throws -> (FrozenBackboneRewardModel, PreferenceEvaluation?) {
-        let model = try FrozenBackboneRewardModel(backbone: try Self.backbone.get(), maximumTokens: 64)
-        let trainer = try FrozenBackboneRewardTrainer(model: model, configuration: Self.configuration(), run: RunFolder(folder))
+    func trained(in folder: URL, cache: URL? = nil) throws -> (RewardModel, PreferenceEvaluation?) {
+        let model = try RewardModel.frozen(try Self.backbone.get(), maximumTokens: 64)
+        model.featureCache = try cache.map { try model.openFeatureCache(at: $0) }
+        let trainer = try RewardTrainer(model: model, configuration: Self.configuration(), run: RunFolder(folder))
         let samples = ["great fun", "a mess", "fine", "not good at all", "lovely", "grim"].map { (prompt: "", response: "It was \($0).") }
-        let evaluation = try trainer.train(on: Self.training, heldOut: Self.heldOut, normalizingOn: samples,
-                                           cache: try cache.map { try model.openFeatureCache(at: $0) })
+        let evaluation = try trainer.train(on: Self.training, heldOut: Self.heldOut, normalizingOn: model.sequences(of: samples))
+        model.featureCache = nil
         return (model, evaluation)
     }
 
@@ -75,8 +77,12 @@ import TrainingRuns
         let deviation = (rewards.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 6).squareRoot()
         #expect(abs(mean) < 1e-4 && abs(deviation - 1) < 1e-4)
 
-        let loaded = try #require(try RewardModels.load(from: folder.appendingPathComponent("model")) as? FrozenBackboneRewardModel)
-        #expect(loaded.head == model.head && loaded.headBias == model.headBias)
+        let saved = folder.appendingPathComponent("model")
+        #expect(RewardModel.isFrozenBackboneFolder(saved))
+        let tensors = try SafeTensors.read(saved.appendingPathComponent("model.safetensors")).tensors
+        #expect(Set(tensors.keys) == ["score.weight"], "the folder holds the head, not a copy of the backbone")
+        let loaded = try RewardModel.load(from: saved)
+        #expect(loaded.isFrozen && loaded.head.weights == model.head.weights && !loaded.endsResponsesWithEndOfText)
         #expect(loaded.gain == model.gain && loaded.bias == model.bias && loaded.maximumTokens == 64)
         #expect(try loaded.scores(prompts: samples.map { _ in "" }, responses: samples).map(Double.init) == rewards)
     }
@@ -86,7 +92,7 @@ import TrainingRuns
         defer { try? FileManager.default.removeItem(at: folder) }
         let cacheURL = folder.appendingPathComponent("features.safetensors")
         let (first, _) = try trained(in: folder.appendingPathComponent("a"), cache: cacheURL)
-        let model = try FrozenBackboneRewardModel(backbone: try Self.backbone.get(), maximumTokens: 64)
+        let model = try RewardModel.frozen(try Self.backbone.get(), maximumTokens: 64)
         let cache = try model.openFeatureCache(at: cacheURL)
         let texts = Self.training.flatMap(\.responses) + Self.heldOut.flatMap(\.responses)
         #expect(cache.count == Set(texts).count + 6)
@@ -99,23 +105,23 @@ import TrainingRuns
         #expect(computedFromCache == sequences.count)
         // Trained again from the cache, the head is the same.
         let (second, _) = try trained(in: folder.appendingPathComponent("b"), cache: cacheURL)
-        #expect(second.head == first.head)
+        #expect(second.head.weights == first.head.weights)
 
-        let other = try FrozenBackboneRewardModel(backbone: try Self.backbone.get(), maximumTokens: 32)
+        let other = try RewardModel.frozen(try Self.backbone.get(), maximumTokens: 32)
         #expect(throws: (any Error).self) { try other.openFeatureCache(at: cacheURL) }
     }
 
     @Test func aMissingBackboneIsNamed() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let model = try FrozenBackboneRewardModel(backbone: try Self.backbone.get())
+        let model = try RewardModel.frozen(try Self.backbone.get())
         let saved = folder.appendingPathComponent("rm")
         try model.save(to: saved)
         var config = try String(contentsOf: saved.appendingPathComponent("config.json"), encoding: .utf8)
         config = config.replacingOccurrences(of: "SmolLM2-135M-Instruct.Q4_1.gguf", with: "gone.gguf")
         try config.write(to: saved.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
         do {
-            _ = try FrozenBackboneRewardModel.load(from: saved)
+            _ = try RewardModel.load(from: saved)
             Issue.record("loading a head whose backbone is gone should fail")
         } catch {
             #expect("\(error)".contains("gone.gguf") && "\(error)".contains("config.json"))

@@ -40,11 +40,11 @@ import Transformer
     }
 
     func train(seed: UInt64, folder: URL) throws -> (RewardModel, PreferenceEvaluation?, [Double]) {
-        let model = try RewardModel(backbone: tinyLanguageModel(), seed: 2)
+        let model = try RewardModel.fineTuning(tinyLanguageModel(), seed: 2)
         let trainer = try RewardTrainer(model: model, configuration: Self.configuration(seed: seed), run: RunFolder(folder))
-        let samples = PolicySamples(
-            prompts: (0..<16).map { model.model.encode("the cat number \($0)") },
-            responses: (0..<16).map { model.model.encode($0 % 2 == 0 ? " a good film" : " an awful plot") })
+        let samples = model.sequences(of: PolicySamples(
+            prompts: (0..<16).map { model.backbone.encode("the cat number \($0)") },
+            responses: (0..<16).map { model.backbone.encode($0 % 2 == 0 ? " a good film" : " an awful plot") }))
         var losses: [Double] = []
         let evaluation = try trainer.train(on: Self.comparisons(prompts: 0..<24), heldOut: Self.comparisons(prompts: 24..<30), normalizingOn: samples) {
             if case let .stepped(report) = $0 { losses.append(report.loss) }
@@ -76,28 +76,41 @@ import Transformer
         let (first, _, firstLosses) = try train(seed: 3, folder: a)
         let (second, _, secondLosses) = try train(seed: 3, folder: b)
         #expect(firstLosses == secondLosses)
-        #expect(Array(first.network.parameters.allValues) == Array(second.network.parameters.allValues))
+        #expect(Array(first.backbone.network.parameters.allValues) == Array(second.backbone.network.parameters.allValues))
+        #expect(first.head.weights == second.head.weights)
     }
 
     @Test func frozenParametersStayFixed() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let backbone = try tinyLanguageModel()
-        let model = try RewardModel(backbone: backbone, seed: 2)
+        let model = try RewardModel.fineTuning(tinyLanguageModel(), seed: 2)
+        let parameters = model.backbone.network.parameters
+        let before = Dictionary(uniqueKeysWithValues: parameters.layout.entries.map { entry in (entry.name, parameters.withValues(of: entry.name) { Array($0) }) })
         var configuration = Self.configuration(seed: 1)
         configuration.epochs = 1
         configuration.frozenParameters = ["wte", "h.0."]
         try RewardTrainer(model: model, configuration: configuration, run: RunFolder(folder)).train(on: Self.comparisons(prompts: 0..<8), heldOut: [])
-        for entry in backbone.network.parameters.layout.entries {
-            let before = backbone.network.parameters.withValues(of: entry.name) { Array($0) }
-            let after = model.network.parameters.withValues(of: entry.name) { Array($0) }
+        for entry in parameters.layout.entries {
+            let after = parameters.withValues(of: entry.name) { Array($0) }
             let frozen = entry.name == "wte.weight" || entry.name.hasPrefix("h.0.")
-            #expect((before == after) == frozen, "\(entry.name)")
+            #expect((before[entry.name] == after) == frozen, "\(entry.name)")
+        }
+    }
+
+    /// A backbone loaded for inference has no gradients to train: refused by name, not ignored.
+    @Test func aBackboneWithoutGradientsIsRefused() throws {
+        let inference = try tinyLanguageModel()
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try inference.save(to: folder)
+        let model = try RewardModel.fineTuning(LanguageModel.load(from: folder, trainable: false), seed: 2)
+        #expect(throws: RewardTrainingError.self) {
+            try RewardTrainer(model: model, configuration: RewardTrainingConfiguration(), run: RunFolder(folder))
         }
     }
 
     @Test func badSettingsAndDataAreNamed() throws {
-        let model = try RewardModel(backbone: tinyLanguageModel(), seed: 2)
+        let model = try RewardModel.fineTuning(tinyLanguageModel(), seed: 2)
         var configuration = RewardTrainingConfiguration()
         configuration.loss.tieStrength = 0
         #expect(throws: RewardTrainingError.invalidSetting(field: "loss.tieStrength", expected: "a finite value > 0")) {

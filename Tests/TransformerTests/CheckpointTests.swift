@@ -15,24 +15,31 @@ import Transformer
         return url
     }
 
-    func tinyModel(scalarHead: Bool = false) throws -> GPT {
-        let model = try GPT(configuration: GPTConfiguration(vocabularySize: 30, contextLength: 12, width: 8, layers: 1, heads: 2, hasScalarHead: scalarHead, endOfTextToken: 29))
+    func tinyModel() throws -> GPT {
+        let model = try GPT(configuration: GPTConfiguration(vocabularySize: 30, contextLength: 12, width: 8, layers: 1, heads: 2, endOfTextToken: 29))
         model.initialize(seed: 4)
         return model
     }
 
+    /// With a scalar head the folder is a GPT2ForSequenceClassification (its head's tensor beside
+    /// the network's, one label, the padding token), and it still loads as the language model.
     @Test func savedFoldersLoadBackIdentically() throws {
-        for scalarHead in [false, true] {
+        for withHead in [false, true] {
             let folder = try temporaryFolder()
             defer { try? FileManager.default.removeItem(at: folder) }
-            let model = try tinyModel(scalarHead: scalarHead)
-            try model.save(to: folder)
+            let model = try tinyModel()
+            let head = ScalarHead(width: 8)
+            head.initialize(seed: 5)
+            try model.save(to: folder, scalarHead: withHead ? head : nil)
             let loaded = try GPT.load(from: folder)
             #expect(loaded.configuration == model.configuration)
             #expect(maximumDifference(Array(loaded.parameters.allValues), Array(model.parameters.allValues)) == 0)
             let (tensors, _) = try SafeTensors.read(folder.appendingPathComponent("model.safetensors"))
             #expect(tensors["transformer.wte.weight"] != nil && tensors["transformer.h.0.attn.c_attn.weight"]?.shape == [8, 24])
-            #expect((tensors["score.weight"] != nil) == scalarHead)
+            #expect(tensors["score.weight"]?.values == (withHead ? head.weights : nil))
+            let config = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("config.json"))) as? [String: Any]
+            #expect(config?["architectures"] as? [String] == [withHead ? "GPT2ForSequenceClassification" : "GPT2LMHeadModel"])
+            #expect((config?["num_labels"] as? Int) == (withHead ? 1 : nil) && (config?["pad_token_id"] as? Int) == (withHead ? 29 : nil))
         }
     }
 

@@ -80,14 +80,8 @@ import Transformer
     }
 
     @Test func scalarHeadOnTheSameBackboneMatches() throws {
-        var configuration = model.configuration
-        configuration.hasScalarHead = true
-        let scorer = try GPT(configuration: configuration)
-        for entry in model.parameters.layout.entries {
-            scorer.parameters.withValues(of: entry.name) { _ = $0.update(fromContentsOf: model.parameters.allValues[entry.range]) }
-        }
-        scorer.parameters.withValues(of: "score.weight") { _ = $0.update(fromContentsOf: (try! reference.doubles("scoreWeight")).map(Float.init)) }
-        let scalars = try scorer.scalars(scorer.hiddenStates(batch, tape: nil), tape: nil)
+        let head = ScalarHead(weights: try reference.doubles("scoreWeight").map(Float.init))
+        let scalars = try head(model.hiddenStates(batch, tape: nil), tape: nil)
         expectClose(scalars.scalars, try reference.doubles("scalars"), Tolerance(relative: 1e-4, absolute: 1e-5), "scalar head")
     }
 }

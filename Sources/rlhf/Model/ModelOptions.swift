@@ -1,5 +1,6 @@
 // Options shared by the model commands.
 import ArgumentParser
+import ConfigFiles
 import Foundation
 import LanguageModeling
 import Transformer
@@ -29,6 +30,11 @@ struct RunOptions: ParsableArguments {
     var resume = false
 
     var folderURL: URL { URL(fileURLWithPath: output) }
+
+    /// The run configuration: `defaults` with the --config file's fields laid over them.
+    func configuration<Configuration: Codable>(defaults: Configuration) throws -> Configuration {
+        try config.map { try ConfigurationFile.load(Configuration.self, from: URL(fileURLWithPath: $0), defaults: defaults) } ?? defaults
+    }
 }
 
 /// Low-rank adaptation, for the commands that train a model.

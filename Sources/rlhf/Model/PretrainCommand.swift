@@ -26,9 +26,7 @@ struct PretrainCommand: ParsableCommand {
 
     func run() throws {
         guard !corpus.isEmpty else { throw ValidationError("give at least one --corpus") }
-        var configuration = try runOptions.config.map {
-            try ConfigurationFile.load(PretrainingConfiguration.self, from: URL(fileURLWithPath: $0), defaults: PretrainingConfiguration())
-        } ?? PretrainingConfiguration()
+        var configuration = try runOptions.configuration(defaults: PretrainingConfiguration())
         if let steps { configuration.optimization.steps = steps }
         try configuration.optimization.validate()
         let folder = RunFolder(runOptions.folderURL)

@@ -26,9 +26,7 @@ struct SFTCommand: ParsableCommand {
     var steps: Int?
 
     func run() throws {
-        var configuration = try runOptions.config.map {
-            try ConfigurationFile.load(SupervisedConfiguration.self, from: URL(fileURLWithPath: $0), defaults: SupervisedConfiguration())
-        } ?? SupervisedConfiguration()
+        var configuration = try runOptions.configuration(defaults: SupervisedConfiguration())
         if let steps { configuration.optimization.steps = steps }
         try configuration.optimization.validate()
         let adapted = loraOptions.loraRank != nil || configuration.lora != nil || model.adapter != nil

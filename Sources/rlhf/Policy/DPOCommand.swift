@@ -46,9 +46,7 @@ struct DPOCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var configuration = try runOptions.config.map {
-            try ConfigurationFile.load(PreferenceConfiguration.self, from: URL(fileURLWithPath: $0), defaults: PreferenceConfiguration())
-        } ?? PreferenceConfiguration()
+        var configuration = try runOptions.configuration(defaults: PreferenceConfiguration())
         if let steps { configuration.optimization.steps = steps }
         if let beta { configuration.dpo.beta = beta }
         if let loss { configuration.dpo.loss = loss }

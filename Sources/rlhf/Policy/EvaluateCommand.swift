@@ -81,7 +81,9 @@ struct EvaluateCommand: ParsableCommand {
 
     private func makeJudge(_ model: LanguageModel) throws -> any ResponseScorer {
         if judge.hasPrefix("reward:") {
-            return RewardScorer(model: try RewardModel.load(from: URL(fileURLWithPath: String(judge.dropFirst("reward:".count)))))
+            let reward = try RewardModel.load(from: URL(fileURLWithPath: String(judge.dropFirst("reward:".count))))
+            let sharesTokens = !reward.isFrozen && reward.backbone.tokenizer.vocabularySize == model.tokenizer.vocabularySize
+            return sharesTokens ? RewardScorer(model: reward) : DecodedResponseScorer(reward: reward, model: model)
         }
         let raters = try RaterLexicon(contentsOf: URL(fileURLWithPath: lexicon))
         if judge == "population" { return JudgeScorer(judge: .population(raters), model: model) }

@@ -63,9 +63,7 @@ struct ILQLCommand: AsyncParsableCommand {
         guard !data.isEmpty || store != nil || !comparisons.isEmpty else {
             throw ValidationError("give rewarded samples with --data, or comparisons with --db or --comparisons")
         }
-        var configuration = try runOptions.config.map {
-            try ConfigurationFile.load(ILQLConfiguration.self, from: URL(fileURLWithPath: $0), defaults: ILQLConfiguration())
-        } ?? ILQLConfiguration()
+        var configuration = try runOptions.configuration(defaults: ILQLConfiguration())
         if let steps { configuration.optimization.steps = steps }
         if let tau { configuration.tau = tau }
         if let beta { configuration.decoding.beta = beta }

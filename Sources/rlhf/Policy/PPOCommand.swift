@@ -46,9 +46,7 @@ struct PPOCommand: ParsableCommand {
     var pretrainingText: [String] = []
 
     func run() throws {
-        var configuration = try runOptions.config.map {
-            try ConfigurationFile.load(PPOConfiguration.self, from: URL(fileURLWithPath: $0), defaults: PPOConfiguration())
-        } ?? PPOConfiguration()
+        var configuration = try runOptions.configuration(defaults: PPOConfiguration())
         if let iterations { configuration.iterations = iterations }
         try configuration.validate()
         let folder = RunFolder(runOptions.folderURL)
@@ -86,7 +84,7 @@ struct PPOCommand: ParsableCommand {
         print("\(saved) in \(folder.modelURL.path); metrics in \(folder.metricsURL.path)")
     }
 
-    /// A separate value network started from a GPT-2 reward model, or a fresh head on the policy.
+    /// A separate value network started from a reward model (a trainable copy of its backbone), or a fresh head on the policy.
     private func valueFunction(_ configuration: PPOConfiguration, policy: LanguageModel) throws -> ValueFunction {
         guard configuration.valueModel == .separate else {
             let head = ScalarHead(width: policy.network.hiddenSize)
@@ -94,9 +92,6 @@ struct PPOCommand: ParsableCommand {
             return .head(head)
         }
         let source = valueModel.map { URL(fileURLWithPath: $0) } ?? reward.url
-        guard !FrozenBackboneRewardModel.isFrozenBackboneFolder(source) else {
-            throw ValidationError("\(source.path) is a head on a frozen backbone, not a network to train as the value function; set \"valueModel\": \"policyHead\" in --config, or give --value-model a GPT-2 reward-model folder")
-        }
         return try ValueFunction.network(startingFrom: RewardModel.load(from: source))
     }
 

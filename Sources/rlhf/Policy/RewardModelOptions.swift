@@ -4,23 +4,23 @@ import ArgumentParser
 import Foundation
 import LanguageModeling
 import RewardModeling
-import Transformer
 
 struct RewardModelOptions: ParsableArguments {
-    @Option(help: "The reward model folder (rlhf reward train), of either kind: a fine-tuned GPT-2 reward model, or a head on a frozen backbone; one over another tokenizer scores the decoded text.")
+    @Option(help: "The reward model folder (rlhf reward train), fine-tuned or a head on a frozen backbone; one over another tokenizer scores the decoded text.")
     var rewardModel: String
 
     var url: URL { URL(fileURLWithPath: rewardModel) }
 
-    /// The fine-tuned GPT-2 reward model scores the policy's tokens directly when both share a
-    /// tokenizer and the prompts are plain; any other reward model reads the decoded text, with
-    /// each chat prompt read as the plain text it was made from.
+    /// A fine-tuned reward model scores the policy's tokens directly when both share a tokenizer
+    /// and the prompts are plain (it learned to read finished responses as the policy ends them);
+    /// otherwise the reward model reads the decoded text, each chat prompt as the plain text it
+    /// was made from.
     func scorer(for policy: LanguageModel, plainPrompts: [[Int32]: String]? = nil) throws -> any ResponseScorer {
-        if plainPrompts == nil, !FrozenBackboneRewardModel.isFrozenBackboneFolder(url), policy.network is GPT {
-            let reward = try RewardModel.load(from: url)
-            if reward.model.tokenizer.vocabularySize == policy.tokenizer.vocabularySize { return RewardScorer(model: reward) }
+        let reward = try RewardModel.load(from: url)
+        if plainPrompts == nil, !reward.isFrozen, reward.backbone.tokenizer.vocabularySize == policy.tokenizer.vocabularySize {
+            return RewardScorer(model: reward)
         }
-        return DecodedResponseScorer(reward: try RewardModels.load(from: url), model: policy) { prompt in
+        return DecodedResponseScorer(reward: reward, model: policy) { prompt in
             try plainPrompts?[prompt] ?? policy.decode(prompt)
         }
     }

@@ -55,7 +55,7 @@ struct LearningCurveCommand: AsyncParsableCommand {
         var rows: [[String: Any]] = []
         for count in counts {
             let run = RunFolder(folder.appendingPathComponent("size-\(count)"))
-            let reward = try RewardModel(backbone: LanguageModel.load(from: URL(fileURLWithPath: model), trainable: true), seed: configuration.headSeed)
+            let reward = try RewardModel.fineTuning(LanguageModel.load(from: URL(fileURLWithPath: model), trainable: true), seed: configuration.headSeed)
             let trainer = try RewardTrainer(model: reward, configuration: configuration, run: run)
             let start = Date()
             let annotatorEvaluation = try trainer.train(on: Array(shuffled.prefix(count)), heldOut: annotatorHeldOut, events: RewardProgressView(title: "size \(count)").handle)

@@ -31,7 +31,7 @@ struct RewardEvalCommand: AsyncParsableCommand {
     @Option(help: "Write the results as JSON here.")
     var output: String?
 
-    @Option(help: "For a frozen-backbone reward model: a cache file of backbone features, read and extended.")
+    @Option(help: "For a reward model on a frozen backbone: a cache file of backbone features, read and extended.")
     var featureCache: String?
 
     func validate() throws {
@@ -42,12 +42,9 @@ struct RewardEvalCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let reward = try RewardModels.load(from: URL(fileURLWithPath: model))
-        let frozen = reward as? FrozenBackboneRewardModel
-        if let frozen {
-            frozen.featureCache = try featureCache.map { try frozen.openFeatureCache(at: URL(fileURLWithPath: $0)) }
-            frozen.featureProgress = FeatureProgressBar(title: "backbone").update
-        }
+        let reward = try RewardModel.load(from: URL(fileURLWithPath: model))
+        if reward.isFrozen { reward.featureCache = try featureCache.map { try reward.openFeatureCache(at: URL(fileURLWithPath: $0)) } }
+        reward.featureProgress = FeatureProgressBar(title: "backbone").update
         var summary: [String: Any] = ["model": model]
         var held = comparisons.isEmpty ? [] : try await comparisons.load()
         if let tasks { held += try JudgeLabels.comparisons(fromTasks: tasks) }
@@ -59,7 +56,7 @@ struct RewardEvalCommand: AsyncParsableCommand {
         }
         if let labelled {
             let texts = try JSONLines.read(LabelledText.self, from: URL(fileURLWithPath: labelled)).map(\.value)
-            frozen?.featureProgress = FeatureProgressBar(title: "backbone").update
+            reward.featureProgress = FeatureProgressBar(title: "backbone").update
             let scores = try reward.scores(prompts: texts.map { _ in "" }, responses: texts.map(\.text), batchSize: 32, normalized: true).map(Double.init)
             let judge = try JudgeLabels.population(lexicon: lexicon)
             let labels = texts.map(\.label)
@@ -72,7 +69,7 @@ struct RewardEvalCommand: AsyncParsableCommand {
             print(String(format: "ROC AUC on %d labelled texts: reward model %.4f, lexicon baseline (VADER population mean) %.4f",
                          texts.count, modelArea ?? .nan, lexiconArea ?? .nan))
         }
-        try frozen?.featureCache?.save()
+        try reward.featureCache?.save()
         if let output { try SummaryFile.write(summary, to: URL(fileURLWithPath: output)) }
     }
 

@@ -31,7 +31,7 @@ struct RewardScoreCommand: ParsableCommand {
     var raw = false
 
     func run() throws {
-        let reward = try RewardModels.load(from: URL(fileURLWithPath: model))
+        let reward = try RewardModel.load(from: URL(fileURLWithPath: model))
         let url = URL(fileURLWithPath: input)
         let pairs = try JSONLines.read(Pair.self, from: url)
         let objects = try rawObjects(url)

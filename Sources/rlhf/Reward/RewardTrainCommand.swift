@@ -15,10 +15,17 @@ struct RewardTrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train a reward model on comparisons (JSONL or a feedback store).")
 
-    @Option(help: "The starting model: an SFT or pretrained model folder (a scalar head is added), a reward model to train further, or a GGUF file (SmolLM2): a head on that backbone, kept frozen.")
+    enum BackboneChoice: String, ExpressibleByArgument, CaseIterable {
+        case fineTuned = "fine-tuned", frozen
+    }
+
+    @Option(help: "The starting model: a language model (folder or GGUF file) that gets a new scalar head, or a reward-model folder to train further.")
     var model: String
 
-    @Option(help: "With a GGUF --model: the backbone features' cache file (default: RUN/backbone-features.safetensors); reused across runs.")
+    @Option(help: "fine-tuned: the backbone trains with the head; frozen: only the head trains, on backbone features computed once (default: frozen for a GGUF file, fine-tuned for a folder).")
+    var backbone: BackboneChoice?
+
+    @Option(help: "With a frozen backbone: the features' cache file (default: RUN/backbone-features.safetensors); reused across runs.")
     var featureCache: String?
 
     @OptionGroup var comparisons: ComparisonOptions
@@ -26,7 +33,7 @@ struct RewardTrainCommand: AsyncParsableCommand {
     @Option(help: "Held-out comparisons (JSONL); without it, one prompt in heldOutPeriod is held out of the training data.")
     var heldOut: String?
 
-    @Option(help: "The reference policy whose samples the rewards are normalised on (default: --model when it is a language model).")
+    @Option(help: "The reference policy whose samples the rewards are normalised on (default: --model when it is a language model folder; without one, the training responses).")
     var policy: String?
 
     @OptionGroup var runOptions: RunOptions
@@ -47,9 +54,7 @@ struct RewardTrainCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var configuration = try runOptions.config.map {
-            try ConfigurationFile.load(RewardTrainingConfiguration.self, from: URL(fileURLWithPath: $0), defaults: RewardTrainingConfiguration())
-        } ?? RewardTrainingConfiguration()
+        var configuration = try runOptions.configuration(defaults: RewardTrainingConfiguration())
         if let epochs { configuration.epochs = epochs }
         if let seed { configuration.optimization.seed = seed; configuration.headSeed = seed }
         try configuration.validate()
@@ -59,40 +64,19 @@ struct RewardTrainCommand: AsyncParsableCommand {
 
         let (training, heldOut) = try await splitData(configuration)
         print("comparisons: \(training.count) for training, \(heldOut.count) held out")
-        if model.hasSuffix(".gguf") { return try trainFrozenBackbone(configuration, training: training, heldOut: heldOut, folder: folder) }
         let reward = try startingModel(configuration)
-        let samples = try referenceSamples(for: training, configuration: configuration)
+        if reward.isFrozen {
+            // The backbone reads each distinct text once (cached across runs); then the head trains in seconds.
+            reward.featureCache = try reward.openFeatureCache(at: featureCache.map { URL(fileURLWithPath: $0) } ?? folder.url.appendingPathComponent("backbone-features.safetensors"))
+            reward.featureProgress = FeatureProgressBar(title: "backbone").update
+        }
+        let samples = try referenceSamples(for: training, configuration: configuration, reward: reward)
+        if samples == nil, configuration.normalizationSamples > 0 { print("note: no reference policy: rewards are normalised on the training responses") }
         let trainer = try RewardTrainer(model: reward, configuration: configuration, run: folder)
         let start = Date()
-        let evaluation = try trainer.train(on: training, heldOut: heldOut, normalizingOn: samples, events: RewardProgressView(title: "reward").handle)
-        let seconds = Date().timeIntervalSince(start)
-        try finish(folder: folder, training: training, heldOut: heldOut, steps: trainer.completedSteps, seconds: seconds,
-                   normalization: (reward.gain, reward.bias), evaluation: evaluation)
-    }
-
-    /// A head on a frozen GGUF backbone: the backbone reads each distinct text once (cached),
-    /// then the head trains in seconds.
-    func trainFrozenBackbone(_ configuration: RewardTrainingConfiguration, training: [Comparison], heldOut: [Comparison], folder: RunFolder) throws {
-        let reward = try FrozenBackboneRewardModel(backbone: try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: false))
-        let cache = try reward.openFeatureCache(at: featureCache.map { URL(fileURLWithPath: $0) } ?? folder.url.appendingPathComponent("backbone-features.safetensors"))
-        let samples = configuration.normalizationSamples > 0 ? try policy.map { try textSamples(of: $0, for: training, configuration: configuration) } : nil
-        if samples == nil { print("note: no --policy (or normalizationSamples 0): rewards are normalised on the training responses") }
-        let trainer = try FrozenBackboneRewardTrainer(model: reward, configuration: configuration, run: folder)
-        let bar = FeatureProgressBar(title: "backbone")
-        let start = Date()
-        let evaluation = try trainer.train(on: training, heldOut: heldOut, normalizingOn: samples, cache: cache,
-                                           featureProgress: bar.update, events: RewardProgressView(title: "head").handle)
+        let evaluation = try trainer.train(on: training, heldOut: heldOut, normalizingOn: samples, events: RewardProgressView(title: reward.isFrozen ? "head" : "reward").handle)
         try finish(folder: folder, training: training, heldOut: heldOut, steps: trainer.completedSteps, seconds: Date().timeIntervalSince(start),
                    normalization: (reward.gain, reward.bias), evaluation: evaluation)
-    }
-
-    /// The policy's samples on the training prompts, as text.
-    func textSamples(of policyFolder: String, for training: [Comparison], configuration: RewardTrainingConfiguration) throws -> [(prompt: String, response: String)] {
-        let policy = try LanguageModel.load(from: URL(fileURLWithPath: policyFolder), trainable: false)
-        guard let samples = try referenceSamples(from: policy, for: training, configuration: configuration) else { return [] }
-        return try zip(samples.prompts, samples.responses).map { prompt, response in
-            (try policy.decode(prompt), try policy.decode(response.filter { $0 != policy.endOfText }))
-        }
     }
 
     func finish(
@@ -125,30 +109,35 @@ struct RewardTrainCommand: AsyncParsableCommand {
         return (training, heldOut)
     }
 
-    /// A new head on a language model, or a reward model to continue training.
+    /// A new head on a language model (its backbone fine-tuned or frozen), or a reward model to
+    /// continue training (a frozen one's head starts afresh).
     func startingModel(_ configuration: RewardTrainingConfiguration) throws -> RewardModel {
-        let base = try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: true)
-        return base.gpt?.configuration.hasScalarHead == true ? try RewardModel(base) : try RewardModel(backbone: base, seed: configuration.headSeed)
-    }
-
-    /// The reference policy's samples on the training prompts (distinct prompts, shuffled by
-    /// the seed, cycled), or nil when no policy is known or normalisation is off.
-    func referenceSamples(for training: [Comparison], configuration: RewardTrainingConfiguration) throws -> PolicySamples? {
-        guard configuration.normalizationSamples > 0 else { return nil }
-        return try referenceSamples(from: try LanguageModel.load(from: URL(fileURLWithPath: self.policy ?? model), trainable: false),
-                                    for: training, configuration: configuration)
-    }
-
-    func referenceSamples(from policy: LanguageModel, for training: [Comparison], configuration: RewardTrainingConfiguration) throws -> PolicySamples? {
-        guard policy.gpt?.configuration.hasScalarHead != true else {
-            print("note: --model is a reward model and no --policy was given; rewards are not renormalised")
-            return nil
+        let url = URL(fileURLWithPath: model)
+        if RewardModel.isRewardModelFolder(url) { return try RewardModel.load(from: url, trainable: true) }
+        switch backbone ?? (url.pathExtension == "gguf" ? .frozen : .fineTuned) {
+        case .frozen: return try RewardModel.frozen(LanguageModel.load(from: url, trainable: false))
+        case .fineTuned: return try RewardModel.fineTuning(LanguageModel.load(from: url, trainable: true), seed: configuration.headSeed)
         }
+    }
+
+    /// The reference policy's samples on the training prompts (distinct prompts, shuffled by the
+    /// seed, cycled) as the reward model reads them, or nil when no policy is known (a reward
+    /// model or frozen backbone as --model, no --policy) or normalisation is off.
+    func referenceSamples(for training: [Comparison], configuration: RewardTrainingConfiguration, reward: RewardModel) throws -> [[Int32]]? {
+        let url = URL(fileURLWithPath: model)
+        guard configuration.normalizationSamples > 0,
+              let source = policy ?? (RewardModel.isRewardModelFolder(url) || reward.isFrozen ? nil : model) else { return nil }
+        let policy = try LanguageModel.load(from: URL(fileURLWithPath: source), trainable: false)
         var generator = RandomGenerator(seed: configuration.optimization.seed)
         let prompts = Array(Set(training.map(\.prompt))).sorted()
         let shuffled = generator.permutation(prompts.count).map { prompts[$0] }
         let parameters = SamplingParameters(temperature: 1, maxNewTokens: configuration.normalizationResponseTokens)
-        return try PolicySamples.draw(
+        let samples = try PolicySamples.draw(
             from: policy, prompts: shuffled, count: configuration.normalizationSamples, parameters: parameters, seed: configuration.optimization.seed)
+        // A policy over the reward model's tokenizer is read as it sampled; any other as text.
+        if !reward.isFrozen, policy.tokenizer.vocabularySize == reward.backbone.tokenizer.vocabularySize { return reward.sequences(of: samples) }
+        return reward.sequences(of: try zip(samples.prompts, samples.responses).map { prompt, response in
+            (try policy.decode(prompt), try policy.decode(response.filter { !policy.stopTokens.contains($0) }))
+        })
     }
 }

@@ -1,0 +1,125 @@
+// A reward model's folder. Fine-tuned: the Hugging Face *ForSequenceClassification checkpoint
+// transformers loads (the backbone's weights and `score.weight` in model.safetensors, one label,
+// the tokenizer), with the normalisation as `reward_gain`/`reward_bias` in config.json. Frozen:
+// config.json naming the backbone's file and model.safetensors holding `score.weight` alone.
+import Checkpoints
+import Foundation
+import LanguageModeling
+import Transformer
+
+extension RewardModel {
+    static let configFileName = "config.json"
+    static let weightsFileName = "model.safetensors"
+
+    /// Writes the folder, each file atomically.
+    public func save(to folder: URL) throws {
+        let settings: [String: Any] = ["reward_maximum_tokens": maximumTokens, "reward_ends_with_end_of_text": endsResponsesWithEndOfText]
+        switch kind {
+        case .fineTuned:
+            guard backbone.network.adapters == nil else {
+                throw CheckpointError.invalidField(path: folder.path, field: "adapters", reason: "a reward model with adapters is saved merged: call backbone.network.mergeAdapters() first")
+            }
+            try backbone.save(to: folder, scalarHead: head)
+            let configURL = folder.appendingPathComponent(Self.configFileName)
+            var config = try Self.config(at: configURL)
+            config.merge(settings) { _, new in new }
+            // transformers reads a classifier at the last token that is not padding: with the
+            // end-of-text token as padding it would skip the very token this model reads at.
+            // Without a padding token it reads the last position (one sequence at a time).
+            if endsResponsesWithEndOfText { config.removeValue(forKey: "pad_token_id") }
+            try Self.write(config, to: configURL)
+        case let .frozen(file):
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let family = backbone.network is Llama ? (type: "llama", architecture: "LlamaForSequenceClassification") : (type: "gpt2", architecture: "GPT2ForSequenceClassification")
+            var config = head.classificationConfig(["model_type": family.type, "hidden_size": width], architecture: family.architecture, paddingToken: backbone.endOfText)
+            config["frozen_backbone"] = ["path": file.standardizedFileURL.path, "file_name": file.lastPathComponent]
+            config.merge(settings) { _, new in new }
+            try Self.write(config, to: folder.appendingPathComponent(Self.configFileName))
+            try head.save(to: folder.appendingPathComponent(Self.weightsFileName))
+        }
+    }
+
+    /// Whether `folder` holds a reward model (a sequence classifier, or a head on a frozen backbone).
+    public static func isRewardModelFolder(_ folder: URL) -> Bool {
+        guard let config = try? config(at: folder.appendingPathComponent(configFileName)) else { return false }
+        return config["frozen_backbone"] != nil || isClassifier(config)
+    }
+
+    /// Whether `folder` holds a head on a frozen backbone.
+    public static func isFrozenBackboneFolder(_ folder: URL) -> Bool {
+        (try? config(at: folder.appendingPathComponent(configFileName)))?["frozen_backbone"] != nil
+    }
+
+    /// Loads a reward-model folder; a language model's folder is named as not a reward model.
+    /// `trainable` allocates gradients for a fine-tuned backbone (to train it further).
+    public static func load(from folder: URL, trainable: Bool = false) throws -> RewardModel {
+        let configURL = folder.appendingPathComponent(configFileName)
+        let config = try config(at: configURL)
+        let weightsURL = folder.appendingPathComponent(weightsFileName)
+        let maximumTokens = config["reward_maximum_tokens"] as? Int ?? config["maximum_tokens"] as? Int
+        if let reference = config["frozen_backbone"] {
+            let backbone = try LanguageModel.load(from: frozenBackbone(reference, named: configURL, beside: folder), trainable: false)
+            let model = try RewardModel(
+                backbone: backbone, head: ScalarHead(width: backbone.network.hiddenSize, trainable: trainable), kind: .frozen(file: backbone.source!),
+                maximumTokens: maximumTokens ?? 512, endsResponsesWithEndOfText: config["reward_ends_with_end_of_text"] as? Bool ?? false)
+            try model.readHead(from: weightsURL, config: config)
+            return model
+        }
+        guard isClassifier(config) else { throw RewardModelError.missingScalarHead(path: folder.path) }
+        let model = try RewardModel(
+            backbone: LanguageModel.load(from: folder, trainable: trainable), head: ScalarHead(width: try hiddenSize(config, at: configURL), trainable: trainable),
+            kind: .fineTuned, maximumTokens: maximumTokens, endsResponsesWithEndOfText: config["reward_ends_with_end_of_text"] as? Bool ?? true)
+        try model.readHead(from: weightsURL, config: config)
+        return model
+    }
+
+    /// Fills the head from `score.weight` and the normalisation from config.json. Folders of
+    /// the first frozen-backbone format also hold `score.bias`, which the normalisation absorbs:
+    /// gain·(w·h + b) + bias = gain·w·h + (gain·b + bias).
+    private func readHead(from url: URL, config: [String: Any]) throws {
+        let tensors = try SafeTensors.read(url).tensors
+        guard tensors[ScalarHead.weightName] != nil else { throw CheckpointError.missingTensor(path: url.path, tensor: ScalarHead.weightName) }
+        try head.parameters.load(tensors.filter { $0.key == ScalarHead.weightName }, from: url)
+        let gain = Float(config["reward_gain"] as? Double ?? 1), bias = Float(config["reward_bias"] as? Double ?? 0)
+        let offset = tensors["score.bias"]?.values.first ?? 0
+        setNormalization(gain: gain, bias: gain * offset + bias)
+    }
+
+    /// The backbone file a frozen-backbone folder names: the path recorded at training, or else
+    /// a file of the same name beside the folder or in it.
+    private static func frozenBackbone(_ reference: Any, named configURL: URL, beside folder: URL) throws -> URL {
+        guard let reference = reference as? [String: Any], let path = (reference["path"] ?? reference["gguf"]) as? String,
+              let name = reference["file_name"] as? String else {
+            throw CheckpointError.invalidField(path: configURL.path, field: "frozen_backbone", reason: "lacks path and file_name")
+        }
+        let candidates = [URL(fileURLWithPath: path), folder.deletingLastPathComponent().appendingPathComponent(name), folder.appendingPathComponent(name)]
+        guard let file = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+            throw CheckpointError.missingFile(path: "\(path) (the backbone named in \(configURL.path))")
+        }
+        return file
+    }
+
+    private static func isClassifier(_ config: [String: Any]) -> Bool {
+        (config["architectures"] as? [String] ?? []).contains { $0.hasSuffix("ForSequenceClassification") }
+    }
+
+    private static func hiddenSize(_ config: [String: Any], at url: URL) throws -> Int {
+        guard let width = (config["hidden_size"] ?? config["n_embd"]) as? Int, width > 0 else {
+            throw CheckpointError.invalidField(path: url.path, field: "hidden_size", reason: "is missing or not a positive integer")
+        }
+        return width
+    }
+
+    private static func config(at url: URL) throws -> [String: Any] {
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw CheckpointError.missingFile(path: url.path) }
+        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw CheckpointError.malformed(path: url.path, reason: "not a JSON object")
+        }
+        return json
+    }
+
+    private static func write(_ config: [String: Any], to url: URL) throws {
+        let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        try AtomicFile.write(json, to: url)
+    }
+}
