@@ -31,14 +31,8 @@ extension GPT {
     /// atomically: a GPT2LMHeadModel, or with `scalarHead` a GPT2ForSequenceClassification.
     /// Names carry the `transformer.` prefix so transformers loads them as is.
     public func save(to folder: URL, scalarHead: ScalarHead?) throws {
-        try FileManager.default.createCheckpointFolder(folder)
-        var stores: [(ParameterStore, (String) -> String)] = [(parameters, { "transformer." + $0 })]
-        if let scalarHead { stores.append((scalarHead.parameters, { $0 })) }
-        try ParameterStore.write(stores, to: folder.appendingPathComponent(Self.weightsFileName))
-        let config = scalarHead.map {
-            $0.classificationConfig(configuration.huggingFaceConfig, architecture: "GPT2ForSequenceClassification", paddingToken: configuration.endOfTextToken)
-        } ?? configuration.huggingFaceConfig
-        let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
-        try AtomicFile.write(json, to: folder.appendingPathComponent(Self.configFileName))
+        try writeCheckpoint(
+            to: folder, key: { "transformer." + $0 }, config: configuration.huggingFaceConfig, scalarHead: scalarHead,
+            classifier: "GPT2ForSequenceClassification", paddingToken: configuration.endOfTextToken)
     }
 }

@@ -77,14 +77,8 @@ extension Llama {
     /// Writes config.json and model.safetensors into `folder` (created if needed), each
     /// atomically: a LlamaForCausalLM, or with `scalarHead` a LlamaForSequenceClassification.
     public func save(to folder: URL, scalarHead: ScalarHead?) throws {
-        try FileManager.default.createCheckpointFolder(folder)
-        var stores: [(ParameterStore, (String) -> String)] = [(parameters, { $0 })]
-        if let scalarHead { stores.append((scalarHead.parameters, { $0 })) }
-        try ParameterStore.write(stores, to: folder.appendingPathComponent(Self.weightsFileName))
-        let config = scalarHead.map {
-            $0.classificationConfig(configuration.huggingFaceConfig, architecture: "LlamaForSequenceClassification", paddingToken: configuration.endOfSequenceToken)
-        } ?? configuration.huggingFaceConfig
-        let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
-        try AtomicFile.write(json, to: folder.appendingPathComponent(Self.configFileName))
+        try writeCheckpoint(
+            to: folder, key: { $0 }, config: configuration.huggingFaceConfig, scalarHead: scalarHead,
+            classifier: "LlamaForSequenceClassification", paddingToken: configuration.endOfSequenceToken)
     }
 }

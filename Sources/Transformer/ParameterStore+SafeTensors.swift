@@ -41,6 +41,23 @@ extension ParameterStore {
     }
 }
 
+extension CausalLanguageModel {
+    /// Writes a family's checkpoint folder (created if needed), each file atomically: the base
+    /// weights named by `key` in model.safetensors with config.json, or with `scalarHead` the
+    /// family's sequence classifier (`classifier`), the head's `score.weight` beside them.
+    func writeCheckpoint(
+        to folder: URL, key: @escaping (String) -> String, config: [String: Any], scalarHead: ScalarHead?, classifier: String, paddingToken: Int32?
+    ) throws {
+        try FileManager.default.createCheckpointFolder(folder)
+        var stores: [(ParameterStore, (String) -> String)] = [(parameters, key)]
+        if let scalarHead { stores.append((scalarHead.parameters, { $0 })) }
+        try ParameterStore.write(stores, to: folder.appendingPathComponent("model.safetensors"))
+        let config = scalarHead.map { $0.classificationConfig(config, architecture: classifier, paddingToken: paddingToken) } ?? config
+        let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+        try AtomicFile.write(json, to: folder.appendingPathComponent("config.json"))
+    }
+}
+
 extension FileManager {
     /// Creates a checkpoint folder (and its parents) or names it in the error.
     func createCheckpointFolder(_ folder: URL) throws {
