@@ -92,7 +92,7 @@ struct FrozenBatches: RewardBatches {
     }
 
     func scores(rows: [Int]) throws -> [Double] {
-        model.head.rawScores(features: self.rows(rows, of: folded ? features : standardized)).map(Double.init)
+        try model.head.rawScores(features: self.rows(rows, of: folded ? features : standardized)).map(Double.init)
     }
 
     mutating func finish() {

@@ -58,9 +58,10 @@ extension RewardModel {
         let weightsURL = folder.appendingPathComponent(weightsFileName)
         let maximumTokens = config["reward_maximum_tokens"] as? Int ?? config["maximum_tokens"] as? Int
         if let reference = config["frozen_backbone"] {
-            let backbone = try LanguageModel.load(from: frozenBackbone(reference, named: configURL, beside: folder), trainable: false)
+            let file = try frozenBackbone(reference, named: configURL, beside: folder)
+            let backbone = try LanguageModel.load(from: file, trainable: false)
             let model = try RewardModel(
-                backbone: backbone, head: ScalarHead(width: backbone.network.hiddenSize, trainable: trainable), kind: .frozen(file: backbone.source!),
+                backbone: backbone, head: ScalarHead(width: backbone.network.hiddenSize, trainable: trainable), kind: .frozen(file: file),
                 maximumTokens: maximumTokens ?? 512, endsResponsesWithEndOfText: config["reward_ends_with_end_of_text"] as? Bool ?? false)
             try model.readHead(from: weightsURL, config: config)
             return model

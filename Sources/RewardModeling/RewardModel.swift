@@ -165,7 +165,7 @@ public final class RewardModel: TextRewardScorer, @unchecked Sendable {
 
     /// Rewards of ready token sequences, batched by length, returned in the given order.
     public func scores(sequences: [[Int32]], batchSize: Int = 32, normalized: Bool = true) throws -> [Float] {
-        let raw = head.rawScores(features: try features(of: sequences, cache: featureCache, batchSize: batchSize, progress: featureProgress))
+        let raw = try head.rawScores(features: features(of: sequences, cache: featureCache, batchSize: batchSize, progress: featureProgress))
         return normalized ? raw.map { gain * $0 + bias } : raw
     }
 

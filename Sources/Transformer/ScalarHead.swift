@@ -57,13 +57,8 @@ public final class ScalarHead {
     }
 
     /// score.weight·h of each row of features [N·C] (row-major), before the gain and bias.
-    public func rawScores(features: [Float]) -> [Float] {
-        let w = weights
-        return stride(from: 0, to: features.count, by: width).map { start in
-            var total: Float = 0
-            for j in 0..<width { total += w[j] * features[start + j] }
-            return total
-        }
+    public func rawScores(features: [Float]) throws -> [Float] {
+        try raw(Tensor(shape: Shape([features.count / width, width]), values: features), tape: nil).scalars
     }
 
     public func copy(trainable: Bool = true) -> ScalarHead {
