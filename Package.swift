@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Foundations shared by every stage.
@@ -100,6 +101,7 @@ let package = Package(
             dependencies: [
                 "Ratings", "Randomness",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .target(name: "SimulatedLabeling", dependencies: ["Feedback", "Annotators", "Randomness"]),
@@ -141,6 +143,7 @@ let package = Package(
 
         // Tests: one target per module, sharing fixture readers and tolerances.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "FeedbackTestSupport", dependencies: ["Feedback"], path: "Tests/FeedbackTestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], swiftSettings: vectorized),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Tensors", "TestSupport"]),
@@ -187,12 +190,12 @@ let package = Package(
         .testTarget(name: "CommandLineTests", dependencies: ["LanguageModeling", "Randomness", "Tokenization", "Transformer"]),
         .testTarget(name: "RatingsTests", dependencies: ["Ratings", "Randomness"], exclude: ["Fixtures"]),
         .testTarget(name: "AnnotatorsTests", dependencies: ["Annotators", "Randomness"]),
-        .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "Ratings"]),
+        .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "FeedbackTestSupport", "Ratings"]),
         .testTarget(name: "SimulatedLabelingTests", dependencies: ["SimulatedLabeling", "Feedback", "Annotators", "Ratings"]),
         .testTarget(
             name: "FeedbackServerTests",
             dependencies: [
-                "FeedbackServer", "Feedback", "Ratings",
+                "FeedbackServer", "Feedback", "FeedbackTestSupport", "Ratings",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),

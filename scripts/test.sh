@@ -12,7 +12,11 @@ swift build -c release -Xswiftc -enable-testing --build-tests
 # folder of their own and remove it afterwards, whatever the outcome.
 TMPDIR=$(mktemp -d -t rlhf-tests.XXXXXX)
 export TMPDIR
-trap 'rm -rf "$TMPDIR"' EXIT
+# The feedback store's tests run on SQLite and on a throwaway PostgreSQL server on loopback.
+postgres_folder=$(mktemp -d /tmp/rlhf-postgres.XXXXXX)
+RLHF_TEST_POSTGRES_URL=$(scripts/postgres.sh "$postgres_folder")
+export RLHF_TEST_POSTGRES_URL
+trap 'scripts/postgres.sh --stop "$postgres_folder" || true; rm -rf "$TMPDIR" "$postgres_folder"' EXIT
 swift test -c release -Xswiftc -enable-testing --skip-build
 # The whole pipeline end to end at CI scale (about two minutes).
 rm -rf .build/demo-quick

@@ -1,7 +1,6 @@
 // The records for what gets judged: prompts, model completions with provenance, comparison tasks.
 
 import Foundation
-import GRDB
 
 /// One message of a chat conversation.
 package struct ChatMessage: Codable, Sendable, Equatable, Hashable {
@@ -24,8 +23,7 @@ package struct ChatMessage: Codable, Sendable, Equatable, Hashable {
 
 /// A prompt shown to the model. Plain prompts are unique by text; a chat prompt also keeps the
 /// structured conversation it was rendered from.
-package struct Prompt: Codable, Sendable, Equatable, Identifiable, FetchableRecord, MutablePersistableRecord {
-    package static let databaseTableName = "prompt"
+package struct Prompt: Codable, Sendable, Equatable, Identifiable {
     /// Row id; nil before insertion.
     package var id: Int64?
     /// The prompt text (for a chat, the conversation rendered as a transcript).
@@ -41,10 +39,6 @@ package struct Prompt: Codable, Sendable, Equatable, Identifiable, FetchableReco
         self.text = text
         self.messages = messages
         self.createdAt = createdAt
-    }
-
-    package mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
     }
 }
 
@@ -89,8 +83,7 @@ package struct Provenance: Codable, Sendable, Equatable, Hashable {
 }
 
 /// A model's answer to a prompt, with its provenance.
-package struct Completion: Codable, Sendable, Equatable, Identifiable, FetchableRecord, MutablePersistableRecord {
-    package static let databaseTableName = "completion"
+package struct Completion: Codable, Sendable, Equatable, Identifiable {
     /// Row id; nil before insertion.
     package var id: Int64?
     /// The prompt answered.
@@ -103,7 +96,7 @@ package struct Completion: Codable, Sendable, Equatable, Identifiable, Fetchable
     package var checkpoint: String?
     /// The sampling settings.
     package var sampling: SamplingParameters?
-    /// The sampling seed, stored as a signed 64-bit bit pattern (SQLite has no unsigned integers).
+    /// The sampling seed, stored as a signed 64-bit bit pattern (neither SQLite nor PostgreSQL has unsigned integers).
     package var seed: Int64?
     /// For chat replies: the annotator who asked, the only one who may rate or correct it.
     package var requestedByAnnotatorID: Int64?
@@ -130,34 +123,14 @@ package struct Completion: Codable, Sendable, Equatable, Identifiable, Fetchable
     package var provenance: Provenance {
         Provenance(model: model, checkpoint: checkpoint, sampling: sampling, seed: seed.map { UInt64(bitPattern: $0) })
     }
-
-    package mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
 }
 
 /// A comparison task: one prompt and 2 to K completions to rank.
-package struct ComparisonTask: Codable, Sendable, Equatable, Identifiable, FetchableRecord, MutablePersistableRecord {
-    package static let databaseTableName = "comparisonTask"
+package struct ComparisonTask: Codable, Sendable, Equatable, Identifiable {
     /// Row id; nil before insertion.
     package var id: Int64?
     /// The prompt every completion answers.
     package var promptID: Int64
     /// When the task was loaded.
     package var createdAt: Date
-
-    package mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
-}
-
-/// Membership of a completion in a task, with its position in the stored (not the shown) order.
-package struct TaskCompletion: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    package static let databaseTableName = "taskCompletion"
-    /// The task.
-    package var taskID: Int64
-    /// The completion.
-    package var completionID: Int64
-    /// 0-based position in the task as loaded.
-    package var position: Int
 }

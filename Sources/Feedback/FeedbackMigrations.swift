@@ -2,12 +2,25 @@
 
 import GRDB
 
-/// The schema's migrations in order.
+/// The schema's versions in order: each is one migration, with a form for each backend.
+///
+/// A new version is a new case; the switches over it in `FeedbackMigrations` (SQLite) and
+/// `PostgresMigrations` make both backends spell it out before anything compiles.
+package enum FeedbackSchemaVersion: String, CaseIterable, Sendable {
+    /// Annotators, sessions, prompts, completions, tasks, judgments, demonstrations, ratings.
+    case initial = "2026-11-22 feedback schema"
+}
+
+/// The schema's migrations for SQLite, through GRDB's migrator.
 package enum FeedbackMigrations {
     /// A migrator that brings a database up to the current schema.
     package static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("2026-11-22 feedback schema", migrate: createSchema)
+        for version in FeedbackSchemaVersion.allCases {
+            switch version {
+            case .initial: migrator.registerMigration(version.rawValue, migrate: createSchema)
+            }
+        }
         return migrator
     }
 

@@ -1,7 +1,6 @@
 // Reading judgments back out as rankings, model battles, agreement units and per-annotator counts.
 
 import Foundation
-import GRDB
 import Ratings
 
 /// One judgment with its prompt and ranked completions: the K-way form a reward model trains on.
@@ -94,8 +93,8 @@ package struct AnnotatorActivity: Codable, Sendable, Equatable {
 extension FeedbackStore {
     /// Every judgment with its ranked completions, in the order judgments were last changed.
     package func rankedComparisons() async throws -> [RankedComparison] {
-        try await database.read { db in
-            let rows = try Row.fetchAll(db, sql: """
+        try await database.read { transaction in
+            let rows = try await transaction.rows("""
                 SELECT j.id AS judgmentID, j.taskID, j.bothBad, a.name AS annotator, p.text AS prompt,
                        c.id AS completionID, c.text, c.model, r.tier
                 FROM judgment j
@@ -110,14 +109,14 @@ extension FeedbackStore {
             var comparisons: [RankedComparison] = []
             for row in rows {
                 let ranked = RankedComparison.RankedCompletion(
-                    completionID: row["completionID"], text: row["text"], model: row["model"], tier: row["tier"])
-                let judgmentID: Int64 = row["judgmentID"]
+                    completionID: try row["completionID"], text: try row["text"], model: try row["model"], tier: try row["tier"])
+                let judgmentID: Int64 = try row["judgmentID"]
                 if comparisons.last?.judgmentID == judgmentID {
                     comparisons[comparisons.count - 1].completions.append(ranked)
                 } else {
                     comparisons.append(RankedComparison(
-                        judgmentID: judgmentID, taskID: row["taskID"], annotator: row["annotator"],
-                        prompt: row["prompt"], bothBad: row["bothBad"], completions: [ranked]))
+                        judgmentID: judgmentID, taskID: try row["taskID"], annotator: try row["annotator"],
+                        prompt: try row["prompt"], bothBad: try row["bothBad"], completions: [ranked]))
                 }
             }
             return comparisons
@@ -136,8 +135,8 @@ extension FeedbackStore {
 
     /// Counts of what each annotator has done, busiest first.
     package func annotatorActivity() async throws -> [AnnotatorActivity] {
-        try await database.read { db in
-            try Row.fetchAll(db, sql: """
+        try await database.read { transaction in
+            try await transaction.rows("""
                 SELECT a.name, a.role,
                   (SELECT COUNT(*) FROM judgment j WHERE j.annotatorID = a.id) AS judgments,
                   (SELECT COUNT(*) FROM judgment j WHERE j.annotatorID = a.id AND
@@ -149,25 +148,24 @@ extension FeedbackStore {
                 FROM annotator a ORDER BY judgments DESC, a.name
                 """).map { row in
                 AnnotatorActivity(
-                    name: row["name"], role: AnnotatorRole(rawValue: row["role"]) ?? .annotator,
-                    judgments: row["judgments"], withTies: row["withTies"], bothBad: row["bothBad"],
-                    demonstrations: row["demonstrations"], answerRatings: row["answerRatings"])
+                    name: try row["name"], role: try row.enumeration(AnnotatorRole.self, "role"),
+                    judgments: try row["judgments"], withTies: try row["withTies"], bothBad: try row["bothBad"],
+                    demonstrations: try row["demonstrations"], answerRatings: try row["answerRatings"])
             }
         }
     }
 
     /// Every demonstration with its prompt, oldest first: supervised fine-tuning examples.
     package func demonstrationExamples() async throws -> [DemonstrationExample] {
-        try await database.read { db in
-            try Row.fetchAll(db, sql: """
+        try await database.read { transaction in
+            try await transaction.rows("""
                 SELECT p.text AS prompt, p.messages, d.text AS completion, d.origin, a.name AS annotator
                 FROM demonstration d JOIN prompt p ON p.id = d.promptID JOIN annotator a ON a.id = d.annotatorID
                 ORDER BY d.id
                 """).map { row in
-                let messages = try (row["messages"] as String?).map { try JSONDecoder().decode([ChatMessage].self, from: Data($0.utf8)) }
-                return DemonstrationExample(
-                    prompt: row["prompt"], messages: messages, completion: row["completion"],
-                    origin: DemonstrationOrigin(rawValue: row["origin"]) ?? .imported, annotator: row["annotator"])
+                DemonstrationExample(
+                    prompt: try row["prompt"], messages: try row.json([ChatMessage].self, "messages"), completion: try row["completion"],
+                    origin: try row.enumeration(DemonstrationOrigin.self, "origin"), annotator: try row["annotator"])
             }
         }
     }

@@ -1,7 +1,6 @@
 // Creating annotators, checking their tokens, and the sessions a browser signs in with.
 
 import Foundation
-import GRDB
 
 extension FeedbackStore {
     /// How long a browser session signs its annotator in.
@@ -12,13 +11,12 @@ extension FeedbackStore {
     package func createAnnotator(name: String, role: AnnotatorRole) async throws -> (annotator: Annotator, token: String) {
         let name = try validatedText(name, field: "name", limit: 100, required: true)!
         let token = TokenDigest.newToken()
-        let annotator = try await database.write { db in
-            guard try Annotator.filter(Column("name") == name).fetchCount(db) == 0 else {
+        let annotator = try await database.write { transaction in
+            // One statement, so two servers creating the same name cannot both succeed.
+            guard let created = try await Self.insertAnnotator(transaction, name: name, tokenHash: TokenDigest.digest(token), role: role) else {
                 throw FeedbackError.annotatorExists(name)
             }
-            var annotator = Annotator(name: name, tokenHash: TokenDigest.digest(token), role: role)
-            try annotator.insert(db)
-            return annotator
+            return created
         }
         return (annotator, token)
     }
@@ -27,35 +25,52 @@ extension FeedbackStore {
     /// simulated annotators that act through the store but never sign in to the web page.
     package func annotator(named name: String, creatingWithRole role: AnnotatorRole = .annotator) async throws -> Annotator {
         let name = try validatedText(name, field: "name", limit: 100, required: true)!
-        return try await database.write { db in
-            if let existing = try Annotator.filter(Column("name") == name).fetchOne(db) { return existing }
-            var annotator = Annotator(name: name, tokenHash: TokenDigest.digest(TokenDigest.newToken()), role: role)
-            try annotator.insert(db)
-            return annotator
+        return try await database.write { transaction in
+            let digest = TokenDigest.digest(TokenDigest.newToken())
+            if let created = try await Self.insertAnnotator(transaction, name: name, tokenHash: digest, role: role) { return created }
+            // Someone else created it first; once their transaction is committed it is visible here.
+            guard let existing = try await transaction.row("SELECT \(Annotator.columns()) FROM annotator WHERE name = ?", .text(name)) else {
+                throw FeedbackError.annotatorNotFound(name)
+            }
+            return try Annotator(row: existing)
         }
+    }
+
+    /// Inserts an annotator unless the name is taken (then nil).
+    private static func insertAnnotator(
+        _ transaction: any SQLTransaction, name: String, tokenHash: String, role: AnnotatorRole
+    ) async throws -> Annotator? {
+        try await transaction.row("""
+            INSERT INTO annotator (name, tokenHash, role, createdAt) VALUES (?, ?, ?, ?)
+            ON CONFLICT (name) DO NOTHING RETURNING \(Annotator.columns())
+            """, .text(name), .text(tokenHash), .text(role.rawValue), .date(Date())).map(Annotator.init(row:))
     }
 
     /// Every annotator, by name.
     package func annotators() async throws -> [Annotator] {
-        try await database.read { db in try Annotator.order(Column("name")).fetchAll(db) }
+        try await database.read { transaction in
+            try await transaction.rows("SELECT \(Annotator.columns()) FROM annotator ORDER BY name").map(Annotator.init(row:))
+        }
     }
 
     /// The annotator whose sign-in token this is, if any.
     package func annotator(forToken token: String) async throws -> Annotator? {
         let digest = TokenDigest.digest(token)
-        return try await database.read { db in try Annotator.filter(Column("tokenHash") == digest).fetchOne(db) }
+        return try await database.read { transaction in
+            try await transaction.row("SELECT \(Annotator.columns()) FROM annotator WHERE tokenHash = ?", .text(digest))
+                .map(Annotator.init(row:))
+        }
     }
 
     /// Opens a session for `annotatorID` and returns its token (for an HttpOnly cookie).
     package func openSession(annotatorID: Int64, now: Date = Date()) async throws -> String {
         let token = TokenDigest.newToken()
-        let session = AnnotatorSession(
-            tokenHash: TokenDigest.digest(token), annotatorID: annotatorID,
-            createdAt: now, expiresAt: now.addingTimeInterval(Self.sessionLifetime)
-        )
-        try await database.write { db in
-            try AnnotatorSession.filter(Column("expiresAt") < now).deleteAll(db)
-            try session.insert(db)
+        let digest = TokenDigest.digest(token)
+        try await database.write { transaction in
+            try await transaction.execute("DELETE FROM annotatorSession WHERE expiresAt < ?", .date(now))
+            try await transaction.execute(
+                "INSERT INTO annotatorSession (tokenHash, annotatorID, createdAt, expiresAt) VALUES (?, ?, ?, ?)",
+                .text(digest), .integer(annotatorID), .date(now), .date(now.addingTimeInterval(Self.sessionLifetime)))
         }
         return token
     }
@@ -63,15 +78,19 @@ extension FeedbackStore {
     /// The annotator a session token signs in, if the session exists and has not expired.
     package func annotator(forSession token: String, now: Date = Date()) async throws -> Annotator? {
         let digest = TokenDigest.digest(token)
-        return try await database.read { db in
-            guard let session = try AnnotatorSession.fetchOne(db, key: digest), session.expiresAt > now else { return nil }
-            return try Annotator.fetchOne(db, key: session.annotatorID)
+        return try await database.read { transaction in
+            try await transaction.row("""
+                SELECT \(Annotator.columns("a")) FROM annotatorSession s JOIN annotator a ON a.id = s.annotatorID
+                WHERE s.tokenHash = ? AND s.expiresAt > ?
+                """, .text(digest), .date(now)).map(Annotator.init(row:))
         }
     }
 
     /// Ends a session; unknown tokens are ignored.
     package func closeSession(_ token: String) async throws {
         let digest = TokenDigest.digest(token)
-        _ = try await database.write { db in try AnnotatorSession.deleteOne(db, key: digest) }
+        try await database.write { transaction in
+            try await transaction.execute("DELETE FROM annotatorSession WHERE tokenHash = ?", .text(digest))
+        }
     }
 }

@@ -1,7 +1,6 @@
 // Chat replies, their thumbs-up/down ratings and corrections, which become demonstrations.
 
 import Foundation
-import GRDB
 
 extension FeedbackStore {
     /// The transcript text under which a conversation is stored as a prompt.
@@ -17,45 +16,39 @@ extension FeedbackStore {
         for (index, message) in conversation.enumerated() {
             _ = try validatedText(message.content, field: "messages[\(index)].content", limit: JudgmentSubmission.textLimit, required: true)
         }
-        return try await database.write { db in
-            let prompt = try Self.findOrInsertPrompt(db, text: Self.transcript(of: conversation), messages: conversation)
-            var completion = Completion(promptID: prompt.id!, text: reply.text, provenance: reply.provenance, requestedByAnnotatorID: annotatorID)
-            try completion.insert(db)
-            return completion
+        return try await database.write { transaction in
+            let prompt = try await Self.findOrInsertPrompt(transaction, text: Self.transcript(of: conversation), messages: conversation)
+            return try await Self.insertCompletion(transaction, promptID: prompt.id!, reply, requestedBy: annotatorID)
         }
     }
 
     /// Rates one of `annotatorID`'s own chat replies (again: replaces the earlier rating).
     package func rateChatReply(completionID: Int64, isGood: Bool, by annotatorID: Int64, now: Date = Date()) async throws -> AnswerRating {
-        try await database.write { db in
-            _ = try Self.ownChatReply(db, completionID: completionID, annotatorID: annotatorID)
-            var rating = try AnswerRating.filter(Column("completionID") == completionID && Column("annotatorID") == annotatorID).fetchOne(db)
-                ?? AnswerRating(completionID: completionID, annotatorID: annotatorID, isGood: isGood, createdAt: now)
-            rating.isGood = isGood
-            rating.createdAt = now
-            try rating.save(db)
-            return rating
+        try await database.write { transaction in
+            _ = try await Self.ownChatReply(transaction, completionID: completionID, annotatorID: annotatorID)
+            return try AnswerRating(row: try await transaction.inserted("""
+                INSERT INTO answerRating (completionID, annotatorID, isGood, createdAt) VALUES (?, ?, ?, ?)
+                ON CONFLICT (completionID, annotatorID) DO UPDATE SET isGood = excluded.isGood, createdAt = excluded.createdAt
+                RETURNING \(AnswerRating.columns())
+                """, .integer(completionID), .integer(annotatorID), .bool(isGood), .date(now)))
         }
     }
 
     /// Stores `annotatorID`'s correction of one of their own chat replies as a demonstration.
     package func correctChatReply(completionID: Int64, correction: String, by annotatorID: Int64) async throws -> Demonstration {
         let text = try validatedText(correction, field: "correction", limit: JudgmentSubmission.textLimit, required: true)!
-        return try await database.write { db in
-            let reply = try Self.ownChatReply(db, completionID: completionID, annotatorID: annotatorID)
-            var demonstration = Demonstration(
-                promptID: reply.promptID, annotatorID: annotatorID, text: text,
-                correctsCompletionID: completionID, origin: .chat, createdAt: Date()
-            )
-            try demonstration.insert(db)
-            return demonstration
+        return try await database.write { transaction in
+            let reply = try await Self.ownChatReply(transaction, completionID: completionID, annotatorID: annotatorID)
+            return try await Demonstration.insert(
+                transaction, promptID: reply.promptID, annotatorID: annotatorID, text: text,
+                correctsCompletionID: completionID, origin: .chat, now: Date())
         }
     }
 
-    private static func ownChatReply(_ db: Database, completionID: Int64, annotatorID: Int64) throws -> Completion {
-        guard let completion = try Completion.fetchOne(db, key: completionID), completion.requestedByAnnotatorID == annotatorID else {
-            throw FeedbackError.completionNotFound(completionID)
-        }
+    private static func ownChatReply(_ transaction: any SQLTransaction, completionID: Int64, annotatorID: Int64) async throws -> Completion {
+        guard let row = try await transaction.row("SELECT \(Completion.columns()) FROM completion WHERE id = ?", .integer(completionID)),
+              case let completion = try Completion(row: row), completion.requestedByAnnotatorID == annotatorID
+        else { throw FeedbackError.completionNotFound(completionID) }
         return completion
     }
 }

@@ -1,21 +1,20 @@
 // Importing task files and TRL preference files: each file in one transaction, all or nothing.
 
 import Foundation
-import GRDB
 
 extension FeedbackStore {
     /// Stores one task per line, all in one transaction; returns how many were stored.
     /// A line that fails a check throws with its line number and nothing of the batch is kept.
     @discardableResult
     package func importTasks(_ lines: [NumberedLine<TaskLine>], source: String = "tasks") async throws -> Int {
-        try await database.write { db in
+        try await database.write { transaction in
             for numbered in lines {
                 let line = numbered.value
                 let completions = line.completions.map {
                     NewCompletion(text: $0.text, provenance: Provenance(model: $0.model, checkpoint: $0.checkpoint, sampling: $0.sampling, seed: $0.seed))
                 }
-                try Self.atLine(numbered.line, source: source) {
-                    _ = try Self.insertTask(db, prompt: line.prompt, completions: completions)
+                try await Self.atLine(numbered.line, source: source) {
+                    _ = try await Self.insertTask(transaction, prompt: line.prompt, completions: completions)
                 }
             }
             return lines.count
@@ -31,17 +30,17 @@ extension FeedbackStore {
     ) async throws -> Int {
         let annotator = try await annotator(named: annotatorName)
         let now = Date()
-        return try await database.write { db in
+        return try await database.write { transaction in
             for numbered in lines {
                 let line = numbered.value
-                try Self.atLine(numbered.line, source: source) {
-                    let task = try Self.insertTask(db, prompt: line.prompt, completions: [
+                try await Self.atLine(numbered.line, source: source) {
+                    let task = try await Self.insertTask(transaction, prompt: line.prompt, completions: [
                         NewCompletion(text: line.chosen, provenance: Provenance(model: chosenModel)),
                         NewCompletion(text: line.rejected, provenance: Provenance(model: rejectedModel)),
                     ])
                     let choice = JudgmentSubmission.choice(
                         task: task.task.id!, preferred: task.completions[0].id!, over: task.completions[1].id!)
-                    _ = try Self.upsertJudgment(db, choice, annotatorID: annotator.id!, now: now)
+                    _ = try await Self.upsertJudgment(transaction, choice, annotatorID: annotator.id!, now: now)
                 }
             }
             return lines.count
@@ -54,9 +53,9 @@ extension FeedbackStore {
     }
 
     /// Runs `body` for one line, turning a refusal into an error naming the file and line.
-    private static func atLine(_ line: Int, source: String, _ body: () throws -> Void) throws {
+    private static func atLine(_ line: Int, source: String, _ body: () async throws -> Void) async throws {
         do {
-            try body()
+            try await body()
         } catch let error as FeedbackError {
             throw FileFormatError(file: source, line: line, reason: error.description)
         }

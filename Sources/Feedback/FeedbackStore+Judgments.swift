@@ -1,7 +1,6 @@
 // Submitting, reading and withdrawing judgments, always scoped to the annotator who made them.
 
 import Foundation
-import GRDB
 
 /// A judgment with the tiers it assigned.
 package struct StoredJudgment: Codable, Sendable, Equatable {
@@ -16,77 +15,87 @@ extension FeedbackStore {
     /// better answer written with that one). Nothing is stored unless all of it is valid.
     @discardableResult
     package func submit(_ submission: JudgmentSubmission, by annotatorID: Int64, now: Date = Date()) async throws -> StoredJudgment {
-        try await database.write { db in try Self.upsertJudgment(db, submission, annotatorID: annotatorID, now: now) }
+        try await database.write { transaction in try await Self.upsertJudgment(transaction, submission, annotatorID: annotatorID, now: now) }
     }
 
     /// Stores a judgment inside an open transaction; importers batch many in one.
-    static func upsertJudgment(_ db: Database, _ submission: JudgmentSubmission, annotatorID: Int64, now: Date) throws -> StoredJudgment {
-        let details = try taskDetails(db, taskID: submission.taskID)
+    ///
+    /// The judgment row is written by one upsert, which on PostgreSQL locks it until commit: a
+    /// second server storing the same annotator's judgment of the same task waits, then replaces
+    /// this one's tiers rather than adding to them.
+    static func upsertJudgment(
+        _ transaction: any SQLTransaction, _ submission: JudgmentSubmission, annotatorID: Int64, now: Date
+    ) async throws -> StoredJudgment {
+        let details = try await taskDetails(transaction, taskID: submission.taskID)
         let tierOf = try submission.validatedTiers(taskCompletions: details.completions.map { $0.id! })
-        var judgment = try Judgment
-            .filter(Column("taskID") == submission.taskID && Column("annotatorID") == annotatorID)
-            .fetchOne(db)
-            ?? Judgment(taskID: submission.taskID, annotatorID: annotatorID, kind: submission.kind,
-                        bothBad: false, createdAt: now, updatedAt: now)
-        judgment.kind = submission.kind
-        judgment.bothBad = submission.bothBad
-        judgment.reason = try validatedText(submission.reason, field: "reason", limit: JudgmentSubmission.textLimit)
-        judgment.updatedAt = now
-        try judgment.save(db)
+        let reason = try validatedText(submission.reason, field: "reason", limit: JudgmentSubmission.textLimit)
+        let betterAnswer = try validatedText(submission.betterAnswer, field: "betterAnswer", limit: JudgmentSubmission.textLimit)
+        let judgment = try Judgment(row: try await transaction.inserted("""
+            INSERT INTO judgment (taskID, annotatorID, kind, bothBad, reason, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (taskID, annotatorID) DO UPDATE SET
+              kind = excluded.kind, bothBad = excluded.bothBad, reason = excluded.reason, updatedAt = excluded.updatedAt
+            RETURNING \(Judgment.columns())
+            """, .integer(submission.taskID), .integer(annotatorID), .text(submission.kind.rawValue), .bool(submission.bothBad),
+            .nullable(reason), .date(now), .date(now)))
         let judgmentID = judgment.id!
-        try JudgmentRank.filter(Column("judgmentID") == judgmentID).deleteAll(db)
-        for (completionID, tier) in tierOf {
-            try JudgmentRank(judgmentID: judgmentID, completionID: completionID, tier: tier).insert(db)
-        }
-        try Demonstration.filter(Column("judgmentID") == judgmentID).deleteAll(db)
-        if let answer = try validatedText(submission.betterAnswer, field: "betterAnswer", limit: JudgmentSubmission.textLimit) {
-            var demonstration = Demonstration(
-                promptID: details.prompt.id!, annotatorID: annotatorID, text: answer,
-                judgmentID: judgmentID, origin: .labeling, createdAt: now
-            )
-            try demonstration.insert(db)
+        try await transaction.execute("DELETE FROM judgmentRank WHERE judgmentID = ?", .integer(judgmentID))
+        let ranks = tierOf.sorted { $0.key < $1.key }
+        try await transaction.execute(
+            "INSERT INTO judgmentRank (judgmentID, completionID, tier) VALUES " + repeatElement("(?, ?, ?)", count: ranks.count).joined(separator: ", "),
+            arguments: ranks.flatMap { [.integer(judgmentID), .integer($0.key), .int($0.value)] })
+        try await transaction.execute("DELETE FROM demonstration WHERE judgmentID = ?", .integer(judgmentID))
+        if let betterAnswer {
+            _ = try await Demonstration.insert(
+                transaction, promptID: details.prompt.id!, annotatorID: annotatorID, text: betterAnswer,
+                judgmentID: judgmentID, origin: .labeling, now: now)
         }
         return StoredJudgment(judgment: judgment, tiers: submission.tiers)
     }
 
     /// One of `annotatorID`'s own judgments; another annotator's reads as not found.
     package func judgment(id: Int64, for annotatorID: Int64) async throws -> StoredJudgment {
-        try await database.read { db in
-            guard let judgment = try Self.ownJudgment(db, id: id, annotatorID: annotatorID) else {
-                throw FeedbackError.judgmentNotFound(id)
-            }
-            return try Self.stored(db, judgment)
+        try await database.read { transaction in
+            guard let judgment = try await Self.ownJudgments(transaction, "id = ? AND annotatorID = ?", [.integer(id), .integer(annotatorID)]).first
+            else { throw FeedbackError.judgmentNotFound(id) }
+            return judgment
         }
     }
 
     /// All of `annotatorID`'s judgments, most recently changed first.
     package func judgments(for annotatorID: Int64, limit: Int = 100) async throws -> [StoredJudgment] {
-        try await database.read { db in
-            try Judgment.filter(Column("annotatorID") == annotatorID)
-                .order(Column("updatedAt").desc, Column("id").desc)
-                .limit(limit)
-                .fetchAll(db)
-                .map { try Self.stored(db, $0) }
+        try await database.read { transaction in
+            try await Self.ownJudgments(transaction, "annotatorID = ? ORDER BY updatedAt DESC, id DESC LIMIT ?", [.integer(annotatorID), .int(limit)])
         }
     }
 
     /// Withdraws one of `annotatorID`'s own judgments; another annotator's reads as not found.
     package func deleteJudgment(id: Int64, for annotatorID: Int64) async throws {
-        try await database.write { db in
-            guard let judgment = try Self.ownJudgment(db, id: id, annotatorID: annotatorID) else {
-                throw FeedbackError.judgmentNotFound(id)
-            }
-            try judgment.delete(db)
+        try await database.write { transaction in
+            // Its tiers and better answer go with it (ON DELETE CASCADE).
+            guard try await transaction.row("DELETE FROM judgment WHERE id = ? AND annotatorID = ? RETURNING id", .integer(id), .integer(annotatorID)) != nil
+            else { throw FeedbackError.judgmentNotFound(id) }
         }
     }
 
-    private static func ownJudgment(_ db: Database, id: Int64, annotatorID: Int64) throws -> Judgment? {
-        try Judgment.filter(Column("id") == id && Column("annotatorID") == annotatorID).fetchOne(db)
-    }
-
-    private static func stored(_ db: Database, _ judgment: Judgment) throws -> StoredJudgment {
-        let ranks = try JudgmentRank.filter(Column("judgmentID") == judgment.id!).order(Column("tier"), Column("completionID")).fetchAll(db)
-        let tiers = Dictionary(grouping: ranks, by: \.tier).sorted { $0.key < $1.key }.map { $0.value.map(\.completionID) }
-        return StoredJudgment(judgment: judgment, tiers: tiers)
+    /// The judgments a WHERE clause selects, with their tiers, read in two statements.
+    private static func ownJudgments(_ transaction: any SQLTransaction, _ condition: String, _ arguments: [SQLValue]) async throws -> [StoredJudgment] {
+        let judgments = try await transaction.rows("SELECT \(Judgment.columns()) FROM judgment WHERE " + condition, arguments).map(Judgment.init(row:))
+        guard !judgments.isEmpty else { return [] }
+        let ranks = try await transaction.rows(
+            "SELECT judgmentID, completionID, tier FROM judgmentRank WHERE judgmentID IN ("
+                + repeatElement("?", count: judgments.count).joined(separator: ", ") + ") ORDER BY judgmentID, tier, completionID",
+            judgments.map { .integer($0.id!) })
+        var tiers: [Int64: [[Int64]]] = [:]
+        var lastTier: [Int64: Int] = [:]
+        for rank in ranks {
+            let (judgmentID, completionID, tier): (Int64, Int64, Int) = (try rank["judgmentID"], try rank["completionID"], try rank["tier"])
+            if lastTier[judgmentID] == tier {
+                tiers[judgmentID]![tiers[judgmentID]!.count - 1].append(completionID)
+            } else {
+                tiers[judgmentID, default: []].append([completionID])
+                lastTier[judgmentID] = tier
+            }
+        }
+        return judgments.map { StoredJudgment(judgment: $0, tiers: tiers[$0.id!] ?? []) }
     }
 }

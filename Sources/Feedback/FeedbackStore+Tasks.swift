@@ -1,7 +1,6 @@
 // Loading prompts, completions and comparison tasks, and handing annotators their next task.
 
 import Foundation
-import GRDB
 import Randomness
 
 /// A completion to be stored with a new task.
@@ -62,57 +61,80 @@ package struct TaskDetails: Codable, Sendable, Equatable {
 extension FeedbackStore {
     /// Stores a task: its prompt (reused if the same text exists) and its completions, at once.
     package func createTask(prompt: String, completions: [NewCompletion]) async throws -> TaskDetails {
-        try await database.write { db in try Self.insertTask(db, prompt: prompt, completions: completions) }
+        try await database.write { transaction in try await Self.insertTask(transaction, prompt: prompt, completions: completions) }
     }
 
     /// Inserts a task inside an open transaction; the importers batch many of these in one.
-    static func insertTask(_ db: Database, prompt text: String, completions: [NewCompletion]) throws -> TaskDetails {
+    static func insertTask(_ transaction: any SQLTransaction, prompt text: String, completions: [NewCompletion]) async throws -> TaskDetails {
         guard completions.count >= 2 else { throw FeedbackError.taskNeedsCompletions(found: completions.count) }
-        let prompt = try findOrInsertPrompt(db, text: text)
-        var task = ComparisonTask(promptID: prompt.id!, createdAt: Date())
-        try task.insert(db)
-        var stored: [Completion] = []
         for (position, new) in completions.enumerated() {
             _ = try validatedText(new.text, field: "completions[\(position)].text", limit: 100_000)
             _ = try validatedText(new.provenance.model, field: "completions[\(position)].model", limit: 200, required: true)
-            var completion = Completion(promptID: prompt.id!, text: new.text, provenance: new.provenance)
-            try completion.insert(db)
-            try TaskCompletion(taskID: task.id!, completionID: completion.id!, position: position).insert(db)
-            stored.append(completion)
         }
+        let prompt = try await findOrInsertPrompt(transaction, text: text)
+        let task = try ComparisonTask(row: try await transaction.inserted(
+            "INSERT INTO comparisonTask (promptID, createdAt) VALUES (?, ?) RETURNING \(ComparisonTask.columns())",
+            .integer(prompt.id!), .date(Date())))
+        var stored: [Completion] = []
+        for new in completions {
+            stored.append(try await insertCompletion(transaction, promptID: prompt.id!, new))
+        }
+        try await transaction.execute(
+            "INSERT INTO taskCompletion (taskID, completionID, position) VALUES "
+                + repeatElement("(?, ?, ?)", count: stored.count).joined(separator: ", "),
+            arguments: stored.enumerated().flatMap { position, completion in [.integer(task.id!), .integer(completion.id!), .int(position)] })
         return TaskDetails(task: task, prompt: prompt, completions: stored)
     }
 
-    /// The prompt with this text, inserted if new.
-    static func findOrInsertPrompt(_ db: Database, text: String, messages: [ChatMessage]? = nil) throws -> Prompt {
+    /// Inserts a completion and returns it as stored.
+    static func insertCompletion(
+        _ transaction: any SQLTransaction, promptID: Int64, _ new: NewCompletion, requestedBy annotatorID: Int64? = nil
+    ) async throws -> Completion {
+        let completion = Completion(promptID: promptID, text: new.text, provenance: new.provenance, requestedByAnnotatorID: annotatorID)
+        return try Completion(row: try await transaction.inserted("""
+            INSERT INTO completion (promptID, text, model, checkpoint, sampling, seed, requestedByAnnotatorID, createdAt)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(Completion.columns())
+            """, .integer(promptID), .text(completion.text), .text(completion.model), .nullable(completion.checkpoint),
+            try .json(completion.sampling), .nullable(completion.seed), .nullable(annotatorID), .date(completion.createdAt)))
+    }
+
+    /// The prompt with this text, inserted if new. The insert skips a prompt another transaction
+    /// stored first (on PostgreSQL after waiting for it to commit), which the lookup then finds.
+    static func findOrInsertPrompt(_ transaction: any SQLTransaction, text: String, messages: [ChatMessage]? = nil) async throws -> Prompt {
         _ = try validatedText(text, field: "prompt", limit: 100_000, required: true)
-        if let existing = try Prompt.filter(Column("text") == text).fetchOne(db) { return existing }
-        var prompt = Prompt(text: text, messages: messages)
-        try prompt.insert(db)
-        return prompt
+        if let inserted = try await transaction.row(
+            "INSERT INTO prompt (text, messages, createdAt) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING \(Prompt.columns())",
+            .text(text), try .json(messages), .date(Date())) {
+            return try Prompt(row: inserted)
+        }
+        guard let existing = try await transaction.row("SELECT \(Prompt.columns()) FROM prompt WHERE text = ?", .text(text)) else {
+            throw FeedbackError.invalidField(name: "prompt", reason: "collides with a stored prompt's digest; reword it")
+        }
+        return try Prompt(row: existing)
     }
 
     /// The task this annotator should judge next: one they have not judged, with the fewest
     /// judgments so far (oldest first among equals), so coverage spreads before it deepens.
     package func nextTask(for annotatorID: Int64) async throws -> AnnotationTask? {
-        try await database.read { db in
-            let taskID = try Int64.fetchOne(db, sql: """
+        try await database.read { transaction in
+            guard let taskID = try await transaction.scalar(Int64.self, """
                 SELECT t.id FROM comparisonTask t
                 WHERE NOT EXISTS (SELECT 1 FROM judgment j WHERE j.taskID = t.id AND j.annotatorID = ?)
                 ORDER BY (SELECT COUNT(*) FROM judgment j WHERE j.taskID = t.id), t.id
                 LIMIT 1
-                """, arguments: [annotatorID])
-            return try taskID.map { try Self.annotationTask(db, taskID: $0, annotatorID: annotatorID) }
+                """, .integer(annotatorID))
+            else { return nil }
+            return try await Self.annotationTask(transaction, taskID: taskID, annotatorID: annotatorID)
         }
     }
 
     /// A task as `annotatorID` sees it (any annotator may judge any task).
     package func annotationTask(id taskID: Int64, for annotatorID: Int64) async throws -> AnnotationTask {
-        try await database.read { db in try Self.annotationTask(db, taskID: taskID, annotatorID: annotatorID) }
+        try await database.read { transaction in try await Self.annotationTask(transaction, taskID: taskID, annotatorID: annotatorID) }
     }
 
-    private static func annotationTask(_ db: Database, taskID: Int64, annotatorID: Int64) throws -> AnnotationTask {
-        let details = try taskDetails(db, taskID: taskID)
+    private static func annotationTask(_ transaction: any SQLTransaction, taskID: Int64, annotatorID: Int64) async throws -> AnnotationTask {
+        let details = try await taskDetails(transaction, taskID: taskID)
         // Seeded by task and annotator: a reload shows the same order, another annotator another
         // order, and the position never hints at which model wrote what.
         var generator = RandomGenerator(seed: UInt64(bitPattern: taskID) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: annotatorID))
@@ -125,30 +147,35 @@ extension FeedbackStore {
 
     /// Everything about a task, models included (for administrators).
     package func taskDetails(id taskID: Int64) async throws -> TaskDetails {
-        try await database.read { db in try Self.taskDetails(db, taskID: taskID) }
+        try await database.read { transaction in try await Self.taskDetails(transaction, taskID: taskID) }
     }
 
-    static func taskDetails(_ db: Database, taskID: Int64) throws -> TaskDetails {
-        guard let task = try ComparisonTask.fetchOne(db, key: taskID) else { throw FeedbackError.taskNotFound(taskID) }
-        let prompt = try Prompt.fetchOne(db, key: task.promptID)!
-        let completions = try Completion.fetchAll(db, sql: """
-            SELECT c.* FROM completion c JOIN taskCompletion tc ON tc.completionID = c.id
+    static func taskDetails(_ transaction: any SQLTransaction, taskID: Int64) async throws -> TaskDetails {
+        guard let row = try await transaction.row("""
+            SELECT t.createdAt AS taskCreatedAt, \(Prompt.columns("p")) FROM comparisonTask t JOIN prompt p ON p.id = t.promptID
+            WHERE t.id = ?
+            """, .integer(taskID))
+        else { throw FeedbackError.taskNotFound(taskID) }
+        let prompt = try Prompt(row: row)
+        let task = ComparisonTask(id: taskID, promptID: prompt.id!, createdAt: try row["taskCreatedAt"])
+        let completions = try await transaction.rows("""
+            SELECT \(Completion.columns("c")) FROM completion c JOIN taskCompletion tc ON tc.completionID = c.id
             WHERE tc.taskID = ? ORDER BY tc.position
-            """, arguments: [taskID])
+            """, .integer(taskID)).map(Completion.init(row:))
         return TaskDetails(task: task, prompt: prompt, completions: completions)
     }
 
     /// Tasks with how many judgments each has, newest first, for the admin page.
     package func taskSummaries(limit: Int = 50) async throws -> [TaskSummary] {
-        try await database.read { db in
-            try Row.fetchAll(db, sql: """
+        try await database.read { transaction in
+            try await transaction.rows("""
                 SELECT t.id AS taskID, p.text AS prompt,
                        (SELECT COUNT(*) FROM taskCompletion tc WHERE tc.taskID = t.id) AS completions,
                        (SELECT COUNT(*) FROM judgment j WHERE j.taskID = t.id) AS judgments
                 FROM comparisonTask t JOIN prompt p ON p.id = t.promptID
                 ORDER BY t.id DESC LIMIT ?
-                """, arguments: [limit]).map { row in
-                TaskSummary(taskID: row["taskID"], prompt: row["prompt"], completions: row["completions"], judgments: row["judgments"])
+                """, .int(limit)).map { row in
+                TaskSummary(taskID: try row["taskID"], prompt: try row["prompt"], completions: try row["completions"], judgments: try row["judgments"])
             }
         }
     }

@@ -1,41 +1,42 @@
-// The feedback store: one SQLite file in WAL mode, migrated on open, every write one transaction.
+// The feedback store: SQLite embedded or PostgreSQL shared, migrated on open, every write one transaction.
 
 import Foundation
-import GRDB
 
-/// Everything people said about model outputs, and the outputs themselves, in one SQLite database.
+/// Everything people said about model outputs, and the outputs themselves, in one database.
 ///
 /// Every method that changes data runs in a single write transaction, so a crash leaves each
 /// change either fully stored or absent. Every method acting for an annotator takes that
 /// annotator's id and only ever reads or changes that annotator's own judgments.
 package struct FeedbackStore: Sendable {
-    /// The underlying connection pool (or queue, for in-memory stores).
-    package let database: any DatabaseWriter
+    /// The database underneath.
+    package let database: any FeedbackDatabase
 
-    /// Opens (creating if needed) the database file at `path` and migrates it.
-    ///
-    /// WAL mode lets the server read while a judgment is being written; `synchronous = FULL`
-    /// makes every acknowledged commit durable, even across power loss, not just process death.
+    /// Opens (creating if needed) the SQLite file at `path` and migrates it.
     package init(path: String) throws {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+        database = try SQLiteFeedbackDatabase(path: path)
+    }
+
+    /// Opens the database `--db` names: a SQLite file path or a `postgres://` URL.
+    package init(opening text: String) async throws {
+        try await self.init(location: FeedbackLocation(parsing: text))
+    }
+
+    /// Opens (creating or migrating as needed) the database at `location`.
+    package init(location: FeedbackLocation) async throws {
+        switch location {
+        case .sqlite(let path): try self.init(path: path)
+        case .postgres(let location): self.init(database: try await PostgresFeedbackDatabase(location: location))
         }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try self.init(database: DatabasePool(path: path, configuration: configuration))
     }
 
     /// A private in-memory store, for tests and throwaway runs.
     package static func inMemory() throws -> FeedbackStore {
-        try FeedbackStore(database: DatabaseQueue())
+        FeedbackStore(database: try SQLiteFeedbackDatabase.inMemory())
     }
 
-    /// Wraps an open database and migrates it.
-    package init(database: any DatabaseWriter) throws {
+    /// A store on an open, migrated database.
+    package init(database: any FeedbackDatabase) {
         self.database = database
-        try FeedbackMigrations.migrator.migrate(database)
     }
 
     /// Row counts of the main tables, for status lines and crash checks.
@@ -50,22 +51,23 @@ package struct FeedbackStore: Sendable {
 
     /// How many rows each main table holds.
     package func counts() async throws -> Counts {
-        try await database.read { db in
-            Counts(
-                annotators: try Annotator.fetchCount(db),
-                prompts: try Prompt.fetchCount(db),
-                completions: try Completion.fetchCount(db),
-                tasks: try ComparisonTask.fetchCount(db),
-                judgments: try Judgment.fetchCount(db),
-                demonstrations: try Demonstration.fetchCount(db)
-            )
+        try await database.read { transaction in
+            guard let row = try await transaction.row("""
+                SELECT (SELECT COUNT(*) FROM annotator) AS annotators, (SELECT COUNT(*) FROM prompt) AS prompts,
+                       (SELECT COUNT(*) FROM completion) AS completions, (SELECT COUNT(*) FROM comparisonTask) AS tasks,
+                       (SELECT COUNT(*) FROM judgment) AS judgments, (SELECT COUNT(*) FROM demonstration) AS demonstrations
+                """)
+            else { throw FeedbackDatabaseError.unexpectedColumn("counts", expected: "one row", found: "none") }
+            return Counts(
+                annotators: try row["annotators"], prompts: try row["prompts"], completions: try row["completions"],
+                tasks: try row["tasks"], judgments: try row["judgments"], demonstrations: try row["demonstrations"])
         }
     }
-}
 
-extension FeedbackStore {
     /// The ids of every stored judgment, for durability checks.
     package func judgmentIDs() async throws -> Set<Int64> {
-        try await database.read { db in Set(try Int64.fetchAll(db, sql: "SELECT id FROM judgment")) }
+        try await database.read { transaction in
+            Set(try await transaction.rows("SELECT id FROM judgment").map { try $0.first(Int64.self) })
+        }
     }
 }

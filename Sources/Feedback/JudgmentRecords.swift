@@ -1,7 +1,6 @@
 // The records for what people said: judgments with their ranks, demonstrations, answer ratings.
 
 import Foundation
-import GRDB
 
 /// Whether a judgment ranks every completion of its task or chooses between two of them.
 package enum JudgmentKind: String, Codable, Sendable {
@@ -12,8 +11,7 @@ package enum JudgmentKind: String, Codable, Sendable {
 }
 
 /// An annotator's judgment of a task. One per annotator and task: judging again replaces it.
-package struct Judgment: Codable, Sendable, Equatable, Identifiable, FetchableRecord, MutablePersistableRecord {
-    package static let databaseTableName = "judgment"
+package struct Judgment: Codable, Sendable, Equatable, Identifiable {
     /// Row id; nil before insertion.
     package var id: Int64?
     /// The task judged.
@@ -30,21 +28,6 @@ package struct Judgment: Codable, Sendable, Equatable, Identifiable, FetchableRe
     package var createdAt: Date
     /// When it was last changed; ratings replay judgments in this order.
     package var updatedAt: Date
-
-    package mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
-}
-
-/// The tier a judgment puts one completion in: 0 is best, equal tiers are ties.
-package struct JudgmentRank: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    package static let databaseTableName = "judgmentRank"
-    /// The judgment.
-    package var judgmentID: Int64
-    /// The completion placed.
-    package var completionID: Int64
-    /// Its tier, 0 = best.
-    package var tier: Int
 }
 
 /// Where a demonstration was written.
@@ -58,8 +41,7 @@ package enum DemonstrationOrigin: String, Codable, Sendable {
 }
 
 /// A person's own answer to a prompt: written from scratch or as a correction of a completion.
-package struct Demonstration: Codable, Sendable, Equatable, Identifiable, FetchableRecord, MutablePersistableRecord {
-    package static let databaseTableName = "demonstration"
+package struct Demonstration: Codable, Sendable, Equatable, Identifiable {
     /// Row id; nil before insertion.
     package var id: Int64?
     /// The prompt answered.
@@ -76,15 +58,10 @@ package struct Demonstration: Codable, Sendable, Equatable, Identifiable, Fetcha
     package var origin: DemonstrationOrigin
     /// When it was written.
     package var createdAt: Date
-
-    package mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
 }
 
 /// A thumbs-up or thumbs-down on a single answer (chat). One per annotator and completion.
-package struct AnswerRating: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    package static let databaseTableName = "answerRating"
+package struct AnswerRating: Codable, Sendable, Equatable {
     /// Row id; nil before insertion.
     package var id: Int64?
     /// The answer rated.
@@ -95,8 +72,4 @@ package struct AnswerRating: Codable, Sendable, Equatable, FetchableRecord, Muta
     package var isGood: Bool
     /// When it was (last) rated.
     package var createdAt: Date
-
-    package mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
 }

@@ -34,6 +34,9 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Seed of the tasks and of the annotators' choices.")
     var seed: UInt64 = 0
 
+    @Option(help: "An empty PostgreSQL database to run on, postgres://user@host:port/database (default: a new SQLite file).")
+    var db: String?
+
     func validate() throws {
         guard annotators > 0, judgmentsPerAnnotator > 0, tasks > 0 else { throw ValidationError("counts must be positive") }
         guard killAfter > 0, killAfter < 1 else { throw ValidationError("--kill-after must be between 0 and 1") }
@@ -46,8 +49,13 @@ struct LoadCommand: AsyncParsableCommand {
         }
         let raters = try RaterLexicon(contentsOf: URL(fileURLWithPath: lexicon))
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-feedback-load-\(UUID().uuidString)")
-        let database = directory.appendingPathComponent("feedback.sqlite").path
-        let tokens = try await LoadFixture.populate(try FeedbackStore(path: database), annotators: annotators, tasks: tasks, seed: seed)
+        let database = db ?? directory.appendingPathComponent("feedback.sqlite").path
+        let fixture = try await FeedbackStore(opening: database)
+        let existing = try await fixture.counts()
+        guard existing.annotators == 0 && existing.tasks == 0 && existing.judgments == 0 else {
+            throw LoadError(description: "\(database) is not empty: the load needs a database of its own")
+        }
+        let tokens = try await LoadFixture.populate(fixture, annotators: annotators, tasks: tasks, seed: seed)
         let planned = annotators * judgmentsPerAnnotator
 
         var server = try ServerProcess(rlhf: executable, database: database, port: 0, log: directory.appendingPathComponent("server-1.log"))
@@ -91,7 +99,7 @@ struct LoadCommand: AsyncParsableCommand {
 
     /// Compares the judgments acknowledged before the kill with what the restarted server's database holds.
     static func checkDurability(database: String, acknowledged: [Int64], downtime: Duration) async throws -> String {
-        let stored = try await FeedbackStore(path: database).judgmentIDs()
+        let stored = try await FeedbackStore(opening: database).judgmentIDs()
         let missing = Set(acknowledged).subtracting(stored)
         guard missing.isEmpty else {
             throw LoadError(description: "LOST \(missing.count) acknowledged judgments across the SIGKILL: \(missing.sorted().prefix(10))")
@@ -104,7 +112,7 @@ struct LoadCommand: AsyncParsableCommand {
         let acknowledged = await ledger.acknowledged
         let submits = await ledger.submitLatencies
         let nexts = await ledger.nextTaskLatencies
-        let stored = try await FeedbackStore(path: database).judgmentIDs()
+        let stored = try await FeedbackStore(opening: database).judgmentIDs()
         let missing = Set(acknowledged).subtracting(stored)
         print(killReport)
         print(String(format: "throughput: %d judgments acknowledged in %.2f s = %.0f judgments/s (%.0f/s excluding %.2f s of restart)",

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 @testable import Feedback
+import FeedbackTestSupport
 @testable import FeedbackServer
 
 /// Headers of a form post from a signed-in browser.
@@ -18,8 +19,8 @@ private func formBody(_ fields: [String: String]) -> ByteBuffer {
     return ByteBuffer(string: fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&"))
 }
 
-@Test func adminPagesAndFormsAreForAdminsOnly() async throws {
-    let fixture = try await ServerFixture()
+@Test(arguments: StoreBackend.all) func adminPagesAndFormsAreForAdminsOnly(_ backend: StoreBackend) async throws {
+    let fixture = try await ServerFixture(backend: backend)
     try await fixture.application().test(.router) { client in
         let alice = try await signIn(client, token: fixture.aliceToken)
         #expect(try await client.execute(uri: "/admin", method: .get, headers: [.cookie: alice]).status == .forbidden)
@@ -57,8 +58,8 @@ private func formBody(_ fields: [String: String]) -> ByteBuffer {
 private struct CreatedJSON: Decodable { var name: String; var role: String; var token: String }
 private struct ImportedJSON: Decodable { var imported: Int }
 
-@Test func adminAPICreatesAnnotatorsAndLoadsTasks() async throws {
-    let fixture = try await ServerFixture(withTasks: false)
+@Test(arguments: StoreBackend.all) func adminAPICreatesAnnotatorsAndLoadsTasks(_ backend: StoreBackend) async throws {
+    let fixture = try await ServerFixture(backend: backend, withTasks: false)
     try await fixture.application().test(.router) { client in
         let created = try await client.execute(uri: "/api/admin/annotators", method: .post, headers: bearer(fixture.adminToken, json: true),
                                                body: ByteBuffer(string: #"{"name": "dave", "role": "admin"}"#))

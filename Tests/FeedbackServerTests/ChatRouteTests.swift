@@ -6,13 +6,14 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 @testable import Feedback
+import FeedbackTestSupport
 @testable import FeedbackServer
 
 private struct ChatBody: Encodable { var messages: [ChatMessage] }
 private struct ReplyJSON: Decodable { var completionID: Int64; var text: String; var model: String }
 
-@Test func chatRepliesAreStoredAndOnlyTheAskerRatesOrCorrectsThem() async throws {
-    let fixture = try await ServerFixture(withTasks: false)
+@Test(arguments: StoreBackend.all) func chatRepliesAreStoredAndOnlyTheAskerRatesOrCorrectsThem(_ backend: StoreBackend) async throws {
+    let fixture = try await ServerFixture(backend: backend, withTasks: false)
     try await fixture.application().test(.router) { client in
         let page = try await client.execute(uri: "/chat", method: .get, headers: [.cookie: try await signIn(client, token: fixture.aliceToken)])
         #expect(page.status == .ok && String(buffer: page.body).contains(#"id="chat-form""#))

@@ -6,10 +6,11 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 @testable import Feedback
+import FeedbackTestSupport
 @testable import FeedbackServer
 
-@Test func theLabelingPageShowsTheTaskEscapedAndWithoutModels() async throws {
-    let fixture = try await ServerFixture()
+@Test(arguments: StoreBackend.all) func theLabelingPageShowsTheTaskEscapedAndWithoutModels(_ backend: StoreBackend) async throws {
+    let fixture = try await ServerFixture(backend: backend)
     // Judge task 1 so that the page shows task 2, the one with the hostile completion.
     try await fixture.store.submit(.choice(task: fixture.tasks[0].task.id!, preferred: fixture.tasks[0].completions[0].id!,
                                            over: fixture.tasks[0].completions[1].id!), by: fixture.aliceID)
@@ -28,8 +29,8 @@ import Testing
     }
 }
 
-@Test func taskAPIHandsOutTasksAndAcceptsJudgments() async throws {
-    let fixture = try await ServerFixture()
+@Test(arguments: StoreBackend.all) func taskAPIHandsOutTasksAndAcceptsJudgments(_ backend: StoreBackend) async throws {
+    let fixture = try await ServerFixture(backend: backend)
     try await fixture.application().test(.router) { client in
         let next = try await client.execute(uri: "/api/tasks/next", method: .get, headers: bearer(fixture.aliceToken))
         #expect(next.status == .ok && !String(buffer: next.body).contains("model"))
@@ -70,8 +71,8 @@ import Testing
     }
 }
 
-@Test func judgmentsAreReadableAndRemovableOnlyByTheirAuthor() async throws {
-    let fixture = try await ServerFixture()
+@Test(arguments: StoreBackend.all) func judgmentsAreReadableAndRemovableOnlyByTheirAuthor(_ backend: StoreBackend) async throws {
+    let fixture = try await ServerFixture(backend: backend)
     let task = fixture.tasks[0]
     let ids = task.completions.map { $0.id! }
     try await fixture.application().test(.router) { client in

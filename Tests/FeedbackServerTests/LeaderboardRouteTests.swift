@@ -6,13 +6,14 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 @testable import Feedback
+import FeedbackTestSupport
 @testable import FeedbackServer
 @testable import Ratings
 
 private struct LeaderboardJSON: Decodable { var leaderboard: FeedbackLeaderboard }
 
-@Test func leaderboardShowsRatingsAgreementAndCounts() async throws {
-    let fixture = try await ServerFixture()
+@Test(arguments: StoreBackend.all) func leaderboardShowsRatingsAgreementAndCounts(_ backend: StoreBackend) async throws {
+    let fixture = try await ServerFixture(backend: backend)
     let pair = fixture.tasks[0]
     let (good, bad) = (pair.completions[0].id!, pair.completions[1].id!)
     try await fixture.store.submit(.choice(task: pair.task.id!, preferred: good, over: bad), by: fixture.aliceID)

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 @testable import Feedback
+import FeedbackTestSupport
 @testable import FeedbackServer
 
 private struct Board: Decodable {
@@ -13,8 +14,8 @@ private struct Board: Decodable {
     var leaderboard: Inner
 }
 
-@Test func theLiveServerServesAWholeLabelingRound() async throws {
-    let fixture = try await ServerFixture()
+@Test(arguments: StoreBackend.all) func theLiveServerServesAWholeLabelingRound(_ backend: StoreBackend) async throws {
+    let fixture = try await ServerFixture(backend: backend)
     try await fixture.application().test(.live) { client in
         #expect(client.port != nil)
         let cookie = try await signIn(client, token: fixture.bobToken)

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 @testable import Feedback
+import FeedbackTestSupport
 @testable import FeedbackServer
 
 /// A store, its people and tasks, and the application serving them.
@@ -20,9 +21,8 @@ struct ServerFixture {
 
     static let hostileText = #"<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">Bold <b>claim</b> & "quotes""#
 
-    init(withTasks: Bool = true) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("server-tests-\(UUID().uuidString)")
-        store = try FeedbackStore(path: directory.appendingPathComponent("feedback.sqlite").path)
+    init(backend: StoreBackend = .sqlite, withTasks: Bool = true) async throws {
+        store = try await backend.makeStore()
         adminToken = try await store.createAnnotator(name: "admin", role: .admin).token
         let alice = try await store.createAnnotator(name: "alice", role: .annotator)
         let bob = try await store.createAnnotator(name: "bob", role: .annotator)

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import FeedbackTestSupport
 @testable import FeedbackServer
 
 @Test func healthAssetsAndSecurityHeaders() async throws {
@@ -23,8 +24,8 @@ import Testing
     }
 }
 
-@Test func signInSetsAStrictHttpOnlySessionAndSignOutEndsIt() async throws {
-    let fixture = try await ServerFixture(withTasks: false)
+@Test(arguments: StoreBackend.all) func signInSetsAStrictHttpOnlySessionAndSignOutEndsIt(_ backend: StoreBackend) async throws {
+    let fixture = try await ServerFixture(backend: backend, withTasks: false)
     try await fixture.application().test(.router) { client in
         let root = try await client.execute(uri: "/", method: .get)
         #expect(root.status == .seeOther && root.headers[.location] == "/login")

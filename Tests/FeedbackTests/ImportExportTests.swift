@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 @testable import Feedback
+import FeedbackTestSupport
 
 private func write(_ text: String, named name: String) throws -> URL {
     let url = try temporaryDirectory().appendingPathComponent(name)
@@ -10,8 +11,8 @@ private func write(_ text: String, named name: String) throws -> URL {
     return url
 }
 
-@Test func preferenceFilesRoundTrip() async throws {
-    let store = try makeStore()
+@Test(arguments: StoreBackend.all) func preferenceFilesRoundTrip(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
     let lines = [
         PreferenceLine(prompt: "The plot", chosen: "moves briskly", rejected: "drags \"badly\"\n"),
         PreferenceLine(prompt: "Its cast", chosen: "shines", rejected: "<script>x</script>"),
@@ -29,8 +30,8 @@ private func write(_ text: String, named name: String) throws -> URL {
     #expect(Set(leftovers) == ["in.jsonl", "out.jsonl"])
 }
 
-@Test func malformedLinesAreNamedAndNothingIsImported() async throws {
-    let store = try makeStore()
+@Test(arguments: StoreBackend.all) func malformedLinesAreNamedAndNothingIsImported(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
     let good = #"{"prompt": "p", "chosen": "a", "rejected": "b"}"#
     let cases: [(String, FileFormatError)] = [
         (good + "\n\n" + #"{"prompt": "p", "chosen": "a"}"#,
@@ -52,8 +53,8 @@ private func write(_ text: String, named name: String) throws -> URL {
     #expect(counts.prompts == 0 && counts.tasks == 0 && counts.judgments == 0 && counts.completions == 0)
 }
 
-@Test func taskFilesCarryProvenanceAndValidateEachLine() async throws {
-    let store = try makeStore()
+@Test(arguments: StoreBackend.all) func taskFilesCarryProvenanceAndValidateEachLine(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
     let text = """
         {"prompt": "Opening", "completions": [{"text": "a", "model": "sft", "checkpoint": "runs/sft", "seed": 7, "sampling": {"temperature": 0.8, "topK": 40}}, {"text": "b", "model": "ppo"}]}
         {"prompt": "Second", "completions": [{"text": "c", "model": "sft"}, {"text": "d", "model": "ppo"}, {"text": "e", "model": "base"}]}
@@ -75,8 +76,8 @@ private func write(_ text: String, named name: String) throws -> URL {
     #expect(try await store.counts().tasks == 2)
 }
 
-@Test func rankingsExportAsTheirImpliedPairsAndAsRankingLines() async throws {
-    let store = try makeStore()
+@Test(arguments: StoreBackend.all) func rankingsExportAsTheirImpliedPairsAndAsRankingLines(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
     let annotator = try await store.createAnnotator(name: "a", role: .annotator).annotator.id!
     let task = try await makeTask(store, models: ["x", "y", "z"])
     let ids = task.completions.map { $0.id! }

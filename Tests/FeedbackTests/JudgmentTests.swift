@@ -3,10 +3,11 @@
 import Foundation
 import Testing
 @testable import Feedback
+import FeedbackTestSupport
 @testable import Ratings
 
-@Test func invalidSubmissionsAreRefusedAndStoreNothing() async throws {
-    let store = try makeStore()
+@Test(arguments: StoreBackend.all) func invalidSubmissionsAreRefusedAndStoreNothing(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
     let annotator = try await store.createAnnotator(name: "a", role: .annotator).annotator.id!
     let task = try await makeTask(store, models: ["x", "y", "z"])
     let t = task.task.id!
@@ -32,8 +33,8 @@ import Testing
     #expect(stored.judgment.reason == nil)
 }
 
-@Test func judgingAgainReplacesTheJudgmentAndItsBetterAnswer() async throws {
-    let store = try makeStore()
+@Test(arguments: StoreBackend.all) func judgingAgainReplacesTheJudgmentAndItsBetterAnswer(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
     let annotator = try await store.createAnnotator(name: "a", role: .annotator).annotator.id!
     let task = try await makeTask(store, models: ["x", "y"])
     let (c0, c1) = (task.completions[0].id!, task.completions[1].id!)
@@ -48,8 +49,8 @@ import Testing
     #expect(try await store.counts().demonstrations == 0)
 }
 
-@Test func oneAnnotatorCanNeitherReadNorChangeAnothersJudgments() async throws {
-    let store = try makeStore()
+@Test(arguments: StoreBackend.all) func oneAnnotatorCanNeitherReadNorChangeAnothersJudgments(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
     let alice = try await store.createAnnotator(name: "alice", role: .annotator).annotator.id!
     let mallory = try await store.createAnnotator(name: "mallory", role: .admin).annotator.id!
     let task = try await makeTask(store, models: ["x", "y"])
@@ -70,8 +71,8 @@ import Testing
     #expect(try await store.judgments(for: mallory).map(\.judgment.id) == [mallorys.judgment.id])
 }
 
-@Test func aRankingImpliesPairsAndCrossModelBattles() async throws {
-    let store = try makeStore()
+@Test(arguments: StoreBackend.all) func aRankingImpliesPairsAndCrossModelBattles(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
     let annotator = try await store.createAnnotator(name: "a", role: .annotator).annotator.id!
     let task = try await makeTask(store, models: ["x", "y", "x", "z"])
     let ids = task.completions.map { $0.id! }
@@ -92,8 +93,8 @@ import Testing
     ])
 }
 
-@Test func agreementUnitsAndActivityCountEachAnnotator() async throws {
-    let store = try makeStore()
+@Test(arguments: StoreBackend.all) func agreementUnitsAndActivityCountEachAnnotator(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
     let a = try await store.createAnnotator(name: "a", role: .annotator).annotator.id!
     let b = try await store.createAnnotator(name: "b", role: .annotator).annotator.id!
     let shared = try await makeTask(store, models: ["x", "y"])
@@ -109,8 +110,8 @@ import Testing
     #expect(activity[1].judgments == 1 && activity[1].withTies == 1 && activity[1].bothBad == 1)
 }
 
-@Test func chatRepliesCanBeRatedAndCorrectedOnlyByWhoAsked() async throws {
-    let store = try makeStore()
+@Test(arguments: StoreBackend.all) func chatRepliesCanBeRatedAndCorrectedOnlyByWhoAsked(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
     let asker = try await store.createAnnotator(name: "asker", role: .annotator).annotator.id!
     let other = try await store.createAnnotator(name: "other", role: .annotator).annotator.id!
     let conversation = [ChatMessage(role: .user, content: "Tell me about the film.")]

@@ -1,23 +1,80 @@
 // The store's schema settings, annotators, sessions, tasks and the order tasks are handed out.
 
 import Foundation
-import GRDB
 import Testing
 @testable import Feedback
+import FeedbackTestSupport
 
-@Test func fileStoresUseWALDurableCommitsAndForeignKeys() async throws {
-    let store = try makeStore()
-    let (mode, synchronous, foreignKeys) = try await store.database.read { db in
-        (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"),
-         try Bool.fetchOne(db, sql: "PRAGMA foreign_keys"))
+@Test func sqliteStoresUseWALDurableCommitsAndForeignKeys() async throws {
+    let store = try await StoreBackend.sqlite.makeStore()
+    let (mode, synchronous, foreignKeys) = try await store.database.read { transaction in
+        (try await transaction.scalar(String.self, "PRAGMA journal_mode"), try await transaction.scalar(Int.self, "PRAGMA synchronous"),
+         try await transaction.scalar(Bool.self, "PRAGMA foreign_keys"))
     }
     #expect(mode == "wal" && synchronous == 2 && foreignKeys == true)
-    let applied = try await store.database.read { db in try FeedbackMigrations.migrator.appliedIdentifiers(db) }
-    #expect(applied == ["2026-11-22 feedback schema"])
 }
 
-@Test func annotatorTokensAreStoredOnlyAsDigests() async throws {
-    let store = try makeStore()
+/// Each table's columns in order, lower-cased as PostgreSQL folds them.
+private func columns(of table: String, in store: FeedbackStore) async throws -> [String] {
+    let sql = store.database is PostgresFeedbackDatabase
+        ? "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = lower(?) ORDER BY ordinal_position"
+        : "SELECT name FROM pragma_table_info(?) ORDER BY cid"
+    return try await store.database.read { transaction in
+        try await transaction.rows(sql, .text(table)).map { try $0.first(String.self).lowercased() }
+    }
+}
+
+@Test(arguments: StoreBackend.all) func everyBackendAppliesTheSameMigrationsToTheSameColumns(_ backend: StoreBackend) async throws {
+    let location = try await backend.makeLocation()
+    let store = try await FeedbackStore(location: location)
+    #expect(try await store.database.appliedMigrations() == FeedbackSchemaVersion.allCases.map(\.rawValue))
+    // The SQLite schema, built by GRDB's table definitions, is the reference both must match.
+    let reference = try FeedbackStore.inMemory()
+    for table in ["annotator", "annotatorSession", "prompt", "completion", "comparisonTask", "taskCompletion",
+                  "judgment", "judgmentRank", "demonstration", "answerRating"] {
+        let expected = try await columns(of: table, in: reference)
+        #expect(!expected.isEmpty)
+        #expect(try await columns(of: table, in: store) == expected, "table \(table)")
+    }
+    // Opening again (a second server starting) finds the schema migrated and keeps the data.
+    _ = try await store.createAnnotator(name: "kept", role: .annotator)
+    let reopened = try await FeedbackStore(location: location)
+    #expect(try await reopened.database.appliedMigrations() == FeedbackSchemaVersion.allCases.map(\.rawValue))
+    #expect(try await reopened.annotators().map(\.name) == ["kept"])
+}
+
+@Test func databaseLocationsAreFilePathsOrPostgresURLs() throws {
+    #expect(try FeedbackLocation(parsing: "data/feedback.sqlite") == .sqlite(path: "data/feedback.sqlite"))
+    guard case .postgres(let location) = try FeedbackLocation(parsing: "postgresql://ann:p%40ss@db.local:6543/labels?sslmode=require") else {
+        Issue.record("not read as PostgreSQL")
+        return
+    }
+    #expect(location.username == "ann" && location.password == "p@ss" && location.host == "db.local" && location.port == 6543)
+    #expect(location.database == "labels" && location.tls == .require)
+    #expect(location.description == "postgres://ann:***@db.local:6543/labels?sslmode=require")
+    let refused: [(String, String)] = [
+        ("postgres://db.local/labels", "no user name (postgres://USER@host/database)"),
+        ("postgres://ann@db.local", "no database name (postgres://user@host/DATABASE)"),
+        ("postgres://ann@db.local/labels?sslmode=verify-full", "sslmode must be disable, prefer or require, not 'verify-full'"),
+        ("postgres://ann@db.local/labels?schema=x", "unknown parameter 'schema' (only sslmode is read)"),
+    ]
+    for (text, reason) in refused {
+        #expect(throws: FeedbackDatabaseError.invalidLocation(text, reason: reason)) { try FeedbackLocation(parsing: text) }
+    }
+}
+
+@Test func anUnreachableServerIsATypedError() async throws {
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    await #expect {
+        _ = try await FeedbackStore(opening: "postgres://nobody@127.0.0.1:1/none")
+    } throws: { error in
+        guard case FeedbackDatabaseError.unreachable(let location, _) = error else { return false }
+        return location == "postgres://nobody@127.0.0.1:1/none"
+    }
+}
+
+@Test(arguments: StoreBackend.all) func annotatorTokensAreStoredOnlyAsDigests(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
     let (annotator, token) = try await store.createAnnotator(name: "ada", role: .admin)
     #expect(token.count == 64 && annotator.tokenHash != token && annotator.tokenHash == TokenDigest.digest(token))
     #expect(try await store.annotator(forToken: token)?.name == "ada")
@@ -28,8 +85,8 @@ import Testing
     }
 }
 
-@Test func sessionsExpireAndClose() async throws {
-    let store = try makeStore()
+@Test(arguments: StoreBackend.all) func sessionsExpireAndClose(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
     let (annotator, _) = try await store.createAnnotator(name: "bo", role: .annotator)
     let start = Date()
     let session = try await store.openSession(annotatorID: annotator.id!, now: start)
@@ -39,8 +96,8 @@ import Testing
     #expect(try await store.annotator(forSession: session, now: start) == nil)
 }
 
-@Test func tasksKeepProvenanceAndReusePrompts() async throws {
-    let store = try makeStore()
+@Test(arguments: StoreBackend.all) func tasksKeepProvenanceAndReusePrompts(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
     let sampling = SamplingParameters(temperature: 0.7, topK: 50, topP: 0.9, maxNewTokens: 48)
     let provenance = Provenance(model: "sft", checkpoint: "runs/sft/step-400", sampling: sampling, seed: UInt64.max)
     let first = try await store.createTask(prompt: "Review:", completions: [
@@ -57,8 +114,8 @@ import Testing
     #expect(try await store.counts().tasks == 2)
 }
 
-@Test func nextTaskSpreadsCoverageAndShufflesPerAnnotator() async throws {
-    let store = try makeStore()
+@Test(arguments: StoreBackend.all) func nextTaskSpreadsCoverageAndShufflesPerAnnotator(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
     let a = try await store.createAnnotator(name: "a", role: .annotator).annotator.id!
     let b = try await store.createAnnotator(name: "b", role: .annotator).annotator.id!
     var tasks: [TaskDetails] = []

@@ -48,7 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try database.openStore()
+        let store = try await database.openStore()
         var logger = Logger(label: "rlhf.serve")
         logger.logLevel = .notice
         let configuration = FeedbackServerConfiguration(
@@ -61,7 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         let modelNote = model.map { "model \($0)" } ?? "no model loaded: chat is off"
         let app = try buildApplication(configuration: configuration, store: store, source: source, logger: logger) { port in
             // The load benchmark waits for this line; FileHandle writes are unbuffered, print's are not.
-            let line = "listening on http://\(host):\(port) (database \(database.path); \(modelNote))\n"
+            let line = "listening on http://\(host):\(port) (database \(database.displayName); \(modelNote))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         try await app.runService()

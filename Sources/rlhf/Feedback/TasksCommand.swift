@@ -49,7 +49,7 @@ struct TasksCommand: AsyncParsableCommand {
         var rejectedModel = "imported-rejected"
 
         func run() async throws {
-            let store = try database.openStore()
+            let store = try await database.openStore()
             let url = URL(fileURLWithPath: file)
             let count: Int
             switch format {
@@ -77,7 +77,7 @@ struct TasksCommand: AsyncParsableCommand {
         var format: ExportFormat = .preferences
 
         func run() async throws {
-            let store = try database.openStore()
+            let store = try await database.openStore()
             let url = URL(fileURLWithPath: out)
             let count: Int
             switch format {

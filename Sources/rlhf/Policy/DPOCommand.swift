@@ -22,7 +22,7 @@ struct DPOCommand: AsyncParsableCommand {
     @Option(help: "Preference pairs, one JSON object per line: {\"prompt\", \"chosen\", \"rejected\"} as text, as message lists ({\"prompt\": [messages], \"chosen\": [answer], \"rejected\": [answer]}), or {\"chosen\": [messages], \"rejected\": [messages]} sharing their prompt.")
     var data: String?
 
-    @Option(help: "A feedback store (SQLite) whose rankings give the pairs: every two responses in different tiers, the better one chosen; ties give none.")
+    @Option(help: "A feedback store (SQLite file or postgres:// URL) whose rankings give the pairs: every two responses in different tiers, the better one chosen; ties give none.")
     var db: String?
 
     @Option(help: "β: larger keeps the policy closer to the reference (IPO's τ); overrides the configuration (default 0.1).")

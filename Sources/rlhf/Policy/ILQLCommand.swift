@@ -28,7 +28,7 @@ struct ILQLCommand: AsyncParsableCommand {
     @Option(help: "Rewarded samples as JSONL: {\"prompt\", \"response\", \"reward\"} per line (repeatable).")
     var data: [String] = []
 
-    @Option(name: .customLong("db"), help: "A feedback store (SQLite) whose judgments to learn from.")
+    @Option(name: .customLong("db"), help: "A feedback store (SQLite file or postgres:// URL) whose judgments to learn from.")
     var store: String?
 
     @Option(help: "Comparisons as JSONL, as `rlhf reward train --data` reads them (repeatable).")

@@ -12,7 +12,7 @@ struct ComparisonOptions: ParsableArguments {
     @Option(name: .customLong("data"), help: "Comparisons as JSONL: TRL {prompt, chosen, rejected} or ranking lines {prompt, completions: [{text, tier}]} (repeatable).")
     var files: [String] = []
 
-    @Option(name: .customLong("db"), help: "A feedback store (SQLite) whose judgments to use.")
+    @Option(name: .customLong("db"), help: "A feedback store (SQLite file or postgres:// URL) whose judgments to use.")
     var store: String?
 
     var isEmpty: Bool { files.isEmpty && store == nil }
