@@ -41,6 +41,10 @@ let package = Package(
         .target(name: "Transformer", dependencies: ["Kernels", "Tensors", "Checkpoints", "Randomness"], swiftSettings: vectorized),
         .target(name: "LanguageModeling", dependencies: ["Transformer", "Tokenization", "Checkpoints", "Tensors", "Randomness"]),
 
+        // Data-parallel ranks on Open MPI, loaded at run time (a single process needs no MPI).
+        .target(name: "CMessagePassing", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "DataParallel", dependencies: ["CMessagePassing"]),
+
         // What every trainer's run shares (its folder, settings, held-out split, NaN stop), and
         // the next-token training data that pretraining, SFT and PPO-ptx read.
         .target(name: "TrainingRuns", dependencies: ["Checkpoints", "Optimization"]),
@@ -48,7 +52,7 @@ let package = Package(
         .target(
             name: "Finetuning",
             dependencies: [
-                "LanguageModelData", "LanguageModeling", "TrainingRuns", "Transformer", "Tokenization", "Corpora", "Tensors",
+                "DataParallel", "LanguageModelData", "LanguageModeling", "TrainingRuns", "Transformer", "Tokenization", "Corpora", "Tensors",
                 "Optimization", "Checkpoints", "Reporting", "Randomness",
             ]),
 
@@ -57,28 +61,28 @@ let package = Package(
         .target(
             name: "RewardModeling",
             dependencies: [
-                "Transformer", "LanguageModeling", "Tensors", "Optimization", "Checkpoints", "TrainingRuns", "Reporting", "Randomness",
-                "Corpora",
+                "DataParallel", "Transformer", "LanguageModeling", "Tensors", "Optimization", "Checkpoints", "TrainingRuns", "Reporting",
+                "Randomness", "Corpora",
             ]),
         // Comparisons read from the feedback store and JSONL files: the one place both meet.
         .target(name: "FeedbackComparisons", dependencies: ["Feedback", "RewardModeling"]),
         .target(
             name: "PolicyOptimization",
             dependencies: [
-                "LanguageModelData", "LanguageModeling", "RewardModeling", "TrainingRuns", "Transformer", "Tensors", "Optimization",
+                "DataParallel", "LanguageModelData", "LanguageModeling", "RewardModeling", "TrainingRuns", "Transformer", "Tensors", "Optimization",
                 "Checkpoints", "Reporting", "Randomness",
             ]),
 
         // Preference optimisation without RL: DPO, IPO and conservative DPO on the shared training loop.
         .target(
             name: "PreferenceOptimization",
-            dependencies: ["Finetuning", "LanguageModeling", "RewardModeling", "Tensors", "TrainingRuns", "Transformer"]),
+            dependencies: ["DataParallel", "Finetuning", "LanguageModeling", "RewardModeling", "Tensors", "TrainingRuns", "Transformer"]),
         // Offline RL from stored judgments: ILQL's Q, target-Q and V heads on any causal LM.
         .target(
             name: "OfflineRL",
             dependencies: [
-                "Finetuning", "Transformer", "LanguageModeling", "Tensors", "Kernels", "Checkpoints", "Optimization", "TrainingRuns", "Reporting",
-                "Randomness", "RewardModeling",
+                "DataParallel", "Finetuning", "Transformer", "LanguageModeling", "Tensors", "Kernels", "Checkpoints", "Optimization", "TrainingRuns",
+                "Reporting", "Randomness", "RewardModeling",
             ],
             swiftSettings: vectorized),
 
@@ -120,7 +124,7 @@ let package = Package(
             name: "rlhf",
             dependencies: [
                 "Feedback", "FeedbackServer", "Ratings", "Annotators", "SimulatedLabeling",
-                "Finetuning", "LanguageModelData", "LanguageModeling", "TrainingRuns", "Transformer", "Tokenization", "Corpora",
+                "DataParallel", "Kernels", "Finetuning", "LanguageModelData", "LanguageModeling", "TrainingRuns", "Transformer", "Tokenization", "Corpora",
                 "Reporting", "ConfigFiles", "Randomness", "Tensors", "RewardModeling", "FeedbackComparisons", "PolicyOptimization",
                 "OfflineRL", "PreferenceOptimization", "Evaluation", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -4,6 +4,7 @@
 //   rlhf-bench ppo [--python PATH] [--iterations N] [--model FILE.gguf]  one PPO iteration phase by phase vs PyTorch
 //                                                    (with --model: PPO-LoRA on that model vs PyTorch + PEFT)
 //   rlhf-bench smollm2 [--python PATH] [--model FILE.gguf] [--repetitions N]  SmolLM2-135M vs PyTorch + PEFT
+//   rlhf-bench data-parallel [--model FILE.gguf] [--steps N]  2 Open MPI ranks × 1 thread vs 1 process × 2 threads
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -41,6 +42,13 @@ do {
             python: option("--python") ?? ".venv/bin/python", model: option("--model") ?? "data/models/SmolLM2-135M-Instruct.Q4_1.gguf",
             repetitions: option("--repetitions").flatMap(Int.init) ?? 3).run()
         print("\n\(MachineLoad.summary)")
+    case "data-parallel":
+        print("Data-parallel training: mpirun -np 2 (1 thread each) against one process (2 threads), \(MachineLoad.summary)\n")
+        let rlhf = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("rlhf").path
+        try DataParallelBenchmark(
+            rlhf: rlhf, smolLM2: option("--model") ?? "data/models/SmolLM2-135M-Instruct.Q4_1.gguf",
+            steps: option("--steps").flatMap(Int.init) ?? 12).run()
+        print("\n\(MachineLoad.summary)")
     case "smollm2-worker":
         try SmolLM2Worker.run(Array(arguments.dropFirst()))
     case "worker":
@@ -52,10 +60,11 @@ do {
                    rlhf-bench ppo [--python PATH] [--iterations N] [--model FILE.gguf]  one PPO iteration phase by phase vs PyTorch;
                                   with --model, PPO-LoRA on that model (e.g. data/models/SmolLM2-135M-Instruct.Q4_1.gguf) vs PyTorch + PEFT
                    rlhf-bench smollm2 [--python PATH] [--model FILE.gguf] [--repetitions N]  SmolLM2-135M forward, LoRA step and generation vs PyTorch + PEFT
+                   rlhf-bench data-parallel [--model FILE.gguf] [--steps N]  mpirun -np 2 × 1 thread vs 1 process × 2 threads, and a scaling model
             PATH is a Python with scripts/requirements.txt installed (scripts/setup-python.sh makes .venv).
             """)
     case let other:
-        throw BenchmarkError.usage("engine | model | ppo | smollm2 (unknown suite '\(other)')")
+        throw BenchmarkError.usage("engine | model | ppo | smollm2 | data-parallel (unknown suite '\(other)')")
     }
 } catch {
     FileHandle.standardError.write(Data("\(error)\n".utf8))

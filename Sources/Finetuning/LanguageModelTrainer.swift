@@ -1,7 +1,10 @@
 // The training loop every language-model objective shares (pretraining, SFT, DPO): gradient
 // accumulation over micro-batches, clipping, AdamW on a warmup + cosine schedule, held-out
-// evaluation, metrics, checkpoints, and resuming exactly where a run stopped.
+// evaluation, metrics, checkpoints, and resuming exactly where a run stopped. Data-parallel
+// ranks each take their rows of every batch and sum their gradients before the update, so every
+// rank holds the same weights and optimizer moments; the root rank alone writes the run folder.
 import Checkpoints
+import DataParallel
 import Foundation
 import LanguageModelData
 import LanguageModeling
@@ -40,9 +43,10 @@ struct SavedProgress<Cursor: Codable>: Codable {
 public typealias LanguageModelTrainer<Data: TrainingData> = ModelTrainer<NextTokenPrediction<Data>>
 
 extension ModelTrainer {
-    public convenience init<Data>(model: LanguageModel, data: Data, settings: OptimizationSettings, run: RunFolder) throws
-    where Objective == NextTokenPrediction<Data> {
-        try self.init(model: model, objective: NextTokenPrediction(data: data), settings: settings, run: run)
+    public convenience init<Data>(
+        model: LanguageModel, data: Data, settings: OptimizationSettings, run: RunFolder, communicator: Communicator = .single
+    ) throws where Objective == NextTokenPrediction<Data> {
+        try self.init(model: model, objective: NextTokenPrediction(data: data), settings: settings, run: run, communicator: communicator)
     }
 }
 
@@ -51,23 +55,38 @@ public final class ModelTrainer<Objective: TrainingObjective> {
     public private(set) var objective: Objective
     public let settings: OptimizationSettings
     public let run: RunFolder
+    public let communicator: Communicator
     let optimizer: AdamW
     /// One per store of the objective's own parameters.
     let objectiveOptimizers: [AdamW]
     public private(set) var completedSteps = 0
-    private var metrics: MetricsLog
+    /// Nil on the ranks that do not write the run folder.
+    private var metrics: MetricsLog?
 
-    public init(model: LanguageModel, objective: Objective, settings: OptimizationSettings, run: RunFolder) throws {
+    /// With a `communicator` of several ranks, each rank computes its rows of every batch; the
+    /// root rank's starting weights are copied to the others.
+    public init(
+        model: LanguageModel, objective: Objective, settings: OptimizationSettings, run: RunFolder, communicator: Communicator = .single
+    ) throws {
         try settings.validate()
-        try run.prepare()
+        guard settings.batchSize >= communicator.size else {
+            throw DataParallelError.unsplittable(reason: "a batch of \(settings.batchSize) rows cannot be shared by \(communicator.size) ranks")
+        }
         self.model = model
         self.objective = objective
         self.settings = settings
         self.run = run
+        self.communicator = communicator
         optimizer = try AdamW(parameters: model.network.trainableParameters, configuration: settings.optimizer)
         objectiveOptimizers = try objective.ownParameters.map { try AdamW(parameters: $0, configuration: settings.optimizer) }
-        metrics = try MetricsLog(url: run.metricsURL)
+        for store in trainedStores { try communicator.broadcast(store.allValues) }
+        if communicator.isRoot {
+            try run.prepare()
+            metrics = try MetricsLog(url: run.metricsURL)
+        }
     }
+
+    private var trainedStores: [ParameterStore] { [model.network.trainableParameters] + objective.ownParameters }
 
     private static func objectiveStateFileName(_ index: Int) -> String { "objective-\(index)-state.bin" }
 
@@ -77,8 +96,7 @@ public final class ModelTrainer<Objective: TrainingObjective> {
     public func resumeFromLatestCheckpoint() throws -> Int? {
         guard let folder = try run.latestCheckpoint() else {
             // A run killed before its first checkpoint starts again at step 0: what it logged goes.
-            try run.trimMetrics(after: 0)
-            metrics = try MetricsLog(url: run.metricsURL)
+            try reopenMetrics(trimmedAfter: 0)
             return nil
         }
         try objective.restore(model: model, from: folder)
@@ -90,9 +108,15 @@ public final class ModelTrainer<Objective: TrainingObjective> {
         }
         try objective.restore(state.progress.cursor)
         completedSteps = state.progress.step
-        try run.trimMetrics(after: completedSteps)
-        metrics = try MetricsLog(url: run.metricsURL)  // the trim replaced the file the old handle wrote to
+        try reopenMetrics(trimmedAfter: completedSteps)
         return completedSteps
+    }
+
+    /// The trim replaces the file the old handle wrote to, so the log is opened again.
+    private func reopenMetrics(trimmedAfter step: Int) throws {
+        guard communicator.isRoot else { return }
+        try run.trimMetrics(after: step)
+        metrics = try MetricsLog(url: run.metricsURL)
     }
 
     /// Trains until `settings.steps`, then evaluates, checkpoints and saves the final model.
@@ -115,16 +139,18 @@ public final class ModelTrainer<Objective: TrainingObjective> {
                 ]
                 for (name, value) in report.metrics { record[name] = .number(value) }
                 if let epoch = objective.epoch { record["epoch"] = .number(epoch) }
-                try metrics.append(record)
+                try metrics?.append(record)
             }
             let isLast = completedSteps == settings.steps
+            // Every rank holds the same weights, so only the root, which logs it, evaluates.
+            guard communicator.isRoot else { continue }
             if isLast || (settings.evaluationInterval > 0 && completedSteps % settings.evaluationInterval == 0) {
                 let evaluation = try evaluate()
                 lastEvaluation = evaluation?.loss
                 if let evaluation {
                     var record: [String: MetricValue] = ["step": .integer(completedSteps), "eval_loss": .number(evaluation.loss)]
                     for (name, value) in evaluation.metrics { record["eval_" + name] = .number(value) }
-                    try metrics.append(record)
+                    try metrics?.append(record)
                     events(.evaluated(step: completedSteps, loss: evaluation.loss))
                 }
             }
@@ -132,26 +158,30 @@ public final class ModelTrainer<Objective: TrainingObjective> {
                 events(.checkpointed(step: completedSteps, folder: try checkpoint()))
             }
         }
-        try objective.save(model: model, to: run.modelURL)
+        if communicator.isRoot { try objective.save(model: model, to: run.modelURL) }
         return lastEvaluation
     }
 
     /// One optimizer step over `gradientAccumulation` micro-batches.
     func step() throws -> StepReport {
         let start = Date()
-        let stores = [model.network.trainableParameters] + objective.ownParameters
+        let stores = trainedStores
         stores.forEach { $0.zeroGradients() }
         model.network.adapters?.startStep(completedSteps)
         var lossTotal = 0.0, tokens = 0
         var metricTotals: [String: Double] = [:]
         let scale = 1 / Float(settings.gradientAccumulation)
+        let shard = BatchShard(communicator)
         for _ in 0..<settings.gradientAccumulation {
             let tape = Tape()
-            let batch = try objective.loss(ofNextBatch: settings.batchSize, model: model, tape: tape)
+            let batch = try objective.loss(ofNextBatch: settings.batchSize, shard: shard, model: model, tape: tape)
             try tape.backward(from: settings.gradientAccumulation == 1 ? batch.loss : batch.loss * scale)
             lossTotal += Double(batch.loss.item)
             tokens += batch.tokens
             metricTotals.merge(batch.metrics, uniquingKeysWith: +)
+        }
+        if communicator.size > 1 {
+            try sumOverRanks(stores, loss: &lossTotal, tokens: &tokens, metrics: &metricTotals)
         }
         let count = Double(settings.gradientAccumulation)
         let meanLoss = lossTotal / count
@@ -166,6 +196,22 @@ public final class ModelTrainer<Objective: TrainingObjective> {
         return StepReport(
             step: completedSteps, loss: meanLoss, learningRate: rate, gradientNorm: norm, tokens: tokens,
             seconds: Date().timeIntervalSince(start), metrics: metricTotals.mapValues { $0 / count })
+    }
+
+    /// Every rank's gradients, loss parts, token counts and metric parts summed, on every rank.
+    /// The gradients go as one buffer per store: on one machine a message's start-up cost is
+    /// microseconds, and the reduction is a few percent of a step (docs/data-parallel.md), so
+    /// finer buckets overlapping the backward pass would not pay here.
+    private func sumOverRanks(_ stores: [ParameterStore], loss: inout Double, tokens: inout Int, metrics: inout [String: Double]) throws {
+        for store in stores {
+            if let gradients = store.allGradients { try communicator.sum(gradients) }
+        }
+        let names = metrics.keys.sorted()
+        var totals = [loss, Double(tokens)] + names.map { metrics[$0]! }
+        try communicator.sum(&totals)
+        loss = totals[0]
+        tokens = Int(totals[1])
+        for (index, name) in names.enumerated() { metrics[name] = totals[index + 2] }
     }
 
     /// The objective's held-out loss and metrics; nil without held-out data.

@@ -2,6 +2,7 @@
 // micro-batch, computes its loss on the tape, evaluates on held-out data and saves its position.
 // Next-token prediction (pretraining, SFT) is one objective of the shared trainer; preference
 // optimisation (DPO, IPO) is another.
+import DataParallel
 import Foundation
 import LanguageModelData
 import LanguageModeling
@@ -15,8 +16,10 @@ public protocol TrainingObjective {
     /// trainer calls it at the start of every `train` and `evaluate`, so it must do its work once
     /// (and not at all when a restored cursor already holds the result).
     mutating func prepare(model: LanguageModel) throws
-    /// The loss of the next micro-batch of `size` rows, recorded on `tape`.
-    mutating func loss(ofNextBatch size: Int, model: LanguageModel, tape: Tape) throws -> BatchLoss
+    /// `shard`'s part of the loss of the next micro-batch of `size` rows, recorded on `tape`:
+    /// the parts of every rank's shard add up to the whole batch's loss and metrics. Every rank
+    /// draws the whole batch, so the cursor moves alike on all of them.
+    mutating func loss(ofNextBatch size: Int, shard: BatchShard, model: LanguageModel, tape: Tape) throws -> BatchLoss
     /// The held-out loss and metrics over at most `batches` micro-batches of `size` rows; nil
     /// without held-out data.
     func evaluate(model: LanguageModel, batches: Int, size: Int) throws -> Evaluation?
@@ -56,19 +59,26 @@ extension TrainingObjective {
     }
 }
 
-/// One micro-batch's loss and what the trainer logs about it.
+/// One micro-batch's loss (or one rank's part of it) and what the trainer logs about it.
 public struct BatchLoss {
     /// The scalar loss, recorded on the step's tape.
     public var loss: Tensor
     /// Input positions the forward passes read.
     public var tokens: Int
     /// Per-batch statistics under their metrics.jsonl names, averaged over a step's micro-batches.
+    /// A rank's part is weighted as its loss is, so the parts add up to the batch's statistics.
     public var metrics: [String: Double]
 
     public init(loss: Tensor, tokens: Int, metrics: [String: Double] = [:]) {
         self.loss = loss
         self.tokens = tokens
         self.metrics = metrics
+    }
+
+    /// A shard's part of a batch whose loss is a mean over its items: the shard's own mean
+    /// `loss` and `metrics`, scaled by `share`, the shard's fraction of the batch's items.
+    public init(part loss: Tensor, share: Double, tokens: Int, metrics: [String: Double] = [:]) {
+        self.init(loss: share == 1 ? loss : loss * Float(share), tokens: tokens, metrics: metrics.mapValues { $0 * share })
     }
 }
 
@@ -91,9 +101,13 @@ public struct NextTokenPrediction<Data: TrainingData>: TrainingObjective {
         self.data = data
     }
 
-    public mutating func loss(ofNextBatch size: Int, model: LanguageModel, tape: Tape) throws -> BatchLoss {
-        let batch = try data.nextBatch(size: size)
-        return BatchLoss(loss: try Self.loss(batch, model: model, tape: tape), tokens: batch.input.batch * batch.input.time)
+    /// The loss is a mean over the batch's predicted tokens, so a shard's share is its fraction
+    /// of them (SFT rows predict different numbers of answer tokens).
+    public mutating func loss(ofNextBatch size: Int, shard: BatchShard, model: LanguageModel, tape: Tape) throws -> BatchLoss {
+        let whole = try data.nextBatch(size: size)
+        let batch = shard == .whole ? whole : whole.rows(shard.rows(of: whole.input.batch))
+        let share = whole.predictedTokens == 0 ? 0 : Double(batch.predictedTokens) / Double(whole.predictedTokens)
+        return BatchLoss(part: try Self.loss(batch, model: model, tape: tape), share: share, tokens: batch.input.batch * batch.input.time)
     }
 
     /// Mean loss per predicted token over the held-out batches.

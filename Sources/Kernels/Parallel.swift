@@ -5,8 +5,17 @@ import Glibc
 #endif
 
 package enum Parallel {
-    /// Cores this process may use.
-    package static let threadCount: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// Threads this process computes with: RLHF_THREADS when set; otherwise the cores, shared
+    /// evenly among the ranks Open MPI's mpirun started on this machine, so that data-parallel
+    /// ranks do not oversubscribe the cores they share.
+    package static let threadCount: Int = {
+        if let text = getenv("RLHF_THREADS").map({ String(cString: $0) }), let requested = Int(text), requested > 0 {
+            return requested
+        }
+        let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let localRanks = getenv("OMPI_COMM_WORLD_LOCAL_SIZE").flatMap { Int(String(cString: $0)) } ?? 1
+        return max(1, cores / max(localRanks, 1))
+    }()
 
     /// Calls `body` on contiguous, disjoint sub-ranges that cover `0..<count`, in parallel when
     /// each chunk would hold at least `minimumChunk` items. Chunks never overlap, so bodies may

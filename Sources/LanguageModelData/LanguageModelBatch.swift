@@ -15,6 +15,12 @@ public struct LanguageModelBatch: Sendable {
 
     /// Positions that carry a target.
     public var predictedTokens: Int { targets.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) } }
+
+    /// The batch of rows `rows` only.
+    public func rows(_ rows: Range<Int>) -> LanguageModelBatch {
+        let time = input.time
+        return LanguageModelBatch(input: input.rows(rows), targets: Array(targets[(rows.lowerBound * time)..<(rows.upperBound * time)]))
+    }
 }
 
 /// A source of training batches whose position can be saved and restored, so a resumed run

@@ -3,6 +3,7 @@
 // its heads (trained beside the model, clipped with it, on the same warmup + cosine schedule), a
 // Polyak sync of the target Q-heads every `targetSyncInterval` steps, metrics under trlX's names,
 // checkpoints that hold the heads and their targets, exact resume.
+import DataParallel
 import Finetuning
 import Foundation
 import LanguageModeling
@@ -40,7 +41,10 @@ public struct ILQLObjective: TrainingObjective {
             targets: batch.targets)
     }
 
-    public mutating func loss(ofNextBatch size: Int, model: LanguageModel, tape: Tape) throws -> BatchLoss {
+    public mutating func loss(ofNextBatch size: Int, shard: BatchShard, model: LanguageModel, tape: Tape) throws -> BatchLoss {
+        // ILQL's terms are normalised over different sets (actions, states, the CQL logits), so a
+        // shard's part is not one share of the batch's loss; it trains as one process.
+        guard shard == .whole else { throw DataParallelError.unsplittable(reason: "ILQL trains in one process") }
         let batch = try data.nextBatch(size: size)
         let output = try output(batch, tape: tape)
         return BatchLoss(loss: output.loss, tokens: batch.sequences.input.batch * batch.sequences.input.time, metrics: output.statistics)

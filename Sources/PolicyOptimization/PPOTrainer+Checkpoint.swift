@@ -91,8 +91,10 @@ extension PPOTrainer {
         return completedIterations
     }
 
-    /// Drops the metrics and samples logged after `iteration`, and reopens both logs.
+    /// Drops the metrics and samples logged after `iteration`, and reopens both logs (on the
+    /// rank that writes them).
     private func trimLogs(after iteration: Int) throws {
+        guard communicator.isRoot else { return }
         let samples = run.url.appendingPathComponent("samples.jsonl")
         try run.trimMetrics(after: iteration, key: "iteration")
         try run.trimMetrics(after: iteration, key: "iteration", file: samples)

@@ -1,6 +1,9 @@
 // The optimisation phase: PPO's epochs over shuffled minibatches (or A2C's single pass), each
 // minibatch one recorded forward pass of the policy (and value network), the combined loss,
-// clipping and an AdamW step per network.
+// clipping and an AdamW step per network. Data-parallel ranks each take their rows of every
+// minibatch; the losses are means over the minibatch's response tokens, so a rank's part is
+// weighted by its share of them, and the parts' gradients and statistics are summed.
+import DataParallel
 import LanguageModelData
 import Optimization
 import Tensors
@@ -12,12 +15,37 @@ struct OptimizationStatistics {
     var approximateKL = 0.0, entropy = 0.0, ratioMean = 0.0, ratioVariance = 0.0, pretrainingLoss = 0.0
     var minibatches = 0
     var epochsRun = 0
+    var ratioVarianceIsSecondMoment = false
 
     mutating func add(_ other: OptimizationStatistics) {
         policyLoss += other.policyLoss; valueLoss += other.valueLoss; clipFraction += other.clipFraction
         valueClipFraction += other.valueClipFraction; approximateKL += other.approximateKL; entropy += other.entropy
         ratioMean += other.ratioMean; ratioVariance += other.ratioVariance; pretrainingLoss += other.pretrainingLoss
         minibatches += other.minibatches
+    }
+
+    /// A rank's part of a minibatch's statistics: each is a mean over the minibatch's tokens, so
+    /// the part is the rank's own mean times its `share` of the tokens. The ratio's variance
+    /// travels as its second moment, which, unlike a variance, adds up across the parts.
+    mutating func scale(by share: Double) {
+        ratioVariance += ratioMean * ratioMean
+        policyLoss *= share; valueLoss *= share; clipFraction *= share; valueClipFraction *= share
+        approximateKL *= share; entropy *= share; ratioMean *= share; ratioVariance *= share
+        ratioVarianceIsSecondMoment = true
+    }
+
+    /// The statistics the ranks sum, in a fixed order; set back after the sum, when the ratio's
+    /// second moment becomes its variance again.
+    var summable: [Double] {
+        get { [policyLoss, valueLoss, clipFraction, valueClipFraction, approximateKL, entropy, ratioMean, ratioVariance, pretrainingLoss] }
+        set {
+            (policyLoss, valueLoss, clipFraction, valueClipFraction) = (newValue[0], newValue[1], newValue[2], newValue[3])
+            (approximateKL, entropy, ratioMean, ratioVariance, pretrainingLoss) = (newValue[4], newValue[5], newValue[6], newValue[7], newValue[8])
+            if ratioVarianceIsSecondMoment {
+                ratioVariance -= ratioMean * ratioMean
+                ratioVarianceIsSecondMoment = false
+            }
+        }
     }
 
     /// Each statistic averaged over the minibatches.
@@ -50,8 +78,12 @@ extension PPOTrainer {
         return total.averaged
     }
 
-    /// One minibatch: recorded forward, loss, backward, clipping, optimizer steps.
-    func step(rows: [Int], rollouts: Rollouts, advantages: Matrix, returns: Matrix) throws -> OptimizationStatistics {
+    /// One minibatch (this rank's rows of it): recorded forward, loss, backward, the ranks'
+    /// gradients summed, clipping, optimizer steps.
+    func step(rows minibatch: [Int], rollouts: Rollouts, advantages: Matrix, returns: Matrix) throws -> OptimizationStatistics {
+        let rows = BatchShard(communicator).slice(minibatch)
+        let tokens = { (rows: [Int]) in rows.reduce(0.0) { total, row in total + (0..<rollouts.mask.columns).reduce(0.0) { $0 + rollouts.mask[row, $1] } } }
+        let share = communicator.size == 1 ? 1 : tokens(rows) / max(tokens(minibatch), 1)
         let batch = try SequenceBatch(
             prompts: rows.map { rollouts.prompts[$0] }, responses: rows.map { rollouts.responses[$0] },
             padding: models.policy.endOfText ?? 0, responseLength: rollouts.batch.responseLength)
@@ -87,23 +119,41 @@ extension PPOTrainer {
             statistics.entropy = Double(mean.item)
             loss = try loss - mean * configuration.entropyCoefficient
         }
+        (statistics.policyLoss, statistics.valueLoss) = (Double(policyLoss.item), Double(valueLoss.item))
+        if communicator.size > 1 {
+            statistics.scale(by: share)
+            loss = loss * Float(share)
+        }
         if configuration.pretrainingCoefficient > 0, var text = pretraining {
-            let lm = try pretrainingLoss(&text, tape: tape)
+            let (lm, lmShare) = try pretrainingLoss(&text, tape: tape)
             pretraining = text
-            statistics.pretrainingLoss = Double(lm.item)
-            loss = try loss + lm * configuration.pretrainingCoefficient
+            statistics.pretrainingLoss = Double(lm.item) * lmShare
+            loss = try loss + lm * Float(lmShare * Double(configuration.pretrainingCoefficient))
         }
         try tape.backward(from: loss)
+        if communicator.size > 1 { try sumOverRanks(&statistics) }
         try applyGradients()
-        (statistics.policyLoss, statistics.valueLoss) = (Double(policyLoss.item), Double(valueLoss.item))
         return statistics
     }
 
-    /// PPO-ptx: next-token loss of the policy on a batch of pretraining windows.
-    private func pretrainingLoss(_ data: inout PretrainingData, tape: Tape) throws -> Tensor {
-        let batch = try data.nextBatch(size: configuration.pretrainingBatchSize)
+    /// PPO-ptx: next-token loss of the policy on this rank's rows of a batch of pretraining
+    /// windows, and the rows' share of the batch's predicted tokens.
+    private func pretrainingLoss(_ data: inout PretrainingData, tape: Tape) throws -> (loss: Tensor, share: Double) {
+        let whole = try data.nextBatch(size: configuration.pretrainingBatchSize)
+        let batch = communicator.size == 1 ? whole : whole.rows(BatchShard(communicator).rows(of: whole.input.batch))
         let network = models.network
-        return try network.logits(network.hiddenStates(batch.input, tape: tape), tape: tape).crossEntropy(targets: batch.targets)
+        let loss = try network.logits(network.hiddenStates(batch.input, tape: tape), tape: tape).crossEntropy(targets: batch.targets)
+        return (loss, communicator.size == 1 ? 1 : Double(batch.predictedTokens) / Double(max(whole.predictedTokens, 1)))
+    }
+
+    /// Sums the ranks' gradients (policy and value function) and their parts of the statistics.
+    private func sumOverRanks(_ statistics: inout OptimizationStatistics) throws {
+        for store in [models.policyParameters] + models.value.trainableStores {
+            if let gradients = store.allGradients { try communicator.sum(gradients) }
+        }
+        var parts = statistics.summable
+        try communicator.sum(&parts)
+        statistics.summable = parts
     }
 
     /// Clips the policy's and the value function's gradient norms (each its own) and steps their

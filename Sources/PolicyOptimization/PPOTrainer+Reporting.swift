@@ -50,7 +50,9 @@ extension PPOTrainer {
         }
     }
 
+    /// Appends the iteration's metrics and samples, on the rank that writes the run folder.
     func log(_ report: IterationReport) throws {
+        guard let metrics, let samplesLog else { return }
         var record: [String: MetricValue] = ["iteration": .integer(report.iteration)]
         for (name, value) in report.metrics { record[name] = .number(value) }
         try metrics.append(record)

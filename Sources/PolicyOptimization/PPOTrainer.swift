@@ -1,5 +1,8 @@
 // One RLHF iteration as named phases: collect rollouts → score → rewards with the KL penalty →
 // advantages → optimise → metrics; and the loop around it with checkpoints and resume.
+// Data-parallel ranks each collect the same rollouts (sampling as one process samples), then
+// split every minibatch's rows and sum their gradients; the root rank alone writes the run folder.
+import DataParallel
 import Foundation
 import LanguageModelData
 import Optimization
@@ -42,6 +45,7 @@ public final class PPOTrainer {
     public let monitor: (any ResponseScorer)?
     public let configuration: PPOConfiguration
     public let run: RunFolder
+    public let communicator: Communicator
     let prompts: [[Int32]]
     var pretraining: PretrainingData?
     let policyOptimizer: AdamW
@@ -53,15 +57,17 @@ public final class PPOTrainer {
     var generator: RandomGenerator
     var promptOrder: [Int]
     var promptCursor = 0
-    var metrics: MetricsLog
-    var samplesLog: MetricsLog
+    /// Nil on the ranks that do not write the run folder.
+    var metrics: MetricsLog?
+    var samplesLog: MetricsLog?
 
     /// - Parameters:
     ///   - prompts: the training prompts (token ids), visited in shuffled passes.
     ///   - pretraining: text for PPO-ptx, required when `pretrainingCoefficient` > 0.
+    ///   - communicator: the data-parallel ranks; the root's starting weights are copied to the others.
     public init(
         models: PolicyModels, scorer: any ResponseScorer, prompts: [[Int32]], configuration: PPOConfiguration,
-        run: RunFolder, pretraining: PretrainingData? = nil, monitor: (any ResponseScorer)? = nil
+        run: RunFolder, pretraining: PretrainingData? = nil, monitor: (any ResponseScorer)? = nil, communicator: Communicator = .single
     ) throws {
         try configuration.validate()
         guard !prompts.isEmpty, prompts.allSatisfy({ !$0.isEmpty }) else {
@@ -70,12 +76,19 @@ public final class PPOTrainer {
         guard configuration.pretrainingCoefficient == 0 || pretraining != nil else {
             throw OptimizationError.invalidSetting(field: "pretrainingCoefficient", expected: "0, or pretraining text to mix in (PPO-ptx)")
         }
-        try run.prepare()
+        guard configuration.minibatchSize >= communicator.size else {
+            throw DataParallelError.unsplittable(reason: "a minibatch of \(configuration.minibatchSize) rollouts cannot be shared by \(communicator.size) ranks")
+        }
+        guard configuration.pretrainingCoefficient == 0 || configuration.pretrainingBatchSize >= communicator.size else {
+            throw DataParallelError.unsplittable(
+                reason: "a PPO-ptx batch of \(configuration.pretrainingBatchSize) windows cannot be shared by \(communicator.size) ranks")
+        }
         self.models = models
         self.scorer = scorer
         self.monitor = monitor
         self.configuration = configuration
         self.run = run
+        self.communicator = communicator
         self.prompts = prompts
         self.pretraining = pretraining
         var adam = AdamWConfiguration(learningRate: configuration.learningRate, beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0)
@@ -88,8 +101,12 @@ public final class PPOTrainer {
         overoptimizationGuard = try OveroptimizationGuard(configuration: configuration.overoptimizationGuard)
         generator = RandomGenerator(seed: configuration.seed)
         promptOrder = generator.permutation(prompts.count)
-        metrics = try MetricsLog(url: run.metricsURL)
-        samplesLog = try MetricsLog(url: run.url.appendingPathComponent("samples.jsonl"))
+        for optimizer in [policyOptimizer] + valueOptimizers { try communicator.broadcast(optimizer.parameters.allValues) }
+        if communicator.isRoot {
+            try run.prepare()
+            metrics = try MetricsLog(url: run.metricsURL)
+            samplesLog = try MetricsLog(url: run.url.appendingPathComponent("samples.jsonl"))
+        }
     }
 
     /// Runs iterations until `configuration.iterations` (or `pause`), checkpointing on the way,
@@ -110,12 +127,13 @@ public final class PPOTrainer {
                 stopping = true
             }
             let interval = configuration.checkpointInterval
-            if stopping || completedIterations == configuration.iterations || (interval > 0 && completedIterations % interval == 0) {
+            let checkpointing = stopping || completedIterations == configuration.iterations || (interval > 0 && completedIterations % interval == 0)
+            if checkpointing && communicator.isRoot {
                 events(.checkpointed(iteration: completedIterations, folder: try checkpoint()))
             }
             if stopping { break }
         }
-        try models.policy.saveTrained(to: run.modelURL)
+        if communicator.isRoot { try models.policy.saveTrained(to: run.modelURL) }
     }
 
     /// One iteration: every phase, timed, then metrics and samples logged.

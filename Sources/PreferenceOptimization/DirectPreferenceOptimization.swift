@@ -1,6 +1,7 @@
 // Preference optimisation without RL, as an objective of the shared trainer: each micro-batch's
 // pairs go through the policy in one forward pass, and their DPO or IPO loss is taken against
 // reference log-probabilities computed once, before the first step, over the whole dataset.
+import DataParallel
 import Finetuning
 import Foundation
 import LanguageModeling
@@ -66,14 +67,18 @@ public struct DirectPreferenceOptimization: TrainingObjective {
         reference = try ReferenceLogProbabilities(data: data, network: model.network, batchSize: referenceBatchSize)
     }
 
-    public mutating func loss(ofNextBatch size: Int, model: LanguageModel, tape: Tape) throws -> BatchLoss {
+    /// The loss and statistics are means over pairs, so a shard's share is its fraction of them.
+    public mutating func loss(ofNextBatch size: Int, shard: BatchShard, model: LanguageModel, tape: Tape) throws -> BatchLoss {
         let reference = try preparedReference()
-        let indices = epochs.next(size)
+        let drawn = epochs.next(size)
+        let indices = shard.slice(drawn)
         let examples = indices.map { data.training[$0] }
         let batch = try data.sequenceBatch(examples)
         let (loss, statistics) = try PreferenceData.logProbabilities(batch, network: model.network, tape: tape)
             .directPreferenceLoss(reference: indices.map { reference.training[$0] }, lengths: examples.map(\.lengths), settings: settings)
-        return BatchLoss(loss: loss, tokens: batch.input.batch * batch.input.time, metrics: statistics.metrics)
+        return BatchLoss(
+            part: loss, share: Double(indices.count) / Double(drawn.count), tokens: batch.input.batch * batch.input.time,
+            metrics: statistics.metrics)
     }
 
     /// Loss and statistics over the first `batches · size` held-out pairs, each pair counted once.

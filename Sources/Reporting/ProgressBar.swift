@@ -3,6 +3,10 @@
 import Foundation
 
 public final class ProgressBar {
+    /// Set once at start-up, before any bar draws, by processes that must not draw (the
+    /// data-parallel ranks other than the root, which draws the job's one bar).
+    nonisolated(unsafe) public static var isSilenced = false
+
     private let title: String
     private let total: Int
     private let initial: Int
@@ -32,7 +36,7 @@ public final class ProgressBar {
     /// completed by this process), e.g. tokens processed while steps complete. Redraws are throttled.
     public func update(_ completed: Int, rateCount: Double? = nil, detail: String = "", force: Bool = false) {
         let now = Date()
-        guard force || completed >= total || now.timeIntervalSince(lastDraw) >= minimumInterval else { return }
+        guard !Self.isSilenced, force || completed >= total || now.timeIntervalSince(lastDraw) >= minimumInterval else { return }
         lastDraw = now
         let elapsed = now.timeIntervalSince(start)
         let fraction = min(1, Double(completed) / Double(total))
@@ -49,7 +53,7 @@ public final class ProgressBar {
     /// Draws the final state and ends the line.
     public func finish(detail: String = "") {
         update(total, detail: detail, force: true)
-        if interactive { output.write(Data("\n".utf8)) }
+        if interactive && !Self.isSilenced { output.write(Data("\n".utf8)) }
     }
 
     static func rate(_ value: Double) -> String {

@@ -3,6 +3,7 @@
 // distinct sequence once (through the feature cache), the features are standardised on the
 // training side so their scales are comparable, only the head is on the tape, and the
 // standardisation is folded into the head when training ends.
+import DataParallel
 import Foundation
 import Optimization
 import Tensors
@@ -68,12 +69,23 @@ struct FrozenBatches: RewardBatches {
     let standardization: Standardization
     private var folded = false
 
-    /// Reads every table row through the backbone (and the model's feature cache, saved after);
-    /// draws the head from N(0, 1/(C + 1)) with `seed`.
-    init(model: RewardModel, table: SequenceTable, trainingRows: Set<Int>, seed: UInt64) throws {
+    /// Reads every table row through the backbone (and the model's feature cache, saved after by
+    /// the root rank), each rank of `communicator` its share of the batches; draws the head from
+    /// N(0, 1/(C + 1)) with `seed`.
+    init(model: RewardModel, table: SequenceTable, trainingRows: Set<Int>, seed: UInt64, communicator: Communicator) throws {
         self.model = model
-        features = try model.features(of: table.sequences, cache: model.featureCache, progress: model.featureProgress)
-        try model.featureCache?.save()
+        var features = try model.features(
+            of: table.sequences, cache: model.featureCache, shard: BatchShard(communicator), progress: model.featureProgress)
+        if communicator.size > 1 {
+            try features.withUnsafeMutableBufferPointer { try communicator.sum($0) }
+        }
+        self.features = features
+        if communicator.isRoot, let cache = model.featureCache {
+            for (row, sequence) in table.sequences.enumerated() {
+                cache.insert(Array(features[(row * model.width)..<((row + 1) * model.width)]), for: sequence)
+            }
+            try cache.save()
+        }
         standardization = Standardization(features, rows: trainingRows, width: model.width)
         standardized = standardization.apply(features)
         model.head.initialize(seed: seed)

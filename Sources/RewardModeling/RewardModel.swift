@@ -4,6 +4,7 @@
 // with the head (fine-tuned) or kept fixed (frozen): a frozen backbone's features are computed
 // once per text and may be cached, and its folder refers to the backbone's file instead of
 // copying its weights.
+import DataParallel
 import Foundation
 import LanguageModeling
 import Tensors
@@ -117,14 +118,19 @@ public final class RewardModel: TextRewardScorer, @unchecked Sendable {
 
     /// Backbone features [N·C] of token sequences, in batches of similar lengths, through
     /// `cache` when given (computed only for the sequences it lacks). `progress(done, total)`.
+    ///
+    /// With a `shard` of several ranks, the rank computes every `shard.count`-th batch of the
+    /// missing rows (the root also fills the cached rows) and leaves the other rows zero: the
+    /// ranks' results add up to the whole, batched exactly as one process batches it.
     public func features(
-        of sequences: [[Int32]], cache: BackboneFeatureCache? = nil, batchSize: Int = 16, progress: (Int, Int) -> Void = { _, _ in }
+        of sequences: [[Int32]], cache: BackboneFeatureCache? = nil, batchSize: Int = 16, shard: BatchShard = .whole,
+        progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> [Float] {
         var result = [Float](repeating: 0, count: sequences.count * width)
         var missing: [Int] = []
         for (row, sequence) in sequences.enumerated() {
             if let cached = cache?.features(of: sequence) {
-                result.replaceSubrange((row * width)..<((row + 1) * width), with: cached)
+                if shard.rank == 0 { result.replaceSubrange((row * width)..<((row + 1) * width), with: cached) }
             } else {
                 missing.append(row)
             }
@@ -132,7 +138,8 @@ public final class RewardModel: TextRewardScorer, @unchecked Sendable {
         missing.sort { sequences[$0].count < sequences[$1].count }
         var done = sequences.count - missing.count
         progress(done, sequences.count)
-        for start in stride(from: 0, to: missing.count, by: max(batchSize, 1)) {
+        let starts = Array(stride(from: 0, to: missing.count, by: max(batchSize, 1)))
+        for (batch, start) in starts.enumerated() where batch % shard.count == shard.rank {
             let rows = Array(missing[start..<min(start + max(batchSize, 1), missing.count)])
             let states = try lastStates(rows.map { sequences[$0] }, tape: nil).scalars
             for (index, row) in rows.enumerated() {
@@ -140,7 +147,7 @@ public final class RewardModel: TextRewardScorer, @unchecked Sendable {
                 result.replaceSubrange((row * width)..<((row + 1) * width), with: values)
                 cache?.insert(Array(values), for: sequences[row])
             }
-            done += rows.count
+            done = min(done + rows.count * shard.count, sequences.count)
             progress(done, sequences.count)
         }
         return result

@@ -2,7 +2,10 @@
 // batches, the preference loss on raw rewards, clipping, AdamW on a warmup + cosine schedule,
 // held-out evaluation, metrics.jsonl, then normalisation (the reference policy's samples score
 // mean 0, standard deviation 1) and the saved model. Runs are short (minutes), so they restart
-// rather than resume: there are no checkpoints.
+// rather than resume: there are no checkpoints. Data-parallel ranks each take their comparisons
+// of every batch (and their batches of a frozen backbone's features) and sum the gradients; the
+// root rank alone evaluates, normalises and writes the run folder.
+import DataParallel
 import Foundation
 import Optimization
 import Randomness
@@ -33,13 +36,18 @@ public final class RewardTrainer {
     public let rewardModel: RewardModel
     public let configuration: RewardTrainingConfiguration
     public let run: RunFolder
+    public let communicator: Communicator
     public private(set) var completedSteps = 0
 
     /// Freezes the backbone parameters the configuration names (in `model`'s store, for good).
     /// A frozen-backbone model's head starts afresh from `headSeed`; a fine-tuned one continues
     /// from its head.
-    public init(model: RewardModel, configuration: RewardTrainingConfiguration, run: RunFolder) throws {
+    public init(model: RewardModel, configuration: RewardTrainingConfiguration, run: RunFolder, communicator: Communicator = .single) throws {
         try configuration.validate()
+        guard configuration.optimization.batchSize >= communicator.size else {
+            throw DataParallelError.unsplittable(
+                reason: "a batch of \(configuration.optimization.batchSize) comparisons cannot be shared by \(communicator.size) ranks")
+        }
         if !model.isFrozen {
             let frozen = configuration.frozenParameters
             if !frozen.isEmpty {
@@ -53,6 +61,7 @@ public final class RewardTrainer {
         rewardModel = model
         self.configuration = configuration
         self.run = run
+        self.communicator = communicator
     }
 
     /// Trains on `training`, evaluating on `heldOut` every `evaluationInterval` steps and at the
@@ -66,18 +75,24 @@ public final class RewardTrainer {
         events: (RewardTrainingEvent) -> Void = { _ in }
     ) throws -> PreferenceEvaluation? {
         guard !training.isEmpty else { throw RewardDataError.empty(source: "the training comparisons") }
-        try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
-        // Without checkpoints a run always starts at step 0, so an earlier (killed) attempt's records go.
-        try run.trimMetrics(after: 0)
-        let metrics = try MetricsLog(url: run.metricsURL)
+        var metrics: MetricsLog?
+        if communicator.isRoot {
+            try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
+            // Without checkpoints a run always starts at step 0, so an earlier (killed) attempt's records go.
+            try run.trimMetrics(after: 0)
+            metrics = try MetricsLog(url: run.metricsURL)
+        }
         var table = SequenceTable()
         let trainingRows = try index(training, into: &table), heldOutRows = try index(heldOut, into: &table)
         let normalizing = configuration.normalizationSamples > 0
         let normalizationRows = normalizing ? (samples ?? trainingRows.flatMap { $0.rows.map { table.sequences[$0] } }).map { table.add($0) } : []
         var batches: any RewardBatches = rewardModel.isFrozen
-            ? try FrozenBatches(model: rewardModel, table: table, trainingRows: Set(trainingRows.flatMap(\.rows)), seed: configuration.headSeed)
+            ? try FrozenBatches(
+                model: rewardModel, table: table, trainingRows: Set(trainingRows.flatMap(\.rows)), seed: configuration.headSeed,
+                communicator: communicator)
             : FineTunedBatches(model: rewardModel, table: table, batchSize: 4 * configuration.optimization.batchSize)
         let optimizers = try batches.stores.map { try AdamW(parameters: $0, configuration: configuration.optimization.optimizer) }
+        for store in batches.stores { try communicator.broadcast(store.allValues) }
 
         var settings = configuration.optimization
         settings.steps = configuration.steps(forComparisons: trainingRows.count)
@@ -91,6 +106,8 @@ public final class RewardTrainer {
             order.removeFirst(batch.count)
             let report = try step(batch, batches, optimizers: optimizers, settings: settings)
             events(.stepped(report))
+            // Every rank holds the same weights, so only the root, which logs, evaluates.
+            guard let metrics else { continue }
             if completedSteps % settings.logInterval == 0 || completedSteps == settings.steps {
                 try metrics.append([
                     "step": .integer(completedSteps), "loss": .number(report.loss), "accuracy": .number(report.accuracy),
@@ -107,6 +124,7 @@ public final class RewardTrainer {
             }
         }
         batches.finish()
+        guard let metrics else { return nil }
         if normalizing {
             try rewardModel.normalize(rawScores: batches.scores(rows: normalizationRows).map(Float.init))
             try metrics.append(["step": .integer(completedSteps), "reward_gain": .number(Double(rewardModel.gain)), "reward_bias": .number(Double(rewardModel.bias))])
@@ -125,20 +143,21 @@ public final class RewardTrainer {
         }
     }
 
-    /// One optimizer step on a batch of comparisons.
+    /// One optimizer step on a batch of comparisons, of which this rank reads its shard.
     private func step(_ batch: [SequenceTable.Comparison], _ batches: any RewardBatches, optimizers: [AdamW], settings: OptimizationSettings) throws -> RewardStepReport {
         let start = Date()
         for store in batches.stores { store.zeroGradients() }
         var rows: [Int] = [], rankings: [ScoredRanking] = []
-        for comparison in batch {
+        for comparison in BatchShard(communicator).slice(batch) {
             rankings.append(ScoredRanking(offset: rows.count, tiers: comparison.tiers, weight: comparison.weight))
             rows += comparison.rows
         }
         let tape = Tape()
         let rewards = try batches.rewards(rows: rows, tape: tape)
         let report = try PreferenceStep.apply(
-            rewards: rewards, rankings: rankings, tape: tape, stores: batches.stores, optimizers: optimizers,
-            settings: settings, loss: configuration.loss, completed: completedSteps, started: start)
+            rewards: rewards, rankings: rankings, share: PreferenceStep.share(of: rankings, in: batch.map(\.weight)), tape: tape,
+            stores: batches.stores, optimizers: optimizers, settings: settings, loss: configuration.loss, completed: completedSteps,
+            started: start, communicator: communicator)
         completedSteps += 1
         return report
     }

@@ -16,6 +16,12 @@ public struct TokenGrid: Sendable, Equatable {
         self.ids = ids
     }
 
+    /// The grid of rows `rows` only.
+    public func rows(_ rows: Range<Int>) -> TokenGrid {
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= batch, "rows \(rows) of a \(batch)-row grid")
+        return try! TokenGrid(batch: rows.count, time: time, ids: Array(ids[(rows.lowerBound * time)..<(rows.upperBound * time)]))
+    }
+
     /// Positions offset, offset+1, ... for every row.
     public static func positions(batch: Int, time: Int, offset: Int = 0) -> TokenGrid {
         let row = (0..<time).map { Int32(offset + $0) }

@@ -18,6 +18,13 @@ public struct TokenBatch: Sendable, Equatable {
         self.firstPosition = firstPosition
     }
 
+    /// The batch of rows `rows` only (one data-parallel rank's part of a batch).
+    public func rows(_ rows: Range<Int>) -> TokenBatch {
+        let first = firstPosition.map { Array($0[rows]) }
+        return TokenBatch(
+            tokens: tokens.rows(rows), positions: positions.rows(rows), firstPosition: first?.contains { $0 > 0 } == true ? first : nil)
+    }
+
     /// Rows of equal length, positions counting from 0.
     public init(rows: [[Int32]]) throws {
         let time = rows.first?.count ?? 0

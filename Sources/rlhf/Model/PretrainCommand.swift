@@ -29,22 +29,27 @@ struct PretrainCommand: ParsableCommand {
         var configuration = try runOptions.configuration(defaults: PretrainingConfiguration())
         if let steps { configuration.optimization.steps = steps }
         try configuration.optimization.validate()
+        let world = try TrainingWorld.join()
         let folder = RunFolder(runOptions.folderURL)
-        try folder.prepare()
-        try folder.writeConfiguration(ConfigurationFile.encode(configuration))
+        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), world: world)
 
         let bpe = try BPETokenizer(directory: URL(fileURLWithPath: tokenizer))
-        let streams = try Recipes.tokenStreams(corpus: corpus.map { URL(fileURLWithPath: $0) }, tokenizer: bpe, run: folder, heldOutPeriod: configuration.heldOutPeriod)
+        let streams = try TrainingWorld.rootFirst(world) {
+            try Recipes.tokenStreams(corpus: corpus.map { URL(fileURLWithPath: $0) }, tokenizer: bpe, run: folder, heldOutPeriod: configuration.heldOutPeriod)
+        }
         print("corpus: \(streams.training.count) training and \(streams.heldOut.count) held-out tokens")
         let endOfText = bpe.specialTokenID("<|endoftext|>").map(Int32.init)
         let network = try GPT(configuration: configuration.model.configuration(vocabularySize: bpe.vocabularySize, endOfText: endOfText))
         network.initialize(seed: configuration.initializationSeed)
         print("model: \(network.configuration.parameterCount) parameters")
         let data = try PretrainingData(training: streams.training, heldOut: streams.heldOut, window: configuration.model.contextLength, seed: configuration.optimization.seed)
-        let trainer = try LanguageModelTrainer(model: LanguageModel(network: network, tokenizer: bpe), data: data, settings: configuration.optimization, run: folder)
+        let trainer = try LanguageModelTrainer(
+            model: LanguageModel(network: network, tokenizer: bpe), data: data, settings: configuration.optimization, run: folder, communicator: world)
         if runOptions.resume, try trainer.resumeFromLatestCheckpoint() == nil { print("no checkpoint to resume from; starting at step 0") }
         let view = TrainingProgressView(title: "pretrain")
+        let start = Date()
         let loss = try trainer.train(events: view.handle)
+        try TrainingWorld.finish(world, steps: trainer.completedSteps, seconds: Date().timeIntervalSince(start))
         print(loss.map { String(format: "held-out loss %.4f, perplexity %.2f; model in %@", $0, Foundation.exp($0), folder.modelURL.path) } ?? "model in \(folder.modelURL.path)")
     }
 }

@@ -35,17 +35,19 @@ struct SFTCommand: ParsableCommand {
         if base.network.adapters == nil, let lora = configuration.lora {
             try base.network.attachAdapters(lora, seed: configuration.loraSeed)
         }
+        let world = try TrainingWorld.join()
         let folder = RunFolder(runOptions.folderURL)
-        try folder.prepare()
-        try folder.writeConfiguration(ConfigurationFile.encode(configuration))
+        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), world: world)
 
         let demonstrations = try DemonstrationFile.read(URL(fileURLWithPath: data))
         let instructions = try Recipes.instructionData(demonstrations, model: base, heldOutPeriod: configuration.heldOutPeriod, seed: configuration.optimization.seed)
         print("demonstrations: \(instructions.training.count) for training, \(instructions.heldOut.count) held out")
-        let trainer = try LanguageModelTrainer(model: base, data: instructions, settings: configuration.optimization, run: folder)
+        let trainer = try LanguageModelTrainer(model: base, data: instructions, settings: configuration.optimization, run: folder, communicator: world)
         if runOptions.resume, try trainer.resumeFromLatestCheckpoint() == nil { print("no checkpoint to resume from; starting at step 0") }
         let view = TrainingProgressView(title: "sft")
+        let start = Date()
         let loss = try trainer.train(events: view.handle)
+        try TrainingWorld.finish(world, steps: trainer.completedSteps, seconds: Date().timeIntervalSince(start))
         let saved = base.network.adapters == nil ? "model" : "adapter"
         print(loss.map { String(format: "held-out response loss %.4f; %@ in %@", $0, saved, folder.modelURL.path) } ?? "\(saved) in \(folder.modelURL.path)")
     }

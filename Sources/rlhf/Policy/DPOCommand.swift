@@ -59,9 +59,9 @@ struct DPOCommand: AsyncParsableCommand {
         if policy.network.adapters == nil, let lora = configuration.lora {
             try policy.network.attachAdapters(lora, seed: configuration.loraSeed)
         }
+        let world = try TrainingWorld.join()
         let folder = RunFolder(runOptions.folderURL)
-        try folder.prepare()
-        try folder.writeConfiguration(ConfigurationFile.encode(configuration))
+        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), world: world)
 
         let preferences = try PreferenceData(
             pairs, model: policy, heldOutPeriod: configuration.heldOutPeriod, maximumPromptLength: configuration.maximumPromptLength)
@@ -69,11 +69,14 @@ struct DPOCommand: AsyncParsableCommand {
         let objective = try DirectPreferenceOptimization(
             data: preferences, settings: configuration.dpo, seed: configuration.optimization.seed,
             referenceBatchSize: configuration.optimization.batchSize)
-        let trainer = try DPOTrainer(model: policy, objective: objective, settings: configuration.optimization, run: folder)
+        let trainer = try DPOTrainer(model: policy, objective: objective, settings: configuration.optimization, run: folder, communicator: world)
         let resumed = runOptions.resume ? try trainer.resumeFromLatestCheckpoint() : nil
         if runOptions.resume, resumed == nil { print("no checkpoint to resume from; starting at step 0") }
         if resumed == nil { print("reference log-probabilities: one pass over \(preferences.training.count + preferences.heldOut.count) pairs") }
+        let start = Date()
         try trainer.train(events: TrainingProgressView(title: "dpo", lossIsCrossEntropy: false).handle)
+        try TrainingWorld.finish(world, steps: trainer.completedSteps, seconds: Date().timeIntervalSince(start))
+        guard world.isRoot else { return }
         let saved = policy.network.adapters == nil ? "model" : "adapter"
         if let evaluation = try trainer.evaluate() {
             let metric = { (name: String) in evaluation.metrics[name] ?? .nan }

@@ -3,6 +3,7 @@
 import Annotators
 import ArgumentParser
 import ConfigFiles
+import DataParallel
 import Evaluation
 import Finetuning
 import Foundation
@@ -49,9 +50,9 @@ struct PPOCommand: ParsableCommand {
         var configuration = try runOptions.configuration(defaults: PPOConfiguration())
         if let iterations { configuration.iterations = iterations }
         try configuration.validate()
+        let world = try TrainingWorld.join()
         let folder = RunFolder(runOptions.folderURL)
-        try folder.prepare()
-        try folder.writeConfiguration(ConfigurationFile.encode(configuration))
+        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), world: world)
 
         let policy = try model.load(trainable: lora.loraRank == nil)
         if let adapters = lora.configuration(for: policy.network) {
@@ -66,9 +67,11 @@ struct PPOCommand: ParsableCommand {
         let trainer = try PPOTrainer(
             models: PolicyModels(policy: policy, value: try valueFunction(configuration, policy: policy), temperature: configuration.temperature),
             scorer: try reward.scorer(for: policy, plainPrompts: encoded.plainText), prompts: encoded.tokens,
-            configuration: configuration, run: folder, pretraining: try pretraining(policy, folder), monitor: monitor)
+            configuration: configuration, run: folder, pretraining: try pretraining(policy, folder, world: world), monitor: monitor,
+            communicator: world)
         if runOptions.resume, try trainer.resumeFromLatestCheckpoint() == nil { print("no checkpoint to resume from; starting at iteration 0") }
         var bar: ProgressBar?
+        let start = Date()
         try trainer.train { event in
             if case let .started(first, iterations) = event {
                 bar = ProgressBar(title: "ppo", total: iterations, unit: "it", initial: first)
@@ -80,6 +83,7 @@ struct PPOCommand: ParsableCommand {
             }
         }
         bar?.finish()
+        try TrainingWorld.finish(world, steps: trainer.completedIterations, seconds: Date().timeIntervalSince(start))
         let saved = policy.network.adapters == nil ? "policy" : "policy adapters (load with --model \(model.model) --adapter DIR)"
         print("\(saved) in \(folder.modelURL.path); metrics in \(folder.metricsURL.path)")
     }
@@ -95,10 +99,12 @@ struct PPOCommand: ParsableCommand {
         return try ValueFunction.network(startingFrom: RewardModel.load(from: source))
     }
 
-    /// Pretraining windows for PPO-ptx, tokenized once into the run folder.
-    private func pretraining(_ model: LanguageModel, _ folder: RunFolder) throws -> PretrainingData? {
+    /// Pretraining windows for PPO-ptx, tokenized once into the run folder (by the root rank).
+    private func pretraining(_ model: LanguageModel, _ folder: RunFolder, world: Communicator) throws -> PretrainingData? {
         guard !pretrainingText.isEmpty else { return nil }
-        let streams = try Recipes.tokenStreams(corpus: pretrainingText.map { URL(fileURLWithPath: $0) }, tokenizer: model.tokenizer, run: folder, heldOutPeriod: 20)
+        let streams = try TrainingWorld.rootFirst(world) {
+            try Recipes.tokenStreams(corpus: pretrainingText.map { URL(fileURLWithPath: $0) }, tokenizer: model.tokenizer, run: folder, heldOutPeriod: 20)
+        }
         return try PretrainingData(training: streams.training, heldOut: streams.heldOut, window: model.network.contextLength, seed: 0)
     }
 }

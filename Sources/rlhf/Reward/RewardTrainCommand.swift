@@ -58,9 +58,12 @@ struct RewardTrainCommand: AsyncParsableCommand {
         if let epochs { configuration.epochs = epochs }
         if let seed { configuration.optimization.seed = seed; configuration.headSeed = seed }
         try configuration.validate()
+        let world = try TrainingWorld.join()
         let folder = RunFolder(runOptions.folderURL)
-        try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
-        try folder.writeConfiguration(ConfigurationFile.encode(configuration))
+        if world.isRoot {
+            try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
+            try folder.writeConfiguration(ConfigurationFile.encode(configuration))
+        }
 
         let (training, heldOut) = try await splitData(configuration)
         print("comparisons: \(training.count) for training, \(heldOut.count) held out")
@@ -72,9 +75,11 @@ struct RewardTrainCommand: AsyncParsableCommand {
         }
         let samples = try referenceSamples(for: training, configuration: configuration, reward: reward)
         if samples == nil, configuration.normalizationSamples > 0 { print("note: no reference policy: rewards are normalised on the training responses") }
-        let trainer = try RewardTrainer(model: reward, configuration: configuration, run: folder)
+        let trainer = try RewardTrainer(model: reward, configuration: configuration, run: folder, communicator: world)
         let start = Date()
         let evaluation = try trainer.train(on: training, heldOut: heldOut, normalizingOn: samples, events: RewardProgressView(title: reward.isFrozen ? "head" : "reward").handle)
+        try TrainingWorld.finish(world, steps: trainer.completedSteps, seconds: Date().timeIntervalSince(start))
+        guard world.isRoot else { return }
         try finish(folder: folder, training: training, heldOut: heldOut, steps: trainer.completedSteps, seconds: Date().timeIntervalSince(start),
                    normalization: (reward.gain, reward.bias), evaluation: evaluation)
     }

@@ -1,0 +1,51 @@
+// The data-parallel world a training command runs in. Started by `mpirun -np N`, every rank
+// trains its share of each batch and the root rank alone speaks and writes: the others' standard
+// output and progress bars are silenced (their errors still reach standard error).
+import DataParallel
+import Foundation
+import Kernels
+import Reporting
+import TrainingRuns
+
+enum TrainingWorld {
+    static func join() throws -> Communicator {
+        let world = try Communicator.world()
+        if !world.isRoot {
+            ProgressBar.isSilenced = true
+            let null = open("/dev/null", O_WRONLY)
+            if null >= 0 { dup2(null, STDOUT_FILENO) }
+        }
+        return world
+    }
+
+    /// Prepares the run folder and writes its configuration, on the root rank.
+    static func prepare(_ folder: RunFolder, configuration: Data, world: Communicator) throws {
+        guard world.isRoot else { return }
+        try folder.prepare()
+        try folder.writeConfiguration(configuration)
+    }
+
+    /// Runs `make` on the root rank first, then on the others once it is done: for steps that
+    /// cache files in the run folder (tokenized corpora), which the other ranks then read.
+    static func rootFirst<Result>(_ world: Communicator, _ make: () throws -> Result) throws -> Result {
+        if world.isRoot {
+            let result = try make()
+            try world.barrier()
+            return result
+        }
+        try world.barrier()
+        return try make()
+    }
+
+    /// Ends a data-parallel run: the root prints what the ranks spent communicating, and every
+    /// rank leaves the job.
+    static func finish(_ world: Communicator, steps: Int, seconds: Double) throws {
+        guard world.size > 1 else { return }
+        try world.finalize()
+        guard steps > 0 else { return }
+        print(String(
+            format: "data-parallel: %d ranks × %d threads; %.1f MB summed per step; %.2f s of %.1f s in collectives (%.1f%%)",
+            world.size, Parallel.threadCount,
+            Double(world.bytesReduced) / Double(steps) / 1e6, world.secondsCommunicating, seconds, 100 * world.secondsCommunicating / max(seconds, 1e-9)))
+    }
+}
