@@ -29,8 +29,9 @@ public final class Communicator: @unchecked Sendable {
     public let rank: Int
     public let size: Int
     private let usesMPI: Bool
-    /// Bytes each rank has contributed to collectives, and the seconds spent in them.
-    public private(set) var bytesReduced = 0
+    /// Bytes this rank has contributed to sums (the per-step traffic; broadcasts happen once),
+    /// and the seconds spent in every collective.
+    public private(set) var bytesSummed = 0
     public private(set) var secondsCommunicating = 0.0
 
     /// A world of one process: the collectives are identities.
@@ -86,7 +87,7 @@ public final class Communicator: @unchecked Sendable {
     /// Replaces `values` on every rank with their sum over the ranks.
     public func sum(_ values: UnsafeMutableBufferPointer<Float>) throws {
         guard usesMPI, let base = values.baseAddress, !values.isEmpty else { return }
-        try collective("Allreduce", bytes: values.count * MemoryLayout<Float>.size) {
+        try collective("Allreduce", summing: values.count * MemoryLayout<Float>.size) {
             mp_allreduce_sum_float(base, values.count)
         }
     }
@@ -96,7 +97,7 @@ public final class Communicator: @unchecked Sendable {
         guard usesMPI, !values.isEmpty else { return }
         let count = values.count
         try values.withUnsafeMutableBufferPointer { buffer in
-            try collective("Allreduce", bytes: count * MemoryLayout<Double>.size) {
+            try collective("Allreduce", summing: count * MemoryLayout<Double>.size) {
                 mp_allreduce_sum_double(buffer.baseAddress!, count)
             }
         }
@@ -106,20 +107,20 @@ public final class Communicator: @unchecked Sendable {
     public func broadcast(_ values: UnsafeMutableBufferPointer<Float>, from root: Int = 0) throws {
         guard usesMPI, let base = values.baseAddress, !values.isEmpty else { return }
         let bytes = values.count * MemoryLayout<Float>.size
-        try collective("Bcast", bytes: bytes) { mp_broadcast_bytes(base, bytes, Int32(root)) }
+        try collective("Bcast") { mp_broadcast_bytes(base, bytes, Int32(root)) }
     }
 
     /// Returns once every rank has called it.
     public func barrier() throws {
         guard usesMPI else { return }
-        try collective("Barrier", bytes: 0) { mp_barrier() }
+        try collective("Barrier") { mp_barrier() }
     }
 
-    private func collective(_ operation: String, bytes: Int, _ call: () -> Int32) throws {
+    private func collective(_ operation: String, summing bytes: Int = 0, _ call: () -> Int32) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         let code = call()
         secondsCommunicating += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        bytesReduced += bytes
+        bytesSummed += bytes
         guard code == 0 else { throw DataParallelError.collectiveFailed(operation: operation, code: code) }
     }
 }

@@ -139,7 +139,8 @@ public final class PPOTrainer {
     /// One iteration: every phase, timed, then metrics and samples logged.
     public func iterate() throws -> IterationReport {
         var times = PhaseTimes()
-        var rollouts = try models.collectRollouts(prompts: nextPrompts(), configuration: configuration, generator: &generator, times: &times)
+        var rollouts = try models.collectRollouts(
+            prompts: nextPrompts(), configuration: configuration, generator: &generator, times: &times, communicator: communicator)
         var clock = PhaseClock()
         rollouts.scores = try score(rollouts)
         times.scoring = clock.lap()
@@ -178,9 +179,13 @@ public final class PPOTrainer {
         }
     }
 
-    /// Reward-model scores, with the missing-end penalty and clipping applied.
+    /// Reward-model scores, with the missing-end penalty and clipping applied; each rank scores
+    /// its share of the rows.
     func score(_ rollouts: Rollouts) throws -> [Double] {
-        let raw = try scorer.scores(prompts: rollouts.prompts, responses: rollouts.responses)
+        let mine = BatchShard(communicator).rows(of: rollouts.count)
+        var raw = [Double](repeating: 0, count: rollouts.count)
+        raw.replaceSubrange(mine, with: try scorer.scores(prompts: Array(rollouts.prompts[mine]), responses: Array(rollouts.responses[mine])))
+        try communicator.sum(&raw)
         return zip(raw, rollouts.stopped).map { score, stopped in
             let penalized = stopped ? score : score - configuration.missingEndPenalty
             let limit = configuration.scoreClip

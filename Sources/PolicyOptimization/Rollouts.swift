@@ -1,8 +1,11 @@
 // The rollout phase: sample responses from the policy with the KV cache, then read their
 // log-probabilities under the policy and the reference, and the values, with recording off.
+// Data-parallel ranks all sample every response (one random stream over the batch, as one
+// process samples), then each reads its share of the rows and the ranks exchange them by a sum.
 #if canImport(Glibc)
 import Glibc
 #endif
+import DataParallel
 import Randomness
 import Tensors
 import Transformer
@@ -35,7 +38,8 @@ public struct PhaseTimes: Sendable {
 extension PolicyModels {
     /// Samples one response per prompt and measures it under the policy, reference and value.
     func collectRollouts(
-        prompts: [[Int32]], configuration: PPOConfiguration, generator: inout RandomGenerator, times: inout PhaseTimes
+        prompts: [[Int32]], configuration: PPOConfiguration, generator: inout RandomGenerator, times: inout PhaseTimes,
+        communicator: Communicator = .single
     ) throws -> Rollouts {
         let endOfText = policy.endOfText ?? 0
         var clock = PhaseClock()
@@ -48,16 +52,29 @@ extension PolicyModels {
         let batch = try SequenceBatch(prompts: prompts, responses: responses, padding: endOfText, responseLength: configuration.responseLength)
         let rows = prompts.count, columns = batch.responseLength
         let mask = Matrix(rows: rows, columns: columns, values: batch.responseMask.map(Double.init))
-        let (logProbabilities, headValues, _) = try policyOutputs(batch, tape: nil)
-        let values = try headValues ?? self.values(batch, tape: nil)
+        let mine = BatchShard(communicator).rows(of: rows)
+        let own = communicator.size == 1
+            ? batch
+            : try SequenceBatch(
+                prompts: Array(prompts[mine]), responses: Array(responses[mine]), padding: endOfText, responseLength: configuration.responseLength)
+        let (logProbabilities, headValues, _) = try policyOutputs(own, tape: nil)
+        let values = try headValues ?? self.values(own, tape: nil)
         times.policyForward += clock.lap()
-        let reference = try referenceLogProbabilities(batch)
+        let reference = try referenceLogProbabilities(own)
         times.reference += clock.lap()
-        func matrix(_ t: Tensor) -> Matrix { Matrix(rows: rows, columns: columns, values: t.scalars.map(Double.init)) }
+        // Each rank fills its rows of the three matrices; the sum over ranks completes them.
+        var readings = [Double](repeating: 0, count: 3 * rows * columns)
+        for (index, tensor) in [logProbabilities, reference, values].enumerated() {
+            let offset = index * rows * columns + mine.lowerBound * columns
+            for (position, value) in tensor.scalars.enumerated() { readings[offset + position] = Double(value) }
+        }
+        try communicator.sum(&readings)
+        func matrix(_ index: Int) -> Matrix {
+            Matrix(rows: rows, columns: columns, values: Array(readings[(index * rows * columns)..<((index + 1) * rows * columns)]))
+        }
         return Rollouts(
             prompts: prompts, responses: responses, stopped: generations.map { $0.finishReason == .stop }, batch: batch,
-            logProbabilities: matrix(logProbabilities), referenceLogProbabilities: matrix(reference),
-            values: matrix(values), mask: mask)
+            logProbabilities: matrix(0), referenceLogProbabilities: matrix(1), values: matrix(2), mask: mask)
     }
 }
 

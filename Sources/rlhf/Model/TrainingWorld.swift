@@ -46,6 +46,6 @@ enum TrainingWorld {
         print(String(
             format: "data-parallel: %d ranks × %d threads; %.1f MB summed per step; %.2f s of %.1f s in collectives (%.1f%%)",
             world.size, Parallel.threadCount,
-            Double(world.bytesReduced) / Double(steps) / 1e6, world.secondsCommunicating, seconds, 100 * world.secondsCommunicating / max(seconds, 1e-9)))
+            Double(world.bytesSummed) / Double(steps) / 1e6, world.secondsCommunicating, seconds, 100 * world.secondsCommunicating / max(seconds, 1e-9)))
     }
 }
