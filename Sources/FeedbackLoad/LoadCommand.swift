@@ -82,30 +82,38 @@ struct LoadCommand: AsyncParsableCommand {
         let start = ContinuousClock.now
         let deadline = start + .seconds(600)
         var kill: KillOutcome?
-        try await withThrowingTaskGroup(of: Void.self) { clients in
-            for (index, (token, annotator)) in zip(tokens, panel).enumerated() {
-                clients.addTask { [judgmentsPerAnnotator] in
-                    var client = AnnotatorClient(
-                        http: http, servers: urls, index: index, token: token, annotator: annotator, ledger: ledger, deadline: deadline)
-                    do {
-                        try await client.run(quota: judgmentsPerAnnotator, home: index % urls.count)
-                    } catch {
-                        await ledger.recordFailure()
-                        throw error
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { clients in
+                for (index, (token, annotator)) in zip(tokens, panel).enumerated() {
+                    clients.addTask { [judgmentsPerAnnotator] in
+                        var client = AnnotatorClient(
+                            http: http, servers: urls, index: index, token: token, annotator: annotator, ledger: ledger, deadline: deadline)
+                        do {
+                            try await client.run(quota: judgmentsPerAnnotator, home: index % urls.count)
+                        } catch {
+                            await ledger.recordFailure()
+                            throw error
+                        }
                     }
                 }
+                // A client that fails before the kill point ends the run with its error, without a kill.
+                while await ledger.isWaiting(forAcknowledgments: Int(Double(planned) * killAfter)) {
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+                if await !ledger.failed {
+                    let acknowledgedAtKill = Set(await ledger.acknowledged.map(\.judgmentID))
+                    let downtime = try await group.killAndRestart(0)
+                    let stored = try await FeedbackStore(opening: database).judgmentIDs()
+                    kill = KillOutcome(acknowledged: acknowledgedAtKill.count, missing: acknowledgedAtKill.subtracting(stored).count, downtime: downtime)
+                }
+                try await clients.waitForAll()
             }
-            // A client that fails before the kill point ends the run with its error, without a kill.
-            while await ledger.isWaiting(forAcknowledgments: Int(Double(planned) * killAfter)) {
-                try await Task.sleep(for: .milliseconds(2))
-            }
-            if await !ledger.failed {
-                let acknowledgedAtKill = Set(await ledger.acknowledged.map(\.judgmentID))
-                let downtime = try await group.killAndRestart(0)
-                let stored = try await FeedbackStore(opening: database).judgmentIDs()
-                kill = KillOutcome(acknowledged: acknowledgedAtKill.count, missing: acknowledgedAtKill.subtracting(stored).count, downtime: downtime)
-            }
-            try await clients.waitForAll()
+        } catch {
+            // No server may outlive the run; a failed run keeps its server logs.
+            try? await http.shutdown()
+            try? await group.stop()
+            print("server logs kept in \(directory.path)")
+            throw error
         }
         let elapsed = (ContinuousClock.now - start).seconds
         try await http.shutdown()
@@ -113,7 +121,12 @@ struct LoadCommand: AsyncParsableCommand {
         let audit = LoadAudit(
             acknowledgments: await ledger.acknowledged, stored: try await FeedbackStore(opening: database).rankedComparisons(),
             names: (0..<annotators).map(LoadFixture.name(ofAnnotator:)))
-        try await summarize(ledger: ledger, audit: audit, kill: kill, elapsed: elapsed, loadAtStart: loadAtStart)
+        do {
+            try await summarize(ledger: ledger, audit: audit, kill: kill, elapsed: elapsed, loadAtStart: loadAtStart)
+        } catch {
+            print("server logs kept in \(directory.path)")
+            throw error
+        }
         try? FileManager.default.removeItem(at: directory)
     }
 
