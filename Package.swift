@@ -196,6 +196,7 @@ let package = Package(
         .testTarget(name: "AnnotatorsTests", dependencies: ["Annotators", "Randomness"]),
         .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "FeedbackTestSupport", "Ratings"]),
         .testTarget(name: "SimulatedLabelingTests", dependencies: ["SimulatedLabeling", "Feedback", "Annotators", "Ratings"]),
+        .testTarget(name: "FeedbackLoadTests", dependencies: ["FeedbackLoad", "Feedback"]),
         .testTarget(
             name: "FeedbackServerTests",
             dependencies: [

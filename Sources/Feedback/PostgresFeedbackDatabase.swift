@@ -23,11 +23,13 @@ package final class PostgresFeedbackDatabase: FeedbackDatabase {
     /// released.
     package init(location: PostgresLocation) async throws {
         self.location = location
+        client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: Self.logger)
+        // Started before migrating, so the run loop is going by the first lease (a lease before it
+        // waits, but PostgresNIO logs a warning each time); a failed migration cancels it in deinit.
+        running = Task { [client] in await client.run() }
         try await Self.withConnection(to: location) { connection in
             try await PostgresMigrations.migrate(PostgresTransaction(connection: connection, logger: Self.logger))
         }
-        client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: Self.logger)
-        running = Task { [client] in await client.run() }
     }
 
     deinit {

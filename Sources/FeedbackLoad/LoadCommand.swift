@@ -1,5 +1,6 @@
-// rlhf-feedback-load: 50 simulated annotators judging over loopback against a real `rlhf serve`,
-// which is SIGKILLed mid-run and restarted; prints throughput, latency and the durability check.
+// rlhf-feedback-load: simulated annotators judging over loopback against real `rlhf serve`
+// processes, one of which is SIGKILLed mid-run and restarted; prints throughput, latency and
+// the check that no acknowledged judgment was lost or duplicated.
 
 import Annotators
 import ArgumentParser
@@ -11,7 +12,7 @@ import Foundation
 struct LoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rlhf-feedback-load",
-        abstract: "Load-test the feedback server and check that a SIGKILL loses no acknowledged judgment.")
+        abstract: "Load-test the feedback server and check that a SIGKILL loses or duplicates no judgment.")
 
     @Option(help: "The rlhf executable (default: the one built beside this benchmark).")
     var rlhf: String?
@@ -28,7 +29,10 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Three-way tasks in the database.")
     var tasks = 400
 
-    @Option(help: "Kill the server after this share of all planned judgments has been acknowledged.")
+    @Option(help: "rlhf serve processes sharing the database; annotator i starts on server i mod N and fails over to the next server when its own is down (2 or more need --db postgres://).")
+    var servers = 1
+
+    @Option(help: "SIGKILL the first server after this share of all planned judgments has been acknowledged.")
     var killAfter = 0.5
 
     @Option(help: "Seed of the tasks and of the annotators' choices.")
@@ -37,9 +41,18 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "An empty PostgreSQL database to run on, postgres://user@host:port/database (default: a new SQLite file).")
     var db: String?
 
+    @Flag(help: "With --db postgres://: create a new database on that server for this run instead of using the one named.")
+    var newDatabase = false
+
     func validate() throws {
-        guard annotators > 0, judgmentsPerAnnotator > 0, tasks > 0 else { throw ValidationError("counts must be positive") }
+        guard annotators > 0, judgmentsPerAnnotator > 0, tasks > 0, servers > 0 else { throw ValidationError("counts must be positive") }
         guard killAfter > 0, killAfter < 1 else { throw ValidationError("--kill-after must be between 0 and 1") }
+        guard judgmentsPerAnnotator <= tasks else { throw ValidationError("an annotator judges each task at most once: --judgments-per-annotator ≤ --tasks") }
+        let onPostgres = try db.map { if case .postgres = try FeedbackLocation(parsing: $0) { true } else { false } } ?? false
+        guard servers == 1 || onPostgres else {
+            throw ValidationError("--servers \(servers) needs --db postgres://...: a SQLite file belongs to one server")
+        }
+        guard !newDatabase || onPostgres else { throw ValidationError("--new-database needs --db postgres://...") }
     }
 
     func run() async throws {
@@ -49,19 +62,17 @@ struct LoadCommand: AsyncParsableCommand {
         }
         let raters = try RaterLexicon(contentsOf: URL(fileURLWithPath: lexicon))
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-feedback-load-\(UUID().uuidString)")
-        let database = db ?? directory.appendingPathComponent("feedback.sqlite").path
-        let fixture = try await FeedbackStore(opening: database)
-        let existing = try await fixture.counts()
-        guard existing.annotators == 0 && existing.tasks == 0 && existing.judgments == 0 else {
-            throw LoadError(description: "\(database) is not empty: the load needs a database of its own")
-        }
-        let tokens = try await LoadFixture.populate(fixture, annotators: annotators, tasks: tasks, seed: seed)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let database = try await prepareDatabase(default: directory.appendingPathComponent("feedback.sqlite").path)
+        let tokens = try await LoadFixture.populate(try await FeedbackStore(opening: database), annotators: annotators, tasks: tasks, seed: seed)
         let planned = annotators * judgmentsPerAnnotator
 
-        var server = try ServerProcess(rlhf: executable, database: database, port: 0, log: directory.appendingPathComponent("server-1.log"))
-        let port = try await server.waitUntilListening()
-        print("\(annotators) annotators, \(tasks) three-way tasks, \(planned) judgments planned; rlhf serve pid \(server.pid) on 127.0.0.1:\(port)")
-        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(Self.loadAverage())")
+        let loadAtStart = Self.loadAverage()
+        let group = try await ServerGroup(count: servers, rlhf: executable, database: database, directory: directory)
+        let urls = group.ports.map { "http://127.0.0.1:\($0)" }
+        print("\(annotators) annotators, \(tasks) three-way tasks, \(planned) judgments planned, database \(Self.masked(database))")
+        print("rlhf serve: " + zip(group.pids, urls).map { "pid \($0) on \($1)" }.joined(separator: ", "))
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(loadAtStart)")
 
         let ledger = LoadLedger()
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
@@ -70,60 +81,113 @@ struct LoadCommand: AsyncParsableCommand {
         let panel = try SimulatedAnnotator.panel(lexicon: raters, count: annotators, temperature: 0.5, seed: seed)
         let start = ContinuousClock.now
         let deadline = start + .seconds(600)
-        var downtime = Duration.zero
-        var killReport = ""
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (token, annotator) in zip(tokens, panel) {
-                group.addTask { [judgmentsPerAnnotator] in
-                    var client = AnnotatorClient(http: http, baseURL: "http://127.0.0.1:\(port)", token: token,
-                                                 annotator: annotator, ledger: ledger, deadline: deadline)
-                    try await client.run(quota: judgmentsPerAnnotator)
+        var kill: KillOutcome?
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { clients in
+                for (index, (token, annotator)) in zip(tokens, panel).enumerated() {
+                    clients.addTask { [judgmentsPerAnnotator] in
+                        var client = AnnotatorClient(
+                            http: http, servers: urls, index: index, token: token, annotator: annotator, ledger: ledger, deadline: deadline)
+                        do {
+                            try await client.run(quota: judgmentsPerAnnotator, home: index % urls.count)
+                        } catch {
+                            await ledger.recordFailure()
+                            throw error
+                        }
+                    }
                 }
+                // A client that fails before the kill point ends the run with its error, without a kill.
+                while await ledger.isWaiting(forAcknowledgments: Int(Double(planned) * killAfter)) {
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+                if await !ledger.failed {
+                    let acknowledgedAtKill = Set(await ledger.acknowledged.map(\.judgmentID))
+                    let downtime = try await group.killAndRestart(0)
+                    let stored = try await FeedbackStore(opening: database).judgmentIDs()
+                    kill = KillOutcome(acknowledged: acknowledgedAtKill.count, missing: acknowledgedAtKill.subtracting(stored).count, downtime: downtime)
+                }
+                try await clients.waitForAll()
             }
-            while await ledger.count < Int(Double(planned) * killAfter) { try await Task.sleep(for: .milliseconds(2)) }
-            let acknowledgedAtKill = await ledger.acknowledged
-            try await server.kill()
-            let killedAt = ContinuousClock.now
-            server = try ServerProcess(rlhf: executable, database: database, port: port, log: directory.appendingPathComponent("server-2.log"))
-            _ = try await server.waitUntilListening()
-            downtime = ContinuousClock.now - killedAt
-            killReport = try await Self.checkDurability(database: database, acknowledged: acknowledgedAtKill, downtime: downtime)
-            try await group.waitForAll()
+        } catch {
+            // No server may outlive the run; a failed run keeps its server logs.
+            try? await http.shutdown()
+            try? await group.stop()
+            print("server logs kept in \(directory.path)")
+            throw error
         }
         let elapsed = (ContinuousClock.now - start).seconds
         try await http.shutdown()
-        try await server.stop()
-        try await report(ledger: ledger, elapsed: elapsed, downtime: downtime.seconds, killReport: killReport, database: database)
+        try await group.stop()
+        let audit = LoadAudit(
+            acknowledgments: await ledger.acknowledged, stored: try await FeedbackStore(opening: database).rankedComparisons(),
+            names: (0..<annotators).map(LoadFixture.name(ofAnnotator:)))
+        do {
+            try await summarize(ledger: ledger, audit: audit, kill: kill, elapsed: elapsed, loadAtStart: loadAtStart)
+        } catch {
+            print("server logs kept in \(directory.path)")
+            throw error
+        }
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// Compares the judgments acknowledged before the kill with what the restarted server's database holds.
-    static func checkDurability(database: String, acknowledged: [Int64], downtime: Duration) async throws -> String {
-        let stored = try await FeedbackStore(opening: database).judgmentIDs()
-        let missing = Set(acknowledged).subtracting(stored)
-        guard missing.isEmpty else {
-            throw LoadError(description: "LOST \(missing.count) acknowledged judgments across the SIGKILL: \(missing.sorted().prefix(10))")
+    /// The database the servers share: `--db` (checked empty, or a new database on its server) or a new SQLite file.
+    private func prepareDatabase(default path: String) async throws -> String {
+        guard let db else { return path }
+        var database = db
+        if newDatabase, case .postgres(let server) = try FeedbackLocation(parsing: db), var url = URLComponents(string: db) {
+            let name = "rlhf_load_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            try await PostgresFeedbackDatabase.createDatabase(named: name, on: server)
+            url.path = "/" + name
+            database = url.string ?? db
         }
-        return "SIGKILL after \(acknowledged.count) acknowledged judgments; restarted in \(String(format: "%.2f", downtime.seconds)) s; "
-            + "\(stored.count) judgments stored after restart, all \(acknowledged.count) acknowledged ones present"
+        let counts = try await FeedbackStore(opening: database).counts()
+        guard counts.annotators == 0 && counts.tasks == 0 && counts.judgments == 0 else {
+            throw LoadError(description: "\(Self.masked(database)) is not empty: the load needs a database of its own (or pass --new-database)")
+        }
+        return database
     }
 
-    private func report(ledger: LoadLedger, elapsed: Double, downtime: Double, killReport: String, database: String) async throws {
+    /// What the first server's SIGKILL did: acknowledged judgments before it, and any missing after its restart.
+    struct KillOutcome {
+        var acknowledged: Int
+        var missing: Int
+        var downtime: Duration
+    }
+
+    private func summarize(ledger: LoadLedger, audit: LoadAudit, kill: KillOutcome?, elapsed: Double, loadAtStart: String) async throws {
         let acknowledged = await ledger.acknowledged
         let submits = await ledger.submitLatencies
         let nexts = await ledger.nextTaskLatencies
-        let stored = try await FeedbackStore(opening: database).judgmentIDs()
-        let missing = Set(acknowledged).subtracting(stored)
-        print(killReport)
-        print(String(format: "throughput: %d judgments acknowledged in %.2f s = %.0f judgments/s (%.0f/s excluding %.2f s of restart)",
-                     acknowledged.count, elapsed, Double(acknowledged.count) / elapsed,
-                     Double(acknowledged.count) / (elapsed - downtime), downtime))
+        let perServer = (0..<servers).map { server in acknowledged.filter { $0.server == server }.count }
+        let backend = db == nil ? "SQLite" : "PostgreSQL"
+        print("--- \(annotators) annotators, \(servers) server\(servers == 1 ? "" : "s") on \(backend) ---")
+        if let kill {
+            print(String(format: "SIGKILL of server 1 after %d acknowledged judgments; restarted in %.2f s; %d of them missing after the restart",
+                         kill.acknowledged, kill.downtime.seconds, kill.missing))
+        }
+        var throughput = String(format: "throughput: %d judgments acknowledged in %.2f s = %.0f judgments/s",
+                                acknowledged.count, elapsed, Double(acknowledged.count) / elapsed)
+        if servers == 1, let downtime = kill?.downtime.seconds {
+            throughput += String(format: " (%.0f/s excluding the %.2f s restart)", Double(acknowledged.count) / (elapsed - downtime), downtime)
+        }
+        print(throughput + "; per server " + perServer.map(String.init).joined(separator: " / "))
         print(String(format: "submit judgment latency: p50 %.1f ms, p99 %.1f ms, max %.1f ms (n = %d)",
                      percentile(submits, 0.5) * 1000, percentile(submits, 0.99) * 1000, (submits.max() ?? .nan) * 1000, submits.count))
-        print(String(format: "next task latency: p50 %.1f ms, p99 %.1f ms (n = %d); %d requests retried while the server was down",
-                     percentile(nexts, 0.5) * 1000, percentile(nexts, 0.99) * 1000, nexts.count, await ledger.retries))
-        print("durability: \(acknowledged.count) acknowledged in the whole run, \(stored.count) stored, \(missing.count) missing")
-        guard missing.isEmpty else { throw LoadError(description: "acknowledged judgments are missing: \(missing.sorted().prefix(10))") }
+        print(String(format: "next task latency: p50 %.1f ms, p99 %.1f ms (n = %d)", percentile(nexts, 0.5) * 1000, percentile(nexts, 0.99) * 1000, nexts.count))
+        print("requests sent again after a failure: \(await ledger.retries) (\(await ledger.resubmissions) judgment submissions), "
+              + "\(await ledger.failovers) of them to another server")
+        audit.lines.forEach { print($0) }
+        print("load average at start \(loadAtStart), at end \(Self.loadAverage()) (other work on the machine shares the cores)")
+        let shortfall = annotators * judgmentsPerAnnotator - audit.acknowledged
+        if shortfall > 0 { print("\(shortfall) planned judgments were never acknowledged: the server ran out of tasks for some annotators") }
+        let failed = audit.lost + audit.duplicated + (kill?.missing ?? 0) > 0 || shortfall > 0
+        print(failed ? "FAIL" : "PASS: every acknowledged judgment stored once, none duplicated")
+        if failed { throw ExitCode(1) }
+    }
+
+    /// A postgres:// URL without its password, or the SQLite path.
+    private static func masked(_ database: String) -> String {
+        (try? FeedbackLocation(parsing: database).description) ?? database
     }
 
     private static func loadAverage() -> String {

@@ -12,11 +12,14 @@ enum LoadFixture {
     /// Models and the share of their sentiment words that are positive: the ratings should come out in this order.
     static let models = [("model-a", 0.65), ("model-b", 0.5), ("model-c", 0.35)]
 
+    /// The name of the panel's annotator `index` in the store.
+    static func name(ofAnnotator index: Int) -> String { "load-annotator-\(index)" }
+
     /// Creates `annotators` annotators (returning their tokens) and `tasks` three-way tasks.
     static func populate(_ store: FeedbackStore, annotators: Int, tasks: Int, seed: UInt64) async throws -> [String] {
         var tokens: [String] = []
         for index in 0..<annotators {
-            tokens.append(try await store.createAnnotator(name: "load-annotator-\(index)", role: .annotator).token)
+            tokens.append(try await store.createAnnotator(name: name(ofAnnotator: index), role: .annotator).token)
         }
         var generator = RandomGenerator(seed: seed)
         let lines = (0..<tasks).map { index in

@@ -1,4 +1,4 @@
-// The server under load as a child process: started, waited for, killed with SIGKILL, restarted.
+// The servers under load as child processes: started, waited for, killed with SIGKILL, restarted.
 
 import Foundation
 #if canImport(Glibc)
@@ -58,5 +58,51 @@ final class ServerProcess {
     func stop() async throws {
         process.terminate()
         while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+    }
+}
+
+/// The `rlhf serve` processes under load, all on one database, each launch logging to its own file.
+final class ServerGroup {
+    private let rlhf: String
+    private let database: String
+    private let directory: URL
+    private var processes: [ServerProcess] = []
+    /// Each server's port; a restarted server keeps its port.
+    private(set) var ports: [Int] = []
+    private var launches = 0
+
+    /// Starts `count` servers on `database`, one after another, each on a free port.
+    init(count: Int, rlhf: String, database: String, directory: URL) async throws {
+        self.rlhf = rlhf
+        self.database = database
+        self.directory = directory
+        for _ in 0..<count {
+            let (process, port) = try await launch(port: 0)
+            processes.append(process)
+            ports.append(port)
+        }
+    }
+
+    /// The servers' process ids.
+    var pids: [Int32] { processes.map(\.pid) }
+
+    /// SIGKILLs server `index`, starts it again on its port, and returns how long it was down.
+    func killAndRestart(_ index: Int) async throws -> Duration {
+        try await processes[index].kill()
+        let killedAt = ContinuousClock.now
+        (processes[index], _) = try await launch(port: ports[index])
+        return ContinuousClock.now - killedAt
+    }
+
+    /// Stops every server (SIGTERM).
+    func stop() async throws {
+        for process in processes { try await process.stop() }
+    }
+
+    private func launch(port: Int) async throws -> (ServerProcess, Int) {
+        launches += 1
+        let log = directory.appendingPathComponent("server-launch-\(launches).log")
+        let process = try ServerProcess(rlhf: rlhf, database: database, port: port, log: log)
+        return (process, try await process.waitUntilListening())
     }
 }
