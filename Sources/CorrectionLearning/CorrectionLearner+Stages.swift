@@ -18,7 +18,7 @@ extension CorrectionLearner {
         var drift: [HeldOutDrift]
     }
 
-    func train(_ model: LanguageModel, on material: CorrectionExamples, in folder: URL, events: (LearningEvent) -> Void) throws -> Outcome {
+    func train(_ model: LanguageModel, on material: CorrectionExamples, in folder: URL, events: @escaping (LearningEvent) -> Void) throws -> Outcome {
         let start = Date(), examples = material.read(by: model)
         let probe = try DriftProbe(model: model, prompts: configuration.heldOutPrompts, maximumTokens: configuration.heldOutAnswerTokens)
         var metrics: [String: Double] = ["corrections": Double(examples.demonstrations.count), "pairs": Double(examples.pairs.count)]
@@ -59,7 +59,7 @@ extension CorrectionLearner {
     /// adapter is the version's own files).
     private func record(
         stage: String, settings: OptimizationSettings, in run: RunFolder, into metrics: inout [String: Double],
-        events: (LearningEvent) -> Void, _ body: ((TrainingEvent) -> Void) throws -> Void
+        events: @escaping (LearningEvent) -> Void, _ body: ((TrainingEvent) -> Void) throws -> Void
     ) throws {
         try run.prepare()
         let encoder = JSONEncoder()

@@ -45,7 +45,7 @@ public struct LearningConfiguration: Codable, Sendable, Equatable {
     /// Supervised fine-tuning on the corrections (loss on the answers only).
     public var sft = LearningStage.quick(steps: 10, batchSize: 8, learningRate: 1e-3)
     /// DPO on the pairs, against the model as SFT left it.
-    public var dpo = LearningStage.quick(steps: 8, batchSize: 8, learningRate: 2e-4)
+    public var dpo = LearningStage.quick(steps: 8, batchSize: 8, learningRate: 1e-5)
     /// The DPO loss (β, sigmoid or IPO, label smoothing).
     public var dpoLoss = DPOLossSettings()
     /// Prompt tokens DPO keeps (the last ones); nil keeps half the context.

@@ -23,13 +23,14 @@ private struct VersionJSON: Decodable { var id: Int64; var status: String; var i
         to: [ChatMessage(role: .user, content: "Who are you?")], reply: NewCompletion(text: "I am the chatbot.", provenance: Provenance(model: "base")),
         by: fixture.aliceID)
     let correction = try await store.correctChatReply(completionID: reply.id!, correction: "I'm a <b>chatbot</b>.", by: fixture.aliceID)
-    var ids: [Int64] = []
+    var versionIDs: [Int64] = []
     for round in 0..<2 {
         let version = try await store.beginAdapterVersion(
             baseModel: "/models/base.gguf", startingAdapter: nil, demonstrationIDs: [correction.id!], ratingIDs: [], folder: { "/versions/\($0)" })
         _ = try await store.finishAdapterVersion(version.id, metrics: ["sft/loss": 0.5 / Double(round + 1), "corrections/reproduced": 1], activate: true)
-        ids.append(version.id)
+        versionIDs.append(version.id)
     }
+    let ids = versionIDs
     let training = try await store.beginAdapterVersion(
         baseModel: "/models/base.gguf", startingAdapter: nil, demonstrationIDs: [], ratingIDs: [], folder: { "/versions/\($0)" })
 
