@@ -90,7 +90,7 @@ package actor LearningLoop {
             return
         }
         let folder = URL(fileURLWithPath: active.folder)
-        guard URL(fileURLWithPath: active.baseModel).standardizedFileURL == baseModel,
+        guard URL(fileURLWithPath: active.baseModel).standardizedFileURL.path == baseModel.path,
               FileManager.default.fileExists(atPath: folder.appendingPathComponent("adapter_model.safetensors").path) else {
             followed = active.id
             log("version \(active.id) is not followed: it adapts \(active.baseModel), or its folder \(active.folder) is missing")
