@@ -86,7 +86,7 @@ package actor LearningLoop {
         guard let active else {
             try await chat.useAdapter(nil, version: nil)
             followed = nil
-            log("the chat answers with the base model")
+            log("the chat answers with the model it started with")
             return
         }
         let folder = URL(fileURLWithPath: active.folder)
