@@ -77,6 +77,13 @@ let package = Package(
         .target(
             name: "PreferenceOptimization",
             dependencies: ["DataParallel", "Finetuning", "LanguageModeling", "RewardModeling", "Tensors", "TrainingRuns", "Transformer"]),
+        // The chatbot learning from its users: the store's corrections and ratings train LoRA
+        // adapters (SFT, then DPO) into versions the store records.
+        .target(
+            name: "CorrectionLearning",
+            dependencies: [
+                "Checkpoints", "Feedback", "Finetuning", "LanguageModeling", "PreferenceOptimization", "Randomness", "TrainingRuns", "Transformer",
+            ]),
         // Offline RL from stored judgments: ILQL's Q, target-Q and V heads on any causal LM.
         .target(
             name: "OfflineRL",
@@ -126,7 +133,7 @@ let package = Package(
                 "Feedback", "FeedbackServer", "Ratings", "Annotators", "SimulatedLabeling",
                 "DataParallel", "Kernels", "Finetuning", "LanguageModelData", "LanguageModeling", "TrainingRuns", "Transformer", "Tokenization", "Corpora",
                 "Reporting", "ConfigFiles", "Randomness", "Tensors", "RewardModeling", "FeedbackComparisons", "PolicyOptimization",
-                "OfflineRL", "PreferenceOptimization", "Evaluation", "Pipeline",
+                "OfflineRL", "PreferenceOptimization", "Evaluation", "Pipeline", "CorrectionLearning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -148,6 +155,7 @@ let package = Package(
         // Tests: one target per module, sharing fixture readers and tolerances.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .target(name: "FeedbackTestSupport", dependencies: ["Feedback"], path: "Tests/FeedbackTestSupport"),
+        .target(name: "BrowserTestSupport", path: "Tests/BrowserTestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], swiftSettings: vectorized),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Tensors", "TestSupport"]),
@@ -191,7 +199,16 @@ let package = Package(
         .testTarget(
             name: "EvaluationTests",
             dependencies: ["Evaluation", "LanguageModeling", "RewardModeling", "Transformer", "Tokenization", "Tensors", "Randomness", "TestSupport"]),
-        .testTarget(name: "CommandLineTests", dependencies: ["LanguageModeling", "Randomness", "Tokenization", "Transformer"]),
+        .testTarget(
+            name: "CorrectionLearningTests",
+            dependencies: [
+                "CorrectionLearning", "Feedback", "FeedbackTestSupport", "Finetuning", "LanguageModeling", "Randomness", "TestSupport", "Tokenization",
+                "Transformer",
+            ]),
+        .testTarget(
+            name: "CommandLineTests", dependencies: [
+                "BrowserTestSupport", "Feedback", "FeedbackTestSupport", "LanguageModeling", "Randomness", "Tokenization", "Transformer",
+            ]),
         .testTarget(name: "RatingsTests", dependencies: ["Ratings", "Randomness"], exclude: ["Fixtures"]),
         .testTarget(name: "AnnotatorsTests", dependencies: ["Annotators", "Randomness"]),
         .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "FeedbackTestSupport", "Ratings"]),
@@ -200,7 +217,7 @@ let package = Package(
         .testTarget(
             name: "FeedbackServerTests",
             dependencies: [
-                "FeedbackServer", "Feedback", "FeedbackTestSupport", "Ratings",
+                "BrowserTestSupport", "FeedbackServer", "Feedback", "FeedbackTestSupport", "Ratings",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),

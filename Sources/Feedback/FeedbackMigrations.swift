@@ -9,6 +9,8 @@ import GRDB
 package enum FeedbackSchemaVersion: String, CaseIterable, Sendable {
     /// Annotators, sessions, prompts, completions, tasks, judgments, demonstrations, ratings.
     case initial = "2026-11-22 feedback schema"
+    /// Adapter versions learned from corrections, and the corrections and ratings each learned from.
+    case adapterVersions = "2026-12-04 adapter versions"
 }
 
 /// The schema's migrations for SQLite, through GRDB's migrator.
@@ -19,6 +21,7 @@ package enum FeedbackMigrations {
         for version in FeedbackSchemaVersion.allCases {
             switch version {
             case .initial: migrator.registerMigration(version.rawValue, migrate: createSchema)
+            case .adapterVersions: migrator.registerMigration(version.rawValue, migrate: createAdapterVersionTables)
             }
         }
         return migrator
@@ -109,6 +112,34 @@ package enum FeedbackMigrations {
             t.column("isGood", .boolean).notNull()
             t.column("createdAt", .datetime).notNull()
             t.uniqueKey(["completionID", "annotatorID"])
+        }
+    }
+
+    /// Versions and link tables (so "corrections not yet learned" is one query). At most one
+    /// version is active: a partial unique index over the rows where `isActive` holds.
+    private static func createAdapterVersionTables(_ db: Database) throws {
+        try db.create(table: "adapterVersion") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("folder", .text).notNull()
+            t.column("baseModel", .text).notNull()
+            t.column("startingAdapter", .text)
+            t.column("status", .text).notNull().check(sql: "status IN ('training', 'ready', 'failed')")
+            t.column("metrics", .jsonText)
+            t.column("failure", .text)
+            t.column("isActive", .boolean).notNull()
+            t.column("createdAt", .datetime).notNull()
+            t.column("finishedAt", .datetime)
+        }
+        try db.create(index: "adapterVersion_oneActive", on: "adapterVersion", columns: ["isActive"], unique: true, condition: Column("isActive"))
+        try db.create(table: "adapterVersionDemonstration") { t in
+            t.column("versionID", .integer).notNull().references("adapterVersion", onDelete: .cascade)
+            t.column("demonstrationID", .integer).notNull().indexed().references("demonstration", onDelete: .cascade)
+            t.primaryKey(["versionID", "demonstrationID"])
+        }
+        try db.create(table: "adapterVersionRating") { t in
+            t.column("versionID", .integer).notNull().references("adapterVersion", onDelete: .cascade)
+            t.column("ratingID", .integer).notNull().indexed().references("answerRating", onDelete: .cascade)
+            t.primaryKey(["versionID", "ratingID"])
         }
     }
 }

@@ -32,6 +32,15 @@ struct FeedbackErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw HTTPError(Self.status(of: error), message: error.description)
         } catch let error as FileFormatError {
             throw HTTPError(.badRequest, message: error.description)
+        } catch let error as AdapterVersionError {
+            throw HTTPError(Self.status(of: error), message: error.description)
+        }
+    }
+
+    static func status(of error: AdapterVersionError) -> HTTPResponse.Status {
+        switch error {
+        case .notFound: .notFound
+        case .wrongStatus: .conflict
         }
     }
 

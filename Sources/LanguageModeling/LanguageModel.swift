@@ -74,12 +74,16 @@ public final class LanguageModel {
         return Int32(id)
     }
 
-    /// Continues each prompt (token ids), stopping at a stop token (not included) or the limit.
-    public func generate(_ prompts: [[Int32]], parameters: SamplingParameters, generator: inout RandomGenerator) throws -> [Generation] {
+    /// Continues each prompt (token ids), stopping at a stop token (not included) or the limit;
+    /// `observe` sees each row's new tokens as they come and may end the row (see the network's `generate`).
+    public func generate(
+        _ prompts: [[Int32]], parameters: SamplingParameters, generator: inout RandomGenerator,
+        observe: ((_ row: Int, _ token: Int32) -> Bool)? = nil
+    ) throws -> [Generation] {
         var parameters = parameters
         for stop in stopTokens where !parameters.stopTokens.contains(stop) { parameters.stopTokens.append(stop) }
         let stops = Set(stopTokens)
-        return try network.generate(prompts: prompts, parameters: parameters, generator: &generator, padding: endOfText ?? 0).map {
+        return try network.generate(prompts: prompts, parameters: parameters, generator: &generator, padding: endOfText ?? 0, observe: observe).map {
             Generation(tokens: $0.tokens.filter { !stops.contains($0) }, finishReason: $0.finishReason)
         }
     }

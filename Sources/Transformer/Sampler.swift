@@ -65,6 +65,8 @@ public enum FinishReason: String, Codable, Sendable {
     case stop
     /// The length limit was reached.
     case length
+    /// The caller's observer ended the row (a person pressed stop).
+    case interrupted
 }
 
 public struct Generation: Sendable, Equatable {
@@ -81,10 +83,13 @@ extension CausalLanguageModel {
     /// Continues each prompt. Rows are left-padded to a common length with `padding` (ignored by
     /// attention) and decoded together; a finished row stops collecting tokens. `adjust`, when
     /// given, turns each step's final hidden states [B, C] and logits [B, V] into the logits the
-    /// token is chosen from (ILQL adds β-weighted advantages of its heads).
+    /// token is chosen from (ILQL adds β-weighted advantages of its heads). `observe`, when
+    /// given, sees each row's new tokens other than stop tokens as they are chosen (streaming);
+    /// returning false ends that row there.
     public func generate(
         prompts: [[Int32]], parameters: SamplingParameters, generator: inout RandomGenerator, padding: Int32 = 0,
-        adjustingLogits adjust: ((_ hidden: Tensor, _ logits: Tensor) throws -> Tensor)? = nil
+        adjustingLogits adjust: ((_ hidden: Tensor, _ logits: Tensor) throws -> Tensor)? = nil,
+        observe: ((_ row: Int, _ token: Int32) -> Bool)? = nil
     ) throws -> [Generation] {
         try parameters.validate()
         for (row, prompt) in prompts.enumerated() {
@@ -126,6 +131,9 @@ extension CausalLanguageModel {
                 if stops.contains(token) {
                     finished[row] = true
                     results[row].finishReason = .stop
+                } else if let observe, !observe(row, token) {
+                    finished[row] = true
+                    results[row].finishReason = .interrupted
                 }
                 next.append(token)
             }

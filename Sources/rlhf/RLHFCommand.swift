@@ -22,6 +22,7 @@ struct RLHFCommand: AsyncParsableCommand {
             TasksCommand.self,
             RatingsCommand.self,
             SimulateAnnotatorsCommand.self,
+            LearnCommand.self,
             RewardCommand.self,
             PPOCommand.self,
             ILQLCommand.self,

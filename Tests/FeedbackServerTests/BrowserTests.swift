@@ -2,6 +2,7 @@
 // the leaderboard, and check that model text carrying a script is shown as text and never runs,
 // on the labeling page and in the chat (where a reply is also rated and corrected).
 
+import BrowserTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -72,13 +73,14 @@ private func checkLeaderboardCounts(_ browser: HeadlessChromium, base: String) a
     #expect(battles == ["1", "1"])
 }
 
-/// Chats with the (stand-in) model: a reply quoting markup is shown as text, then rated and corrected.
+/// Chats with the (stand-in) model: a streamed reply quoting markup is shown as text, then rated and corrected.
 private func chatRateAndCorrect(_ browser: HeadlessChromium, base: String) async throws {
     try await browser.open("\(base)/chat")
     let message = "<script>window.__chat = 1</script><b>hi</b>"
     _ = try await browser.evaluate("document.getElementById('chat-input').value = \(try HeadlessChromium.quoted(message))")
     try await browser.click("#send")
-    try await browser.waitUntil("document.querySelector('.message.assistant') !== null")
+    // The reply streams in; it carries its completion id once the whole answer is stored.
+    try await browser.waitUntil("document.querySelector('.message.assistant[data-completion-id]') !== null")
     let reply = try await browser.evaluate("document.querySelector('.message.assistant .message-text').textContent") as? String
     #expect(reply == "You said: \(message)")
     #expect(try await browser.evaluate("typeof window.__chat") as? String == "undefined")

@@ -31,7 +31,8 @@ private func columns(of table: String, in store: FeedbackStore) async throws -> 
     // The SQLite schema, built by GRDB's table definitions, is the reference both must match.
     let reference = try FeedbackStore.inMemory()
     for table in ["annotator", "annotatorSession", "prompt", "completion", "comparisonTask", "taskCompletion",
-                  "judgment", "judgmentRank", "demonstration", "answerRating"] {
+                  "judgment", "judgmentRank", "demonstration", "answerRating", "adapterVersion", "adapterVersionDemonstration",
+                  "adapterVersionRating"] {
         let expected = try await columns(of: table, in: reference)
         #expect(!expected.isEmpty)
         #expect(try await columns(of: table, in: store) == expected, "table \(table)")

@@ -1,4 +1,5 @@
-// Administration: creating annotators and loading tasks, as forms and as a JSON API.
+// Administration: creating annotators and loading tasks, as forms and as a JSON API (adapter
+// versions: AdminController+Adapters).
 
 import Feedback
 import Hummingbird
@@ -72,6 +73,7 @@ struct AdminController {
             return ImportResponse(imported: try await generate(prompts: body.prompts, count: body.count))
         }
         api.get("admin/tasks") { _, _ in try await store.taskSummaries() }
+        addAdapterRoutes(pages: pageGroup, api: api)
     }
 
     /// Asks the completion source for `count` answers to each prompt and stores them as tasks.
@@ -94,7 +96,7 @@ struct AdminController {
     }
 
     /// Runs a form's action and shows the admin page with its outcome, or with the refusal (400).
-    private func formAction(_ context: AdminContext, _ action: () async throws -> [String: Any]) async throws -> Response {
+    func formAction(_ context: AdminContext, _ action: () async throws -> [String: Any]) async throws -> Response {
         do {
             return try await adminPage(context, values: try await action())
         } catch let error as FeedbackError {
@@ -103,6 +105,8 @@ struct AdminController {
             return try await adminPage(context, values: ["message": error.description], status: .badRequest)
         } catch let error as HTTPError {
             return try await adminPage(context, values: ["message": error.body ?? "\(error.status)"], status: error.status)
+        } catch let error as AdapterVersionError {
+            return try await adminPage(context, values: ["message": error.description], status: FeedbackErrorMiddleware<AdminContext>.status(of: error))
         }
     }
 
@@ -113,6 +117,7 @@ struct AdminController {
         all["tasks"] = try await store.taskSummaries().map {
             ["taskID": $0.taskID, "prompt": $0.prompt, "completions": $0.completions, "judgments": $0.judgments] as [String: Any]
         }
+        all["versions"] = try await adapterVersionRows()
         return pages.page("admin", title: "Admin", annotator: context.annotator, values: all, status: status)
     }
 }

@@ -1,4 +1,5 @@
-// The chat page and API: talk with the model, rate a reply, correct it into a demonstration.
+// The chat page and API: talk with the model (the whole reply at once, or streamed: see
+// ChatController+Streaming), rate a reply, correct it into a demonstration.
 
 import Feedback
 import Hummingbird
@@ -8,6 +9,8 @@ struct ChatController {
     let store: FeedbackStore
     let pages: PageRenderer
     let source: (any CompletionSource)?
+    /// The flags of the answers being streamed, for the stop button.
+    let stops = AnswerStops()
 
     /// The body of POST /api/chat: the whole conversation so far, ending with the user's message.
     struct ChatRequest: Decodable {
@@ -41,6 +44,8 @@ struct ChatController {
             pages.page("chat", title: "Chat", annotator: context.annotator, values: ["hasModel": source != nil])
         }
         api.post("chat", use: chat)
+        api.post("chat/stream", use: stream)
+        api.post("chat/stop", use: stopAnswers)
         api.post("chat/replies/:completionID/rating") { request, context in
             let body = try await request.decode(as: RatingRequest.self, context: context)
             let id = try context.parameters.require("completionID", as: Int64.self)

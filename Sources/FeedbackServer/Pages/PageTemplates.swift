@@ -92,11 +92,13 @@ enum PageTemplates {
         <ol id="conversation"></ol>
         <form id="chat-form">
           <label>Your message<textarea id="chat-input" rows="3" required></textarea></label>
-          <button type="submit" id="send">Send</button> <span id="chat-status" role="status"></span>
+          <button type="submit" id="send">Send</button> <button type="button" id="stop" hidden>Stop</button>
+          <span id="chat-status" role="status"></span>
         </form>
         <template id="reply-template">
           <li class="message assistant">
             <pre class="message-text"></pre>
+            <small class="reply-model"></small>
             <span class="reply-actions">
               <button type="button" class="rate-good" title="Good answer">👍</button>
               <button type="button" class="rate-bad" title="Bad answer">👎</button>
@@ -164,6 +166,12 @@ enum PageTemplates {
           <button type="submit">Generate tasks with the model</button>
         </form>
         {{/hasModel}}
+        <h2>Adapter versions</h2>
+        <p>Learned from the chat's corrections by <code>rlhf learn</code> (or by <code>rlhf serve --learn-every N</code>); every version is kept.</p>
+        <table id="adapter-versions"><thead><tr><th>Version</th><th>Status</th><th>Started</th><th>Corrections</th><th>Ratings</th><th>SFT loss</th><th>DPO accuracy</th><th>Corrections reproduced</th><th>Held-out KL (nats/token)</th><th></th></tr></thead>
+        <tbody>{{#versions}}<tr data-version="{{id}}"><td>{{id}}</td><td class="status">{{status}}{{#isActive}} (answering){{/isActive}}{{#failure}}: {{failure}}{{/failure}}</td><td>{{createdAt}}</td><td>{{corrections}}</td><td>{{ratings}}</td><td>{{sftLoss}}</td><td>{{dpoAccuracy}}</td><td>{{reproduced}}</td><td>{{drift}}</td>
+        <td>{{#canActivate}}<form method="post" action="/admin/adapters/{{id}}/activate"><button type="submit" class="activate">Answer with this version</button></form>{{/canActivate}}</td></tr>{{/versions}}</tbody></table>
+        <form method="post" action="/admin/adapters/deactivate"><button type="submit" id="deactivate-adapters">Answer with the model the server started with</button></form>
         <h2>Annotators</h2>
         <ul>{{#annotators}}<li>{{name}} ({{role}})</li>{{/annotators}}</ul>
         <h2>Latest tasks</h2>

@@ -99,11 +99,20 @@ enum StaticScript {
             conversation.append(item);
           }
 
-          function addReply(reply, index) {
+          function addPendingReply() {
             const item = document.getElementById("reply-template").content.firstElementChild.cloneNode(true);
+            item.querySelector(".reply-actions").hidden = true;
+            conversation.append(item);
+            return item;
+          }
+
+          function finishReply(item, reply, index) {
             item.dataset.completionId = String(reply.completionID);
             item.querySelector(".message-text").textContent = reply.text;
+            item.querySelector(".reply-model").textContent = reply.model;
+            item.querySelector(".reply-actions").hidden = false;
             const replyStatus = item.querySelector(".reply-status");
+            if (reply.stopped) replyStatus.textContent = "Stopped.";
             const rate = async (isGood) => {
               try {
                 await sendJSON("POST", `/api/chat/replies/${reply.completionID}/rating`, { isGood });
@@ -128,8 +137,45 @@ enum StaticScript {
                 replyStatus.textContent = "Correction saved as a demonstration.";
               } catch (error) { replyStatus.textContent = error.message; }
             });
-            conversation.append(item);
           }
+
+          // Reads the server-sent events of POST /api/chat/stream: "text" pieces are appended as
+          // text as they arrive; "done" carries the stored reply, "error" the refusal.
+          async function streamReply(item) {
+            const response = await fetch("/api/chat/stream", {
+              method: "POST", headers: { "Content-Type": "application/json" }, credentials: "same-origin",
+              body: JSON.stringify({ messages }),
+            });
+            if (!response.ok) {
+              const data = await response.json().catch(() => null);
+              throw new Error(data && data.error ? data.error.message : response.statusText);
+            }
+            const shown = item.querySelector(".message-text");
+            const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+            let buffer = "";
+            for (;;) {
+              const { value, done } = await reader.read();
+              if (done) throw new Error("the answer ended without a reply");
+              buffer += value;
+              let end;
+              while ((end = buffer.indexOf("\n\n")) >= 0) {
+                const block = buffer.slice(0, end);
+                buffer = buffer.slice(end + 2);
+                const name = (block.match(/^event: (.*)$/m) || [])[1];
+                const data = JSON.parse((block.match(/^data: (.*)$/m) || [])[1] || "null");
+                if (name === "text") shown.textContent += data.text;
+                if (name === "error") throw new Error(data.message);
+                if (name === "done") return data;
+              }
+            }
+          }
+
+          const send = document.getElementById("send");
+          const stop = document.getElementById("stop");
+          stop.addEventListener("click", async () => {
+            stop.disabled = true;
+            try { await sendJSON("POST", "/api/chat/stop", {}); } catch (error) { status.textContent = error.message; }
+          });
 
           form.addEventListener("submit", async (event) => {
             event.preventDefault();
@@ -138,15 +184,23 @@ enum StaticScript {
             messages.push({ role: "user", content: text });
             addUserMessage(text);
             input.value = "";
-            status.textContent = "Waiting for the model…";
+            status.textContent = "The model is answering…";
+            const item = addPendingReply();
+            send.disabled = true;
+            stop.hidden = false;
+            stop.disabled = false;
             try {
-              const reply = await sendJSON("POST", "/api/chat", { messages });
+              const reply = await streamReply(item);
               messages.push({ role: "assistant", content: reply.text });
-              addReply(reply, messages.length - 1);
+              finishReply(item, reply, messages.length - 1);
               status.textContent = "";
             } catch (error) {
               messages.pop();
+              item.remove();
               status.textContent = error.message;
+            } finally {
+              send.disabled = false;
+              stop.hidden = true;
             }
           });
         }

@@ -1,9 +1,13 @@
-// `rlhf serve`: the labeling, chat and leaderboard web server.
+// `rlhf serve`: the labeling, chat and leaderboard web server; with --versions the chat follows
+// the store's active adapter version, and with --learn-every it learns new ones as corrections come.
 
 import ArgumentParser
+import ConfigFiles
+import CorrectionLearning
 import Feedback
 import FeedbackServer
 import Foundation
+import LanguageModeling
 import Logging
 import Transformer
 
@@ -41,10 +45,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seed of the model's sampling (each completion records its own seed).")
     var seed: UInt64 = 0
 
+    @Option(help: "The folder of adapter versions (rlhf learn --out): the chat answers with the version the store marks active, and follows changes (a new version, a rollback on the admin page) without a restart.")
+    var versions: String?
+
+    @Option(help: "Learn a new adapter version in the background whenever this many corrections are not yet learned (needs --model and --versions).")
+    var learnEvery: Int?
+
+    @Option(help: "The learning configuration for --learn-every (as rlhf learn --config).")
+    var learnConfig: String?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
         guard bootstrapRounds > 0 else { throw ValidationError("--bootstrap-rounds must be positive, got \(bootstrapRounds)") }
         guard temperature >= 0, maxNewTokens > 0 else { throw ValidationError("--temperature must be ≥ 0 and --max-new-tokens > 0") }
+        if let learnEvery {
+            guard learnEvery > 0 else { throw ValidationError("--learn-every must be positive, got \(learnEvery)") }
+            guard model != nil, versions != nil else { throw ValidationError("--learn-every needs --model (the base) and --versions (where versions go)") }
+        }
+        if versions != nil, model == nil { throw ValidationError("--versions needs --model, the base the versions adapt") }
     }
 
     func run() async throws {
@@ -58,6 +76,10 @@ struct ServeCommand: AsyncParsableCommand {
                 folder: URL(fileURLWithPath: $0), adapter: adapter.map { URL(fileURLWithPath: $0) },
                 sampling: Transformer.SamplingParameters(temperature: temperature, maxNewTokens: maxNewTokens), seed: seed)
         }
+        let loop = try source.flatMap { source in try versions.map { try learningLoop(store: store, chat: source, versions: $0) } }
+        try await loop?.poll()
+        let following = Task { await loop?.run() }
+        defer { following.cancel() }
         let modelNote = model.map { "model \($0)" } ?? "no model loaded: chat is off"
         let app = try buildApplication(configuration: configuration, store: store, source: source, logger: logger) { port in
             // The load benchmark waits for this line; FileHandle writes are unbuffered, print's are not.
@@ -65,5 +87,21 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         try await app.runService()
+    }
+
+    private func learningLoop(store: FeedbackStore, chat: ModelCompletionSource, versions: String) throws -> LearningLoop {
+        let configuration = try learnConfig.map {
+            try ConfigurationFile.load(LearningConfiguration.self, from: URL(fileURLWithPath: $0), defaults: LearningConfiguration())
+        } ?? LearningConfiguration()
+        // A --model that is itself an adapter folder names the base and is the starting adapter.
+        let url = URL(fileURLWithPath: model ?? "")
+        let manager = FileManager.default
+        let isAdapter = manager.fileExists(atPath: url.appendingPathComponent("adapter_config.json").path)
+            && !manager.fileExists(atPath: url.appendingPathComponent("config.json").path)
+        return LearningLoop(
+            store: store, storeName: database.displayName, baseModel: isAdapter ? try LanguageModel.baseModel(of: url) : url,
+            startingAdapter: adapter.map { URL(fileURLWithPath: $0) } ?? (isAdapter ? url : nil),
+            versions: URL(fileURLWithPath: versions), every: learnEvery, learner: try CorrectionLearner(configuration: configuration), chat: chat
+        ) { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
     }
 }

@@ -7,14 +7,14 @@ import Glibc
 #endif
 
 /// Why the browser could not be driven.
-struct DevToolsError: Error, CustomStringConvertible {
-    var description: String
+package struct DevToolsError: Error, CustomStringConvertible {
+    package var description: String
 }
 
 /// A headless Chromium child process and one page in it.
 ///
 /// Unchecked Sendable: a test drives it one command at a time, so its buffers are never shared.
-final class HeadlessChromium: @unchecked Sendable {
+package final class HeadlessChromium: @unchecked Sendable {
     private let pid: pid_t
     private let commands: FileHandle
     private let answers: FileHandle
@@ -23,10 +23,10 @@ final class HeadlessChromium: @unchecked Sendable {
     private var sessionID: String?
     private let profile: URL
     /// Chromium's own output, for failure messages.
-    let logFile: URL
+    package let logFile: URL
 
     /// The first Chromium found on the PATH (Debian's package installs /usr/bin/chromium).
-    static func executable() -> String? {
+    package static func executable() -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for directory in path.split(separator: ":") {
             for name in ["chromium", "chromium-browser", "google-chrome"] {
@@ -38,7 +38,7 @@ final class HeadlessChromium: @unchecked Sendable {
     }
 
     /// Starts Chromium headless with a throwaway profile and opens one blank page.
-    init(executable: String) async throws {
+    package init(executable: String) async throws {
         profile = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)")
         logFile = profile.appendingPathExtension("log")
         try FileManager.default.createDirectory(at: profile, withIntermediateDirectories: true)
@@ -90,7 +90,7 @@ final class HeadlessChromium: @unchecked Sendable {
 
     /// Sends one command and waits for its answer, skipping the events that arrive meanwhile.
     @discardableResult
-    func send(_ method: String, _ params: [String: Any] = [:], toPage: Bool = true) async throws -> [String: Any] {
+    package func send(_ method: String, _ params: [String: Any] = [:], toPage: Bool = true) async throws -> [String: Any] {
         nextID += 1
         var message: [String: Any] = ["id": nextID, "method": method, "params": params]
         if toPage, let sessionID { message["sessionId"] = sessionID }
@@ -127,7 +127,7 @@ final class HeadlessChromium: @unchecked Sendable {
     }
 
     /// Evaluates a JavaScript expression in the page (awaiting promises) and returns its value.
-    func evaluate(_ expression: String) async throws -> Any? {
+    package func evaluate(_ expression: String) async throws -> Any? {
         let result = try await send("Runtime.evaluate", ["expression": expression, "returnByValue": true, "awaitPromise": true])
         if let exception = result["exceptionDetails"] as? [String: Any] {
             throw DevToolsError(description: "script failed: \(exception["text"] ?? exception)")
@@ -136,7 +136,7 @@ final class HeadlessChromium: @unchecked Sendable {
     }
 
     /// Polls `condition` until it is true, or fails after `seconds`.
-    func waitUntil(_ condition: String, seconds: Double = 20) async throws {
+    package func waitUntil(_ condition: String, seconds: Double = 20) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if try await evaluate(condition) as? Bool == true { return }
@@ -146,13 +146,13 @@ final class HeadlessChromium: @unchecked Sendable {
     }
 
     /// Loads `url` and waits until the document has finished loading.
-    func open(_ url: String) async throws {
+    package func open(_ url: String) async throws {
         try await send("Page.navigate", ["url": url])
         try await waitUntil("document.readyState === 'complete' && location.href.startsWith('http')")
     }
 
     /// A real mouse click (press and release) at the centre of the first element matching `selector`.
-    func click(_ selector: String) async throws {
+    package func click(_ selector: String) async throws {
         let box = try await evaluate("""
             (() => { const e = document.querySelector(\(try Self.quoted(selector))); e.scrollIntoView({block: 'center'});
                      const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()
@@ -164,12 +164,12 @@ final class HeadlessChromium: @unchecked Sendable {
     }
 
     /// A JavaScript string literal for `text`.
-    static func quoted(_ text: String) throws -> String {
+    package static func quoted(_ text: String) throws -> String {
         String(decoding: try JSONEncoder().encode(text), as: UTF8.self)
     }
 
     /// Ends the browser and removes its profile and log.
-    func close() {
+    package func close() {
         kill(pid, SIGKILL)
         var status: Int32 = 0
         waitpid(pid, &status, 0)

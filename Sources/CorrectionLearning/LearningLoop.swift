@@ -1,0 +1,103 @@
+// Learning while the chat runs (`rlhf serve --learn-every N`): a loop that polls the store,
+// starts a learning round in the background once N corrections are not yet learned, and keeps
+// the chat answering with whichever version the store marks active, so a newly learned
+// version, or a rollback on the admin page (by this process or another one), takes effect
+// without a restart.
+import Feedback
+import Foundation
+
+/// Where the chat's answers come from, switched to another adapter while it serves.
+package protocol AdapterSwitch: Sendable {
+    /// Answers from now on with the adapter folder of `version`; nil: as the chat started.
+    func useAdapter(_ folder: URL?, version: Int64?) async throws
+}
+
+package actor LearningLoop {
+    private let store: FeedbackStore
+    private let storeName: String
+    private let baseModel: URL
+    private let startingAdapter: URL?
+    private let versions: URL
+    private let every: Int?
+    private let learner: CorrectionLearner
+    private let chat: any AdapterSwitch
+    private let log: @Sendable (String) -> Void
+    /// The version the chat answers with now (nil: none).
+    private(set) var followed: Int64?
+    private var round: Task<Void, Never>?
+
+    /// - Parameter every: learn after this many corrections not yet learned; nil only follows.
+    package init(
+        store: FeedbackStore, storeName: String, baseModel: URL, startingAdapter: URL?, versions: URL, every: Int?,
+        learner: CorrectionLearner, chat: any AdapterSwitch, log: @escaping @Sendable (String) -> Void
+    ) {
+        self.store = store
+        self.storeName = storeName
+        self.baseModel = baseModel.standardizedFileURL
+        self.startingAdapter = startingAdapter
+        self.versions = versions
+        self.every = every
+        self.learner = learner
+        self.chat = chat
+        self.log = log
+    }
+
+    /// Polls every `interval` until cancelled; a failed poll is logged and retried.
+    package func run(interval: Duration = .seconds(2)) async {
+        while !Task.isCancelled {
+            do { try await poll() } catch { log("learning loop: \(error)") }
+            try? await Task.sleep(for: interval)
+        }
+        round?.cancel()
+    }
+
+    /// One look at the store: follow the active version, and start a round when one is due.
+    package func poll() async throws {
+        try await follow()
+        guard let every, round == nil, try await store.correctionsNotYetLearned() >= every else { return }
+        let (learner, store, storeName, baseModel, startingAdapter, versions, log) =
+            (learner, store, storeName, baseModel, startingAdapter, versions, log)
+        round = Task.detached(priority: .background) { [weak self] in
+            do {
+                let learned = try await learner.learn(
+                    from: store, storeName: storeName, baseModel: baseModel, startingAdapter: startingAdapter, versions: versions)
+                log("learned version \(learned.version.id) in \(learned.folder.path)")
+            } catch {
+                log("learning round failed: \(error)")
+            }
+            await self?.roundEnded()
+        }
+    }
+
+    /// Waits for the running round, if any (for tests and shutdown).
+    package func waitForRound() async {
+        await round?.value
+    }
+
+    private func roundEnded() {
+        round = nil
+    }
+
+    /// Switches the chat to the store's active version when it changed. A version learned on
+    /// another base, or whose folder is gone, is not followed (and says why once).
+    private func follow() async throws {
+        let active = try await store.activeAdapterVersion()
+        guard active?.id != followed else { return }
+        guard let active else {
+            try await chat.useAdapter(nil, version: nil)
+            followed = nil
+            log("the chat answers with the model it started with")
+            return
+        }
+        let folder = URL(fileURLWithPath: active.folder)
+        guard URL(fileURLWithPath: active.baseModel).standardizedFileURL.path == baseModel.path,
+              FileManager.default.fileExists(atPath: folder.appendingPathComponent("adapter_model.safetensors").path) else {
+            followed = active.id
+            log("version \(active.id) is not followed: it adapts \(active.baseModel), or its folder \(active.folder) is missing")
+            return
+        }
+        try await chat.useAdapter(folder, version: active.id)
+        followed = active.id
+        log("the chat answers with version \(active.id)")
+    }
+}

@@ -1,0 +1,49 @@
+// What a learning round trains on, read from a store through the chat's own calls: each
+// correction once as a demonstration, pairs over the corrected and thumbs-down answers, and
+// nothing from ratings that have no better answer beside them.
+import Foundation
+import Testing
+@testable import CorrectionLearning
+@testable import Feedback
+import FeedbackTestSupport
+
+/// Stores `answer` as the model's chat reply to `question`, asked by `annotator`.
+func chatReply(_ store: FeedbackStore, _ question: [ChatMessage], _ answer: String, by annotator: Int64) async throws -> Int64 {
+    try await store.recordChatReply(to: question, reply: NewCompletion(text: answer, provenance: Provenance(model: "base")), by: annotator).id!
+}
+
+@Test(arguments: StoreBackend.all) func correctionsBecomeDemonstrationsAndPairsOverTheAnswersTheyReplace(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
+    let alice = try await store.createAnnotator(name: "alice", role: .annotator).annotator.id!
+    let bob = try await store.createAnnotator(name: "bob", role: .annotator).annotator.id!
+    let who = [ChatMessage(role: .user, content: "Who are you?")]
+    let followUp = who + [ChatMessage(role: .assistant, content: "I'm a chatbot."), ChatMessage(role: .user, content: "Can you sing?")]
+
+    let first = try await chatReply(store, who, "I am the chatbot.", by: alice)
+    _ = try await store.rateChatReply(completionID: first, isGood: false, by: alice)
+    _ = try await store.correctChatReply(completionID: first, correction: "  I'm a chatbot.\n", by: alice)
+    let second = try await chatReply(store, who, "I am an AI assistant.", by: bob)
+    let secondRating = try await store.rateChatReply(completionID: second, isGood: false, by: bob)
+    let sing = try await chatReply(store, followUp, "No.", by: alice)
+    _ = try await store.correctChatReply(completionID: sing, correction: "No, I only write text.", by: alice)
+    let unchanged = try await chatReply(store, followUp, "Yes!", by: bob)
+    _ = try await store.correctChatReply(completionID: unchanged, correction: "Yes!", by: bob)
+    // A thumbs-down with nothing better said about its conversation gives no pair.
+    let lonely = try await chatReply(store, [ChatMessage(role: .user, content: "Hi")], "Bye", by: bob)
+    _ = try await store.rateChatReply(completionID: lonely, isGood: false, by: bob)
+
+    let examples = CorrectionExamples(try await store.learningMaterial())
+    #expect(examples.demonstrations.map(\.response) == ["I'm a chatbot.", "No, I only write text.", "Yes!"])
+    #expect(examples.demonstrations[1].prompt == "Can you sing?")
+    #expect(examples.demonstrations[1].context.map(\.role) == ["user", "assistant"])
+    #expect(examples.demonstrationIDs.count == 3)
+    let pairs = examples.pairs.map { "\($0.prompt): \($0.chosen) > \($0.rejected)" }
+    #expect(pairs == [
+        "Who are you?: I'm a chatbot. > I am the chatbot.",
+        "Who are you?: I'm a chatbot. > I am an AI assistant.",
+        "Can you sing?: No, I only write text. > No.",
+        "Can you sing?: Yes! > No.",
+    ], "an answer someone kept as their correction is never the rejected side")
+    #expect(examples.ratingIDs.count == 2 && examples.ratingIDs.contains(secondRating.id!))
+    #expect(examples.taught.map(\.answer) == ["I'm a chatbot.", "Yes!"], "the last correction of a conversation is what it should answer")
+}

@@ -1,0 +1,66 @@
+// The serve-side loop on a tiny Llama: after N new corrections it learns a version in the
+// background, the chat is switched to it, and a rollback in the store switches it back, all
+// without restarting anything.
+import Foundation
+import Testing
+@testable import CorrectionLearning
+@testable import Feedback
+import FeedbackTestSupport
+import LanguageModeling
+import Tokenization
+import Transformer
+
+/// Records every switch the loop asks for.
+private actor RecordingSwitch: AdapterSwitch {
+    private(set) var switches: [Int64?] = []
+
+    func useAdapter(_ folder: URL?, version: Int64?) async throws {
+        if let folder { #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("adapter_model.safetensors").path)) }
+        switches.append(version)
+    }
+}
+
+@Test(arguments: StoreBackend.all) func theLoopLearnsAfterNCorrectionsAndTheChatFollowsTheActiveVersion(_ backend: StoreBackend) async throws {
+    let folder = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let base = folder.appendingPathComponent("base")
+    let tokenizer = try BPETrainer(config: BPETrainingConfig(vocabularySize: 300)).train(on: (0..<20).map { "ab\($0 % 2) cd ef" })
+    let network = try Llama(configuration: LlamaConfiguration(
+        vocabularySize: 300, contextLength: 32, width: 16, layers: 1, heads: 4, keyValueHeads: 2, feedForwardWidth: 24))
+    network.initialize(seed: 1)
+    try LanguageModel(network: network, tokenizer: tokenizer).save(to: base)
+    let store = try await backend.makeStore()
+    let alice = try await store.createAnnotator(name: "alice", role: .annotator).annotator.id!
+
+    var configuration = LearningConfiguration()
+    configuration.lora = LoRAConfiguration(rank: 2, alpha: 4)
+    (configuration.sft.optimization.steps, configuration.dpo.optimization.steps) = (2, 2)
+    let chat = RecordingSwitch()
+    let loop = LearningLoop(
+        store: store, storeName: "feedback.sqlite", baseModel: base, startingAdapter: nil, versions: folder.appendingPathComponent("versions"),
+        every: 2, learner: try CorrectionLearner(configuration: configuration), chat: chat, log: { _ in })
+
+    for (index, question) in ["ab0", "ab1"].enumerated() {
+        try await loop.poll()
+        await loop.waitForRound()
+        #expect(try await store.adapterVersions().isEmpty, "\(index) corrections are fewer than 2: nothing is learned")
+        let reply = try await chatReply(store, [ChatMessage(role: .user, content: question)], "ef", by: alice)
+        _ = try await store.correctChatReply(completionID: reply, correction: "cd", by: alice)
+    }
+    try await loop.poll()
+    await loop.waitForRound()
+    let learned = try #require(try await store.activeAdapterVersion())
+    #expect(learned.status == .ready && learned.baseModel == base.standardizedFileURL.path)
+    #expect(try await store.correctionsNotYetLearned() == 0)
+    try await loop.poll()
+    #expect(await chat.switches == [learned.id], "the chat follows the new version")
+    await loop.waitForRound()
+    #expect(try await store.adapterVersions().count == 1, "no new corrections, no new round")
+
+    try await store.deactivateAdapterVersions()
+    try await loop.poll()
+    #expect(await chat.switches == [learned.id, nil], "a rollback to the base model is followed")
+    _ = try await store.activateAdapterVersion(learned.id)
+    try await loop.poll()
+    #expect(await chat.switches == [learned.id, nil, learned.id])
+}

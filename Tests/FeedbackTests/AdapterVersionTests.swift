@@ -1,0 +1,92 @@
+// Adapter versions in the store, on every backend: each records what it learned from, one at
+// most is active, rolling back activates an older ready one, corrections not yet learned are
+// counted, and the learning material reads each correction with the answer it replaced.
+
+import Foundation
+import Testing
+@testable import Feedback
+import FeedbackTestSupport
+
+private func correctedReply(_ store: FeedbackStore, _ annotator: Int64, _ question: String, _ correction: String) async throws -> Demonstration {
+    let reply = try await store.recordChatReply(
+        to: [ChatMessage(role: .user, content: question)], reply: NewCompletion(text: "model says", provenance: Provenance(model: "base")), by: annotator)
+    return try await store.correctChatReply(completionID: reply.id!, correction: correction, by: annotator)
+}
+
+@Test(arguments: StoreBackend.all) func adapterVersionsRecordTheirSourcesAndOneIsActive(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
+    let alice = try await store.createAnnotator(name: "alice", role: .annotator).annotator.id!
+    let first = try await correctedReply(store, alice, "Who are you?", "I'm a chatbot.")
+    #expect(try await store.correctionsNotYetLearned() == 1)
+    #expect(try await store.activeAdapterVersion() == nil)
+
+    let one = try await store.beginAdapterVersion(
+        baseModel: "/models/base.gguf", startingAdapter: nil, demonstrationIDs: [first.id!, first.id!], ratingIDs: [], folder: { "/versions/v\($0)" })
+    #expect(one.status == .training && one.folder == "/versions/v\(one.id)" && !one.isActive)
+    #expect(try await store.correctionsNotYetLearned() == 1, "a version still training has learned nothing yet")
+    let ready = try await store.finishAdapterVersion(one.id, metrics: ["sft/loss": 0.25], activate: true)
+    #expect(ready.status == .ready && ready.isActive && ready.metrics == ["sft/loss": 0.25] && ready.finishedAt != nil)
+    #expect(try await store.correctionsNotYetLearned() == 0)
+    #expect(try await store.demonstrationIDs(learnedBy: one.id) == [first.id!])
+
+    _ = try await correctedReply(store, alice, "What are you?", "A chatbot.")
+    #expect(try await store.correctionsNotYetLearned() == 1)
+    let two = try await store.beginAdapterVersion(
+        baseModel: "/models/base.gguf", startingAdapter: nil, demonstrationIDs: [first.id!], ratingIDs: [], folder: { "/versions/v\($0)" })
+    await #expect(throws: AdapterVersionError.wrongStatus(id: two.id, status: .training, expected: .ready)) {
+        try await store.activateAdapterVersion(two.id)
+    }
+    _ = try await store.finishAdapterVersion(two.id, metrics: [:], activate: true)
+    #expect(try await store.activeAdapterVersion()?.id == two.id)
+    #expect(try await store.adapterVersions().map(\.isActive) == [true, false], "newest first, only one active")
+
+    let rolledBack = try await store.activateAdapterVersion(one.id)
+    #expect(rolledBack.isActive && rolledBack.id == one.id)
+    #expect(try await store.activeAdapterVersion()?.id == one.id)
+    #expect(try await store.adapterVersions().map(\.isActive) == [false, true])
+    _ = try await store.activateAdapterVersion(one.id)
+    #expect(try await store.activeAdapterVersion()?.id == one.id, "activating the active version again keeps it")
+    await #expect(throws: AdapterVersionError.notFound(99)) { try await store.activateAdapterVersion(99) }
+
+    let three = try await store.beginAdapterVersion(
+        baseModel: "/models/base.gguf", startingAdapter: "/versions/v1", demonstrationIDs: [], ratingIDs: [], folder: { "/versions/v\($0)" })
+    try await store.failAdapterVersion(three.id, reason: "disk full")
+    let failed = try #require(try await store.adapterVersions().first)
+    #expect(failed.status == .failed && failed.failure == "disk full" && !failed.isActive && failed.startingAdapter == "/versions/v1")
+    await #expect(throws: AdapterVersionError.wrongStatus(id: three.id, status: .failed, expected: .ready)) {
+        try await store.activateAdapterVersion(three.id)
+    }
+    #expect(try await store.activeAdapterVersion()?.id == one.id, "a failed round leaves the active version alone")
+    #expect(try await store.adapterVersionSummaries().map(\.corrections) == [0, 1, 1])
+
+    try await store.deactivateAdapterVersions()
+    #expect(try await store.activeAdapterVersion() == nil)
+}
+
+@Test(arguments: StoreBackend.all) func learningReadsCorrectionsWithTheAnswersTheyReplaceAndRatings(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
+    let alice = try await store.createAnnotator(name: "alice", role: .annotator).annotator.id!
+    let bob = try await store.createAnnotator(name: "bob", role: .annotator).annotator.id!
+    let conversation = [ChatMessage(role: .user, content: "Who are you?"), ChatMessage(role: .assistant, content: "A bot."),
+                        ChatMessage(role: .user, content: "Really?")]
+    let reply = try await store.recordChatReply(to: conversation, reply: NewCompletion(text: "Yes.", provenance: Provenance(model: "base")), by: alice)
+    let rating = try await store.rateChatReply(completionID: reply.id!, isGood: false, by: alice)
+    let correction = try await store.correctChatReply(completionID: reply.id!, correction: "Yes, I'm a chatbot.", by: alice)
+    // Bob can neither rate nor correct Alice's reply.
+    await #expect(throws: FeedbackError.completionNotFound(reply.id!)) {
+        try await store.correctChatReply(completionID: reply.id!, correction: "No.", by: bob)
+    }
+    await #expect(throws: FeedbackError.completionNotFound(reply.id!)) {
+        try await store.rateChatReply(completionID: reply.id!, isGood: true, by: bob)
+    }
+
+    let material = try await store.learningMaterial()
+    #expect(material.corrections == [CorrectionRecord(
+        demonstrationID: correction.id!, conversation: conversation, text: "Yes, I'm a chatbot.", correctedCompletionID: reply.id!,
+        correctedText: "Yes.", annotator: "alice")])
+    #expect(material.ratedAnswers == [RatedAnswerRecord(
+        ratingID: rating.id!, completionID: reply.id!, conversation: conversation, text: "Yes.", isGood: false)])
+    let version = try await store.beginAdapterVersion(
+        baseModel: "/b", startingAdapter: nil, demonstrationIDs: [correction.id!], ratingIDs: [rating.id!], folder: { "/v/\($0)" })
+    #expect(try await store.ratingIDs(learnedBy: version.id) == [rating.id!])
+}
