@@ -27,12 +27,21 @@ public enum AtomicFile {
             try handle.synchronize()
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw CheckpointError.writeFailed(path: url.path, reason: "\(error)")
+            throw CheckpointError.writeFailed(path: url.path, reason: systemReason(error))
         }
         guard rename(temporary.path, url.path) == 0 else {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(at: temporary)
             throw CheckpointError.writeFailed(path: url.path, reason: reason)
         }
+    }
+
+    /// The operating system's words for a failed write ("No space left on device", "File too
+    /// large"), which Foundation wraps in an error whose own description says neither.
+    static func systemReason(_ error: Error) -> String {
+        let wrapped = error as NSError
+        let posix = wrapped.domain == NSPOSIXErrorDomain ? wrapped : wrapped.userInfo[NSUnderlyingErrorKey] as? NSError
+        guard let posix, posix.domain == NSPOSIXErrorDomain else { return "\(error)" }
+        return String(cString: strerror(Int32(posix.code)))
     }
 }
