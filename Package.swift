@@ -142,7 +142,7 @@ let package = Package(
             swiftSettings: vectorized),
 
         // Tests: one target per module, sharing fixture readers and tolerances.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Randomness"], path: "Tests/TestSupport"),
         .target(name: "FeedbackTestSupport", dependencies: ["Feedback"], path: "Tests/FeedbackTestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], swiftSettings: vectorized),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
@@ -187,6 +187,12 @@ let package = Package(
         .testTarget(
             name: "EvaluationTests",
             dependencies: ["Evaluation", "LanguageModeling", "RewardModeling", "Transformer", "Tokenization", "Tensors", "Randomness", "TestSupport"]),
+        .testTarget(
+            name: "InputParsingTests",
+            dependencies: [
+                "Checkpoints", "ConfigFiles", "Finetuning", "LanguageModeling", "PreferenceOptimization", "Tokenization",
+                "Transformer", "TestSupport",
+            ]),
         .testTarget(name: "CommandLineTests", dependencies: ["LanguageModeling", "Randomness", "Tokenization", "Transformer"]),
         .testTarget(name: "RatingsTests", dependencies: ["Ratings", "Randomness"], exclude: ["Fixtures"]),
         .testTarget(name: "AnnotatorsTests", dependencies: ["Annotators", "Randomness"]),
@@ -195,7 +201,7 @@ let package = Package(
         .testTarget(
             name: "FeedbackServerTests",
             dependencies: [
-                "FeedbackServer", "Feedback", "FeedbackTestSupport", "Ratings",
+                "FeedbackServer", "Feedback", "FeedbackTestSupport", "Ratings", "TestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),

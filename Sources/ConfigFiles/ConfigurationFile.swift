@@ -7,24 +7,32 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     case unknownKey(path: String, key: String, known: [String])
     case invalidValue(path: String, key: String, reason: String)
+    /// The file reads, but the configuration it makes fails the command's checks.
+    case rejected(path: String, reason: String)
 
     public var description: String {
         switch self {
         case let .unreadable(path, reason): return "\(path): cannot be read as JSON (\(reason))"
         case let .unknownKey(path, key, known): return "\(path): unknown key \"\(key)\" (known keys: \(known.joined(separator: ", ")))"
         case let .invalidValue(path, key, reason): return "\(path): \(key.isEmpty ? "value" : "\"\(key)\"") \(reason)"
+        case let .rejected(path, reason): return "\(path): \(reason)"
         }
     }
 }
 
 public enum ConfigurationFile {
-    /// `defaults` with the fields of the JSON file at `url` laid over it.
-    public static func load<T: Codable>(_ type: T.Type, from url: URL, defaults: T) throws -> T {
+    /// `defaults` with the fields of the JSON file at `url` laid over it, passed through `check`
+    /// (the command's own validation), whose refusal then names the file.
+    public static func load<T: Codable>(_ type: T.Type, from url: URL, defaults: T, check: (T) throws -> Void = { _ in }) throws -> T {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw ConfigurationError.unreadable(path: url.path, reason: "\(error.localizedDescription)")
         }
-        return try overlay(data, on: defaults, source: url.path)
+        let configuration = try overlay(data, on: defaults, source: url.path)
+        do { try check(configuration) } catch {
+            throw ConfigurationError.rejected(path: url.path, reason: "\(error)")
+        }
+        return configuration
     }
 
     /// `defaults` with the fields of `json` laid over it; `source` names the origin in errors.
