@@ -5,7 +5,7 @@
 import Foundation
 import Hummingbird
 
-enum RequestBody {
+enum RequestBodies {
     /// Decodes a JSON body as `type`.
     static func json<T: Decodable>(_ type: T.Type, from body: [UInt8]) throws(HTTPError) -> T {
         do {

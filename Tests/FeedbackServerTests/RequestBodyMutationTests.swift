@@ -39,8 +39,9 @@ import TestSupport
                         betterAnswer: judgment.betterAnswer)
                     do { _ = try submission.validatedTiers(taskCompletions: [1, 2, 3]) } catch is FeedbackError {}
                 }
-            } catch {
-                #expect(error.status == .badRequest && (error.body ?? "").contains("JSON body") || (error.body ?? "").contains("form"), "\(error)")
+            } catch let error as HTTPError {
+                let message = error.body ?? ""
+                #expect(error.status == .badRequest && (message.contains("JSON body") || message.contains("form")), "\(error)")
             }
         }
         return read
@@ -50,7 +51,7 @@ import TestSupport
         var read = 0
         let mutants = try Self.mutants("server-json")
         for mutant in mutants {
-            read += try Self.decodeAsEveryRoute(mutant.bytes) { type throws(HTTPError) in try RequestBody.json(type, from: mutant.bytes) }
+            read += try Self.decodeAsEveryRoute(mutant.bytes) { type throws(HTTPError) in try RequestBodies.json(type, from: mutant.bytes) }
         }
         #expect(read > 0 && read < mutants.count * 8)
     }
@@ -59,15 +60,15 @@ import TestSupport
         var read = 0
         let mutants = try Self.mutants("server-form")
         for mutant in mutants {
-            read += try Self.decodeAsEveryRoute(mutant.bytes) { type throws(HTTPError) in try RequestBody.form(type, from: mutant.bytes) }
+            read += try Self.decodeAsEveryRoute(mutant.bytes) { type throws(HTTPError) in try RequestBodies.form(type, from: mutant.bytes) }
         }
         #expect(read > 0 && read < mutants.count * 8)
     }
 
     @Test func aMissingFieldIsNamed() throws {
-        let error = #expect(throws: HTTPError.self) { try RequestBody.json(LabelingController.JudgmentRequest.self, from: Array(#"{"kind": "ranking"}"#.utf8)) }
+        let error = #expect(throws: HTTPError.self) { try RequestBodies.json(LabelingController.JudgmentRequest.self, from: Array(#"{"kind": "ranking"}"#.utf8)) }
         #expect(error?.body == "JSON body field 'tiers' is missing")
-        let form = #expect(throws: HTTPError.self) { try RequestBody.form(AdminController.NewAnnotatorRequest.self, from: Array("role=admin".utf8)) }
+        let form = #expect(throws: HTTPError.self) { try RequestBodies.form(AdminController.NewAnnotatorRequest.self, from: Array("role=admin".utf8)) }
         #expect(form?.body == "form field 'name' is missing")
     }
 

@@ -31,7 +31,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let mutants = try parser.files(in: "corpus").enumerated().flatMap { index, seed in
             Mutations.of(
-                Array(try Data(contentsOf: seed)), seed: UInt64(index), randomEdits: parser.editsPerSeed, truncations: 100,
+                Array(try Data(contentsOf: seed)), seed: UInt64(index), randomEdits: parser.editsPerSeed, truncations: 50,
                 headerBytes: parser.headerBytes)
         }
         let report = MutationReport.run(parser.name, mutants: mutants, name: parser.inputName, isTyped: parser.isTyped) {
@@ -39,8 +39,9 @@ import Testing
         }
         #expect(report.untypedErrors.isEmpty, "\(report.untypedErrors.prefix(3))")
         #expect(report.unnamedErrors.isEmpty, "\(report.unnamedErrors.prefix(3))")
-        // The mutations must reach past the first check: some damaged inputs are still read.
-        #expect(report.parsed > 0 && report.parsed < report.executions, "\(report)")
+        // The mutations must reach past the first check: some damaged inputs are still read, or
+        // they are refused for more than one kind of fault.
+        #expect((report.parsed > 0 || report.refusals.count > 1) && report.parsed < report.executions, "\(report)")
         #expect(report.slowest.seconds < 2, "\(report)")
     }
 
