@@ -1,5 +1,6 @@
 """Writes the seed corpora of the fuzz targets (fuzz/corpus/<target>/): small valid inputs of every
-parser of outside input, which scripts/fuzz.sh mutates and the mutation tests damage. Only the
+parser of outside input, which scripts/fuzz.sh mutates and the mutation tests damage, and the bad
+inputs of fuzz/rejections/<target>/ whose messages docs/reliability.md shows. Only the
 standard library is used, so the bytes are fixed by this file alone.
 
     python3 scripts/make_fuzz_corpus.py
@@ -169,5 +170,51 @@ def main():
     ]) + "\n")
 
 
+def bad(target, name, data):
+    """A bad input whose message docs/reliability.md shows (scripts/fuzz.sh --rejections)."""
+    folder = ROOT / "fuzz" / "rejections" / target
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data if isinstance(data, bytes) else data.encode())
+
+
+def safetensors_header(header, body=b""):
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + body
+
+
+def rejections():
+    bad("safetensors", "header-length-past-the-end", struct.pack("<Q", 4096) + b"{}")
+    bad("safetensors", "overlapping-tensors", safetensors_header(
+        {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}},
+        b"\0" * 12))
+    bad("safetensors", "unsupported-dtype", safetensors_header({"a": {"dtype": "I64", "shape": [1], "data_offsets": [0, 8]}}, b"\0" * 8))
+    bad("safetensors", "shape-disagreeing-with-offsets",
+        safetensors_header({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}, b"\0" * 8))
+    bad("gguf", "not-gguf", b"PK\x03\x04" + b"\0" * 28)
+    bad("gguf", "array-length-past-the-end",
+        b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 4) + b"list" + struct.pack("<IIQ", 9, 4, 2**40))
+    config = json.loads((CORPUS / "model-config" / "gpt2-tiny-config.json").read_text())
+    for name, field, value in [("heads-not-dividing-width.json", "n_head", 5), ("eos-outside-vocabulary.json", "eos_token_id", 10**6),
+                               ("vocab-size-a-string.json", "vocab_size", "many")]:
+        bad("model-config", name, json.dumps(dict(config, **{field: value})))
+    bad("tokenizer-json", "not-json.json", '{"model": ')
+    bad("tokenizer-json", "unigram-model.json", json.dumps({"model": {"type": "Unigram", "vocab": []}}))
+    bad("vocab-merges", "merge-of-unknown-token", json.dumps({"a": 0, "b": 1}) + "\0#version: 0.2\na c\n")
+    bad("tokenizer-config", "template-a-number.json", json.dumps({"chat_template": 7}))
+    bad("training-state", "foreign-file", b"GGUF" + b"\0" * 40)
+    bad("run-config", "negative-learning-rate.json", json.dumps({"optimization": {"learningRate": -1}}))
+    bad("run-config", "misspelt-field.json", json.dumps({"optimisation": {"steps": 3}}))
+    bad("demonstrations", "no-answer.jsonl", json.dumps({"prompt": "Say hi."}) + "\n")
+    bad("demonstrations", "assistant-last.jsonl",
+        json.dumps({"messages": [{"role": "user", "content": "a"}, {"role": "tool", "content": "b"}]}) + "\n")
+    bad("prompts", "json-line-without-prompt.txt", 'A prompt\n{"text": "no prompt field"}\n')
+    bad("prompts", "blank.txt", "\n  \n")
+    bad("preferences", "rejected-missing.jsonl", json.dumps({"prompt": "a", "chosen": "b"}) + "\n")
+    bad("preferences", "answer-from-the-user.jsonl", json.dumps({
+        "prompt": [{"role": "user", "content": "a"}], "chosen": [{"role": "user", "content": "b"}],
+        "rejected": [{"role": "assistant", "content": "c"}]}) + "\n")
+
+
 if __name__ == "__main__":
     main()
+    rejections()
