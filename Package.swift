@@ -153,7 +153,7 @@ let package = Package(
             swiftSettings: vectorized),
 
         // Tests: one target per module, sharing fixture readers and tolerances.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Randomness"], path: "Tests/TestSupport"),
         .target(name: "FeedbackTestSupport", dependencies: ["Feedback"], path: "Tests/FeedbackTestSupport"),
         .target(name: "BrowserTestSupport", path: "Tests/BrowserTestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], swiftSettings: vectorized),
@@ -206,6 +206,12 @@ let package = Package(
                 "Transformer",
             ]),
         .testTarget(
+            name: "InputParsingTests",
+            dependencies: [
+                "Checkpoints", "ConfigFiles", "Finetuning", "LanguageModeling", "PreferenceOptimization", "Tokenization",
+                "Transformer", "TestSupport",
+            ]),
+        .testTarget(
             name: "CommandLineTests", dependencies: [
                 "BrowserTestSupport", "Feedback", "FeedbackTestSupport", "LanguageModeling", "Randomness", "Tokenization", "Transformer",
             ]),
@@ -217,7 +223,7 @@ let package = Package(
         .testTarget(
             name: "FeedbackServerTests",
             dependencies: [
-                "BrowserTestSupport", "FeedbackServer", "Feedback", "FeedbackTestSupport", "Ratings",
+                "BrowserTestSupport", "FeedbackServer", "Feedback", "FeedbackTestSupport", "Ratings", "TestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),

@@ -18,6 +18,9 @@ RLHF_TEST_POSTGRES_URL=$(scripts/postgres.sh "$postgres_folder")
 export RLHF_TEST_POSTGRES_URL
 trap 'scripts/postgres.sh --stop "$postgres_folder" || true; rm -rf "$TMPDIR" "$postgres_folder"' EXIT
 swift test -c release -Xswiftc -enable-testing --skip-build
+# Every parser of outside input, coverage-guided for a few seconds from its committed seeds (the
+# instrumented build under .build/fuzz is incremental; see docs/reliability.md for its cost).
+scripts/fuzz.sh --all 10
 # The whole pipeline end to end at CI scale (about two minutes).
 rm -rf .build/demo-quick
 .build/release/rlhf demo --preset quick --output .build/demo-quick

@@ -78,13 +78,21 @@ public struct GGUFFile: @unchecked Sendable {
         var tensors: [GGUFTensorInfo] = []
         for _ in 0..<tensorCount { tensors.append(try reader.tensorInfo()) }
         let alignment = metadata["general.alignment"]?.integer ?? 32
-        guard alignment > 0 else { throw .invalidField(path: url.path, field: "general.alignment", reason: "is \(alignment), must be positive") }
+        guard alignment > 0, alignment <= 1 << 30, alignment & (alignment - 1) == 0 else {
+            throw .invalidField(path: url.path, field: "general.alignment", reason: "is \(alignment), must be a power of two up to 2^30")
+        }
         let dataStart = (reader.position + alignment - 1) / alignment * alignment
-        for tensor in tensors {
+        // Tensors may not overlap: otherwise a small file could describe tensors many times its size.
+        var previous: (name: String, end: Int)?
+        for tensor in tensors.sorted(by: { $0.offset < $1.offset }) {
             let end = dataStart + tensor.offset + tensor.type.byteCount(elements: tensor.elementCount)
             guard tensor.elementCount % tensor.type.blockSize == 0, end <= data.count else {
                 throw .malformed(path: url.path, reason: "tensor \(tensor.name) (\(tensor.dimensions), \(tensor.type)) runs past the end of the file or splits a block")
             }
+            if let previous, dataStart + tensor.offset < previous.end {
+                throw .malformed(path: url.path, reason: "tensor \(tensor.name) overlaps tensor \(previous.name)")
+            }
+            previous = (tensor.name, end)
         }
         self.url = url
         self.version = version
@@ -202,7 +210,15 @@ struct GGUFReader {
         case 8: return .string(try string())
         case 9:
             let elementType = try scalar(UInt32.self)
+            // As llama.cpp's reader, no arrays of arrays: nesting would let a small file recurse
+            // without bound.
+            guard elementType != 9 else { throw .invalidField(path: path, field: key, reason: "is an array of arrays, which GGUF readers do not support") }
             let count = try count("array length of \(key)")
+            // Every element takes at least a byte (a string its 8-byte length), so a count the rest
+            // of the file cannot hold is refused before anything is reserved for it.
+            guard count <= (data.count - position) / Self.minimumSize(ofType: elementType) else {
+                throw .malformed(path: path, reason: "array length \(count) of \(key) exceeds the bytes left in the file")
+            }
             var values: [GGUFValue] = []
             values.reserveCapacity(count)
             for _ in 0..<count { values.append(try value(ofType: elementType, key: key)) }
@@ -211,6 +227,16 @@ struct GGUFReader {
         case 11: return .signed(try scalar(Int64.self))
         case 12: return .float(Double(bitPattern: try scalar(UInt64.self)))
         default: throw .invalidField(path: path, field: key, reason: "has unknown value type \(type)")
+        }
+    }
+
+    /// The fewest bytes a value of `type` takes (unknown types are refused when read).
+    static func minimumSize(ofType type: UInt32) -> Int {
+        switch type {
+        case 2, 3: return 2
+        case 4, 5, 6: return 4
+        case 8, 10, 11, 12: return 8
+        default: return 1
         }
     }
 
@@ -225,6 +251,16 @@ struct GGUFReader {
             throw .unsupportedQuantization(path: path, tensor: name, ggmlType: typeCode)
         }
         let offset = try count("offset of \(name)")
+        // Bounded so that element and byte counts cannot overflow: no stored type takes less than
+        // half a byte a value, so a tensor of more than twice the file's bytes cannot be in it.
+        var elements = 1
+        for dimension in dimensions {
+            let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
+            guard !overflow, product <= 2 * data.count else {
+                throw .malformed(path: path, reason: "tensor \(name) has dimensions \(dimensions), more values than the file can hold")
+            }
+            elements = product
+        }
         return GGUFTensorInfo(name: name, dimensions: dimensions, type: type, offset: offset)
     }
 }

@@ -24,22 +24,42 @@ public enum SafeTensors {
             throw CheckpointError.unreadable(path: url.path, reason: "\(error)")
         }
         guard data.count >= 8 else { throw CheckpointError.malformed(path: url.path, reason: "shorter than the 8-byte header length") }
-        let headerLength = data.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
-        guard headerLength > 0, 8 + headerLength <= data.count else {
-            throw CheckpointError.malformed(path: url.path, reason: "header length \(headerLength) exceeds the file size \(data.count)")
+        // Compared as UInt64 first: a corrupt length may not fit an Int.
+        let storedLength = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard storedLength > 0, storedLength <= UInt64(data.count - 8) else {
+            throw CheckpointError.malformed(path: url.path, reason: "header length \(storedLength) exceeds the file size \(data.count)")
         }
+        let headerLength = Int(storedLength)
         let header = try parseHeader(data.subdata(in: 8..<(8 + headerLength)), path: url.path)
         let body = 8 + headerLength
-        var tensors: [String: NamedTensor] = [:]
         var metadata: [String: String] = [:]
-        for (name, entry) in header {
+        var entries: [Entry] = []
+        // In name order, so that a file with several faults always reports the same one.
+        for (name, fields) in header.sorted(by: { $0.key < $1.key }) {
             if name == "__metadata__" {
-                metadata = (entry as? [String: String]) ?? [:]
-                continue
+                metadata = (fields as? [String: String]) ?? [:]
+            } else {
+                entries.append(try entry(name: name, fields: fields, dataSize: data.count - body, path: url.path))
             }
-            tensors[name] = try decode(name: name, entry: entry, data: data, body: body, path: url.path)
         }
+        // Tensors may not share bytes: otherwise a small file could describe tensors many times its size.
+        let stored = entries.filter { !$0.range.isEmpty }.sorted { $0.range.lowerBound < $1.range.lowerBound }
+        for (first, second) in zip(stored, stored.dropFirst()) where second.range.lowerBound < first.range.upperBound {
+            throw CheckpointError.malformed(path: url.path, reason: "tensors \(first.name) and \(second.name) overlap")
+        }
+        var tensors: [String: NamedTensor] = [:]
+        for entry in entries { tensors[entry.name] = decode(entry, data: data, body: body) }
         return (tensors, metadata)
+    }
+
+    /// A tensor's description in the header, checked against the size of the data section.
+    private struct Entry {
+        let name: String
+        let dtype: String
+        let shape: [Int]
+        let count: Int
+        /// Bytes from the start of the data section.
+        let range: Range<Int>
     }
 
     private static func parseHeader(_ json: Data, path: String) throws -> [String: Any] {
@@ -49,31 +69,49 @@ public enum SafeTensors {
         return header
     }
 
-    private static func decode(name: String, entry: Any, data: Data, body: Int, path: String) throws -> NamedTensor {
-        guard let fields = entry as? [String: Any], let dtype = fields["dtype"] as? String,
+    private static func entry(name: String, fields: Any, dataSize: Int, path: String) throws -> Entry {
+        guard let fields = fields as? [String: Any], let dtype = fields["dtype"] as? String,
               let shape = fields["shape"] as? [Int], let offsets = fields["data_offsets"] as? [Int], offsets.count == 2 else {
             throw CheckpointError.malformed(path: path, reason: "tensor \(name) lacks dtype, shape or data_offsets")
         }
-        let count = shape.reduce(1, *)
         let width: Int
         switch dtype {
         case "F32": width = 4
         case "F16", "BF16": width = 2
         default: throw CheckpointError.unsupportedType(path: path, tensor: name, type: dtype)
         }
-        let (start, end) = (body + offsets[0], body + offsets[1])
-        guard offsets[0] >= 0, end - start == count * width, end <= data.count else {
-            throw CheckpointError.malformed(path: path, reason: "tensor \(name): byte range \(offsets) does not hold \(count) \(dtype) values")
+        // The shape and offsets are the file's word: checked so that no product or sum overflows
+        // and the range lies inside the data section.
+        guard let bytes = byteCount(shape: shape, width: width), offsets[0] >= 0, offsets[0] <= offsets[1],
+              offsets[1] <= dataSize, offsets[1] - offsets[0] == bytes else {
+            throw CheckpointError.malformed(path: path, reason: "tensor \(name): byte range \(offsets) does not hold shape \(shape) of \(dtype) values")
         }
+        return Entry(name: name, dtype: dtype, shape: shape, count: bytes / width, range: offsets[0]..<offsets[1])
+    }
+
+    private static func decode(_ entry: Entry, data: Data, body: Int) -> NamedTensor {
+        let count = entry.count
         let values = data.withUnsafeBytes { raw -> [Float] in
-            let bytes = UnsafeRawBufferPointer(rebasing: raw[start..<end])
-            switch dtype {
+            let bytes = UnsafeRawBufferPointer(rebasing: raw[(body + entry.range.lowerBound)..<(body + entry.range.upperBound)])
+            switch entry.dtype {
             case "F32": return (0..<count).map { Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
             case "F16": return (0..<count).map { Float(Float16(bitPattern: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
             default: return (0..<count).map { Float(bitPattern: UInt32(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16) }
             }
         }
-        return NamedTensor(name: name, shape: shape, values: values)
+        return NamedTensor(name: entry.name, shape: entry.shape, values: values)
+    }
+
+    /// The bytes of a tensor of `shape`, nil for a negative dimension or a size no Int holds.
+    private static func byteCount(shape: [Int], width: Int) -> Int? {
+        var bytes = width
+        for dimension in shape {
+            guard dimension >= 0 else { return nil }
+            let (product, overflow) = bytes.multipliedReportingOverflow(by: dimension)
+            if overflow { return nil }
+            bytes = product
+        }
+        return bytes
     }
 
     /// Writes the tensors as F32 in the given order, atomically, with optional string metadata.

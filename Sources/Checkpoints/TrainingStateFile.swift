@@ -33,7 +33,7 @@ public enum TrainingStateFile {
         let data = try Data(contentsOf: url, options: .alwaysMapped)
         var cursor = 0
         func take(_ count: Int, _ what: String) throws -> Data {
-            guard cursor + count <= data.count else {
+            guard count <= data.count - cursor else {
                 throw CheckpointError.malformed(path: url.path, reason: "truncated in the \(what)")
             }
             defer { cursor += count }
@@ -49,14 +49,23 @@ public enum TrainingStateFile {
         guard fileVersion == version else {
             throw CheckpointError.malformed(path: url.path, reason: "version \(fileVersion), this build reads version \(version)")
         }
-        let jsonLength = Int(try integer(UInt64.self, "header length"))
+        // A stored length or count is the file's word: it must fit in the bytes left before it
+        // becomes an Int or a product.
+        func length(_ what: String, bytesEach: Int) throws -> Int {
+            let stored = try integer(UInt64.self, what)
+            guard stored <= UInt64(data.count - cursor) / UInt64(bytesEach) else {
+                throw CheckpointError.malformed(path: url.path, reason: "\(what) \(stored) exceeds the \(data.count - cursor) bytes left")
+            }
+            return Int(stored)
+        }
+        let jsonLength = try length("header length", bytesEach: 1)
         let progress: Progress
         do { progress = try JSONDecoder().decode(Progress.self, from: try take(jsonLength, "progress record")) } catch let error as CheckpointError {
             throw error
         } catch {
             throw CheckpointError.malformed(path: url.path, reason: "progress record: \(error)")
         }
-        let count = Int(try integer(UInt64.self, "moment count"))
+        let count = try length("moment count", bytesEach: 8)
         func floats(_ what: String) throws -> [Float] {
             try take(count * 4, what).withUnsafeBytes { raw in
                 (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }

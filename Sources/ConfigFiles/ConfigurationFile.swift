@@ -7,24 +7,32 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     case unknownKey(path: String, key: String, known: [String])
     case invalidValue(path: String, key: String, reason: String)
+    /// The file reads, but the configuration it makes fails the command's checks.
+    case rejected(path: String, reason: String)
 
     public var description: String {
         switch self {
         case let .unreadable(path, reason): return "\(path): cannot be read as JSON (\(reason))"
         case let .unknownKey(path, key, known): return "\(path): unknown key \"\(key)\" (known keys: \(known.joined(separator: ", ")))"
         case let .invalidValue(path, key, reason): return "\(path): \(key.isEmpty ? "value" : "\"\(key)\"") \(reason)"
+        case let .rejected(path, reason): return "\(path): \(reason)"
         }
     }
 }
 
 public enum ConfigurationFile {
-    /// `defaults` with the fields of the JSON file at `url` laid over it.
-    public static func load<T: Codable>(_ type: T.Type, from url: URL, defaults: T) throws -> T {
+    /// `defaults` with the fields of the JSON file at `url` laid over it, passed through `check`
+    /// (the command's own validation), whose refusal then names the file.
+    public static func load<T: Codable>(_ type: T.Type, from url: URL, defaults: T, check: (T) throws -> Void = { _ in }) throws -> T {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw ConfigurationError.unreadable(path: url.path, reason: "\(error.localizedDescription)")
         }
-        return try overlay(data, on: defaults, source: url.path)
+        let configuration = try overlay(data, on: defaults, source: url.path)
+        do { try check(configuration) } catch {
+            throw ConfigurationError.rejected(path: url.path, reason: "\(error)")
+        }
+        return configuration
     }
 
     /// `defaults` with the fields of `json` laid over it; `source` names the origin in errors.
@@ -34,13 +42,29 @@ public enum ConfigurationFile {
         do { patch = try JSONSerialization.jsonObject(with: json) } catch {
             throw ConfigurationError.unreadable(path: source, reason: "\(error.localizedDescription)")
         }
-        let merged = try merge(patch, into: base, path: "", source: source)
+        var unmatched: [(key: String, known: [String])] = []
+        let merged = merge(patch, into: base, path: "", unmatched: &unmatched)
+        let configuration: T
         do {
-            return try JSONDecoder().decode(T.self, from: JSONSerialization.data(withJSONObject: merged))
+            configuration = try JSONDecoder().decode(T.self, from: JSONSerialization.data(withJSONObject: merged))
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
             let key = context.codingPath.map(\.stringValue).joined(separator: ".")
             throw ConfigurationError.invalidValue(path: source, key: key, reason: "has the wrong type (\(context.debugDescription))")
         }
+        // An optional field that defaults to nil has no key in the encoded defaults: a key they
+        // lack is the configuration's only if it survives decoding and encoding again.
+        if !unmatched.isEmpty {
+            let resolved = try JSONSerialization.jsonObject(with: JSONEncoder().encode(configuration))
+            for (key, known) in unmatched where value(at: key, in: resolved) == nil {
+                throw ConfigurationError.unknownKey(path: source, key: key, known: known)
+            }
+        }
+        return configuration
+    }
+
+    /// The value at a dotted key path of nested JSON objects.
+    private static func value(at keyPath: String, in object: Any) -> Any? {
+        keyPath.split(separator: ".").reduce(Optional(object)) { node, key in (node as? [String: Any])?[String(key)] }
     }
 
     /// The resolved configuration as pretty JSON, for `<run>/config.json`.
@@ -50,18 +74,18 @@ public enum ConfigurationFile {
         return try encoder.encode(value)
     }
 
-    private static func merge(_ patch: Any, into base: Any, path: String, source: String) throws -> Any {
-        guard let patchObject = patch as? [String: Any] else { return patch }
-        guard var baseObject = base as? [String: Any] else {
-            // An optional field that defaults to nil has no key in the encoded defaults.
-            return patch
-        }
-        for (key, value) in patchObject {
+    /// `patch` laid over `base`; the key paths `base` lacks are collected in `unmatched`.
+    private static func merge(_ patch: Any, into base: Any, path: String, unmatched: inout [(key: String, known: [String])]) -> Any {
+        guard let patchObject = patch as? [String: Any], var baseObject = base as? [String: Any] else { return patch }
+        for (key, value) in patchObject.sorted(by: { $0.key < $1.key }) {
             let keyPath = path.isEmpty ? key : path + "." + key
-            guard let existing = baseObject[key] else {
-                throw ConfigurationError.unknownKey(path: source, key: keyPath, known: baseObject.keys.sorted())
+            if let existing = baseObject[key] {
+                baseObject[key] = merge(value, into: existing, path: keyPath, unmatched: &unmatched)
+            } else {
+                unmatched.append((keyPath, baseObject.keys.sorted()))
+                // Its own keys are checked the same way, so a typo inside it is caught too.
+                baseObject[key] = merge(value, into: [String: Any](), path: keyPath, unmatched: &unmatched)
             }
-            baseObject[key] = try merge(value, into: existing, path: keyPath, source: source)
         }
         return baseObject
     }

@@ -48,7 +48,7 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .unreadable(path, reason): return "\(path): cannot be read (\(reason))"
         case let .malformedLine(path, line, reason): return "\(path):\(line): \(reason)"
-        case let .empty(path): return "\(path): holds no examples"
+        case let .empty(path): return "\(path): holds only blank lines"
         }
     }
 }

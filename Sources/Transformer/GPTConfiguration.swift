@@ -35,7 +35,7 @@ public struct GPTConfiguration: Codable, Sendable, Equatable {
         try check(contextLength > 0, "n_positions", "must be positive")
         try check(layers > 0, "n_layer", "must be positive")
         try check(heads > 0 && width > 0 && width % heads == 0, "n_embd", "(\(width)) must be a positive multiple of n_head (\(heads))")
-        try check(layerNormEpsilon > 0, "layer_norm_epsilon", "must be positive")
+        try check(layerNormEpsilon > 0 && layerNormEpsilon.isFinite, "layer_norm_epsilon", "must be positive and finite")
     }
 }
 
@@ -57,7 +57,7 @@ extension GPTConfiguration {
         if let type = json["model_type"] as? String, type != "gpt2" {
             throw CheckpointError.invalidField(path: url.path, field: "model_type", reason: "is \"\(type)\"; this loader reads gpt2")
         }
-        if let inner = json["n_inner"] as? Int, inner != 4 * (try integer("n_embd")) {
+        if let inner = json["n_inner"] as? Int, inner.isMultiple(of: 4) ? inner / 4 != (try integer("n_embd")) : true {
             throw CheckpointError.invalidField(path: url.path, field: "n_inner", reason: "is \(inner); only 4·n_embd is supported")
         }
         if let activation = json["activation_function"] as? String, !["gelu_new", "gelu_pytorch_tanh"].contains(activation) {
@@ -67,8 +67,13 @@ extension GPTConfiguration {
             vocabularySize: try integer("vocab_size"), contextLength: try integer("n_positions"),
             width: try integer("n_embd"), layers: try integer("n_layer"), heads: try integer("n_head"))
         layerNormEpsilon = (json["layer_norm_epsilon"] as? Double).map(Float.init) ?? 1e-5
-        endOfTextToken = (json["eos_token_id"] as? Int).map(Int32.init)
         try validate(source: url.path)
+        endOfTextToken = try (json["eos_token_id"] as? Int).map { id in
+            guard (0..<vocabularySize).contains(id) else {
+                throw CheckpointError.invalidField(path: url.path, field: "eos_token_id", reason: "is \(id), outside the vocabulary's ids 0..<\(vocabularySize)")
+            }
+            return Int32(id)
+        }
     }
 
     /// The config.json transformers needs to load the saved folder as a GPT2LMHeadModel.

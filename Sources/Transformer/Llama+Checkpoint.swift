@@ -12,27 +12,34 @@ extension Llama {
     /// Reads the network from a GGUF file, dequantising every tensor to Float and checking its shape.
     public convenience init(gguf file: GGUFFile, trainable: Bool = false) throws {
         let c = try LlamaConfiguration(gguf: file)
-        try self.init(configuration: c, trainable: trainable)
-        func load(_ source: String, into name: String, heads: Int? = nil) throws {
-            guard let entry = parameters.layout.entry(named: name) else { preconditionFailure("no parameter \(name)") }
-            var values = try file.floats(source, shape: entry.shape.dimensions)
-            if let heads { values = Self.undoingAdjacentPairOrder(values, heads: heads, headSize: c.headSize, inputs: c.width) }
-            parameters.withValues(of: name) { _ = $0.update(fromContentsOf: values) }
-        }
-        try load("token_embd.weight", into: "model.embed_tokens.weight")
-        try load("output_norm.weight", into: "model.norm.weight")
-        if !c.tiedEmbeddings { try load("output.weight", into: "lm_head.weight") }
+        // Every tensor's shape is checked before the network is allocated: the sizes come from
+        // the metadata, and only the tensors in the file bound them (the shapes are written out
+        // here, not taken from `layout(for:)`, whose products unchecked sizes could overflow).
+        let (w, kv, ff) = (c.width, c.keyValueWidth, c.feedForwardWidth)
+        var sources: [(source: String, name: String, shape: [Int], heads: Int?)] = [
+            ("token_embd.weight", "model.embed_tokens.weight", [c.vocabularySize, w], nil), ("output_norm.weight", "model.norm.weight", [w], nil),
+        ]
+        if !c.tiedEmbeddings { sources.append(("output.weight", "lm_head.weight", [c.vocabularySize, w], nil)) }
         for i in 0..<c.layers {
             let n = LlamaBlockNames(i), b = "blk.\(i)."
-            try load(b + "attn_norm.weight", into: n.inputNorm)
-            try load(b + "attn_q.weight", into: n.query, heads: c.heads)
-            try load(b + "attn_k.weight", into: n.key, heads: c.keyValueHeads)
-            try load(b + "attn_v.weight", into: n.value)
-            try load(b + "attn_output.weight", into: n.output)
-            try load(b + "ffn_norm.weight", into: n.postAttentionNorm)
-            try load(b + "ffn_gate.weight", into: n.gate)
-            try load(b + "ffn_up.weight", into: n.up)
-            try load(b + "ffn_down.weight", into: n.down)
+            // A block count beyond the file's tensors stops at the first missing one.
+            _ = try file.tensorInfo(b + "attn_norm.weight")
+            sources += [
+                (b + "attn_norm.weight", n.inputNorm, [w], nil), (b + "attn_q.weight", n.query, [w, w], c.heads),
+                (b + "attn_k.weight", n.key, [kv, w], c.keyValueHeads), (b + "attn_v.weight", n.value, [kv, w], nil),
+                (b + "attn_output.weight", n.output, [w, w], nil), (b + "ffn_norm.weight", n.postAttentionNorm, [w], nil),
+                (b + "ffn_gate.weight", n.gate, [ff, w], nil), (b + "ffn_up.weight", n.up, [ff, w], nil), (b + "ffn_down.weight", n.down, [w, ff], nil),
+            ]
+        }
+        for (source, _, shape, _) in sources {
+            let found = try file.tensorInfo(source).shape
+            guard found == shape else { throw CheckpointError.shapeMismatch(path: file.url.path, tensor: source, expected: shape, found: found) }
+        }
+        try self.init(configuration: c, trainable: trainable)
+        for (source, name, _, heads) in sources {
+            var values = try file.floats(source)
+            if let heads { values = Self.undoingAdjacentPairOrder(values, heads: heads, headSize: c.headSize, inputs: c.width) }
+            parameters.withValues(of: name) { _ = $0.update(fromContentsOf: values) }
         }
     }
 

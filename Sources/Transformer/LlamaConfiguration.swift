@@ -56,9 +56,14 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
             rmsNormEpsilon: Float(try file.number("llama.attention.layer_norm_rms_epsilon")),
             ropeBase: file.metadata["llama.rope.freq_base"]?.number ?? 10_000,
             tiedEmbeddings: !file.tensors.contains { $0.name == "output.weight" })
-        beginningOfSequenceToken = file.metadata["tokenizer.ggml.bos_token_id"]?.integer.map(Int32.init)
-        endOfSequenceToken = file.metadata["tokenizer.ggml.eos_token_id"]?.integer.map(Int32.init)
         do { try validate() } catch { throw .invalidField(path: file.url.path, field: "llama.*", reason: error.description) }
+        func token(_ key: String) throws(CheckpointError) -> Int32? {
+            guard let value = file.metadata[key] else { return nil }
+            guard let id = value.integer else { throw .invalidField(path: file.url.path, field: key, reason: "is not an integer") }
+            return try Self.tokenID(id, vocabularySize: vocabularySize, path: file.url.path, field: key)
+        }
+        beginningOfSequenceToken = try token("tokenizer.ggml.bos_token_id")
+        endOfSequenceToken = try token("tokenizer.ggml.eos_token_id")
     }
 
     public var headSize: Int { width / heads }
@@ -75,6 +80,17 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
         guard heads % keyValueHeads == 0 else {
             throw LlamaConfigurationError(reason: "\(heads) query heads do not split evenly over \(keyValueHeads) key/value heads")
         }
+        guard rmsNormEpsilon > 0, rmsNormEpsilon.isFinite, ropeBase > 0, ropeBase.isFinite else {
+            throw LlamaConfigurationError(reason: "the RMSNorm epsilon (\(rmsNormEpsilon)) and the RoPE base (\(ropeBase)) must be positive and finite")
+        }
+    }
+
+    /// A special token's id from a file, which must be one of the vocabulary's.
+    static func tokenID(_ id: Int, vocabularySize: Int, path: String, field: String) throws(CheckpointError) -> Int32 {
+        guard (0..<vocabularySize).contains(id) else {
+            throw .invalidField(path: path, field: field, reason: "is \(id), outside the vocabulary's ids 0..<\(vocabularySize)")
+        }
+        return Int32(id)
     }
 }
 
@@ -103,7 +119,8 @@ extension LlamaConfiguration {
         if let type = rope["rope_type"] as? String, type != "default" { throw refuse("rope_parameters.rope_type", "is \"\(type)\"; only plain RoPE is supported") }
         let theta = (rope["rope_theta"] as? NSNumber) ?? (json["rope_theta"] as? NSNumber)
         let heads = try integer("num_attention_heads"), width = try integer("hidden_size")
-        if let headSize = json["head_dim"] as? Int, headSize * heads != width {
+        guard heads > 0 else { throw refuse("num_attention_heads", "is \(heads); must be positive") }
+        if let headSize = json["head_dim"] as? Int, headSize.multipliedReportingOverflow(by: heads) != (width, false) {
             throw refuse("head_dim", "is \(headSize); only hidden_size / num_attention_heads (\(width / heads)) is supported")
         }
         self.init(
@@ -113,9 +130,9 @@ extension LlamaConfiguration {
             rmsNormEpsilon: (json["rms_norm_eps"] as? NSNumber)?.floatValue ?? 1e-6,
             ropeBase: theta?.doubleValue ?? 10_000,
             tiedEmbeddings: json["tie_word_embeddings"] as? Bool ?? true)
-        beginningOfSequenceToken = (json["bos_token_id"] as? Int).map(Int32.init)
-        endOfSequenceToken = (json["eos_token_id"] as? Int).map(Int32.init)
         do { try validate() } catch { throw refuse("num_attention_heads", error.description) }
+        beginningOfSequenceToken = try (json["bos_token_id"] as? Int).map { try Self.tokenID($0, vocabularySize: vocabularySize, path: url.path, field: "bos_token_id") }
+        endOfSequenceToken = try (json["eos_token_id"] as? Int).map { try Self.tokenID($0, vocabularySize: vocabularySize, path: url.path, field: "eos_token_id") }
     }
 
     /// The config.json transformers needs to load the saved folder as LlamaForCausalLM.

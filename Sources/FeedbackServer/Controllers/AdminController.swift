@@ -38,28 +38,28 @@ struct AdminController {
         pageGroup.get("admin") { _, context in try await adminPage(context) }
         pageGroup.post("admin/annotators") { request, context in
             try await formAction(context) {
-                let form = try await URLEncodedFormDecoder().decode(NewAnnotatorRequest.self, from: request, context: context)
+                let form = try await RequestBodies.form(NewAnnotatorRequest.self, from: request, context: context)
                 let created = try await store.createAnnotator(name: form.name, role: form.role ?? .annotator)
                 return ["newToken": ["name": created.annotator.name, "token": created.token]]
             }
         }
         pageGroup.post("admin/tasks/import") { request, context in
             try await formAction(context) {
-                let form = try await URLEncodedFormDecoder().decode([String: String].self, from: request, context: context)
+                let form = try await RequestBodies.form([String: String].self, from: request, context: context)
                 let lines = try JSONLines.decode(TaskLine.self, text: form["lines"] ?? "", source: "pasted tasks")
                 return ["message": "Imported \(try await store.importTasks(lines, source: "pasted tasks")) tasks."]
             }
         }
         pageGroup.post("admin/tasks/generate") { request, context in
             try await formAction(context) {
-                let form = try await URLEncodedFormDecoder().decode([String: String].self, from: request, context: context)
+                let form = try await RequestBodies.form([String: String].self, from: request, context: context)
                 let prompts = (form["prompts"] ?? "").split(whereSeparator: \.isNewline).map(String.init)
                 let created = try await generate(prompts: prompts, count: Int(form["count"] ?? "") ?? 2)
                 return ["message": "Generated \(created) tasks."]
             }
         }
         api.post("admin/annotators") { request, context in
-            let body = try await request.decode(as: NewAnnotatorRequest.self, context: context)
+            let body = try await RequestBodies.json(NewAnnotatorRequest.self, from: request, context: context)
             let created = try await store.createAnnotator(name: body.name, role: body.role ?? .annotator)
             return NewAnnotatorResponse(name: created.annotator.name, role: created.annotator.role, token: created.token)
         }
@@ -69,7 +69,7 @@ struct AdminController {
             return ImportResponse(imported: try await store.importTasks(lines, source: "request body"))
         }
         api.post("admin/tasks/generate") { request, context in
-            let body = try await request.decode(as: GenerateRequest.self, context: context)
+            let body = try await RequestBodies.json(GenerateRequest.self, from: request, context: context)
             return ImportResponse(imported: try await generate(prompts: body.prompts, count: body.count))
         }
         api.get("admin/tasks") { _, _ in try await store.taskSummaries() }

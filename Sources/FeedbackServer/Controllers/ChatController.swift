@@ -47,12 +47,12 @@ struct ChatController {
         api.post("chat/stream", use: stream)
         api.post("chat/stop", use: stopAnswers)
         api.post("chat/replies/:completionID/rating") { request, context in
-            let body = try await request.decode(as: RatingRequest.self, context: context)
+            let body = try await RequestBodies.json(RatingRequest.self, from: request, context: context)
             let id = try context.parameters.require("completionID", as: Int64.self)
             return Saved(id: try await store.rateChatReply(completionID: id, isGood: body.isGood, by: context.annotatorID).id!)
         }
         api.post("chat/replies/:completionID/correction") { request, context in
-            let body = try await request.decode(as: CorrectionRequest.self, context: context)
+            let body = try await RequestBodies.json(CorrectionRequest.self, from: request, context: context)
             let id = try context.parameters.require("completionID", as: Int64.self)
             return Saved(id: try await store.correctChatReply(completionID: id, correction: body.text, by: context.annotatorID).id!)
         }
@@ -62,7 +62,7 @@ struct ChatController {
         guard let source else {
             throw HTTPError(.serviceUnavailable, message: "no model is loaded: start the server with --model DIR")
         }
-        let body = try await request.decode(as: ChatRequest.self, context: context)
+        let body = try await RequestBodies.json(ChatRequest.self, from: request, context: context)
         guard body.messages.last?.role == .user else {
             throw HTTPError(.badRequest, message: "field 'messages': the conversation must end with a user message")
         }

@@ -77,7 +77,7 @@ struct LabelingController {
 
     @Sendable func submit(_ request: Request, context: SignedInContext) async throws -> JudgmentResponse {
         let taskID = try context.parameters.require("taskID", as: Int64.self)
-        let body = try await request.decode(as: JudgmentRequest.self, context: context)
+        let body = try await RequestBodies.json(JudgmentRequest.self, from: request, context: context)
         let submission = JudgmentSubmission(
             taskID: taskID, kind: body.kind, tiers: body.tiers, bothBad: body.bothBad ?? false,
             reason: body.reason, betterAnswer: body.betterAnswer)

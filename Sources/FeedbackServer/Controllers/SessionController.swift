@@ -25,7 +25,7 @@ struct SessionController {
     }
 
     @Sendable func signIn(_ request: Request, context: FeedbackRequestContext) async throws -> Response {
-        let form = try? await URLEncodedFormDecoder().decode(SignInForm.self, from: request, context: context)
+        let form = try? await RequestBodies.form(SignInForm.self, from: request, context: context)
         guard let token = form?.token.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty,
               let annotator = try await store.annotator(forToken: token)
         else {

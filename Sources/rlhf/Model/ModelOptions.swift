@@ -32,8 +32,8 @@ struct RunOptions: ParsableArguments {
     var folderURL: URL { URL(fileURLWithPath: output) }
 
     /// The run configuration: `defaults` with the --config file's fields laid over them.
-    func configuration<Configuration: Codable>(defaults: Configuration) throws -> Configuration {
-        try config.map { try ConfigurationFile.load(Configuration.self, from: URL(fileURLWithPath: $0), defaults: defaults) } ?? defaults
+    func configuration<Configuration: Codable>(defaults: Configuration, check: (Configuration) throws -> Void) throws -> Configuration {
+        try config.map { try ConfigurationFile.load(Configuration.self, from: URL(fileURLWithPath: $0), defaults: defaults, check: check) } ?? defaults
     }
 }
 

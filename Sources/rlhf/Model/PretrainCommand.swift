@@ -26,7 +26,7 @@ struct PretrainCommand: ParsableCommand {
 
     func run() throws {
         guard !corpus.isEmpty else { throw ValidationError("give at least one --corpus") }
-        var configuration = try runOptions.configuration(defaults: PretrainingConfiguration())
+        var configuration = try runOptions.configuration(defaults: PretrainingConfiguration()) { try $0.optimization.validate() }
         if let steps { configuration.optimization.steps = steps }
         try configuration.optimization.validate()
         let world = try TrainingWorld.join()

@@ -26,7 +26,7 @@ struct SFTCommand: ParsableCommand {
     var steps: Int?
 
     func run() throws {
-        var configuration = try runOptions.configuration(defaults: SupervisedConfiguration())
+        var configuration = try runOptions.configuration(defaults: SupervisedConfiguration()) { try $0.optimization.validate(); try $0.lora?.validate() }
         if let steps { configuration.optimization.steps = steps }
         try configuration.optimization.validate()
         let adapted = loraOptions.loraRank != nil || configuration.lora != nil || model.adapter != nil

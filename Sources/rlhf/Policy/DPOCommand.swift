@@ -46,7 +46,7 @@ struct DPOCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var configuration = try runOptions.configuration(defaults: PreferenceConfiguration())
+        var configuration = try runOptions.configuration(defaults: PreferenceConfiguration()) { try $0.validate() }
         if let steps { configuration.optimization.steps = steps }
         if let beta { configuration.dpo.beta = beta }
         if let loss { configuration.dpo.loss = loss }

@@ -4,6 +4,7 @@
 import Annotators
 import ArgumentParser
 import Evaluation
+import Finetuning
 import Foundation
 import LanguageModeling
 import RewardModeling
@@ -51,7 +52,7 @@ struct EvaluateCommand: ParsableCommand {
         let base = try LanguageModel.load(from: URL(fileURLWithPath: baseline), trainable: false)
         let referenceNetwork = try reference.map { try GPT.load(from: URL(fileURLWithPath: $0), trainable: false) } ?? base.network
         let (comparison, _, _) = try PolicyEvaluator.compare(
-            policy: policy, baseline: base, reference: referenceNetwork, prompts: PromptFile.read(prompts).map(policy.encode),
+            policy: policy, baseline: base, reference: referenceNetwork, prompts: PromptFile.read(URL(fileURLWithPath: prompts)).map(policy.encode),
             judge: try makeJudge(policy), sampling: SamplingParameters(temperature: temperature, maxNewTokens: maxNewTokens), seed: seed,
             fluency: try fluencyModel.map { FluencyScorer(model: try LanguageModel.load(from: URL(fileURLWithPath: $0), trainable: false)) })
         if json {

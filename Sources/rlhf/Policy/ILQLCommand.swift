@@ -63,7 +63,7 @@ struct ILQLCommand: AsyncParsableCommand {
         guard !data.isEmpty || store != nil || !comparisons.isEmpty else {
             throw ValidationError("give rewarded samples with --data, or comparisons with --db or --comparisons")
         }
-        var configuration = try runOptions.configuration(defaults: ILQLConfiguration())
+        var configuration = try runOptions.configuration(defaults: ILQLConfiguration()) { try $0.validate() }
         if let steps { configuration.optimization.steps = steps }
         if let tau { configuration.tau = tau }
         if let beta { configuration.decoding.beta = beta }

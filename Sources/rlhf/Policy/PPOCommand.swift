@@ -47,7 +47,7 @@ struct PPOCommand: ParsableCommand {
     var pretrainingText: [String] = []
 
     func run() throws {
-        var configuration = try runOptions.configuration(defaults: PPOConfiguration())
+        var configuration = try runOptions.configuration(defaults: PPOConfiguration()) { try $0.validate() }
         if let iterations { configuration.iterations = iterations }
         try configuration.validate()
         let world = try TrainingWorld.join()

@@ -1,6 +1,7 @@
 // The reward model a policy command optimises or selects against, of either kind, turned into
 // the token-level scorer PPO and best-of-N call.
 import ArgumentParser
+import Finetuning
 import Foundation
 import LanguageModeling
 import RewardModeling
@@ -33,7 +34,7 @@ struct EncodedPrompts {
     let plainText: [[Int32]: String]?
 
     init(file: String, policy: LanguageModel, chat: Bool) throws {
-        let texts = try PromptFile.read(file)
+        let texts = try PromptFile.read(URL(fileURLWithPath: file))
         tokens = try texts.map { chat ? try policy.chatPrompt(user: $0) : policy.encode($0) }
         plainText = chat ? Dictionary(zip(tokens, texts), uniquingKeysWith: { first, _ in first }) : nil
     }

@@ -40,7 +40,7 @@ struct LearningCurveCommand: AsyncParsableCommand {
             return value
         }.sorted()
         var configuration = try config.map {
-            try ConfigurationFile.load(RewardTrainingConfiguration.self, from: URL(fileURLWithPath: $0), defaults: RewardTrainingConfiguration())
+            try ConfigurationFile.load(RewardTrainingConfiguration.self, from: URL(fileURLWithPath: $0), defaults: RewardTrainingConfiguration()) { try $0.validate() }
         } ?? RewardTrainingConfiguration()
         configuration.normalizationSamples = 0  // accuracy does not depend on an affine normalisation
         try configuration.validate()
