@@ -25,7 +25,7 @@ targets=(safetensors gguf training-state model-config tokenizer-json vocab-merge
 # Module dependencies in build order (a module's imports come before it).
 modules_of() {
     local core="Randomness Kernels Tensors Checkpoints Transformer"
-    local training="$core Tokenization Optimization LanguageModeling TrainingRuns LanguageModelData Corpora Reporting ConfigFiles Finetuning"
+    local training="$core Tokenization Optimization LanguageModeling TrainingRuns LanguageModelData Corpora Reporting ConfigFiles CMessagePassing DataParallel Finetuning"
     case "$1" in
         safetensors|training-state) echo "Checkpoints" ;;
         model-config) echo "$core" ;;
@@ -38,16 +38,23 @@ modules_of() {
     esac
 }
 
-flags=(-O -sanitize=fuzzer,address -parse-as-library -enable-testing -package-name rlhfworkbench -I "$build/modules" -I Sources/CBLAS)
+flags=(-O -sanitize=fuzzer,address -parse-as-library -enable-testing -package-name rlhfworkbench -I "$build/modules" -I Sources/CBLAS
+    -I Sources/CMessagePassing/include)
 
 # Compiles Sources/MODULE into one object, unless it is newer than every source file and every
 # module compiled before it (any of which it may import).
 compile_module() {
     local module=$1 object=$build/objects/$1.o
     shift
-    if [[ -f $object ]] && [[ -z $(find "Sources/$module" -name '*.swift' -newer "$object") ]] \
+    if [[ -f $object ]] && [[ -z $(find "Sources/$module" \( -name '*.swift' -o -name '*.[ch]' \) -newer "$object") ]] \
         && { [[ $# -eq 0 ]] || [[ -z $(find "$@" -newer "$object") ]]; }; then return; fi
     echo "compiling $module" >&2
+    if [[ -d Sources/$module/include ]]; then
+        # A C target: its module map is in include/, which the flags put on the search path.
+        clang -O2 -fPIC -I "Sources/$module/include" -c Sources/"$module"/*.c -o "$object"
+        touch "$object"
+        return
+    fi
     swiftc "${flags[@]}" -wmo -num-threads 0 -module-name "$module" -emit-module -emit-module-path "$build/modules/$module.swiftmodule" \
         -c Sources/"$module"/*.swift -o "$object"
     # The compiler leaves an unchanged object's time alone; the modules after it compare against it.
@@ -64,7 +71,7 @@ build_target() {
     local binary=$build/bin/$target
     if [[ -f $binary ]] && [[ -z $(find fuzz/Support fuzz/Targets/"$target".swift "${objects[@]}" -newer "$binary") ]]; then return; fi
     echo "linking $target" >&2
-    swiftc "${flags[@]}" -module-name FuzzTarget fuzz/Support/*.swift fuzz/Targets/"$target".swift "${objects[@]}" -lopenblas \
+    swiftc "${flags[@]}" -module-name FuzzTarget fuzz/Support/*.swift fuzz/Targets/"$target".swift "${objects[@]}" -lopenblas -ldl \
         -o "$binary" 2> >(grep -v "Cannot export local symbol" >&2)
 }
 
