@@ -22,12 +22,14 @@ package struct SessionLifetimes: Sendable, Equatable {
 
 extension FeedbackStore {
     /// Opens a session for `annotatorID` and returns its token (for an HttpOnly cookie). Sessions
-    /// past their absolute lifetime are swept at the same time.
+    /// past either lifetime are swept at the same time, so abandoned ones do not pile up.
     package func openSession(annotatorID: Int64, lifetimes: SessionLifetimes = .standard, now: Date = Date()) async throws -> String {
         let token = TokenDigest.newToken()
         let digest = TokenDigest.digest(token)
         try await database.write { transaction in
-            try await transaction.execute("DELETE FROM annotatorSession WHERE expiresAt <= ?", .date(now))
+            try await transaction.execute(
+                "DELETE FROM annotatorSession WHERE expiresAt <= ? OR COALESCE(lastSeenAt, createdAt) <= ?",
+                .date(now), .date(now.addingTimeInterval(-lifetimes.idle)))
             try await transaction.execute(
                 "INSERT INTO annotatorSession (tokenHash, annotatorID, createdAt, expiresAt, lastSeenAt) VALUES (?, ?, ?, ?, ?)",
                 .text(digest), .integer(annotatorID), .date(now), .date(now.addingTimeInterval(lifetimes.absolute)), .date(now))

@@ -75,7 +75,8 @@ package func buildRouter(
 
     let signedInPages = router.group().add(middleware: RedirectToSignInMiddleware()).group(context: SignedInContext.self)
     let signedInAPI = router.group("api", context: SignedInContext.self)
-    LabelingController(store: store, pages: pages, voteLimit: configuration.voteLimit, now: configuration.now).addRoutes(pages: signedInPages, api: signedInAPI)
+    LabelingController(store: store, pages: pages, voteLimit: configuration.voteLimit, now: configuration.now)
+        .addRoutes(pages: signedInPages, api: signedInAPI)
     ChatController(store: store, pages: pages, source: source).addRoutes(pages: signedInPages, api: signedInAPI)
     LeaderboardController(
         store: store, pages: pages, bootstrapRounds: configuration.leaderboardBootstrapRounds, seed: configuration.leaderboardSeed

@@ -1,4 +1,5 @@
-// Middleware: sign-in from cookie or bearer token, store errors as HTTP statuses, page redirects.
+// Middleware: sign-in from cookie or bearer token, the body limit, store errors as HTTP statuses,
+// page redirects, security headers.
 
 import Feedback
 import Foundation

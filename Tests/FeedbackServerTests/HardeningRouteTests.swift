@@ -106,8 +106,8 @@ private func hiddenToken(in html: String) -> String? {
         }
         clock.advance(301)
         #expect(try await client.execute(uri: "/api/judgments", method: .get, headers: [.cookie: busy]).status == .unauthorized, "too old")
-        // Both refused sessions were deleted; only the unused first one waits for a later sign-in to sweep it.
-        #expect(try await fixture.store.storedSessionCount() == 1)
+        // Refused sessions are deleted, and the third sign-in swept the first one, idle since.
+        #expect(try await fixture.store.storedSessionCount() == 0)
     }
 }
 
