@@ -1,5 +1,7 @@
 // Every way a feedback request can be refused, each naming the record or field at fault.
 
+import Foundation
+
 /// A request to the feedback store that cannot be carried out.
 package enum FeedbackError: Error, Equatable, CustomStringConvertible {
     /// No task with this id.
@@ -28,6 +30,8 @@ package enum FeedbackError: Error, Equatable, CustomStringConvertible {
     case taskNeedsCompletions(found: Int)
     /// A text field is empty or too long.
     case invalidField(name: String, reason: String)
+    /// The annotator has judged as many new tasks as the vote limit allows in its window.
+    case voteLimitReached(limit: Int, window: TimeInterval)
 
     package var description: String {
         switch self {
@@ -44,6 +48,8 @@ package enum FeedbackError: Error, Equatable, CustomStringConvertible {
         case .bothBadMustBeATie: "a 'both bad' judgment must put every compared completion in one tier"
         case .taskNeedsCompletions(let found): "a comparison task needs at least 2 completions, not \(found)"
         case .invalidField(let name, let reason): "field '\(name)': \(reason)"
+        case .voteLimitReached(let limit, let window):
+            "you have judged \(limit) tasks in the last \(Int(window / 60)) minutes, the most this server accepts: try again later"
         }
     }
 }

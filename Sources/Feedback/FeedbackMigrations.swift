@@ -11,6 +11,9 @@ package enum FeedbackSchemaVersion: String, CaseIterable, Sendable {
     case initial = "2026-11-22 feedback schema"
     /// Adapter versions learned from corrections, and the corrections and ratings each learned from.
     case adapterVersions = "2026-12-04 adapter versions"
+    /// Sessions' last activity (for the idle timeout), the audit log of administrators' actions,
+    /// and annotators excluded from exports as outliers.
+    case serverHardening = "2026-12-04 server hardening"
 }
 
 /// The schema's migrations for SQLite, through GRDB's migrator.
@@ -22,6 +25,7 @@ package enum FeedbackMigrations {
             switch version {
             case .initial: migrator.registerMigration(version.rawValue, migrate: createSchema)
             case .adapterVersions: migrator.registerMigration(version.rawValue, migrate: createAdapterVersionTables)
+            case .serverHardening: migrator.registerMigration(version.rawValue, migrate: addServerHardening)
             }
         }
         return migrator
@@ -140,6 +144,21 @@ package enum FeedbackMigrations {
             t.column("versionID", .integer).notNull().references("adapterVersion", onDelete: .cascade)
             t.column("ratingID", .integer).notNull().indexed().references("answerRating", onDelete: .cascade)
             t.primaryKey(["versionID", "ratingID"])
+        }
+    }
+
+    /// Sessions older than this migration have no `lastSeenAt`; their `createdAt` stands in. The
+    /// audit log keeps the administrator's name, so deleting an account leaves its entries readable.
+    private static func addServerHardening(_ db: Database) throws {
+        try db.alter(table: "annotatorSession") { t in t.add(column: "lastSeenAt", .datetime) }
+        try db.alter(table: "annotator") { t in t.add(column: "excludedFromExports", .boolean).notNull().defaults(to: false) }
+        try db.create(table: "adminAudit") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("adminID", .integer).indexed().references("annotator", onDelete: .setNull)
+            t.column("adminName", .text).notNull()
+            t.column("action", .text).notNull()
+            t.column("target", .text).notNull()
+            t.column("createdAt", .datetime).notNull().indexed()
         }
     }
 }

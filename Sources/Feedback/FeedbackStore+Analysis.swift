@@ -92,7 +92,9 @@ package struct AnnotatorActivity: Codable, Sendable, Equatable {
 
 extension FeedbackStore {
     /// Every judgment with its ranked completions, in the order judgments were last changed.
-    package func rankedComparisons() async throws -> [RankedComparison] {
+    /// Judgments of annotators an administrator excluded as outliers are left out unless asked for,
+    /// so training files and the leaderboard never see them.
+    package func rankedComparisons(includingExcluded: Bool = false) async throws -> [RankedComparison] {
         try await database.read { transaction in
             let rows = try await transaction.rows("""
                 SELECT j.id AS judgmentID, j.taskID, j.bothBad, a.name AS annotator, p.text AS prompt,
@@ -104,6 +106,7 @@ extension FeedbackStore {
                 JOIN judgmentRank r ON r.judgmentID = j.id
                 JOIN completion c ON c.id = r.completionID
                 JOIN taskCompletion tc ON tc.taskID = j.taskID AND tc.completionID = c.id
+                \(includingExcluded ? "" : "WHERE NOT a.excludedFromExports")
                 ORDER BY j.updatedAt, j.id, tc.position
                 """)
             var comparisons: [RankedComparison] = []

@@ -1,11 +1,8 @@
-// Creating annotators, checking their tokens, and the sessions a browser signs in with.
+// Creating annotators and checking their tokens (browser sessions: FeedbackStore+Sessions).
 
 import Foundation
 
 extension FeedbackStore {
-    /// How long a browser session signs its annotator in.
-    package static let sessionLifetime: TimeInterval = 7 * 24 * 3600
-
     /// Creates an annotator and returns it with its sign-in token, which is not stored and
     /// cannot be recovered later.
     package func createAnnotator(name: String, role: AnnotatorRole) async throws -> (annotator: Annotator, token: String) {
@@ -59,38 +56,6 @@ extension FeedbackStore {
         return try await database.read { transaction in
             try await transaction.row("SELECT \(Annotator.columns()) FROM annotator WHERE tokenHash = ?", .text(digest))
                 .map(Annotator.init(row:))
-        }
-    }
-
-    /// Opens a session for `annotatorID` and returns its token (for an HttpOnly cookie).
-    package func openSession(annotatorID: Int64, now: Date = Date()) async throws -> String {
-        let token = TokenDigest.newToken()
-        let digest = TokenDigest.digest(token)
-        try await database.write { transaction in
-            try await transaction.execute("DELETE FROM annotatorSession WHERE expiresAt < ?", .date(now))
-            try await transaction.execute(
-                "INSERT INTO annotatorSession (tokenHash, annotatorID, createdAt, expiresAt) VALUES (?, ?, ?, ?)",
-                .text(digest), .integer(annotatorID), .date(now), .date(now.addingTimeInterval(Self.sessionLifetime)))
-        }
-        return token
-    }
-
-    /// The annotator a session token signs in, if the session exists and has not expired.
-    package func annotator(forSession token: String, now: Date = Date()) async throws -> Annotator? {
-        let digest = TokenDigest.digest(token)
-        return try await database.read { transaction in
-            try await transaction.row("""
-                SELECT \(Annotator.columns("a")) FROM annotatorSession s JOIN annotator a ON a.id = s.annotatorID
-                WHERE s.tokenHash = ? AND s.expiresAt > ?
-                """, .text(digest), .date(now)).map(Annotator.init(row:))
-        }
-    }
-
-    /// Ends a session; unknown tokens are ignored.
-    package func closeSession(_ token: String) async throws {
-        let digest = TokenDigest.digest(token)
-        try await database.write { transaction in
-            try await transaction.execute("DELETE FROM annotatorSession WHERE tokenHash = ?", .text(digest))
         }
     }
 }

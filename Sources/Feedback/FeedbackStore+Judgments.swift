@@ -10,12 +10,48 @@ package struct StoredJudgment: Codable, Sendable, Equatable {
     package var tiers: [[Int64]]
 }
 
+/// At most `count` new judgments per annotator in any `window` seconds (FastChat's per-user vote
+/// limit): one person clicking through tasks cannot outweigh the panel.
+package struct VoteLimit: Sendable, Equatable {
+    package var count: Int
+    package var window: TimeInterval
+
+    package init(count: Int, window: TimeInterval) {
+        self.count = count
+        self.window = window
+    }
+}
+
 extension FeedbackStore {
     /// Stores `annotatorID`'s judgment of a task, replacing their earlier judgment of it (and the
     /// better answer written with that one). Nothing is stored unless all of it is valid.
+    ///
+    /// Under a `voteLimit`, a judgment of a task the annotator has not judged yet is refused when
+    /// they already made `count` judgments in the window; revising an earlier one always works.
+    /// The count and the insert share one transaction (on PostgreSQL the annotator's row is locked
+    /// first), so parallel submissions cannot slip past the limit together.
     @discardableResult
-    package func submit(_ submission: JudgmentSubmission, by annotatorID: Int64, now: Date = Date()) async throws -> StoredJudgment {
-        try await database.write { transaction in try await Self.upsertJudgment(transaction, submission, annotatorID: annotatorID, now: now) }
+    package func submit(
+        _ submission: JudgmentSubmission, by annotatorID: Int64, now: Date = Date(), voteLimit: VoteLimit? = nil
+    ) async throws -> StoredJudgment {
+        try await database.write { transaction in
+            if let voteLimit { try await Self.checkVoteLimit(transaction, voteLimit, taskID: submission.taskID, annotatorID: annotatorID, now: now) }
+            return try await Self.upsertJudgment(transaction, submission, annotatorID: annotatorID, now: now)
+        }
+    }
+
+    private static func checkVoteLimit(
+        _ transaction: any SQLTransaction, _ limit: VoteLimit, taskID: Int64, annotatorID: Int64, now: Date
+    ) async throws {
+        // A no-op update takes the annotator's row lock on PostgreSQL and the write lock on SQLite.
+        try await transaction.execute("UPDATE annotator SET role = role WHERE id = ?", .integer(annotatorID))
+        let revises = try await transaction.scalar(
+            Int.self, "SELECT COUNT(*) FROM judgment WHERE taskID = ? AND annotatorID = ?", .integer(taskID), .integer(annotatorID)) ?? 0
+        guard revises == 0 else { return }
+        let recent = try await transaction.scalar(
+            Int.self, "SELECT COUNT(*) FROM judgment WHERE annotatorID = ? AND createdAt > ?",
+            .integer(annotatorID), .date(now.addingTimeInterval(-limit.window))) ?? 0
+        if recent >= limit.count { throw FeedbackError.voteLimitReached(limit: limit.count, window: limit.window) }
     }
 
     /// Stores a judgment inside an open transaction; importers batch many in one.

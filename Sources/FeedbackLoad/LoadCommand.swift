@@ -1,6 +1,7 @@
 // rlhf-feedback-load: simulated annotators judging over loopback against real `rlhf serve`
 // processes, one of which is SIGKILLed mid-run and restarted; prints throughput, latency and
-// the check that no acknowledged judgment was lost or duplicated.
+// the check that no acknowledged judgment was lost or duplicated. With --attacks it attacks one
+// server instead (AttackRun) and prints what each attack achieved.
 
 import Annotators
 import ArgumentParser
@@ -44,6 +45,9 @@ struct LoadCommand: AsyncParsableCommand {
     @Flag(help: "With --db postgres://: create a new database on that server for this run instead of using the one named.")
     var newDatabase = false
 
+    @Flag(help: "Attack one server (CSRF, markup in every field, cross-annotator access, forged and replayed sessions, oversize bodies, vote flooding, token guessing) and print a table of the outcomes instead of loading it.")
+    var attacks = false
+
     func validate() throws {
         guard annotators > 0, judgmentsPerAnnotator > 0, tasks > 0, servers > 0 else { throw ValidationError("counts must be positive") }
         guard killAfter > 0, killAfter < 1 else { throw ValidationError("--kill-after must be between 0 and 1") }
@@ -60,6 +64,7 @@ struct LoadCommand: AsyncParsableCommand {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw LoadError(description: "no rlhf executable at \(executable): build it (swift build -c release) or pass --rlhf")
         }
+        if attacks { return try await runAttacks(rlhf: executable) }
         let raters = try RaterLexicon(contentsOf: URL(fileURLWithPath: lexicon))
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-feedback-load-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

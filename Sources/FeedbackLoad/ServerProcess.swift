@@ -18,16 +18,15 @@ final class ServerProcess {
     /// The server's process id.
     var pid: Int32 { process.processIdentifier }
 
-    /// Starts `rlhf serve` on `database` and `port` (0: any) and waits until it says it listens;
-    /// returns once the port it announced is known.
-    init(rlhf: String, database: String, port: Int, log: URL) throws {
+    /// Starts `rlhf serve` on `database` and `port` (0: any), with `options` added to its command line.
+    init(rlhf: String, database: String, port: Int, log: URL, options: [String] = []) throws {
         self.log = log
         guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
             throw LoadError(description: "cannot create the server log \(log.path)")
         }
         let output = try FileHandle(forWritingTo: log)
         process.executableURL = URL(fileURLWithPath: rlhf)
-        process.arguments = ["serve", "--db", database, "--host", "127.0.0.1", "--port", String(port), "--bootstrap-rounds", "20"]
+        process.arguments = ["serve", "--db", database, "--host", "127.0.0.1", "--port", String(port), "--bootstrap-rounds", "20"] + options
         process.standardOutput = output
         process.standardError = output
         try process.run()

@@ -1,6 +1,7 @@
 // Assembles the feedback web server: configuration, router, middleware and controllers.
 
 import Feedback
+import Foundation
 import Hummingbird
 import Logging
 
@@ -16,17 +17,37 @@ package struct FeedbackServerConfiguration: Sendable {
     package var leaderboardBootstrapRounds: Int
     /// Seed of the leaderboard's bootstrap, so the same judgments always show the same intervals.
     package var leaderboardSeed: UInt64
+    /// How long a browser session lasts, idle and at most.
+    package var sessionLifetimes: SessionLifetimes
+    /// The largest request body accepted; longer ones are answered 413.
+    package var bodyLimit: Int
+    /// How failed sign-ins slow down the next attempt from the same address.
+    package var signInThrottling: SignInThrottle.Policy
+    /// The most new judgments one annotator may make in a window; nil for no limit.
+    package var voteLimit: VoteLimit?
+    /// The clock sessions and sign-in throttling read; tests step it by hand.
+    package var now: @Sendable () -> Date
+
+    /// Room for a task file pasted by an administrator.
+    package static let defaultBodyLimit = 16 * 1024 * 1024
 
     /// Creates a configuration; the defaults listen on 127.0.0.1:8080.
     package init(
         host: String = "127.0.0.1", port: Int = 8080, secureCookies: Bool = false,
-        leaderboardBootstrapRounds: Int = 100, leaderboardSeed: UInt64 = 0
+        leaderboardBootstrapRounds: Int = 100, leaderboardSeed: UInt64 = 0, sessionLifetimes: SessionLifetimes = .standard,
+        bodyLimit: Int = defaultBodyLimit, signInThrottling: SignInThrottle.Policy = .standard, voteLimit: VoteLimit? = nil,
+        now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.host = host
         self.port = port
         self.secureCookies = secureCookies
         self.leaderboardBootstrapRounds = leaderboardBootstrapRounds
         self.leaderboardSeed = leaderboardSeed
+        self.sessionLifetimes = sessionLifetimes
+        self.bodyLimit = bodyLimit
+        self.signInThrottling = signInThrottling
+        self.voteLimit = voteLimit
+        self.now = now
     }
 }
 
@@ -41,15 +62,21 @@ package func buildRouter(
     let router = Router(context: FeedbackRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: FeedbackErrorMiddleware())
-    router.add(middleware: AuthenticationMiddleware(store: store))
+    router.add(middleware: BodyLimitMiddleware(limit: configuration.bodyLimit))
+    router.add(middleware: AuthenticationMiddleware(store: store, lifetimes: configuration.sessionLifetimes, now: configuration.now))
+    router.add(middleware: CrossSiteRequestMiddleware())
     router.get("healthz") { _, _ in "ok" }
     router.get("static/app.js") { _, _ in StaticAsset(contentType: "text/javascript; charset=utf-8", text: StaticScript.source) }
     router.get("static/style.css") { _, _ in StaticAsset(contentType: "text/css; charset=utf-8", text: StaticStyle.source) }
-    SessionController(store: store, pages: pages, secureCookies: configuration.secureCookies).addRoutes(to: router)
+    SessionController(
+        store: store, pages: pages, configuration: configuration,
+        throttle: SignInThrottle(policy: configuration.signInThrottling, now: configuration.now)
+    ).addRoutes(to: router)
 
     let signedInPages = router.group().add(middleware: RedirectToSignInMiddleware()).group(context: SignedInContext.self)
     let signedInAPI = router.group("api", context: SignedInContext.self)
-    LabelingController(store: store, pages: pages).addRoutes(pages: signedInPages, api: signedInAPI)
+    LabelingController(store: store, pages: pages, voteLimit: configuration.voteLimit, now: configuration.now)
+        .addRoutes(pages: signedInPages, api: signedInAPI)
     ChatController(store: store, pages: pages, source: source).addRoutes(pages: signedInPages, api: signedInAPI)
     LeaderboardController(
         store: store, pages: pages, bootstrapRounds: configuration.leaderboardBootstrapRounds, seed: configuration.leaderboardSeed

@@ -1,6 +1,8 @@
-// Middleware: sign-in from cookie or bearer token, store errors as HTTP statuses, page redirects.
+// Middleware: sign-in from cookie or bearer token, the body limit, store errors as HTTP statuses,
+// page redirects, security headers.
 
 import Feedback
+import Foundation
 import HTTPTypes
 import Hummingbird
 
@@ -11,14 +13,33 @@ let sessionCookieName = "rlhf_session"
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = FeedbackRequestContext
     let store: FeedbackStore
+    let lifetimes: SessionLifetimes
+    let now: @Sendable () -> Date
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         if let header = request.headers[.authorization], header.hasPrefix("Bearer ") {
             context.annotator = try await store.annotator(forToken: String(header.dropFirst("Bearer ".count)))
         } else if let session = request.cookies[sessionCookieName]?.value, !session.isEmpty {
-            context.annotator = try await store.annotator(forSession: session)
+            context.annotator = try await store.annotator(forSession: session, lifetimes: lifetimes, now: now())
+            if context.annotator != nil { context.csrfToken = CrossSiteToken.forSession(session) }
         }
+        return try await next(request, context)
+    }
+}
+
+/// Refuses (413) a body longer than the limit as soon as its declared length shows it, before
+/// reading any of it; a body sent without a length is cut off at the limit as it is read.
+struct BodyLimitMiddleware: RouterMiddleware {
+    typealias Context = FeedbackRequestContext
+    let limit: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw HTTPError(.contentTooLarge, message: "the request body is \(declared) bytes; this server accepts at most \(limit)")
+        }
+        var context = context
+        context.uploadLimit = limit
         return try await next(request, context)
     }
 }
@@ -48,6 +69,7 @@ struct FeedbackErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case .taskNotFound, .judgmentNotFound, .completionNotFound, .annotatorNotFound: .notFound
         case .annotatorExists: .conflict
+        case .voteLimitReached: .tooManyRequests
         default: .badRequest
         }
     }

@@ -3,17 +3,22 @@
 import Feedback
 import Hummingbird
 
-/// The largest request body accepted: room for a task file pasted by an administrator.
-private let uploadLimit = 16 * 1024 * 1024
-
 /// The context of every request: the annotator the session cookie or bearer token signs in, if any.
 package struct FeedbackRequestContext: RequestContext {
     package var coreContext: CoreRequestContextStorage
     /// Set by `AuthenticationMiddleware`.
     package var annotator: Annotator?
+    /// The token state-changing requests must carry; set only when a session cookie signed the
+    /// annotator in, since only cookies are sent by a browser on another site's behalf.
+    package var csrfToken: String?
+    /// The largest body accepted, set by `BodyLimitMiddleware` from the configuration.
+    package var uploadLimit = FeedbackServerConfiguration.defaultBodyLimit
+    /// The peer's IP address, which sign-in throttling counts failures by.
+    package let clientAddress: String
 
     package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     package var maxUploadSize: Int { uploadLimit }
@@ -24,11 +29,16 @@ package struct SignedInContext: ChildRequestContext {
     package var coreContext: CoreRequestContextStorage
     /// Who is asking.
     package let annotator: Annotator
+    /// The CSRF token the pages embed (nil for bearer-token requests).
+    package let csrfToken: String?
+    private let uploadLimit: Int
 
     package init(context: FeedbackRequestContext) throws {
         guard let annotator = context.annotator else { throw HTTPError(.unauthorized, message: "sign in first") }
         coreContext = context.coreContext
         self.annotator = annotator
+        csrfToken = context.csrfToken
+        uploadLimit = context.uploadLimit
     }
 
     /// The annotator's row id (always set for stored annotators).
@@ -42,12 +52,17 @@ package struct AdminContext: ChildRequestContext {
     package var coreContext: CoreRequestContextStorage
     /// The administrator asking.
     package let annotator: Annotator
+    /// The CSRF token the pages embed (nil for bearer-token requests).
+    package let csrfToken: String?
+    private let uploadLimit: Int
 
     package init(context: FeedbackRequestContext) throws {
         guard let annotator = context.annotator else { throw HTTPError(.unauthorized, message: "sign in first") }
         guard annotator.role == .admin else { throw HTTPError(.forbidden, message: "administrators only") }
         coreContext = context.coreContext
         self.annotator = annotator
+        csrfToken = context.csrfToken
+        uploadLimit = context.uploadLimit
     }
 
     package var maxUploadSize: Int { uploadLimit }

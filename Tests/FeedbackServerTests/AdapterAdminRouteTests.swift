@@ -10,10 +10,6 @@ import Testing
 import FeedbackTestSupport
 @testable import FeedbackServer
 
-private func form(_ cookie: String) -> HTTPFields {
-    [.contentType: "application/x-www-form-urlencoded", .cookie: cookie]
-}
-
 private struct VersionJSON: Decodable { var id: Int64; var status: String; var isActive: Bool; var corrections: Int }
 
 @Test(arguments: StoreBackend.all) func adminsListAdapterVersionsAndRollBack(_ backend: StoreBackend) async throws {
@@ -36,8 +32,8 @@ private struct VersionJSON: Decodable { var id: Int64; var status: String; var i
 
     try await fixture.application().test(.router) { client in
         let alice = try await signIn(client, token: fixture.aliceToken)
-        #expect(try await client.execute(uri: "/admin/adapters/\(ids[0])/activate", method: .post, headers: form(alice)).status == .forbidden)
-        #expect(try await client.execute(uri: "/admin/adapters/deactivate", method: .post, headers: form(alice)).status == .forbidden)
+        #expect(try await client.execute(uri: "/admin/adapters/\(ids[0])/activate", method: .post, headers: pageForm(alice)).status == .forbidden)
+        #expect(try await client.execute(uri: "/admin/adapters/deactivate", method: .post, headers: pageForm(alice)).status == .forbidden)
         #expect(try await client.execute(uri: "/api/admin/adapters/\(ids[0])/activate", method: .post, headers: bearer(fixture.aliceToken)).status == .forbidden)
         #expect(try await client.execute(uri: "/api/admin/adapters", method: .get, headers: bearer(fixture.bobToken)).status == .forbidden)
         #expect(try await store.activeAdapterVersion()?.id == ids[1], "no annotator's request changed the active version")
@@ -49,18 +45,18 @@ private struct VersionJSON: Decodable { var id: Int64; var status: String; var i
         #expect(page.contains(#"action="/admin/adapters/\#(ids[0])/activate""#) && !page.contains(#"action="/admin/adapters/\#(ids[1])/activate""#),
                 "only ready versions that are not answering can be activated")
 
-        let rolledBack = try await client.execute(uri: "/admin/adapters/\(ids[0])/activate", method: .post, headers: form(admin))
+        let rolledBack = try await client.execute(uri: "/admin/adapters/\(ids[0])/activate", method: .post, headers: pageForm(admin))
         #expect(rolledBack.status == .ok && String(buffer: rolledBack.body).contains("Version \(ids[0]) answers in the chat now."))
         #expect(try await store.activeAdapterVersion()?.id == ids[0])
-        let unfinished = try await client.execute(uri: "/admin/adapters/\(training.id)/activate", method: .post, headers: form(admin))
+        let unfinished = try await client.execute(uri: "/admin/adapters/\(training.id)/activate", method: .post, headers: pageForm(admin))
         #expect(unfinished.status == .conflict && String(buffer: unfinished.body).contains("is training, not ready"))
-        #expect(try await client.execute(uri: "/admin/adapters/99/activate", method: .post, headers: form(admin)).status == .notFound)
+        #expect(try await client.execute(uri: "/admin/adapters/99/activate", method: .post, headers: pageForm(admin)).status == .notFound)
 
         let listed = try decoded([VersionJSON].self, try await client.execute(uri: "/api/admin/adapters", method: .get, headers: bearer(fixture.adminToken)))
         #expect(listed.map(\.id) == [training.id, ids[1], ids[0]] && listed.map(\.isActive) == [false, false, true])
         #expect(listed.map(\.corrections) == [0, 1, 1] && listed[0].status == "training")
 
-        let base = try await client.execute(uri: "/admin/adapters/deactivate", method: .post, headers: form(admin))
+        let base = try await client.execute(uri: "/admin/adapters/deactivate", method: .post, headers: pageForm(admin))
         #expect(base.status == .ok && String(buffer: base.body).contains("The model the server started with answers in the chat now."))
         #expect(try await store.activeAdapterVersion() == nil)
         let viaAPI = try await client.execute(uri: "/api/admin/adapters/\(ids[1])/activate", method: .post, headers: bearer(fixture.adminToken))

@@ -9,22 +9,12 @@ import Testing
 import FeedbackTestSupport
 @testable import FeedbackServer
 
-/// Headers of a form post from a signed-in browser.
-private func form(_ cookie: String) -> HTTPFields {
-    [.contentType: "application/x-www-form-urlencoded", .cookie: cookie]
-}
-
-private func formBody(_ fields: [String: String]) -> ByteBuffer {
-    let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
-    return ByteBuffer(string: fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&"))
-}
-
 @Test(arguments: StoreBackend.all) func adminPagesAndFormsAreForAdminsOnly(_ backend: StoreBackend) async throws {
     let fixture = try await ServerFixture(backend: backend)
     try await fixture.application().test(.router) { client in
         let alice = try await signIn(client, token: fixture.aliceToken)
         #expect(try await client.execute(uri: "/admin", method: .get, headers: [.cookie: alice]).status == .forbidden)
-        #expect(try await client.execute(uri: "/admin/annotators", method: .post, headers: form(alice),
+        #expect(try await client.execute(uri: "/admin/annotators", method: .post, headers: pageForm(alice),
                                          body: formBody(["name": "eve"])).status == .forbidden)
         #expect(try await client.execute(uri: "/api/admin/tasks", method: .get, headers: bearer(fixture.aliceToken)).status == .forbidden)
 
@@ -32,23 +22,23 @@ private func formBody(_ fields: [String: String]) -> ByteBuffer {
         let page = try await client.execute(uri: "/admin", method: .get, headers: [.cookie: admin])
         #expect(page.status == .ok && String(buffer: page.body).contains("Its cast is"))
 
-        let created = try await client.execute(uri: "/admin/annotators", method: .post, headers: form(admin),
+        let created = try await client.execute(uri: "/admin/annotators", method: .post, headers: pageForm(admin),
                                                body: formBody(["name": "carol", "role": "annotator"]))
         let html = String(buffer: created.body)
         let token = try #require(html.range(of: #"<code id="new-token">"#).map { String(html[$0.upperBound...].prefix(64)) })
         #expect(try await fixture.store.annotator(forToken: token)?.name == "carol")
-        let duplicate = try await client.execute(uri: "/admin/annotators", method: .post, headers: form(admin),
+        let duplicate = try await client.execute(uri: "/admin/annotators", method: .post, headers: pageForm(admin),
                                                  body: formBody(["name": "carol"]))
         #expect(duplicate.status == .badRequest && String(buffer: duplicate.body).contains("an annotator named &#39;carol&#39; already exists"))
 
         let lines = #"{"prompt": "Pasted", "completions": [{"text": "x", "model": "m1"}, {"text": "y", "model": "m2"}]}"#
-        let imported = try await client.execute(uri: "/admin/tasks/import", method: .post, headers: form(admin),
+        let imported = try await client.execute(uri: "/admin/tasks/import", method: .post, headers: pageForm(admin),
                                                 body: formBody(["lines": lines + "\n" + lines]))
         #expect(imported.status == .ok && String(buffer: imported.body).contains("Imported 2 tasks."))
-        let broken = try await client.execute(uri: "/admin/tasks/import", method: .post, headers: form(admin),
+        let broken = try await client.execute(uri: "/admin/tasks/import", method: .post, headers: pageForm(admin),
                                               body: formBody(["lines": lines + "\n{\"prompt\": 3}"]))
         #expect(broken.status == .badRequest && String(buffer: broken.body).contains("pasted tasks:2: field &#39;prompt&#39;: must be a string"))
-        let generated = try await client.execute(uri: "/admin/tasks/generate", method: .post, headers: form(admin),
+        let generated = try await client.execute(uri: "/admin/tasks/generate", method: .post, headers: pageForm(admin),
                                                  body: formBody(["prompts": "First prompt\nSecond prompt", "count": "3"]))
         #expect(String(buffer: generated.body).contains("Generated 2 tasks."))
         #expect(try await fixture.store.counts().tasks == 6)

@@ -1,6 +1,7 @@
 // The real page in a real headless Chromium: sign in, rank a task by clicking, see it counted on
 // the leaderboard, and check that model text carrying a script is shown as text and never runs,
-// on the labeling page and in the chat (where a reply is also rated and corrected).
+// on the labeling page and in the chat (where a reply is also rated and corrected); then markup
+// through every field (BrowserMarkupChecks), in the same browser.
 
 import BrowserTestSupport
 import Foundation
@@ -24,15 +25,15 @@ func aBrowserSignsInRanksATaskAndSeesItOnTheLeaderboard() async throws {
             try await checkHostileCompletionIsInert(browser)
             try await checkLeaderboardCounts(browser, base: base)
             try await chatRateAndCorrect(browser, base: base)
+            try await checkMarkupInEveryField(browser, base: base, fixture: fixture)
         } catch {
             let log = (try? String(contentsOf: browser.logFile, encoding: .utf8)) ?? ""
             Issue.record("browser run failed: \(error)\nChromium's output ends:\n\(log.suffix(2000))")
         }
     }
     let judgments = try await fixture.store.judgments(for: fixture.aliceID)
-    #expect(judgments.count == 1)
-    #expect(judgments.first?.judgment.taskID == fixture.tasks[0].task.id)
-    #expect(try await fixture.store.demonstrationExamples().map(\.completion) == ["A corrected answer."])
+    #expect(Set(judgments.map(\.judgment.taskID)) == Set(fixture.tasks.map { $0.task.id }))
+    #expect(try await fixture.store.demonstrationExamples().map(\.completion) == ["A corrected answer.", markupPayload, markupPayload])
 }
 
 /// Signs in through the form, ranks the first task by clicking its answers, submits.

@@ -24,7 +24,7 @@ private struct Board: Decodable {
         let task = try decoded(TaskJSON.self, try await client.execute(uri: "/api/tasks/next", method: .get, headers: [.cookie: cookie]))
         let body = JudgmentBody(tiers: [task.completions.map(\.id)], bothBad: true, reason: "neither works")
         let saved = try await client.execute(uri: "/api/tasks/\(task.taskID)/judgment", method: .put,
-                                             headers: [.cookie: cookie, .contentType: "application/json"], body: try jsonBody(body))
+                                             headers: pageJSON(cookie), body: try jsonBody(body))
         #expect(saved.status == .ok)
         #expect(try decoded(JudgmentJSON.self, saved).bothBad)
         let board = try decoded(Board.self, try await client.execute(uri: "/api/leaderboard", method: .get, headers: [.cookie: cookie]))

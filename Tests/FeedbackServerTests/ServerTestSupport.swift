@@ -74,6 +74,27 @@ func errorMessage(_ response: TestResponse) -> String? {
     return try? JSONDecoder().decode(Envelope.self, from: Data(buffer: response.body)).error.message
 }
 
+/// The CSRF token the pages of this session cookie ("rlhf_session=...") carry.
+func csrfToken(_ cookie: String) -> String {
+    CrossSiteToken.forSession(String(cookie.drop { $0 != "=" }.dropFirst()))
+}
+
+/// Headers of a form post from one of the server's pages: the session cookie and its CSRF token.
+func pageForm(_ cookie: String) -> HTTPFields {
+    [.contentType: "application/x-www-form-urlencoded", .cookie: cookie, .csrfToken: csrfToken(cookie)]
+}
+
+/// Headers of the page script's JSON request: the session cookie and its CSRF token.
+func pageJSON(_ cookie: String) -> HTTPFields {
+    [.contentType: "application/json", .cookie: cookie, .csrfToken: csrfToken(cookie)]
+}
+
+/// A URL-encoded form body.
+func formBody(_ fields: [String: String]) -> ByteBuffer {
+    let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+    return ByteBuffer(string: fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&"))
+}
+
 /// Signs in through the form and returns the session cookie ("rlhf_session=...").
 func signIn(_ client: some TestClientProtocol, token: String) async throws -> String {
     let response = try await client.execute(

@@ -52,7 +52,7 @@ import FeedbackTestSupport
         let label = try await client.execute(uri: "/label", method: .get, headers: [.cookie: cookie])
         #expect(label.status == .ok && String(buffer: label.body).contains(#"<span id="whoami">alice</span>"#))
 
-        let signOut = try await client.execute(uri: "/logout", method: .post, headers: [.cookie: cookie])
+        let signOut = try await client.execute(uri: "/logout", method: .post, headers: pageForm(cookie), body: formBody([:]))
         #expect(signOut.status == .seeOther && signOut.headers[.setCookie]?.contains("Max-Age=0") == true)
         let afterSignOut = try await client.execute(uri: "/label", method: .get, headers: [.cookie: cookie])
         #expect(afterSignOut.status == .seeOther && afterSignOut.headers[.location] == "/login")

@@ -86,15 +86,39 @@ private func columns(of table: String, in store: FeedbackStore) async throws -> 
     }
 }
 
-@Test(arguments: StoreBackend.all) func sessionsExpireAndClose(_ backend: StoreBackend) async throws {
+@Test(arguments: StoreBackend.all) func sessionsExpireWhenIdleOrOldAndClose(_ backend: StoreBackend) async throws {
     let store = try await backend.makeStore()
     let (annotator, _) = try await store.createAnnotator(name: "bo", role: .annotator)
-    let start = Date()
-    let session = try await store.openSession(annotatorID: annotator.id!, now: start)
-    #expect(try await store.annotator(forSession: session, now: start.addingTimeInterval(60))?.name == "bo")
-    #expect(try await store.annotator(forSession: session, now: start.addingTimeInterval(FeedbackStore.sessionLifetime + 1)) == nil)
-    try await store.closeSession(session)
-    #expect(try await store.annotator(forSession: session, now: start) == nil)
+    let lifetimes = SessionLifetimes(idle: 600, absolute: 3600)
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+    let busy = try await store.openSession(annotatorID: annotator.id!, lifetimes: lifetimes, now: start)
+    // Used every 9 minutes, it outlives the idle timeout many times over, but not its hour.
+    for minute in stride(from: 9, through: 54, by: 9) {
+        #expect(try await store.annotator(forSession: busy, lifetimes: lifetimes, now: start.addingTimeInterval(Double(minute) * 60))?.name == "bo")
+    }
+    #expect(try await store.annotator(forSession: busy, lifetimes: lifetimes, now: start.addingTimeInterval(3601)) == nil)
+    let idle = try await store.openSession(annotatorID: annotator.id!, lifetimes: lifetimes, now: start)
+    #expect(try await store.annotator(forSession: idle, lifetimes: lifetimes, now: start.addingTimeInterval(601)) == nil)
+    #expect(try await store.storedSessionCount() == 0, "expired sessions are deleted when refused")
+    // Deleted means gone: turning the clock back does not revive it.
+    #expect(try await store.annotator(forSession: idle, lifetimes: lifetimes, now: start) == nil)
+
+    let closed = try await store.openSession(annotatorID: annotator.id!, lifetimes: lifetimes, now: start)
+    try await store.closeSession(closed)
+    #expect(try await store.annotator(forSession: closed, lifetimes: lifetimes, now: start) == nil)
+}
+
+@Test(arguments: StoreBackend.all) func theAuditLogKeepsAdministratorsActionsNewestFirst(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
+    let admin = try await store.createAnnotator(name: "root", role: .admin).annotator
+    let annotator = try await store.createAnnotator(name: "ann", role: .annotator).annotator
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+    try await store.recordAdminAction(by: admin, action: "create annotator", target: "ann (annotator)", now: start)
+    try await store.recordAdminAction(by: admin, action: "import tasks", target: "3 tasks", now: start.addingTimeInterval(5))
+    await #expect(throws: FeedbackError.self) { try await store.recordAdminAction(by: annotator, action: "import tasks", target: "x") }
+    let log = try await store.adminAudit()
+    #expect(log.map(\.action) == ["import tasks", "create annotator"])
+    #expect(log.map(\.adminName) == ["root", "root"] && log.last?.target == "ann (annotator)" && log.last?.createdAt == start)
 }
 
 @Test(arguments: StoreBackend.all) func tasksKeepProvenanceAndReusePrompts(_ backend: StoreBackend) async throws {

@@ -35,12 +35,14 @@ extension AdminController {
             try await formAction(context) {
                 let id = try context.parameters.require("id", as: Int64.self)
                 _ = try await store.activateAdapterVersion(id)
+                try await audit(context, "activate adapter version", "version \(id)")
                 return ["message": "Version \(id) answers in the chat now."]
             }
         }
         pageGroup.post("admin/adapters/deactivate") { _, context in
             try await formAction(context) {
                 try await store.deactivateAdapterVersions()
+                try await audit(context, "deactivate adapter versions", "the starting model")
                 return ["message": "The model the server started with answers in the chat now."]
             }
         }
@@ -50,6 +52,7 @@ extension AdminController {
         api.post("admin/adapters/:id/activate") { _, context in
             let id = try context.parameters.require("id", as: Int64.self)
             _ = try await store.activateAdapterVersion(id)
+            try await audit(context, "activate adapter version", "version \(id)")
             guard let summary = try await store.adapterVersionSummaries().first(where: { $0.version.id == id }) else {
                 throw AdapterVersionError.notFound(id)
             }

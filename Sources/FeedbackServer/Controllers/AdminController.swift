@@ -1,5 +1,5 @@
-// Administration: creating annotators and loading tasks, as forms and as a JSON API (adapter
-// versions: AdminController+Adapters).
+// Administration: creating annotators and loading tasks, as forms and as a JSON API, each change
+// written to the audit log (adapter versions: AdminController+Adapters).
 
 import Feedback
 import Hummingbird
@@ -40,6 +40,7 @@ struct AdminController {
             try await formAction(context) {
                 let form = try await RequestBodies.form(NewAnnotatorRequest.self, from: request, context: context)
                 let created = try await store.createAnnotator(name: form.name, role: form.role ?? .annotator)
+                try await audit(context, "create annotator", "\(created.annotator.name) (\(created.annotator.role.rawValue))")
                 return ["newToken": ["name": created.annotator.name, "token": created.token]]
             }
         }
@@ -47,7 +48,9 @@ struct AdminController {
             try await formAction(context) {
                 let form = try await RequestBodies.form([String: String].self, from: request, context: context)
                 let lines = try JSONLines.decode(TaskLine.self, text: form["lines"] ?? "", source: "pasted tasks")
-                return ["message": "Imported \(try await store.importTasks(lines, source: "pasted tasks")) tasks."]
+                let imported = try await store.importTasks(lines, source: "pasted tasks")
+                try await audit(context, "import tasks", "\(imported) tasks")
+                return ["message": "Imported \(imported) tasks."]
             }
         }
         pageGroup.post("admin/tasks/generate") { request, context in
@@ -55,25 +58,33 @@ struct AdminController {
                 let form = try await RequestBodies.form([String: String].self, from: request, context: context)
                 let prompts = (form["prompts"] ?? "").split(whereSeparator: \.isNewline).map(String.init)
                 let created = try await generate(prompts: prompts, count: Int(form["count"] ?? "") ?? 2)
+                try await audit(context, "generate tasks", "\(created) tasks")
                 return ["message": "Generated \(created) tasks."]
             }
         }
         api.post("admin/annotators") { request, context in
             let body = try await RequestBodies.json(NewAnnotatorRequest.self, from: request, context: context)
             let created = try await store.createAnnotator(name: body.name, role: body.role ?? .annotator)
+            try await audit(context, "create annotator", "\(created.annotator.name) (\(created.annotator.role.rawValue))")
             return NewAnnotatorResponse(name: created.annotator.name, role: created.annotator.role, token: created.token)
         }
         api.post("admin/tasks") { request, context in
             let body = try await request.body.collect(upTo: context.maxUploadSize)
             let lines = try JSONLines.decode(TaskLine.self, text: String(buffer: body), source: "request body")
-            return ImportResponse(imported: try await store.importTasks(lines, source: "request body"))
+            let imported = try await store.importTasks(lines, source: "request body")
+            try await audit(context, "import tasks", "\(imported) tasks")
+            return ImportResponse(imported: imported)
         }
         api.post("admin/tasks/generate") { request, context in
             let body = try await RequestBodies.json(GenerateRequest.self, from: request, context: context)
-            return ImportResponse(imported: try await generate(prompts: body.prompts, count: body.count))
+            let created = try await generate(prompts: body.prompts, count: body.count)
+            try await audit(context, "generate tasks", "\(created) tasks")
+            return ImportResponse(imported: created)
         }
         api.get("admin/tasks") { _, _ in try await store.taskSummaries() }
+        api.get("admin/audit") { _, _ in try await store.adminAudit() }
         addAdapterRoutes(pages: pageGroup, api: api)
+        addPanelRoutes(pages: pageGroup, api: api)
     }
 
     /// Asks the completion source for `count` answers to each prompt and stores them as tasks.
@@ -93,6 +104,11 @@ struct AdminController {
             }))
         }
         return try await store.importTasks(lines.numberedAsLines(), source: "generated tasks")
+    }
+
+    /// Records an administrator's change in the store's audit log.
+    func audit(_ context: AdminContext, _ action: String, _ target: String) async throws {
+        try await store.recordAdminAction(by: context.annotator, action: action, target: target)
     }
 
     /// Runs a form's action and shows the admin page with its outcome, or with the refusal (400).
@@ -118,6 +134,10 @@ struct AdminController {
             ["taskID": $0.taskID, "prompt": $0.prompt, "completions": $0.completions, "judgments": $0.judgments] as [String: Any]
         }
         all["versions"] = try await adapterVersionRows()
-        return pages.page("admin", title: "Admin", annotator: context.annotator, values: all, status: status)
+        all["panel"] = try await agreementRows()
+        all["audit"] = try await store.adminAudit().map {
+            ["when": $0.createdAt.formatted(.iso8601), "admin": $0.adminName, "action": $0.action, "target": $0.target]
+        }
+        return pages.page("admin", title: "Admin", annotator: context.annotator, csrfToken: context.csrfToken, values: all, status: status)
     }
 }

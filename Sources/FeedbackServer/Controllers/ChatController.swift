@@ -41,7 +41,7 @@ struct ChatController {
 
     func addRoutes(pages pageGroup: RouterGroup<SignedInContext>, api: RouterGroup<SignedInContext>) {
         pageGroup.get("chat") { _, context in
-            pages.page("chat", title: "Chat", annotator: context.annotator, values: ["hasModel": source != nil])
+            pages.page("chat", title: "Chat", annotator: context.annotator, csrfToken: context.csrfToken, values: ["hasModel": source != nil])
         }
         api.post("chat", use: chat)
         api.post("chat/stream", use: stream)

@@ -8,6 +8,8 @@ import Hummingbird
 struct LabelingController {
     let store: FeedbackStore
     let pages: PageRenderer
+    let voteLimit: VoteLimit?
+    let now: @Sendable () -> Date
 
     /// A task as the page and the API show it: no model names, an annotator-specific order.
     struct TaskResponse: ResponseEncodable {
@@ -81,7 +83,7 @@ struct LabelingController {
         let submission = JudgmentSubmission(
             taskID: taskID, kind: body.kind, tiers: body.tiers, bothBad: body.bothBad ?? false,
             reason: body.reason, betterAnswer: body.betterAnswer)
-        return JudgmentResponse(try await store.submit(submission, by: context.annotatorID))
+        return JudgmentResponse(try await store.submit(submission, by: context.annotatorID, now: now(), voteLimit: voteLimit))
     }
 
     @Sendable func labelPage(_ request: Request, context: SignedInContext) async throws -> Response {
@@ -94,6 +96,6 @@ struct LabelingController {
                 "completions": task.completions.map { ["id": $0.id, "text": $0.text, "rankOptions": rankOptions] },
             ] as [String: Any]
         }
-        return pages.page("label", title: "Label", annotator: context.annotator, values: values)
+        return pages.page("label", title: "Label", annotator: context.annotator, csrfToken: context.csrfToken, values: values)
     }
 }

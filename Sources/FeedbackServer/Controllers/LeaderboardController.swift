@@ -50,7 +50,7 @@ struct LeaderboardController {
                 ]
             },
         ]
-        return pages.page("leaderboard", title: "Leaderboard", annotator: context.annotator, values: values)
+        return pages.page("leaderboard", title: "Leaderboard", annotator: context.annotator, csrfToken: context.csrfToken, values: values)
     }
 
     /// A number rounded for display.

@@ -1,4 +1,5 @@
-// Signing in with an annotator token (which opens a cookie session) and signing out.
+// Signing in with an annotator token (which opens a cookie session) and signing out; failed
+// sign-ins from one address are throttled.
 
 import Feedback
 import Foundation
@@ -8,7 +9,8 @@ import Hummingbird
 struct SessionController {
     let store: FeedbackStore
     let pages: PageRenderer
-    let secureCookies: Bool
+    let configuration: FeedbackServerConfiguration
+    let throttle: SignInThrottle
 
     /// The sign-in form's fields.
     struct SignInForm: Decodable {
@@ -19,23 +21,36 @@ struct SessionController {
         router.get("/") { _, context in
             Response(status: .seeOther, headers: [.location: context.annotator == nil ? "/login" : "/label"])
         }
-        router.get("login") { _, _ in pages.page("login", title: "Sign in", annotator: nil) }
+        router.get("login") { _, context in signInPage(context) }
         router.post("login", use: signIn)
         router.post("logout", use: signOut)
     }
 
+    private func signInPage(_ context: FeedbackRequestContext, error: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
+        pages.page(
+            "login", title: "Sign in", annotator: nil, csrfToken: context.csrfToken,
+            values: error.map { ["error": $0] } ?? [:], status: status)
+    }
+
     @Sendable func signIn(_ request: Request, context: FeedbackRequestContext) async throws -> Response {
+        if let wait = await throttle.retryAfter(for: context.clientAddress) {
+            let seconds = Int(wait.rounded(.up))
+            var response = signInPage(
+                context, error: "Too many failed sign-ins from your address: wait \(seconds) seconds.", status: .tooManyRequests)
+            response.headers[.retryAfter] = String(seconds)
+            return response
+        }
         let form = try? await RequestBodies.form(SignInForm.self, from: request, context: context)
         guard let token = form?.token.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty,
               let annotator = try await store.annotator(forToken: token)
         else {
-            return pages.page("login", title: "Sign in", annotator: nil, values: ["error": "That token is not valid."], status: .unauthorized)
+            await throttle.recordFailure(from: context.clientAddress)
+            return signInPage(context, error: "That token is not valid.", status: .unauthorized)
         }
-        let session = try await store.openSession(annotatorID: annotator.id!)
+        await throttle.recordSuccess(from: context.clientAddress)
+        let session = try await store.openSession(annotatorID: annotator.id!, lifetimes: configuration.sessionLifetimes, now: configuration.now())
         var response = Response(status: .seeOther, headers: [.location: "/label"])
-        response.setCookie(Cookie(
-            name: sessionCookieName, value: session, maxAge: Int(FeedbackStore.sessionLifetime), path: "/",
-            secure: secureCookies, httpOnly: true, sameSite: .strict))
+        response.setCookie(sessionCookie(value: session, maxAge: Int(configuration.sessionLifetimes.absolute)))
         return response
     }
 
@@ -44,8 +59,12 @@ struct SessionController {
             try await store.closeSession(session)
         }
         var response = Response(status: .seeOther, headers: [.location: "/login"])
-        response.setCookie(Cookie(
-            name: sessionCookieName, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict))
+        response.setCookie(sessionCookie(value: "", maxAge: 0))
         return response
+    }
+
+    /// HttpOnly so page script never sees it, SameSite=Strict so no other site's request carries it.
+    private func sessionCookie(value: String, maxAge: Int) -> Cookie {
+        Cookie(name: sessionCookieName, value: value, maxAge: maxAge, path: "/", secure: configuration.secureCookies, httpOnly: true, sameSite: .strict)
     }
 }

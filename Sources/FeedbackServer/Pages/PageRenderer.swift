@@ -18,13 +18,14 @@ struct PageRenderer: Sendable {
     }
 
     /// The page `template` for `annotator` (nil on the sign-in page), with the page's own values.
+    /// `csrfToken` goes into every form and the page's meta tag, where the script finds it.
     func page(
-        _ template: String, title: String, annotator: Annotator?, values: [String: Any] = [:],
+        _ template: String, title: String, annotator: Annotator?, csrfToken: String?, values: [String: Any] = [:],
         status: HTTPResponse.Status = .ok
     ) -> Response {
         var context: [String: Any] = [
             "title": title, "page": template, "signedIn": annotator != nil,
-            "isAdmin": annotator?.role == .admin, "annotatorName": annotator?.name ?? "",
+            "isAdmin": annotator?.role == .admin, "annotatorName": annotator?.name ?? "", "csrfToken": csrfToken ?? "",
         ]
         context.merge(values) { _, page in page }
         let html = library.render(context, withTemplate: template) ?? ""

@@ -1,12 +1,17 @@
 // The HTML templates. Only escaped {{ }} tags appear: everything shown, model text above all,
-// is untrusted. Kept in the binary so a copied `rlhf` needs no template folder.
+// is untrusted. No inline script or event handler either: the policy forbids them, and the
+// script at /static/app.js does all the work. Every form that changes something carries the
+// session's CSRF token (the `csrf` partial). Kept in the binary so a copied `rlhf` needs no
+// template folder.
 
 /// Mustache templates by name; `header` and `footer` are partials shared by every page.
 enum PageTemplates {
     static let all: [String: String] = [
         "header": header, "footer": footer, "login": login, "label": label,
-        "chat": chat, "leaderboard": leaderboard, "admin": admin,
+        "chat": chat, "leaderboard": leaderboard, "admin": admin, "csrf": csrf,
     ]
+
+    static let csrf = #"<input type="hidden" name="csrf" value="{{csrfToken}}">"#
 
     static let header = """
         <!doctype html>
@@ -16,6 +21,7 @@ enum PageTemplates {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}} · RLHF workbench</title>
         <link rel="stylesheet" href="/static/style.css">
+        <meta name="csrf-token" content="{{csrfToken}}">
         <script src="/static/app.js" defer></script>
         </head>
         <body data-page="{{page}}">
@@ -28,7 +34,7 @@ enum PageTemplates {
             <a href="/leaderboard">Leaderboard</a>
             {{#isAdmin}}<a href="/admin">Admin</a>{{/isAdmin}}
           </nav>
-          <form method="post" action="/logout" class="signout">
+          <form method="post" action="/logout" class="signout">{{> csrf}}
             <span id="whoami">{{annotatorName}}</span> <button type="submit">Sign out</button>
           </form>
           {{/signedIn}}
@@ -46,7 +52,7 @@ enum PageTemplates {
         {{> header}}
         <h1>Sign in</h1>
         {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
-        <form method="post" action="/login" id="login-form">
+        <form method="post" action="/login" id="login-form">{{> csrf}}
           <label>Annotator token <input type="password" name="token" id="token" autocomplete="off" required></label>
           <button type="submit" id="sign-in">Sign in</button>
         </form>
@@ -148,19 +154,19 @@ enum PageTemplates {
         {{#message}}<p class="notice" role="status" id="admin-message">{{message}}</p>{{/message}}
         {{#newToken}}<p class="notice">Token for <strong>{{name}}</strong> (shown once): <code id="new-token">{{token}}</code></p>{{/newToken}}
         <h2>Create an annotator</h2>
-        <form method="post" action="/admin/annotators">
+        <form method="post" action="/admin/annotators">{{> csrf}}
           <label>Name <input name="name" required></label>
           <label>Role <select name="role"><option value="annotator">annotator</option><option value="admin">admin</option></select></label>
           <button type="submit">Create</button>
         </form>
         <h2>Load tasks</h2>
-        <form method="post" action="/admin/tasks/import">
+        <form method="post" action="/admin/tasks/import">{{> csrf}}
           <label>Task lines (JSON Lines: {"prompt": ..., "completions": [{"text": ..., "model": ...}, ...]})
           <textarea name="lines" rows="6" required></textarea></label>
           <button type="submit">Import</button>
         </form>
         {{#hasModel}}
-        <form method="post" action="/admin/tasks/generate">
+        <form method="post" action="/admin/tasks/generate">{{> csrf}}
           <label>Prompts, one per line<textarea name="prompts" rows="4" required></textarea></label>
           <label>Completions per prompt <input name="count" type="number" min="2" max="8" value="2"></label>
           <button type="submit">Generate tasks with the model</button>
@@ -170,13 +176,21 @@ enum PageTemplates {
         <p>Learned from the chat's corrections by <code>rlhf learn</code> (or by <code>rlhf serve --learn-every N</code>); every version is kept.</p>
         <table id="adapter-versions"><thead><tr><th>Version</th><th>Status</th><th>Started</th><th>Corrections</th><th>Ratings</th><th>SFT loss</th><th>DPO accuracy</th><th>Corrections reproduced</th><th>Held-out KL (nats/token)</th><th></th></tr></thead>
         <tbody>{{#versions}}<tr data-version="{{id}}"><td>{{id}}</td><td class="status">{{status}}{{#isActive}} (answering){{/isActive}}{{#failure}}: {{failure}}{{/failure}}</td><td>{{createdAt}}</td><td>{{corrections}}</td><td>{{ratings}}</td><td>{{sftLoss}}</td><td>{{dpoAccuracy}}</td><td>{{reproduced}}</td><td>{{drift}}</td>
-        <td>{{#canActivate}}<form method="post" action="/admin/adapters/{{id}}/activate"><button type="submit" class="activate">Answer with this version</button></form>{{/canActivate}}</td></tr>{{/versions}}</tbody></table>
-        <form method="post" action="/admin/adapters/deactivate"><button type="submit" id="deactivate-adapters">Answer with the model the server started with</button></form>
+        <td>{{#canActivate}}<form method="post" action="/admin/adapters/{{id}}/activate">{{> csrf}}<button type="submit" class="activate">Answer with this version</button></form>{{/canActivate}}</td></tr>{{/versions}}</tbody></table>
+        <form method="post" action="/admin/adapters/deactivate">{{> csrf}}<button type="submit" id="deactivate-adapters">Answer with the model the server started with</button></form>
         <h2>Annotators</h2>
-        <ul>{{#annotators}}<li>{{name}} ({{role}})</li>{{/annotators}}</ul>
+        <ul id="annotator-list">{{#annotators}}<li>{{name}} ({{role}})</li>{{/annotators}}</ul>
+        <h2>Agreement with the panel</h2>
+        <p>How often each annotator sides with the other annotators' majority on the answer pairs they judged in common. Flagged: far below the panel's median. Excluded annotators' judgments are left out of training files and the leaderboard.</p>
+        <table id="panel-agreement"><thead><tr><th>Annotator</th><th>Pairs</th><th>Agreement</th><th>Flag</th><th></th></tr></thead>
+        <tbody>{{#panel}}<tr data-annotator="{{name}}"><td>{{name}}</td><td>{{pairs}}</td><td>{{agreement}}</td><td class="flag">{{#isFlagged}}outlier{{/isFlagged}}{{#isExcluded}} (excluded){{/isExcluded}}</td>
+        <td><form method="post" action="/admin/exclusions">{{> csrf}}<input type="hidden" name="name" value="{{name}}"><input type="hidden" name="excluded" value="{{excludeValue}}"><button type="submit">{{#exclude}}Exclude from exports{{/exclude}}{{^exclude}}Include again{{/exclude}}</button></form></td></tr>{{/panel}}</tbody></table>
+        <h2>Audit log</h2>
+        <table id="audit-log"><thead><tr><th>When</th><th>Administrator</th><th>Action</th><th>Target</th></tr></thead>
+        <tbody>{{#audit}}<tr><td>{{when}}</td><td>{{admin}}</td><td>{{action}}</td><td>{{target}}</td></tr>{{/audit}}</tbody></table>
         <h2>Latest tasks</h2>
         <table><thead><tr><th>Task</th><th>Prompt</th><th>Completions</th><th>Judgments</th></tr></thead>
-        <tbody>{{#tasks}}<tr><td>{{taskID}}</td><td>{{prompt}}</td><td>{{completions}}</td><td>{{judgments}}</td></tr>{{/tasks}}</tbody></table>
+        <tbody id="task-list">{{#tasks}}<tr><td>{{taskID}}</td><td>{{prompt}}</td><td>{{completions}}</td><td>{{judgments}}</td></tr>{{/tasks}}</tbody></table>
         {{> footer}}
         """
 }

@@ -6,9 +6,15 @@ enum StaticScript {
     static let source = #"""
         "use strict";
 
+        // The session's CSRF token, which every state-changing request must carry.
+        function csrfHeaders() {
+          const meta = document.querySelector('meta[name="csrf-token"]');
+          return { "Content-Type": "application/json", "X-CSRF-Token": meta ? meta.content : "" };
+        }
+
         async function sendJSON(method, url, body) {
           const response = await fetch(url, {
-            method, headers: { "Content-Type": "application/json" }, credentials: "same-origin",
+            method, headers: csrfHeaders(), credentials: "same-origin",
             body: body === undefined ? undefined : JSON.stringify(body),
           });
           const text = await response.text();
@@ -143,7 +149,7 @@ enum StaticScript {
           // text as they arrive; "done" carries the stored reply, "error" the refusal.
           async function streamReply(item) {
             const response = await fetch("/api/chat/stream", {
-              method: "POST", headers: { "Content-Type": "application/json" }, credentials: "same-origin",
+              method: "POST", headers: csrfHeaders(), credentials: "same-origin",
               body: JSON.stringify({ messages }),
             });
             if (!response.ok) {

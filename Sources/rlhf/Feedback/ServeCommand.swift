@@ -33,6 +33,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Mark the session cookie Secure (behind an HTTPS proxy).")
     var secureCookies = false
 
+    @Option(help: "Minutes a browser session may stay unused before it ends.")
+    var sessionIdleMinutes = SessionLifetimes.standard.idle / 60
+
+    @Option(help: "Hours after sign-in a browser session ends, however busy.")
+    var sessionHours = SessionLifetimes.standard.absolute / 3600
+
+    @Option(help: "The largest request body accepted, in bytes; longer ones are refused with 413.")
+    var maxBodyBytes = FeedbackServerConfiguration.defaultBodyLimit
+
+    @Option(help: "The most new judgments one annotator may make per --vote-window-minutes (no limit unless given).")
+    var voteLimit: Int?
+
+    @Option(help: "The window of --vote-limit, in minutes.")
+    var voteWindowMinutes: Double = 24 * 60
+
     @Option(help: "Bootstrap resamples behind the leaderboard's confidence intervals.")
     var bootstrapRounds = 100
 
@@ -62,6 +77,11 @@ struct ServeCommand: AsyncParsableCommand {
             guard learnEvery > 0 else { throw ValidationError("--learn-every must be positive, got \(learnEvery)") }
             guard model != nil, versions != nil else { throw ValidationError("--learn-every needs --model (the base) and --versions (where versions go)") }
         }
+        guard sessionIdleMinutes > 0, sessionHours > 0 else { throw ValidationError("--session-idle-minutes and --session-hours must be positive") }
+        guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive, got \(maxBodyBytes)") }
+        if let voteLimit, voteLimit <= 0 || voteWindowMinutes <= 0 {
+            throw ValidationError("--vote-limit and --vote-window-minutes must be positive, got \(voteLimit) and \(voteWindowMinutes)")
+        }
         if versions != nil, model == nil { throw ValidationError("--versions needs --model, the base the versions adapt") }
     }
 
@@ -70,7 +90,9 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "rlhf.serve")
         logger.logLevel = .notice
         let configuration = FeedbackServerConfiguration(
-            host: host, port: port, secureCookies: secureCookies, leaderboardBootstrapRounds: bootstrapRounds)
+            host: host, port: port, secureCookies: secureCookies, leaderboardBootstrapRounds: bootstrapRounds,
+            sessionLifetimes: SessionLifetimes(idle: sessionIdleMinutes * 60, absolute: sessionHours * 3600), bodyLimit: maxBodyBytes,
+            voteLimit: voteLimit.map { VoteLimit(count: $0, window: voteWindowMinutes * 60) })
         let source = try model.map {
             try ModelCompletionSource(
                 folder: URL(fileURLWithPath: $0), adapter: adapter.map { URL(fileURLWithPath: $0) },
