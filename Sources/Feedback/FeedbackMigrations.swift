@@ -11,6 +11,8 @@ package enum FeedbackSchemaVersion: String, CaseIterable, Sendable {
     case initial = "2026-11-22 feedback schema"
     /// Adapter versions learned from corrections, and the corrections and ratings each learned from.
     case adapterVersions = "2026-12-04 adapter versions"
+    /// The labeling queue's stored policy and the reward model's per-task uncertainties.
+    case taskSelection = "2026-12-04 task selection"
 }
 
 /// The schema's migrations for SQLite, through GRDB's migrator.
@@ -22,6 +24,7 @@ package enum FeedbackMigrations {
             switch version {
             case .initial: migrator.registerMigration(version.rawValue, migrate: createSchema)
             case .adapterVersions: migrator.registerMigration(version.rawValue, migrate: createAdapterVersionTables)
+            case .taskSelection: migrator.registerMigration(version.rawValue, migrate: createTaskSelectionTables)
             }
         }
         return migrator
@@ -140,6 +143,19 @@ package enum FeedbackMigrations {
             t.column("versionID", .integer).notNull().references("adapterVersion", onDelete: .cascade)
             t.column("ratingID", .integer).notNull().indexed().references("answerRating", onDelete: .cascade)
             t.primaryKey(["versionID", "ratingID"])
+        }
+    }
+
+    /// Store-wide settings by name (the queue's policy as JSON), and one uncertainty per task.
+    private static func createTaskSelectionTables(_ db: Database) throws {
+        try db.create(table: "storeSetting") { t in
+            t.primaryKey("name", .text)
+            t.column("value", .text).notNull()
+        }
+        try db.create(table: "taskUncertainty") { t in
+            t.primaryKey("taskID", .integer).references("comparisonTask", onDelete: .cascade)
+            t.column("value", .double).notNull().check(sql: "value >= 0 AND value <= 1")
+            t.column("updatedAt", .datetime).notNull()
         }
     }
 }

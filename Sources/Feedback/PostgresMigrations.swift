@@ -37,6 +37,7 @@ enum PostgresMigrations {
         switch version {
         case .initial: initialSchema
         case .adapterVersions: adapterVersionSchema
+        case .taskSelection: taskSelectionSchema
         }
     }
 
@@ -180,5 +181,16 @@ enum PostgresMigrations {
           PRIMARY KEY (versionID, ratingID))
         """,
         "CREATE INDEX adapterVersionRating_on_ratingID ON adapterVersionRating(ratingID)",
+    ]
+
+    /// `FeedbackMigrations.createTaskSelectionTables` in PostgreSQL's DDL.
+    private static let taskSelectionSchema = [
+        "CREATE TABLE storeSetting (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """
+        CREATE TABLE taskUncertainty (
+          taskID BIGINT PRIMARY KEY REFERENCES comparisonTask(id) ON DELETE CASCADE,
+          value DOUBLE PRECISION NOT NULL CHECK (value >= 0 AND value <= 1),
+          updatedAt TIMESTAMPTZ NOT NULL)
+        """,
     ]
 }
