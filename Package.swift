@@ -116,6 +116,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .target(name: "SimulatedLabeling", dependencies: ["Feedback", "Annotators", "Randomness"]),
+        // Active selection of labeling tasks: an ensemble of preference heads on fixed features
+        // scores the store's tasks, and the learning-curve experiment against random selection.
+        .target(name: "ActiveLearning", dependencies: ["Annotators", "Feedback", "Randomness", "SimulatedLabeling"]),
         .target(
             name: "FeedbackServer",
             dependencies: [
@@ -130,7 +133,7 @@ let package = Package(
         .executableTarget(
             name: "rlhf",
             dependencies: [
-                "Feedback", "FeedbackServer", "Ratings", "Annotators", "SimulatedLabeling",
+                "ActiveLearning", "Feedback", "FeedbackServer", "Ratings", "Annotators", "SimulatedLabeling",
                 "DataParallel", "Kernels", "Finetuning", "LanguageModelData", "LanguageModeling", "TrainingRuns", "Transformer", "Tokenization", "Corpora",
                 "Reporting", "ConfigFiles", "Randomness", "Tensors", "RewardModeling", "FeedbackComparisons", "PolicyOptimization",
                 "OfflineRL", "PreferenceOptimization", "Evaluation", "Pipeline", "CorrectionLearning",
@@ -219,6 +222,7 @@ let package = Package(
         .testTarget(name: "AnnotatorsTests", dependencies: ["Annotators", "Randomness"]),
         .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "FeedbackTestSupport", "Ratings"]),
         .testTarget(name: "SimulatedLabelingTests", dependencies: ["SimulatedLabeling", "Feedback", "Annotators", "Ratings"]),
+        .testTarget(name: "ActiveLearningTests", dependencies: ["ActiveLearning", "Annotators", "Randomness"]),
         .testTarget(name: "FeedbackLoadTests", dependencies: ["FeedbackLoad", "Feedback"]),
         .testTarget(
             name: "FeedbackServerTests",

@@ -14,6 +14,8 @@ package enum FeedbackSchemaVersion: String, CaseIterable, Sendable {
     /// Sessions' last activity (for the idle timeout), the audit log of administrators' actions,
     /// and annotators excluded from exports as outliers.
     case serverHardening = "2026-12-04 server hardening"
+    /// The labeling queue's stored policy and the reward model's per-task uncertainties.
+    case taskSelection = "2026-12-04 task selection"
 }
 
 /// The schema's migrations for SQLite, through GRDB's migrator.
@@ -26,6 +28,7 @@ package enum FeedbackMigrations {
             case .initial: migrator.registerMigration(version.rawValue, migrate: createSchema)
             case .adapterVersions: migrator.registerMigration(version.rawValue, migrate: createAdapterVersionTables)
             case .serverHardening: migrator.registerMigration(version.rawValue, migrate: addServerHardening)
+            case .taskSelection: migrator.registerMigration(version.rawValue, migrate: createTaskSelectionTables)
             }
         }
         return migrator
@@ -159,6 +162,19 @@ package enum FeedbackMigrations {
             t.column("action", .text).notNull()
             t.column("target", .text).notNull()
             t.column("createdAt", .datetime).notNull().indexed()
+        }
+    }
+
+    /// Store-wide settings by name (the queue's policy as JSON), and one uncertainty per task.
+    private static func createTaskSelectionTables(_ db: Database) throws {
+        try db.create(table: "storeSetting") { t in
+            t.primaryKey("name", .text)
+            t.column("value", .text).notNull()
+        }
+        try db.create(table: "taskUncertainty") { t in
+            t.primaryKey("taskID", .integer).references("comparisonTask", onDelete: .cascade)
+            t.column("value", .double).notNull().check(sql: "value >= 0 AND value <= 1")
+            t.column("updatedAt", .datetime).notNull()
         }
     }
 }

@@ -113,17 +113,11 @@ extension FeedbackStore {
         return try Prompt(row: existing)
     }
 
-    /// The task this annotator should judge next: one they have not judged, with the fewest
-    /// judgments so far (oldest first among equals), so coverage spreads before it deepens.
+    /// The task this annotator should judge next: one they have not judged, chosen by the
+    /// stored `TaskSelection` (by default the fewest judgments first, oldest first among equals).
     package func nextTask(for annotatorID: Int64) async throws -> AnnotationTask? {
         try await database.read { transaction in
-            guard let taskID = try await transaction.scalar(Int64.self, """
-                SELECT t.id FROM comparisonTask t
-                WHERE NOT EXISTS (SELECT 1 FROM judgment j WHERE j.taskID = t.id AND j.annotatorID = ?)
-                ORDER BY (SELECT COUNT(*) FROM judgment j WHERE j.taskID = t.id), t.id
-                LIMIT 1
-                """, .integer(annotatorID))
-            else { return nil }
+            guard let taskID = try await Self.nextTaskID(transaction, annotatorID: annotatorID) else { return nil }
             return try await Self.annotationTask(transaction, taskID: taskID, annotatorID: annotatorID)
         }
     }

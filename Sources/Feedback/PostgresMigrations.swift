@@ -38,6 +38,7 @@ enum PostgresMigrations {
         case .initial: initialSchema
         case .adapterVersions: adapterVersionSchema
         case .serverHardening: serverHardeningSchema
+        case .taskSelection: taskSelectionSchema
         }
     }
 
@@ -198,5 +199,16 @@ enum PostgresMigrations {
         """,
         "CREATE INDEX adminAudit_on_adminID ON adminAudit(adminID)",
         "CREATE INDEX adminAudit_on_createdAt ON adminAudit(createdAt)",
+    ]
+
+    /// `FeedbackMigrations.createTaskSelectionTables` in PostgreSQL's DDL.
+    private static let taskSelectionSchema = [
+        "CREATE TABLE storeSetting (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """
+        CREATE TABLE taskUncertainty (
+          taskID BIGINT PRIMARY KEY REFERENCES comparisonTask(id) ON DELETE CASCADE,
+          value DOUBLE PRECISION NOT NULL CHECK (value >= 0 AND value <= 1),
+          updatedAt TIMESTAMPTZ NOT NULL)
+        """,
     ]
 }

@@ -7,7 +7,7 @@ import Foundation
 /// Groups the task file subcommands.
 struct TasksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tasks", abstract: "Import tasks or preferences; export judgments.", subcommands: [Import.self, Export.self])
+        commandName: "tasks", abstract: "Import tasks or preferences; export judgments; set how the queue picks tasks.", subcommands: [Import.self, Export.self, Select.self, Prioritize.self])
 
     /// What an import file holds.
     enum ImportFormat: String, ExpressibleByArgument, CaseIterable {

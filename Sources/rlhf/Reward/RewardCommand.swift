@@ -8,6 +8,6 @@ struct RewardCommand: AsyncParsableCommand {
         abstract: "Train, score with and evaluate a reward model (a scalar-head GPT-2 trained on comparisons).",
         subcommands: [
             RewardTrainCommand.self, RewardScoreCommand.self, RewardEvalCommand.self,
-            RottenTomatoesCommand.self, SampleTasksCommand.self, LearningCurveCommand.self,
+            RottenTomatoesCommand.self, SampleTasksCommand.self, LearningCurveCommand.self, ActiveCurveCommand.self,
         ])
 }

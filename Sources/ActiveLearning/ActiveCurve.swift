@@ -1,0 +1,142 @@
+// Active against random selection at equal label budgets: simulated annotators label through
+// the feedback store's queue, and a reward-model ensemble retrained after every round of
+// acquisitions is scored on held-out pairs.
+
+import Annotators
+import Feedback
+import Foundation
+import SimulatedLabeling
+
+/// A candidate comparison task: a prompt and the completions to rank.
+package struct PoolTask: Sendable, Equatable {
+    package var prompt: String
+    package var completions: [String]
+
+    package init(prompt: String, completions: [String]) {
+        self.prompt = prompt
+        self.completions = completions
+    }
+}
+
+/// How one learning-curve run labels and learns.
+package struct ActiveCurveSettings: Codable, Sendable, Equatable {
+    /// Labels (judgments) acquired in all.
+    package var budget: Int
+    /// Acquisition rounds; the ensemble is retrained and scored after each.
+    package var rounds: Int
+    /// Simulated annotators taking turns on the queue.
+    package var annotators: Int
+    /// Their Bradley-Terry noise scale.
+    package var temperature: Double
+    /// The active policy's weights and random share (its seed is each run's).
+    package var uncertaintyWeight: Double
+    package var disagreementWeight: Double
+    package var randomShare: Double
+    /// The number the active policy ranks tasks by.
+    package var measure: UncertaintyMeasure
+    /// The ensemble's heads and training.
+    package var ensemble: EnsembleSettings
+    /// Hashed feature buckets.
+    package var dimensions: Int
+
+    package init(
+        budget: Int = 1000, rounds: Int = 10, annotators: Int = 5, temperature: Double = 1, uncertaintyWeight: Double = 1,
+        disagreementWeight: Double = 0.5, randomShare: Double = 0.1, measure: UncertaintyMeasure = .boundary,
+        ensemble: EnsembleSettings = EnsembleSettings(), dimensions: Int = 4096
+    ) {
+        self.budget = budget
+        self.rounds = rounds
+        self.annotators = annotators
+        self.temperature = temperature
+        self.uncertaintyWeight = uncertaintyWeight
+        self.disagreementWeight = disagreementWeight
+        self.randomShare = randomShare
+        self.measure = measure
+        self.ensemble = ensemble
+        self.dimensions = dimensions
+    }
+
+    /// The queue policy of a run: `active` with these weights, otherwise uniformly random.
+    func selection(active: Bool, seed: UInt64) -> TaskSelection {
+        active
+            ? TaskSelection(uncertaintyWeight: uncertaintyWeight, disagreementWeight: disagreementWeight, randomShare: randomShare, seed: seed)
+            : .random(seed: seed)
+    }
+}
+
+/// Held-out accuracy after a number of labels.
+package struct CurvePoint: Codable, Sendable, Equatable {
+    package var labels: Int
+    package var accuracy: Double
+}
+
+/// An invalid experiment setting.
+package enum ActiveCurveError: Error, Equatable, CustomStringConvertible {
+    case invalidSetting(field: String, reason: String)
+
+    package var description: String {
+        switch self {
+        case .invalidSetting(let field, let reason): "active-curve setting '\(field)': \(reason)"
+        }
+    }
+}
+
+/// One learning curve: a fresh in-memory store holding the pool, labelled under one policy.
+package struct ActiveCurveRun: Sendable {
+    package var pool: [PoolTask]
+    package var heldOut: [PreferencePair]
+    package var lexicon: RaterLexicon
+    package var settings: ActiveCurveSettings
+
+    package init(pool: [PoolTask], heldOut: [PreferencePair], lexicon: RaterLexicon, settings: ActiveCurveSettings) throws {
+        guard settings.rounds >= 1, settings.annotators >= 1, settings.budget >= settings.rounds * settings.annotators else {
+            throw ActiveCurveError.invalidSetting(field: "budget", reason: "needs ≥ 1 round and annotator and at least one label per annotator per round")
+        }
+        guard !pool.isEmpty, !heldOut.isEmpty else { throw ActiveCurveError.invalidSetting(field: "pool", reason: "the pool and held-out pairs must not be empty") }
+        self.pool = pool
+        self.heldOut = heldOut
+        self.lexicon = lexicon
+        self.settings = settings
+    }
+
+    /// The curve for `active` (or random) selection; deterministic given `seed`.
+    package func curve(active: Bool, seed: UInt64) async throws -> [CurvePoint] {
+        let store = try FeedbackStore.inMemory()
+        let featurizer = WordFeaturizer(dimensions: settings.dimensions)
+        var features: [Int64: [SparseFeatures]] = [:]
+        for task in pool {
+            let stored = try await store.createTask(
+                prompt: task.prompt, completions: task.completions.map { NewCompletion(text: $0, provenance: Provenance(model: "pool")) })
+            features[stored.task.id!] = task.completions.map(featurizer.features(of:))
+        }
+        var panel = try LabelingSimulation(lexicon: lexicon, count: settings.annotators, temperature: settings.temperature, seed: seed)
+        for member in panel.members { _ = try await store.annotator(named: member.name) }
+        try await store.setTaskSelection(settings.selection(active: active, seed: seed))
+        var points: [CurvePoint] = []
+        for round in 1...settings.rounds {
+            // Each round lifts the total to its share of the budget, a turn per annotator at a time.
+            let target = settings.budget * round / settings.rounds
+            let perAnnotator = (target - (points.last?.labels ?? 0) + settings.annotators - 1) / settings.annotators
+            _ = try await panel.run(on: store, judgmentsPerAnnotator: perAnnotator)
+            let ranked = try await store.rankedComparisons()
+            let ensemble = PreferenceEnsemble.train(
+                on: ranked.flatMap { preferencePairs($0, featurizer: featurizer) }, dimensions: settings.dimensions,
+                settings: settings.ensemble, seed: seed &+ UInt64(round))
+            points.append(CurvePoint(labels: ranked.count, accuracy: ensemble.accuracy(on: heldOut)))
+            if active { try await store.setTaskUncertainties(ensemble.taskUncertainties(features, measure: settings.measure)) }
+        }
+        return points
+    }
+}
+
+/// Every strict preference a stored judgment implies; tied completions give none.
+func preferencePairs(_ ranked: RankedComparison, featurizer: WordFeaturizer) -> [PreferencePair] {
+    let completions = ranked.completions
+    var pairs: [PreferencePair] = []
+    for better in completions {
+        for worse in completions where better.tier < worse.tier {
+            pairs.append(PreferencePair(better: featurizer.features(of: better.text), worse: featurizer.features(of: worse.text)))
+        }
+    }
+    return pairs
+}

@@ -1,0 +1,125 @@
+// `rlhf reward active-curve`: held-out accuracy against labels spent, for active and for random
+// selection of labeling tasks, several seeds each, as JSON and an SVG plot.
+import ActiveLearning
+import Annotators
+import ArgumentParser
+import Corpora
+import Foundation
+import Randomness
+import Reporting
+import RewardModeling
+import TrainingRuns
+
+struct ActiveCurveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "active-curve",
+        abstract: "Label a pool of Rotten Tomatoes pairs with simulated annotators under active and random selection; plot held-out accuracy.")
+
+    @Option(help: "The Rotten Tomatoes snippets CSV.")
+    var data = RottenTomatoes.relativePath
+
+    @Option(help: "VADER's lexicon (the simulated annotators and the population judge).")
+    var lexicon = "data/reward/vader_lexicon.txt"
+
+    @Option(help: "The output folder: active-curve.json and active-curve.svg.")
+    var output: String
+
+    @Option(help: "Candidate tasks: within-movie pairs of training movies' snippets.")
+    var pool = 3000
+
+    @Option(help: "Held-out pairs (held-out movies), labelled by the population judge.")
+    var heldOut = 3000
+
+    @Option(help: "Labels acquired per run.")
+    var budget = 1000
+
+    @Option(help: "Acquisition rounds per run (the model is retrained after each).")
+    var rounds = 10
+
+    @Option(help: "Seeds; each runs both policies.")
+    var seeds = 3
+
+    @Option(help: "Simulated annotators.")
+    var annotators = 5
+
+    @Option(help: "Their Bradley-Terry noise scale.")
+    var temperature = 1.0
+
+    @Option(help: "The active policy's weight on disagreement so far.")
+    var disagreementWeight = 0.5
+
+    @Option(help: "The active policy's share of uniformly random tasks.")
+    var randomShare = 0.1
+
+    @Option(help: "The uncertainty measure: boundary (mean probability near ½) or spread (heads disagree).")
+    var measure = UncertaintyMeasure.boundary
+
+    @Option(help: "Ensemble heads (bootstrap members; 1 = a single model).")
+    var members = 5
+
+    @Option(help: "SGD epochs per head.")
+    var epochs = 20
+
+    func validate() throws {
+        guard pool >= 2, heldOut >= 1, seeds >= 1, members >= 1, epochs >= 1 else {
+            throw ValidationError("--pool, --held-out, --seeds, --members and --epochs must be positive")
+        }
+        guard (0...1).contains(randomShare), disagreementWeight >= 0 else { throw ValidationError("--random-share must lie in 0...1, --disagreement-weight ≥ 0") }
+    }
+
+    func run() async throws {
+        let raters = try RaterLexicon(contentsOf: URL(fileURLWithPath: lexicon))
+        let built = RottenTomatoesData(snippets: try RottenTomatoes.snippets(at: URL(fileURLWithPath: data)), split: HeldOutSplit(period: 5))
+        var generator = RandomGenerator(seed: 0)
+        let poolTasks = generator.permutation(built.trainingPairs.count).prefix(pool).map { index in
+            let pair = built.trainingPairs[index]
+            return PoolTask(prompt: "Reviews of \(pair.group ?? "a film")", completions: pair.responses)
+        }
+        let judge = HiddenJudge.population(raters)
+        let featurizer = WordFeaturizer()
+        let heldOutPairs = generator.permutation(built.heldOutPairs.count).lazy.compactMap { index -> PreferencePair? in
+            let responses = built.heldOutPairs[index].responses
+            let (a, b) = (judge.score(responses[0]), judge.score(responses[1]))
+            guard a != b else { return nil }
+            let (better, worse) = a > b ? (responses[0], responses[1]) : (responses[1], responses[0])
+            return PreferencePair(better: featurizer.features(of: better), worse: featurizer.features(of: worse))
+        }.prefix(heldOut)
+        let settings = ActiveCurveSettings(
+            budget: budget, rounds: rounds, annotators: annotators, temperature: temperature, disagreementWeight: disagreementWeight,
+            randomShare: randomShare, measure: measure, ensemble: EnsembleSettings(members: members, epochs: epochs))
+        let experiment = try ActiveCurveRun(pool: poolTasks, heldOut: Array(heldOutPairs), lexicon: raters, settings: settings)
+        var summary = ActiveCurveSummary(active: [], random: [])
+        for seed in 0..<UInt64(seeds) {
+            let start = Date()
+            summary.active.append(try await experiment.curve(active: true, seed: seed))
+            summary.random.append(try await experiment.curve(active: false, seed: seed))
+            print(String(format: "seed %d: final accuracy active %.4f, random %.4f (%.0f s)",
+                         seed, summary.active.last!.last!.accuracy, summary.random.last!.last!.accuracy, Date().timeIntervalSince(start)))
+        }
+        let folder = URL(fileURLWithPath: output)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try SummaryFile.write([
+            "settings": try SummaryFile.object(settings), "pool_tasks": poolTasks.count, "held_out_pairs": experiment.heldOut.count,
+            "curves": try SummaryFile.object(summary),
+            "mean_active": try SummaryFile.object(ActiveCurveSummary.mean(summary.active)),
+            "mean_random": try SummaryFile.object(ActiveCurveSummary.mean(summary.random)),
+            "random_final_accuracy": summary.randomFinalAccuracy ?? NSNull(),
+            "active_share_to_match_random": summary.activeShareToMatchRandom ?? NSNull(),
+        ], to: folder.appendingPathComponent("active-curve.json"))
+        try chart(summary).write(to: folder.appendingPathComponent("active-curve.svg"))
+        let share = summary.activeShareToMatchRandom.map { String(format: "%.0f%% of the budget", $0 * 100) } ?? "never within the budget"
+        print(String(format: "random selection ends at %.4f; active selection reaches it at %@", summary.randomFinalAccuracy ?? .nan, share))
+        print("curves in \(folder.appendingPathComponent("active-curve.svg").path)")
+    }
+
+    private func chart(_ summary: ActiveCurveSummary) -> LineChart {
+        func points(_ curves: [[CurvePoint]]) -> [(x: Double, y: Double)] {
+            ActiveCurveSummary.mean(curves).map { (Double($0.labels), $0.accuracy) }
+        }
+        return LineChart(
+            title: "Reward model held-out accuracy: active vs random selection (mean of \(seeds) seeds)", xLabel: "labels", yLabel: "accuracy vs population judge",
+            series: [.init(name: "active", points: points(summary.active)), .init(name: "random", points: points(summary.random))])
+    }
+}
+
+extension UncertaintyMeasure: ExpressibleByArgument {}
