@@ -77,7 +77,7 @@ extension DemoPipeline {
                 prompts: encodedPrompts(data.training, count: 4 * ppo.batchSize * ppo.iterations, seed: seed &+ 100, model: policy),
                 configuration: ppo, run: run, monitor: try populationJudge(for: policy))
             try trainer.resumeFromLatestCheckpoint()
-            try trainer.train { events(.policy(seed: seed, $0)) }
+            try trainer.train { events(.policy(run: "seed \(seed)", $0)) }
             return PolicyRun(seed: seed, run: run, model: policy)
         }
     }

@@ -19,7 +19,8 @@ public enum DemoEvent: Sendable {
     case stageFinished(name: String, seconds: Double)
     case training(stage: String, TrainingEvent)
     case reward(RewardTrainingEvent)
-    case policy(seed: UInt64, PPOEvent)
+    /// A PPO run's progress; `run` names it ("seed 0", "round 2").
+    case policy(run: String, PPOEvent)
     case note(String)
 }
 

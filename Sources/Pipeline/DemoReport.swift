@@ -74,15 +74,7 @@ struct DemoReport {
     }
 
     private func leaderboardSection() -> String {
-        let rows = leaderboard.models.standings.map { s in
-            "<tr><td>\(LineChart.escape(s.model))</td><td>\(fixed(s.elo, 0))</td><td>\(fixed(s.bradleyTerry.rating, 0)) [\(fixed(s.bradleyTerry.lower, 0)), \(fixed(s.bradleyTerry.upper, 0))]</td><td>\(s.wins)/\(s.ties)/\(s.losses)</td></tr>"
-        }.joined()
-        let alpha = leaderboard.agreement.map { fixed($0, 3) } ?? "n/a"
-        return """
-        <h2>Leaderboard (simulated annotators, 3-way rankings on held-out prompts)</h2>
-        <table><tr><th>model</th><th>Elo</th><th>Bradley-Terry [95% CI]</th><th>wins/ties/losses</th></tr>\(rows)</table>
-        <p>\(leaderboard.judgments) judgments; Krippendorff's alpha (nominal) \(alpha) over \(leaderboard.agreementUnits) pairs judged by several annotators.</p>
-        """
+        "<h2>Leaderboard (simulated annotators, 3-way rankings on held-out prompts)</h2>" + ReportParts.leaderboard(leaderboard)
     }
 
     private func samplesSection() -> String {

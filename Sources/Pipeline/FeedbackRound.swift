@@ -18,14 +18,20 @@ struct FeedbackRound {
     var lexiconURL: URL
     var batchSize = 64
 
+    /// A stored task and its responses as tokens, in the order stored.
+    struct CreatedTask {
+        var id: Int64
+        var responses: [[Int32]]
+    }
+
     /// One task per prompt holding `samplesPerModel` samples of each model: prompt `i` is shown
     /// as `prompts[i]` and sampled from `encoded[i]`. Sample `k` of model `m` uses seed
-    /// `seed + 1000·m + k`. Returns each task's responses as tokens, in the order stored.
+    /// `seed + 1000·m + k`.
     @discardableResult
     func createTasks(
         _ store: FeedbackStore, prompts: [String], encoded: [[Int32]], models: [(name: String, model: LanguageModel, checkpoint: String)],
         samplesPerModel: Int, seed: UInt64
-    ) async throws -> [[[Int32]]] {
+    ) async throws -> [CreatedTask] {
         var completions = Array(repeating: [NewCompletion](), count: prompts.count)
         var tokens = Array(repeating: [[Int32]](), count: prompts.count)
         let recorded = Feedback.SamplingParameters(temperature: Double(sampling.temperature), topK: sampling.topK, maxNewTokens: sampling.maxNewTokens)
@@ -41,19 +47,28 @@ struct FeedbackRound {
                 }
             }
         }
-        for (prompt, list) in zip(prompts, completions) {
-            _ = try await store.createTask(prompt: prompt, completions: list)
+        var created: [CreatedTask] = []
+        for (index, (prompt, list)) in zip(prompts, completions).enumerated() {
+            let stored = try await store.createTask(prompt: prompt, completions: list)
+            guard let id = stored.task.id else { throw DemoConfigurationError("the feedback store returned a task without an id") }
+            created.append(CreatedTask(id: id, responses: tokens[index]))
         }
-        return tokens
+        return created
     }
 
     /// The panel takes turns until each of `tasks` tasks has `judgmentsPerTask` judgments.
     func judge(_ store: FeedbackStore, tasks: Int, judgmentsPerTask: Int, seed: UInt64) async throws {
+        try await judge(store, judgments: tasks * judgmentsPerTask, seed: seed)
+    }
+
+    /// The panel takes turns, each taking the task the store's queue serves it next, until they
+    /// have made `judgments` judgments between them (or run out of tasks).
+    func judge(_ store: FeedbackStore, judgments: Int, seed: UInt64) async throws {
         let lexicon = try RaterLexicon(contentsOf: lexiconURL)
         var panel = try LabelingSimulation(
             lexicon: lexicon, count: annotators, temperature: annotatorTemperature, tieMargin: annotatorTieMargin, seed: seed, namePrefix: "rater")
         for member in panel.members { _ = try await store.annotator(named: member.name) }
-        let perAnnotator = (tasks * judgmentsPerTask + annotators - 1) / annotators
+        let perAnnotator = (judgments + annotators - 1) / annotators
         _ = try await panel.run(on: store, judgmentsPerAnnotator: perAnnotator)
     }
 }

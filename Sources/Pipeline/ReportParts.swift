@@ -2,6 +2,7 @@
 // columns of a comparison, the stage-time table, and the training charts read from metrics.jsonl.
 // Every piece of model output goes through `LineChart.escape`.
 import Evaluation
+import Feedback
 import Foundation
 import Reporting
 
@@ -90,5 +91,17 @@ enum ReportParts {
             (chart.width, chart.height) = (540, 360)
             return chart.svg()
         }.joined() + "</div>"
+    }
+
+    /// The leaderboard table (Elo, Bradley-Terry with its interval, record) and the agreement line.
+    static func leaderboard(_ leaderboard: FeedbackLeaderboard) -> String {
+        let rows = leaderboard.models.standings.map { s in
+            "<tr><td>\(LineChart.escape(s.model))</td><td>\(fixed(s.elo, 0))</td><td>\(fixed(s.bradleyTerry.rating, 0)) [\(fixed(s.bradleyTerry.lower, 0)), \(fixed(s.bradleyTerry.upper, 0))]</td><td>\(s.wins)/\(s.ties)/\(s.losses)</td></tr>"
+        }.joined()
+        let alpha = leaderboard.agreement.map { fixed($0, 3) } ?? "n/a"
+        return """
+        <table><tr><th>model</th><th>Elo</th><th>Bradley-Terry [95% CI]</th><th>wins/ties/losses</th></tr>\(rows)</table>
+        <p>\(leaderboard.judgments) judgments; Krippendorff's alpha (nominal) \(alpha) over \(leaderboard.agreementUnits) pairs judged by several annotators.</p>
+        """
     }
 }

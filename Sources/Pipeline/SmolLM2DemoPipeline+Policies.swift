@@ -47,7 +47,7 @@ extension SmolLM2DemoPipeline {
                 scorer: DecodedResponseScorer(reward: reward, model: policy, batchSize: 32, promptText: prompts.textOfTokens),
                 prompts: prompts.tokens, configuration: ppo, run: run, monitor: try populationJudge(for: policy))
             try trainer.resumeFromLatestCheckpoint()
-            try trainer.train { events(.policy(seed: seed, $0)) }
+            try trainer.train { events(.policy(run: "seed \(seed)", $0)) }
             return PolicyRun(seed: seed, run: run, model: policy)
         }
     }

@@ -42,7 +42,10 @@ public final class PolicyModels {
     /// Whether the reference is the policy's base with its adapters off (no copy of the weights).
     public var referenceSharesBase: Bool { frozenReference == nil }
 
-    public init(policy: LanguageModel, value: ValueFunction, temperature: Float) throws {
+    /// `reference` replaces the starting weights as the KL anchor when the policy continues from
+    /// an earlier optimisation (online rounds leash every round to the same SFT model); it must
+    /// share the policy's tokenizer. Ignored for adapters, whose reference is the base without them.
+    public init(policy: LanguageModel, value: ValueFunction, temperature: Float, reference: (any CausalLanguageModel)? = nil) throws {
         let network = policy.network
         guard value.head.width == network.hiddenSize else {
             throw OptimizationError.invalidSetting(field: "value head", expected: "width \(network.hiddenSize), the policy's hidden size (it has \(value.head.width))")
@@ -60,7 +63,16 @@ public final class PolicyModels {
         self.policy = policy
         self.value = value
         self.temperature = temperature
-        frozenReference = network.adapters == nil ? try network.copy(trainable: false) : nil
+        if network.adapters != nil {
+            frozenReference = nil
+        } else if let reference {
+            guard reference.vocabularySize == network.vocabularySize else {
+                throw OptimizationError.invalidSetting(field: "reference", expected: "the policy's vocabulary of \(network.vocabularySize) tokens (it has \(reference.vocabularySize))")
+            }
+            frozenReference = reference
+        } else {
+            frozenReference = try network.copy(trainable: false)
+        }
     }
 
     /// What the policy loss updates: the adapters, or the whole policy without them.

@@ -10,6 +10,7 @@ struct RLHFCommand: AsyncParsableCommand {
         abstract: "An RLHF workbench: train a GPT, collect human feedback, train a reward model, optimise the policy with PPO, evaluate.",
         subcommands: [
             DemoCommand.self,
+            IterateCommand.self,
             TokenizerCommand.self,
             PretrainCommand.self,
             SFTCommand.self,

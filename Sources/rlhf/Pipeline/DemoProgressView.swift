@@ -26,8 +26,8 @@ final class DemoProgressView: @unchecked Sendable {
             training?.handle(event)
         case let .reward(event):
             handleReward(event)
-        case let .policy(seed, event):
-            handlePolicy(seed: seed, event)
+        case let .policy(run, event):
+            handlePolicy(run: run, event)
         case let .note(text):
             say("      " + text)
         }
@@ -43,14 +43,14 @@ final class DemoProgressView: @unchecked Sendable {
         case let .evaluated(step, evaluation):
             say(String(format: "      step %d: held-out accuracy %.3f over %d pairs", step, evaluation.accuracy, evaluation.pairs))
         case let .normalized(gain, bias):
-            say(String(format: "      normalised on SFT samples: gain %.3f, bias %.3f", gain, bias))
+            say(String(format: "      normalised on the policy's samples: gain %.3f, bias %.3f", gain, bias))
         }
     }
 
-    private func handlePolicy(seed: UInt64, _ event: PPOEvent) {
+    private func handlePolicy(run: String, _ event: PPOEvent) {
         switch event {
         case let .started(first, iterations):
-            policyBar = ProgressBar(title: "ppo seed \(seed)", total: iterations, unit: "it", initial: first)
+            policyBar = ProgressBar(title: "ppo \(run)", total: iterations, unit: "it", initial: first)
         case let .iterated(report):
             let m = report.metrics
             policyBar?.update(report.iteration, detail: String(

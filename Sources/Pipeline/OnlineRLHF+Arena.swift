@@ -1,0 +1,139 @@
+// What each round is measured by: the population judge's score of the policy on held-out prompts
+// (with the win rate against the starting model, KL and length beside it), and the arena where
+// every round's checkpoint, the starting model and its base are ranked by the annotators.
+import Evaluation
+import Feedback
+import Foundation
+import LanguageModeling
+import Ratings
+import RewardModeling
+import Transformer
+
+/// One round's policy as the population judge sees it on held-out prompts.
+public struct RoundSummary: Codable, Sendable {
+    /// 0 is the starting model.
+    public var round: Int
+    /// Mean population-judge score of one sample per held-out prompt, with a 95% interval (±1.96 standard errors).
+    public var judgeScore: Double
+    public var judgeScoreInterval: [Double]
+    /// Wins plus half the ties against the starting model on the same prompts, with its Wilson interval.
+    public var winRateVersusStart: Double
+    public var winRateInterval: [Double]
+    public var klToReference: Double
+    public var meanLength: Double
+    /// Word repetition of the samples: praise repeated to please a lexicon judge shows here first.
+    public var repetition: RepetitionStatistics?
+    /// Judgments collected in the round.
+    public var labels: Int
+    /// Held-out pairwise accuracy of the round's reward model on the annotators' rankings.
+    public var rewardAccuracy: Double?
+    /// Wall-clock time of the round: labels, reward model, PPO and this evaluation.
+    public var seconds: Double
+}
+
+/// Every round and the arena.
+public struct OnlineRLHFOutcome: Codable, Sendable {
+    public var rounds: [RoundSummary]
+    package var arena: FeedbackLeaderboard
+
+    /// Whether the judge's score rose in every round.
+    public var judgeRoseEveryRound: Bool { zip(rounds, rounds.dropFirst()).allSatisfy { $1.judgeScore > $0.judgeScore } }
+
+    /// The rounds' Bradley-Terry ratings in round order (round 0 is the starting model).
+    package var roundRatings: [(round: Int, rating: RatingInterval)] {
+        rounds.compactMap { summary in
+            arena.models.standings.first { $0.model == OnlineRLHF.entrantName(round: summary.round) }.map { (summary.round, $0.bradleyTerry) }
+        }
+    }
+
+    /// Whether the arena rates every round above the one before it.
+    public var arenaRanksRoundsInOrder: Bool { zip(roundRatings, roundRatings.dropFirst()).allSatisfy { $1.rating.rating > $0.rating.rating } }
+
+    /// Whether the first and last rounds' intervals do not overlap.
+    public var firstAndLastSeparated: Bool {
+        let trained = roundRatings.filter { $0.round > 0 }
+        guard let first = trained.first, let last = trained.last, first.round != last.round else { return false }
+        return first.rating.upper < last.rating.lower
+    }
+}
+
+struct RoundEvaluation {
+    let prompts: [[Int32]]
+    let judge: JudgeScorer
+    let sampling: Transformer.SamplingParameters
+    let seed: UInt64
+
+    func summary(of policy: LanguageModel, round: Int, reference: LanguageModel, labels: Int, seconds: Double, rewardAccuracy: Double? = nil) throws -> RoundSummary {
+        let (comparison, samples, _) = try PolicyEvaluator.compare(
+            policy: policy, baseline: reference, reference: reference.network, prompts: prompts, judge: judge, sampling: sampling, seed: seed)
+        let scores: [Double] = try judge.scores(prompts: prompts, responses: samples)
+        let count = Double(scores.count)
+        let mean: Double = scores.reduce(0, +) / count
+        let squares: Double = scores.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+        let half: Double = 1.96 * (squares / max(count - 1, 1) / count).squareRoot()
+        let interval = comparison.winRateInterval()
+        let judgeInterval: [Double] = [mean - half, mean + half]
+        let winInterval: [Double] = [interval.lowerBound, interval.upperBound]
+        return RoundSummary(
+            round: round, judgeScore: mean, judgeScoreInterval: judgeInterval, winRateVersusStart: comparison.winRate,
+            winRateInterval: winInterval, klToReference: comparison.policy.klToReference,
+            meanLength: comparison.policy.meanLength, repetition: comparison.policy.repetition, labels: labels, rewardAccuracy: rewardAccuracy, seconds: seconds)
+    }
+}
+
+extension OnlineRLHF {
+    /// The arena's name for a round's policy (round 0 is the starting model).
+    static func entrantName(round: Int) -> String { round == 0 ? "start" : "round-\(round)" }
+
+    /// One ranking task per held-out prompt holding one sample of every entrant, judged by the
+    /// annotators; Elo and Bradley-Terry with bootstrap intervals over every entrant.
+    func runArena(data: ReviewData, rounds: Int) async throws -> FeedbackLeaderboard {
+        events(.stageStarted(index: 1, count: 1, name: "arena"))
+        var entrants: [(name: String, model: LanguageModel, checkpoint: String)] = []
+        if let baseURL { entrants.append(("base", try LanguageModel.load(from: baseURL, trainable: false), baseURL.path)) }
+        for round in 0...rounds {
+            let modelURL = round == 0 ? startURL : policyRun(round).modelURL
+            entrants.append((Self.entrantName(round: round), try LanguageModel.load(from: modelURL, trainable: false), modelURL.path))
+        }
+        let store: FeedbackStore
+        switch labels {
+        case .simulated:
+            let path = url("arena.sqlite")
+            try? FileManager.default.removeItem(at: path)
+            store = try FeedbackStore(path: path.path)
+        case let .people(location, _):
+            store = try await FeedbackStore(opening: location)
+        }
+        let prompts = ReviewData.prompts(from: data.heldOut, openingWords: configuration.openingWords, count: configuration.arenaPrompts, seed: configuration.seed &+ 7)
+        let start = entrants[baseURL == nil ? 0 : 1].model
+        try await feedbackRound.createTasks(store, prompts: prompts, encoded: prompts.map(start.encode), models: entrants, samplesPerModel: 1, seed: configuration.seed &+ 13)
+        try await store.setTaskSelection(.coverageFirst)
+        _ = try await collectJudgments(store, count: prompts.count * configuration.arenaJudgmentsPerTask, seed: configuration.seed &+ 11, purpose: "the arena")
+        let leaderboard = try await store.leaderboard(bootstrapRounds: configuration.arenaBootstrapRounds, seed: configuration.seed)
+        for standing in leaderboard.models.standings {
+            let r = standing.bradleyTerry
+            events(.note(String(format: "%-8@ Bradley-Terry %6.0f [%4.0f, %4.0f], Elo %4.0f", standing.model, r.rating, r.lower, r.upper, standing.elo)))
+        }
+        return leaderboard
+    }
+
+    /// Waits until `count` more judgments are in `store`: the simulated panel makes them at once,
+    /// people make them in the labeling page. Returns how many were made.
+    func collectJudgments(_ store: FeedbackStore, count: Int, seed: UInt64, purpose: String) async throws -> Int {
+        let before = try await store.counts().judgments
+        switch labels {
+        case .simulated:
+            try await feedbackRound.judge(store, judgments: count, seed: seed)
+        case let .people(location, pollInterval):
+            events(.note("waiting for \(count) judgments for \(purpose) in the labeling page of the server on \(location)"))
+            var reported = 0
+            while reported < count {
+                try await Task.sleep(nanoseconds: UInt64(pollInterval * 1e9))
+                let done = try await store.counts().judgments - before
+                if done != reported { events(.note("\(purpose): \(done)/\(count) judgments")) }
+                reported = done
+            }
+        }
+        return try await store.counts().judgments - before
+    }
+}

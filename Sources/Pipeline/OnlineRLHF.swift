@@ -1,0 +1,144 @@
+// Iterated online RLHF (`rlhf iterate`): each round samples comparison tasks from the current
+// policy, lets the selection policy route the round's label budget to the tasks worth most,
+// collects the labels (simulated annotators, or people in the labeling page), retrains the reward
+// model on every label so far, continues PPO from the current policy on a leash to the starting
+// model, and scores the new policy with the population judge no model sees. After the last round
+// every checkpoint meets the others in an arena judged on held-out prompts.
+import Annotators
+import Checkpoints
+import Corpora
+import Evaluation
+import Feedback
+import Foundation
+import LanguageModeling
+import PolicyOptimization
+import RewardModeling
+import TrainingRuns
+import Transformer
+
+/// Where a round's labels come from.
+public enum LabelSource: Sendable {
+    /// A panel of simulated annotators judging through a store of the round's own.
+    case simulated
+    /// People in the labeling page of `rlhf serve` on this store: the loop waits for them.
+    case people(location: String, pollInterval: Double)
+}
+
+public final class OnlineRLHF {
+    let configuration: OnlineRLHFConfiguration
+    let folder: URL
+    let dataFolder: URL
+    /// The starting model: the first round's policy and every round's KL reference and reward backbone.
+    let startURL: URL
+    /// A further arena entrant (the pretrained model the starting model was fine-tuned from).
+    let baseURL: URL?
+    let labels: LabelSource
+    let events: (DemoEvent) -> Void
+
+    public init(
+        configuration: OnlineRLHFConfiguration, folder: URL, dataFolder: URL, start: URL, base: URL?, labels: LabelSource,
+        events: @escaping (DemoEvent) -> Void
+    ) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.folder = folder
+        self.dataFolder = dataFolder
+        startURL = start
+        baseURL = base
+        self.labels = labels
+        self.events = events
+    }
+
+    func url(_ path: String) -> URL { folder.appendingPathComponent(path) }
+    func roundFolder(_ round: Int) -> URL { url("round-\(round)") }
+    func policyRun(_ round: Int) -> RunFolder { RunFolder(roundFolder(round).appendingPathComponent("policy")) }
+    var lexiconURL: URL { dataFolder.appendingPathComponent("reward/vader_lexicon.txt") }
+
+    /// Runs rounds until `rounds` are done (finished rounds are read back, an unfinished one is
+    /// redone), then the arena. Returns every round's summary and the arena.
+    public func run(rounds: Int) async throws -> OnlineRLHFOutcome {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let snippets = try RottenTomatoes.snippets(at: dataFolder.appendingPathComponent("reward/rotten_tomatoes_corpus_full.csv"))
+        let data = ReviewData(snippets: snippets, heldOutFraction: configuration.heldOutMovieFraction, seed: configuration.seed)
+        let start = try LanguageModel.load(from: startURL, trainable: false)
+        let evaluation = try RoundEvaluation(
+            prompts: ReviewData.prompts(from: data.heldOut, openingWords: configuration.openingWords, count: configuration.evaluationPrompts, seed: configuration.seed &+ 3)
+                .map(start.encode),
+            judge: JudgeScorer(judge: HiddenJudge.population(RaterLexicon(contentsOf: lexiconURL)), model: start),
+            sampling: Transformer.SamplingParameters(temperature: configuration.ppo.temperature, maxNewTokens: configuration.ppo.responseLength),
+            seed: configuration.seed &+ 17)
+        var summaries = [try evaluation.summary(of: start, round: 0, reference: start, labels: 0, seconds: 0)]
+        for round in 1...rounds {
+            let file = roundFolder(round).appendingPathComponent("round.json")
+            if let done = try? JSONDecoder().decode(RoundSummary.self, from: Data(contentsOf: file)) {
+                summaries.append(done)
+                events(.note(String(format: "round %d: already done (judge %.3f)", round, done.judgeScore)))
+                continue
+            }
+            let began = Date()
+            let policyURL = round == 1 ? startURL : policyRun(round - 1).modelURL
+            let previousReward = round == 1 ? nil : try RewardModel.load(from: RunFolder(roundFolder(round - 1).appendingPathComponent("reward")).modelURL)
+            let labelled = try await labelsOnce(round: round) {
+                try await gatherLabels(round: round, data: data, store: try await roundStore(round), policyURL: policyURL, previousReward: previousReward)
+            }
+            let reward = try await trainRewardModel(round: round, data: data, policyURL: policyURL)
+            let reference = configuration.leashToPreviousRound && round > 1 ? try LanguageModel.load(from: policyURL, trainable: false) : start
+            let policy = try optimize(round: round, data: data, policyURL: policyURL, reward: reward.model, reference: reference)
+            let summary = try evaluation.summary(
+                of: policy, round: round, reference: start, labels: labelled, seconds: Date().timeIntervalSince(began),
+                rewardAccuracy: reward.accuracy)
+            try Checkpoints.AtomicFile.write(try JSONEncoder.pretty.encode(summary), to: file)
+            summaries.append(summary)
+            events(.note(String(format: "round %d: judge %.3f (was %.3f), KL %.2f, %d labels, %.0f s",
+                                round, summary.judgeScore, summaries[summaries.count - 2].judgeScore, summary.klToReference, labelled, summary.seconds)))
+        }
+        let arena = try await runArena(data: data, rounds: rounds)
+        let outcome = OnlineRLHFOutcome(rounds: summaries, arena: arena)
+        try Checkpoints.AtomicFile.write(try JSONEncoder.pretty.encode(outcome), to: url("iterate.json"))
+        try OnlineRLHFReport(configuration: configuration, outcome: outcome).write(to: folder)
+        return outcome
+    }
+
+    /// The round's judgment count, gathering them unless an earlier attempt finished doing so.
+    func labelsOnce(round: Int, gather: () async throws -> Int) async throws -> Int {
+        let file = roundFolder(round).appendingPathComponent("labels.json")
+        if let saved = try? JSONDecoder().decode([String: Int].self, from: Data(contentsOf: file)), let count = saved["judgments"] {
+            return count
+        }
+        let count = try await gather()
+        try Checkpoints.AtomicFile.write(try JSONEncoder.pretty.encode(["judgments": count]), to: file)
+        return count
+    }
+
+    /// Simulated rounds each label a store of their own (so a killed round is redone from nothing);
+    /// people label the one store their server serves.
+    func roundStore(_ round: Int) async throws -> FeedbackStore {
+        switch labels {
+        case .simulated:
+            let path = roundFolder(round).appendingPathComponent("feedback.sqlite")
+            try FileManager.default.createDirectory(at: roundFolder(round), withIntermediateDirectories: true)
+            try? FileManager.default.removeItem(at: path)
+            return try FeedbackStore(path: path.path)
+        case let .people(location, _):
+            return try await FeedbackStore(opening: location)
+        }
+    }
+
+    /// Every store whose labels the reward model of `round` learns from.
+    func labelledStores(through round: Int) async throws -> [FeedbackStore] {
+        switch labels {
+        case .simulated:
+            return try (1...round).map { try FeedbackStore(path: roundFolder($0).appendingPathComponent("feedback.sqlite").path) }
+        case let .people(location, _):
+            return [try await FeedbackStore(opening: location)]
+        }
+    }
+}
+
+extension JSONEncoder {
+    static var pretty: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return encoder
+    }
+}

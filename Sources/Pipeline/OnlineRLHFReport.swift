@@ -1,0 +1,73 @@
+// The report of `rlhf iterate`: a table of rounds (judge score, win rate against the starting
+// model, KL, labels, time), the judge's score and the arena rating by round as plots, and the
+// arena's leaderboard. Written as report.html and the two plots as SVG files beside it.
+import Foundation
+import Reporting
+
+struct OnlineRLHFReport {
+    let configuration: OnlineRLHFConfiguration
+    let outcome: OnlineRLHFOutcome
+
+    func write(to folder: URL) throws {
+        try judgeChart.write(to: folder.appendingPathComponent("judge-by-round.svg"))
+        try ratingChart.write(to: folder.appendingPathComponent("rating-by-round.svg"))
+        try Data(html().utf8).write(to: folder.appendingPathComponent("report.html"), options: .atomic)
+    }
+
+    var judgeChart: LineChart {
+        let rounds = outcome.rounds
+        return LineChart(
+            title: "Population judge (never trained on) by round", xLabel: "round (0 = starting model)", yLabel: "mean judge score",
+            series: [
+                .init(name: "mean", points: rounds.map { (Double($0.round), $0.judgeScore) }),
+                .init(name: "95% interval, low", points: rounds.map { (Double($0.round), $0.judgeScoreInterval[0]) }),
+                .init(name: "95% interval, high", points: rounds.map { (Double($0.round), $0.judgeScoreInterval[1]) }),
+            ])
+    }
+
+    var ratingChart: LineChart {
+        let ratings = outcome.roundRatings
+        return LineChart(
+            title: "Arena rating by round", xLabel: "round (0 = starting model)", yLabel: "Bradley-Terry rating",
+            series: [
+                .init(name: "rating", points: ratings.map { (Double($0.round), $0.rating.rating) }),
+                .init(name: "95% bootstrap interval, low", points: ratings.map { (Double($0.round), $0.rating.lower) }),
+                .init(name: "95% bootstrap interval, high", points: ratings.map { (Double($0.round), $0.rating.upper) }),
+            ])
+    }
+
+    func html() -> String {
+        let rows = outcome.rounds.map { r in
+            "<tr><td>\(r.round)</td><td>\(fixed(r.judgeScore, 3)) [\(fixed(r.judgeScoreInterval[0], 3)), \(fixed(r.judgeScoreInterval[1], 3))]</td>"
+                + "<td>\(r.round == 0 ? "" : ReportParts.interval(r.winRateVersusStart, r.winRateInterval[0], r.winRateInterval[1]))</td>"
+                + "<td>\(fixed(r.klToReference))</td><td>\(fixed(r.meanLength, 1))</td>"
+                + "<td>\(r.repetition.map { fixed($0.distinct2) } ?? "")</td><td>\(r.repetition.map { ReportParts.percent($0.repeatedTrigramShare) } ?? "")</td><td>\(r.labels)</td>"
+                + "<td>\(r.rewardAccuracy.map(ReportParts.percent) ?? "")</td><td>\(r.round == 0 ? "" : fixed(r.seconds, 0))</td></tr>"
+        }.joined()
+        let verdicts = [
+            ("The population judge's score rose every round", outcome.judgeRoseEveryRound),
+            ("The arena rates every round above the one before", outcome.arenaRanksRoundsInOrder),
+            ("The first and last rounds' arena intervals do not overlap", outcome.firstAndLastSeparated),
+        ].map { "<tr><td>\($0.0)</td>\(ReportParts.passCell($0.1))</tr>" }.joined()
+        return ReportParts.page(title: "Online RLHF rounds", body: """
+        <h1>Online RLHF: \(outcome.rounds.count - 1) rounds</h1>
+        <p>Each round samples \(configuration.candidateTasks) comparison tasks from the current policy, spends a budget of
+        \(configuration.judgmentsPerRound) judgments on the tasks the selection policy ranks highest (reward-model uncertainty
+        weight \(fixed(configuration.selection.uncertaintyWeight)), disagreement weight \(fixed(configuration.selection.disagreementWeight)),
+        random share \(ReportParts.percent(configuration.selection.randomShare))), retrains the reward model on every label so far,
+        and continues PPO for \(configuration.ppo.iterations) iterations from the current policy, leashed to the starting model.
+        The population judge (the mean of all ten raters) scores \(configuration.evaluationPrompts) held-out prompts; no model saw it.
+        The annotators and the judge share VADER's lexicon family, so a policy can please both by repeating praise: distinct-2 and
+        the share of repeated trigrams beside the scores say how much of a gain is that.</p>
+        <table>\(verdicts)</table>
+        <h2>Rounds</h2>
+        <table><tr><th>round</th><th>judge score [95% CI]</th><th>win rate vs start [95% CI]</th><th>KL to the start (nats/response)</th>
+        <th>mean length (tokens)</th><th>distinct-2</th><th>repeated trigrams</th><th>labels</th><th>reward-model accuracy</th><th>seconds</th></tr>\(rows)</table>
+        \(ReportParts.charts([judgeChart, ratingChart]))
+        <h2>Arena (\(configuration.arenaPrompts) held-out prompts, every entrant in each ranking, \(configuration.arenaJudgmentsPerTask) judgments per task)</h2>
+        \(ReportParts.leaderboard(outcome.arena))
+        """)
+    }
+
+    private func fixed(_ value: Double, _ digits: Int = 2) -> String { ReportParts.fixed(value, digits) }
+}

@@ -1,0 +1,82 @@
+// `rlhf iterate` end to end at a tiny size on the real prompts and raters: every round gathers its
+// label budget, trains a reward model and a policy, the arena rates every round, the report and
+// plots are written, and a second invocation with one more round keeps the finished rounds.
+import Foundation
+import LanguageModeling
+import Testing
+import Tokenization
+import Transformer
+
+@Suite struct IterateCommandTests {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func roundsGatherLabelsTrainAndEnterTheArena() throws {
+        let workspace = try CrashWorkspace.shared.get()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-iterate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let tokenizer = try BPETokenizer(directory: workspace.url("tokenizer"))
+        let gpt = try GPT(configuration: GPTConfiguration(
+            vocabularySize: tokenizer.vocabularySize, contextLength: 96, width: 32, layers: 2, heads: 2,
+            endOfTextToken: tokenizer.specialTokenID("<|endoftext|>").map(Int32.init)))
+        gpt.initialize(seed: 3)
+        let start = folder.appendingPathComponent("start")
+        try LanguageModel(network: gpt, tokenizer: tokenizer).save(to: start)
+        gpt.initialize(seed: 4)
+        let base = folder.appendingPathComponent("base")
+        try LanguageModel(network: gpt, tokenizer: tokenizer).save(to: base)
+
+        let config = folder.appendingPathComponent("tiny.json")
+        try """
+            {"candidateTasks": 24, "judgmentsPerRound": 12, "annotators": 3, "evaluationPrompts": 12, "arenaPrompts": 6, "arenaBootstrapRounds": 20,
+             "reward": {"epochs": 1, "heldOutPeriod": 4, "normalizationSamples": 8, "optimization": {"batchSize": 4}},
+             "ppo": {"iterations": 2, "batchSize": 4, "minibatches": 2, "epochs": 1, "responseLength": 8, "checkpointInterval": 1}}
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let run = folder.appendingPathComponent("iterate")
+        let arguments = { (rounds: Int) in
+            ["iterate", "--model", start.path, "--base", base.path, "--rounds", "\(rounds)", "--config", config.path,
+             "--output", run.path, "--data", Self.packageRoot.appendingPathComponent("data").path]
+        }
+        let first = try rlhf(arguments(2))
+        #expect(first.status == 0, "\(first.error)")
+        let outcome = try Self.outcome(run)
+        let rounds = try #require(outcome["rounds"] as? [[String: Any]])
+        #expect(rounds.compactMap { $0["round"] as? Int } == [0, 1, 2])
+        #expect(rounds.dropFirst().allSatisfy { $0["labels"] as? Int == 12 }, "each round spends its whole label budget: \(rounds)")
+        #expect(rounds.allSatisfy { ($0["judgeScore"] as? Double)?.isFinite == true })
+        #expect(rounds.dropFirst().allSatisfy { ($0["klToReference"] as? Double)?.isFinite == true })
+        let entrants = try Self.entrants(outcome)
+        #expect(entrants == ["base", "round-1", "round-2", "start"], "\(entrants)")
+        for file in ["report.html", "rating-by-round.svg", "judge-by-round.svg", "round-2/policy/model/model.safetensors", "round-2/reward/model/model.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent(file).path), "\(file) is written")
+        }
+        let firstRound = try Data(contentsOf: run.appendingPathComponent("round-1/round.json"))
+        let secondPolicy = try Data(contentsOf: run.appendingPathComponent("round-2/policy/model/model.safetensors"))
+
+        let second = try rlhf(arguments(3))
+        #expect(second.status == 0, "\(second.error)")
+        #expect(second.output.contains("round 3:"), "\(second.output)")
+        #expect(try Data(contentsOf: run.appendingPathComponent("round-1/round.json")) == firstRound, "finished rounds are kept")
+        #expect(try Data(contentsOf: run.appendingPathComponent("round-2/policy/model/model.safetensors")) == secondPolicy)
+        #expect(try Self.entrants(Self.outcome(run)) == ["base", "round-1", "round-2", "round-3", "start"])
+
+        let changed = try rlhf(arguments(3).filter { $0 != config.path && $0 != "--config" })
+        #expect(changed.status != 0 && changed.error.contains("judgmentsPerRound"), "a folder refuses another configuration: \(changed.error)")
+    }
+
+    @Test func peopleNeedTheStoreTheServerLabelsInto() throws {
+        let refused = try rlhf(["iterate", "--model", "unused", "--annotators", "people"])
+        #expect(refused.status != 0 && refused.error.contains("--db"), "\(refused.error)")
+    }
+
+    static func outcome(_ run: URL) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("iterate.json"))) as? [String: Any])
+    }
+
+    static func entrants(_ outcome: [String: Any]) throws -> [String] {
+        let arena = try #require(outcome["arena"] as? [String: Any])
+        let models = try #require(arena["models"] as? [String: Any])
+        let standings = try #require(models["standings"] as? [[String: Any]])
+        return standings.compactMap { $0["model"] as? String }.sorted()
+    }
+}
