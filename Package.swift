@@ -107,10 +107,13 @@ let package = Package(
         // Human feedback: pure rating maths, simulated raters, the store, the labeling server.
         .target(name: "Ratings", dependencies: ["Randomness"]),
         .target(name: "Annotators", dependencies: ["Randomness"]),
+        // The parsers of what the store and the server are sent, free of database and server code
+        // so the fuzz targets can build them.
+        .target(name: "FeedbackFormats"),
         .target(
             name: "Feedback",
             dependencies: [
-                "Ratings", "Randomness",
+                "FeedbackFormats", "Ratings", "Randomness",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -122,7 +125,7 @@ let package = Package(
         .target(
             name: "FeedbackServer",
             dependencies: [
-                "Feedback", "Ratings", "Randomness",
+                "Feedback", "FeedbackFormats", "Ratings", "Randomness",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -211,7 +214,7 @@ let package = Package(
         .testTarget(
             name: "InputParsingTests",
             dependencies: [
-                "Checkpoints", "ConfigFiles", "Finetuning", "LanguageModeling", "PreferenceOptimization", "Tokenization",
+                "Checkpoints", "ConfigFiles", "FeedbackFormats", "Finetuning", "LanguageModeling", "PreferenceOptimization", "Tokenization",
                 "Transformer", "TestSupport",
             ]),
         .testTarget(

@@ -2,15 +2,17 @@
 # Crash-and-resume harness at more kill points than the test suite's default: every training
 # command (pretrain, sft, LoRA sft on Llama, reward train, ppo, dpo) is SIGKILLed at seeded moments,
 # continued, possibly killed again, and its final metrics, checkpoints and model compared bit for
-# bit with an unbroken run (Tests/CommandLineTests/CrashResumeTests.swift). Prints the table for
+# bit with an unbroken run (Tests/CommandLineTests/CrashResumeTests.swift); then `rlhf demo` is
+# killed and resumed the same way (scripts/demo-crash-resume.sh). Prints the tables for
 # docs/reliability.md. Expects a release build with tests (as scripts/test.sh makes it).
 #
-#   scripts/crash-resume.sh [KILL_POINTS [SEED]]      defaults: 12 kill points per job, seed 13
+#   scripts/crash-resume.sh [KILL_POINTS [SEED [DEMO_KILLS]]]   defaults: 12 kill points per job, seed 13, 10 demo kills
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 points=${1:-12}
 seed=${2:-13}
+demo_kills=${3:-10}
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 
@@ -27,4 +29,6 @@ echo "|---|---:|---:|---:|---:|---:|---|---:|"
 jq -rs 'sort_by(.job)[] | "| \(.job) | \(.killPoints) | \(.kills) | \(.inCheckpointWrite) | \(.inAnyWrite) | \(.resumedFromCheckpoint) | \(if .identical == .killPoints then "yes" else "no" end) (\(.identical)/\(.killPoints)) | \(.temporariesLeft) |"' "$report"
 echo
 echo "Temporaries left in finished run folders: $(jq -rs '[.[].temporaryNames[]] | unique | map("`" + . + "`") | join(", ")' "$report")"
+echo
+scripts/demo-crash-resume.sh "$demo_kills" "$seed" || status=$?
 exit $status

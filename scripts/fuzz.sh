@@ -20,7 +20,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=.build/fuzz
 export ASAN_OPTIONS=detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}
-targets=(safetensors gguf training-state model-config tokenizer-json vocab-merges tokenizer-config run-config demonstrations prompts preferences)
+targets=(safetensors gguf training-state model-config tokenizer-json vocab-merges tokenizer-config run-config demonstrations prompts preferences tasks
+    preference-lines server-json)
 
 # Module dependencies in build order (a module's imports come before it).
 modules_of() {
@@ -34,6 +35,7 @@ modules_of() {
         tokenizer-config) echo "$core Tokenization LanguageModeling" ;;
         run-config|demonstrations|prompts) echo "$training" ;;
         preferences) echo "$training RewardModeling PreferenceOptimization" ;;
+        tasks|preference-lines|server-json) echo "FeedbackFormats" ;;
         *) echo "unknown target $1; scripts/fuzz.sh --list names them" >&2; exit 2 ;;
     esac
 }
@@ -92,7 +94,7 @@ fuzz_target() {
         grep -E 'ERROR: |Fatal error|SUMMARY|Test unit written|untyped error|does not name' "$log" | head -8 >&2
     fi
     local fixed
-    fixed=$(find "fuzz/regressions/$target" -type f 2>/dev/null | wc -l)
+    fixed=$(find "fuzz/regressions/$target" -type f 2>/dev/null | wc -l || true)
     echo "| $target | $executions | $seconds | $crashed | $fixed |"
     return "$status"
 }

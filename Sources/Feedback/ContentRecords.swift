@@ -1,5 +1,6 @@
 // The records for what gets judged: prompts, model completions with provenance, comparison tasks.
 
+import FeedbackFormats
 import Foundation
 
 /// One message of a chat conversation.
@@ -39,26 +40,6 @@ package struct Prompt: Codable, Sendable, Equatable, Identifiable {
         self.text = text
         self.messages = messages
         self.createdAt = createdAt
-    }
-}
-
-/// How a completion was sampled.
-package struct SamplingParameters: Codable, Sendable, Equatable, Hashable {
-    /// Softmax temperature (1 = the model's distribution).
-    package var temperature: Double?
-    /// Keep only the k most likely tokens.
-    package var topK: Int?
-    /// Keep the smallest set of tokens with this much probability mass.
-    package var topP: Double?
-    /// Most tokens generated.
-    package var maxNewTokens: Int?
-
-    /// Creates sampling parameters; nil means "not recorded".
-    package init(temperature: Double? = nil, topK: Int? = nil, topP: Double? = nil, maxNewTokens: Int? = nil) {
-        self.temperature = temperature
-        self.topK = topK
-        self.topP = topP
-        self.maxNewTokens = maxNewTokens
     }
 }
 

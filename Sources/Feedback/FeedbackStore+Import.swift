@@ -1,5 +1,6 @@
 // Importing task files and TRL preference files: each file in one transaction, all or nothing.
 
+import FeedbackFormats
 import Foundation
 
 extension FeedbackStore {

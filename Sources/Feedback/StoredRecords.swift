@@ -1,5 +1,6 @@
 // The store's records read back from result rows, and the column lists that select them.
 
+import FeedbackFormats
 import Foundation
 
 extension SQLRow {

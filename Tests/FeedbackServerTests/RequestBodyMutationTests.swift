@@ -1,7 +1,7 @@
 // The server's decoding of what clients send, fed seeded mutations of the committed seeds
-// (fuzz/corpus/server-json, server-form, tasks): every JSON body and form is decoded as each
-// route's type, or refused with a 400 naming the body; a decoded judgment is then checked as the
-// store checks it; task files are refused naming the file, line and field. Never a trap or a 500.
+// (fuzz/corpus/server-json, server-form): every JSON body and form is decoded as each route's
+// type, or refused with a 400 naming the body; a decoded judgment is then checked as the store
+// checks it. Never a trap or a 500. (Task and preference files are InputParsingTests' parsers.)
 
 import Foundation
 import Hummingbird
@@ -70,23 +70,5 @@ import TestSupport
         #expect(error?.body == "JSON body field 'tiers' is missing")
         let form = #expect(throws: HTTPError.self) { try RequestBodies.form(AdminController.NewAnnotatorRequest.self, from: Array("role=admin".utf8)) }
         #expect(form?.body == "form field 'name' is missing")
-    }
-
-    @Test func taskAndPreferenceFilesAreReadOrRefusedNamingTheLine() throws {
-        var read = 0
-        let mutants = try Self.mutants("tasks")
-        for mutant in mutants {
-            let text = String(decoding: mutant.bytes, as: UTF8.self)
-            for decode in [{ _ = try JSONLines.decode(TaskLine.self, text: text, source: "tasks.jsonl") },
-                           { _ = try JSONLines.decode(PreferenceLine.self, text: text, source: "tasks.jsonl") }] {
-                do {
-                    try decode()
-                    read += 1
-                } catch {
-                    #expect((error as? FileFormatError)?.description.hasPrefix("tasks.jsonl:") == true, "\(mutant.operation): \(error)")
-                }
-            }
-        }
-        #expect(read > 0 && read < 2 * mutants.count)
     }
 }

@@ -3,6 +3,7 @@
 // and how to feed it bytes.
 import Checkpoints
 import ConfigFiles
+import FeedbackFormats
 import Finetuning
 import Foundation
 import LanguageModeling
@@ -123,5 +124,11 @@ let parsersUnderTest: [ParserUnderTest] = [
     },
     ParserUnderTest(name: "preferences", inputName: "preferences.jsonl", isTyped: { $0 is DataError }) { bytes, folder in
         _ = try PreferenceFile.read(inputFile(bytes, named: "preferences.jsonl", in: folder))
+    },
+    ParserUnderTest(name: "tasks", inputName: "tasks.jsonl", isTyped: { $0 is FileFormatError }) { bytes, folder in
+        _ = try JSONLines.read(TaskLine.self, from: inputFile(bytes, named: "tasks.jsonl", in: folder))
+    },
+    ParserUnderTest(name: "preference-lines", inputName: "preference-lines.jsonl", isTyped: { $0 is FileFormatError }) { bytes, folder in
+        _ = try JSONLines.read(PreferenceLine.self, from: inputFile(bytes, named: "preference-lines.jsonl", in: folder))
     },
 ]

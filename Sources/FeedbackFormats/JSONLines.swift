@@ -13,6 +13,14 @@ package struct FileFormatError: Error, Equatable, CustomStringConvertible {
     /// What is wrong.
     package var reason: String
 
+    /// Creates an error about `line` (0 for the whole file) of `file`.
+    package init(file: String, line: Int, field: String? = nil, reason: String) {
+        self.file = file
+        self.line = line
+        self.field = field
+        self.reason = reason
+    }
+
     package var description: String {
         let place = line > 0 ? "\(file):\(line)" : file
         return field.map { "\(place): field '\($0)': \(reason)" } ?? "\(place): \(reason)"
