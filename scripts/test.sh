@@ -20,7 +20,7 @@ trap 'scripts/postgres.sh --stop "$postgres_folder" || true; rm -rf "$TMPDIR" "$
 swift test -c release -Xswiftc -enable-testing --skip-build
 # Every parser of outside input, coverage-guided for a few seconds from its committed seeds (the
 # instrumented build under .build/fuzz is incremental; see docs/reliability.md for its cost).
-scripts/fuzz.sh --all 10
+scripts/fuzz.sh --all 5
 # The whole pipeline end to end at CI scale (a few minutes).
 rm -rf .build/demo-quick
 .build/release/rlhf demo --preset quick --output .build/demo-quick
