@@ -20,8 +20,8 @@ struct OnlineRLHFReport {
             title: "Population judge (never trained on) by round", xLabel: "round (0 = starting model)", yLabel: "mean judge score",
             series: [
                 .init(name: "mean", points: rounds.map { (Double($0.round), $0.judgeScore) }),
-                .init(name: "95% interval, low", points: rounds.map { (Double($0.round), $0.judgeScoreInterval[0]) }),
-                .init(name: "95% interval, high", points: rounds.map { (Double($0.round), $0.judgeScoreInterval[1]) }),
+                .init(name: "low (95%)", points: rounds.map { (Double($0.round), $0.judgeScoreInterval[0]) }),
+                .init(name: "high (95%)", points: rounds.map { (Double($0.round), $0.judgeScoreInterval[1]) }),
             ])
     }
 
@@ -31,8 +31,8 @@ struct OnlineRLHFReport {
             title: "Arena rating by round", xLabel: "round (0 = starting model)", yLabel: "Bradley-Terry rating",
             series: [
                 .init(name: "rating", points: ratings.map { (Double($0.round), $0.rating.rating) }),
-                .init(name: "95% bootstrap interval, low", points: ratings.map { (Double($0.round), $0.rating.lower) }),
-                .init(name: "95% bootstrap interval, high", points: ratings.map { (Double($0.round), $0.rating.upper) }),
+                .init(name: "low (95%)", points: ratings.map { (Double($0.round), $0.rating.lower) }),
+                .init(name: "high (95%)", points: ratings.map { (Double($0.round), $0.rating.upper) }),
             ])
     }
 
@@ -55,7 +55,8 @@ struct OnlineRLHFReport {
         \(configuration.judgmentsPerRound) judgments on the tasks the selection policy ranks highest (reward-model uncertainty
         weight \(fixed(configuration.selection.uncertaintyWeight)), disagreement weight \(fixed(configuration.selection.disagreementWeight)),
         random share \(ReportParts.percent(configuration.selection.randomShare))), retrains the reward model on every label so far,
-        and continues PPO for \(configuration.ppo.iterations) iterations from the current policy, leashed to the starting model.
+        and continues PPO for \(configuration.ppo.iterations) iterations from the current policy, its KL penalty measured against
+        \(configuration.leashToPreviousRound ? "the policy the round started from" : "the starting model")\(configuration.includePreviousPolicy ? "; from round 2 on each task also shows a sample of the previous round's policy" : "").
         The population judge (the mean of all ten raters) scores \(configuration.evaluationPrompts) held-out prompts; no model saw it.
         The annotators and the judge share VADER's lexicon family, so a policy can please both by repeating praise: distinct-2 and
         the share of repeated trigrams beside the scores say how much of a gain is that.</p>
