@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "Annotators", "Checkpoints", "Corpora", "Evaluation", "Feedback", "FeedbackComparisons", "Finetuning", "LanguageModelData", "Ratings",
+                "ActiveLearning", "Annotators", "Checkpoints", "Corpora", "Evaluation", "Feedback", "FeedbackComparisons", "Finetuning", "LanguageModelData", "Ratings",
                 "LanguageModeling", "PolicyOptimization", "PreferenceOptimization", "Randomness", "Reporting", "RewardModeling", "SimulatedLabeling",
                 "Tokenization", "TrainingRuns", "Transformer",
             ]),

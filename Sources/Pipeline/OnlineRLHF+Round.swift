@@ -1,5 +1,6 @@
 // One round's three steps: labels where they are worth most, the reward model retrained on every
 // label so far, and PPO continued from the current policy.
+import ActiveLearning
 import Annotators
 import Checkpoints
 import Evaluation
@@ -49,8 +50,9 @@ extension OnlineRLHF {
         return collected
     }
 
-    /// Each task's uncertainty under `reward`: 1 − |2p − 1| for the Bradley-Terry probability p
-    /// of its closest pair of completions (1 when the model cannot tell them apart).
+    /// Each task's uncertainty under `reward`: the boundary measure (1 − |2p − 1|) of the
+    /// Bradley-Terry probability p of its closest pair of completions, the pair the model is
+    /// least sure how to order (`rlhf tasks prioritize` measures the top pair instead).
     func uncertainties(of tasks: [FeedbackRound.CreatedTask], prompts: [String], reward: RewardModel) throws -> [Int64: Double] {
         var promptTokens: [[Int32]] = [], responses: [[Int32]] = []
         for (task, prompt) in zip(tasks, prompts) {
@@ -66,7 +68,7 @@ extension OnlineRLHF {
             let sorted = scores[offset..<offset + task.responses.count].sorted()
             offset += task.responses.count
             let closest = zip(sorted, sorted.dropFirst()).map { $1 - $0 }.min() ?? .infinity
-            values[task.id] = 1 - abs(2 / (1 + exp(-closest)) - 1)
+            values[task.id] = UncertaintyMeasure.boundary.value(probabilities: [1 / (1 + exp(-closest))])
         }
         return values
     }
