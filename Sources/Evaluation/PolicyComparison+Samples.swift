@@ -9,6 +9,16 @@ import RewardModeling
 import Transformer
 
 extension PolicyEvaluator {
+    /// Whose perplexity of a side's answers stands for their fluency.
+    public enum Fluency {
+        case none
+        /// The reference's own, from the pass that measures the KL: for when the fluency model
+        /// is the reference, whose second reading of the same answers would only repeat it.
+        case reference
+        /// `scorer`'s, reading `prompts` as the prompts' text.
+        case scorer(FluencyScorer, prompts: [String])
+    }
+
     /// One side's samples with everything about them that no judge decides.
     public struct Measured {
         public var prompts: [[Int32]]
@@ -19,11 +29,10 @@ extension PolicyEvaluator {
         public var side: PolicyComparison.Side
 
         /// Measures `samples` of `model` against `reference` (when they are the same network, the
-        /// KL is 0 and the policy's pass is skipped) and, when given, `fluency`, which reads
-        /// `fluencyPrompts` as the prompts' text.
+        /// KL is 0 and the policy's pass is skipped) and their `fluency`.
         public init(
             _ model: LanguageModel, reference: any CausalLanguageModel, prompts: [[Int32]], samples: [[Int32]], temperature: Float,
-            batchSize: Int, fluency: FluencyScorer?, fluencyPrompts: [String]
+            batchSize: Int, fluency: Fluency
         ) throws {
             self.prompts = prompts
             self.samples = samples
@@ -46,9 +55,15 @@ extension PolicyEvaluator {
                 }
             }
             let n = Double(max(prompts.count, 1))
+            let referenceReading = PerplexityReport(tokens: Int(tokens), meanNLL: negativeLog / max(tokens, 1))
+            let fluent: PerplexityReport? = switch fluency {
+            case .none: nil
+            case .reference: referenceReading
+            case .scorer(let scorer, let prompts): try scorer.perplexity(prompts: prompts, responses: texts)
+            }
             side = PolicyComparison.Side(
-                meanScore: 0, klToReference: kl / n, referencePerplexity: Foundation.exp(negativeLog / max(tokens, 1)), meanLength: tokens / n,
-                repetition: RepetitionStatistics(texts: texts), fluency: try fluency?.perplexity(prompts: fluencyPrompts, responses: texts))
+                meanScore: 0, klToReference: kl / n, referencePerplexity: referenceReading.perplexity, meanLength: tokens / n,
+                repetition: RepetitionStatistics(texts: texts), fluency: fluent)
         }
     }
 }

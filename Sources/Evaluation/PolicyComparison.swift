@@ -63,10 +63,9 @@ public enum PolicyEvaluator {
     ) throws -> (comparison: PolicyComparison, policySamples: [[Int32]], baselineSamples: [[Int32]]) {
         let policySamples = try sample(policy, prompts: prompts, sampling: sampling, seed: seed, batchSize: batchSize)
         let baselineSamples = try sample(baseline, prompts: prompts, sampling: sampling, seed: seed, batchSize: batchSize)
-        let fluencyPrompts = try prompts.map(policy.decode)
+        let fluency: Fluency = try fluency.map { .scorer($0, prompts: try prompts.map(policy.decode)) } ?? .none
         let measure = { (model: LanguageModel, samples: [[Int32]]) in
-            try Measured(model, reference: reference, prompts: prompts, samples: samples, temperature: sampling.temperature,
-                         batchSize: batchSize, fluency: fluency, fluencyPrompts: fluencyPrompts)
+            try Measured(model, reference: reference, prompts: prompts, samples: samples, temperature: sampling.temperature, batchSize: batchSize, fluency: fluency)
         }
         let comparison = try PolicyComparison(
             policy: measure(policy, policySamples), baseline: measure(baseline, baselineSamples), judge: judge, lengthControl: lengthControl)

@@ -61,12 +61,12 @@ extension SmolLM2DemoPipeline {
         critic: CriticJudge, rewardAccuracy: Double?
     ) throws -> SmolLM2DemoOutcome {
         let sampling = evaluationSampling, seed = configuration.seed &+ 17, batch = configuration.generationBatchSize
-        let fluency = FluencyScorer(model: model, promptStyle: .chat)
         let judges: [any ResponseScorer] = [try populationJudge(for: model), critic.scorer(for: model)]
         let measure = { (policy: LanguageModel, prompts: ChatPrompts, samples: [[Int32]]) in
+            // The fluency model is the starting model, the reference: its perplexity is the one the KL pass reads.
             try PolicyEvaluator.Measured(
                 policy, reference: model.network, prompts: prompts.tokens, samples: samples, temperature: sampling.temperature,
-                batchSize: 16, fluency: fluency, fluencyPrompts: prompts.texts)
+                batchSize: 16, fluency: .reference)
         }
         let scored = { (side: PolicyEvaluator.Measured) in try judges.map { try $0.scores(prompts: side.prompts, responses: side.samples) } }
         let baselineSamples = try PolicyEvaluator.sample(model, prompts: prompts.tokens, sampling: sampling, seed: seed, batchSize: batch)

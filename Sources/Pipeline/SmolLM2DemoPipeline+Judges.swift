@@ -22,7 +22,7 @@ extension SmolLM2DemoPipeline {
 
     func collectFeedback(_ data: ReviewData, model: LanguageModel) async throws {
         let path = url("feedback.sqlite")
-        if let store = try? FeedbackStore(path: path.path), try await store.rankedComparisons().count >= configuration.feedbackPrompts {
+        if let store = try? FeedbackStore(path: path.path), try await store.rankedComparisons().count >= configuration.feedbackPrompts * configuration.judgmentsPerPrompt {
             return
         }
         try? FileManager.default.removeItem(at: path)
@@ -31,8 +31,8 @@ extension SmolLM2DemoPipeline {
         try await feedbackRound.createTasks(
             store, prompts: prompts.texts, encoded: prompts.tokens, models: [("smollm2", model, modelURL.path)],
             samplesPerModel: configuration.samplesPerPrompt, seed: configuration.seed)
-        try await feedbackRound.judge(store, tasks: prompts.texts.count, judgmentsPerTask: 1, seed: configuration.seed)
-        events(.note("\(prompts.texts.count) ranking tasks of \(configuration.samplesPerPrompt) SmolLM2 reviews judged by \(configuration.annotators) simulated annotators"))
+        try await feedbackRound.judge(store, tasks: prompts.texts.count, judgmentsPerTask: configuration.judgmentsPerPrompt, seed: configuration.seed)
+        events(.note("\(prompts.texts.count) ranking tasks of \(configuration.samplesPerPrompt) SmolLM2 reviews, each ranked by \(configuration.judgmentsPerPrompt) of \(configuration.annotators) simulated annotators"))
     }
 
     /// The reward head on the starting model's frozen backbone, trained on the rankings (held
@@ -45,13 +45,16 @@ extension SmolLM2DemoPipeline {
         }
         let comparisons = try await ComparisonSource.store(at: url("feedback.sqlite").path)
         let (training, heldOut) = HeldOutSplit(period: configuration.reward.heldOutPeriod).split(comparisons)
-        let reward = try RewardModel.frozen(model)
+        let reward = try RewardModel.frozen(model, readout: configuration.rewardReadout)
         reward.featureCache = try reward.openFeatureCache(at: url("reward/backbone-features.safetensors"))
+        reward.featureProgress = { [events] in events(.reading(what: "reward features", done: $0, total: $1)) }
         let samples = comparisons.flatMap { c in c.responses.map { (prompt: c.prompt, response: $0) } }
         let trainer = try RewardTrainer(model: reward, configuration: configuration.reward, run: run)
         let evaluation = try trainer.train(on: training, heldOut: heldOut, normalizingOn: reward.sequences(of: samples), events: { events(.reward($0)) })
-        // Scoring the policies' answers later reads each once; caching them would only grow the file.
+        // Scoring the policies' answers later reads each once; caching them would only grow the
+        // file, and a bar per scoring batch would only flicker.
         reward.featureCache = nil
+        reward.featureProgress = { _, _ in }
         if let evaluation {
             try JSONEncoder().encode(RewardSummary(accuracy: evaluation.accuracy)).write(to: summary, options: .atomic)
             events(.note(String(format: "reward model: held-out pairwise accuracy %.1f%% on %d pairs", 100 * evaluation.accuracy, evaluation.pairs)))
@@ -75,13 +78,16 @@ extension SmolLM2DemoPipeline {
         let critic = try RewardModel.frozen(model)
         let cache = try critic.openFeatureCache(at: url("critic/backbone-features.safetensors"))
         critic.featureCache = cache
+        critic.featureProgress = { [events] in events(.reading(what: "critic features", done: $0, total: $1)) }
         let trainer = try RewardTrainer(model: critic, configuration: configuration.critic, run: run)
         let texts = training.map { (prompt: "", response: $0.text) }
         try trainer.train(on: fit, heldOut: heldOut, normalizingOn: critic.sequences(of: texts), events: { events(.reward($0)) })
         let scores = try critic.scores(prompts: evaluation.map { _ in "" }, responses: evaluation.map(\.text)).map(Double.init)
         try cache.save()
-        // Judging the policies' answers later reads each once; caching them would only grow the file.
+        // Judging the policies' answers later reads each once; caching them would only grow the
+        // file, and a bar per judging batch would only flicker.
         critic.featureCache = nil
+        critic.featureProgress = { _, _ in }
         let auc = ReceiverOperatingCharacteristic.area(scores: scores, labels: evaluation.map { $0.verdict == .fresh })
         let measured = CriticJudge.Summary(trainingSnippets: training.count, auc: auc, evaluationSnippets: evaluation.count)
         try JSONEncoder().encode(measured).write(to: summary, options: .atomic)

@@ -52,22 +52,17 @@ extension SmolLM2DemoPipeline {
         }
     }
 
-    /// DPO on one pair per ranking, its best answer over its worst (the clearest preference; every
-    /// pair of a 4-way ranking would be 6 pairs that share answers, at 6 times the cost).
+    /// DPO on one pair per prompt: the answer the panel ranked best on average over the one it
+    /// ranked worst (the clearest preference; every pair of every ranking would share answers
+    /// many times over, at many times the cost).
     func optimizeWithDPO() async throws -> LanguageModel {
         let run = RunFolder(url("dpo"))
         let (policy, finished) = try adaptedModel(seed: configuration.seed &+ 50, finishedIn: run)
         if finished { return policy }
-        let comparisons = try await ComparisonSource.store(at: url("feedback.sqlite").path)
-        let pairs = comparisons.compactMap { comparison -> PreferencePair? in
-            guard let best = comparison.tiers.indices.min(by: { comparison.tiers[$0] < comparison.tiers[$1] }),
-                  let worst = comparison.tiers.indices.max(by: { comparison.tiers[$0] < comparison.tiers[$1] }),
-                  comparison.tiers[best] < comparison.tiers[worst] else { return nil }
-            return PreferencePair(prompt: comparison.prompt, chosen: comparison.responses[best], rejected: comparison.responses[worst], group: comparison.group)
-        }
+        let pairs = PreferencePair.consensusPairs(from: try await ComparisonSource.store(at: url("feedback.sqlite").path))
         let settings = configuration.dpo
         let preferences = try PreferenceData(pairs, model: policy, heldOutPeriod: settings.heldOutPeriod, maximumPromptLength: settings.maximumPromptLength)
-        events(.note("DPO on \(preferences.training.count) pairs (\(preferences.heldOut.count) held out), each ranking's best answer over its worst"))
+        events(.note("DPO on \(preferences.training.count) pairs (\(preferences.heldOut.count) held out), each prompt's best answer over its worst by mean rank"))
         let objective = try DirectPreferenceOptimization(
             data: preferences, settings: settings.dpo, seed: settings.optimization.seed, referenceBatchSize: settings.optimization.batchSize)
         let trainer = try DPOTrainer(model: policy, objective: objective, settings: settings.optimization, run: run)

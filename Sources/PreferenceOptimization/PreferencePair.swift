@@ -43,6 +43,33 @@ public struct PreferencePair: Sendable, Equatable {
             }
         }
     }
+
+    /// One pair per prompt (in order of first appearance): the answer its rankings put best on
+    /// average (mean tier) over the one they put worst, the panel's clearest preference. A prompt
+    /// whose answers tie on average gives none; comparisons of weight 0 are dropped.
+    public static func consensusPairs(from comparisons: [Comparison]) -> [PreferencePair] {
+        var keys: [String] = [], rankings: [String: [Comparison]] = [:]
+        for comparison in comparisons where comparison.weight > 0 {
+            if rankings[comparison.splitKey] == nil { keys.append(comparison.splitKey) }
+            rankings[comparison.splitKey, default: []].append(comparison)
+        }
+        return keys.compactMap { key in
+            let group = rankings[key]!
+            var answers: [String] = [], tierSum: [String: Double] = [:], judged: [String: Double] = [:]
+            for ranking in group {
+                for (answer, tier) in zip(ranking.responses, ranking.tiers) {
+                    if judged[answer] == nil { answers.append(answer) }
+                    tierSum[answer, default: 0] += Double(tier)
+                    judged[answer, default: 0] += 1
+                }
+            }
+            let meanTier = answers.map { tierSum[$0]! / judged[$0]! }
+            guard let best = meanTier.indices.min(by: { meanTier[$0] < meanTier[$1] }),
+                  let worst = meanTier.indices.max(by: { meanTier[$0] < meanTier[$1] }),
+                  meanTier[best] < meanTier[worst] else { return nil }
+            return PreferencePair(prompt: group[0].prompt, chosen: answers[best], rejected: answers[worst], group: group[0].group)
+        }
+    }
 }
 
 public enum PreferenceFile {

@@ -13,7 +13,8 @@ extension RewardModel {
 
     /// Writes the folder, each file atomically.
     public func save(to folder: URL) throws {
-        let settings: [String: Any] = ["reward_maximum_tokens": maximumTokens, "reward_ends_with_end_of_text": endsResponsesWithEndOfText]
+        var settings: [String: Any] = ["reward_maximum_tokens": maximumTokens, "reward_ends_with_end_of_text": endsResponsesWithEndOfText]
+        if !readout.isEmpty { settings["reward_readout"] = readout }
         switch kind {
         case .fineTuned:
             guard backbone.network.adapters == nil else {
@@ -62,14 +63,16 @@ extension RewardModel {
             let backbone = try LanguageModel.load(from: file, trainable: false)
             let model = try RewardModel(
                 backbone: backbone, head: ScalarHead(width: backbone.network.hiddenSize, trainable: trainable), kind: .frozen(file: file),
-                maximumTokens: maximumTokens ?? 512, endsResponsesWithEndOfText: config["reward_ends_with_end_of_text"] as? Bool ?? false)
+                maximumTokens: maximumTokens ?? 512, endsResponsesWithEndOfText: config["reward_ends_with_end_of_text"] as? Bool ?? false,
+                readout: try readout(config, at: configURL))
             try model.readHead(from: weightsURL, config: config)
             return model
         }
         guard isClassifier(config) else { throw RewardModelError.missingScalarHead(path: folder.path) }
         let model = try RewardModel(
             backbone: LanguageModel.load(from: folder, trainable: trainable), head: ScalarHead(width: try hiddenSize(config, at: configURL), trainable: trainable),
-            kind: .fineTuned, maximumTokens: maximumTokens, endsResponsesWithEndOfText: config["reward_ends_with_end_of_text"] as? Bool ?? true)
+            kind: .fineTuned, maximumTokens: maximumTokens, endsResponsesWithEndOfText: config["reward_ends_with_end_of_text"] as? Bool ?? true,
+            readout: try readout(config, at: configURL))
         try model.readHead(from: weightsURL, config: config)
         return model
     }
@@ -98,6 +101,14 @@ extension RewardModel {
             throw CheckpointError.missingFile(path: "\(path) (the backbone named in \(configURL.path))")
         }
         return file
+    }
+
+    private static func readout(_ config: [String: Any], at url: URL) throws -> String {
+        guard let value = config["reward_readout"] else { return "" }
+        guard let text = value as? String else {
+            throw CheckpointError.invalidField(path: url.path, field: "reward_readout", reason: "is not a string")
+        }
+        return text
     }
 
     private static func isClassifier(_ config: [String: Any]) -> Bool {

@@ -29,6 +29,12 @@ public final class RewardModel: TextRewardScorer, @unchecked Sendable {
     /// fine-tuned GPT-2 reward model learns to read its state there; a frozen backbone's state at
     /// that token carries less of the text than at its last word.
     public let endsResponsesWithEndOfText: Bool
+    /// Text read after every response, so the head reads the state where the backbone sums
+    /// the text up ("Overall, the review above is"). A frozen backbone's state after its last
+    /// word predicts that word's continuation and carries its judgement of the whole only
+    /// faintly; transformers reads the same input when the suffix is appended to the text.
+    public let readout: String
+    private let readoutTokens: [Int32]
     /// Where scoring looks up and keeps backbone features, when set (frozen backbones only: a
     /// fine-tuned backbone's features change as it trains).
     public var featureCache: BackboneFeatureCache?
@@ -36,7 +42,10 @@ public final class RewardModel: TextRewardScorer, @unchecked Sendable {
     public var featureProgress: (Int, Int) -> Void = { _, _ in }
 
     /// A reward model of `head` on `backbone`; `maximumTokens` defaults to the context length.
-    public init(backbone: LanguageModel, head: ScalarHead, kind: Backbone, maximumTokens: Int? = nil, endsResponsesWithEndOfText: Bool? = nil) throws {
+    public init(
+        backbone: LanguageModel, head: ScalarHead, kind: Backbone, maximumTokens: Int? = nil, endsResponsesWithEndOfText: Bool? = nil,
+        readout: String = ""
+    ) throws {
         let network = backbone.network
         guard head.width == network.hiddenSize else {
             throw RewardModelError.headWidth(head: head.width, backbone: network.hiddenSize)
@@ -47,24 +56,28 @@ public final class RewardModel: TextRewardScorer, @unchecked Sendable {
         self.head = head
         self.maximumTokens = min(maximumTokens ?? network.contextLength, network.contextLength)
         self.endsResponsesWithEndOfText = endsResponsesWithEndOfText ?? (kind == .fineTuned)
+        self.readout = readout
+        readoutTokens = readout.isEmpty ? [] : backbone.encode(readout)
     }
 
     /// A reward model that trains `backbone` (an SFT or pretrained model, loaded trainable) with
     /// a new head drawn from N(0, 1/(C + 1)), as OpenAI's lm-human-preferences initialises it.
     /// The backbone's weights are trained in place: give a copy to keep the original.
-    public static func fineTuning(_ backbone: LanguageModel, seed: UInt64) throws -> RewardModel {
+    public static func fineTuning(_ backbone: LanguageModel, seed: UInt64, readout: String = "") throws -> RewardModel {
         let head = ScalarHead(width: backbone.network.hiddenSize)
         head.initialize(seed: seed)
-        return try RewardModel(backbone: backbone, head: head, kind: .fineTuned)
+        return try RewardModel(backbone: backbone, head: head, kind: .fineTuned, readout: readout)
     }
 
     /// A zero head on `backbone` kept fixed, which must have been read from a file (the
-    /// reward model's folder refers to it).
-    public static func frozen(_ backbone: LanguageModel, maximumTokens: Int = 512) throws -> RewardModel {
+    /// reward model's folder refers to it), reading `readout` after every response.
+    public static func frozen(_ backbone: LanguageModel, maximumTokens: Int = 512, readout: String = "") throws -> RewardModel {
         guard let file = backbone.source else {
             throw RewardModelError.frozenBackboneWithoutFile
         }
-        return try RewardModel(backbone: backbone, head: ScalarHead(width: backbone.network.hiddenSize), kind: .frozen(file: file), maximumTokens: maximumTokens)
+        return try RewardModel(
+            backbone: backbone, head: ScalarHead(width: backbone.network.hiddenSize), kind: .frozen(file: file), maximumTokens: maximumTokens,
+            readout: readout)
     }
 
     public var isFrozen: Bool { kind != .fineTuned }
@@ -86,10 +99,10 @@ public final class RewardModel: TextRewardScorer, @unchecked Sendable {
 
     // MARK: What is read
 
-    /// The tokens a (prompt, response) pair is scored on: prompt + response, cut to
-    /// `maximumTokens` by dropping the prompt's start (the reward is read at the end).
+    /// The tokens a (prompt, response) pair is scored on: prompt + response + the readout, cut
+    /// to `maximumTokens` by dropping the prompt's start (the reward is read at the end).
     public func sequence(prompt: [Int32], response: [Int32]) -> [Int32] {
-        Array((prompt + response).suffix(maximumTokens))
+        Array((prompt + response + readoutTokens).suffix(maximumTokens))
     }
 
     /// The tokens of a text pair, ending with the end-of-text token when responses are scored
@@ -97,7 +110,7 @@ public final class RewardModel: TextRewardScorer, @unchecked Sendable {
     public func sequence(prompt: String, response: String) -> [Int32] {
         let end = endsResponsesWithEndOfText ? backbone.endOfText.map { [$0] } ?? [] : []
         let tokens = backbone.encode(prompt) + backbone.encode(response) + end
-        return sequence(prompt: [], response: tokens.isEmpty ? backbone.encode(" ") : tokens)
+        return sequence(prompt: [], response: tokens.isEmpty && readoutTokens.isEmpty ? backbone.encode(" ") : tokens)
     }
 
     /// Final hidden states [B, C] at the last token of each sequence, left-padded into one

@@ -68,6 +68,22 @@ import RewardModeling
         #expect(PreferencePair.pairs(from: comparisons).first?.splitKey == "g")
     }
 
+    @Test func severalRankingsOfAPromptGiveItsBestOverItsWorstByMeanTier() {
+        let comparisons = [
+            // Each annotator puts a different answer first; on average "b" is best and "c" worst.
+            Comparison(prompt: "p", responses: ["a", "b", "c"], tiers: [0, 1, 2], annotator: "1", group: "g"),
+            Comparison(prompt: "p", responses: ["c", "b", "a"], tiers: [2, 0, 1], annotator: "2", group: "g"),
+            Comparison(prompt: "p", responses: ["b", "c", "a"], tiers: [0, 1, 2], annotator: "3", group: "g"),
+            Comparison(prompt: "q", responses: ["x", "y"], tiers: [0, 1]),
+            Comparison(prompt: "q", responses: ["x", "y"], tiers: [1, 0]),
+            Comparison(prompt: "r", responses: ["u", "v"], tiers: [1, 0]),
+            Comparison(prompt: "s", chosen: "yes", rejected: "no", weight: 0),
+        ]
+        let pairs = PreferencePair.consensusPairs(from: comparisons)
+        #expect(pairs.map { "\($0.prompt): \($0.chosen) > \($0.rejected)" } == ["p: b > c", "r: v > u"])
+        #expect(pairs.first?.splitKey == "g")
+    }
+
     @Test func tokenizedPairsEndWithTheStopTokenAndFitTheContext() throws {
         let model = try tinyGPT()
         let end = model.endOfText!

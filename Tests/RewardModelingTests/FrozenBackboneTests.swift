@@ -111,6 +111,36 @@ import TrainingRuns
         #expect(throws: (any Error).self) { try other.openFeatureCache(at: cacheURL) }
     }
 
+    @Test func theReadoutIsReadAfterEveryResponseAndKeptInTheFolder() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let backbone = try Self.backbone.get()
+        let readout = "\nOverall, the review above is"
+        let model = try RewardModel.frozen(backbone, maximumTokens: 64, readout: readout)
+        let plain = try RewardModel.frozen(backbone, maximumTokens: 64)
+        let suffix = backbone.encode(readout)
+        let sequence = model.sequence(prompt: "Review it:", response: " A joy.")
+        #expect(sequence == plain.sequence(prompt: "Review it:", response: " A joy.") + suffix)
+        #expect(model.sequence(prompt: [1, 2], response: [3]) == [1, 2, 3] + suffix)
+        // The head reads another state than at the review's last word.
+        let features = try model.features(of: [sequence]), plainFeatures = try plain.features(of: [plain.sequence(prompt: "Review it:", response: " A joy.")])
+        #expect(features != plainFeatures)
+
+        model.head.initialize(seed: 1)
+        let saved = folder.appendingPathComponent("rm")
+        try model.save(to: saved)
+        let loaded = try RewardModel.load(from: saved)
+        #expect(loaded.readout == readout)
+        #expect(try loaded.scores(prompts: ["Review it:"], responses: [" A joy."]) == model.scores(prompts: ["Review it:"], responses: [" A joy."]))
+
+        var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: saved.appendingPathComponent("config.json"))) as? [String: Any])
+        config["reward_readout"] = 3
+        try JSONSerialization.data(withJSONObject: config).write(to: saved.appendingPathComponent("config.json"))
+        #expect(throws: CheckpointError.invalidField(path: saved.appendingPathComponent("config.json").path, field: "reward_readout", reason: "is not a string")) {
+            try RewardModel.load(from: saved)
+        }
+    }
+
     @Test func aMissingBackboneIsNamed() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -11,6 +11,7 @@ final class DemoProgressView: @unchecked Sendable {
     private var trainingStage = ""
     private var policyBar: ProgressBar?
     private var rewardBar: ProgressBar?
+    private var reading: (what: String, bar: FeatureProgressBar)?
 
     func handle(_ event: DemoEvent) {
         switch event {
@@ -28,6 +29,9 @@ final class DemoProgressView: @unchecked Sendable {
             handleReward(event)
         case let .policy(run, event):
             handlePolicy(run: run, event)
+        case let .reading(what, done, total):
+            if reading?.what != what { reading = (what, FeatureProgressBar(title: what)) }
+            reading?.bar.update(done, total)
         case let .note(text):
             say("      " + text)
         }

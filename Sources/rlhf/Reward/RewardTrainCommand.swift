@@ -28,6 +28,9 @@ struct RewardTrainCommand: AsyncParsableCommand {
     @Option(help: "With a frozen backbone: the features' cache file (default: RUN/backbone-features.safetensors); reused across runs.")
     var featureCache: String?
 
+    @Option(help: "Text read after every response, where the head reads the backbone's state (e.g. \"\\nOverall, the review above is\"); kept in the folder's config.json. Ignored when --model is a reward-model folder, which keeps its own.")
+    var readout = ""
+
     @OptionGroup var comparisons: ComparisonOptions
 
     @Option(help: "Held-out comparisons (JSONL); without it, one prompt in heldOutPeriod is held out of the training data.")
@@ -120,8 +123,8 @@ struct RewardTrainCommand: AsyncParsableCommand {
         let url = URL(fileURLWithPath: model)
         if RewardModel.isRewardModelFolder(url) { return try RewardModel.load(from: url, trainable: true) }
         switch backbone ?? (url.pathExtension == "gguf" ? .frozen : .fineTuned) {
-        case .frozen: return try RewardModel.frozen(LanguageModel.load(from: url, trainable: false))
-        case .fineTuned: return try RewardModel.fineTuning(LanguageModel.load(from: url, trainable: true), seed: configuration.headSeed)
+        case .frozen: return try RewardModel.frozen(LanguageModel.load(from: url, trainable: false), readout: readout)
+        case .fineTuned: return try RewardModel.fineTuning(LanguageModel.load(from: url, trainable: true), seed: configuration.headSeed, readout: readout)
         }
     }
 
