@@ -76,6 +76,10 @@ private struct EndlessSource: CompletionSource {
         let noUser = try await client.execute(uri: "/api/chat/stream", method: .post, headers: bearer(fixture.aliceToken, json: true),
                                               body: try jsonBody(ChatBody(messages: [ChatMessage(role: .assistant, content: "hi")])))
         #expect(noUser.status == .badRequest)
+        // The body is decoded as the whole-answer route decodes it: a bad field is named.
+        let malformed = try await client.execute(uri: "/api/chat/stream", method: .post, headers: bearer(fixture.aliceToken, json: true),
+                                                 body: ByteBuffer(string: #"{"messages": "hi"}"#))
+        #expect(malformed.status == .badRequest && errorMessage(malformed)?.contains("messages") == true, "\(String(buffer: malformed.body))")
     }
     try await fixture.application(source: nil).test(.router) { client in
         let response = try await client.execute(uri: "/api/chat/stream", method: .post, headers: bearer(fixture.aliceToken, json: true),

@@ -35,13 +35,7 @@ extension ChatController {
 
     /// POST /api/chat/stream: the body of POST /api/chat, the reply as `text/event-stream`.
     @Sendable func stream(_ request: Request, context: SignedInContext) async throws -> Response {
-        guard let source else {
-            throw HTTPError(.serviceUnavailable, message: "no model is loaded: start the server with --model DIR")
-        }
-        let messages = try await request.decode(as: ChatRequest.self, context: context).messages
-        guard messages.last?.role == .user else {
-            throw HTTPError(.badRequest, message: "field 'messages': the conversation must end with a user message")
-        }
+        let (source, messages) = try await conversation(request, context: context)
         let annotatorID = context.annotatorID, store = store, stops = stops
         let body = ResponseBody { writer in
             let stop = stops.start(for: annotatorID)

@@ -59,6 +59,15 @@ struct ChatController {
     }
 
     @Sendable func chat(_ request: Request, context: SignedInContext) async throws -> ChatReply {
+        let (source, messages) = try await conversation(request, context: context)
+        let reply = try await source.reply(to: messages)
+        let stored = try await store.recordChatReply(to: messages, reply: reply, by: context.annotatorID)
+        return ChatReply(completionID: stored.id!, text: stored.text, model: stored.model)
+    }
+
+    /// The model and the conversation a chat request asks it to continue, checked alike for the
+    /// whole and the streamed answer.
+    func conversation(_ request: Request, context: SignedInContext) async throws -> (source: any CompletionSource, messages: [ChatMessage]) {
         guard let source else {
             throw HTTPError(.serviceUnavailable, message: "no model is loaded: start the server with --model DIR")
         }
@@ -66,8 +75,6 @@ struct ChatController {
         guard body.messages.last?.role == .user else {
             throw HTTPError(.badRequest, message: "field 'messages': the conversation must end with a user message")
         }
-        let reply = try await source.reply(to: body.messages)
-        let stored = try await store.recordChatReply(to: body.messages, reply: reply, by: context.annotatorID)
-        return ChatReply(completionID: stored.id!, text: stored.text, model: stored.model)
+        return (source, body.messages)
     }
 }
