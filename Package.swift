@@ -37,8 +37,9 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: vectorized),
         .target(name: "Tensors", dependencies: ["Kernels", "Randomness"], swiftSettings: vectorized),
         .target(name: "Optimization", dependencies: ["Kernels", "Tensors"], swiftSettings: vectorized),
-        .target(name: "Checkpoints", dependencies: ["Tensors"]),
-        .target(name: "Transformer", dependencies: ["Kernels", "Tensors", "Checkpoints", "Randomness"], swiftSettings: vectorized),
+        .target(name: "AtomicFiles"),
+        .target(name: "Checkpoints", dependencies: ["AtomicFiles", "Tensors"]),
+        .target(name: "Transformer", dependencies: ["AtomicFiles", "Kernels", "Tensors", "Checkpoints", "Randomness"], swiftSettings: vectorized),
         .target(name: "LanguageModeling", dependencies: ["Transformer", "Tokenization", "Checkpoints", "Tensors", "Randomness"]),
 
         // Data-parallel ranks on Open MPI, loaded at run time (a single process needs no MPI).
@@ -47,12 +48,12 @@ let package = Package(
 
         // What every trainer's run shares (its folder, settings, held-out split, NaN stop), and
         // the next-token training data that pretraining, SFT and PPO-ptx read.
-        .target(name: "TrainingRuns", dependencies: ["Checkpoints", "Optimization"]),
+        .target(name: "TrainingRuns", dependencies: ["AtomicFiles", "Checkpoints", "Optimization"]),
         .target(name: "LanguageModelData", dependencies: ["Transformer", "Tensors", "Randomness"]),
         .target(
             name: "Finetuning",
             dependencies: [
-                "DataParallel", "LanguageModelData", "LanguageModeling", "TrainingRuns", "Transformer", "Tokenization", "Corpora", "Tensors",
+                "AtomicFiles", "DataParallel", "LanguageModelData", "LanguageModeling", "TrainingRuns", "Transformer", "Tokenization", "Corpora", "Tensors",
                 "Optimization", "Checkpoints", "Reporting", "Randomness",
             ]),
 
@@ -61,7 +62,7 @@ let package = Package(
         .target(
             name: "RewardModeling",
             dependencies: [
-                "DataParallel", "Transformer", "LanguageModeling", "Tensors", "Optimization", "Checkpoints", "TrainingRuns", "Reporting",
+                "AtomicFiles", "DataParallel", "Transformer", "LanguageModeling", "Tensors", "Optimization", "Checkpoints", "TrainingRuns", "Reporting",
                 "Randomness", "Corpora",
             ]),
         // Comparisons read from the feedback store and JSONL files: the one place both meet.
@@ -82,7 +83,7 @@ let package = Package(
         .target(
             name: "CorrectionLearning",
             dependencies: [
-                "Checkpoints", "Feedback", "Finetuning", "LanguageModeling", "PreferenceOptimization", "Randomness", "TrainingRuns", "Transformer",
+                "AtomicFiles", "Checkpoints", "Feedback", "Finetuning", "LanguageModeling", "PreferenceOptimization", "Randomness", "TrainingRuns", "Transformer",
             ]),
         // Offline RL from stored judgments: ILQL's Q, target-Q and V heads on any causal LM.
         .target(
@@ -99,7 +100,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "ActiveLearning", "Annotators", "Checkpoints", "Corpora", "Evaluation", "Feedback", "FeedbackComparisons", "Finetuning", "LanguageModelData", "Ratings",
+                "AtomicFiles", "ActiveLearning", "Annotators", "Checkpoints", "Corpora", "Evaluation", "Feedback", "FeedbackComparisons", "Finetuning", "LanguageModelData", "Ratings",
                 "LanguageModeling", "PolicyOptimization", "PreferenceOptimization", "Randomness", "Reporting", "RewardModeling", "SimulatedLabeling",
                 "Tokenization", "TrainingRuns", "Transformer",
             ]),
@@ -109,7 +110,7 @@ let package = Package(
         .target(name: "Annotators", dependencies: ["Randomness"]),
         // The parsers of what the store and the server are sent, free of database and server code
         // so the fuzz targets can build them.
-        .target(name: "FeedbackFormats"),
+        .target(name: "FeedbackFormats", dependencies: ["AtomicFiles"]),
         .target(
             name: "Feedback",
             dependencies: [
@@ -136,7 +137,7 @@ let package = Package(
         .executableTarget(
             name: "rlhf",
             dependencies: [
-                "ActiveLearning", "Feedback", "FeedbackServer", "Ratings", "Annotators", "SimulatedLabeling",
+                "AtomicFiles", "ActiveLearning", "Feedback", "FeedbackServer", "Ratings", "Annotators", "SimulatedLabeling",
                 "DataParallel", "Kernels", "Finetuning", "LanguageModelData", "LanguageModeling", "TrainingRuns", "Transformer", "Tokenization", "Corpora",
                 "Reporting", "ConfigFiles", "Randomness", "Tensors", "RewardModeling", "FeedbackComparisons", "PolicyOptimization",
                 "OfflineRL", "PreferenceOptimization", "Evaluation", "Pipeline", "CorrectionLearning",
@@ -170,7 +171,7 @@ let package = Package(
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "Randomness"]),
         .testTarget(
             name: "TransformerTests",
-            dependencies: ["Transformer", "Checkpoints", "LanguageModeling", "Optimization", "Tensors", "Randomness", "TestSupport"]),
+            dependencies: ["AtomicFiles", "Transformer", "Checkpoints", "LanguageModeling", "Optimization", "Tensors", "Randomness", "TestSupport"]),
         .testTarget(
             name: "FinetuningTests",
             dependencies: [

@@ -25,17 +25,17 @@ targets=(safetensors gguf training-state model-config tokenizer-json vocab-merge
 
 # Module dependencies in build order (a module's imports come before it).
 modules_of() {
-    local core="Randomness Kernels Tensors Checkpoints Transformer"
+    local core="Randomness Kernels Tensors AtomicFiles Checkpoints Transformer"
     local training="$core Tokenization Optimization LanguageModeling TrainingRuns LanguageModelData Corpora Reporting ConfigFiles CMessagePassing DataParallel Finetuning"
     case "$1" in
-        safetensors|training-state) echo "Checkpoints" ;;
+        safetensors|training-state) echo "AtomicFiles Checkpoints" ;;
         model-config) echo "$core" ;;
         gguf) echo "$core Tokenization LanguageModeling" ;;
         tokenizer-json|vocab-merges) echo "Tokenization" ;;
         tokenizer-config) echo "$core Tokenization LanguageModeling" ;;
         run-config|demonstrations|prompts) echo "$training" ;;
         preferences) echo "$training RewardModeling PreferenceOptimization" ;;
-        tasks|preference-lines|server-json) echo "FeedbackFormats" ;;
+        tasks|preference-lines|server-json) echo "AtomicFiles FeedbackFormats" ;;
         *) echo "unknown target $1; scripts/fuzz.sh --list names them" >&2; exit 2 ;;
     esac
 }

@@ -1,5 +1,6 @@
 // The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header
 // mapping each tensor name to its dtype, shape and byte range, then the raw little-endian data.
+import AtomicFiles
 import Foundation
 
 /// One tensor read from a safetensors file, converted to Float.

@@ -1,6 +1,7 @@
 // The resumable part of a training run beside a checkpoint: the trainer's progress (step,
 // data cursor, random generator, ...) as JSON and the optimizer's moments as raw floats, behind a
 // magic number and a version so a foreign or older file is refused by name.
+import AtomicFiles
 import Foundation
 
 public enum TrainingStateFile {

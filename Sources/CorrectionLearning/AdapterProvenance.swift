@@ -1,5 +1,6 @@
 // provenance.json, beside the PEFT files of every adapter version: what it was learned from,
 // on which base, when, with which settings, and how training went, readable without the store.
+import AtomicFiles
 import Checkpoints
 import Feedback
 import Foundation
@@ -47,7 +48,7 @@ package struct AdapterProvenance: Codable, Sendable, Equatable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         let data = try encoder.encode(self)
-        try Checkpoints.AtomicFile.write(data, to: folder.appendingPathComponent(Self.fileName))
+        try AtomicFile.write(data, to: folder.appendingPathComponent(Self.fileName))
     }
 
     /// Reads the file in `folder`.

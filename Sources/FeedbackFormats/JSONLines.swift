@@ -1,5 +1,6 @@
 // JSON Lines files: decoding every line with its line number, writing through a temp file + rename.
 
+import AtomicFiles
 import Foundation
 
 /// A line of an imported file that cannot be used, or a file that cannot be read or written.
@@ -96,6 +97,7 @@ package enum JSONLines {
             data.append(try encoder.encode(item))
             data.append(0x0A)
         }
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try AtomicFile.write(data, to: url)
     }
 
@@ -124,26 +126,6 @@ package enum JSONLines {
         case is Int.Type, is Int64.Type, is UInt64.Type: "an integer"
         case is Double.Type: "a number"
         default: "of type \(type)"
-        }
-    }
-}
-
-/// Whole-file writes that never leave a partial file behind.
-package enum AtomicFile {
-    /// Writes `data` to a temporary file in `url`'s directory and renames it to `url`.
-    package static func write(_ data: Data, to url: URL) throws {
-        let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try data.write(to: temporary)
-            guard rename(temporary.path, url.path) == 0 else {
-                throw FileFormatError(file: url.path, line: 0, reason: "cannot rename the temporary file: errno \(errno)")
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            if let error = error as? FileFormatError { throw error }
-            throw FileFormatError(file: url.path, line: 0, reason: "cannot write: \(error.localizedDescription)")
         }
     }
 }

@@ -1,5 +1,6 @@
 // A corpus tokenized once: a binary file of token ids (16-bit when the vocabulary allows) behind
 // a magic number, so later runs and resumed runs read ids instead of re-encoding text.
+import AtomicFiles
 import Checkpoints
 import Foundation
 

@@ -1,5 +1,6 @@
 // One round's three steps: labels where they are worth most, the reward model retrained on every
 // label so far, and PPO continued from the current policy.
+import AtomicFiles
 import ActiveLearning
 import Annotators
 import Checkpoints
@@ -99,7 +100,7 @@ extension OnlineRLHF {
             seed: configuration.seed &+ 6 &+ UInt64(round))
         let trainer = try RewardTrainer(model: model, configuration: settings, run: run)
         let evaluation = try trainer.train(on: training, heldOut: heldOut, normalizingOn: model.sequences(of: samples)) { events(.reward($0)) }
-        try Checkpoints.AtomicFile.write(try JSONEncoder.pretty.encode(evaluation.map { ["accuracy": $0.accuracy] } ?? [:]), to: summary)
+        try AtomicFile.write(try JSONEncoder.pretty.encode(evaluation.map { ["accuracy": $0.accuracy] } ?? [:]), to: summary)
         if let evaluation {
             events(.note(String(format: "round %d reward model: %d comparisons, held-out accuracy %.1f%% on %d pairs",
                                 round, training.count, 100 * evaluation.accuracy, evaluation.pairs)))

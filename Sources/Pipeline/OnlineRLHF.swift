@@ -4,6 +4,7 @@
 // model on every label so far, continues PPO from the current policy on a leash to the starting
 // model, and scores the new policy with the population judge no model sees. After the last round
 // every checkpoint meets the others in an arena judged on held-out prompts.
+import AtomicFiles
 import Annotators
 import Checkpoints
 import Corpora
@@ -87,14 +88,14 @@ public final class OnlineRLHF {
             let summary = try evaluation.summary(
                 of: policy, round: round, reference: start, labels: labelled, seconds: Date().timeIntervalSince(began),
                 rewardAccuracy: reward.accuracy)
-            try Checkpoints.AtomicFile.write(try JSONEncoder.pretty.encode(summary), to: file)
+            try AtomicFile.write(try JSONEncoder.pretty.encode(summary), to: file)
             summaries.append(summary)
             events(.note(String(format: "round %d: judge %.3f (was %.3f), KL %.2f, %d labels, %.0f s",
                                 round, summary.judgeScore, summaries[summaries.count - 2].judgeScore, summary.klToReference, labelled, summary.seconds)))
         }
         let arena = try await runArena(data: data, rounds: rounds)
         let outcome = OnlineRLHFOutcome(rounds: summaries, arena: arena)
-        try Checkpoints.AtomicFile.write(try JSONEncoder.pretty.encode(outcome), to: url("iterate.json"))
+        try AtomicFile.write(try JSONEncoder.pretty.encode(outcome), to: url("iterate.json"))
         try OnlineRLHFReport(configuration: configuration, outcome: outcome).write(to: folder)
         return outcome
     }
@@ -106,7 +107,7 @@ public final class OnlineRLHF {
             return count
         }
         let count = try await gather()
-        try Checkpoints.AtomicFile.write(try JSONEncoder.pretty.encode(["judgments": count]), to: file)
+        try AtomicFile.write(try JSONEncoder.pretty.encode(["judgments": count]), to: file)
         return count
     }
 

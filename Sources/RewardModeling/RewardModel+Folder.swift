@@ -2,6 +2,7 @@
 // transformers loads (the backbone's weights and `score.weight` in model.safetensors, one label,
 // the tokenizer), with the normalisation as `reward_gain`/`reward_bias` in config.json. Frozen:
 // config.json naming the backbone's file and model.safetensors holding `score.weight` alone.
+import AtomicFiles
 import Checkpoints
 import Foundation
 import LanguageModeling

@@ -1,6 +1,7 @@
 // The folder a training run owns: its resolved configuration, metrics.jsonl, numbered
 // checkpoints (each written under a temporary name and renamed when complete, with a `latest`
 // pointer), and the final model.
+import AtomicFiles
 import Checkpoints
 import Foundation
 

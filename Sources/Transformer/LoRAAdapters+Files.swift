@@ -1,6 +1,7 @@
 // PEFT's adapter folder: adapter_config.json and adapter_model.safetensors with keys such as
 // `base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight`, so an adapter trained here
 // loads with `PeftModel.from_pretrained` onto the same base, and one trained there loads here.
+import AtomicFiles
 import Checkpoints
 import Foundation
 

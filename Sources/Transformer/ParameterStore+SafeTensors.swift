@@ -1,5 +1,6 @@
 // A parameter store to and from safetensors files, for every format whose tensors are a model's
 // parameters under some naming: GPT-2 and Llama checkpoints, PEFT adapters.
+import AtomicFiles
 import Checkpoints
 import Foundation
 import Tensors

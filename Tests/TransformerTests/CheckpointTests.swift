@@ -1,5 +1,6 @@
 // Checkpoint folders and state files: round trips, and named errors for every way a folder can
 // be wrong.
+import AtomicFiles
 import Checkpoints
 import Foundation
 import Optimization
@@ -107,7 +108,7 @@ import Transformer
         let url = folder.appendingPathComponent("config.json")
         try AtomicFile.write(Data("original".utf8), to: url)
         struct Interrupted: Error {}
-        #expect(throws: CheckpointError.self) {
+        #expect(throws: FileWriteError.self) {
             try AtomicFile.write(to: url) { handle in
                 try handle.write(contentsOf: Data("partial".utf8))
                 throw Interrupted()

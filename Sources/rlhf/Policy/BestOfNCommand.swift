@@ -1,5 +1,6 @@
 // `rlhf best-of-n`: rejection sampling. N samples per prompt, the reward model's favourite kept;
 // the ceiling a trained policy is compared with at the same reward model.
+import AtomicFiles
 import ArgumentParser
 import Checkpoints
 import Foundation

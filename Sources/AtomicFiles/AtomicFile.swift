@@ -1,10 +1,25 @@
-// Crash-safe writes: data goes to a temporary file in the same folder, is flushed to disk, and
-// only then renamed over the target, so a killed process or a full disk never leaves a
-// half-written file under the real name.
+// Crash-safe writes: data goes to a temporary file of a name no other writer uses, in the same
+// folder, is flushed to disk, and only then renamed over the target, so a killed process or a
+// full disk never leaves a half-written file under the real name. The one implementation for
+// checkpoints and the feedback store's files alike; it needs nothing but Foundation, so the
+// store's side imports no tensor code for it.
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// A file that could not be written, with the operating system's reason.
+public struct FileWriteError: Error, Equatable, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "\(path): could not be written (\(reason))" }
+}
 
 public enum AtomicFile {
     /// Writes `data` to `url` atomically.
@@ -18,7 +33,7 @@ public enum AtomicFile {
         let folder = url.deletingLastPathComponent()
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw CheckpointError.writeFailed(path: url.path, reason: "cannot create \(temporary.lastPathComponent) in \(folder.path)")
+            throw FileWriteError(path: url.path, reason: "cannot create \(temporary.lastPathComponent) in \(folder.path)")
         }
         do {
             let handle = try FileHandle(forWritingTo: temporary)
@@ -27,12 +42,12 @@ public enum AtomicFile {
             try handle.synchronize()
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw CheckpointError.writeFailed(path: url.path, reason: systemReason(error))
+            throw FileWriteError(path: url.path, reason: systemReason(error))
         }
         guard rename(temporary.path, url.path) == 0 else {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(at: temporary)
-            throw CheckpointError.writeFailed(path: url.path, reason: reason)
+            throw FileWriteError(path: url.path, reason: reason)
         }
     }
 
