@@ -69,6 +69,9 @@ struct ActiveCurveCommand: AsyncParsableCommand {
     @Option(help: "SGD step size of the heads.")
     var learningRate = 0.05
 
+    @Option(help: "Standard deviation of each head's random starting weights (0: all start at 0).")
+    var priorScale = 0.0
+
     @Option(help: "Hashed word-feature buckets.")
     var dimensions = 4096
 
@@ -82,8 +85,8 @@ struct ActiveCurveCommand: AsyncParsableCommand {
         guard pool >= 2, heldOut >= 1, seeds >= 1, members >= 1, epochs >= 1, dimensions >= 1 else {
             throw ValidationError("--pool, --held-out, --seeds, --members, --epochs and --dimensions must be positive")
         }
-        guard learningRate > 0, tieMargin >= 0, uncertaintyWeight >= 0 else {
-            throw ValidationError("--learning-rate must be positive, --tie-margin and --uncertainty-weight ≥ 0")
+        guard learningRate > 0, tieMargin >= 0, uncertaintyWeight >= 0, priorScale >= 0 else {
+            throw ValidationError("--learning-rate must be positive, --tie-margin, --uncertainty-weight and --prior-scale ≥ 0")
         }
         guard (0...1).contains(randomShare), disagreementWeight >= 0 else { throw ValidationError("--random-share must lie in 0...1, --disagreement-weight ≥ 0") }
     }
@@ -100,7 +103,7 @@ struct ActiveCurveCommand: AsyncParsableCommand {
         let settings = ActiveCurveSettings(
             budget: budget, rounds: rounds, annotators: annotators, temperature: temperature, tieMargin: tieMargin,
             uncertaintyWeight: uncertaintyWeight, disagreementWeight: disagreementWeight, randomShare: randomShare, measure: measure,
-            ensemble: EnsembleSettings(members: members, epochs: epochs, learningRate: learningRate), dimensions: dimensions,
+            ensemble: EnsembleSettings(members: members, epochs: epochs, learningRate: learningRate, priorScale: priorScale), dimensions: dimensions,
             lengthNormalized: lengthNormalized)
         let judge = HiddenJudge.population(raters)
         let featurizer = settings.featurizer
