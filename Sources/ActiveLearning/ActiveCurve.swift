@@ -37,6 +37,9 @@ package struct ActiveCurveSettings: Codable, Sendable, Equatable {
     package var randomShare: Double
     /// The number the active policy ranks tasks by.
     package var measure: UncertaintyMeasure
+    /// The exponent of the pool density each task's uncertainty is multiplied by (see
+    /// `poolDensity`); 0 leaves uncertainty alone.
+    package var densityWeight: Double
     /// The ensemble's heads and training.
     package var ensemble: EnsembleSettings
     /// Hashed feature buckets.
@@ -46,7 +49,7 @@ package struct ActiveCurveSettings: Codable, Sendable, Equatable {
 
     package init(
         budget: Int = 1000, rounds: Int = 10, annotators: Int = 5, temperature: Double = 1, tieMargin: Double = 0, uncertaintyWeight: Double = 1,
-        disagreementWeight: Double = 0.5, randomShare: Double = 0.1, measure: UncertaintyMeasure = .boundary,
+        disagreementWeight: Double = 0.5, randomShare: Double = 0.1, measure: UncertaintyMeasure = .boundary, densityWeight: Double = 0,
         ensemble: EnsembleSettings = EnsembleSettings(), dimensions: Int = 4096, lengthNormalized: Bool = false
     ) {
         self.budget = budget
@@ -58,6 +61,7 @@ package struct ActiveCurveSettings: Codable, Sendable, Equatable {
         self.disagreementWeight = disagreementWeight
         self.randomShare = randomShare
         self.measure = measure
+        self.densityWeight = densityWeight
         self.ensemble = ensemble
         self.dimensions = dimensions
         self.lengthNormalized = lengthNormalized
@@ -119,6 +123,7 @@ package struct ActiveCurveRun: Sendable {
                 prompt: task.prompt, completions: task.completions.map { NewCompletion(text: $0, provenance: Provenance(model: "pool")) })
             features[stored.task.id!] = task.completions.map(featurizer.features(of:))
         }
+        let density = settings.densityWeight > 0 ? poolDensity(features, exponent: settings.densityWeight) : [:]
         var panel = try LabelingSimulation(
             lexicon: lexicon, count: settings.annotators, temperature: settings.temperature, tieMargin: settings.tieMargin, seed: seed)
         for member in panel.members { _ = try await store.annotator(named: member.name) }
@@ -134,7 +139,10 @@ package struct ActiveCurveRun: Sendable {
                 on: ranked.flatMap { preferencePairs($0, featurizer: featurizer) }, dimensions: settings.dimensions,
                 settings: settings.ensemble, seed: seed &+ UInt64(round))
             points.append(CurvePoint(labels: ranked.count, accuracy: ensemble.accuracy(on: heldOut)))
-            if active { try await store.setTaskUncertainties(ensemble.taskUncertainties(features, measure: settings.measure)) }
+            if active {
+                let uncertainties = ensemble.taskUncertainties(features, measure: settings.measure)
+                try await store.setTaskUncertainties(uncertainties.reduce(into: [:]) { $0[$1.key] = $1.value * (density[$1.key] ?? 1) })
+            }
         }
         return points
     }

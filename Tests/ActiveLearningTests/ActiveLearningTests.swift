@@ -100,3 +100,16 @@ private func judgedPairs(_ texts: [String]) -> [PreferencePair] {
     let never = ActiveCurveSummary(active: [[point(10, 0.5), point(30, 0.6)]], random: [[point(10, 0.5), point(30, 0.7)]])
     #expect(never.activeLabelsToMatchRandom == nil && never.activeShareToMatchRandom == nil)
 }
+
+@Test func poolDensityFavoursTasksLikeThePoolsAverage() {
+    let task = { (texts: [String]) in texts.map(featurizer.features(of:)) }
+    let tasks: [Int64: [SparseFeatures]] = [
+        1: task(["good film", "bad film"]), 2: task(["great film", "dull film"]), 3: task(["fine film", "awful film"]),
+        4: task(["music music", "story story"]),
+    ]
+    let density = poolDensity(tasks, exponent: 1)
+    #expect(density.values.allSatisfy { (0...1).contains($0) } && Set(density.keys) == [1, 2, 3, 4])
+    #expect(density[4]! < 0.5 && density[1]! > 0.75, "the odd task out is the least typical: \(density)")
+    #expect(poolDensity(tasks, exponent: 2)[4]! < density[4]!, "a larger exponent weighs typicality more")
+    #expect(poolDensity(tasks, exponent: 0).values.allSatisfy { $0 == 1 })
+}

@@ -60,6 +60,9 @@ struct ActiveCurveCommand: AsyncParsableCommand {
     @Option(help: "The uncertainty measure: boundary (mean probability near ½) or spread (heads disagree).")
     var measure = UncertaintyMeasure.boundary
 
+    @Option(help: "Multiply each task's uncertainty by its similarity to the pool's mean to this power (0: uncertainty alone).")
+    var densityWeight = 0.0
+
     @Option(help: "Ensemble heads (bootstrap members; 1 = a single model).")
     var members = 5
 
@@ -85,8 +88,8 @@ struct ActiveCurveCommand: AsyncParsableCommand {
         guard pool >= 2, heldOut >= 1, seeds >= 1, members >= 1, epochs >= 1, dimensions >= 1 else {
             throw ValidationError("--pool, --held-out, --seeds, --members, --epochs and --dimensions must be positive")
         }
-        guard learningRate > 0, tieMargin >= 0, uncertaintyWeight >= 0, priorScale >= 0 else {
-            throw ValidationError("--learning-rate must be positive, --tie-margin, --uncertainty-weight and --prior-scale ≥ 0")
+        guard learningRate > 0, tieMargin >= 0, uncertaintyWeight >= 0, priorScale >= 0, densityWeight >= 0 else {
+            throw ValidationError("--learning-rate must be positive, --tie-margin, --uncertainty-weight, --prior-scale and --density-weight ≥ 0")
         }
         guard (0...1).contains(randomShare), disagreementWeight >= 0 else { throw ValidationError("--random-share must lie in 0...1, --disagreement-weight ≥ 0") }
     }
@@ -103,7 +106,7 @@ struct ActiveCurveCommand: AsyncParsableCommand {
         let settings = ActiveCurveSettings(
             budget: budget, rounds: rounds, annotators: annotators, temperature: temperature, tieMargin: tieMargin,
             uncertaintyWeight: uncertaintyWeight, disagreementWeight: disagreementWeight, randomShare: randomShare, measure: measure,
-            ensemble: EnsembleSettings(members: members, epochs: epochs, learningRate: learningRate, priorScale: priorScale), dimensions: dimensions,
+            densityWeight: densityWeight, ensemble: EnsembleSettings(members: members, epochs: epochs, learningRate: learningRate, priorScale: priorScale), dimensions: dimensions,
             lengthNormalized: lengthNormalized)
         let judge = HiddenJudge.population(raters)
         let featurizer = settings.featurizer
