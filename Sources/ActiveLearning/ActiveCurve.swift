@@ -28,33 +28,47 @@ package struct ActiveCurveSettings: Codable, Sendable, Equatable {
     package var annotators: Int
     /// Their Bradley-Terry noise scale.
     package var temperature: Double
+    /// Texts whose hidden scores differ by less than this are a tie to them (a label that
+    /// teaches no preference).
+    package var tieMargin: Double
     /// The active policy's weights and random share (its seed is each run's).
     package var uncertaintyWeight: Double
     package var disagreementWeight: Double
     package var randomShare: Double
     /// The number the active policy ranks tasks by.
     package var measure: UncertaintyMeasure
+    /// The exponent of the pool density each task's uncertainty is multiplied by (see
+    /// `poolDensity`); 0 leaves uncertainty alone.
+    package var densityWeight: Double
     /// The ensemble's heads and training.
     package var ensemble: EnsembleSettings
     /// Hashed feature buckets.
     package var dimensions: Int
+    /// Word counts divided by √(words + 1) (see `WordFeaturizer`).
+    package var lengthNormalized: Bool
 
     package init(
-        budget: Int = 1000, rounds: Int = 10, annotators: Int = 5, temperature: Double = 1, uncertaintyWeight: Double = 1,
-        disagreementWeight: Double = 0.5, randomShare: Double = 0.1, measure: UncertaintyMeasure = .boundary,
-        ensemble: EnsembleSettings = EnsembleSettings(), dimensions: Int = 4096
+        budget: Int = 1000, rounds: Int = 10, annotators: Int = 5, temperature: Double = 1, tieMargin: Double = 0, uncertaintyWeight: Double = 1,
+        disagreementWeight: Double = 0.5, randomShare: Double = 0.1, measure: UncertaintyMeasure = .boundary, densityWeight: Double = 0,
+        ensemble: EnsembleSettings = EnsembleSettings(), dimensions: Int = 4096, lengthNormalized: Bool = false
     ) {
         self.budget = budget
         self.rounds = rounds
         self.annotators = annotators
         self.temperature = temperature
+        self.tieMargin = tieMargin
         self.uncertaintyWeight = uncertaintyWeight
         self.disagreementWeight = disagreementWeight
         self.randomShare = randomShare
         self.measure = measure
+        self.densityWeight = densityWeight
         self.ensemble = ensemble
         self.dimensions = dimensions
+        self.lengthNormalized = lengthNormalized
     }
+
+    /// The features the ensemble's heads read; held-out pairs must be made with the same.
+    package var featurizer: WordFeaturizer { WordFeaturizer(dimensions: dimensions, lengthNormalized: lengthNormalized) }
 
     /// The queue policy of a run: `active` with these weights, otherwise uniformly random.
     func selection(active: Bool, seed: UInt64) -> TaskSelection {
@@ -102,14 +116,16 @@ package struct ActiveCurveRun: Sendable {
     /// The curve for `active` (or random) selection; deterministic given `seed`.
     package func curve(active: Bool, seed: UInt64) async throws -> [CurvePoint] {
         let store = try FeedbackStore.inMemory()
-        let featurizer = WordFeaturizer(dimensions: settings.dimensions)
+        let featurizer = settings.featurizer
         var features: [Int64: [SparseFeatures]] = [:]
         for task in pool {
             let stored = try await store.createTask(
                 prompt: task.prompt, completions: task.completions.map { NewCompletion(text: $0, provenance: Provenance(model: "pool")) })
             features[stored.task.id!] = task.completions.map(featurizer.features(of:))
         }
-        var panel = try LabelingSimulation(lexicon: lexicon, count: settings.annotators, temperature: settings.temperature, seed: seed)
+        let density = settings.densityWeight > 0 ? poolDensity(features, exponent: settings.densityWeight) : [:]
+        var panel = try LabelingSimulation(
+            lexicon: lexicon, count: settings.annotators, temperature: settings.temperature, tieMargin: settings.tieMargin, seed: seed)
         for member in panel.members { _ = try await store.annotator(named: member.name) }
         try await store.setTaskSelection(settings.selection(active: active, seed: seed))
         var points: [CurvePoint] = []
@@ -123,7 +139,10 @@ package struct ActiveCurveRun: Sendable {
                 on: ranked.flatMap { preferencePairs($0, featurizer: featurizer) }, dimensions: settings.dimensions,
                 settings: settings.ensemble, seed: seed &+ UInt64(round))
             points.append(CurvePoint(labels: ranked.count, accuracy: ensemble.accuracy(on: heldOut)))
-            if active { try await store.setTaskUncertainties(ensemble.taskUncertainties(features, measure: settings.measure)) }
+            if active {
+                let uncertainties = ensemble.taskUncertainties(features, measure: settings.measure)
+                try await store.setTaskUncertainties(uncertainties.reduce(into: [:]) { $0[$1.key] = $1.value * (density[$1.key] ?? 1) })
+            }
         }
         return points
     }

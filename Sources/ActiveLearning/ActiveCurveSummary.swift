@@ -26,13 +26,16 @@ package struct ActiveCurveSummary: Codable, Sendable, Equatable {
     /// Random selection's mean accuracy with the whole budget.
     package var randomFinalAccuracy: Double? { Self.mean(random).last?.accuracy }
 
-    /// The smallest share of the budget at which active selection's mean curve reaches
-    /// `randomFinalAccuracy`, or nil if it never does.
+    /// The fewest labels with which active selection's mean curve reaches `randomFinalAccuracy`,
+    /// or nil if it never does.
+    package var activeLabelsToMatchRandom: Int? {
+        guard let target = randomFinalAccuracy else { return nil }
+        return Self.mean(active).first(where: { $0.accuracy >= target })?.labels
+    }
+
+    /// `activeLabelsToMatchRandom` as a share of random selection's whole budget.
     package var activeShareToMatchRandom: Double? {
-        let activeMean = Self.mean(active)
-        guard let target = randomFinalAccuracy, let budget = Self.mean(random).last?.labels, budget > 0,
-              let reached = activeMean.first(where: { $0.accuracy >= target })
-        else { return nil }
-        return Double(reached.labels) / Double(budget)
+        guard let labels = activeLabelsToMatchRandom, let budget = Self.mean(random).last?.labels, budget > 0 else { return nil }
+        return Double(labels) / Double(budget)
     }
 }

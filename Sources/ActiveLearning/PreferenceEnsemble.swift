@@ -28,13 +28,18 @@ package struct EnsembleSettings: Codable, Sendable, Equatable {
     package var learningRate: Double
     /// The share by which weights shrink toward 0 after each epoch (L2 regularisation).
     package var weightDecay: Double
+    /// The standard deviation of each head's random starting weights (a randomized prior). At 0
+    /// every head starts at 0, so a word no label has shown keeps weight 0 in all of them and
+    /// the heads agree about it: their spread is blind to exactly what labels have not yet taught.
+    package var priorScale: Double
 
     /// Settings; the defaults suit a few hundred to a few thousand pairs of short texts.
-    package init(members: Int = 5, epochs: Int = 20, learningRate: Double = 0.05, weightDecay: Double = 0.01) {
+    package init(members: Int = 5, epochs: Int = 20, learningRate: Double = 0.05, weightDecay: Double = 0.01, priorScale: Double = 0) {
         self.members = members
         self.epochs = epochs
         self.learningRate = learningRate
         self.weightDecay = weightDecay
+        self.priorScale = priorScale
     }
 }
 
@@ -91,7 +96,8 @@ package struct PreferenceEnsemble: Sendable {
     private static func trainHead(
         on differences: [SparseFeatures], dimensions: Int, settings: EnsembleSettings, generator: inout RandomGenerator
     ) -> [Double] {
-        var weights = [Double](repeating: 0, count: dimensions)
+        var weights = settings.priorScale > 0
+            ? (0..<dimensions).map { _ in settings.priorScale * generator.normal() } : [Double](repeating: 0, count: dimensions)
         for _ in 0..<settings.epochs {
             for index in generator.permutation(differences.count) {
                 let difference = differences[index]

@@ -28,13 +28,17 @@ package struct SparseFeatures: Sendable, Equatable {
 package struct WordFeaturizer: Sendable {
     /// How many buckets.
     package let dimensions: Int
+    /// Whether counts are divided by √(words + 1). People judge a short sharp text and a long one
+    /// with the same word differently; raw counts let length alone move a linear head's score.
+    package let lengthNormalized: Bool
 
     /// A featurizer over `dimensions` buckets (at least 1).
-    package init(dimensions: Int = 4096) {
+    package init(dimensions: Int = 4096, lengthNormalized: Bool = false) {
         self.dimensions = max(1, dimensions)
+        self.lengthNormalized = lengthNormalized
     }
 
-    /// The text's word counts.
+    /// The text's word counts (divided by √(words + 1) when length-normalised).
     package func features(of text: String) -> SparseFeatures {
         var counts: [Int: Double] = [:]
         let words = text.lowercased().split { !($0.isLetter || $0 == "'") }
@@ -43,7 +47,8 @@ package struct WordFeaturizer: Sendable {
             for byte in word.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
             counts[Int(hash % UInt64(dimensions)), default: 0] += 1
         }
+        let scale = lengthNormalized ? 1 / Double(words.count + 1).squareRoot() : 1
         let sorted = counts.sorted { $0.key < $1.key }
-        return SparseFeatures(indices: sorted.map(\.key), values: sorted.map(\.value))
+        return SparseFeatures(indices: sorted.map(\.key), values: sorted.map { $0.value * scale })
     }
 }

@@ -55,8 +55,10 @@ package struct FeedbackServerConfiguration: Sendable {
 ///
 /// `source` writes completions for chat and task generation; without one those routes answer 503
 /// and everything else (labeling imported tasks, the leaderboard, administration) works.
+/// `iteration`, when given, is the iterate loop whose rounds the admin page starts.
 package func buildRouter(
-    store: FeedbackStore, source: (any CompletionSource)?, configuration: FeedbackServerConfiguration = .init()
+    store: FeedbackStore, source: (any CompletionSource)?, iteration: (any IterationControl)? = nil,
+    configuration: FeedbackServerConfiguration = .init()
 ) throws -> Router<FeedbackRequestContext> {
     let pages = try PageRenderer()
     let router = Router(context: FeedbackRequestContext.self)
@@ -84,17 +86,17 @@ package func buildRouter(
 
     let adminPages = router.group().add(middleware: RedirectToSignInMiddleware()).group(context: AdminContext.self)
     let adminAPI = router.group("api", context: AdminContext.self)
-    AdminController(store: store, pages: pages, source: source).addRoutes(pages: adminPages, api: adminAPI)
+    AdminController(store: store, pages: pages, source: source, iteration: iteration).addRoutes(pages: adminPages, api: adminAPI)
     return router
 }
 
 /// The feedback server application, ready to `runService()`.
 package func buildApplication(
     configuration: FeedbackServerConfiguration, store: FeedbackStore, source: (any CompletionSource)?,
-    logger: Logger? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    iteration: (any IterationControl)? = nil, logger: Logger? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> Application<RouterResponder<FeedbackRequestContext>> {
     Application(
-        router: try buildRouter(store: store, source: source, configuration: configuration),
+        router: try buildRouter(store: store, source: source, iteration: iteration, configuration: configuration),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rlhf-feedback"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)

@@ -107,6 +107,8 @@ public final class OnlineRLHF {
             return count
         }
         let count = try await gather()
+        // People label a shared store, so nothing else has made the round's folder yet.
+        try FileManager.default.createDirectory(at: roundFolder(round), withIntermediateDirectories: true)
         try AtomicFile.write(try JSONEncoder.pretty.encode(["judgments": count]), to: file)
         return count
     }

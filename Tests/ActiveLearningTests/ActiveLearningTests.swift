@@ -69,3 +69,47 @@ private func judgedPairs(_ texts: [String]) -> [PreferencePair] {
     #expect(random.last!.accuracy > 0.6 && active.last!.accuracy > 0.6, "active \(active) vs random \(random)")
     #expect(summary.randomFinalAccuracy == random.last!.accuracy)
 }
+
+@Test func lengthNormalisedFeaturesDivideCountsByTheRootOfTheLength() {
+    let plain = WordFeaturizer(dimensions: 256).features(of: "good good film")
+    let normalised = WordFeaturizer(dimensions: 256, lengthNormalized: true).features(of: "good good film")
+    #expect(normalised.indices == plain.indices)
+    #expect(zip(normalised.values, plain.values).allSatisfy { abs($0 - $1 / 2) < 1e-12 }, "three words: counts over √4")
+}
+
+@Test func aRandomizedPriorMakesHeadsDisagreeAboutWordsNoLabelTaught() {
+    // Training sentences never hold "music" or "story"; a pair told apart only by them is new.
+    let taught = sentences(400, seed: 1).filter { !$0.contains("music") && !$0.contains("story") }
+    let pairs = judgedPairs(taught)
+    let unseen = (featurizer.features(of: "good music"), featurizer.features(of: "good story"))
+    let blind = PreferenceEnsemble.train(on: pairs, dimensions: featurizer.dimensions, settings: EnsembleSettings(members: 5), seed: 3)
+    let prior = PreferenceEnsemble.train(on: pairs, dimensions: featurizer.dimensions, settings: EnsembleSettings(members: 5, priorScale: 1), seed: 3)
+    #expect(blind.uncertainty(unseen.0, unseen.1, measure: .spread) == 0, "heads that start at 0 all keep 0 for untaught words")
+    #expect(prior.uncertainty(unseen.0, unseen.1, measure: .spread) > 0.1)
+    #expect(prior.accuracy(on: judgedPairs(sentences(400, seed: 2))) > 0.7, "the prior does not stop the heads learning")
+}
+
+@Test func labelsToMatchRandomAreActiveSelectionsFirstPointAtRandomsFinalAccuracy() {
+    let point = { (labels: Int, accuracy: Double) in CurvePoint(labels: labels, accuracy: accuracy) }
+    let summary = ActiveCurveSummary(
+        active: [[point(10, 0.60), point(20, 0.72), point(30, 0.74)], [point(10, 0.60), point(20, 0.70), point(30, 0.76)]],
+        random: [[point(10, 0.55), point(20, 0.65), point(30, 0.70)], [point(10, 0.55), point(20, 0.65), point(30, 0.72)]])
+    #expect(summary.randomFinalAccuracy.map { abs($0 - 0.71) < 1e-12 } == true)
+    #expect(summary.activeLabelsToMatchRandom == 20, "the seeds' mean reaches 0.71 at 20 labels")
+    #expect(summary.activeShareToMatchRandom.map { abs($0 - 2.0 / 3) < 1e-12 } == true)
+    let never = ActiveCurveSummary(active: [[point(10, 0.5), point(30, 0.6)]], random: [[point(10, 0.5), point(30, 0.7)]])
+    #expect(never.activeLabelsToMatchRandom == nil && never.activeShareToMatchRandom == nil)
+}
+
+@Test func poolDensityFavoursTasksLikeThePoolsAverage() {
+    let task = { (texts: [String]) in texts.map(featurizer.features(of:)) }
+    let tasks: [Int64: [SparseFeatures]] = [
+        1: task(["good film", "bad film"]), 2: task(["great film", "dull film"]), 3: task(["fine film", "awful film"]),
+        4: task(["music music", "story story"]),
+    ]
+    let density = poolDensity(tasks, exponent: 1)
+    #expect(density.values.allSatisfy { (0...1).contains($0) } && Set(density.keys) == [1, 2, 3, 4])
+    #expect(density[4]! < 0.5 && density[1]! > 0.75, "the odd task out is the least typical: \(density)")
+    #expect(poolDensity(tasks, exponent: 2)[4]! < density[4]!, "a larger exponent weighs typicality more")
+    #expect(poolDensity(tasks, exponent: 0).values.allSatisfy { $0 == 1 })
+}

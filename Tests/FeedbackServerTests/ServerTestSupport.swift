@@ -43,9 +43,9 @@ struct ServerFixture {
     }
 
     /// The application as `rlhf serve` builds it, with the echo stand-in as model unless told otherwise.
-    func application(source: (any CompletionSource)? = EchoCompletionSource()) throws -> some ApplicationProtocol {
+    func application(source: (any CompletionSource)? = EchoCompletionSource(), iteration: (any IterationControl)? = nil) throws -> some ApplicationProtocol {
         try buildApplication(
-            configuration: FeedbackServerConfiguration(port: 0, leaderboardBootstrapRounds: 20), store: store, source: source)
+            configuration: FeedbackServerConfiguration(port: 0, leaderboardBootstrapRounds: 20), store: store, source: source, iteration: iteration)
     }
 }
 

@@ -9,6 +9,8 @@ struct AdminController {
     let store: FeedbackStore
     let pages: PageRenderer
     let source: (any CompletionSource)?
+    /// The iterate loop the admin page starts rounds of, when the server runs one.
+    let iteration: (any IterationControl)?
 
     /// The body of POST /api/admin/annotators (and the admin page's form).
     struct NewAnnotatorRequest: Decodable {
@@ -85,6 +87,7 @@ struct AdminController {
         api.get("admin/audit") { _, _ in try await store.adminAudit() }
         addAdapterRoutes(pages: pageGroup, api: api)
         addPanelRoutes(pages: pageGroup, api: api)
+        addIterationRoutes(pages: pageGroup, api: api)
     }
 
     /// Asks the completion source for `count` answers to each prompt and stores them as tasks.
@@ -135,6 +138,7 @@ struct AdminController {
         }
         all["versions"] = try await adapterVersionRows()
         all["panel"] = try await agreementRows()
+        all["iteration"] = try await iterationPanel()
         all["audit"] = try await store.adminAudit().map {
             ["when": $0.createdAt.formatted(.iso8601), "admin": $0.adminName, "action": $0.action, "target": $0.target]
         }

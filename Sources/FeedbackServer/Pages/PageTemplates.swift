@@ -178,6 +178,16 @@ enum PageTemplates {
         <tbody>{{#versions}}<tr data-version="{{id}}"><td>{{id}}</td><td class="status">{{status}}{{#isActive}} (answering){{/isActive}}{{#failure}}: {{failure}}{{/failure}}</td><td>{{createdAt}}</td><td>{{corrections}}</td><td>{{ratings}}</td><td>{{sftLoss}}</td><td>{{dpoAccuracy}}</td><td>{{reproduced}}</td><td>{{drift}}</td>
         <td>{{#canActivate}}<form method="post" action="/admin/adapters/{{id}}/activate">{{> csrf}}<button type="submit" class="activate">Answer with this version</button></form>{{/canActivate}}</td></tr>{{/versions}}</tbody></table>
         <form method="post" action="/admin/adapters/deactivate">{{> csrf}}<button type="submit" id="deactivate-adapters">Answer with the model the server started with</button></form>
+        {{#iteration}}
+        <h2>Online RLHF rounds</h2>
+        <p>Each round samples tasks from the current policy for the labeling page, waits for its label budget, retrains the reward model, continues PPO and ranks every round in the arena (whose tasks are labelled on the same page).</p>
+        <p id="iterate-state" class="notice" role="status">{{state}}</p>
+        {{^isRunning}}<form method="post" action="/admin/iterate/start">{{> csrf}}<button type="submit" id="start-round">Start round {{nextRound}}</button></form>{{/isRunning}}
+        <table id="iterate-rounds"><thead><tr><th>Round</th><th>Judge score</th><th>Labels</th><th>Reward-model accuracy</th><th>Seconds</th></tr></thead>
+        <tbody>{{#rounds}}<tr data-round="{{round}}"><td>{{round}}</td><td>{{judge}}</td><td>{{labels}}</td><td>{{rewardAccuracy}}</td><td>{{seconds}}</td></tr>{{/rounds}}</tbody></table>
+        <table id="iterate-arena"><thead><tr><th>Arena entrant</th><th>Bradley-Terry</th><th>95% interval</th></tr></thead>
+        <tbody>{{#arena}}<tr data-model="{{model}}"><td>{{model}}</td><td>{{rating}}</td><td>{{interval}}</td></tr>{{/arena}}</tbody></table>
+        {{/iteration}}
         <h2>Annotators</h2>
         <ul id="annotator-list">{{#annotators}}<li>{{name}} ({{role}})</li>{{/annotators}}</ul>
         <h2>Agreement with the panel</h2>

@@ -1,5 +1,6 @@
 // `rlhf serve`: the labeling, chat and leaderboard web server; with --versions the chat follows
-// the store's active adapter version, and with --learn-every it learns new ones as corrections come.
+// the store's active adapter version, with --learn-every it learns new ones as corrections come,
+// and with --iterate the admin page starts rounds of online RLHF labelled on its labeling page.
 
 import ArgumentParser
 import ConfigFiles
@@ -9,6 +10,7 @@ import FeedbackServer
 import Foundation
 import LanguageModeling
 import Logging
+import Pipeline
 import Transformer
 
 /// Runs the feedback web server until SIGINT or SIGTERM.
@@ -69,6 +71,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The learning configuration for --learn-every (as rlhf learn --config).")
     var learnConfig: String?
 
+    @Option(help: "A run folder of rlhf iterate: the admin page starts its rounds, labelled by the people on this server's labeling page (needs --model, a checkpoint folder: the starting policy).")
+    var iterate: String?
+
+    @Option(help: "With --iterate: a JSON file of OnlineRLHFConfiguration fields laid over the defaults (as rlhf iterate --config).")
+    var iterateConfig: String?
+
+    @Option(help: "With --iterate: a further arena entrant, e.g. the pretrained model --model was fine-tuned from.")
+    var iterateBase: String?
+
+    @Option(help: "With --iterate: the folder scripts/fetch-data.sh filled (prompts, the annotators' lexicon).")
+    var data = "data"
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
         guard bootstrapRounds > 0 else { throw ValidationError("--bootstrap-rounds must be positive, got \(bootstrapRounds)") }
@@ -83,6 +97,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--vote-limit and --vote-window-minutes must be positive, got \(voteLimit) and \(voteWindowMinutes)")
         }
         if versions != nil, model == nil { throw ValidationError("--versions needs --model, the base the versions adapt") }
+        if iterate != nil, model == nil { throw ValidationError("--iterate needs --model, the policy the first round starts from") }
+        if iterate == nil, iterateConfig != nil || iterateBase != nil { throw ValidationError("--iterate-config and --iterate-base need --iterate") }
     }
 
     func run() async throws {
@@ -102,13 +118,23 @@ struct ServeCommand: AsyncParsableCommand {
         try await loop?.poll()
         let following = Task { await loop?.run() }
         defer { following.cancel() }
+        let iteration = try iterate.map { try servedIteration(folder: $0) }
         let modelNote = model.map { "model \($0)" } ?? "no model loaded: chat is off"
-        let app = try buildApplication(configuration: configuration, store: store, source: source, logger: logger) { port in
+        let app = try buildApplication(configuration: configuration, store: store, source: source, iteration: iteration, logger: logger) { port in
             // The load benchmark waits for this line; FileHandle writes are unbuffered, print's are not.
             let line = "listening on http://\(host):\(port) (database \(database.displayName); \(modelNote))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         try await app.runService()
+    }
+
+    private func servedIteration(folder: String) throws -> ServedIteration {
+        let url = URL(fileURLWithPath: folder)
+        let setup = ServedIteration.Setup(
+            folder: url, configuration: try RunFolderConfiguration.prepare(url, config: iterateConfig, OnlineRLHFConfiguration()),
+            dataFolder: URL(fileURLWithPath: data), start: URL(fileURLWithPath: model ?? ""), base: iterateBase.map { URL(fileURLWithPath: $0) },
+            store: database.location, pollInterval: 1)
+        return ServedIteration(setup: setup) { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
     }
 
     private func learningLoop(store: FeedbackStore, chat: ModelCompletionSource, versions: String) throws -> LearningLoop {

@@ -45,6 +45,12 @@ struct ActiveCurveCommand: AsyncParsableCommand {
     @Option(help: "Their Bradley-Terry noise scale.")
     var temperature = 1.0
 
+    @Option(help: "Hidden scores closer than this are a tie to the annotators (no preference learned).")
+    var tieMargin = 0.0
+
+    @Option(help: "The active policy's weight on the ensemble's uncertainty.")
+    var uncertaintyWeight = 1.0
+
     @Option(help: "The active policy's weight on disagreement so far.")
     var disagreementWeight = 0.5
 
@@ -54,15 +60,36 @@ struct ActiveCurveCommand: AsyncParsableCommand {
     @Option(help: "The uncertainty measure: boundary (mean probability near ½) or spread (heads disagree).")
     var measure = UncertaintyMeasure.boundary
 
+    @Option(help: "Multiply each task's uncertainty by its similarity to the pool's mean to this power (0: uncertainty alone).")
+    var densityWeight = 0.0
+
     @Option(help: "Ensemble heads (bootstrap members; 1 = a single model).")
     var members = 5
 
     @Option(help: "SGD epochs per head.")
     var epochs = 20
 
+    @Option(help: "SGD step size of the heads.")
+    var learningRate = 0.05
+
+    @Option(help: "Standard deviation of each head's random starting weights (0: all start at 0).")
+    var priorScale = 0.0
+
+    @Option(help: "Hashed word-feature buckets.")
+    var dimensions = 4096
+
+    @Flag(help: "Divide word counts by √(words + 1).")
+    var lengthNormalized = false
+
+    @Flag(help: "Score on training movies' pairs outside the pool instead of held-out movies' (to choose settings without looking at the held-out set).")
+    var validation = false
+
     func validate() throws {
-        guard pool >= 2, heldOut >= 1, seeds >= 1, members >= 1, epochs >= 1 else {
-            throw ValidationError("--pool, --held-out, --seeds, --members and --epochs must be positive")
+        guard pool >= 2, heldOut >= 1, seeds >= 1, members >= 1, epochs >= 1, dimensions >= 1 else {
+            throw ValidationError("--pool, --held-out, --seeds, --members, --epochs and --dimensions must be positive")
+        }
+        guard learningRate > 0, tieMargin >= 0, uncertaintyWeight >= 0, priorScale >= 0, densityWeight >= 0 else {
+            throw ValidationError("--learning-rate must be positive, --tie-margin, --uncertainty-weight, --prior-scale and --density-weight ≥ 0")
         }
         guard (0...1).contains(randomShare), disagreementWeight >= 0 else { throw ValidationError("--random-share must lie in 0...1, --disagreement-weight ≥ 0") }
     }
@@ -71,22 +98,31 @@ struct ActiveCurveCommand: AsyncParsableCommand {
         let raters = try RaterLexicon(contentsOf: URL(fileURLWithPath: lexicon))
         let built = RottenTomatoesData(snippets: try RottenTomatoes.snippets(at: URL(fileURLWithPath: data)), split: HeldOutSplit(period: 5))
         var generator = RandomGenerator(seed: 0)
-        let poolTasks = generator.permutation(built.trainingPairs.count).prefix(pool).map { index in
+        let order = generator.permutation(built.trainingPairs.count)
+        let poolTasks = order.prefix(pool).map { index in
             let pair = built.trainingPairs[index]
             return PoolTask(prompt: "Reviews of \(pair.group ?? "a film")", completions: pair.responses)
         }
+        let settings = ActiveCurveSettings(
+            budget: budget, rounds: rounds, annotators: annotators, temperature: temperature, tieMargin: tieMargin,
+            uncertaintyWeight: uncertaintyWeight, disagreementWeight: disagreementWeight, randomShare: randomShare, measure: measure,
+            densityWeight: densityWeight, ensemble: EnsembleSettings(members: members, epochs: epochs, learningRate: learningRate, priorScale: priorScale), dimensions: dimensions,
+            lengthNormalized: lengthNormalized)
         let judge = HiddenJudge.population(raters)
-        let featurizer = WordFeaturizer()
-        let heldOutPairs = generator.permutation(built.heldOutPairs.count).lazy.compactMap { index -> PreferencePair? in
-            let responses = built.heldOutPairs[index].responses
+        let featurizer = settings.featurizer
+        // Validation pairs are training movies' pairs the pool never holds; the same movies, so
+        // they flatter every setting alike, and the held-out movies stay unseen while choosing.
+        let scored = validation ? order.dropFirst(pool).map { built.trainingPairs[$0] } : generator.permutation(built.heldOutPairs.count).map { built.heldOutPairs[$0] }
+        let heldOutPairs = scored.lazy.compactMap { pair -> PreferencePair? in
+            let responses = pair.responses
             let (a, b) = (judge.score(responses[0]), judge.score(responses[1]))
             guard a != b else { return nil }
             let (better, worse) = a > b ? (responses[0], responses[1]) : (responses[1], responses[0])
             return PreferencePair(better: featurizer.features(of: better), worse: featurizer.features(of: worse))
         }.prefix(heldOut)
-        let settings = ActiveCurveSettings(
-            budget: budget, rounds: rounds, annotators: annotators, temperature: temperature, disagreementWeight: disagreementWeight,
-            randomShare: randomShare, measure: measure, ensemble: EnsembleSettings(members: members, epochs: epochs))
+        let informative = poolTasks.filter { abs(judge.score($0.completions[0]) - judge.score($0.completions[1])) >= max(tieMargin, .ulpOfOne) }.count
+        print(String(format: "pool: %d tasks, %.0f%% of them with population-judge scores at least the tie margin apart", poolTasks.count,
+                     100 * Double(informative) / Double(poolTasks.count)))
         let experiment = try ActiveCurveRun(pool: poolTasks, heldOut: Array(heldOutPairs), lexicon: raters, settings: settings)
         var summary = ActiveCurveSummary(active: [], random: [])
         for seed in 0..<UInt64(seeds) {
@@ -103,11 +139,16 @@ struct ActiveCurveCommand: AsyncParsableCommand {
             "curves": try SummaryFile.object(summary),
             "mean_active": try SummaryFile.object(ActiveCurveSummary.mean(summary.active)),
             "mean_random": try SummaryFile.object(ActiveCurveSummary.mean(summary.random)),
+            "scored_on": validation ? "validation pairs of training movies" : "held-out movies",
             "random_final_accuracy": summary.randomFinalAccuracy ?? NSNull(),
+            "active_labels_to_match_random": summary.activeLabelsToMatchRandom ?? NSNull(),
             "active_share_to_match_random": summary.activeShareToMatchRandom ?? NSNull(),
         ], to: folder.appendingPathComponent("active-curve.json"))
         try chart(summary).write(to: folder.appendingPathComponent("active-curve.svg"))
-        let share = summary.activeShareToMatchRandom.map { String(format: "%.0f%% of the budget", $0 * 100) } ?? "never within the budget"
+        var share = "never within the budget"
+        if let labels = summary.activeLabelsToMatchRandom, let fraction = summary.activeShareToMatchRandom {
+            share = String(format: "%d labels, %.0f%% of the budget", labels, fraction * 100)
+        }
         print(String(format: "random selection ends at %.4f; active selection reaches it at %@", summary.randomFinalAccuracy ?? .nan, share))
         print("curves in \(folder.appendingPathComponent("active-curve.svg").path)")
     }

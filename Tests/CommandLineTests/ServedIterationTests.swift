@@ -1,0 +1,86 @@
+// The iterate loop behind the admin page, end to end at a tiny size: a real `rlhf serve --iterate`
+// with a tiny GPT as the starting policy; an annotator cannot start a round, an administrator
+// can; the round's tasks are labelled through the store as the labeling page does, and once its
+// label budget (and the arena's) is met it trains the reward model and the policy and ranks the
+// new checkpoint in the arena.
+import Feedback
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LanguageModeling
+import Testing
+import Tokenization
+import Transformer
+
+@Test func anAdminStartsARoundThatLabelsFromTheStoreComplete() async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("served-iterate-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let sentences = (0..<40).map { "The film was \(["good", "dull", "warm", "flat"][$0 % 4]) and the cast was \(["great", "bad"][$0 % 2])." }
+    let tokenizer = try BPETrainer(config: BPETrainingConfig(vocabularySize: 300)).train(on: sentences)
+    let gpt = try GPT(configuration: GPTConfiguration(
+        vocabularySize: tokenizer.vocabularySize, contextLength: 64, width: 32, layers: 2, heads: 2,
+        endOfTextToken: tokenizer.specialTokenID("<|endoftext|>").map(Int32.init)))
+    gpt.initialize(seed: 3)
+    let start = folder.appendingPathComponent("start")
+    try LanguageModel(network: gpt, tokenizer: tokenizer).save(to: start)
+    let config = folder.appendingPathComponent("tiny.json")
+    try """
+        {"candidateTasks": 10, "judgmentsPerRound": 6, "evaluationPrompts": 6, "arenaPrompts": 3, "arenaJudgmentsPerTask": 1, "arenaBootstrapRounds": 10,
+         "reward": {"epochs": 1, "heldOutPeriod": 3, "normalizationSamples": 4, "optimization": {"batchSize": 2}},
+         "ppo": {"iterations": 1, "batchSize": 4, "minibatches": 2, "epochs": 1, "responseLength": 6, "checkpointInterval": 1}}
+        """.write(to: config, atomically: true, encoding: .utf8)
+
+    let db = folder.appendingPathComponent("feedback.sqlite").path
+    let store = try FeedbackStore(path: db)
+    let adminToken = try await store.createAnnotator(name: "admin", role: .admin).token
+    let alice = try await store.createAnnotator(name: "alice", role: .annotator)
+    let bob = try await store.createAnnotator(name: "bob", role: .annotator)
+    let run = folder.appendingPathComponent("iterate")
+    let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let server = try ServeProcess([
+        "--db", db, "--model", start.path, "--iterate", run.path, "--iterate-config", config.path,
+        "--data", packageRoot.appendingPathComponent("data").path, "--port", "0",
+    ])
+    defer { server.stop() }
+    let address = "http://127.0.0.1:\(try await server.waitFor(#"listening on http://127\.0\.0\.1:(\d+)"#))"
+
+    #expect(try await request("\(address)/api/admin/iterate/rounds", method: "POST", token: alice.token).status == 403)
+    #expect(!FileManager.default.fileExists(atPath: run.appendingPathComponent("round-1").path), "an annotator started nothing")
+    let started = try await request("\(address)/api/admin/iterate/rounds", method: "POST", token: adminToken)
+    #expect(started.status == 202, "\(started.body)")
+    #expect(try await request("\(address)/api/admin/iterate/rounds", method: "POST", token: adminToken).status == 409, "one round at a time")
+
+    // People label whatever the queue serves them (the longer answer first) until the round ends.
+    let deadline = Date().addingTimeInterval(15 * 60)
+    var status: [String: Any] = [:]
+    repeat {
+        for person in [alice.annotator, bob.annotator] {
+            guard let task = try await store.nextTask(for: person.id!) else { continue }
+            let ranked = task.completions.sorted { ($0.text.count, $0.id) > ($1.text.count, $1.id) }
+            try await store.submit(JudgmentSubmission(taskID: task.taskID, kind: .ranking, tiers: ranked.map { [$0.id] }), by: person.id!)
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let body = try await request("\(address)/api/admin/iterate", method: "GET", token: adminToken).body
+        status = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+    } while status["isRunning"] as? Bool == true && Date() < deadline
+
+    let state = status["state"] as? String ?? ""
+    #expect(state.hasPrefix("Round 1 finished"), "\(state); server output:\n\(server.log)")
+    let rounds = try #require(status["rounds"] as? [[String: Any]])
+    #expect(rounds.map { $0["round"] as? Int } == [1] && rounds.first?["labels"] as? Int ?? 0 >= 6, "\(rounds)")
+    let arena = (status["arena"] as? [[String: Any]] ?? []).compactMap { $0["model"] as? String }
+    #expect(arena.contains("round-1") && arena.contains("start"), "\(arena)")
+    #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("round-1/policy/model/model.safetensors").path))
+    #expect(try await store.adminAudit().contains { $0.action == "start iterate round" && $0.target == "round 1" })
+}
+
+/// An HTTP request signed in by bearer token; the status and the body as text.
+private func request(_ address: String, method: String, token: String) async throws -> (status: Int, body: String) {
+    var request = URLRequest(url: try #require(URL(string: address)))
+    request.httpMethod = method
+    request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+    let (data, response) = try await URLSession.shared.data(for: request)
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+}
