@@ -67,8 +67,13 @@ extension CausalLanguageModel {
 
     /// x through the base weight `name` (plus its adapter): y = x·W (+ bias) (+ s·x·Aᵀ·Bᵀ).
     func project(_ x: Tensor, _ name: String, _ weight: Tensor, bias: Tensor? = nil, orientation: WeightOrientation, tape: Tape?) throws -> Tensor {
-        if let adapted = try adapters?.project(x, name, weight, bias: bias, orientation: orientation, tape: tape) { return adapted }
-        return try x.linear(weight, bias: bias, orientation: orientation)
+        try project(x, name, .dense(weight: weight, bias: bias, orientation: orientation), tape: tape)
+    }
+
+    /// x through the base layer `name` (plus its adapter).
+    func project(_ x: Tensor, _ name: String, _ layer: BaseLayer, tape: Tape?) throws -> Tensor {
+        if let adapted = try adapters?.project(x, name, base: layer, tape: tape) { return adapted }
+        return try x.linear(layer)
     }
 
     /// Log-probabilities [B, R] of each response token given everything before it (0 at padding),
