@@ -22,6 +22,9 @@ public protocol CausalLanguageModel: AnyObject {
     func hiddenStates(_ input: TokenBatch, tape: Tape?) throws -> Tensor
     /// Next-token logits [..., V] from hidden states [..., C].
     func logits(_ hidden: Tensor, tape: Tape?) throws -> Tensor
+    /// The mean cross-entropy of `targets` (negative: ignored) under the logits of `hidden`:
+    /// `logits(hidden, tape:).crossEntropy(targets:)`, which a family may compute with less memory.
+    func crossEntropy(_ hidden: Tensor, targets: [Int32], tape: Tape?) throws -> Tensor
     /// An empty cache for `batch` rows of up to `capacity` positions (at most the context).
     func makeCache(batch: Int, capacity: Int, firstPosition: [Int32]?) -> KVCache
     /// Hidden states [B, T, C] of the next T positions of every row, appending their keys and
@@ -36,6 +39,10 @@ public protocol CausalLanguageModel: AnyObject {
 }
 
 extension CausalLanguageModel {
+    public func crossEntropy(_ hidden: Tensor, targets: [Int32], tape: Tape?) throws -> Tensor {
+        try logits(hidden, tape: tape).crossEntropy(targets: targets)
+    }
+
     /// Writes the language model's checkpoint folder.
     public func save(to folder: URL) throws {
         try save(to: folder, scalarHead: nil)

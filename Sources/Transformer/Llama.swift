@@ -117,6 +117,13 @@ public final class Llama: CausalLanguageModel {
         return try hidden.linear(matrix(outputHeadName, tape: tape))
     }
 
+    /// Training's loss without a second [rows, V] buffer for the logits' gradient (the fused op
+    /// of Tensor+LogSoftmax.swift); without a tape, the logits' own path.
+    public func crossEntropy(_ hidden: Tensor, targets: [Int32], tape: Tape?) throws -> Tensor {
+        guard tape != nil else { return try logits(hidden, tape: nil).crossEntropy(targets: targets) }
+        return try hidden.crossEntropy(through: matrix(outputHeadName, tape: tape), targets: targets)
+    }
+
     /// The blocks over `input`, with `attention(layer, q, k, v)` attending the rotated queries and
     /// keys: over the sequence itself for training, over the KV cache for decoding.
     func forward(_ input: TokenBatch, tape: Tape?, attention: (Int, Tensor, Tensor, Tensor) throws -> Tensor) throws -> Tensor {
