@@ -15,6 +15,8 @@ public final class Llama: CausalLanguageModel {
     }
     /// RoPE's θ_i, i < headSize/2.
     let frequencies: [Float]
+    /// Each block's parameter names, built once: every pass, each decoding step included, looks
+    /// its weights up by name.
     let blockNames: [LlamaBlockNames]
     /// Compact forms of the frozen matrices, for decoding's few-row products.
     let compactWeights = CompactWeightCache()
