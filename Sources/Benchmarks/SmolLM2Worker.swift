@@ -13,10 +13,15 @@ enum SmolLM2Worker {
     static func run(_ arguments: [String]) throws {
         func value(_ flag: String) -> String? { arguments.firstIndex(of: flag).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } }
         guard let phase = arguments.first, let model = value("--model") else {
-            throw BenchmarkError.usage("smollm2-worker forward|lora|generate-b1|generate-b16 --model FILE.gguf [--repetitions N]")
+            throw BenchmarkError.usage("smollm2-worker forward|lora|generate-b1|generate-b16 --model FILE.gguf [--repetitions N] [--f32]")
         }
         let repetitions = Int(value("--repetitions") ?? "3") ?? 3
-        let network = try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: false).network
+        // --f32 holds the weights as a model trained in full does (f32, here all frozen) instead of
+        // only in the file's blocks: the same phases on the f32 path, to compare speeds with (its
+        // peak memory also counts the gradient buffer of a trainable store).
+        let f32 = arguments.contains("--f32")
+        let network = try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: f32).network
+        if f32 { network.parameters.freeze { _ in true } }
         if phase == "weight-bytes" {
             // Each step reads every weight once; the tied embedding is read whole as the output head.
             print((network as? Llama)?.decodingWeightBytes ?? network.parameters.scalarCount * MemoryLayout<Float>.size)
@@ -42,7 +47,7 @@ enum SmolLM2Worker {
             seconds = try Clock.measure(repetitions: repetitions) {
                 network.trainableParameters.zeroGradients()
                 let tape = Tape()
-                try tape.backward(from: network.logits(network.hiddenStates(input, tape: tape), tape: tape).crossEntropy(targets: targets))
+                try tape.backward(from: network.crossEntropy(network.hiddenStates(input, tape: tape), targets: targets, tape: tape))
                 optimizer.step()
             }.median
             count = batch * context

@@ -122,7 +122,7 @@ public struct NextTokenPrediction<Data: TrainingData>: TrainingObjective {
 
     static func loss(_ batch: LanguageModelBatch, model: LanguageModel, tape: Tape?) throws -> Tensor {
         let network = model.network
-        return try network.logits(network.hiddenStates(batch.input, tape: tape), tape: tape).crossEntropy(targets: batch.targets)
+        return try network.crossEntropy(network.hiddenStates(batch.input, tape: tape), targets: batch.targets, tape: tape)
     }
 
     public var cursor: Data.Cursor { data.cursor }

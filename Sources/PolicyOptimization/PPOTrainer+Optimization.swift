@@ -142,7 +142,7 @@ extension PPOTrainer {
         let whole = try data.nextBatch(size: configuration.pretrainingBatchSize)
         let batch = communicator.size == 1 ? whole : whole.rows(BatchShard(communicator).rows(of: whole.input.batch))
         let network = models.network
-        let loss = try network.logits(network.hiddenStates(batch.input, tape: tape), tape: tape).crossEntropy(targets: batch.targets)
+        let loss = try network.crossEntropy(network.hiddenStates(batch.input, tape: tape), targets: batch.targets, tape: tape)
         return (loss, communicator.size == 1 ? 1 : Double(batch.predictedTokens) / Double(max(whole.predictedTokens, 1)))
     }
 

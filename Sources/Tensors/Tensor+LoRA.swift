@@ -11,7 +11,12 @@ extension Tensor {
     public func adaptedLinear(
         _ weight: Tensor, bias: Tensor? = nil, orientation: WeightOrientation, down: Tensor, up: Tensor, scale: Float, adapterInput: Tensor? = nil
     ) throws -> Tensor {
-        let out = try linear(weight, bias: bias, orientation: orientation, recorded: false)
+        try adaptedLinear(.dense(weight: weight, bias: bias, orientation: orientation), down: down, up: up, scale: scale, adapterInput: adapterInput)
+    }
+
+    /// As above, over a base layer that may be a compact frozen matrix.
+    package func adaptedLinear(_ base: BaseLayer, down: Tensor, up: Tensor, scale: Float, adapterInput: Tensor? = nil) throws -> Tensor {
+        let out = try through(base, recorded: false)
         let (rows, inputs, outputs) = (shape.rows, shape.last, out.shape.last)
         let a = adapterInput ?? self
         guard down.shape.rank == 2, down.shape[1] == inputs, up.shape == [outputs, down.shape[0]], a.shape == shape else {
@@ -21,9 +26,9 @@ extension Tensor {
         let reduced = TensorStorage(count: rows * r)
         MatrixProduct.multiply(m: rows, n: r, k: inputs, a: a.data, b: down.data, transposeB: true, c: reduced.pointer)
         MatrixProduct.multiply(m: rows, n: outputs, k: r, a: reduced.pointer, b: up.data, transposeB: true, c: out.data, alpha: scale, beta: 1)
-        guard let tape = Tape.recording([self, weight, down, up, a] + (bias.map { [$0] } ?? [])) else { return out }
+        guard let tape = Tape.recording([self, down, up, a] + base.tensors) else { return out }
         out.record(on: tape) { dout in
-            self.linearBackward(dout, weight: weight, bias: bias, orientation: orientation, rows: rows, inputs: inputs, outputs: outputs)
+            self.throughBackward(dout, base)
             // dt = s·dout·B: the gradient of the reduced product, shared by A, B and the input.
             let dReduced = TensorStorage(count: rows * r)
             MatrixProduct.multiply(m: rows, n: r, k: outputs, a: dout, b: up.data, c: dReduced.pointer, alpha: scale)

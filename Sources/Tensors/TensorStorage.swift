@@ -1,5 +1,8 @@
 // Owned, 64-byte aligned Float buffers behind tensors, or views into a larger owner (a parameter
 // inside a ParameterStore's flat buffer) that keep the owner alive.
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 package final class TensorStorage {
@@ -7,6 +10,8 @@ package final class TensorStorage {
     package let count: Int
     /// Set for views: the storage whose memory this points into.
     private let owner: TensorStorage?
+    /// Bytes mapped from the kernel for this storage alone (zero: from the pool).
+    private let mappedBytes: Int
 
     /// Uninitialised memory for `count` floats.
     package init(count: Int) {
@@ -14,6 +19,20 @@ package final class TensorStorage {
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         self.count = count
         owner = nil
+        mappedBytes = 0
+    }
+
+    /// Zeros for `count` floats in pages of their own, which take no memory until written: a
+    /// parameter store whose frozen matrices live in compact form never touches their ranges.
+    package init(zeroedPages count: Int) {
+        let bytes = (max(count, 1) * MemoryLayout<Float>.stride + Self.pageSize - 1) / Self.pageSize * Self.pageSize
+        guard let raw = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED else {
+            fatalError("mapping \(bytes) bytes of parameters failed: errno \(errno)")
+        }
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        self.count = count
+        owner = nil
+        mappedBytes = bytes
     }
 
     package convenience init(repeating value: Float, count: Int) {
@@ -32,10 +51,28 @@ package final class TensorStorage {
         pointer = owner.pointer + offset
         self.count = count
         self.owner = owner
+        mappedBytes = 0
     }
 
     deinit {
-        if owner == nil { BufferPool.shared.release(UnsafeMutableRawPointer(pointer), byteCount: count * MemoryLayout<Float>.stride) }
+        if mappedBytes > 0 {
+            munmap(pointer, mappedBytes)
+        } else if owner == nil {
+            BufferPool.shared.release(UnsafeMutableRawPointer(pointer), byteCount: count * MemoryLayout<Float>.stride)
+        }
+    }
+
+    private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// Gives the whole pages inside `range` back to the kernel (storage from `init(zeroedPages:)`
+    /// only): they read as zero, and take no memory, until written again.
+    package func discardPages(in range: Range<Int>) {
+        precondition(mappedBytes > 0, "only mapped storage gives pages back")
+        let start = UInt(bitPattern: pointer + range.lowerBound), end = UInt(bitPattern: pointer + range.upperBound)
+        let page = UInt(Self.pageSize)
+        let first = (start + page - 1) / page * page, last = end / page * page
+        guard last > first else { return }
+        madvise(UnsafeMutableRawPointer(bitPattern: first), Int(last - first), MADV_DONTNEED)
     }
 
     package var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }

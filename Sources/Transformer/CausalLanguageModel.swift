@@ -22,6 +22,9 @@ public protocol CausalLanguageModel: AnyObject {
     func hiddenStates(_ input: TokenBatch, tape: Tape?) throws -> Tensor
     /// Next-token logits [..., V] from hidden states [..., C].
     func logits(_ hidden: Tensor, tape: Tape?) throws -> Tensor
+    /// The mean cross-entropy of `targets` (negative: ignored) under the logits of `hidden`:
+    /// `logits(hidden, tape:).crossEntropy(targets:)`, which a family may compute with less memory.
+    func crossEntropy(_ hidden: Tensor, targets: [Int32], tape: Tape?) throws -> Tensor
     /// An empty cache for `batch` rows of up to `capacity` positions (at most the context).
     func makeCache(batch: Int, capacity: Int, firstPosition: [Int32]?) -> KVCache
     /// Hidden states [B, T, C] of the next T positions of every row, appending their keys and
@@ -36,6 +39,10 @@ public protocol CausalLanguageModel: AnyObject {
 }
 
 extension CausalLanguageModel {
+    public func crossEntropy(_ hidden: Tensor, targets: [Int32], tape: Tape?) throws -> Tensor {
+        try logits(hidden, tape: tape).crossEntropy(targets: targets)
+    }
+
     /// Writes the language model's checkpoint folder.
     public func save(to folder: URL) throws {
         try save(to: folder, scalarHead: nil)
@@ -67,8 +74,13 @@ extension CausalLanguageModel {
 
     /// x through the base weight `name` (plus its adapter): y = x·W (+ bias) (+ s·x·Aᵀ·Bᵀ).
     func project(_ x: Tensor, _ name: String, _ weight: Tensor, bias: Tensor? = nil, orientation: WeightOrientation, tape: Tape?) throws -> Tensor {
-        if let adapted = try adapters?.project(x, name, weight, bias: bias, orientation: orientation, tape: tape) { return adapted }
-        return try x.linear(weight, bias: bias, orientation: orientation)
+        try project(x, name, .dense(weight: weight, bias: bias, orientation: orientation), tape: tape)
+    }
+
+    /// x through the base layer `name` (plus its adapter).
+    func project(_ x: Tensor, _ name: String, _ layer: BaseLayer, tape: Tape?) throws -> Tensor {
+        if let adapted = try adapters?.project(x, name, base: layer, tape: tape) { return adapted }
+        return try x.linear(layer)
     }
 
     /// Log-probabilities [B, R] of each response token given everything before it (0 at padding),

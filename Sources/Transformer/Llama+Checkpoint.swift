@@ -9,7 +9,9 @@ extension Llama {
     public static let configFileName = "config.json"
     public static let weightsFileName = "model.safetensors"
 
-    /// Reads the network from a GGUF file, dequantising every tensor to Float and checking its shape.
+    /// Reads the network from a GGUF file, dequantising every tensor to Float and checking its
+    /// shape. A network that is not `trainable` keeps its matrices in their block form only
+    /// (`compactFrozenWeights()`), each encoded as it is read: the f32 model never exists whole.
     public convenience init(gguf file: GGUFFile, trainable: Bool = false) throws {
         let c = try LlamaConfiguration(gguf: file)
         // Every tensor's shape is checked before the network is allocated: the sizes come from
@@ -39,8 +41,13 @@ extension Llama {
         for (source, name, _, heads) in sources {
             var values = try file.floats(source)
             if let heads { values = Self.undoingAdjacentPairOrder(values, heads: heads, headSize: c.headSize, inputs: c.width) }
-            parameters.withValues(of: name) { _ = $0.update(fromContentsOf: values) }
+            values.withUnsafeBufferPointer { values in
+                if trainable || !parameters.holdCompact(name, replacement: values.baseAddress!) {
+                    parameters.withValues(of: name) { _ = $0.update(fromContentsOf: values) }
+                }
+            }
         }
+        compactWeights.forgetAll()
     }
 
     /// llama.cpp's converter interleaves each head's rows (row 2i + j of a head holds Hugging

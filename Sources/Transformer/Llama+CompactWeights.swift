@@ -4,6 +4,10 @@
 // f32 path only in summation order, and a matrix whose values fit no block format (trained
 // weights) simply keeps the f32 path.
 //
+// A network loaded frozen from a GGUF file holds its matrices in compact form only (the store's
+// forms, see ParameterStore), and those are the forms used here; a frozen f32 network (a Hugging
+// Face folder) gets forms encoded from its Floats, beside them.
+//
 // Only frozen parameters get a compact form, so an optimizer step can never leave one stale:
 // a parameter seen trainable, by a decoding pass or by a pass on a tape, loses its form. The
 // other writers of a model's base weights are loading (before any pass) and merging adapters,
@@ -35,12 +39,14 @@ final class CompactWeightCache: Sendable {
 
     /// The compact forms of `model`'s frozen matrices, encoding those not seen before.
     func weights(for model: Llama) -> LlamaCompactWeights {
-        let p = model.parameters, c = model.configuration
+        let p = model.parameters
         // A store without gradient memory can never be trained or unfrozen.
         let alwaysFrozen = p.gradients == nil
         return state.withLock { state in
             if alwaysFrozen, let snapshot = state.snapshot { return snapshot }
             func form(_ name: String) -> CompactMatrix? {
+                // The store's own form: its f32 range holds nothing to encode.
+                if let held = p.compactForm(of: name) { return held }
                 guard alwaysFrozen || p.isFrozen(name) else {
                     state.forms[name] = nil
                     return nil
@@ -51,13 +57,12 @@ final class CompactWeightCache: Sendable {
                 state.forms[name] = .some(form)
                 return form
             }
-            let blocks = (0..<c.layers).map { i in
-                let n = LlamaBlockNames(i)
-                return LlamaBlockCompactWeights(
+            let blocks = model.blockNames.map { n in
+                LlamaBlockCompactWeights(
                     query: form(n.query), key: form(n.key), value: form(n.value), output: form(n.output),
                     gate: form(n.gate), up: form(n.up), down: form(n.down))
             }
-            let snapshot = LlamaCompactWeights(blocks: blocks, outputHead: form(c.tiedEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight"))
+            let snapshot = LlamaCompactWeights(blocks: blocks, outputHead: form(model.outputHeadName))
             state.snapshot = snapshot
             return snapshot
         }

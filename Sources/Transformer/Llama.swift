@@ -15,8 +15,9 @@ public final class Llama: CausalLanguageModel {
     }
     /// RoPE's θ_i, i < headSize/2.
     let frequencies: [Float]
-    /// The parameters as constant views, resolved once for inference.
-    let constantWeights: LlamaWeights
+    /// Each block's parameter names, built once: every pass, each decoding step included, looks
+    /// its weights up by name.
+    let blockNames: [LlamaBlockNames]
     /// Compact forms of the frozen matrices, for decoding's few-row products.
     let compactWeights = CompactWeightCache()
 
@@ -30,7 +31,7 @@ public final class Llama: CausalLanguageModel {
         self.configuration = configuration
         self.parameters = parameters ?? ParameterStore(layout: layout, trainable: trainable)
         frequencies = Tensor.rotaryFrequencies(headSize: configuration.headSize, base: configuration.ropeBase)
-        constantWeights = LlamaWeights(self.parameters, configuration, tape: nil)
+        blockNames = (0..<configuration.layers).map(LlamaBlockNames.init)
     }
 
     public func copy(trainable: Bool = true) throws -> Llama {
@@ -79,6 +80,14 @@ public final class Llama: CausalLanguageModel {
         }
     }
 
+    /// Keeps every frozen matrix whose values are exactly a GGUF block format's (all of a GGUF
+    /// model's) only in that compact form: a quarter to a sixth of the memory, the same outputs
+    /// (see ParameterStore). Trainable matrices keep their Floats.
+    public func compactFrozenWeights() {
+        for entry in parameters.layout.entries where entry.shape.rank == 2 { parameters.holdCompact(entry.name) }
+        compactWeights.forgetAll()
+    }
+
     /// transformers' LlamaPreTrainedModel initialisation: N(0, 0.02) matrices and embedding, unit norms.
     public func initialize(seed: UInt64) {
         var generator = RandomGenerator(seed: seed)
@@ -107,7 +116,14 @@ public final class Llama: CausalLanguageModel {
            let head = compactWeights.weights(for: self).outputHead {
             return Self.product(hidden, head)
         }
-        return try hidden.linear(weights(tape: tape).outputHead, orientation: .outputsByInputs)
+        return try hidden.linear(matrix(outputHeadName, tape: tape))
+    }
+
+    /// Training's loss without a second [rows, V] buffer for the logits' gradient (the fused op
+    /// of Tensor+LogSoftmax.swift); without a tape, the logits' own path.
+    public func crossEntropy(_ hidden: Tensor, targets: [Int32], tape: Tape?) throws -> Tensor {
+        guard tape != nil else { return try logits(hidden, tape: nil).crossEntropy(targets: targets) }
+        return try hidden.crossEntropy(through: matrix(outputHeadName, tape: tape), targets: targets)
     }
 
     /// The blocks over `input`, with `attention(layer, q, k, v)` attending the rotated queries and
@@ -116,9 +132,13 @@ public final class Llama: CausalLanguageModel {
         let c = configuration, w = weights(tape: tape)
         let few = tape == nil && input.batch * input.time <= CompactProduct.rowLimit
         let compact = few ? compactWeights.weights(for: self).blocks : nil
-        var x = try Tensor.embedding(tokens: input.tokens, table: w.tokenEmbedding)
+        var x: Tensor
+        switch w.tokenEmbedding {
+        case let .compact(table): x = try Tensor.embedding(tokens: input.tokens, compact: table)
+        case let .dense(table, _, _): x = try Tensor.embedding(tokens: input.tokens, table: table)
+        }
         for (i, block) in w.blocks.enumerated() {
-            let n = LlamaBlockNames(i), k = compact?[i]
+            let n = blockNames[i], k = compact?[i]
             let h = try x.rmsNorm(weight: block.inputNorm, epsilon: c.rmsNormEpsilon)
             let query = try project(h, n.query, block.query, k?.query, tape: tape)
                 .rotaryEmbedding(heads: c.heads, positions: input.positions, frequencies: frequencies)
@@ -133,11 +153,11 @@ public final class Llama: CausalLanguageModel {
         return try x.rmsNorm(weight: w.finalNorm, epsilon: c.rmsNormEpsilon)
     }
 
-    /// A linear layer ([out, in] weight, no bias) with its adapter, through the weight's compact
-    /// form when it has one.
-    func project(_ x: Tensor, _ name: String, _ weight: Tensor, _ compact: CompactMatrix?, tape: Tape?) throws -> Tensor {
-        guard let compact else { return try project(x, name, weight, orientation: .outputsByInputs, tape: tape) }
-        let base = Self.product(x, compact)
+    /// A linear layer ([out, in] weight, no bias) with its adapter, through the fused product
+    /// with the weight's compact form when decoding gives one.
+    func project(_ x: Tensor, _ name: String, _ layer: BaseLayer, _ fused: CompactMatrix?, tape: Tape?) throws -> Tensor {
+        guard let fused else { return try project(x, name, layer, tape: tape) }
+        let base = Self.product(x, fused)
         return try adapters?.adapt(x, base: base, weight: name, tape: tape) ?? base
     }
 
@@ -149,10 +169,21 @@ public final class Llama: CausalLanguageModel {
         return out
     }
 
+    /// Every parameter for one pass: views of the store (on `tape` when given), and the frozen
+    /// matrices the store holds only in compact form.
     func weights(tape: Tape?) -> LlamaWeights {
-        guard let tape else { return constantWeights }
-        compactWeights.forgetTrainable(in: parameters)
-        return LlamaWeights(parameters, configuration, tape: tape)
+        if tape != nil { compactWeights.forgetTrainable(in: parameters) }
+        return LlamaWeights(
+            tokenEmbedding: matrix("model.embed_tokens.weight", tape: tape),
+            blocks: blockNames.map { LlamaBlockWeights($0, norm: { self.parameters.tensor($0, on: tape) }, matrix: { self.matrix($0, tape: tape) }) },
+            finalNorm: parameters.tensor("model.norm.weight", on: tape))
+    }
+
+    var outputHeadName: String { configuration.tiedEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight" }
+
+    /// The [out, in] matrix `name`: its compact form when the store holds it only so, else a view.
+    func matrix(_ name: String, tape: Tape?) -> BaseLayer {
+        parameters.compactForm(of: name).map(BaseLayer.compact) ?? .dense(weight: parameters.tensor(name, on: tape), bias: nil, orientation: .outputsByInputs)
     }
 
     func checkLength(_ time: Int) throws {
@@ -176,29 +207,21 @@ struct LlamaBlockNames {
     }
 }
 
-/// One block's parameters as tensors.
+/// One block's parameters: norms as tensors, matrices as base layers.
 struct LlamaBlockWeights {
-    let inputNorm, query, key, value, output, postAttentionNorm, gate, up, down: Tensor
+    let inputNorm, postAttentionNorm: Tensor
+    let query, key, value, output, gate, up, down: BaseLayer
 
-    init(_ p: ParameterStore, layer: Int, tape: Tape?) {
-        let n = LlamaBlockNames(layer)
-        inputNorm = p.tensor(n.inputNorm, on: tape)
-        query = p.tensor(n.query, on: tape); key = p.tensor(n.key, on: tape)
-        value = p.tensor(n.value, on: tape); output = p.tensor(n.output, on: tape)
-        postAttentionNorm = p.tensor(n.postAttentionNorm, on: tape)
-        gate = p.tensor(n.gate, on: tape); up = p.tensor(n.up, on: tape); down = p.tensor(n.down, on: tape)
+    init(_ n: LlamaBlockNames, norm: (String) -> Tensor, matrix: (String) -> BaseLayer) {
+        inputNorm = norm(n.inputNorm); postAttentionNorm = norm(n.postAttentionNorm)
+        query = matrix(n.query); key = matrix(n.key); value = matrix(n.value); output = matrix(n.output)
+        gate = matrix(n.gate); up = matrix(n.up); down = matrix(n.down)
     }
 }
 
-/// Every parameter of the model as tensors, for one forward pass.
+/// The parameters of the blocks and around them, for one pass (the output head is the logits').
 struct LlamaWeights {
-    let tokenEmbedding, finalNorm, outputHead: Tensor
+    let tokenEmbedding: BaseLayer
     let blocks: [LlamaBlockWeights]
-
-    init(_ p: ParameterStore, _ c: LlamaConfiguration, tape: Tape?) {
-        tokenEmbedding = p.tensor("model.embed_tokens.weight", on: tape)
-        blocks = (0..<c.layers).map { LlamaBlockWeights(p, layer: $0, tape: tape) }
-        finalNorm = p.tensor("model.norm.weight", on: tape)
-        outputHead = c.tiedEmbeddings ? tokenEmbedding : p.tensor("lm_head.weight", on: tape)
-    }
+    let finalNorm: Tensor
 }

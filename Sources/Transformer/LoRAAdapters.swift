@@ -98,12 +98,12 @@ public final class LoRAAdapters {
 
     /// x through the base weight `name` plus the adapter's update, or nil when the layer has no
     /// adapter or adapters are off.
-    func project(_ x: Tensor, _ name: String, _ weight: Tensor, bias: Tensor?, orientation: WeightOrientation, tape: Tape?) throws -> Tensor? {
+    func project(_ x: Tensor, _ name: String, base: BaseLayer, tape: Tape?) throws -> Tensor? {
         guard isEnabled, let target = targets[name] else { return nil }
         let down = parameters.tensor(target.downName, on: tape), up = parameters.tensor(target.upName, on: tape)
         let dropped = configuration.dropout > 0 && tape != nil
             ? try x.droppedOut(probability: configuration.dropout, generator: &dropoutGenerator) : nil
-        return try x.adaptedLinear(weight, bias: bias, orientation: orientation, down: down, up: up, scale: configuration.scale, adapterInput: dropped)
+        return try x.adaptedLinear(base, down: down, up: up, scale: configuration.scale, adapterInput: dropped)
     }
 
     /// `base` (x through the base weight `name`, computed by a product of the caller's own, such
