@@ -28,6 +28,8 @@ public struct PPOConfiguration: Codable, Sendable, Equatable {
     public var temperature: Float = 0.7
     /// Subtracted from the score of a response that never produced <|endoftext|>; 0 disables.
     public var missingEndPenalty: Double = 0
+    /// Penalises responses far from the starting length; nil disables.
+    public var lengthGuard: LengthGuard?
 
     // MARK: Rewards
     /// β, the KL coefficient (initial value when adaptive).
@@ -102,5 +104,6 @@ public struct PPOConfiguration: Codable, Sendable, Equatable {
         try check(pretrainingCoefficient >= 0 && pretrainingBatchSize > 0, "pretrainingCoefficient", "≥ 0 with a positive pretrainingBatchSize")
         try check(checkpointInterval >= 0 && loggedSamples >= 0, "checkpointInterval", "≥ 0")
         try overoptimizationGuard.validate()
+        try lengthGuard?.validate()
     }
 }

@@ -21,6 +21,7 @@ struct PPOProgress: Codable {
     var policySteps: Int
     var valueSteps: Int
     var overoptimizationGuard: OveroptimizationGuard
+    var lengthAnchor: Double?
 }
 
 extension PPOTrainer {
@@ -35,7 +36,8 @@ extension PPOTrainer {
         PPOProgress(
             iteration: completedIterations, klController: klController, generator: generator, promptOrder: promptOrder,
             promptCursor: promptCursor, pretraining: pretraining?.cursor, policySteps: policyOptimizer.stepCount,
-            valueSteps: valueOptimizers.first?.stepCount ?? 0, overoptimizationGuard: overoptimizationGuard)
+            valueSteps: valueOptimizers.first?.stepCount ?? 0, overoptimizationGuard: overoptimizationGuard,
+            lengthAnchor: lengthAnchor)
     }
 
     /// The policy as other commands load it (a model folder, or PEFT adapters when it trains
@@ -85,6 +87,7 @@ extension PPOTrainer {
         }
         (completedIterations, klController, generator) = (progress.iteration, progress.klController, progress.generator)
         overoptimizationGuard = progress.overoptimizationGuard
+        lengthAnchor = progress.lengthAnchor
         (promptOrder, promptCursor) = (progress.promptOrder, progress.promptCursor)
         if let cursor = progress.pretraining { pretraining?.restore(cursor) }
         try trimLogs(after: completedIterations)

@@ -30,6 +30,7 @@ extension PPOTrainer {
             "val/num_eos_tokens": Double(rollouts.stopped.filter { $0 }.count),
             "val/epochs": Double(optimization.epochsRun),
             "val/response_length": rollouts.mask.values.reduce(0, +) / n,
+            "objective/length_penalty": lengthPenalties(rollouts).reduce(0, +) / n,
             "lr": Double(configuration.learningRate),
             "episode": Double((completedIterations + 1) * configuration.batchSize),
             "time/generation": times.generation,

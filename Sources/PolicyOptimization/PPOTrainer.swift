@@ -54,6 +54,8 @@ public final class PPOTrainer {
     public internal(set) var klController: KLController
     public internal(set) var overoptimizationGuard: OveroptimizationGuard
     public internal(set) var completedIterations = 0
+    /// The length guard's anchor, fixed on the first iteration unless configured.
+    public internal(set) var lengthAnchor: Double?
     var generator: RandomGenerator
     var promptOrder: [Int]
     var promptCursor = 0
@@ -179,18 +181,28 @@ public final class PPOTrainer {
         }
     }
 
-    /// Reward-model scores, with the missing-end penalty and clipping applied; each rank scores
-    /// its share of the rows.
+    /// Reward-model scores, with the missing-end and length penalties and clipping applied; each
+    /// rank scores its share of the rows.
     func score(_ rollouts: Rollouts) throws -> [Double] {
         let mine = BatchShard(communicator).rows(of: rollouts.count)
         var raw = [Double](repeating: 0, count: rollouts.count)
         raw.replaceSubrange(mine, with: try scorer.scores(prompts: Array(rollouts.prompts[mine]), responses: Array(rollouts.responses[mine])))
         try communicator.sum(&raw)
-        return zip(raw, rollouts.stopped).map { score, stopped in
-            let penalized = stopped ? score : score - configuration.missingEndPenalty
+        let lengthPenalties = lengthPenalties(rollouts)
+        return raw.indices.map { row in
+            let penalized = raw[row] - (rollouts.stopped[row] ? 0 : configuration.missingEndPenalty) - lengthPenalties[row]
             let limit = configuration.scoreClip
             return limit > 0 ? min(max(penalized, -limit), limit) : penalized
         }
+    }
+
+    /// Each response's length-guard penalty (zeros without a guard); fixes the anchor on first use.
+    func lengthPenalties(_ rollouts: Rollouts) -> [Double] {
+        guard let lengthGuard = configuration.lengthGuard else { return Array(repeating: 0, count: rollouts.count) }
+        let lengths = rollouts.responses.map(\.count)
+        let anchor = lengthAnchor ?? lengthGuard.referenceLength ?? Double(lengths.reduce(0, +)) / Double(max(lengths.count, 1))
+        lengthAnchor = anchor
+        return lengths.map { lengthGuard.penalty(length: $0, anchor: anchor) }
     }
 
     struct ShapedRewards {

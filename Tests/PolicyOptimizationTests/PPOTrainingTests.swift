@@ -97,6 +97,7 @@ func tinyConfiguration() -> PPOConfiguration {
             var configuration = tinyConfiguration()
             configuration.iterations = 4
             configuration.adaptiveKL = true
+            configuration.lengthGuard = LengthGuard(tolerance: 0.1, coefficient: 0.5)
             return try PPOTrainer(
                 models: PolicyModels(policy: policy, value: value, temperature: configuration.temperature),
                 scorer: TokenFondness(liked: [5, 7, 9]), prompts: [[1, 2], [3], [4, 5, 6]], configuration: configuration, run: run)
@@ -114,5 +115,38 @@ func tinyConfiguration() -> PPOConfiguration {
             #expect(maximumDifference(Array(a.allValues), Array(b.allValues)) == 0)
         }
         #expect(resumed.klController == straight.klController)
+        #expect(resumed.lengthAnchor != nil && resumed.lengthAnchor == straight.lengthAnchor)
+    }
+
+    @Test func theLengthGuardPenalisesOnlyOutsideItsBand() {
+        let lengthGuard = LengthGuard(tolerance: 0.2, coefficient: 2)
+        #expect(lengthGuard.penalty(length: 17, anchor: 20) == 0)
+        #expect(lengthGuard.penalty(length: 24, anchor: 20) == 0)
+        #expect(abs(lengthGuard.penalty(length: 10, anchor: 20) - 2 * 0.3) < 1e-12)
+        #expect(abs(lengthGuard.penalty(length: 30, anchor: 20) - 2 * 0.3) < 1e-12)
+    }
+
+    @Test func theLengthGuardAnchorsOnTheFirstIterationAndShapesTheScores() throws {
+        func firstReport(_ lengthGuard: LengthGuard) throws -> (IterationReport, PPOTrainer) {
+            let (policy, value) = try tinyPolicy()
+            var configuration = tinyConfiguration()
+            configuration.iterations = 1
+            configuration.lengthGuard = lengthGuard
+            let run = try temporaryRun()
+            defer { try? FileManager.default.removeItem(at: run.url) }
+            let trainer = try PPOTrainer(
+                models: PolicyModels(policy: policy, value: value, temperature: configuration.temperature),
+                scorer: TokenFondness(liked: []), prompts: [[1, 2], [3], [4, 5, 6]], configuration: configuration, run: run)
+            return (try trainer.iterate(), trainer)
+        }
+        // Anchored on its own rollouts with no free band, the penalty is the mean relative deviation.
+        let (anchored, trainer) = try firstReport(LengthGuard(tolerance: 0, coefficient: 1))
+        let meanLength = anchored.metrics["val/response_length"]!
+        #expect(abs(trainer.lengthAnchor! - meanLength) < 1e-9)
+        // A fixed anchor at half the longest possible response penalises every response.
+        let (halved, _) = try firstReport(LengthGuard(tolerance: 0, coefficient: 1, referenceLength: 4))
+        let penalty = halved.metrics["objective/length_penalty"]!
+        #expect(penalty > 0.25, "responses of at most 8 tokens against an anchor of 4: mean penalty \(penalty)")
+        #expect(abs(halved.metrics["objective/scores"]! + penalty) < 1e-9, "a judge of zeros leaves only the penalty")
     }
 }
