@@ -80,8 +80,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "With --iterate: a further arena entrant, e.g. the pretrained model --model was fine-tuned from.")
     var iterateBase: String?
 
-    @Option(help: "With --iterate: the folder scripts/fetch-data.sh filled (prompts, the annotators' lexicon).")
-    var data = "data"
+    @OptionGroup var data: DataFolderOptions
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
@@ -132,7 +131,7 @@ struct ServeCommand: AsyncParsableCommand {
         let url = URL(fileURLWithPath: folder)
         let setup = ServedIteration.Setup(
             folder: url, configuration: try RunFolderConfiguration.prepare(url, config: iterateConfig, OnlineRLHFConfiguration()),
-            dataFolder: URL(fileURLWithPath: data), start: URL(fileURLWithPath: model ?? ""), base: iterateBase.map { URL(fileURLWithPath: $0) },
+            dataFolder: data.url, start: URL(fileURLWithPath: model ?? ""), base: iterateBase.map { URL(fileURLWithPath: $0) },
             store: database.location, pollInterval: 1)
         return ServedIteration(setup: setup) { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
     }

@@ -13,8 +13,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "The run folder (an interrupted demo resumes from the stages it finished).")
     var output = "runs/demo"
 
-    @Option(help: "The folder scripts/fetch-data.sh filled.")
-    var data = "data"
+    @OptionGroup var data: DataFolderOptions
 
     @Option(help: """
         scratch (a GPT-2-architecture model pretrained and fine-tuned here, then PPO; about 15 minutes on two cores), quick (the \
@@ -36,12 +35,12 @@ struct DemoCommand: AsyncParsableCommand {
         switch preset {
         case "scratch", "standard", "quick":
             let configuration = try RunFolderConfiguration.prepare(folder, config: config, preset == "quick" ? DemoConfiguration.quick : .standard)
-            let outcome = try await DemoPipeline(configuration: configuration, folder: folder, dataFolder: URL(fileURLWithPath: data), events: view.handle).run()
+            let outcome = try await DemoPipeline(configuration: configuration, folder: folder, dataFolder: data.url, events: view.handle).run()
             print(DemoSummary.text(outcome, seconds: Date().timeIntervalSince(start), report: report))
             if checkGoals && !outcome.passed { throw ExitCode(3) }
         case "smollm2":
             let configuration = try RunFolderConfiguration.prepare(folder, config: config, SmolLM2DemoConfiguration.standard)
-            let outcome = try await SmolLM2DemoPipeline(configuration: configuration, folder: folder, dataFolder: URL(fileURLWithPath: data), events: view.handle).run()
+            let outcome = try await SmolLM2DemoPipeline(configuration: configuration, folder: folder, dataFolder: data.url, events: view.handle).run()
             print(DemoSummary.text(outcome, seconds: Date().timeIntervalSince(start), report: report))
             if checkGoals && outcome.methods.contains(where: { $0.passed == false }) { throw ExitCode(3) }
         default:

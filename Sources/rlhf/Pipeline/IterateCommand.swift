@@ -27,8 +27,7 @@ struct IterateCommand: AsyncParsableCommand {
     @Option(help: "With --annotators people: seconds between checks for new judgments.")
     var pollInterval = 5.0
 
-    @Option(help: "The folder scripts/fetch-data.sh filled (Rotten Tomatoes prompts, VADER's lexicon).")
-    var data = "data"
+    @OptionGroup var data: DataFolderOptions
 
     @Option(help: "The run folder: a folder per round, arena.sqlite, iterate.json, plots and report.html.")
     var output = "runs/iterate"
@@ -52,7 +51,7 @@ struct IterateCommand: AsyncParsableCommand {
         let labels: LabelSource = annotators == "people" ? .people(location: db ?? "", pollInterval: pollInterval) : .simulated
         let view = DemoProgressView()
         let loop = try OnlineRLHF(
-            configuration: configuration, folder: folder, dataFolder: URL(fileURLWithPath: data), start: URL(fileURLWithPath: model),
+            configuration: configuration, folder: folder, dataFolder: data.url, start: URL(fileURLWithPath: model),
             base: base.map { URL(fileURLWithPath: $0) }, labels: labels, events: view.handle)
         let outcome = try await loop.run(rounds: rounds)
         for round in outcome.rounds {
