@@ -64,7 +64,10 @@ public struct SmolLM2DemoConfiguration: Codable, Sendable, Equatable {
         c.learningRate = 3e-4
         c.valueLearningRate = 1e-3
         c.valueModel = .policyHead
-        c.klCoefficient = 0.05
+        // β between the two measured on this demo (seed 0, 200 held-out prompts): 0.05 won 80.5%
+        // of prompts by the population judge at KL 7.8 with reviews a third shorter; 0.1 kept
+        // the KL at 3.3 and the length, and won 71.0%.
+        c.klCoefficient = 0.07
         c.scoreClip = 3
         c.checkpointInterval = 4
         return c

@@ -68,7 +68,17 @@ extension SmolLM2DemoPipeline {
                 policy, reference: model.network, prompts: prompts.tokens, samples: samples, temperature: sampling.temperature,
                 batchSize: 16, fluency: .reference)
         }
-        let scored = { (side: PolicyEvaluator.Measured) in try judges.map { try $0.scores(prompts: side.prompts, responses: side.samples) } }
+        // Each side (the starting model, every policy, best-of-N) samples, is read by the reference and judged.
+        let sides = policies.count + 2
+        var sidesDone = 0
+        let scored = { [events] (side: PolicyEvaluator.Measured) in
+            defer {
+                sidesDone += 1
+                events(.reading(what: "evaluation sides", done: sidesDone, total: sides))
+            }
+            return try judges.map { try $0.scores(prompts: side.prompts, responses: side.samples) }
+        }
+        events(.reading(what: "evaluation sides", done: 0, total: sides))
         let baselineSamples = try PolicyEvaluator.sample(model, prompts: prompts.tokens, sampling: sampling, seed: seed, batchSize: batch)
         let baseline = try measure(model, prompts, baselineSamples)
         let baselineScores = try scored(baseline)
