@@ -48,6 +48,7 @@ private struct StatusJSON: Decodable { var isRunning: Bool; var state: String; v
         #expect(idle.contains(#"<button type="submit" id="start-round">Start round 2</button>"#), "\(idle)")
         #expect(idle.contains(#"<tr data-round="1"><td>1</td><td>0.250</td><td>12</td><td>70.0%</td><td>30</td></tr>"#))
         #expect(!idle.contains("<script>window.__pwned") && idle.contains("&lt;script&gt;"), "arena names are escaped")
+        #expect(idle.contains(#"<p id="iterate-state" class="notice" role="status">"#), "an idle panel is not polled")
 
         let forged = try await client.execute(
             uri: "/admin/iterate/start", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: admin])
@@ -58,6 +59,7 @@ private struct StatusJSON: Decodable { var isRunning: Bool; var state: String; v
         let page = String(buffer: started.body)
         #expect(started.status == .ok && page.contains("Round 2 started"), "\(page)")
         #expect(page.contains("waiting for &lt;b&gt;labels&lt;/b&gt;") && !page.contains(#"id="start-round""#), "a running round hides the button")
+        #expect(page.contains(#"<p id="iterate-state" class="notice" role="status" data-running>"#), "the page script polls a running round")
         #expect(try await iteration.starts == 1)
         #expect(try await fixture.store.adminAudit().contains { $0.action == "start iterate round" && $0.target == "round 2" })
 

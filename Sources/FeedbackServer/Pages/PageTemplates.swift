@@ -181,7 +181,7 @@ enum PageTemplates {
         {{#iteration}}
         <h2>Online RLHF rounds</h2>
         <p>Each round samples tasks from the current policy for the labeling page, waits for its label budget, retrains the reward model, continues PPO and ranks every round in the arena (whose tasks are labelled on the same page).</p>
-        <p id="iterate-state" class="notice" role="status">{{state}}</p>
+        <p id="iterate-state" class="notice" role="status"{{#isRunning}} data-running{{/isRunning}}>{{state}}</p>
         {{^isRunning}}<form method="post" action="/admin/iterate/start">{{> csrf}}<button type="submit" id="start-round">Start round {{nextRound}}</button></form>{{/isRunning}}
         <table id="iterate-rounds"><thead><tr><th>Round</th><th>Judge score</th><th>Labels</th><th>Reward-model accuracy</th><th>Seconds</th></tr></thead>
         <tbody>{{#rounds}}<tr data-round="{{round}}"><td>{{round}}</td><td>{{judge}}</td><td>{{labels}}</td><td>{{rewardAccuracy}}</td><td>{{seconds}}</td></tr>{{/rounds}}</tbody></table>

@@ -211,7 +211,25 @@ enum StaticScript {
           });
         }
 
-        document.addEventListener("DOMContentLoaded", () => { setUpLabeling(); setUpChat(); });
+        // While a round runs, its stage and progress follow the loop's status; when it ends, the
+        // page reloads to show the round, the arena and the next start button.
+        function setUpIteratePanel() {
+          const state = document.getElementById("iterate-state");
+          if (!state || !state.hasAttribute("data-running")) return;
+          const poll = async () => {
+            try {
+              const status = await sendJSON("GET", "/api/admin/iterate");
+              state.textContent = status.state;
+              if (!status.isRunning) { window.location.reload(); return; }
+            } catch (error) {
+              state.textContent = `Status unavailable: ${error.message}`;
+            }
+            setTimeout(poll, 5000);
+          };
+          setTimeout(poll, 5000);
+        }
+
+        document.addEventListener("DOMContentLoaded", () => { setUpLabeling(); setUpChat(); setUpIteratePanel(); });
         """#
 }
 
