@@ -16,10 +16,10 @@ struct DemoCommand: AsyncParsableCommand {
     @OptionGroup var data: DataFolderOptions
 
     @Option(help: """
-        scratch (a GPT-2-architecture model pretrained and fine-tuned here, then PPO; about 15 minutes on two cores), quick (the \
-        same at CI scale, about 2 minutes) or smollm2 (SmolLM2-135M-Instruct with PPO-LoRA, DPO-LoRA and best-of-N; about 25 minutes).
+        smollm2 (SmolLM2-135M-Instruct with PPO-LoRA, DPO-LoRA and best-of-N; about 30 minutes on two cores), scratch (a \
+        GPT-2-architecture model pretrained and fine-tuned here, then PPO; about 15 minutes) or quick (scratch at CI scale, minutes).
         """)
-    var preset = "scratch"
+    var preset = "smollm2"
 
     @Option(help: "A JSON file of the preset's configuration fields (DemoConfiguration, or SmolLM2DemoConfiguration for smollm2) laid over it.")
     var config: String?
