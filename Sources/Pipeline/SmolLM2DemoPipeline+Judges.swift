@@ -2,12 +2,10 @@
 // reviews, the reward head learned from them (normalised on those same samples, the starting
 // policy's), and the second hidden judge: a head learned from real critics' fresh ≻ rotten
 // verdicts on training movies only, which no policy and no reward model ever reads.
-import Corpora
 import Feedback
 import FeedbackComparisons
 import Foundation
 import LanguageModeling
-import Randomness
 import RewardModeling
 import TrainingRuns
 import Transformer
@@ -62,67 +60,11 @@ extension SmolLM2DemoPipeline {
         return (reward, evaluation?.accuracy)
     }
 
-    /// The critics' judge: fresh ≻ rotten pairs within training movies (whole movies, in a seeded
-    /// order, until `criticSnippets` snippets); its ROC AUC is measured on held-out movies' snippets.
+    /// The critics' judge on the starting model's frozen backbone, in critic/.
     func trainCriticJudge(_ data: ReviewData, model: LanguageModel) throws -> CriticJudge {
-        let run = RunFolder(url("critic"))
-        let summary = url("critic/evaluation.json")
-        if let done = try? RewardModel.load(from: run.modelURL),
-           let measured = try? JSONDecoder().decode(CriticJudge.Summary.self, from: Data(contentsOf: summary)) {
-            return CriticJudge(model: done, summary: measured)
-        }
-        let training = Self.wholeMovies(data.training, upTo: configuration.criticSnippets, seed: configuration.seed &+ 21)
-        let evaluation = Self.wholeMovies(data.heldOut, upTo: configuration.criticEvaluationSnippets, seed: configuration.seed &+ 22)
-        let pairs = RottenTomatoesData(snippets: training, split: HeldOutSplit(period: 0), seed: configuration.seed).trainingPairs
-        let (fit, heldOut) = HeldOutSplit(period: configuration.critic.heldOutPeriod).split(pairs)
-        let critic = try RewardModel.frozen(model)
-        let cache = try critic.openFeatureCache(at: url("critic/backbone-features.safetensors"))
-        critic.featureCache = cache
-        critic.featureProgress = { [events] in events(.reading(what: "critic features", done: $0, total: $1)) }
-        let trainer = try RewardTrainer(model: critic, configuration: configuration.critic, run: run)
-        let texts = training.map { (prompt: "", response: $0.text) }
-        try trainer.train(on: fit, heldOut: heldOut, normalizingOn: critic.sequences(of: texts), events: { events(.reward($0)) })
-        let scores = try critic.scores(prompts: evaluation.map { _ in "" }, responses: evaluation.map(\.text)).map(Double.init)
-        try cache.save()
-        // Judging the policies' answers later reads each once; caching them would only grow the
-        // file, and a bar per judging batch would only flicker.
-        critic.featureCache = nil
-        critic.featureProgress = { _, _ in }
-        let auc = ReceiverOperatingCharacteristic.area(scores: scores, labels: evaluation.map { $0.verdict == .fresh })
-        let measured = CriticJudge.Summary(trainingSnippets: training.count, auc: auc, evaluationSnippets: evaluation.count)
-        try JSONEncoder().encode(measured).write(to: summary, options: .atomic)
-        events(.note(String(format: "critics' judge: %d training snippets, ROC AUC %.3f on %d held-out movies' snippets", training.count, auc ?? .nan, evaluation.count)))
-        return CriticJudge(model: critic, summary: measured)
-    }
-
-    /// Snippets of whole movies, taken in a seeded order of the movies until `limit` is reached.
-    static func wholeMovies(_ snippets: [ReviewSnippet], upTo limit: Int, seed: UInt64) -> [ReviewSnippet] {
-        let byMovie = Dictionary(grouping: snippets, by: \.movie)
-        let movies = byMovie.keys.sorted()
-        var generator = RandomGenerator(seed: seed)
-        var chosen: [ReviewSnippet] = []
-        for index in generator.permutation(movies.count) where chosen.count < limit {
-            chosen += byMovie[movies[index], default: []].prefix(limit - chosen.count)
-        }
-        return chosen
-    }
-}
-
-/// The second hidden judge: a head on the frozen backbone scoring a review's text alone (an
-/// empty prompt, as the critics' snippets were read) by how fresh a critic would call it.
-struct CriticJudge {
-    /// What it was trained on and how well it separates held-out movies' verdicts (critic/evaluation.json).
-    struct Summary: Codable {
-        var trainingSnippets: Int
-        var auc: Double?
-        var evaluationSnippets: Int
-    }
-
-    let model: RewardModel
-    let summary: Summary
-
-    func scorer(for policy: LanguageModel) -> DecodedResponseScorer {
-        DecodedResponseScorer(reward: model, model: policy, batchSize: 32, promptText: { _ in "" })
+        try CriticJudge.trainOrLoad(
+            in: RunFolder(url("critic")), data: data, backbone: model, snippets: configuration.criticSnippets,
+            evaluationSnippets: configuration.criticEvaluationSnippets, configuration: configuration.critic, seed: configuration.seed, events: events)
     }
 }
 
