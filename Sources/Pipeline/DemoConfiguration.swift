@@ -67,6 +67,10 @@ public struct DemoConfiguration: Codable, Sendable, Equatable {
     public var evaluationPrompts = 400
     /// Held-out prompts for the pretrained/SFT/PPO leaderboard judged by the simulated annotators.
     public var leaderboardPrompts = 80
+    /// Best-of-N with the reward model: candidates per prompt, on the first this many evaluation
+    /// prompts; the over-optimisation chart also shows n = 1, 2, 4, … up to `bestOfN`.
+    public var bestOfN = 16
+    public var bestOfNPrompts = 128
 
     public init() {}
 
@@ -93,13 +97,14 @@ public struct DemoConfiguration: Codable, Sendable, Equatable {
         c.ppoSeeds = [0]
         c.evaluationPrompts = 128
         c.leaderboardPrompts = 24
+        c.bestOfNPrompts = 64
         return c
     }()
 
     public func validate() throws {
         try ppo.validate()
-        guard !ppoSeeds.isEmpty, samplesPerPrompt >= 2, annotators > 0, feedbackPrompts > 0, evaluationPrompts > 0 else {
-            throw DemoConfigurationError("the demo needs PPO seeds, at least 2 samples per prompt, annotators, feedback and evaluation prompts")
+        guard !ppoSeeds.isEmpty, samplesPerPrompt >= 2, annotators > 0, feedbackPrompts > 0, evaluationPrompts > 0, bestOfN > 0, bestOfNPrompts > 0 else {
+            throw DemoConfigurationError("the demo needs PPO seeds, at least 2 samples per prompt, annotators, feedback and evaluation prompts, best-of-N candidates and prompts")
         }
         guard responseLength + 16 <= model.contextLength else {
             throw DemoConfigurationError("responseLength \(responseLength) leaves no room for prompts in a context of \(model.contextLength)")

@@ -44,7 +44,19 @@ public struct DemoOutcome: Codable, Sendable {
         public var optimizedScore: Double
     }
 
+    /// SFT's best of N samples by the reward model against SFT's single sample, on the first
+    /// `prompts` held-out prompts; its KL is the analytic log N − (N−1)/N.
+    public struct BestOfNResult: Codable, Sendable {
+        public var candidates: Int
+        public var comparison: PolicyComparison
+        public var winRateInterval: [Double]
+        public var perplexityRatio: Double
+        /// n = 1, 2, 4, … up to `candidates`, for the over-optimisation chart.
+        public var ladder: [BestOfNPoint]
+    }
+
     public var seeds: [SeedResult]
+    public var bestOfN: BestOfNResult
     public var heldOutPrompts: Int
     public var examples: [Example]
     /// Held-out pairwise accuracy of the reward model on the annotators' rankings.
@@ -84,7 +96,7 @@ extension DemoPipeline {
 
     /// Each PPO policy against SFT on held-out prompts (movies never trained on), judged by the
     /// population judge that no model ever saw.
-    func evaluate(_ data: ReviewData, supervised: LanguageModel, policies: [PolicyRun], rewardAccuracy: Double?) throws -> DemoOutcome {
+    func evaluate(_ data: ReviewData, supervised: LanguageModel, policies: [PolicyRun], scorer: any ResponseScorer, rewardAccuracy: Double?) throws -> DemoOutcome {
         let prompts = encodedPrompts(data.heldOut, count: configuration.evaluationPrompts, seed: configuration.seed &+ 3, model: supervised)
         let sampling = SamplingParameters(temperature: configuration.ppo.temperature, maxNewTokens: configuration.ppo.responseLength)
         let judge = try populationJudge(for: supervised)
@@ -93,10 +105,12 @@ extension DemoPipeline {
         let fluency = FileManager.default.fileExists(atPath: fluencyURL.path)
             ? FluencyScorer(model: try LanguageModel.load(from: fluencyURL, trainable: false)) : nil
         var examples: [DemoOutcome.Example] = []
+        var baselineSamples: [[Int32]] = []
         let results = try policies.map { policy -> DemoOutcome.SeedResult in
             let (comparison, optimized, baseline) = try PolicyEvaluator.compare(
                 policy: policy.model, baseline: supervised, reference: supervised.network, prompts: prompts,
                 judge: judge, sampling: sampling, seed: configuration.seed &+ 17, fluency: fluency)
+            baselineSamples = baseline
             if examples.isEmpty {
                 examples = try self.examples(prompts: prompts, optimized: optimized, baseline: baseline, model: supervised, judge: judge)
             }
@@ -108,7 +122,11 @@ extension DemoPipeline {
                 passed: comparison.winRate >= DemoOutcome.requiredWinRate && comparison.policy.klToReference <= DemoOutcome.maximumKL
                     && ratio <= DemoOutcome.maximumPerplexityRatio)
         }
-        let outcome = DemoOutcome(seeds: results, heldOutPrompts: prompts.count, examples: examples, rewardModelAccuracy: rewardAccuracy)
+        let bestOfN = try evaluateBestOfN(
+            prompts: Array(prompts.prefix(configuration.bestOfNPrompts)), baselineSamples: baselineSamples, supervised: supervised, scorer: scorer,
+            judge: judge, sampling: sampling, fluency: fluency)
+        let outcome = DemoOutcome(
+            seeds: results, bestOfN: bestOfN, heldOutPrompts: prompts.count, examples: examples, rewardModelAccuracy: rewardAccuracy)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(outcome).write(to: url("evaluation.json"), options: .atomic)

@@ -59,10 +59,11 @@ public final class DemoPipeline {
         let supervised = try await stage(3) { try finetune(data) }
         try await stage(4) { try await collectFeedback(data, model: supervised) }
         let reward = try await stage(5) { try await trainRewardModel(data, supervised: supervised) }
-        let policies = try await stage(6) {
-            try optimizePolicies(data, scorer: RewardScorer(model: reward.model), valueInitialization: reward.model)
+        let scorer = RewardScorer(model: reward.model)
+        let policies = try await stage(6) { try optimizePolicies(data, scorer: scorer, valueInitialization: reward.model) }
+        let outcome = try await stage(7) {
+            try evaluate(data, supervised: supervised, policies: policies, scorer: scorer, rewardAccuracy: reward.accuracy)
         }
-        let outcome = try await stage(7) { try evaluate(data, supervised: supervised, policies: policies, rewardAccuracy: reward.accuracy) }
         let leaderboard = try await stage(8) { try await rankModels(data, models: [("pretrained", pretrained), ("sft", supervised), ("ppo", policies[0].model)]) }
         try await stage(9) { try writeReport(outcome: outcome, leaderboard: leaderboard, policies: policies) }
         return outcome

@@ -38,7 +38,7 @@ struct DemoReport {
                 + "<td>\(fixed(c.policy.referencePerplexity)) vs \(fixed(c.baseline.referencePerplexity)) (×\(fixed(r.perplexityRatio)))</td>"
                 + "<td>\(fixed(c.policy.meanScore, 3)) vs \(fixed(c.baseline.meanScore, 3))</td>"
                 + "<td class=\"\(r.passed ? "pass" : "fail")\">\(r.passed ? "pass" : "fail")</td></tr>"
-        }.joined()
+        }.joined() + bestOfNRow()
         let accuracy = outcome.rewardModelAccuracy.map { "<p>Reward model: held-out pairwise accuracy \(percent($0)) on the annotators' rankings.</p>" } ?? ""
         return """
         <h2>Outcome on \(outcome.heldOutPrompts) held-out prompts (movies never trained on)</h2>
@@ -47,6 +47,9 @@ struct DemoReport {
         \(fixed(DemoOutcome.maximumPerplexityRatio, 1))× that of SFT's samples.</p>
         <table><tr><th>seed</th><th>win rate vs SFT [95% CI]</th><th>wins/ties/losses</th><th>KL (nats/response)</th>
         <th>reference perplexity PPO vs SFT</th><th>judge score PPO vs SFT</th><th>goals</th></tr>\(rows)</table>
+        <p>Best-of-\(outcome.bestOfN.candidates) keeps the reward model's favourite of \(outcome.bestOfN.candidates) SFT samples (on the
+        first \(outcome.bestOfN.comparison.prompts) prompts, against SFT's own sample of each): no weights change, so it is the baseline a
+        trained policy is measured against at the same reward model. Its KL is the analytic log N − (N−1)/N.</p>
         \(accuracy)
         \(guardsSection())
         """
@@ -63,7 +66,7 @@ struct DemoReport {
             charts.append(LineChart(title: "PPO losses (seed \(first.seed))", xLabel: "PPO iteration", yLabel: "loss", series: [
                 series("loss/policy_avg", records: first.records, name: "policy"), series("loss/value_avg", records: first.records, name: "value"),
             ]))
-            charts.append(ReportParts.overoptimization(first.records))
+            charts.append(ReportParts.overoptimization(first.records, bestOfN: outcome.bestOfN.ladder))
         }
         charts.append(LineChart(title: "Pretraining and SFT loss", xLabel: "step", yLabel: "nats per token", series: [
             series("loss", x: "step", records: pretrainMetrics, name: "pretrain"),
@@ -90,7 +93,7 @@ struct DemoReport {
     private func guardsSection() -> String {
         let rows = outcome.seeds.map { r in
             "<tr><td>\(r.seed)</td>\(ReportParts.lengthControlledCell(r.comparison))\(ReportParts.guardCells(r.comparison))</tr>"
-        }.joined()
+        }.joined() + "<tr><td>\(bestOfNName)</td>\(ReportParts.lengthControlledCell(outcome.bestOfN.comparison))\(ReportParts.guardCells(outcome.bestOfN.comparison))</tr>"
         return """
         <h3>Guards: does the win survive?</h3>
         <p>The length-controlled win rate is the win probability predicted at equal answer lengths (AlpacaEval 2.0's method); the
@@ -98,8 +101,19 @@ struct DemoReport {
         repeated 3-grams are the share of a response's word triples already seen in it; duplicates are answers identical to an
         earlier one; fluency is SmolLM2-135M-Instruct's perplexity of the answers given their prompts (a model no stage trained).</p>
         <table><tr><th>seed</th><th>length-controlled win rate [95% CI]</th>\(ReportParts.guardHeaders)</tr>\(rows)</table>
-        <p>Each cell pairs PPO's value with SFT's.</p>
+        <p>Each cell pairs PPO's (or best-of-N's) value with SFT's.</p>
         """
+    }
+
+    private var bestOfNName: String { "best-of-\(outcome.bestOfN.candidates)" }
+
+    /// Best-of-N's line in the outcome table; it has no goals of its own.
+    private func bestOfNRow() -> String {
+        let b = outcome.bestOfN, c = b.comparison
+        return "<tr><td>\(bestOfNName)</td><td>\(ReportParts.interval(c.winRate, b.winRateInterval[0], b.winRateInterval[1]))</td>"
+            + "<td>\(c.wins)/\(c.ties)/\(c.losses)</td><td>\(fixed(c.policy.klToReference)) (analytic)</td>"
+            + "<td>\(fixed(c.policy.referencePerplexity)) vs \(fixed(c.baseline.referencePerplexity)) (×\(fixed(b.perplexityRatio)))</td>"
+            + "<td>\(fixed(c.policy.meanScore, 3)) vs \(fixed(c.baseline.meanScore, 3))</td><td>–</td></tr>"
     }
 
     private func percent(_ value: Double) -> String { ReportParts.percent(value) }

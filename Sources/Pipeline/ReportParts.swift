@@ -69,19 +69,26 @@ enum ReportParts {
     }
 
     /// Gain of the reward-model score and of the judge's score over their first values, against
-    /// the KL spent: where the two part is where the policy exploits the reward model.
-    static func overoptimization(_ records: [[String: Any]]) -> LineChart {
-        let points = records.compactMap { r -> (Double, Double, Double)? in
+    /// the KL spent: where the two part is where the policy exploits the reward model. Best-of-n's
+    /// points (n = 1, 2, 4, …), when given, are gains over n = 1 on the same scales.
+    static func overoptimization(_ records: [[String: Any]], bestOfN: [BestOfNPoint] = []) -> LineChart {
+        let policy = records.compactMap { r -> (Double, Double, Double)? in
             guard let kl = number(r["objective/kl"]), let score = number(r["objective/scores"]), let judge = number(r["eval/judge_score"]) else { return nil }
             return (kl, score, judge)
         }
-        let (score0, judge0) = (points.first?.1 ?? 0, points.first?.2 ?? 0)
-        let judgeSpread = max(1e-9, (points.map(\.2).max() ?? 1) - (points.map(\.2).min() ?? 0))
-        let scoreSpread = max(1e-9, (points.map(\.1).max() ?? 1) - (points.map(\.1).min() ?? 0))
-        return LineChart(title: "Over-optimisation: gains as KL grows", xLabel: "KL to the reference (nats)", yLabel: "gain (share of its range)", series: [
-            LineChart.Series(name: "reward model", points: points.map { ($0.0, ($0.1 - score0) / scoreSpread) }),
-            LineChart.Series(name: "population judge", points: points.map { ($0.0, ($0.2 - judge0) / judgeSpread) }),
-        ])
+        let gains = { (points: [(Double, Double, Double)]) in
+            points.map { ($0.0, $0.1 - (points.first?.1 ?? 0), $0.2 - (points.first?.2 ?? 0)) }
+        }
+        let ppo = gains(policy), best = gains(bestOfN.map { ($0.klToReference, $0.rewardScore, $0.judgeScore) })
+        let spread = { (values: [Double]) in max(1e-9, (values.max() ?? 1) - (values.min() ?? 0)) }
+        let scoreSpread = spread((ppo + best).map(\.1)), judgeSpread = spread((ppo + best).map(\.2))
+        let series = { (name: String, points: [(Double, Double, Double)]) in [
+            LineChart.Series(name: "\(name)reward model", points: points.map { ($0.0, $0.1 / scoreSpread) }),
+            LineChart.Series(name: "\(name)population judge", points: points.map { ($0.0, $0.2 / judgeSpread) }),
+        ] }
+        return LineChart(
+            title: "Over-optimisation: gains as KL grows", xLabel: "KL to the reference (nats)", yLabel: "gain (share of its range)",
+            series: series("", ppo) + (best.isEmpty ? [] : series("best-of-n: ", best)))
     }
 
     /// Charts side by side on a wide screen.

@@ -99,9 +99,9 @@ extension SmolLM2DemoPipeline {
             try record(name, side, try scored(side), against: baseline, baselineScores, analyticKL: false)
         }
         let subset = prompts.prefix(bestOfN.count)
-        var best = try measure(model, subset, bestOfN.map(\.response))
-        let n = Double(configuration.bestOfN)
-        best.side.klToReference = Foundation.log(n) - (n - 1) / n
+        let best = try BestOfNMeasures.side(
+            bestOfN, candidates: configuration.bestOfN, model: model, prompts: subset.tokens, temperature: sampling.temperature, batchSize: 16,
+            fluency: .reference)
         let subsetBaseline = try measure(model, subset, Array(baselineSamples.prefix(bestOfN.count)))
         try record("best-of-\(configuration.bestOfN)", best, try scored(best), against: subsetBaseline, baselineScores.map { Array($0.prefix(bestOfN.count)) }, analyticKL: true)
 

@@ -37,9 +37,31 @@ public struct BestOfN {
         self.batchSize = batchSize
     }
 
+    /// Every prompt's candidates with their scores, in sampling order.
+    public struct Candidates: Sendable {
+        /// `responses[prompt][candidate]`.
+        public let responses: [[[Int32]]]
+        public let scores: [[Double]]
+
+        /// The best of the first `count` candidates of each prompt (ties go to the earliest), so
+        /// one sampling run gives best-of-n for every n up to the number drawn.
+        public func choices(amongFirst count: Int) -> [Choice] {
+            zip(responses, scores).map { responses, scores in
+                let candidateScores = Array(scores.prefix(max(1, count)))
+                let best = candidateScores.indices.max { candidateScores[$0] < candidateScores[$1] || (candidateScores[$0] == candidateScores[$1] && $0 > $1) }!
+                return Choice(response: responses[best], score: candidateScores[best], candidateScores: candidateScores, chosenIndex: best)
+            }
+        }
+    }
+
     /// The best of `candidates` samples for each prompt; ties go to the earliest sample.
     /// `progress(done, total)` counts decoded rows.
     public func choose(prompts: [[Int32]], generator: inout RandomGenerator, progress: (Int, Int) -> Void = { _, _ in }) throws -> [Choice] {
+        try sample(prompts: prompts, generator: &generator, progress: progress).choices(amongFirst: candidates)
+    }
+
+    /// `candidates` samples for each prompt, scored. `progress(done, total)` counts decoded rows.
+    public func sample(prompts: [[Int32]], generator: inout RandomGenerator, progress: (Int, Int) -> Void = { _, _ in }) throws -> Candidates {
         let rows = prompts.flatMap { Array(repeating: $0, count: candidates) }
         var responses: [[Int32]] = []
         responses.reserveCapacity(rows.count)
@@ -51,11 +73,7 @@ public struct BestOfN {
             progress(responses.count, rows.count)
         }
         let scores = try scorer.scores(prompts: rows, responses: responses)
-        return prompts.indices.map { prompt in
-            let range = (prompt * candidates)..<((prompt + 1) * candidates)
-            let candidateScores = Array(scores[range])
-            let best = candidateScores.indices.max { candidateScores[$0] < candidateScores[$1] || (candidateScores[$0] == candidateScores[$1] && $0 > $1) }!
-            return Choice(response: responses[range.lowerBound + best], score: candidateScores[best], candidateScores: candidateScores, chosenIndex: best)
-        }
+        let ranges = prompts.indices.map { ($0 * candidates)..<(($0 + 1) * candidates) }
+        return Candidates(responses: ranges.map { Array(responses[$0]) }, scores: ranges.map { Array(scores[$0]) })
     }
 }

@@ -45,6 +45,29 @@ import Transformer
         #expect(try choices(4, seed: 3).map(\.response) != choices(4, seed: 4).map(\.response))
     }
 
+    /// One draw serves every smaller n: the best of the first n candidates, each prompt's score
+    /// never falling as n grows, and n = all the draw is what `choose` returns.
+    @Test func smallerNChooseAmongTheFirstCandidatesOfOneDraw() throws {
+        let (policy, _) = try tinyPolicy()
+        let chooser = try BestOfN(
+            model: policy, scorer: TokenFondness(liked: liked), candidates: 8, sampling: SamplingParameters(temperature: 1, maxNewTokens: 8), batchSize: 12)
+        let prompts = (0..<10).map { [Int32($0 % 5 + 1), Int32($0 + 2)] }
+        var generator = RandomGenerator(seed: 1)
+        let draw = try chooser.sample(prompts: prompts, generator: &generator)
+        #expect(draw.choices(amongFirst: 8) == (try choices(8)))
+        var previous = draw.choices(amongFirst: 1)
+        #expect(previous.map(\.response) == draw.responses.map { $0[0] })
+        for n in [2, 4, 8] {
+            let current = draw.choices(amongFirst: n)
+            for (row, choice) in current.enumerated() {
+                #expect(choice.candidateScores == Array(draw.scores[row].prefix(n)))
+                #expect(choice.response == draw.responses[row][choice.chosenIndex] && choice.score == choice.candidateScores.max())
+                #expect(choice.score >= previous[row].score)
+            }
+            previous = current
+        }
+    }
+
     @Test func zeroCandidatesAreRefused() throws {
         let (policy, _) = try tinyPolicy()
         #expect(throws: SamplingError.self) {

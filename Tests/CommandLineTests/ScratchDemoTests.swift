@@ -1,0 +1,47 @@
+// `rlhf demo --preset quick` end to end at a tiny size on the real data: every stage runs, and
+// the evaluation and report carry best-of-N against SFT beside the PPO seed, with its guards and
+// the over-optimisation ladder n = 1, 2, 4.
+import Foundation
+import Testing
+
+@Suite struct ScratchDemoTests {
+    @Test func theScratchDemoReportsBestOfNBesidePPO() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-scratch-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appendingPathComponent("tiny.json")
+        try """
+            {"vocabularySize": 300, "model": {"width": 32, "layers": 1, "heads": 2, "contextLength": 48},
+             "pretrainSteps": 4, "supervisedSteps": 4, "feedbackPrompts": 8, "samplesPerPrompt": 2, "responseLength": 8, "rewardEpochs": 1,
+             "ppo": {"iterations": 2, "batchSize": 4, "minibatches": 2, "epochs": 1, "responseLength": 8, "checkpointInterval": 1},
+             "evaluationPrompts": 6, "leaderboardPrompts": 4, "bestOfN": 4, "bestOfNPrompts": 5}
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let run = folder.appendingPathComponent("demo")
+        let data = SmolLM2DemoTests.packageRoot.appendingPathComponent("data").path
+        let result = try rlhf(["demo", "--preset", "quick", "--config", config.path, "--output", run.path, "--data", data])
+        #expect(result.status == 0, "\(result.error)")
+
+        let evaluation = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("evaluation.json"))) as? [String: Any])
+        let best = try #require(evaluation["bestOfN"] as? [String: Any])
+        #expect(best["candidates"] as? Int == 4)
+        let comparison = try #require(best["comparison"] as? [String: Any])
+        #expect(comparison["prompts"] as? Int == 5)
+        #expect(["wins", "ties", "losses"].compactMap { comparison[$0] as? Int }.reduce(0, +) == 5)
+        #expect(comparison["lengthControlled"] is [String: Any])
+        let side = try #require(comparison["policy"] as? [String: Any])
+        #expect(side["repetition"] is [String: Any])
+        let kl = try #require(side["klToReference"] as? Double)
+        #expect(abs(kl - (log(4) - 0.75)) < 1e-12, "best-of-4's KL is the analytic value, got \(kl)")
+
+        let ladder = try #require(best["ladder"] as? [[String: Any]])
+        #expect(ladder.compactMap { $0["candidates"] as? Int } == [1, 2, 4])
+        #expect(ladder.first?["klToReference"] as? Double == 0)
+        let rewards = ladder.compactMap { $0["rewardScore"] as? Double }
+        #expect(rewards.count == 3 && zip(rewards, rewards.dropFirst()).allSatisfy { $0 <= $1 }, "more candidates never score lower: \(rewards)")
+
+        let report = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
+        for expected in ["<td>best-of-4</td>", "(analytic)", "best-of-n: reward model", "best-of-n: population judge"] {
+            #expect(report.contains(expected), "report.html lacks \(expected)")
+        }
+    }
+}
