@@ -2,6 +2,7 @@
 // minutes on two cores) and a quick one for CI (about 2 minutes).
 import Finetuning
 import PolicyOptimization
+import RewardModeling
 
 public struct DemoConfiguration: Codable, Sendable, Equatable {
     /// Seeds the data split, tokenizer-independent choices, sampling and annotators.
@@ -71,6 +72,12 @@ public struct DemoConfiguration: Codable, Sendable, Equatable {
     /// prompts; the over-optimisation chart also shows n = 1, 2, 4, … up to `bestOfN`.
     public var bestOfN = 16
     public var bestOfNPrompts = 128
+    /// The second hidden judge (a head on frozen SmolLM2 learned from real critics' fresh ≻
+    /// rotten verdicts, as in the SmolLM2 demo): training movies' snippets it learns from, and
+    /// held-out movies' snippets its ROC AUC is measured on.
+    public var criticSnippets = 2000
+    public var criticEvaluationSnippets = 500
+    public var critic: RewardTrainingConfiguration = SmolLM2DemoConfiguration.headTraining(epochs: 8, batchSize: 64)
 
     public init() {}
 
@@ -98,13 +105,18 @@ public struct DemoConfiguration: Codable, Sendable, Equatable {
         c.evaluationPrompts = 128
         c.leaderboardPrompts = 24
         c.bestOfNPrompts = 64
+        c.criticSnippets = 300
+        c.criticEvaluationSnippets = 100
+        c.critic.epochs = 2
         return c
     }()
 
     public func validate() throws {
         try ppo.validate()
-        guard !ppoSeeds.isEmpty, samplesPerPrompt >= 2, annotators > 0, feedbackPrompts > 0, evaluationPrompts > 0, bestOfN > 0, bestOfNPrompts > 0 else {
-            throw DemoConfigurationError("the demo needs PPO seeds, at least 2 samples per prompt, annotators, feedback and evaluation prompts, best-of-N candidates and prompts")
+        try critic.validate()
+        guard !ppoSeeds.isEmpty, samplesPerPrompt >= 2, annotators > 0, feedbackPrompts > 0, evaluationPrompts > 0, bestOfN > 0, bestOfNPrompts > 0,
+              criticSnippets > 1, criticEvaluationSnippets > 0 else {
+            throw DemoConfigurationError("the demo needs PPO seeds, at least 2 samples per prompt, annotators, feedback and evaluation prompts, best-of-N candidates and prompts, and critic snippets")
         }
         guard responseLength + 16 <= model.contextLength else {
             throw DemoConfigurationError("responseLength \(responseLength) leaves no room for prompts in a context of \(model.contextLength)")

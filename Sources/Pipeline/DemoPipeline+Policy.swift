@@ -26,6 +26,9 @@ public struct DemoOutcome: Codable, Sendable {
         public var winRateInterval: [Double]
         public var perplexityRatio: Double
         public var passed: Bool
+        /// The same samples by the critics' judge (nil without SmolLM2 in the data folder).
+        public var criticComparison: PolicyComparison?
+        public var criticWinRateInterval: [Double]?
     }
 
     /// Goals: PPO beats SFT on at least this share of held-out prompts by the population judge...
@@ -61,6 +64,9 @@ public struct DemoOutcome: Codable, Sendable {
     public var examples: [Example]
     /// Held-out pairwise accuracy of the reward model on the annotators' rankings.
     public var rewardModelAccuracy: Double?
+    /// The critics' judge's ROC AUC on held-out movies' snippets, and how many it was measured on.
+    public var criticAUC: Double?
+    public var criticEvaluationSnippets: Int?
 
     public var passed: Bool { seeds.allSatisfy(\.passed) }
 }
@@ -95,24 +101,45 @@ extension DemoPipeline {
     }
 
     /// Each PPO policy against SFT on held-out prompts (movies never trained on), judged by the
-    /// population judge that no model ever saw.
+    /// population judge that no model ever saw and, when SmolLM2 is in the data folder, by the
+    /// critics' judge; SmolLM2's perplexity of each side's samples stands for their fluency.
     func evaluate(_ data: ReviewData, supervised: LanguageModel, policies: [PolicyRun], scorer: any ResponseScorer, rewardAccuracy: Double?) throws -> DemoOutcome {
         let prompts = encodedPrompts(data.heldOut, count: configuration.evaluationPrompts, seed: configuration.seed &+ 3, model: supervised)
         let sampling = SamplingParameters(temperature: configuration.ppo.temperature, maxNewTokens: configuration.ppo.responseLength)
         let judge = try populationJudge(for: supervised)
-        // Fluency by a strong model no stage trained: SmolLM2's perplexity of each side's samples.
-        let fluencyURL = dataFolder.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf")
-        let fluency = FileManager.default.fileExists(atPath: fluencyURL.path)
-            ? FluencyScorer(model: try LanguageModel.load(from: fluencyURL, trainable: false)) : nil
+        let strongURL = dataFolder.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        let strong = FileManager.default.fileExists(atPath: strongURL.path) ? try LanguageModel.load(from: strongURL, trainable: false) : nil
+        let fluency = strong.map { FluencyScorer(model: $0) }
+        let critic = try strong.map {
+            try CriticJudge.trainOrLoad(
+                in: RunFolder(url("critic")), data: data, backbone: $0, snippets: configuration.criticSnippets,
+                evaluationSnippets: configuration.criticEvaluationSnippets, configuration: configuration.critic, seed: configuration.seed, events: events)
+        }
+        let measuredFluency: PolicyEvaluator.Fluency = try fluency.map { .scorer($0, prompts: try prompts.map(supervised.decode)) } ?? .none
+        let batchSize = 64
+        let measure = { (model: LanguageModel) in
+            try PolicyEvaluator.Measured(
+                model, reference: supervised.network, prompts: prompts,
+                samples: PolicyEvaluator.sample(model, prompts: prompts, sampling: sampling, seed: self.configuration.seed &+ 17, batchSize: batchSize),
+                temperature: sampling.temperature, batchSize: batchSize, fluency: measuredFluency)
+        }
+        // The critics read whole snippets, so the judge reads the opening words with the answer.
+        let criticReader = critic?.scorer(for: supervised)
+        let criticScores = { (side: PolicyEvaluator.Measured) in
+            try criticReader.map { try $0.scores(prompts: side.prompts.map { _ in [] }, responses: zip(side.prompts, side.samples).map { $0 + $1 }) }
+        }
+        let baseline = try measure(supervised)
+        let baselineCriticScores = try criticScores(baseline)
         var examples: [DemoOutcome.Example] = []
-        var baselineSamples: [[Int32]] = []
         let results = try policies.map { policy -> DemoOutcome.SeedResult in
-            let (comparison, optimized, baseline) = try PolicyEvaluator.compare(
-                policy: policy.model, baseline: supervised, reference: supervised.network, prompts: prompts,
-                judge: judge, sampling: sampling, seed: configuration.seed &+ 17, fluency: fluency)
-            baselineSamples = baseline
+            let side = try measure(policy.model)
+            let comparison = try PolicyComparison(policy: side, baseline: baseline, judge: judge)
             if examples.isEmpty {
-                examples = try self.examples(prompts: prompts, optimized: optimized, baseline: baseline, model: supervised, judge: judge)
+                examples = try self.examples(prompts: prompts, optimized: side.samples, baseline: baseline.samples, model: supervised, judge: judge)
+            }
+            var criticComparison: PolicyComparison?
+            if let scores = try criticScores(side), let baselineScores = baselineCriticScores {
+                criticComparison = try PolicyComparison(policy: side, policyScores: scores, baseline: baseline, baselineScores: baselineScores)
             }
             let ratio = comparison.policy.referencePerplexity / comparison.baseline.referencePerplexity
             let interval = comparison.winRateInterval()
@@ -120,13 +147,15 @@ extension DemoPipeline {
                 seed: policy.seed, comparison: comparison, winRate: comparison.winRate,
                 winRateInterval: [interval.lowerBound, interval.upperBound], perplexityRatio: ratio,
                 passed: comparison.winRate >= DemoOutcome.requiredWinRate && comparison.policy.klToReference <= DemoOutcome.maximumKL
-                    && ratio <= DemoOutcome.maximumPerplexityRatio)
+                    && ratio <= DemoOutcome.maximumPerplexityRatio,
+                criticComparison: criticComparison, criticWinRateInterval: criticComparison.map { [$0.winRateInterval().lowerBound, $0.winRateInterval().upperBound] })
         }
         let bestOfN = try evaluateBestOfN(
-            prompts: Array(prompts.prefix(configuration.bestOfNPrompts)), baselineSamples: baselineSamples, supervised: supervised, scorer: scorer,
+            prompts: Array(prompts.prefix(configuration.bestOfNPrompts)), baselineSamples: baseline.samples, supervised: supervised, scorer: scorer,
             judge: judge, sampling: sampling, fluency: fluency)
         let outcome = DemoOutcome(
-            seeds: results, bestOfN: bestOfN, heldOutPrompts: prompts.count, examples: examples, rewardModelAccuracy: rewardAccuracy)
+            seeds: results, bestOfN: bestOfN, heldOutPrompts: prompts.count, examples: examples, rewardModelAccuracy: rewardAccuracy,
+            criticAUC: critic?.summary.auc, criticEvaluationSnippets: critic?.summary.evaluationSnippets)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(outcome).write(to: url("evaluation.json"), options: .atomic)

@@ -34,22 +34,29 @@ struct DemoReport {
         let rows = outcome.seeds.map { r in
             let c = r.comparison
             return "<tr><td>\(r.seed)</td><td>\(percent(r.winRate)) [\(percent(r.winRateInterval[0])), \(percent(r.winRateInterval[1]))]</td>"
+                + "<td>\(criticCell(r))</td>"
                 + "<td>\(c.wins)/\(c.ties)/\(c.losses)</td><td>\(fixed(c.policy.klToReference))</td>"
                 + "<td>\(fixed(c.policy.referencePerplexity)) vs \(fixed(c.baseline.referencePerplexity)) (×\(fixed(r.perplexityRatio)))</td>"
                 + "<td>\(fixed(c.policy.meanScore, 3)) vs \(fixed(c.baseline.meanScore, 3))</td>"
                 + "<td class=\"\(r.passed ? "pass" : "fail")\">\(r.passed ? "pass" : "fail")</td></tr>"
         }.joined() + bestOfNRow()
+        let critic = outcome.criticAUC.map {
+            "<p>The critics' judge is a second hidden judge sharing nothing with the annotators' word ratings: a head on frozen "
+                + "SmolLM2-135M-Instruct learned from real critics' fresh/rotten verdicts on training movies (ROC AUC \(fixed($0, 3)) on "
+                + "\(outcome.criticEvaluationSnippets ?? 0) held-out movies' snippets), reading the opening words with the answer.</p>"
+        } ?? ""
         let accuracy = outcome.rewardModelAccuracy.map { "<p>Reward model: held-out pairwise accuracy \(percent($0)) on the annotators' rankings.</p>" } ?? ""
         return """
         <h2>Outcome on \(outcome.heldOutPrompts) held-out prompts (movies never trained on)</h2>
         <p>Goals: PPO beats SFT on at least \(percent(DemoOutcome.requiredWinRate)) of prompts by the population judge, at a KL to the
         reference of at most \(fixed(DemoOutcome.maximumKL, 0)) nats per response, with the reference's perplexity of its samples at most
         \(fixed(DemoOutcome.maximumPerplexityRatio, 1))× that of SFT's samples.</p>
-        <table><tr><th>seed</th><th>win rate vs SFT [95% CI]</th><th>wins/ties/losses</th><th>KL (nats/response)</th>
+        <table><tr><th>seed</th><th>win rate vs SFT [95% CI]</th><th>critics' judge win rate [95% CI]</th><th>wins/ties/losses</th><th>KL (nats/response)</th>
         <th>reference perplexity PPO vs SFT</th><th>judge score PPO vs SFT</th><th>goals</th></tr>\(rows)</table>
         <p>Best-of-\(outcome.bestOfN.candidates) keeps the reward model's favourite of \(outcome.bestOfN.candidates) SFT samples (on the
         first \(outcome.bestOfN.comparison.prompts) prompts, against SFT's own sample of each): no weights change, so it is the baseline a
         trained policy is measured against at the same reward model. Its KL is the analytic log N − (N−1)/N.</p>
+        \(critic)
         \(accuracy)
         \(guardsSection())
         """
@@ -105,12 +112,17 @@ struct DemoReport {
         """
     }
 
+    private func criticCell(_ r: DemoOutcome.SeedResult) -> String {
+        guard let c = r.criticComparison, let interval = r.criticWinRateInterval else { return "–" }
+        return ReportParts.interval(c.winRate, interval[0], interval[1])
+    }
+
     private var bestOfNName: String { "best-of-\(outcome.bestOfN.candidates)" }
 
     /// Best-of-N's line in the outcome table; it has no goals of its own.
     private func bestOfNRow() -> String {
         let b = outcome.bestOfN, c = b.comparison
-        return "<tr><td>\(bestOfNName)</td><td>\(ReportParts.interval(c.winRate, b.winRateInterval[0], b.winRateInterval[1]))</td>"
+        return "<tr><td>\(bestOfNName)</td><td>\(ReportParts.interval(c.winRate, b.winRateInterval[0], b.winRateInterval[1]))</td><td>–</td>"
             + "<td>\(c.wins)/\(c.ties)/\(c.losses)</td><td>\(fixed(c.policy.klToReference)) (analytic)</td>"
             + "<td>\(fixed(c.policy.referencePerplexity)) vs \(fixed(c.baseline.referencePerplexity)) (×\(fixed(b.perplexityRatio)))</td>"
             + "<td>\(fixed(c.policy.meanScore, 3)) vs \(fixed(c.baseline.meanScore, 3))</td><td>–</td></tr>"

@@ -1,6 +1,6 @@
 // `rlhf demo --preset quick` end to end at a tiny size on the real data: every stage runs, and
 // the evaluation and report carry best-of-N against SFT beside the PPO seed, with its guards and
-// the over-optimisation ladder n = 1, 2, 4.
+// the over-optimisation ladder n = 1, 2, 4, and the critics' judge's verdict on the PPO seed.
 import Foundation
 import Testing
 
@@ -14,7 +14,8 @@ import Testing
             {"vocabularySize": 300, "model": {"width": 32, "layers": 1, "heads": 2, "contextLength": 48},
              "pretrainSteps": 4, "supervisedSteps": 4, "feedbackPrompts": 8, "samplesPerPrompt": 2, "responseLength": 8, "rewardEpochs": 1,
              "ppo": {"iterations": 2, "batchSize": 4, "minibatches": 2, "epochs": 1, "responseLength": 8, "checkpointInterval": 1},
-             "evaluationPrompts": 6, "leaderboardPrompts": 4, "bestOfN": 4, "bestOfNPrompts": 5}
+             "evaluationPrompts": 6, "leaderboardPrompts": 4, "bestOfN": 4, "bestOfNPrompts": 5,
+             "criticSnippets": 40, "criticEvaluationSnippets": 40, "critic": {"epochs": 2, "heldOutPeriod": 0, "optimization": {"batchSize": 8}}}
             """.write(to: config, atomically: true, encoding: .utf8)
         let run = folder.appendingPathComponent("demo")
         let data = SmolLM2DemoTests.packageRoot.appendingPathComponent("data").path
@@ -39,8 +40,18 @@ import Testing
         let rewards = ladder.compactMap { $0["rewardScore"] as? Double }
         #expect(rewards.count == 3 && zip(rewards, rewards.dropFirst()).allSatisfy { $0 <= $1 }, "more candidates never score lower: \(rewards)")
 
+        // The second hidden judge reads the same samples as the population judge.
+        #expect(evaluation["criticAUC"] is Double, "the critics' judge is measured on held-out movies")
+        let seed = try #require((evaluation["seeds"] as? [[String: Any]])?.first)
+        let critic = try #require(seed["criticComparison"] as? [String: Any])
+        #expect(["wins", "ties", "losses"].compactMap { critic[$0] as? Int }.reduce(0, +) == 6)
+        let population = try #require(seed["comparison"] as? [String: Any])
+        #expect((critic["policy"] as? [String: Any])?["klToReference"] as? Double == (population["policy"] as? [String: Any])?["klToReference"] as? Double)
+        #expect((seed["criticWinRateInterval"] as? [Double])?.count == 2)
+        #expect(result.output.contains("critics' judge"), "\(result.output)")
+
         let report = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
-        for expected in ["<td>best-of-4</td>", "(analytic)", "best-of-n: reward model", "best-of-n: population judge"] {
+        for expected in ["<td>best-of-4</td>", "(analytic)", "best-of-n: reward model", "best-of-n: population judge", "critics' judge win rate"] {
             #expect(report.contains(expected), "report.html lacks \(expected)")
         }
     }

@@ -91,6 +91,9 @@ enum DemoSummary {
             if let p = c.policy.fluency, let b = c.baseline.fluency {
                 guards.append(String(format: "SmolLM2 perplexity %.1f vs %.1f", p.perplexity, b.perplexity))
             }
+            if let critic = r.criticComparison, let interval = r.criticWinRateInterval {
+                guards.insert(String(format: "critics' judge %.1f%% [%.1f%%, %.1f%%]", 100 * critic.winRate, 100 * interval[0], 100 * interval[1]), at: 0)
+            }
             lines.append("          " + guards.joined(separator: "; "))
         }
         lines.append("Report: \(report)")
