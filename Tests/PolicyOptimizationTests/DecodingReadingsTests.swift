@@ -8,9 +8,11 @@ import Transformer
 
 @Suite struct DecodingReadingsTests {
     /// Prompts of uneven length (so decoding left-pads them) and enough stop tokens that some rows
-    /// stop early, at various steps, while others run to the length limit.
-    @Test func theDecodingPassReadsWhatAFullForwardReads() throws {
-        let (policy, _) = try tinyPolicy()
+    /// stop early, at various steps, while others run to the length limit; GPT-2 and Llama, each
+    /// with LoRA adapters on a frozen base as PPO-LoRA samples.
+    @Test(arguments: [false, true])
+    func theDecodingPassReadsWhatAFullForwardReads(llama: Bool) throws {
+        let policy = try tinyAdaptedPolicy(llama: llama)
         let network = policy.network, temperature: Float = 0.7, length = 8
         let head = ScalarHead(width: network.hiddenSize)
         head.initialize(seed: 5)
