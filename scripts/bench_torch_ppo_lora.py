@@ -6,9 +6,12 @@ them), one iteration phase by phase, as the Swift side runs it:
   generation      model.generate of the batch of ChatML prompts (left-padded), sampling at the
                   temperature with top_k 0 / top_p 1, up to --new-tokens, stopping at <|im_end|>
                   (a batch runs until every row has stopped or the limit)
-  policy_forward  no-grad forward of prompts + responses with the adapters: the log-probabilities
-                  of the response tokens at the temperature and the values of the scalar head
-                  (nn.Linear on the final hidden state) at the positions that predict them
+  policy_forward  the log-probabilities of the response tokens at the temperature and the values
+                  of the scalar head (nn.Linear on the final hidden state) at the positions that
+                  predict them, read off generate's own logits and last hidden states
+                  (output_logits, output_hidden_states), as the Swift side reads them off its
+                  decoding pass; with --separate-forward, TRL's way: a no-grad forward of
+                  prompts + responses with the adapters
   reference       the same forward inside `with model.disable_adapter():` (the base, no copy)
   scoring         the rule-based scorer: decode prompt and response, score the response's word
                   count against a target (the same rule as the Swift side's RuleBasedScorer)
@@ -93,19 +96,32 @@ def generate(policy, prompts, args):
     P = max(len(p) for p in prompts)
     ids = torch.tensor([[pad] * (P - len(p)) + p for p in prompts])
     attention = torch.tensor([[0] * (P - len(p)) + [1] * len(p) for p in prompts])
+    read = not args.separate_forward
     config = GenerationConfig(do_sample=True, temperature=TEMPERATURE, top_k=0, top_p=1.0, max_new_tokens=args.new_tokens,
-                              eos_token_id=policy.stop, pad_token_id=pad)
+                              eos_token_id=policy.stop, pad_token_id=pad, return_dict_in_generate=True,
+                              output_logits=read, output_hidden_states=read)
     with torch.no_grad():
         out = policy.model.generate(input_ids=ids, attention_mask=attention, generation_config=config)
+    steps = out.sequences.shape[1] - P
     responses = torch.full((len(prompts), args.new_tokens), pad)
-    responses[:, :out.shape[1] - P] = out[:, P:]
+    responses[:, :steps] = out.sequences[:, P:]
     # A response ends at its first stop token (kept, as the Swift side keeps it); later tokens are padding.
     stopped = (responses == policy.stop).int()
     after_stop = (stopped.cumsum(1) - stopped) > 0
     response_mask = (~after_stop).float()
+    readings = None
+    if read:
+        with torch.no_grad():
+            logits = torch.stack(out.logits, 1) / TEMPERATURE
+            log_probs = torch.log_softmax(logits, -1).gather(-1, responses[:, :steps, None])[..., 0]
+            # Each step's last layer output (after the final norm) at the position that chose the token.
+            states = torch.stack([step[-1][:, -1] for step in out.hidden_states], 1)
+            values = policy.value_head(states)[..., 0]
+            padded = lambda x: torch.nn.functional.pad(x, (0, args.new_tokens - steps)) * response_mask
+            readings = (padded(log_probs), padded(values))
     return {"ids": torch.cat([ids, responses], 1), "attention": torch.cat([attention, torch.ones_like(responses)], 1),
             "responses": responses, "mask": response_mask, "prompt_length": P, "response_length": args.new_tokens,
-            "prompts": prompts}
+            "prompts": prompts, "readings": readings}
 
 
 def score(policy, batch):
@@ -162,8 +178,11 @@ def iteration(policy, prompts, args):
         times[phase], clock = now - clock, now
     batch = generate(policy, prompts, args)
     lap("generation")
-    with torch.no_grad():
-        log_probs, values = policy.outputs(batch)
+    if batch["readings"] is not None:
+        log_probs, values = batch["readings"]
+    else:
+        with torch.no_grad():
+            log_probs, values = policy.outputs(batch)
     lap("policy_forward")
     with torch.no_grad(), policy.model.disable_adapter():
         reference, _ = policy.outputs(batch)
@@ -219,6 +238,8 @@ if __name__ == "__main__":
     parser.add_argument("--new-tokens", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--minibatches", type=int, default=4)
+    parser.add_argument("--separate-forward", action="store_true",
+                        help="read the old log-probabilities and values by a second forward (TRL) instead of off generate")
     parser.add_argument("--save-float32", metavar="DIR", help=argparse.SUPPRESS)  # the dequantising subprocess
     args = parser.parse_args()
     if args.save_float32:

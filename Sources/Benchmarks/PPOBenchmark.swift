@@ -56,7 +56,8 @@ struct PPOBenchmark {
         print("""
 
             SmolLM2-135M-Instruct (\(URL(fileURLWithPath: model ?? "").lastPathComponent); PyTorch in float32 dequantised from it), LoRA r 8 / alpha 16 \
-            on q/k/v/o/gate/up/down_proj, a value head on the policy; \(PPOLoRAWorker.promptTexts.count) ChatML prompts, \
+            on q/k/v/o/gate/up/down_proj, a value head on the policy (both sides read the old log-probabilities and values off \
+            the sampling pass; the PyTorch script's --separate-forward reads them by TRL's second forward); \(PPOLoRAWorker.promptTexts.count) ChatML prompts, \
             \(PPOLoRAWorker.responseLength) new tokens at temperature 0.7 (stopping at <|im_end|>); 4 epochs × 4 minibatches; \
             medians of \(iterations) iteration(s) after a warm-up. Goal: total speed-up ≥ 2×\(speedUp.map { " (\(format($0, 1))×: \($0 >= 2 ? "meets" : "below"))" } ?? "").
             """)

@@ -1,5 +1,6 @@
-// The rollout phase: sample responses from the policy with the KV cache, then read their
-// log-probabilities under the policy and the reference, and the values, with recording off.
+// The rollout phase: sample responses from the policy with the KV cache, reading the policy's
+// log-probabilities (and a policy head's values) as they are drawn, then read them under the
+// reference, and a separate value network's values, with recording off.
 // Data-parallel ranks all sample every response (one random stream over the batch, as one
 // process samples), then each reads its share of the rows and the ranks exchange them by a sum.
 #if canImport(Glibc)
@@ -43,10 +44,15 @@ extension PolicyModels {
     ) throws -> Rollouts {
         let endOfText = policy.endOfText ?? 0
         var clock = PhaseClock()
+        var head: ScalarHead?
+        if case let .head(policyHead) = value { head = policyHead }
+        let decoding = DecodingReadings(
+            rows: prompts.count, columns: configuration.responseLength, vocabulary: network.vocabularySize, temperature: configuration.temperature,
+            stops: policy.stopTokens, head: head)
         let generations = try policy.network.generate(
             prompts: prompts,
             parameters: SamplingParameters(temperature: configuration.temperature, maxNewTokens: configuration.responseLength, stopTokens: policy.stopTokens),
-            generator: &generator, padding: endOfText)
+            generator: &generator, padding: endOfText, adjustingLogits: decoding.read, observe: decoding.chose)
         times.generation += clock.lap()
         let responses = generations.map { $0.tokens.isEmpty ? [endOfText] : $0.tokens }
         let batch = try SequenceBatch(prompts: prompts, responses: responses, padding: endOfText, responseLength: configuration.responseLength)
@@ -57,8 +63,10 @@ extension PolicyModels {
             ? batch
             : try SequenceBatch(
                 prompts: Array(prompts[mine]), responses: Array(responses[mine]), padding: endOfText, responseLength: configuration.responseLength)
-        let (logProbabilities, headValues, _) = try policyOutputs(own, tape: nil)
-        let values = try headValues ?? self.values(own, tape: nil)
+        let decoded = try decoding.readings(of: generations)
+        let logProbabilities = try decoded.logProbabilities.slice(axis: 0, mine)
+        // A value network of its own reads the sequences once more; a head on the policy was read while decoding.
+        let values = try decoded.values?.slice(axis: 0, mine) ?? self.values(own, tape: nil)
         times.policyForward += clock.lap()
         let reference = try referenceLogProbabilities(own)
         times.reference += clock.lap()
