@@ -22,7 +22,21 @@ package struct SQLiteFeedbackDatabase: FeedbackDatabase {
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try self.init(writer: DatabasePool(path: path, configuration: configuration))
+        try self.init(writer: Self.openPool(path: path, configuration: configuration))
+    }
+
+    /// Opens the pool. A process opening a new file while another one switches it to WAL finds
+    /// it locked, and SQLite reports that at once rather than through the busy timeout: such an
+    /// open is retried for as long as the timeout would have waited.
+    private static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+        }
     }
 
     /// A private in-memory database, for tests and throwaway runs.

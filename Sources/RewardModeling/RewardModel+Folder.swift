@@ -7,6 +7,9 @@ import Checkpoints
 import Foundation
 import LanguageModeling
 import Transformer
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension RewardModel {
     static let configFileName = "config.json"
@@ -21,8 +24,15 @@ extension RewardModel {
             guard backbone.network.adapters == nil else {
                 throw CheckpointError.invalidField(path: folder.path, field: "adapters", reason: "a reward model with adapters is saved merged: call backbone.network.mergeAdapters() first")
             }
-            try backbone.save(to: folder, scalarHead: head)
-            let configURL = folder.appendingPathComponent(Self.configFileName)
+            // The backbone writes a config.json that the reward settings then rewrite: both happen
+            // in a hidden sibling folder, so a process killed between them never leaves the first
+            // under the real name; each finished file is then renamed into place.
+            let manager = FileManager.default
+            let staging = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).staging-\(getpid())")
+            try? manager.removeItem(at: staging)
+            defer { try? manager.removeItem(at: staging) }
+            try backbone.save(to: staging, scalarHead: head)
+            let configURL = staging.appendingPathComponent(Self.configFileName)
             var config = try Self.config(at: configURL)
             config.merge(settings) { _, new in new }
             // transformers reads a classifier at the last token that is not padding: with the
@@ -30,6 +40,13 @@ extension RewardModel {
             // Without a padding token it reads the last position (one sequence at a time).
             if endsResponsesWithEndOfText { config.removeValue(forKey: "pad_token_id") }
             try Self.write(config, to: configURL)
+            try manager.createDirectory(at: folder, withIntermediateDirectories: true)
+            for name in try manager.contentsOfDirectory(atPath: staging.path) {
+                let target = folder.appendingPathComponent(name)
+                guard rename(staging.appendingPathComponent(name).path, target.path) == 0 else {
+                    throw FileWriteError(path: target.path, reason: String(cString: strerror(errno)))
+                }
+            }
         case let .frozen(file):
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let family = backbone.network is Llama ? (type: "llama", architecture: "LlamaForSequenceClassification") : (type: "gpt2", architecture: "GPT2ForSequenceClassification")
