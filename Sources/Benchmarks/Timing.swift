@@ -1,6 +1,7 @@
 // Wall-clock measurement for the benchmark: repeated runs after a warm-up, reported as
 // median/min/max, and the machine's load so readers can judge how noisy a run was.
 import Foundation
+import Kernels
 
 struct Measurement {
     let seconds: [Double]
@@ -67,7 +68,8 @@ enum MachineLoad {
     }
 
     static var summary: String {
-        "load average \(String(format: "%.2f", oneMinute)) on \(ProcessInfo.processInfo.activeProcessorCount) cores"
+        _ = BLASSetup.once
+        return "load average \(String(format: "%.2f", oneMinute)) on \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS \(BLASSetup.coreName) kernels"
     }
 }
 

@@ -9,9 +9,6 @@ package enum MatrixProduct {
     /// Products below this many multiply-adds run on one thread.
     static let parallelThreshold = 1 << 21
 
-    /// Pins OpenBLAS to the calling thread, once per process.
-    private static let singleThreadedBLAS: Void = openblas_set_num_threads(1)
-
     /// C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C, all row-major, where op transposes
     /// when asked. Leading dimensions default to packed rows; strided views (a head's columns of
     /// a fused QKV buffer) pass their row stride. Large products are split by rows of C, or by
@@ -25,7 +22,7 @@ package enum MatrixProduct {
         c: UnsafeMutablePointer<Float>, ldc: Int? = nil,
         alpha: Float = 1, beta: Float = 0
     ) {
-        _ = singleThreadedBLAS
+        _ = BLASSetup.once
         guard m > 0, n > 0 else { return }
         let lda = lda ?? (transposeA ? m : k), ldb = ldb ?? (transposeB ? k : n), ldc = ldc ?? n
         guard k > 0 else {
