@@ -67,8 +67,8 @@ package struct ActiveCurveSettings: Codable, Sendable, Equatable {
         self.lengthNormalized = lengthNormalized
     }
 
-    /// The features the ensemble's heads read; held-out pairs must be made with the same.
-    package var featurizer: WordFeaturizer { WordFeaturizer(dimensions: dimensions, lengthNormalized: lengthNormalized) }
+    /// The hashed word features these settings describe (runs may read other features).
+    package var wordFeaturizer: WordFeaturizer { WordFeaturizer(dimensions: dimensions, lengthNormalized: lengthNormalized) }
 
     /// The queue policy of a run: `active` with these weights, otherwise uniformly random.
     func selection(active: Bool, seed: UInt64) -> TaskSelection {
@@ -101,8 +101,13 @@ package struct ActiveCurveRun: Sendable {
     package var heldOut: [PreferencePair]
     package var lexicon: RaterLexicon
     package var settings: ActiveCurveSettings
+    /// What the heads read; `heldOut` must have been made with the same.
+    package var featurizer: any TextFeaturizer
 
-    package init(pool: [PoolTask], heldOut: [PreferencePair], lexicon: RaterLexicon, settings: ActiveCurveSettings) throws {
+    /// A run reading `featurizer`'s features, by default the settings' hashed words.
+    package init(
+        pool: [PoolTask], heldOut: [PreferencePair], lexicon: RaterLexicon, settings: ActiveCurveSettings, featurizer: (any TextFeaturizer)? = nil
+    ) throws {
         guard settings.rounds >= 1, settings.annotators >= 1, settings.budget >= settings.rounds * settings.annotators else {
             throw ActiveCurveError.invalidSetting(field: "budget", reason: "needs ≥ 1 round and annotator and at least one label per annotator per round")
         }
@@ -111,12 +116,12 @@ package struct ActiveCurveRun: Sendable {
         self.heldOut = heldOut
         self.lexicon = lexicon
         self.settings = settings
+        self.featurizer = featurizer ?? settings.wordFeaturizer
     }
 
     /// The curve for `active` (or random) selection; deterministic given `seed`.
     package func curve(active: Bool, seed: UInt64) async throws -> [CurvePoint] {
         let store = try FeedbackStore.inMemory()
-        let featurizer = settings.featurizer
         var features: [Int64: [SparseFeatures]] = [:]
         for task in pool {
             let stored = try await store.createTask(
@@ -136,7 +141,7 @@ package struct ActiveCurveRun: Sendable {
             _ = try await panel.run(on: store, judgmentsPerAnnotator: perAnnotator)
             let ranked = try await store.rankedComparisons()
             let ensemble = PreferenceEnsemble.train(
-                on: ranked.flatMap { preferencePairs($0, featurizer: featurizer) }, dimensions: settings.dimensions,
+                on: ranked.flatMap { preferencePairs($0, featurizer: featurizer) }, dimensions: featurizer.dimensions,
                 settings: settings.ensemble, seed: seed &+ UInt64(round))
             points.append(CurvePoint(labels: ranked.count, accuracy: ensemble.accuracy(on: heldOut)))
             if active {
@@ -149,7 +154,7 @@ package struct ActiveCurveRun: Sendable {
 }
 
 /// Every strict preference a stored judgment implies; tied completions give none.
-func preferencePairs(_ ranked: RankedComparison, featurizer: WordFeaturizer) -> [PreferencePair] {
+func preferencePairs(_ ranked: RankedComparison, featurizer: any TextFeaturizer) -> [PreferencePair] {
     let completions = ranked.completions
     var pairs: [PreferencePair] = []
     for better in completions {

@@ -73,7 +73,9 @@ public enum PolicyEvaluator {
     }
 
     /// One response per prompt, in batches; each ends with <|endoftext|> when the model stopped.
-    public static func sample(_ model: LanguageModel, prompts: [[Int32]], sampling: SamplingParameters, seed: UInt64, batchSize: Int) throws -> [[Int32]] {
+    public static func sample(
+        _ model: LanguageModel, prompts: [[Int32]], sampling: SamplingParameters, seed: UInt64, batchSize: Int, progress: (Int) -> Void = { _ in }
+    ) throws -> [[Int32]] {
         var generator = RandomGenerator(seed: seed)
         var parameters = sampling
         if let endOfText = model.endOfText { parameters.stopTokens = [endOfText] }
@@ -82,6 +84,7 @@ public enum PolicyEvaluator {
             let chunk = Array(prompts[start..<min(start + batchSize, prompts.count)])
             out += try model.network.generate(prompts: chunk, parameters: parameters, generator: &generator, padding: model.endOfText ?? 0)
                 .map { $0.tokens.isEmpty ? [model.endOfText ?? 0] : $0.tokens }
+            progress(out.count)
         }
         return out
     }

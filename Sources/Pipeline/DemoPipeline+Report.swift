@@ -10,7 +10,7 @@ extension DemoPipeline {
         let report = DemoReport(
             configuration: configuration, outcome: outcome, leaderboard: leaderboard,
             policyMetrics: policies.map { ($0.seed, (try? MetricsLog.records(at: $0.run.metricsURL)) ?? []) },
-            pretrainMetrics: records("pretrain"), supervisedMetrics: records("sft"), stageTimes: stageTimes)
+            pretrainMetrics: records("pretrain"), supervisedMetrics: records("sft"), stageTimes: stages.times)
         try Data(report.html().utf8).write(to: url("report.html"), options: .atomic)
     }
 }

@@ -32,8 +32,8 @@ public final class DemoPipeline {
     /// The fetched data (scripts/fetch-data.sh).
     public let dataFolder: URL
     let events: (DemoEvent) -> Void
-    /// Seconds each stage took in this run.
-    var stageTimes: [(name: String, seconds: Double)] = []
+    /// Announces and times the stages.
+    private(set) lazy var stages = StageClock(names: Self.stageNames, events: events)
 
     public init(configuration: DemoConfiguration, folder: URL, dataFolder: URL, events: @escaping (DemoEvent) -> Void) throws {
         try configuration.validate()
@@ -53,32 +53,22 @@ public final class DemoPipeline {
     /// Runs every stage; returns the evaluation summary also written to evaluation.json.
     public func run() async throws -> DemoOutcome {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let data = try await stage(0) { try prepareData() }
-        let tokenizer = try await stage(1) { try trainTokenizer(data) }
-        let pretrained = try await stage(2) { try pretrain(data, tokenizer: tokenizer) }
-        let supervised = try await stage(3) { try finetune(data) }
-        try await stage(4) { try await collectFeedback(data, model: supervised) }
-        let reward = try await stage(5) { try await trainRewardModel(data, supervised: supervised) }
+        let data = try await stages.run(0) { try prepareData() }
+        let tokenizer = try await stages.run(1) { try trainTokenizer(data) }
+        let pretrained = try await stages.run(2) { try pretrain(data, tokenizer: tokenizer) }
+        let supervised = try await stages.run(3) { try finetune(data) }
+        try await stages.run(4) { try await collectFeedback(data, model: supervised) }
+        let reward = try await stages.run(5) { try await trainRewardModel(data, supervised: supervised) }
         let scorer = RewardScorer(model: reward.model)
-        let policies = try await stage(6) { try optimizePolicies(data, scorer: scorer, valueInitialization: reward.model) }
-        let outcome = try await stage(7) {
+        let policies = try await stages.run(6) { try optimizePolicies(data, scorer: scorer, valueInitialization: reward.model) }
+        let outcome = try await stages.run(7) {
             try evaluate(data, supervised: supervised, policies: policies, scorer: scorer, rewardAccuracy: reward.accuracy)
         }
-        let leaderboard = try await stage(8) { try await rankModels(data, models: [("pretrained", pretrained), ("sft", supervised), ("ppo", policies[0].model)]) }
-        try await stage(9) { try writeReport(outcome: outcome, leaderboard: leaderboard, policies: policies) }
+        let leaderboard = try await stages.run(8) { try await rankModels(data, models: [("pretrained", pretrained), ("sft", supervised), ("ppo", policies[0].model)]) }
+        try await stages.run(9) { try writeReport(outcome: outcome, leaderboard: leaderboard, policies: policies) }
         return outcome
     }
 
-    private func stage<T>(_ index: Int, _ body: () async throws -> T) async throws -> T {
-        let name = Self.stageNames[index]
-        events(.stageStarted(index: index + 1, count: Self.stageNames.count, name: name))
-        let start = Date()
-        let result = try await body()
-        let seconds = Date().timeIntervalSince(start)
-        stageTimes.append((name, seconds))
-        events(.stageFinished(name: name, seconds: seconds))
-        return result
-    }
 
     // MARK: Stages 1–4
 

@@ -30,8 +30,10 @@ struct FeedbackRound {
     @discardableResult
     func createTasks(
         _ store: FeedbackStore, prompts: [String], encoded: [[Int32]], models: [(name: String, model: LanguageModel, checkpoint: String)],
-        samplesPerModel: Int, seed: UInt64
+        samplesPerModel: Int, seed: UInt64, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) async throws -> [CreatedTask] {
+        let total = prompts.count * models.count * samplesPerModel
+        var done = 0
         var completions = Array(repeating: [NewCompletion](), count: prompts.count)
         var tokens = Array(repeating: [[Int32]](), count: prompts.count)
         let recorded = Feedback.SamplingParameters(temperature: Double(sampling.temperature), topK: sampling.topK, maxNewTokens: sampling.maxNewTokens)
@@ -39,7 +41,9 @@ struct FeedbackRound {
             let stops = Set(entry.model.stopTokens)
             for k in 0..<samplesPerModel {
                 let sampleSeed = seed &+ UInt64(1000 * index + k)
-                let samples = try PolicyEvaluator.sample(entry.model, prompts: encoded, sampling: sampling, seed: sampleSeed, batchSize: batchSize)
+                let samples = try PolicyEvaluator.sample(
+                    entry.model, prompts: encoded, sampling: sampling, seed: sampleSeed, batchSize: batchSize) { progress(done + $0, total) }
+                done += samples.count
                 for (row, sample) in samples.enumerated() {
                     let text = try entry.model.decode(sample.filter { !stops.contains($0) })
                     completions[row].append(NewCompletion(text: text, provenance: Provenance(model: entry.name, checkpoint: entry.checkpoint, sampling: recorded, seed: sampleSeed)))

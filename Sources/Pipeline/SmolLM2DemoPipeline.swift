@@ -15,7 +15,8 @@ public final class SmolLM2DemoPipeline {
     public let folder: URL
     public let dataFolder: URL
     let events: (DemoEvent) -> Void
-    var stageTimes: [(name: String, seconds: Double)] = []
+    /// Announces and times the stages.
+    private(set) lazy var stages = StageClock(names: Self.stageNames, events: events)
 
     public init(configuration: SmolLM2DemoConfiguration, folder: URL, dataFolder: URL, events: @escaping (DemoEvent) -> Void) throws {
         try configuration.validate()
@@ -35,32 +36,22 @@ public final class SmolLM2DemoPipeline {
 
     public func run() async throws -> SmolLM2DemoOutcome {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let (data, model) = try await stage(0) { try prepare() }
-        try await stage(1) { try await collectFeedback(data, model: model) }
-        let reward = try await stage(2) { try await trainRewardModel(model) }
-        let critic = try await stage(3) { try trainCriticJudge(data, model: model) }
-        let ppo = try await stage(4) { try optimizeWithPPO(data, reward: reward.model) }
-        let dpo = try await stage(5) { try await optimizeWithDPO() }
+        let (data, model) = try await stages.run(0) { try prepare() }
+        try await stages.run(1) { try await collectFeedback(data, model: model) }
+        let reward = try await stages.run(2) { try await trainRewardModel(model) }
+        let critic = try await stages.run(3) { try trainCriticJudge(data, model: model) }
+        let ppo = try await stages.run(4) { try optimizeWithPPO(data, reward: reward.model) }
+        let dpo = try await stages.run(5) { try await optimizeWithDPO() }
         let evaluation = try encodedPrompts(data.heldOut, count: configuration.evaluationPrompts, seed: configuration.seed &+ 3, model: model)
-        let best = try await stage(6) { try chooseBestOfN(evaluation, model: model, reward: reward.model) }
-        let outcome = try await stage(7) {
+        let best = try await stages.run(6) { try chooseBestOfN(evaluation, model: model, reward: reward.model) }
+        let outcome = try await stages.run(7) {
             try evaluate(evaluation, model: model, policies: ppo.map { (name: "PPO-LoRA seed \($0.seed)", model: $0.model) } + [(name: "DPO-LoRA", model: dpo)],
                          bestOfN: best, critic: critic, rewardAccuracy: reward.accuracy)
         }
-        try await stage(8) { try writeReport(outcome, ppo: ppo) }
+        try await stages.run(8) { try writeReport(outcome, ppo: ppo) }
         return outcome
     }
 
-    private func stage<T>(_ index: Int, _ body: () async throws -> T) async throws -> T {
-        let name = Self.stageNames[index]
-        events(.stageStarted(index: index + 1, count: Self.stageNames.count, name: name))
-        let start = Date()
-        let result = try await body()
-        let seconds = Date().timeIntervalSince(start)
-        stageTimes.append((name, seconds))
-        events(.stageFinished(name: name, seconds: seconds))
-        return result
-    }
 
     var modelURL: URL { dataFolder.appendingPathComponent(configuration.modelFile) }
 

@@ -101,7 +101,7 @@ extension SmolLM2DemoPipeline {
         let report = SmolLM2DemoReport(
             configuration: configuration, outcome: outcome,
             policyMetrics: ppo.map { ($0.seed, (try? MetricsLog.records(at: $0.run.metricsURL)) ?? []) },
-            dpoMetrics: (try? MetricsLog.records(at: RunFolder(url("dpo")).metricsURL)) ?? [], stageTimes: stageTimes)
+            dpoMetrics: (try? MetricsLog.records(at: RunFolder(url("dpo")).metricsURL)) ?? [], stageTimes: stages.times)
         try Data(report.html().utf8).write(to: url("report.html"), options: .atomic)
     }
 }

@@ -36,12 +36,8 @@ final class DecodingReadings {
     func read(hidden: Tensor, logits: Tensor) throws -> Tensor {
         step += 1
         self.logits = logits
-        // log Σ exp(scale·z) from the kernel's log-probability of each row's most likely token,
-        // which is near 0, so recovering the normaliser from it loses nothing.
         let z = logits.data, V = vocabulary
-        let likeliest = (0..<rows).map { row in Int32((0..<V).max { z[row * V + $0] < z[row * V + $1] }!) }
-        let top = try logits.tokenLogProbabilities(of: likeliest, temperature: 1 / scale).scalars
-        logSumExp = (0..<rows).map { scale * z[$0 * V + Int(likeliest[$0])] - top[$0] }
+        logSumExp = try logits.rowLogSumExp(temperature: 1 / scale)
         let stateValues = try head.map { try $0(hidden, tape: nil).scalars }
         for row in 0..<rows {
             let cell = row * columns + step

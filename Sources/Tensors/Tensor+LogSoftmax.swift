@@ -72,6 +72,14 @@ extension Tensor {
         return out
     }
 
+    /// log Σ_j exp(logits[i, j] / temperature) for each row of self [..., V], not recorded on a tape
+    /// (a sampler's normalisers, read while decoding).
+    public func rowLogSumExp(temperature: Float = 1) throws -> [Float] {
+        let (_, logSumExp) = try tokenLogProbabilitiesAndNormalizers(
+            [Int32](repeating: -1, count: shape.rank >= 1 ? shape.rows : 0), operation: "rowLogSumExp", temperature: temperature)
+        return Array(UnsafeBufferPointer(start: logSumExp.pointer, count: shape.rows))
+    }
+
     /// Entropy of softmax(logits / temperature) for each row of self [..., V]: shape [...].
     public func entropy(temperature: Float = 1) throws -> Tensor {
         guard shape.rank >= 1, shape.last > 0, temperature > 0 else {

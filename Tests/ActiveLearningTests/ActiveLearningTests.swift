@@ -113,3 +113,42 @@ private func judgedPairs(_ texts: [String]) -> [PreferencePair] {
     #expect(poolDensity(tasks, exponent: 2)[4]! < density[4]!, "a larger exponent weighs typicality more")
     #expect(poolDensity(tasks, exponent: 0).values.allSatisfy { $0 == 1 })
 }
+
+@Test func embeddingsAreStandardisedOnTheReferenceTexts() {
+    let featurizer = EmbeddingFeaturizer(
+        embeddings: ["a": [1, 100], "b": [3, 300], "held out": [5, 200]], reference: ["a", "b"])
+    #expect(featurizer.dimensions == 2)
+    let (a, b) = (featurizer.features(of: "a"), featurizer.features(of: "b"))
+    #expect(a.indices == [0, 1])
+    for index in 0..<2 {
+        #expect(abs(a.values[index] + b.values[index]) < 1e-9, "mean removed on the reference")
+        #expect(abs(abs(a.values[index]) - 1 / 2.0.squareRoot()) < 1e-5, "unit deviation, divided by √width")
+    }
+    #expect(abs(featurizer.features(of: "held out").values[0] - 3 / 2.0.squareRoot()) < 1e-5, "held-out texts use the reference's statistics")
+    #expect(featurizer.features(of: "never embedded").values == [0, 0])
+}
+
+@Test func aRunLearnsFromEmbeddingsThatCarryTheJudgesTaste() async throws {
+    // Embeddings whose first dimension is the population judge's score and the rest noise: a
+    // head on them must learn the taste from few labels.
+    let judge = HiddenJudge.population(lexicon)
+    let texts = sentences(600, seed: 6), heldOutTexts = sentences(400, seed: 7)
+    var generator = RandomGenerator(seed: 8)
+    var embeddings: [String: [Float]] = [:]
+    for text in texts + heldOutTexts where embeddings[text] == nil {
+        embeddings[text] = [Float(judge.score(text))] + (0..<7).map { _ in Float(generator.normal()) }
+    }
+    let features = EmbeddingFeaturizer(embeddings: embeddings, reference: texts)
+    let pool = stride(from: 0, to: texts.count, by: 2).map { PoolTask(prompt: "Which is better?", completions: [texts[$0], texts[$0 + 1]]) }
+    let heldOut = stride(from: 0, to: heldOutTexts.count - 1, by: 2).compactMap { index -> PreferencePair? in
+        let (a, b) = (heldOutTexts[index], heldOutTexts[index + 1])
+        guard judge.score(a) != judge.score(b) else { return nil }
+        let (better, worse) = judge.score(a) > judge.score(b) ? (a, b) : (b, a)
+        return PreferencePair(better: features.features(of: better), worse: features.features(of: worse))
+    }
+    let settings = ActiveCurveSettings(
+        budget: 40, rounds: 2, annotators: 2, temperature: 0.3, ensemble: EnsembleSettings(members: 3, learningRate: 0.5), dimensions: 1)
+    let experiment = try ActiveCurveRun(pool: pool, heldOut: heldOut, lexicon: lexicon, settings: settings, featurizer: features)
+    let curve = try await experiment.curve(active: true, seed: 0)
+    #expect(curve.last!.accuracy > 0.8, "\(curve)")
+}

@@ -1,5 +1,6 @@
 // The tape's contract: accumulation over reuse, nothing recorded without a tracked input,
 // frozen parameters left alone, and errors that name the shapes involved.
+import Foundation
 import Testing
 import Tensors
 
@@ -82,6 +83,18 @@ import Tensors
         }
         #expect(throws: TensorError.countMismatch(operation: "Tensor(shape:values:)", shape: [2, 2], count: 3)) {
             try Tensor(shape: [2, 2], values: [1, 2, 3])
+        }
+    }
+
+    @Test func rowNormalisersMatchTheLogSumExpInDouble() throws {
+        let values: [Float] = [0.3, -1.2, 2.5, 0, 40, 39.5, -3, 1]
+        let logits = try Tensor(shape: [2, 4], values: values)
+        for temperature: Float in [1, 0.7] {
+            let found = try logits.rowLogSumExp(temperature: temperature)
+            for row in 0..<2 {
+                let expected = log(values[(row * 4)..<(row * 4 + 4)].reduce(0.0) { $0 + exp(Double($1) / Double(temperature)) })
+                #expect(abs(Double(found[row]) - expected) < 1e-5 * max(1, abs(expected)), "row \(row) at \(temperature)")
+            }
         }
     }
 

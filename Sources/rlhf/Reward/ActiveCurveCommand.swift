@@ -81,6 +81,15 @@ struct ActiveCurveCommand: AsyncParsableCommand {
     @Flag(help: "Divide word counts by √(words + 1).")
     var lengthNormalized = false
 
+    @Option(help: "Read a frozen backbone's final hidden state after --readout (a GGUF file or Hugging Face folder) instead of hashed words.")
+    var backbone: String?
+
+    @Option(help: "Text appended to every snippet before the backbone's state is read.")
+    var readout = "\nOverall, the review above is"
+
+    @Option(help: "The backbone features' cache file (default: OUTPUT/backbone-features.safetensors).")
+    var featureCache: String?
+
     @Flag(help: "Score on training movies' pairs outside the pool instead of held-out movies' (to choose settings without looking at the held-out set).")
     var validation = false
 
@@ -109,21 +118,26 @@ struct ActiveCurveCommand: AsyncParsableCommand {
             densityWeight: densityWeight, ensemble: EnsembleSettings(members: members, epochs: epochs, learningRate: learningRate, priorScale: priorScale), dimensions: dimensions,
             lengthNormalized: lengthNormalized)
         let judge = HiddenJudge.population(raters)
-        let featurizer = settings.featurizer
         // Validation pairs are training movies' pairs the pool never holds; the same movies, so
         // they flatter every setting alike, and the held-out movies stay unseen while choosing.
         let scored = validation ? order.dropFirst(pool).map { built.trainingPairs[$0] } : generator.permutation(built.heldOutPairs.count).map { built.heldOutPairs[$0] }
-        let heldOutPairs = scored.lazy.compactMap { pair -> PreferencePair? in
+        let heldOutTexts = Array(scored.lazy.compactMap { pair -> (better: String, worse: String)? in
             let responses = pair.responses
             let (a, b) = (judge.score(responses[0]), judge.score(responses[1]))
             guard a != b else { return nil }
-            let (better, worse) = a > b ? (responses[0], responses[1]) : (responses[1], responses[0])
-            return PreferencePair(better: featurizer.features(of: better), worse: featurizer.features(of: worse))
-        }.prefix(heldOut)
+            return a > b ? (responses[0], responses[1]) : (responses[1], responses[0])
+        }.prefix(heldOut))
+        let folder = URL(fileURLWithPath: output)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let poolTexts = poolTasks.flatMap(\.completions)
+        let featurizer: any TextFeaturizer = try backbone.map {
+            try backboneFeaturizer(model: $0, texts: poolTexts + heldOutTexts.flatMap { [$0.better, $0.worse] }, reference: poolTexts, folder: folder)
+        } ?? settings.wordFeaturizer
+        let heldOutPairs = heldOutTexts.map { PreferencePair(better: featurizer.features(of: $0.better), worse: featurizer.features(of: $0.worse)) }
         let informative = poolTasks.filter { abs(judge.score($0.completions[0]) - judge.score($0.completions[1])) >= max(tieMargin, .ulpOfOne) }.count
         print(String(format: "pool: %d tasks, %.0f%% of them with population-judge scores at least the tie margin apart", poolTasks.count,
                      100 * Double(informative) / Double(poolTasks.count)))
-        let experiment = try ActiveCurveRun(pool: poolTasks, heldOut: Array(heldOutPairs), lexicon: raters, settings: settings)
+        let experiment = try ActiveCurveRun(pool: poolTasks, heldOut: heldOutPairs, lexicon: raters, settings: settings, featurizer: featurizer)
         var summary = ActiveCurveSummary(active: [], random: [])
         for seed in 0..<UInt64(seeds) {
             let start = Date()
@@ -132,10 +146,9 @@ struct ActiveCurveCommand: AsyncParsableCommand {
             print(String(format: "seed %d: final accuracy active %.4f, random %.4f (%.0f s)",
                          seed, summary.active.last!.last!.accuracy, summary.random.last!.last!.accuracy, Date().timeIntervalSince(start)))
         }
-        let folder = URL(fileURLWithPath: output)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try SummaryFile.write([
-            "settings": try SummaryFile.object(settings), "pool_tasks": poolTasks.count, "held_out_pairs": experiment.heldOut.count,
+            "settings": try SummaryFile.object(settings),
+            "features": backbone.map { "backbone \($0), read after \(readout.debugDescription)" } ?? "hashed words", "pool_tasks": poolTasks.count, "held_out_pairs": experiment.heldOut.count,
             "curves": try SummaryFile.object(summary),
             "mean_active": try SummaryFile.object(ActiveCurveSummary.mean(summary.active)),
             "mean_random": try SummaryFile.object(ActiveCurveSummary.mean(summary.random)),
