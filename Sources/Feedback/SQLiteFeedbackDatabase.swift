@@ -54,8 +54,18 @@ package struct SQLiteFeedbackDatabase: FeedbackDatabase {
         try await relay(body, writing: false)
     }
 
+    /// A write that SQLite still refuses with SQLITE_BUSY (it skips the busy handler where waiting
+    /// could deadlock, and under heavy load a writer can be starved past the timeout by another
+    /// process's stream of commits) kept nothing: it is run again, for up to 30 seconds.
     package func write<T: Sendable>(_ body: @Sendable (any SQLTransaction) async throws -> T) async throws -> T {
-        try await relay(body, writing: true)
+        let deadline = Date().addingTimeInterval(30)
+        while true {
+            do {
+                return try await relay(body, writing: true)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+                try await Task.sleep(nanoseconds: 20_000_000)
+            }
+        }
     }
 
     package func appliedMigrations() async throws -> [String] {

@@ -62,7 +62,7 @@ func tinyConfiguration() -> PPOConfiguration {
         let run = try temporaryRun()
         defer { try? FileManager.default.removeItem(at: run.url) }
         var configuration = tinyConfiguration()
-        configuration.iterations = 30
+        configuration.iterations = 50
         configuration.klCoefficient = 0.1
         configuration.adaptiveKL = true
         configuration.klTarget = 3

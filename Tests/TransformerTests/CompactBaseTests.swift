@@ -68,7 +68,7 @@ import TestSupport
         #expect(try compact.generate(prompts: prompts, parameters: greedy, generator: &generator) == expected)
     }
 
-    @Test func theHeadInSlicesGivesTheSameLogitsAndCloseGradients() throws {
+    @Test func theHeadInSlicesGivesCloseLogitsAndGradients() throws {
         let (f32, compact) = try models()
         let head = try #require(compact.parameters.compactForm(of: "model.embed_tokens.weight"))
         var values = TestValues(seed: 9)
@@ -76,18 +76,26 @@ import TestSupport
         let table = f32.parameters.tensor("model.embed_tokens.weight", on: nil)
         let expected = try hidden.linear(table, orientation: .outputsByInputs).scalars
         let dout = values.next(20 * 96)
-        func inputGradient(_ product: (Tensor) throws -> Tensor) throws -> [Float] {
+        // A slice is its own, narrower sgemm: BLAS kernels may block or round its edge columns
+        // differently (OpenBLAS's AVX2 and AVX-512 kernels do), so sliced logits are close, not
+        // bitwise equal; the decoded whole runs the f32 path's very products.
+        func inputGradient(exact: Bool, _ product: (Tensor) throws -> Tensor) throws -> [Float] {
             let tape = Tape()
             let x = try Tensor(shape: [20, 64], values: hidden.scalars)
             x.track(on: tape)
             let out = try product(x)
             try tape.backward(from: (out * Tensor(shape: [20, 96], values: dout.map(Float.init))).sum())
-            #expect(bits(out.scalars) == bits(expected), "logits")
+            if exact {
+                #expect(bits(out.scalars) == bits(expected), "logits")
+            } else {
+                expectClose(out.scalars, expected.map(Double.init), .forward, "logits")
+            }
             return try #require(x.gradient)
         }
-        let whole = try inputGradient { try $0.linear(table, orientation: .outputsByInputs) }
-        #expect(bits(try inputGradient { try $0.linear(compact: head) }) == bits(whole), "decoded whole: the f32 path's products")
-        expectClose(try inputGradient { try $0.linear(compact: head, sliceRows: 32) }, whole.map(Double.init), .forward, "three slices of 32 rows")
+        let whole = try inputGradient(exact: true) { try $0.linear(table, orientation: .outputsByInputs) }
+        #expect(bits(try inputGradient(exact: true) { try $0.linear(compact: head) }) == bits(whole), "decoded whole: the f32 path's products")
+        expectClose(
+            try inputGradient(exact: false) { try $0.linear(compact: head, sliceRows: 32) }, whole.map(Double.init), .forward, "three slices of 32 rows")
     }
 
     @Test func whatAsksForTheFloatsGetsThemExactly() throws {
