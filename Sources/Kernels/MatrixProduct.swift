@@ -12,8 +12,10 @@ package enum MatrixProduct {
     /// C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C, all row-major, where op transposes
     /// when asked. Leading dimensions default to packed rows; strided views (a head's columns of
     /// a fused QKV buffer) pass their row stride. Large products are split by rows of C, or by
-    /// columns when C is wide, one part per core; every element is computed exactly as in a
-    /// single call, so the split never changes results.
+    /// columns when C is wide, one part per core. The parts depend only on the sizes and the
+    /// thread count, so results repeat exactly for a given thread count (a part may round its last
+    /// bits differently from one whole call: OpenBLAS's AVX2 and AVX-512 kernels block narrow
+    /// products differently).
     @inline(__always)
     package static func multiply(
         m: Int, n: Int, k: Int,
