@@ -69,6 +69,8 @@ package struct WordFeaturizer: TextFeaturizer {
 package struct EmbeddingFeaturizer: TextFeaturizer {
     package let dimensions: Int
     private let table: [String: [Double]]
+    /// Every vector is dense: one index list serves them all.
+    private let indices: [Int]
 
     /// `embeddings[text]` must all have one length; `reference` names the texts whose mean and
     /// standard deviation per dimension are removed (the pool's, not the held-out texts').
@@ -92,6 +94,7 @@ package struct EmbeddingFeaturizer: TextFeaturizer {
             scale[index] = 1 / ((variance.squareRoot() + 1e-6) * root)
         }
         dimensions = width
+        indices = Array(0..<width)
         table = embeddings.mapValues { vector -> [Double] in
             var standardised = [Double](repeating: 0, count: width)
             for index in 0..<width { standardised[index] = (Double(vector[index]) - mean[index]) * scale[index] }
@@ -101,6 +104,6 @@ package struct EmbeddingFeaturizer: TextFeaturizer {
 
     /// The standardised embedding; zeros for a text that was never embedded.
     package func features(of text: String) -> SparseFeatures {
-        SparseFeatures(indices: Array(0..<dimensions), values: table[text] ?? [Double](repeating: 0, count: dimensions))
+        SparseFeatures(indices: indices, values: table[text] ?? [Double](repeating: 0, count: dimensions))
     }
 }
