@@ -31,8 +31,13 @@ package struct AttentionGeometry: Sendable {
     package var keys: Int
     /// Query heads that share one key/value head (grouped-query attention; 1 for GPT-2).
     package var queriesPerKeyValueHead: Int
+    /// Leading keys every query sees whatever its row's padding: a prefix all rows share, read
+    /// once and placed before each row's own (left-padded) keys.
+    package var sharedKeys: Int
 
-    package init(batch: Int, heads: Int, headSize: Int, queries: Int, keys: Int, queriesPerKeyValueHead: Int = 1) {
+    package init(
+        batch: Int, heads: Int, headSize: Int, queries: Int, keys: Int, queriesPerKeyValueHead: Int = 1, sharedKeys: Int = 0
+    ) {
         precondition(keys >= queries, "attention needs keys (\(keys)) ≥ queries (\(queries))")
         precondition(queriesPerKeyValueHead >= 1 && heads % queriesPerKeyValueHead == 0, "\(heads) heads in groups of \(queriesPerKeyValueHead)")
         self.batch = batch
@@ -41,6 +46,8 @@ package struct AttentionGeometry: Sendable {
         self.queries = queries
         self.keys = keys
         self.queriesPerKeyValueHead = queriesPerKeyValueHead
+        precondition(sharedKeys >= 0 && sharedKeys <= keys - queries, "shared keys (\(sharedKeys)) must come before the queries' own")
+        self.sharedKeys = sharedKeys
     }
 
     /// The column of query head h's key and value head.
@@ -62,7 +69,8 @@ package enum Attention {
     static let block = 32
 
     /// out = softmax(mask(q·kᵀ·scale))·v per head. Query t of batch b sees keys
-    /// firstKey[b] ... past + t (earlier keys are left padding). Saves the probabilities.
+    /// firstKey[b] ... past + t (earlier keys are left padding) and the shared keys before them.
+    /// Saves the probabilities.
     package static func forward(
         out: StridedRows, probabilities: UnsafeMutablePointer<Float>,
         query: StridedRows, key: StridedRows, value: StridedRows,
@@ -81,7 +89,7 @@ package enum Attention {
                         b: k, transposeB: true, ldb: key.rowStride,
                         c: p + rows.lowerBound * g.keys, ldc: g.keys, alpha: g.scale)
                     for t in rows {
-                        softmax(row: p + t * g.keys, width: g.keys, from: first, through: g.past + t)
+                        softmax(row: p + t * g.keys, width: g.keys, shared: g.sharedKeys, from: first, through: g.past + t)
                     }
                     MatrixProduct.multiply(
                         m: rows.count, n: g.headSize, k: visible,
@@ -130,7 +138,7 @@ package enum Attention {
                             for t in rows {
                                 softmaxBackward(
                                     gradient: scores + t * g.keys, probabilities: p + t * g.keys,
-                                    width: g.keys, from: first, through: g.past + t, scale: g.scale)
+                                    width: g.keys, shared: g.sharedKeys, from: first, through: g.past + t, scale: g.scale)
                             }
                             guard let dQuery else { return }
                             MatrixProduct.multiply(
@@ -188,35 +196,47 @@ package enum Attention {
         }
     }
 
-    /// Softmax over entries start...end in place; every other entry of the row becomes 0 (all of
-    /// them when the range is empty: a padding query).
+    /// Softmax over entries 0..<shared and start...end in place; every other entry of the row
+    /// becomes 0 (all of them when start...end is empty: a padding query).
     @inline(__always)
-    static func softmax(row: UnsafeMutablePointer<Float>, width: Int, from start: Int, through end: Int) {
+    static func softmax(row: UnsafeMutablePointer<Float>, width: Int, shared: Int = 0, from start: Int, through end: Int) {
         guard start <= end, start < width else {
             row.update(repeating: 0, count: width)
             return
         }
-        let count = end - start + 1
-        let maximum = RowMath.maximum(row + start, count)
-        let total = RowMath.exponentiate(row + start, count, shift: maximum)
+        let kept = min(shared, start), count = end - start + 1
+        var maximum = RowMath.maximum(row + start, count)
+        if kept > 0 { maximum = max(maximum, RowMath.maximum(row, kept)) }
+        var total = RowMath.exponentiate(row + start, count, shift: maximum)
+        if kept > 0 { total += RowMath.exponentiate(row, kept, shift: maximum) }
         RowMath.scale(row + start, count, by: 1 / total)
-        row.update(repeating: 0, count: start)
+        if kept > 0 { RowMath.scale(row, kept, by: 1 / total) }
+        (row + kept).update(repeating: 0, count: start - kept)
         (row + end + 1).update(repeating: 0, count: width - end - 1)
     }
 
-    /// dS = P ⊙ (dP − Σ P ⊙ dP)·scale over start...end, 0 elsewhere, in place in `gradient`.
+    /// dS = P ⊙ (dP − Σ P ⊙ dP)·scale over 0..<shared and start...end, 0 elsewhere, in place in `gradient`.
     @inline(__always)
     static func softmaxBackward(
         gradient: UnsafeMutablePointer<Float>, probabilities: UnsafePointer<Float>,
-        width: Int, from start: Int, through end: Int, scale: Float
+        width: Int, shared: Int = 0, from start: Int, through end: Int, scale: Float
     ) {
         guard start <= end, start < width else {
             gradient.update(repeating: 0, count: width)
             return
         }
-        let count = end - start + 1
-        let d = gradient + start, p = probabilities + start
-        let dot = RowMath.dot(d, p, count)
+        let kept = min(shared, start), count = end - start + 1
+        var dot = RowMath.dot(gradient + start, probabilities + start, count)
+        if kept > 0 { dot += RowMath.dot(gradient, probabilities, kept) }
+        scaleBackward(gradient + start, probabilities + start, count, dot: dot, scale: scale)
+        if kept > 0 { scaleBackward(gradient, probabilities, kept, dot: dot, scale: scale) }
+        (gradient + kept).update(repeating: 0, count: start - kept)
+        (gradient + end + 1).update(repeating: 0, count: width - end - 1)
+    }
+
+    /// d ← p ⊙ (d − dot)·scale over `count` entries.
+    @inline(__always)
+    private static func scaleBackward(_ d: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ count: Int, dot: Float, scale: Float) {
         var i = 0
         while i + 8 <= count {
             d.setVector(p.vector(at: i) * (d.vector(at: i) - dot) * scale, at: i)
@@ -226,7 +246,5 @@ package enum Attention {
             d[i] = p[i] * (d[i] - dot) * scale
             i += 1
         }
-        gradient.update(repeating: 0, count: start)
-        (gradient + end + 1).update(repeating: 0, count: width - end - 1)
     }
 }

@@ -20,6 +20,10 @@ public protocol CausalLanguageModel: AnyObject {
 
     /// Final hidden states [B, T, C], recorded on `tape` when given.
     func hiddenStates(_ input: TokenBatch, tape: Tape?) throws -> Tensor
+    /// Final hidden states [B, T, C] of rows that all continue `prefix`, which `input` leaves
+    /// out (its positions count on from the prefix's end): what each row would give with the
+    /// prefix in front of it, for the rows only. A family may read the prefix once for all rows.
+    func hiddenStates(_ input: TokenBatch, after prefix: [Int32], tape: Tape?) throws -> Tensor
     /// Next-token logits [..., V] from hidden states [..., C].
     func logits(_ hidden: Tensor, tape: Tape?) throws -> Tensor
     /// The mean cross-entropy of `targets` (negative: ignored) under the logits of `hidden`:
@@ -30,6 +34,10 @@ public protocol CausalLanguageModel: AnyObject {
     /// Hidden states [B, T, C] of the next T positions of every row, appending their keys and
     /// values to `cache`. Inference only.
     func decode(_ input: TokenBatch, cache: KVCache) throws -> Tensor
+    /// Hidden states [B, T, C] of rows that all continue `prefix`, which `input` leaves out, with
+    /// the whole rows' keys and values put into the empty `cache` (their padding, the prefix,
+    /// their tokens), as `decode` of the whole rows leaves it. Inference only.
+    func decode(_ input: TokenBatch, after prefix: [Int32], cache: KVCache) throws -> Tensor
     /// The same architecture over a copy of the base weights (frozen without gradient memory, or
     /// wholly trainable), with a copy of the adapters when there are any.
     func copy(trainable: Bool) throws -> Self
@@ -89,10 +97,25 @@ extension CausalLanguageModel {
         try logits(responseStates(batch, tape: tape), tape: tape).tokenLogProbabilities(of: batch.responseTargets, temperature: temperature)
     }
 
-    /// Hidden states [B, R, C] at the positions that predict each response token.
+    /// Reads every row whole, the prefix in front of each.
+    public func hiddenStates(_ input: TokenBatch, after prefix: [Int32], tape: Tape?) throws -> Tensor {
+        guard !prefix.isEmpty else { return try hiddenStates(input, tape: tape) }
+        return try hiddenStates(input.withPrefix(prefix), tape: tape).slice(axis: 1, prefix.count..<(prefix.count + input.time))
+    }
+
+    /// Decodes every row whole, the prefix in front of each.
+    public func decode(_ input: TokenBatch, after prefix: [Int32], cache: KVCache) throws -> Tensor {
+        guard !prefix.isEmpty else { return try decode(input, cache: cache) }
+        return try decode(input.withPrefix(prefix), cache: cache).slice(axis: 1, prefix.count..<(prefix.count + input.time))
+    }
+
+    /// Hidden states [B, R, C] at the positions that predict each response token; the prompts'
+    /// shared prefix is read once when the family can.
     public func responseStates(_ batch: SequenceBatch, tape: Tape?) throws -> Tensor {
-        let hidden = try hiddenStates(batch.input, tape: tape)
-        return try hidden.slice(axis: 1, (batch.promptLength - 1)..<(batch.promptLength - 1 + batch.responseLength))
+        let (input, skipped) = batch.sharedPrefix.isEmpty ? (batch.input, 0) : (batch.suffixInput, batch.sharedPrefix.count)
+        let hidden = try hiddenStates(input, after: batch.sharedPrefix, tape: tape)
+        let start = batch.promptLength - skipped - 1
+        return try hidden.slice(axis: 1, start..<(start + batch.responseLength))
     }
 
     func copiedAdapters(trainable: Bool) throws -> LoRAAdapters? {

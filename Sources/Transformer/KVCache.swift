@@ -28,11 +28,11 @@ public final class KVCache {
         self.firstPosition = firstPosition
     }
 
-    /// Throws unless `input` has one row per cached row and fits in the space left.
-    func checkRoom(for input: TokenBatch) throws {
-        guard input.batch == batch, length + input.time <= capacity else {
+    /// Throws unless `input` (after `prefix` positions) has one row per cached row and fits in the space left.
+    func checkRoom(for input: TokenBatch, prefix: Int = 0) throws {
+        guard input.batch == batch, length + prefix + input.time <= capacity else {
             throw TensorError.invalidShape(
-                operation: "decode", [input.batch, input.time],
+                operation: "decode", [input.batch, prefix + input.time],
                 expected: "\(batch) rows and at most \(capacity - length) new positions for the cache")
         }
     }
@@ -40,9 +40,19 @@ public final class KVCache {
     /// Copies the keys and values of `count` new positions of every row: row t of batch b is at
     /// `key + (b·count + t)·keyStride` (and likewise for values).
     func append(layer: Int, key: UnsafePointer<Float>, keyStride: Int, value: UnsafePointer<Float>, valueStride: Int, count: Int) {
+        write(layer: layer, key: key, keyStride: keyStride, value: value, valueStride: valueStride, count: count) { _ in length }
+    }
+
+    /// Copies `count` positions of keys and values into each row b from position `start(b)` on:
+    /// row b's own from `key + b·count·keyStride`, or, `sharedByRows`, the one row at `key` into
+    /// every row (and likewise for values).
+    func write(
+        layer: Int, key: UnsafePointer<Float>, keyStride: Int, value: UnsafePointer<Float>, valueStride: Int, count: Int,
+        sharedByRows: Bool = false, from start: (Int) -> Int
+    ) {
         for b in 0..<batch {
             for t in 0..<count {
-                let row = (b * capacity + length + t) * width, source = b * count + t
+                let row = (b * capacity + start(b) + t) * width, source = (sharedByRows ? 0 : b * count) + t
                 (keys[layer].pointer + row).update(from: key + source * keyStride, count: width)
                 (values[layer].pointer + row).update(from: value + source * valueStride, count: width)
             }

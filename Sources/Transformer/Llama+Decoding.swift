@@ -18,4 +18,15 @@ extension Llama {
         cache.length += count
         return hidden
     }
+
+    public func decode(_ input: TokenBatch, after prefix: [Int32], cache: KVCache) throws -> Tensor {
+        guard !prefix.isEmpty else { return try decode(input, cache: cache) }
+        guard cache.length == 0 else {
+            throw TensorError.invalidShape(operation: "decode (after a shared prefix)", [cache.length], expected: "an empty cache")
+        }
+        try cache.checkRoom(for: input, prefix: prefix.count)
+        let hidden = try forward(input, after: prefix, tape: nil, cache: cache)
+        cache.length = prefix.count + input.time
+        return hidden
+    }
 }

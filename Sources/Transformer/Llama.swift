@@ -110,6 +110,45 @@ public final class Llama: CausalLanguageModel {
         }
     }
 
+    /// The final hidden states [B, T, C] of rows that all continue `prefix`: the prefix goes
+    /// through every block once ([1, P]) and each row's queries attend to its keys and values.
+    public func hiddenStates(_ input: TokenBatch, after prefix: [Int32], tape: Tape?) throws -> Tensor {
+        guard !prefix.isEmpty else { return try hiddenStates(input, tape: tape) }
+        try checkLength(prefix.count + input.time)
+        return try forward(input, after: prefix, tape: tape)
+    }
+
+    /// The blocks over `prefix` once and over the rows after it; with a `cache`, every row's
+    /// keys and values go into it as the whole row's would (its padding, the prefix, its tokens).
+    func forward(_ input: TokenBatch, after prefix: [Int32], tape: Tape?, cache: KVCache? = nil) throws -> Tensor {
+        let c = configuration, w = weights(tape: tape), head = try TokenBatch(rows: [prefix]), P = prefix.count
+        let compactPrefix = compactBlocks(rows: P, tape: tape), compactRows = compactBlocks(rows: input.batch * input.time, tape: tape)
+        let padding = input.firstPosition ?? Array(repeating: 0, count: input.batch)
+        var shared = try embedding(head.tokens, w), x = try embedding(input.tokens, w)
+        for i in w.blocks.indices {
+            var sharedKey = Tensor.zeros([1]), sharedValue = Tensor.zeros([1])
+            shared = try block(i, shared, positions: head.positions, w, compact: compactPrefix?[i], tape: tape) { query, key, value in
+                (sharedKey, sharedValue) = (key, value)
+                return try Tensor.groupedQueryAttention(query: query, key: key, value: value, heads: c.heads, keyValueHeads: c.keyValueHeads)
+            }
+            x = try block(i, x, positions: input.positions, w, compact: compactRows?[i], tape: tape) { query, key, value in
+                if let cache {
+                    // A row's own column t is column P + t of its whole row; its padding columns
+                    // land where the prefix goes, which is written after them.
+                    let width = c.keyValueWidth
+                    cache.write(layer: i, key: key.data, keyStride: width, value: value.data, valueStride: width, count: input.time) { _ in P }
+                    cache.write(layer: i, key: sharedKey.data, keyStride: width, value: sharedValue.data, valueStride: width, count: P, sharedByRows: true) {
+                        Int(padding[$0])
+                    }
+                }
+                return try Tensor.groupedQueryAttention(
+                    query: query, key: key, value: value, sharedKey: sharedKey, sharedValue: sharedValue,
+                    heads: c.heads, keyValueHeads: c.keyValueHeads, firstPosition: input.firstPosition)
+            }
+        }
+        return try x.rmsNorm(weight: w.finalNorm, epsilon: c.rmsNormEpsilon)
+    }
+
     /// Next-token logits [..., V] from hidden states [..., C].
     public func logits(_ hidden: Tensor, tape: Tape?) throws -> Tensor {
         if tape == nil, hidden.shape.last == configuration.width, hidden.shape.rows <= CompactProduct.rowLimit,
@@ -129,28 +168,43 @@ public final class Llama: CausalLanguageModel {
     /// The blocks over `input`, with `attention(layer, q, k, v)` attending the rotated queries and
     /// keys: over the sequence itself for training, over the KV cache for decoding.
     func forward(_ input: TokenBatch, tape: Tape?, attention: (Int, Tensor, Tensor, Tensor) throws -> Tensor) throws -> Tensor {
-        let c = configuration, w = weights(tape: tape)
-        let few = tape == nil && input.batch * input.time <= CompactProduct.rowLimit
-        let compact = few ? compactWeights.weights(for: self).blocks : nil
-        var x: Tensor
+        let w = weights(tape: tape), compact = compactBlocks(rows: input.batch * input.time, tape: tape)
+        var x = try embedding(input.tokens, w)
+        for i in w.blocks.indices {
+            x = try block(i, x, positions: input.positions, w, compact: compact?[i], tape: tape) { try attention(i, $0, $1, $2) }
+        }
+        return try x.rmsNorm(weight: w.finalNorm, epsilon: configuration.rmsNormEpsilon)
+    }
+
+    /// The token embeddings [B, T, C] of `tokens`.
+    func embedding(_ tokens: TokenGrid, _ w: LlamaWeights) throws -> Tensor {
         switch w.tokenEmbedding {
-        case let .compact(table): x = try Tensor.embedding(tokens: input.tokens, compact: table)
-        case let .dense(table, _, _): x = try Tensor.embedding(tokens: input.tokens, table: table)
+        case let .compact(table): return try Tensor.embedding(tokens: tokens, compact: table)
+        case let .dense(table, _, _): return try Tensor.embedding(tokens: tokens, table: table)
         }
-        for (i, block) in w.blocks.enumerated() {
-            let n = blockNames[i], k = compact?[i]
-            let h = try x.rmsNorm(weight: block.inputNorm, epsilon: c.rmsNormEpsilon)
-            let query = try project(h, n.query, block.query, k?.query, tape: tape)
-                .rotaryEmbedding(heads: c.heads, positions: input.positions, frequencies: frequencies)
-            let key = try project(h, n.key, block.key, k?.key, tape: tape)
-                .rotaryEmbedding(heads: c.keyValueHeads, positions: input.positions, frequencies: frequencies)
-            let value = try project(h, n.value, block.value, k?.value, tape: tape)
-            x = try x + project(attention(i, query, key, value), n.output, block.output, k?.output, tape: tape)
-            let g = try x.rmsNorm(weight: block.postAttentionNorm, epsilon: c.rmsNormEpsilon)
-            let gated = try Tensor.swiGLU(gate: project(g, n.gate, block.gate, k?.gate, tape: tape), up: project(g, n.up, block.up, k?.up, tape: tape))
-            x = try x + project(gated, n.down, block.down, k?.down, tape: tape)
-        }
-        return try x.rmsNorm(weight: w.finalNorm, epsilon: c.rmsNormEpsilon)
+    }
+
+    /// The matrices in compact form for decoding's few-row products (nil for a pass over more rows).
+    func compactBlocks(rows: Int, tape: Tape?) -> [LlamaBlockCompactWeights]? {
+        tape == nil && rows <= CompactProduct.rowLimit ? compactWeights.weights(for: self).blocks : nil
+    }
+
+    /// Block i over x: x + attention(RMSNorm(x)), then + SwiGLU feed-forward(RMSNorm(x)).
+    func block(
+        _ i: Int, _ x: Tensor, positions: TokenGrid, _ w: LlamaWeights, compact k: LlamaBlockCompactWeights?, tape: Tape?,
+        attention: (Tensor, Tensor, Tensor) throws -> Tensor
+    ) throws -> Tensor {
+        let c = configuration, n = blockNames[i], block = w.blocks[i]
+        let h = try x.rmsNorm(weight: block.inputNorm, epsilon: c.rmsNormEpsilon)
+        let query = try project(h, n.query, block.query, k?.query, tape: tape)
+            .rotaryEmbedding(heads: c.heads, positions: positions, frequencies: frequencies)
+        let key = try project(h, n.key, block.key, k?.key, tape: tape)
+            .rotaryEmbedding(heads: c.keyValueHeads, positions: positions, frequencies: frequencies)
+        let value = try project(h, n.value, block.value, k?.value, tape: tape)
+        let attended = try x + project(attention(query, key, value), n.output, block.output, k?.output, tape: tape)
+        let g = try attended.rmsNorm(weight: block.postAttentionNorm, epsilon: c.rmsNormEpsilon)
+        let gated = try Tensor.swiGLU(gate: project(g, n.gate, block.gate, k?.gate, tape: tape), up: project(g, n.up, block.up, k?.up, tape: tape))
+        return try attended + project(gated, n.down, block.down, k?.down, tape: tape)
     }
 
     /// A linear layer ([out, in] weight, no bias) with its adapter, through the fused product

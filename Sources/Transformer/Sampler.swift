@@ -106,12 +106,18 @@ extension CausalLanguageModel {
         guard !prompts.isEmpty, parameters.maxNewTokens > 0 else { return results }
         let batch = try TokenBatch.leftPadded(prompts, padding: padding)
         let cache = makeCache(batch: prompts.count, capacity: promptLength + parameters.maxNewTokens, firstPosition: batch.firstPosition)
-        let hidden = try decode(batch, cache: cache)
+        // Chat prompts share their template's opening, which is read once for all rows.
+        let shared = TokenBatch.sharedPrefixLength(of: prompts)
+        let hidden = shared == 0
+            ? try decode(batch, cache: cache)
+            : try decode(
+                TokenBatch.leftPadded(prompts.map { Array($0.dropFirst(shared)) }, padding: padding, offset: shared),
+                after: Array(prompts[0].prefix(shared)), cache: cache)
         let nextLogits = { (hidden: Tensor) throws -> Tensor in
             let logits = try self.logits(hidden, tape: nil)
             return try adjust?(hidden, logits) ?? logits
         }
-        var logits = try nextLogits(hidden.gathered(at: Array(repeating: Int32(promptLength - 1), count: prompts.count)))
+        var logits = try nextLogits(hidden.gathered(at: Array(repeating: Int32(promptLength - shared - 1), count: prompts.count)))
         var finished = Array(repeating: false, count: prompts.count)
         let stops = Set(parameters.stopTokens)
         let padCounts = batch.firstPosition ?? Array(repeating: 0, count: prompts.count)

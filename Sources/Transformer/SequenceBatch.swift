@@ -14,6 +14,13 @@ public struct SequenceBatch: Sendable {
     public let responseTargets: [Int32]
     /// 1 for real response tokens, 0 for padding: [B, R].
     public let responseMask: [Float]
+    /// The tokens every prompt starts with (chat prompts share their template's system message
+    /// and user header), as `TokenBatch.sharedPrefixLength` counts them: empty when there are
+    /// too few to read apart.
+    public let sharedPrefix: [Int32]
+    /// The rows after the shared prefix, left-padded as `input`, positions counting on from the
+    /// prefix's end (`input` itself when nothing is shared).
+    public let suffixInput: TokenBatch
 
     public var batch: Int { input.batch }
 
@@ -39,6 +46,14 @@ public struct SequenceBatch: Sendable {
         responseLengths = responses.map(\.count)
         responseTargets = responses.flatMap { $0 + Array(repeating: -1, count: R - $0.count) }
         responseMask = responses.flatMap { Array(repeating: 1, count: $0.count) + Array(repeating: 0, count: R - $0.count) }
+        let shared = TokenBatch.sharedPrefixLength(of: prompts)
+        if shared > 0 {
+            sharedPrefix = Array(prompts[0].prefix(shared))
+            suffixInput = try TokenBatch.leftPadded(rows.map { Array($0.dropFirst(shared)) }, padding: padding, to: P + R - shared, offset: shared)
+        } else {
+            sharedPrefix = []
+            suffixInput = input
+        }
     }
 
     /// The response mask as a constant tensor [B, R].

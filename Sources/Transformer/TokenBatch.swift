@@ -37,8 +37,9 @@ public struct TokenBatch: Sendable, Equatable {
     }
 
     /// Sequences of any lengths aligned at the right: shorter rows get `padding` ids in front,
-    /// their positions count from their first real token, and attention ignores the padding.
-    public static func leftPadded(_ sequences: [[Int32]], padding: Int32, to length: Int? = nil) throws -> TokenBatch {
+    /// their positions count from their first real token (from `offset` there: rows that
+    /// continue a prefix of that length), and attention ignores the padding.
+    public static func leftPadded(_ sequences: [[Int32]], padding: Int32, to length: Int? = nil, offset: Int = 0) throws -> TokenBatch {
         let time = length ?? (sequences.map(\.count).max() ?? 0)
         var ids: [Int32] = [], positions: [Int32] = [], first: [Int32] = []
         for sequence in sequences {
@@ -47,7 +48,7 @@ public struct TokenBatch: Sendable, Equatable {
             }
             let pad = time - sequence.count
             ids += Array(repeating: padding, count: pad) + sequence
-            positions += (0..<time).map { Int32(max(0, $0 - pad)) }
+            positions += (0..<time).map { Int32(max(0, $0 - pad) + offset) }
             first.append(Int32(pad))
         }
         let padded = first.contains { $0 > 0 }
@@ -56,4 +57,26 @@ public struct TokenBatch: Sendable, Equatable {
             positions: try TokenGrid(batch: sequences.count, time: time, ids: positions),
             firstPosition: padded ? first : nil)
     }
+
+    /// The rows with `prefix` in front of each one's real tokens, left-padded as these are.
+    func withPrefix(_ prefix: [Int32]) throws -> TokenBatch {
+        let first = firstPosition ?? Array(repeating: 0, count: batch)
+        let padding = first.firstIndex { $0 > 0 }.map { tokens.ids[$0 * time] } ?? 0
+        let rows = (0..<batch).map { b in prefix + tokens.ids[(b * time + Int(first[b]))..<((b + 1) * time)] }
+        return try TokenBatch.leftPadded(rows, padding: padding, to: prefix.count + time)
+    }
+
+    /// How many leading tokens the rows read once for all (`hiddenStates(_:after:tape:)`): the
+    /// tokens every sequence starts with, each keeping at least its last one, when there are
+    /// several rows and at least `minimumSharedPrefix` such tokens; else 0.
+    public static func sharedPrefixLength(of sequences: [[Int32]]) -> Int {
+        guard sequences.count > 1, var length = sequences.map(\.count).min().map({ max(0, $0 - 1) }) else { return 0 }
+        for sequence in sequences.dropFirst() {
+            length = zip(sequences[0].prefix(length), sequence).prefix { $0 == $1 }.count
+        }
+        return length >= minimumSharedPrefix ? length : 0
+    }
+
+    /// Fewer shared tokens save less than reading the prefix apart costs.
+    public static let minimumSharedPrefix = 8
 }
