@@ -48,27 +48,9 @@ extension Tensor {
     public static func groupedQueryAttention(
         query: Tensor, key: Tensor, value: Tensor, heads: Int, keyValueHeads: Int, firstPosition: [Int32]? = nil
     ) throws -> Tensor {
-        let operation = "groupedQueryAttention"
-        guard query.shape.rank == 3, heads > 0, keyValueHeads > 0, heads % keyValueHeads == 0, query.shape[2] % heads == 0 else {
-            throw TensorError.invalidShape(
-                operation: operation, query.shape,
-                expected: "query [B, T, heads·D] with \(heads) heads in groups over \(keyValueHeads) key/value heads")
-        }
-        let (B, T, C) = (query.shape[0], query.shape[1], query.shape[2])
-        let D = C / heads, KV = keyValueHeads * D
-        for (name, tensor) in [("key", key), ("value", value)] where tensor.shape != [B, T, KV] {
-            throw TensorError.shapeMismatch(
-                operation: "\(operation) (\(name))", query.shape, tensor.shape,
-                expected: "\(name) [\(B), \(T), \(KV)]: \(keyValueHeads) heads of the query's head size \(D)")
-        }
-        if let firstPosition {
-            guard firstPosition.count == B else {
-                throw TensorError.countMismatch(operation: "\(operation) (firstPosition)", shape: [B], count: firstPosition.count)
-            }
-            if let bad = firstPosition.first(where: { $0 < 0 || Int($0) > T }) {
-                throw TensorError.indexOutOfRange(operation: "\(operation) (firstPosition)", index: Int(bad), bound: T + 1)
-            }
-        }
+        let (B, T, C, D, KV) = try groupedAttentionShapes(
+            operation: "groupedQueryAttention", query: query, key: key, value: value, heads: heads, keyValueHeads: keyValueHeads,
+            firstPosition: firstPosition)
         let geometry = AttentionGeometry(
             batch: B, heads: heads, headSize: D, queries: T, keys: T, queriesPerKeyValueHead: heads / keyValueHeads)
         let out = Tensor(uninitialized: [B, T, C])
@@ -97,6 +79,34 @@ extension Tensor {
             }
         }
         return out
+    }
+
+    /// (B, T, C, D, KV) of query [B, T, C = heads·D] with key and value [B, T, KV =
+    /// keyValueHeads·D], the shapes and `firstPosition` (one per row, each in 0...T) checked.
+    static func groupedAttentionShapes(
+        operation: String, query: Tensor, key: Tensor, value: Tensor, heads: Int, keyValueHeads: Int, firstPosition: [Int32]?
+    ) throws -> (Int, Int, Int, Int, Int) {
+        guard query.shape.rank == 3, heads > 0, keyValueHeads > 0, heads % keyValueHeads == 0, query.shape[2] % heads == 0 else {
+            throw TensorError.invalidShape(
+                operation: operation, query.shape,
+                expected: "query [B, T, heads·D] with \(heads) heads in groups over \(keyValueHeads) key/value heads")
+        }
+        let (B, T, C) = (query.shape[0], query.shape[1], query.shape[2])
+        let D = C / heads, KV = keyValueHeads * D
+        for (name, tensor) in [("key", key), ("value", value)] where tensor.shape != [B, T, KV] {
+            throw TensorError.shapeMismatch(
+                operation: "\(operation) (\(name))", query.shape, tensor.shape,
+                expected: "\(name) [\(B), \(T), \(KV)]: \(keyValueHeads) heads of the query's head size \(D)")
+        }
+        if let firstPosition {
+            guard firstPosition.count == B else {
+                throw TensorError.countMismatch(operation: "\(operation) (firstPosition)", shape: [B], count: firstPosition.count)
+            }
+            if let bad = firstPosition.first(where: { $0 < 0 || Int($0) > T }) {
+                throw TensorError.indexOutOfRange(operation: "\(operation) (firstPosition)", index: Int(bad), bound: T + 1)
+            }
+        }
+        return (B, T, C, D, KV)
     }
 
     /// The query, key and value column blocks of a [B, T, 3C] buffer.

@@ -16,31 +16,14 @@ extension Tensor {
         heads: Int, keyValueHeads: Int, firstPosition: [Int32]? = nil
     ) throws -> Tensor {
         let operation = "groupedQueryAttention (shared prefix)"
-        guard query.shape.rank == 3, heads > 0, keyValueHeads > 0, heads % keyValueHeads == 0, query.shape[2] % heads == 0 else {
-            throw TensorError.invalidShape(
-                operation: operation, query.shape,
-                expected: "query [B, S, heads·D] with \(heads) heads in groups over \(keyValueHeads) key/value heads")
-        }
-        let (B, S, C) = (query.shape[0], query.shape[1], query.shape[2])
-        let D = C / heads, KV = keyValueHeads * D
-        for (name, tensor) in [("key", key), ("value", value)] where tensor.shape != [B, S, KV] {
-            throw TensorError.shapeMismatch(operation: "\(operation) (\(name))", query.shape, tensor.shape, expected: "\(name) [\(B), \(S), \(KV)]")
-        }
+        let (B, S, C, D, KV) = try groupedAttentionShapes(
+            operation: operation, query: query, key: key, value: value, heads: heads, keyValueHeads: keyValueHeads, firstPosition: firstPosition)
         guard sharedKey.shape.rank == 3, sharedKey.shape[0] == 1, sharedKey.shape[2] == KV, sharedValue.shape == sharedKey.shape else {
             throw TensorError.shapeMismatch(
                 operation: "\(operation) (shared key and value)", sharedKey.shape, sharedValue.shape, expected: "both [1, P, \(KV)]")
         }
         let P = sharedKey.shape[1], keys = P + S
-        var first: [Int32]?
-        if let firstPosition {
-            guard firstPosition.count == B else {
-                throw TensorError.countMismatch(operation: "\(operation) (firstPosition)", shape: [B], count: firstPosition.count)
-            }
-            if let bad = firstPosition.first(where: { $0 < 0 || Int($0) > S }) {
-                throw TensorError.indexOutOfRange(operation: "\(operation) (firstPosition)", index: Int(bad), bound: S + 1)
-            }
-            first = firstPosition.map { $0 + Int32(P) }
-        }
+        let first = firstPosition?.map { $0 + Int32(P) }
         let geometry = AttentionGeometry(
             batch: B, heads: heads, headSize: D, queries: S, keys: keys, queriesPerKeyValueHead: heads / keyValueHeads, sharedKeys: P)
         // Each row's keys and values laid out as one sequence: the shared prefix, then its own.

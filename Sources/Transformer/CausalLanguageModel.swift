@@ -112,9 +112,8 @@ extension CausalLanguageModel {
     /// Hidden states [B, R, C] at the positions that predict each response token; the prompts'
     /// shared prefix is read once when the family can.
     public func responseStates(_ batch: SequenceBatch, tape: Tape?) throws -> Tensor {
-        let (input, skipped) = batch.sharedPrefix.isEmpty ? (batch.input, 0) : (batch.suffixInput, batch.sharedPrefix.count)
-        let hidden = try hiddenStates(input, after: batch.sharedPrefix, tape: tape)
-        let start = batch.promptLength - skipped - 1
+        let hidden = try hiddenStates(batch.suffixInput, after: batch.sharedPrefix, tape: tape)
+        let start = batch.promptLength - batch.sharedPrefix.count - 1
         return try hidden.slice(axis: 1, start..<(start + batch.responseLength))
     }
 

@@ -110,9 +110,7 @@ extension CausalLanguageModel {
         let shared = TokenBatch.sharedPrefixLength(of: prompts)
         let hidden = shared == 0
             ? try decode(batch, cache: cache)
-            : try decode(
-                TokenBatch.leftPadded(prompts.map { Array($0.dropFirst(shared)) }, padding: padding, offset: shared),
-                after: Array(prompts[0].prefix(shared)), cache: cache)
+            : try decode(TokenBatch.leftPadded(prompts, padding: padding, droppingPrefix: shared), after: Array(prompts[0].prefix(shared)), cache: cache)
         let nextLogits = { (hidden: Tensor) throws -> Tensor in
             let logits = try self.logits(hidden, tape: nil)
             return try adjust?(hidden, logits) ?? logits

@@ -47,13 +47,8 @@ public struct SequenceBatch: Sendable {
         responseTargets = responses.flatMap { $0 + Array(repeating: -1, count: R - $0.count) }
         responseMask = responses.flatMap { Array(repeating: 1, count: $0.count) + Array(repeating: 0, count: R - $0.count) }
         let shared = TokenBatch.sharedPrefixLength(of: prompts)
-        if shared > 0 {
-            sharedPrefix = Array(prompts[0].prefix(shared))
-            suffixInput = try TokenBatch.leftPadded(rows.map { Array($0.dropFirst(shared)) }, padding: padding, to: P + R - shared, offset: shared)
-        } else {
-            sharedPrefix = []
-            suffixInput = input
-        }
+        sharedPrefix = Array(prompts[0].prefix(shared))
+        suffixInput = shared == 0 ? input : try TokenBatch.leftPadded(rows, padding: padding, to: P + R, droppingPrefix: shared)
     }
 
     /// The response mask as a constant tensor [B, R].

@@ -37,9 +37,12 @@ public struct TokenBatch: Sendable, Equatable {
     }
 
     /// Sequences of any lengths aligned at the right: shorter rows get `padding` ids in front,
-    /// their positions count from their first real token (from `offset` there: rows that
-    /// continue a prefix of that length), and attention ignores the padding.
-    public static func leftPadded(_ sequences: [[Int32]], padding: Int32, to length: Int? = nil, offset: Int = 0) throws -> TokenBatch {
+    /// their positions count from their first real token, and attention ignores the padding.
+    /// `droppingPrefix` leaves out the sequences' first tokens (a prefix they share, read apart):
+    /// `length` counts them, and positions count on from them.
+    public static func leftPadded(_ sequences: [[Int32]], padding: Int32, to length: Int? = nil, droppingPrefix dropped: Int = 0) throws -> TokenBatch {
+        let sequences = dropped == 0 ? sequences : sequences.map { Array($0.dropFirst(dropped)) }
+        let length = length.map { $0 - dropped }
         let time = length ?? (sequences.map(\.count).max() ?? 0)
         var ids: [Int32] = [], positions: [Int32] = [], first: [Int32] = []
         for sequence in sequences {
@@ -48,7 +51,7 @@ public struct TokenBatch: Sendable, Equatable {
             }
             let pad = time - sequence.count
             ids += Array(repeating: padding, count: pad) + sequence
-            positions += (0..<time).map { Int32(max(0, $0 - pad) + offset) }
+            positions += (0..<time).map { Int32(max(0, $0 - pad) + dropped) }
             first.append(Int32(pad))
         }
         let padded = first.contains { $0 > 0 }
