@@ -52,6 +52,10 @@ struct PPOBenchmark {
                          ours?["peak_memory_mb"].flatMap { o in torch?["peak_memory_mb"].map { format(o / $0) + " ratio" } } ?? "-"]))
         print(table.row(["mean response tokens", cell(ours, "mean_response_tokens", 1), cell(torch, "mean_response_tokens", 1), ""]))
         print(table.row(["mean prompt tokens", cell(ours, "mean_prompt_tokens", 1), cell(torch, "mean_prompt_tokens", 1), ""]))
+        if let two = ours?["reference_reward_two_passes"], let one = ours?["reference_reward_one_pass"] {
+            print(table.row(["ref. + frozen RM, 2 passes", format(two, 3), "", ""]))
+            print(table.row(["ref. + frozen RM, 1 pass", format(one, 3), "", format(two / one, 1) + "x"]))
+        }
         let speedUp = ours?["total"].flatMap { o in torch?["total"].map { $0 / o } }
         print("""
 
@@ -59,7 +63,9 @@ struct PPOBenchmark {
             on q/k/v/o/gate/up/down_proj, a value head on the policy (both sides read the old log-probabilities and values off \
             the sampling pass; the PyTorch script's --separate-forward reads them by TRL's second forward); \(PPOLoRAWorker.promptTexts.count) ChatML prompts, \
             \(PPOLoRAWorker.responseLength) new tokens at temperature 0.7 (stopping at <|im_end|>); 4 epochs × 4 minibatches; \
-            medians of \(iterations) iteration(s) after a warm-up. Goal: total speed-up ≥ 2×\(speedUp.map { " (\(format($0, 1))×: \($0 >= 2 ? "meets" : "below"))" } ?? "").
+            medians of \(iterations) iteration(s) after a warm-up. The two "ref. + frozen RM" rows are ours alone: the reference \
+            log-probabilities and a frozen reward model on the same GGUF file (readout suffix, random head) scoring the same 64 rows of \
+            31 tokens + <|im_end|>, by the reward model's own pass after the reference's, or by one pass of the base. Goal: total speed-up ≥ 2×\(speedUp.map { " (\(format($0, 1))×: \($0 >= 2 ? "meets" : "below"))" } ?? "").
             """)
     }
 
@@ -103,6 +109,8 @@ enum PPOWorker {
             result["peak_memory_mb"] = Double(usage.ru_maxrss) / 1024
             result["mean_response_tokens"] = reports.map { $0.metrics["val/response_length"] ?? 0 }.reduce(0, +) / Double(reports.count)
             result["mean_prompt_tokens"] = promptTokens
+            let reading = try PPOLoRAWorker.rewardReading(trainer: trainer, model: URL(fileURLWithPath: model), repetitions: 3)
+            (result["reference_reward_two_passes"], result["reference_reward_one_pass"]) = (reading.twoPasses, reading.onePass)
         } else {
             result = try timed(gptTrainer(iterations: iterations, run: folder), iterations: iterations) {
                 ["rollout": $0.generation + $0.policyForward, "scoring": $0.scoring, "reference": $0.reference, "optimization": $0.optimization]

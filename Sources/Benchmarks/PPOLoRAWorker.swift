@@ -5,6 +5,7 @@
 // live here only; the benchmark hands them to the PyTorch side.
 import Foundation
 import LanguageModeling
+import Optimization
 import PolicyOptimization
 import RewardModeling
 import TrainingRuns
@@ -45,5 +46,37 @@ enum PPOLoRAWorker {
             models: PolicyModels(policy: policy, value: .head(head), temperature: ppo.temperature),
             scorer: RuleBasedScorer(model: policy, rule: score), prompts: prompts, configuration: ppo, run: run)
         return (trainer, Double(prompts.map(\.count).reduce(0, +)) / Double(prompts.count))
+    }
+
+    /// Seconds of the reference log-probabilities and a frozen reward model's scores of the same
+    /// rows over the policy's own base file, by two passes (the reference, then the reward model's
+    /// own) and by one pass of the base (PolicyModels.referenceReadings): medians of `repetitions`.
+    /// The responses are 31 tokens of one text and the stop token, as long as the bench samples.
+    static func rewardReading(trainer: PPOTrainer, model: URL, repetitions: Int) throws -> (twoPasses: Double, onePass: Double) {
+        let models = trainer.models, policy = models.policy
+        let reward = try RewardModel.frozen(LanguageModel.load(from: model, trainable: false), readout: "\nOverall, the answer above is")
+        reward.head.initialize(seed: 3)
+        let text = policy.encode(String(repeating: "Rain falls when drops of water in the clouds grow heavy enough to come down. ", count: 3))
+        let prompts = try promptTexts.map { try policy.chatPrompt(user: $0) }
+        let responses = prompts.indices.map { row in Array(text[(row % 8)..<(row % 8 + responseLength - 1)]) + [policy.stopTokens[0]] }
+        let batch = try SequenceBatch(prompts: prompts, responses: responses, padding: policy.endOfText ?? 0, responseLength: responseLength)
+        guard models.readsReward(reward, prompts: prompts, responses: responses, responseLength: responseLength) else {
+            throw OptimizationError.invalidSetting(field: "reward model", expected: "one the reference pass can read")
+        }
+        func median(_ body: () throws -> Void) rethrows -> Double {
+            var seconds: [Double] = []
+            for _ in 0..<repetitions {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try body()
+                seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+            }
+            return Measurement(seconds: seconds).median
+        }
+        let two = try median {
+            _ = try models.referenceLogProbabilities(batch)
+            _ = try RewardScorer(model: reward).scores(prompts: prompts, responses: responses)
+        }
+        let one = try median { _ = try models.referenceReadings(batch, prompts: prompts, responses: responses, scoredBy: reward) }
+        return (two, one)
     }
 }

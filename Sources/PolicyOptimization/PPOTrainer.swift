@@ -40,6 +40,9 @@ public struct IterationReport: Sendable {
 public final class PPOTrainer {
     public let models: PolicyModels
     public let scorer: any ResponseScorer
+    /// The scorer's reward model when its frozen backbone is the policy's base: read in the
+    /// reference pass rather than by a pass of its own.
+    let rewardOnBase: RewardModel?
     /// A judge the training never sees, scored on every rollout for the metrics only
     /// (`eval/judge_score`): how the true objective moves while the reward model's score rises.
     public let monitor: (any ResponseScorer)?
@@ -87,6 +90,7 @@ public final class PPOTrainer {
         }
         self.models = models
         self.scorer = scorer
+        rewardOnBase = (scorer as? RewardScorer).map(\.model).flatMap { models.referenceSharesBase && $0.sharesBackbone(with: models.policy) ? $0 : nil }
         self.monitor = monitor
         self.configuration = configuration
         self.run = run
@@ -142,7 +146,8 @@ public final class PPOTrainer {
     public func iterate() throws -> IterationReport {
         var times = PhaseTimes()
         var rollouts = try models.collectRollouts(
-            prompts: nextPrompts(), configuration: configuration, generator: &generator, times: &times, communicator: communicator)
+            prompts: nextPrompts(), configuration: configuration, generator: &generator, times: &times, communicator: communicator,
+            reward: rewardOnBase)
         var clock = PhaseClock()
         rollouts.scores = try score(rollouts)
         times.scoring = clock.lap()
@@ -181,13 +186,18 @@ public final class PPOTrainer {
         }
     }
 
-    /// Reward-model scores, with the missing-end and length penalties and clipping applied; each
-    /// rank scores its share of the rows.
+    /// Reward-model scores (read in the reference pass, or each rank scoring its share of the
+    /// rows), with the missing-end and length penalties and clipping applied.
     func score(_ rollouts: Rollouts) throws -> [Double] {
-        let mine = BatchShard(communicator).rows(of: rollouts.count)
-        var raw = [Double](repeating: 0, count: rollouts.count)
-        raw.replaceSubrange(mine, with: try scorer.scores(prompts: Array(rollouts.prompts[mine]), responses: Array(rollouts.responses[mine])))
-        try communicator.sum(&raw)
+        var raw: [Double]
+        if let read = rollouts.rewardScores {
+            raw = read
+        } else {
+            let mine = BatchShard(communicator).rows(of: rollouts.count)
+            raw = [Double](repeating: 0, count: rollouts.count)
+            raw.replaceSubrange(mine, with: try scorer.scores(prompts: Array(rollouts.prompts[mine]), responses: Array(rollouts.responses[mine])))
+            try communicator.sum(&raw)
+        }
         let lengthPenalties = lengthPenalties(rollouts)
         return raw.indices.map { row in
             let penalized = raw[row] - (rollouts.stopped[row] ? 0 : configuration.missingEndPenalty) - lengthPenalties[row]

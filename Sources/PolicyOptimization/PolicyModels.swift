@@ -103,6 +103,42 @@ public final class PolicyModels {
         if let frozenReference { return try frozenReference.responseLogProbabilities(batch, temperature: temperature, tape: nil) }
         return try network.withoutAdapters { try network.responseLogProbabilities(batch, temperature: temperature, tape: nil) }
     }
+
+    /// Whether one pass of the base can read both the reference log-probabilities and
+    /// `reward`'s scores of these rows: the reward model's frozen backbone is the policy's base,
+    /// and every prompt + scored response + readout fits what the reward model and the network
+    /// read (a longer row would be cut by the one and not fit the other).
+    public func readsReward(_ reward: RewardModel, prompts: [[Int32]], responses: [[Int32]], responseLength: Int) -> Bool {
+        guard referenceSharesBase, reward.sharesBackbone(with: policy), let longestPrompt = prompts.map(\.count).max() else { return false }
+        let readout = reward.readoutTokens.count
+        let longestResponse = max(1, responseLength, responses.map(\.count).max() ?? 0)
+        return longestPrompt + longestResponse + readout <= network.contextLength
+            && zip(prompts, responses).allSatisfy { $0.count + reward.scoredResponse($1).count + readout <= reward.maximumTokens }
+    }
+
+    /// Reference log-probabilities [B, R] of `batch`'s responses (`responses` after `prompts`)
+    /// and `reward`'s normalised scores of them, from one pass of the base over each prompt +
+    /// scored response + readout, for rows `readsReward` accepts. Positions before a response's
+    /// last token read what they read without the readout (attention is causal), and the reward
+    /// model's state is that of the readout's last token, as its own pass reads it.
+    public func referenceReadings(_ batch: SequenceBatch, prompts: [[Int32]], responses: [[Int32]], scoredBy reward: RewardModel) throws -> (logProbabilities: Tensor, scores: [Float]) {
+        guard readsReward(reward, prompts: prompts, responses: responses, responseLength: batch.responseLength) else {
+            throw OptimizationError.invalidSetting(field: "reward model", expected: "a frozen backbone read from the policy's base file, reading rows that fit")
+        }
+        let readout = reward.readoutTokens
+        let scored = responses.map(reward.scoredResponse)
+        let read = try SequenceBatch(
+            prompts: prompts, responses: scored.map { $0 + readout }, padding: policy.endOfText ?? 0,
+            responseLength: batch.responseLength + readout.count)
+        return try network.withoutAdapters {
+            let hidden = try network.hiddenStates(read.suffixInput, after: read.sharedPrefix, tape: nil)
+            let start = read.promptLength - read.sharedPrefix.count
+            let predicting = try hidden.slice(axis: 1, (start - 1)..<(start - 1 + batch.responseLength))
+            let logProbabilities = try network.logits(predicting, tape: nil).tokenLogProbabilities(of: batch.responseTargets, temperature: temperature)
+            let last = try hidden.gathered(at: scored.map { Int32(start + $0.count + readout.count - 1) })
+            return (logProbabilities, try reward.scores(lastStates: last))
+        }
+    }
 }
 
 extension ValueFunction {

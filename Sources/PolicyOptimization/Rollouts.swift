@@ -1,6 +1,7 @@
 // The rollout phase: sample responses from the policy with the KV cache, reading the policy's
 // log-probabilities (and a policy head's values) as they are drawn, then read them under the
-// reference, and a separate value network's values, with recording off.
+// reference, and a separate value network's values, with recording off. A frozen reward model
+// on the policy's base is read in the reference pass (PolicyModels.referenceReadings).
 // Data-parallel ranks all sample every response (one random stream over the batch, as one
 // process samples), then each reads its share of the rows and the ranks exchange them by a sum.
 #if canImport(Glibc)
@@ -8,6 +9,7 @@ import Glibc
 #endif
 import DataParallel
 import Randomness
+import RewardModeling
 import Tensors
 import Transformer
 
@@ -22,6 +24,8 @@ public struct Rollouts {
     public var values: Matrix
     /// 1 for real response tokens [B, R].
     public let mask: Matrix
+    /// The reward model's scores, when the reference pass read them.
+    public var rewardScores: [Double]?
     public var scores: [Double] = []
 
     public var count: Int { prompts.count }
@@ -37,10 +41,11 @@ public struct PhaseTimes: Sendable {
 }
 
 extension PolicyModels {
-    /// Samples one response per prompt and measures it under the policy, reference and value.
+    /// Samples one response per prompt and measures it under the policy, reference and value;
+    /// `reward`, when given and `readsReward` accepts the rows, is read in the reference pass.
     func collectRollouts(
         prompts: [[Int32]], configuration: PPOConfiguration, generator: inout RandomGenerator, times: inout PhaseTimes,
-        communicator: Communicator = .single
+        communicator: Communicator = .single, reward: RewardModel? = nil
     ) throws -> Rollouts {
         let endOfText = policy.endOfText ?? 0
         var clock = PhaseClock()
@@ -68,21 +73,29 @@ extension PolicyModels {
         // A value network of its own reads the sequences once more; a head on the policy was read while decoding.
         let values = try decoded.values?.slice(axis: 0, mine) ?? self.values(own, tape: nil)
         times.policyForward += clock.lap()
-        let reference = try referenceLogProbabilities(own)
+        let scoring = reward.flatMap { readsReward($0, prompts: prompts, responses: responses, responseLength: batch.responseLength) ? $0 : nil }
+        let reference: Tensor, scores: [Float]
+        if let scoring {
+            (reference, scores) = try referenceReadings(own, prompts: Array(prompts[mine]), responses: Array(responses[mine]), scoredBy: scoring)
+        } else {
+            (reference, scores) = (try referenceLogProbabilities(own), [])
+        }
         times.reference += clock.lap()
-        // Each rank fills its rows of the three matrices; the sum over ranks completes them.
-        var readings = [Double](repeating: 0, count: 3 * rows * columns)
+        // Each rank fills its rows of the three matrices (and the scores); the sum over ranks completes them.
+        var readings = [Double](repeating: 0, count: 3 * rows * columns + (scoring == nil ? 0 : rows))
         for (index, tensor) in [logProbabilities, reference, values].enumerated() {
             let offset = index * rows * columns + mine.lowerBound * columns
             for (position, value) in tensor.scalars.enumerated() { readings[offset + position] = Double(value) }
         }
+        for (row, score) in scores.enumerated() { readings[3 * rows * columns + mine.lowerBound + row] = Double(score) }
         try communicator.sum(&readings)
         func matrix(_ index: Int) -> Matrix {
             Matrix(rows: rows, columns: columns, values: Array(readings[(index * rows * columns)..<((index + 1) * rows * columns)]))
         }
         return Rollouts(
             prompts: prompts, responses: responses, stopped: generations.map { $0.finishReason == .stop }, batch: batch,
-            logProbabilities: matrix(0), referenceLogProbabilities: matrix(1), values: matrix(2), mask: mask)
+            logProbabilities: matrix(0), referenceLogProbabilities: matrix(1), values: matrix(2), mask: mask,
+            rewardScores: scoring == nil ? nil : Array(readings[(3 * rows * columns)...]))
     }
 }
 

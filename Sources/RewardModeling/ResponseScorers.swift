@@ -16,7 +16,8 @@ public protocol TextRewardScorer: AnyObject {
     func scores(prompts: [String], responses: [String], batchSize: Int, normalized: Bool) throws -> [Float]
 }
 
-/// The reward model's normalised scores of token ids.
+/// The reward model's normalised scores of token ids: of sampled responses, as the model reads
+/// finished text (`RewardModel.scoredResponse`).
 public struct RewardScorer: ResponseScorer {
     public let model: RewardModel
 
@@ -25,7 +26,7 @@ public struct RewardScorer: ResponseScorer {
     }
 
     public func scores(prompts: [[Int32]], responses: [[Int32]]) throws -> [Double] {
-        try model.scores(prompts: prompts, responses: responses).map(Double.init)
+        try model.scores(prompts: prompts, responses: responses.map(model.scoredResponse)).map(Double.init)
     }
 }
 

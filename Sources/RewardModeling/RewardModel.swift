@@ -34,7 +34,8 @@ public final class RewardModel: TextRewardScorer, @unchecked Sendable {
     /// word predicts that word's continuation and carries its judgement of the whole only
     /// faintly; transformers reads the same input when the suffix is appended to the text.
     public let readout: String
-    private let readoutTokens: [Int32]
+    /// `readout` in the backbone's tokens.
+    public let readoutTokens: [Int32]
     /// Where scoring looks up and keeps backbone features, when set (frozen backbones only: a
     /// fine-tuned backbone's features change as it trains).
     public var featureCache: BackboneFeatureCache?

@@ -12,13 +12,17 @@ struct RewardModelOptions: ParsableArguments {
 
     var url: URL { URL(fileURLWithPath: rewardModel) }
 
-    /// A fine-tuned reward model scores the policy's tokens directly when both share a tokenizer
-    /// and the prompts are plain (it learned to read finished responses as the policy ends them);
-    /// otherwise the reward model reads the decoded text, each chat prompt as the plain text it
-    /// was made from.
+    /// With plain prompts, the reward model scores the policy's tokens directly when it is
+    /// fine-tuned over the same tokenizer (it learned to read finished responses as the policy
+    /// ends them) or frozen over the policy's own base file (PPO then reads it in the reference
+    /// pass); otherwise it reads the decoded text, each chat prompt as the plain text it was
+    /// made from.
     func scorer(for policy: LanguageModel, plainPrompts: [[Int32]: String]? = nil) throws -> any ResponseScorer {
         let reward = try RewardModel.load(from: url)
-        if plainPrompts == nil, !reward.isFrozen, reward.backbone.tokenizer.vocabularySize == policy.tokenizer.vocabularySize {
+        let sameTokens = reward.isFrozen
+            ? reward.sharesBackbone(with: policy)
+            : reward.backbone.tokenizer.vocabularySize == policy.tokenizer.vocabularySize
+        if plainPrompts == nil, sameTokens {
             return RewardScorer(model: reward)
         }
         return DecodedResponseScorer(reward: reward, model: policy) { prompt in
