@@ -43,6 +43,7 @@ public final class PPOTrainer {
     /// The scorer's reward model when its frozen backbone is the policy's base: read in the
     /// reference pass rather than by a pass of its own.
     let rewardOnBase: RewardModel?
+    public var readsRewardInReferencePass: Bool { rewardOnBase != nil }
     /// A judge the training never sees, scored on every rollout for the metrics only
     /// (`eval/judge_score`): how the true objective moves while the reward model's score rises.
     public let monitor: (any ResponseScorer)?

@@ -1,6 +1,7 @@
 // The policy commands on the real model with a frozen-backbone reward model, as a user runs
 // them: best-of-N keeps the reward model's favourite, and PPO trains LoRA adapters on SmolLM2
-// from chat prompts, scored through the decoded text, and saves them for --adapter.
+// from chat prompts, scored through the decoded text, and saves them for --adapter; from plain
+// prompts it reads the reward in the reference pass.
 import Foundation
 import Testing
 
@@ -39,6 +40,20 @@ func expectPolicyCommandsRun(gguf: URL, rewardModel: URL, folder: URL) throws {
     }
     #expect(metrics.map { $0["iteration"] as? Int } == [1, 2])
     #expect(metrics.allSatisfy { ($0["objective/kl"] as? Double)?.isFinite == true && $0["objective/scores"] is Double })
+
+    #expect(!ppo.output.contains("one pass with the adapters off"), "chat prompts: the reward model reads the plain request apart")
+
+    // Plain prompts: the frozen reward model on the same file reads the policy's own tokens, in
+    // the reference pass.
+    let plainRun = folder.appendingPathComponent("ppo-plain")
+    let plain = try rlhf(["ppo", "--model", gguf.path, "--lora-rank", "4", "--reward-model", rewardModel.path, "--prompts", prompts.path,
+                          "--config", config.path, "--output", plainRun.path])
+    #expect(plain.status == 0, "\(plain.error)")
+    #expect(plain.output.contains("one pass with the adapters off"), "\(plain.output)")
+    let plainMetrics = try String(contentsOf: plainRun.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").map {
+        try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+    }
+    #expect(plainMetrics.count == 2 && plainMetrics.allSatisfy { ($0["objective/scores"] as? Double)?.isFinite == true })
 
     let answer = try rlhf(["generate", "--model", gguf.path, "--adapter", run.appendingPathComponent("model").path, "--chat",
                            "--temperature", "0", "--max-new-tokens", "8", "--prompt", "What did you think of the movie?"])

@@ -70,6 +70,9 @@ struct PPOCommand: ParsableCommand {
             configuration: configuration, run: folder, pretraining: try pretraining(policy, folder, world: world), monitor: monitor,
             communicator: world)
         if runOptions.resume, try trainer.resumeFromLatestCheckpoint() == nil { print("no checkpoint to resume from; starting at iteration 0") }
+        if trainer.readsRewardInReferencePass, world.isRoot {
+            print("the reward model's backbone is the policy's base: one pass with the adapters off reads the reference and the reward")
+        }
         var bar: ProgressBar?
         let start = Date()
         try trainer.train { event in
