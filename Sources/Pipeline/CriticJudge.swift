@@ -51,7 +51,7 @@ struct CriticJudge {
         critic.featureProgress = { done, total in events(.reading(what: "critic features", done: done, total: total)) }
         let trainer = try RewardTrainer(model: critic, configuration: configuration, run: run)
         let texts = training.map { (prompt: "", response: $0.text) }
-        try trainer.train(on: fit, heldOut: heldOut, normalizingOn: critic.sequences(of: texts), events: { events(.reward($0)) })
+        try trainer.train(on: fit, heldOut: heldOut, normalizingOn: try critic.sequences(of: texts), events: { events(.reward($0)) })
         let scores = try critic.scores(prompts: evaluation.map { _ in "" }, responses: evaluation.map(\.text)).map(Double.init)
         try cache.save()
         // Judging the policies' answers later reads each once; caching them would only grow the

@@ -40,6 +40,10 @@ public struct SmolLM2DemoConfiguration: Codable, Sendable, Equatable {
     /// review up (held-out pair accuracy 0.64 against 0.56 at the review's last token, on this
     /// demo's rankings).
     public var rewardReadout = "\nOverall, the review above is"
+    /// Whether the reward head reads each request as the policy does, a user message in the
+    /// ChatML template, rather than as plain text: PPO then reads the reward in its reference
+    /// pass (the backbone is the policy's base) instead of decoding the review for a pass of its own.
+    public var rewardReadsChat = false
     /// Training movies' critic snippets the second hidden judge learns fresh ≻ rotten from.
     public var criticSnippets = 2000
     /// Held-out movies' snippets its ROC AUC is measured on.

@@ -44,7 +44,7 @@ extension SmolLM2DemoPipeline {
         }
         let comparisons = try await ComparisonSource.store(at: url("feedback.sqlite").path)
         let (training, heldOut) = HeldOutSplit(period: configuration.reward.heldOutPeriod).split(comparisons)
-        let reward = try RewardModel.frozen(model, readout: configuration.rewardReadout)
+        let reward = try RewardModel.frozen(model, readout: configuration.rewardReadout, chatPrompts: configuration.rewardReadsChat)
         reward.featureCache = try reward.openFeatureCache(at: url("reward/backbone-features.safetensors"))
         reward.featureProgress = { [events] in events(.reading(what: "reward features", done: $0, total: $1)) }
         let samples = comparisons.flatMap { c in c.responses.map { (prompt: c.prompt, response: $0) } }

@@ -19,6 +19,7 @@ extension RewardModel {
     public func save(to folder: URL) throws {
         var settings: [String: Any] = ["reward_maximum_tokens": maximumTokens, "reward_ends_with_end_of_text": endsResponsesWithEndOfText]
         if !readout.isEmpty { settings["reward_readout"] = readout }
+        if readsChatPrompts { settings["reward_prompt_format"] = "chat" }
         switch kind {
         case .fineTuned:
             guard backbone.network.adapters == nil else {
@@ -82,7 +83,7 @@ extension RewardModel {
             let model = try RewardModel(
                 backbone: backbone, head: ScalarHead(width: backbone.network.hiddenSize, trainable: trainable), kind: .frozen(file: file),
                 maximumTokens: maximumTokens ?? 512, endsResponsesWithEndOfText: config["reward_ends_with_end_of_text"] as? Bool ?? false,
-                readout: try readout(config, at: configURL))
+                readout: try readout(config, at: configURL), chatPrompts: try readsChatPrompts(config, at: configURL))
             try model.readHead(from: weightsURL, config: config)
             return model
         }
@@ -90,7 +91,7 @@ extension RewardModel {
         let model = try RewardModel(
             backbone: LanguageModel.load(from: folder, trainable: trainable), head: ScalarHead(width: try hiddenSize(config, at: configURL), trainable: trainable),
             kind: .fineTuned, maximumTokens: maximumTokens, endsResponsesWithEndOfText: config["reward_ends_with_end_of_text"] as? Bool ?? true,
-            readout: try readout(config, at: configURL))
+            readout: try readout(config, at: configURL), chatPrompts: try readsChatPrompts(config, at: configURL))
         try model.readHead(from: weightsURL, config: config)
         return model
     }
@@ -119,6 +120,15 @@ extension RewardModel {
             throw CheckpointError.missingFile(path: "\(path) (the backbone named in \(configURL.path))")
         }
         return file
+    }
+
+    private static func readsChatPrompts(_ config: [String: Any], at url: URL) throws -> Bool {
+        guard let value = config["reward_prompt_format"] else { return false }
+        switch value as? String {
+        case "plain": return false
+        case "chat": return true
+        default: throw CheckpointError.invalidField(path: url.path, field: "reward_prompt_format", reason: "is neither \"plain\" nor \"chat\"")
+        }
     }
 
     private static func readout(_ config: [String: Any], at url: URL) throws -> String {

@@ -36,6 +36,9 @@ public final class RewardModel: TextRewardScorer, @unchecked Sendable {
     public let readout: String
     /// `readout` in the backbone's tokens.
     public let readoutTokens: [Int32]
+    /// Whether a text prompt is read as a user message in the backbone's chat template, as a
+    /// chat policy reads it, rather than as plain text.
+    public let readsChatPrompts: Bool
     /// Where scoring looks up and keeps backbone features, when set (frozen backbones only: a
     /// fine-tuned backbone's features change as it trains).
     public var featureCache: BackboneFeatureCache?
@@ -45,7 +48,7 @@ public final class RewardModel: TextRewardScorer, @unchecked Sendable {
     /// A reward model of `head` on `backbone`; `maximumTokens` defaults to the context length.
     public init(
         backbone: LanguageModel, head: ScalarHead, kind: Backbone, maximumTokens: Int? = nil, endsResponsesWithEndOfText: Bool? = nil,
-        readout: String = ""
+        readout: String = "", chatPrompts: Bool = false
     ) throws {
         let network = backbone.network
         guard head.width == network.hiddenSize else {
@@ -59,26 +62,30 @@ public final class RewardModel: TextRewardScorer, @unchecked Sendable {
         self.endsResponsesWithEndOfText = endsResponsesWithEndOfText ?? (kind == .fineTuned)
         self.readout = readout
         readoutTokens = readout.isEmpty ? [] : backbone.encode(readout)
+        if chatPrompts && backbone.chatTemplate == nil {
+            throw RewardTrainingError.invalidSetting(field: "chatPrompts", expected: "a backbone with a chat template")
+        }
+        readsChatPrompts = chatPrompts
     }
 
     /// A reward model that trains `backbone` (an SFT or pretrained model, loaded trainable) with
     /// a new head drawn from N(0, 1/(C + 1)), as OpenAI's lm-human-preferences initialises it.
     /// The backbone's weights are trained in place: give a copy to keep the original.
-    public static func fineTuning(_ backbone: LanguageModel, seed: UInt64, readout: String = "") throws -> RewardModel {
+    public static func fineTuning(_ backbone: LanguageModel, seed: UInt64, readout: String = "", chatPrompts: Bool = false) throws -> RewardModel {
         let head = ScalarHead(width: backbone.network.hiddenSize)
         head.initialize(seed: seed)
-        return try RewardModel(backbone: backbone, head: head, kind: .fineTuned, readout: readout)
+        return try RewardModel(backbone: backbone, head: head, kind: .fineTuned, readout: readout, chatPrompts: chatPrompts)
     }
 
     /// A zero head on `backbone` kept fixed, which must have been read from a file (the
     /// reward model's folder refers to it), reading `readout` after every response.
-    public static func frozen(_ backbone: LanguageModel, maximumTokens: Int = 512, readout: String = "") throws -> RewardModel {
+    public static func frozen(_ backbone: LanguageModel, maximumTokens: Int = 512, readout: String = "", chatPrompts: Bool = false) throws -> RewardModel {
         guard let file = backbone.source else {
             throw RewardModelError.frozenBackboneWithoutFile
         }
         return try RewardModel(
             backbone: backbone, head: ScalarHead(width: backbone.network.hiddenSize), kind: .frozen(file: file), maximumTokens: maximumTokens,
-            readout: readout)
+            readout: readout, chatPrompts: chatPrompts)
     }
 
     public var isFrozen: Bool { kind != .fineTuned }
@@ -106,11 +113,12 @@ public final class RewardModel: TextRewardScorer, @unchecked Sendable {
         Array((prompt + response + readoutTokens).suffix(maximumTokens))
     }
 
-    /// The tokens of a text pair, ending with the end-of-text token when responses are scored
-    /// as finished; an empty pair reads one space, so there is a position to read.
-    public func sequence(prompt: String, response: String) -> [Int32] {
+    /// The tokens of a text pair, the prompt in the chat template when the model reads chat
+    /// prompts, ending with the end-of-text token when responses are scored as finished; an
+    /// empty pair reads one space, so there is a position to read.
+    public func sequence(prompt: String, response: String) throws -> [Int32] {
         let end = endsResponsesWithEndOfText ? backbone.endOfText.map { [$0] } ?? [] : []
-        let tokens = backbone.encode(prompt) + backbone.encode(response) + end
+        let tokens = try (readsChatPrompts ? backbone.chatPrompt(user: prompt) : backbone.encode(prompt)) + backbone.encode(response) + end
         return sequence(prompt: [], response: tokens.isEmpty && readoutTokens.isEmpty ? backbone.encode(" ") : tokens)
     }
 
@@ -180,8 +188,8 @@ public final class RewardModel: TextRewardScorer, @unchecked Sendable {
     }
 
     /// The sequences of text pairs.
-    public func sequences(of pairs: [(prompt: String, response: String)]) -> [[Int32]] {
-        pairs.map { sequence(prompt: $0.prompt, response: $0.response) }
+    public func sequences(of pairs: [(prompt: String, response: String)]) throws -> [[Int32]] {
+        try pairs.map { try sequence(prompt: $0.prompt, response: $0.response) }
     }
 
     /// Rewards of ready token sequences, batched by length, returned in the given order.
@@ -199,7 +207,7 @@ public final class RewardModel: TextRewardScorer, @unchecked Sendable {
     /// Rewards of text pairs.
     public func scores(prompts: [String], responses: [String], batchSize: Int = 32, normalized: Bool = true) throws -> [Float] {
         guard prompts.count == responses.count else { throw RewardModelError.countMismatch(prompts: prompts.count, responses: responses.count) }
-        return try scores(sequences: zip(prompts, responses).map { sequence(prompt: $0, response: $1) }, batchSize: batchSize, normalized: normalized)
+        return try scores(sequences: zip(prompts, responses).map { try sequence(prompt: $0, response: $1) }, batchSize: batchSize, normalized: normalized)
     }
 
     // MARK: Normalisation

@@ -138,7 +138,7 @@ public final class RewardTrainer {
         try comparisons.enumerated().map { index, comparison in
             try comparison.validate(index: index)
             let scale = comparison.annotator.flatMap { configuration.annotatorWeights[$0] } ?? 1
-            let rows = comparison.responses.map { table.add(rewardModel.sequence(prompt: comparison.prompt, response: $0)) }
+            let rows = try comparison.responses.map { table.add(try rewardModel.sequence(prompt: comparison.prompt, response: $0)) }
             return SequenceTable.Comparison(rows: rows, tiers: comparison.tiers, weight: comparison.weight * scale)
         }
     }

@@ -117,6 +117,16 @@ func rlhf(_ arguments: [String], input: String? = nil) throws -> (status: Int32,
         let rewards = try lines.map { try #require($0["reward"] as? Double) }
         #expect(rewards[0] > rewards[1])
         try expectPolicyCommandsRun(gguf: gguf, rewardModel: run.appendingPathComponent("model"), folder: folder)
+
+        // A head that reads chat prompts as the chat policy does: PPO from chat prompts reads it
+        // in the reference pass.
+        let chatRun = folder.appendingPathComponent("rm-chat")
+        let chatTrained = try rlhf(["reward", "train", "--model", gguf.path, "--data", train.path, "--held-out", heldOut.path, "--chat-prompts",
+                                    "--config", config.path, "--policy", folder.path, "--output", chatRun.path])
+        #expect(chatTrained.status == 0, "\(chatTrained.error)")
+        let chatConfig = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: chatRun.appendingPathComponent("model/config.json"))) as? [String: Any])
+        #expect(chatConfig["reward_prompt_format"] as? String == "chat")
+        try expectChatPPOReadsTheRewardInTheReferencePass(gguf: gguf, rewardModel: chatRun.appendingPathComponent("model"), folder: folder)
     }
 
     /// A demo folder made under one configuration is not resumed under another: its finished

@@ -59,3 +59,18 @@ func expectPolicyCommandsRun(gguf: URL, rewardModel: URL, folder: URL) throws {
                            "--temperature", "0", "--max-new-tokens", "8", "--prompt", "What did you think of the movie?"])
     #expect(answer.status == 0 && !answer.output.isEmpty, "\(answer.error)")
 }
+
+/// `ppo --chat` against a frozen reward model that reads chat prompts over the same file reads
+/// the reward in the reference pass.
+func expectChatPPOReadsTheRewardInTheReferencePass(gguf: URL, rewardModel: URL, folder: URL) throws {
+    let prompts = folder.appendingPathComponent("prompts.txt"), config = folder.appendingPathComponent("ppo-config.json")
+    let run = folder.appendingPathComponent("ppo-chat-reward")
+    let ppo = try rlhf(["ppo", "--model", gguf.path, "--lora-rank", "4", "--reward-model", rewardModel.path, "--prompts", prompts.path,
+                        "--chat", "--config", config.path, "--output", run.path])
+    #expect(ppo.status == 0, "\(ppo.error)")
+    #expect(ppo.output.contains("one pass with the adapters off"), "\(ppo.output)")
+    let metrics = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").map {
+        try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+    }
+    #expect(metrics.count == 2 && metrics.allSatisfy { ($0["objective/scores"] as? Double)?.isFinite == true })
+}

@@ -96,7 +96,7 @@ import TrainingRuns
         let cache = try model.openFeatureCache(at: cacheURL)
         let texts = Self.training.flatMap(\.responses) + Self.heldOut.flatMap(\.responses)
         #expect(cache.count == Set(texts).count + 6)
-        let sequences = texts.map { model.sequence(prompt: "", response: $0) }
+        let sequences = try texts.map { try model.sequence(prompt: "", response: $0) }
         var computedFromCache = 0
         let cached = try model.features(of: sequences, cache: cache) { done, _ in computedFromCache = max(computedFromCache, done) }
         // Fresh, the texts are batched otherwise (other padding), which moves the last bits only.
@@ -111,6 +111,37 @@ import TrainingRuns
         #expect(throws: (any Error).self) { try other.openFeatureCache(at: cacheURL) }
     }
 
+    /// A model that reads chat prompts reads the request as the chat policy's prompt tokens, so
+    /// its text pairs and the policy's token pairs are the same sequences; the folder keeps it.
+    @Test func chatPromptsAreReadAsTheChatPolicyReadsThem() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let backbone = try Self.backbone.get()
+        let model = try RewardModel.frozen(backbone, maximumTokens: 96, readout: " Overall:", chatPrompts: true)
+        let prompt = try backbone.chatPrompt(user: "Review it:")
+        #expect(try model.sequence(prompt: "Review it:", response: "A joy.") == prompt + backbone.encode("A joy.") + backbone.encode(" Overall:"))
+        #expect(try model.sequence(prompt: "Review it:", response: "A joy.") == model.sequence(prompt: prompt, response: backbone.encode("A joy.")))
+        model.head.initialize(seed: 2)
+        let saved = folder.appendingPathComponent("rm")
+        try model.save(to: saved)
+        let loaded = try RewardModel.load(from: saved)
+        #expect(loaded.readsChatPrompts)
+        #expect(try loaded.scores(prompts: ["Review it:"], responses: ["A joy."]) == model.scores(prompts: ["Review it:"], responses: ["A joy."]))
+
+        let configURL = saved.appendingPathComponent("config.json")
+        var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any])
+        #expect(config["reward_prompt_format"] as? String == "chat")
+        config["reward_prompt_format"] = "markdown"
+        try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+        #expect(throws: CheckpointError.invalidField(path: configURL.path, field: "reward_prompt_format", reason: "is neither \"plain\" nor \"chat\"")) {
+            try RewardModel.load(from: saved)
+        }
+        let plain = try LanguageModel(network: backbone.network, tokenizer: backbone.tokenizer, source: backbone.source)
+        #expect(throws: RewardTrainingError.invalidSetting(field: "chatPrompts", expected: "a backbone with a chat template")) {
+            try RewardModel.frozen(plain, chatPrompts: true)
+        }
+    }
+
     @Test func theReadoutIsReadAfterEveryResponseAndKeptInTheFolder() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -119,11 +150,11 @@ import TrainingRuns
         let model = try RewardModel.frozen(backbone, maximumTokens: 64, readout: readout)
         let plain = try RewardModel.frozen(backbone, maximumTokens: 64)
         let suffix = backbone.encode(readout)
-        let sequence = model.sequence(prompt: "Review it:", response: " A joy.")
-        #expect(sequence == plain.sequence(prompt: "Review it:", response: " A joy.") + suffix)
+        let sequence = try model.sequence(prompt: "Review it:", response: " A joy.")
+        #expect(try sequence == plain.sequence(prompt: "Review it:", response: " A joy.") + suffix)
         #expect(model.sequence(prompt: [1, 2], response: [3]) == [1, 2, 3] + suffix)
         // The head reads another state than at the review's last word.
-        let features = try model.features(of: [sequence]), plainFeatures = try plain.features(of: [plain.sequence(prompt: "Review it:", response: " A joy.")])
+        let features = try model.features(of: [sequence]), plainFeatures = try plain.features(of: [try plain.sequence(prompt: "Review it:", response: " A joy.")])
         #expect(features != plainFeatures)
 
         model.head.initialize(seed: 1)

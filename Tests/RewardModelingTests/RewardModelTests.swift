@@ -56,7 +56,7 @@ func tinyLanguageModel(seed: UInt64 = 1) throws -> LanguageModel {
     @Test func textPairsAreEncodedAsFinishedResponses() throws {
         let reward = try RewardModel.fineTuning(tinyLanguageModel(), seed: 4)
         let model = reward.backbone
-        let tokens = reward.sequence(prompt: "the cat", response: " sat on the mat")
+        let tokens = try reward.sequence(prompt: "the cat", response: " sat on the mat")
         #expect(tokens == model.encode("the cat") + model.encode(" sat on the mat") + [model.endOfText!])
         let text = try reward.scores(prompts: ["the cat"], responses: [" sat on the mat"])
         let byTokens = try reward.scores(prompts: [model.encode("the cat")], responses: [model.encode(" sat on the mat") + [model.endOfText!]])

@@ -12,17 +12,18 @@ struct RewardModelOptions: ParsableArguments {
 
     var url: URL { URL(fileURLWithPath: rewardModel) }
 
-    /// With plain prompts, the reward model scores the policy's tokens directly when it is
+    /// The reward model scores the policy's tokens directly when it reads prompts as the policy
+    /// does (plain, or chat prompts for a model trained with --chat-prompts) and either is
     /// fine-tuned over the same tokenizer (it learned to read finished responses as the policy
-    /// ends them) or frozen over the policy's own base file (PPO then reads it in the reference
-    /// pass); otherwise it reads the decoded text, each chat prompt as the plain text it was
-    /// made from.
+    /// ends them) or is frozen over the policy's own base file (PPO then reads it in the
+    /// reference pass); otherwise it reads the decoded text, each chat prompt as the plain text
+    /// it was made from.
     func scorer(for policy: LanguageModel, plainPrompts: [[Int32]: String]? = nil) throws -> any ResponseScorer {
         let reward = try RewardModel.load(from: url)
         let sameTokens = reward.isFrozen
             ? reward.sharesBackbone(with: policy)
             : reward.backbone.tokenizer.vocabularySize == policy.tokenizer.vocabularySize
-        if plainPrompts == nil, sameTokens {
+        if sameTokens, reward.readsChatPrompts == (plainPrompts != nil) {
             return RewardScorer(model: reward)
         }
         return DecodedResponseScorer(reward: reward, model: policy) { prompt in

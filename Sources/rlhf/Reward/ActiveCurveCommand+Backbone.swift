@@ -15,7 +15,7 @@ extension ActiveCurveCommand {
             at: featureCache.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent("backbone-features.safetensors"))
         let unique = Set(texts).sorted()
         let features = try reward.features(
-            of: unique.map { reward.sequence(prompt: "", response: $0) }, cache: cache, progress: FeatureProgressBar(title: "backbone").update)
+            of: try unique.map { try reward.sequence(prompt: "", response: $0) }, cache: cache, progress: FeatureProgressBar(title: "backbone").update)
         try cache.save()
         let width = reward.width
         let embeddings = Dictionary(uniqueKeysWithValues: unique.enumerated().map { row, text in

@@ -31,6 +31,9 @@ struct RewardTrainCommand: AsyncParsableCommand {
     @Option(help: "Text read after every response, where the head reads the backbone's state (e.g. \"\\nOverall, the review above is\"); kept in the folder's config.json. Ignored when --model is a reward-model folder, which keeps its own.")
     var readout = ""
 
+    @Flag(help: "Read each prompt as a user message in the backbone's chat template, as a chat policy reads it (rlhf ppo --chat then reads a frozen reward model over the policy's own base in its reference pass); kept in config.json.")
+    var chatPrompts = false
+
     @OptionGroup var comparisons: ComparisonOptions
 
     @Option(help: "Held-out comparisons (JSONL); without it, one prompt in heldOutPeriod is held out of the training data.")
@@ -123,8 +126,9 @@ struct RewardTrainCommand: AsyncParsableCommand {
         let url = URL(fileURLWithPath: model)
         if RewardModel.isRewardModelFolder(url) { return try RewardModel.load(from: url, trainable: true) }
         switch backbone ?? (url.pathExtension == "gguf" ? .frozen : .fineTuned) {
-        case .frozen: return try RewardModel.frozen(LanguageModel.load(from: url, trainable: false), readout: readout)
-        case .fineTuned: return try RewardModel.fineTuning(LanguageModel.load(from: url, trainable: true), seed: configuration.headSeed, readout: readout)
+        case .frozen: return try RewardModel.frozen(LanguageModel.load(from: url, trainable: false), readout: readout, chatPrompts: chatPrompts)
+        case .fineTuned:
+            return try RewardModel.fineTuning(LanguageModel.load(from: url, trainable: true), seed: configuration.headSeed, readout: readout, chatPrompts: chatPrompts)
         }
     }
 
@@ -144,7 +148,7 @@ struct RewardTrainCommand: AsyncParsableCommand {
             from: policy, prompts: shuffled, count: configuration.normalizationSamples, parameters: parameters, seed: configuration.optimization.seed)
         // A policy over the reward model's tokenizer is read as it sampled; any other as text.
         if !reward.isFrozen, policy.tokenizer.vocabularySize == reward.backbone.tokenizer.vocabularySize { return reward.sequences(of: samples) }
-        return reward.sequences(of: try zip(samples.prompts, samples.responses).map { prompt, response in
+        return try reward.sequences(of: try zip(samples.prompts, samples.responses).map { prompt, response in
             (try policy.decode(prompt), try policy.decode(response.filter { !policy.stopTokens.contains($0) }))
         })
     }
