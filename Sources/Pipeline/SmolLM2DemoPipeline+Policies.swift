@@ -44,7 +44,7 @@ extension SmolLM2DemoPipeline {
             head.initialize(seed: seed)
             let trainer = try PPOTrainer(
                 models: PolicyModels(policy: policy, value: .head(head), temperature: ppo.temperature),
-                scorer: reward.readsChatPrompts && reward.sharesBackbone(with: policy)
+                scorer: reward.readsTokens(of: policy, chatPrompts: true)
                     ? RewardScorer(model: reward) : DecodedResponseScorer(reward: reward, model: policy, batchSize: 32, promptText: prompts.textOfTokens),
                 prompts: prompts.tokens, configuration: ppo, run: run, monitor: try populationJudge(for: policy))
             try trainer.resumeFromLatestCheckpoint()

@@ -16,6 +16,16 @@ extension RewardModel {
         return same(file) == same(source) && backbone.network.vocabularySize == policy.network.vocabularySize
     }
 
+    /// Whether this model reads a policy's (prompt, response) token pairs as the sequences its
+    /// own text pairs make, so `RewardScorer` scores them directly: it reads prompts as the
+    /// policy's are made (plain, or in the chat template when `chatPrompts`), and its backbone
+    /// is either the policy's base, frozen, or fine-tuned over the same tokenizer (having learned
+    /// to read finished responses as the policy ends them).
+    public func readsTokens(of policy: LanguageModel, chatPrompts: Bool) -> Bool {
+        guard readsChatPrompts == chatPrompts else { return false }
+        return isFrozen ? sharesBackbone(with: policy) : backbone.tokenizer.vocabularySize == policy.tokenizer.vocabularySize
+    }
+
     /// The tokens of a sampled response this model scores: all of them when it scores responses
     /// as finished (with their end-of-text token), otherwise without a final stop token, as the
     /// decoded text it was trained on reads.

@@ -12,18 +12,13 @@ struct RewardModelOptions: ParsableArguments {
 
     var url: URL { URL(fileURLWithPath: rewardModel) }
 
-    /// The reward model scores the policy's tokens directly when it reads prompts as the policy
-    /// does (plain, or chat prompts for a model trained with --chat-prompts) and either is
-    /// fine-tuned over the same tokenizer (it learned to read finished responses as the policy
-    /// ends them) or is frozen over the policy's own base file (PPO then reads it in the
-    /// reference pass); otherwise it reads the decoded text, each chat prompt as the plain text
-    /// it was made from.
+    /// The reward model scores the policy's tokens directly when it reads them as its own
+    /// sequences (`RewardModel.readsTokens`; a frozen one over the policy's base is then read in
+    /// PPO's reference pass); otherwise it reads the decoded text, each chat prompt as the plain
+    /// text it was made from.
     func scorer(for policy: LanguageModel, plainPrompts: [[Int32]: String]? = nil) throws -> any ResponseScorer {
         let reward = try RewardModel.load(from: url)
-        let sameTokens = reward.isFrozen
-            ? reward.sharesBackbone(with: policy)
-            : reward.backbone.tokenizer.vocabularySize == policy.tokenizer.vocabularySize
-        if sameTokens, reward.readsChatPrompts == (plainPrompts != nil) {
+        if reward.readsTokens(of: policy, chatPrompts: plainPrompts != nil) {
             return RewardScorer(model: reward)
         }
         return DecodedResponseScorer(reward: reward, model: policy) { prompt in
