@@ -59,7 +59,8 @@ struct PPOBenchmark {
         let speedUp = ours?["total"].flatMap { o in torch?["total"].map { $0 / o } }
         print("""
 
-            SmolLM2-135M-Instruct (\(URL(fileURLWithPath: model ?? "").lastPathComponent); PyTorch in float32 dequantised from it), LoRA r 8 / alpha 16 \
+            SmolLM2-135M-Instruct (\(URL(fileURLWithPath: model ?? "").lastPathComponent); PyTorch in float32 dequantised from it; ours holds \
+            the frozen matrices as float32 too (--frozen-matrices f32), with the file's blocks beside them for decoding), LoRA r 8 / alpha 16 \
             on q/k/v/o/gate/up/down_proj, a value head on the policy (both sides read the old log-probabilities and values off \
             the sampling pass; the PyTorch script's --separate-forward reads them by TRL's second forward); \(PPOLoRAWorker.promptTexts.count) ChatML prompts, \
             \(PPOLoRAWorker.responseLength) new tokens at temperature 0.7 (stopping at <|im_end|>); 4 epochs × 4 minibatches; \

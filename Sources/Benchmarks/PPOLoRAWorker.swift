@@ -13,6 +13,8 @@ import Transformer
 
 enum PPOLoRAWorker {
     static let responseLength = 32
+    /// As PyTorch holds them, which is also our faster choice for batched work.
+    static let frozenMatrices = FrozenMatrices.float32
     /// The word count the rule rewards most (scripts/bench_torch_ppo_lora.py: TARGET_WORDS).
     static let targetWords = 24
 
@@ -33,7 +35,7 @@ enum PPOLoRAWorker {
 
     /// The trainer for `iterations` timed iterations after a warm-up, with the prompts' mean length in tokens.
     static func trainer(model: URL, iterations: Int, run: RunFolder) throws -> (PPOTrainer, meanPromptTokens: Double) {
-        let policy = try LanguageModel.load(from: model, trainable: false)
+        let policy = try LanguageModel.load(from: model, trainable: false, frozenMatrices: frozenMatrices)
         try policy.network.attachAdapters(LoRAConfiguration(rank: 8, alpha: 16), seed: 0)
         let head = ScalarHead(width: policy.network.hiddenSize)
         head.initialize(seed: 1)
@@ -54,7 +56,7 @@ enum PPOLoRAWorker {
     /// The responses are 31 tokens of one text and the stop token, as long as the bench samples.
     static func rewardReading(trainer: PPOTrainer, model: URL, repetitions: Int) throws -> (twoPasses: Double, onePass: Double) {
         let models = trainer.models, policy = models.policy
-        let reward = try RewardModel.frozen(LanguageModel.load(from: model, trainable: false), readout: "\nOverall, the answer above is")
+        let reward = try RewardModel.frozen(LanguageModel.load(from: model, trainable: false, frozenMatrices: frozenMatrices), readout: "\nOverall, the answer above is")
         reward.head.initialize(seed: 3)
         let text = policy.encode(String(repeating: "Rain falls when drops of water in the clouds grow heavy enough to come down. ", count: 3))
         let prompts = try promptTexts.map { try policy.chatPrompt(user: $0) }

@@ -9,8 +9,9 @@ extension LanguageModel {
     /// Loads a model: a GGUF file, a checkpoint folder (GPT-2 or Llama), or an adapter folder
     /// whose adapter_config.json names its base. `adapter` attaches a PEFT adapter folder on top.
     /// `trainable` allocates gradients for the base weights (full fine-tuning); adapters are
-    /// trainable whatever it says.
-    public static func load(from url: URL, adapter: URL? = nil, trainable: Bool = true) throws -> LanguageModel {
+    /// trainable whatever it says. `frozenMatrices` is how a frozen GGUF model holds its matrices
+    /// (a folder's frozen model holds Floats, with block forms beside where its values fit one).
+    public static func load(from url: URL, adapter: URL? = nil, trainable: Bool = true, frozenMatrices: FrozenMatrices = .compact) throws -> LanguageModel {
         let manager = FileManager.default
         let adapterConfig = url.appendingPathComponent(LoRAConfiguration.configFileName)
         if url.pathExtension != "gguf", !manager.fileExists(atPath: url.appendingPathComponent("config.json").path),
@@ -18,9 +19,10 @@ extension LanguageModel {
             guard adapter == nil else {
                 throw CheckpointError.invalidField(path: url.path, field: "--adapter", reason: "is given twice: the model folder is itself an adapter")
             }
-            return try load(from: baseModel(of: url), adapter: url, trainable: trainable)
+            return try load(from: baseModel(of: url), adapter: url, trainable: trainable, frozenMatrices: frozenMatrices)
         }
-        let model = url.pathExtension == "gguf" ? try loadGGUF(url, trainable: trainable) : try loadFolder(url, trainable: trainable)
+        let model = url.pathExtension == "gguf"
+            ? try loadGGUF(url, trainable: trainable, frozenMatrices: frozenMatrices) : try loadFolder(url, trainable: trainable)
         if let adapter {
             model.network.adapters = try LoRAAdapters.load(from: adapter, candidates: model.network.adaptableLayers)
         }
@@ -45,9 +47,9 @@ extension LanguageModel {
         return url.standardizedFileURL
     }
 
-    static func loadGGUF(_ url: URL, trainable: Bool) throws -> LanguageModel {
+    static func loadGGUF(_ url: URL, trainable: Bool, frozenMatrices: FrozenMatrices) throws -> LanguageModel {
         let file = try GGUFFile(contentsOf: url)
-        let network = try Llama(gguf: file, trainable: trainable)
+        let network = try Llama(gguf: file, trainable: trainable, frozenMatrices: frozenMatrices)
         let stop = network.configuration.endOfSequenceToken.map { [$0] }
         return try LanguageModel(
             network: network, tokenizer: try tokenizer(ofGGUF: file), stopTokens: stop,

@@ -5,14 +5,26 @@ import Checkpoints
 import Foundation
 import Tensors
 
+/// How a network loaded frozen from a GGUF file holds its matrices. Either way each product
+/// computes with the file's very values; what differs is memory against speed.
+public enum FrozenMatrices: String, Sendable, CaseIterable {
+    /// In the file's block form only (Q4_1 at 5 bits a weight, Q8_0 at 8.5), where that form holds
+    /// every value: the least memory, but a product over many rows decodes its matrix first.
+    case compact
+    /// As Floats (32 bits a weight), with the block forms beside them for decoding's few-row
+    /// products: batched sampling, reference passes and LoRA training multiply the Floats directly.
+    case float32 = "f32"
+}
+
 extension Llama {
     public static let configFileName = "config.json"
     public static let weightsFileName = "model.safetensors"
 
     /// Reads the network from a GGUF file, dequantising every tensor to Float and checking its
     /// shape. A network that is not `trainable` keeps its matrices in their block form only
-    /// (`compactFrozenWeights()`), each encoded as it is read: the f32 model never exists whole.
-    public convenience init(gguf file: GGUFFile, trainable: Bool = false) throws {
+    /// (`compactFrozenWeights()`), each encoded as it is read so that the f32 model never exists
+    /// whole, unless `frozenMatrices` asks for the Floats.
+    public convenience init(gguf file: GGUFFile, trainable: Bool = false, frozenMatrices: FrozenMatrices = .compact) throws {
         let c = try LlamaConfiguration(gguf: file)
         // Every tensor's shape is checked before the network is allocated: the sizes come from
         // the metadata, and only the tensors in the file bound them (the shapes are written out
@@ -42,7 +54,7 @@ extension Llama {
             var values = try file.floats(source)
             if let heads { values = Self.undoingAdjacentPairOrder(values, heads: heads, headSize: c.headSize, inputs: c.width) }
             values.withUnsafeBufferPointer { values in
-                if trainable || !parameters.holdCompact(name, replacement: values.baseAddress!) {
+                if trainable || frozenMatrices == .float32 || !parameters.holdCompact(name, replacement: values.baseAddress!) {
                     parameters.withValues(of: name) { _ = $0.update(fromContentsOf: values) }
                 }
             }

@@ -15,6 +15,12 @@ import Transformer
         let result = try rlhf(["generate", "--model", Self.gguf, "--chat", "--temperature", "0", "--max-new-tokens", "16", "--prompt", "What is the capital of France?"])
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output == "The capital of France is Paris.\n")
+        let floats = try rlhf(["generate", "--model", Self.gguf, "--frozen-matrices", "f32", "--chat", "--temperature", "0", "--max-new-tokens", "16", "--prompt", "What is the capital of France?"])
+        #expect(floats.status == 0, "\(floats.error)")
+        #expect(floats.output == result.output)
+        let unknown = try rlhf(["generate", "--model", Self.gguf, "--frozen-matrices", "q4", "--prompt", "Hi"])
+        #expect(unknown.status != 0)
+        #expect(unknown.error.contains("--frozen-matrices") && unknown.error.contains("f32"), "\(unknown.error)")
     }
 
     @Test func tokenizeReadsAGGUFFileOrATokenizerOnlyFolder() throws {

@@ -2,7 +2,10 @@
 // Q4_1 or Q8_0 values once dequantised, so every one gets a lossless compact form, and decoding
 // through them gives the logits of the f32 full pass up to summation order. Loaded frozen, the
 // network holds its matrices in that form only, and a full pass and a LoRA step through them
-// give what the f32 network gives.
+// give what the f32 network gives; loaded with `frozenMatrices: .float32` it holds the Floats
+// and decodes through the same forms, kept beside them.
+import Foundation
+import LanguageModeling
 import Randomness
 import Tensors
 import Testing
@@ -43,6 +46,31 @@ import TestSupport
         for entry in network.parameters.layout.entries {
             #expect((network.parameters.compactForm(of: entry.name) != nil) == (entry.shape.rank == 2), "\(entry.name)")
         }
+    }
+
+    @Test func loadedWithFloatsItHoldsTheFloatsAndDecodesThroughTheSameForms() throws {
+        let floats = try #require(try LanguageModel.load(from: SmolLM2ParityTests.modelFile, trainable: false, frozenMatrices: .float32).network as? Llama)
+        #expect(floats.parameters.layout.entries.allSatisfy { floats.parameters.compactForm(of: $0.name) == nil })
+        let (held, beside) = (network.compactWeights.weights(for: network), floats.compactWeights.weights(for: floats))
+        #expect(beside.outputHead?.byteCount == held.outputHead?.byteCount)
+        #expect(zip(beside.blocks, held.blocks).allSatisfy { $0.down?.format == $1.down?.format && $0.query?.format == $1.query?.format })
+        let prompt: [Int32] = [1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 3365, 3511, 308, 34519, 28, 7018, 411, 407, 19712, 8182, 2]
+        // A full pass of two rows: the compact network decodes each matrix whole (the head by
+        // slices of outputs) before the very products the Floats go through.
+        let rows = try TokenBatch(rows: [prompt, prompt.reversed()])
+        let expected = try network.logits(network.hiddenStates(rows, tape: nil), tape: nil).scalars
+        #expect(try floats.logits(floats.hiddenStates(rows, tape: nil), tape: nil).scalars.map(\.bitPattern) == expected.map(\.bitPattern))
+        // Decoding one row reads the same block forms either way.
+        func decoded(_ model: Llama) throws -> [Float] {
+            let cache = model.makeCache(batch: 1, capacity: prompt.count, firstPosition: nil)
+            var logits: [Float] = []
+            for (t, token) in prompt.enumerated() {
+                let input = TokenBatch(tokens: try TokenGrid(batch: 1, time: 1, ids: [token]), positions: .positions(batch: 1, time: 1, offset: t), firstPosition: nil)
+                logits += try model.logits(model.decode(input, cache: cache), tape: nil).scalars
+            }
+            return logits
+        }
+        #expect(try decoded(floats).map(\.bitPattern) == decoded(network).map(\.bitPattern))
     }
 
     /// The logits of a full pass and the loss and adapter gradients of a LoRA step on `model`.

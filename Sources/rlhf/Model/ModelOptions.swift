@@ -12,12 +12,17 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "A PEFT adapter folder (adapter_config.json, adapter_model.safetensors) to apply on top of --model.")
     var adapter: String?
 
+    @Option(help: "How a frozen .gguf model holds its matrices: compact (the file's Q4_1/Q8_0 blocks, 5–8.5 bits a weight, decoded for each batched product) or f32 (32 bits a weight: faster batched sampling and LoRA training; decoding one row still reads the blocks).")
+    var frozenMatrices: FrozenMatrices = .compact
+
     var url: URL { URL(fileURLWithPath: model) }
 
     func load(trainable: Bool = false) throws -> LanguageModel {
-        try LanguageModel.load(from: url, adapter: adapter.map { URL(fileURLWithPath: $0) }, trainable: trainable)
+        try LanguageModel.load(from: url, adapter: adapter.map { URL(fileURLWithPath: $0) }, trainable: trainable, frozenMatrices: frozenMatrices)
     }
 }
+
+extension FrozenMatrices: ExpressibleByArgument {}
 
 struct RunOptions: ParsableArguments {
     @Option(help: "The run folder: config.json, metrics.jsonl, checkpoints/, and the final model in model/.")
