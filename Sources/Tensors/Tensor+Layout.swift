@@ -1,4 +1,5 @@
-// Changing how values are arranged: reshaping, slicing and concatenating along an axis.
+// Changing how values are arranged: reshaping, slicing and concatenating along an axis, and
+// picking rows.
 
 extension Tensor {
     /// The same values under another shape with as many elements.
@@ -72,6 +73,50 @@ extension Tensor {
                         for o in 0..<outer {
                             let source = dout + (o * total + start) * inner
                             for j in 0..<block { dx[o * block + j] = (accumulate ? dx[o * block + j] : 0) + source[j] }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The rows (vectors along the last axis) of this tensor picked by `sources`: row j of the
+    /// result is row `sources[j]`, or zeros where that is nil; the result has `shape`, whose last
+    /// dimension is this tensor's and whose other dimensions hold `sources.count` rows. A row is
+    /// picked at most once, so the gradient goes back to each row from one place. Moves a batch
+    /// between its left-padded layout and one without the padding.
+    public func gatheringRows(_ sources: [Int?], into shape: Shape) throws -> Tensor {
+        let width = self.shape.last, rows = self.shape.rows
+        guard self.shape.rank >= 1, shape.rank >= 1, shape.last == width, shape.rows == sources.count else {
+            throw TensorError.shapeMismatch(operation: "gatheringRows", self.shape, shape, expected: "\(sources.count) rows of width \(width)")
+        }
+        var picked = [Bool](repeating: false, count: rows)
+        for source in sources {
+            guard let source else { continue }
+            guard source >= 0, source < rows, !picked[source] else {
+                throw TensorError.invalidShape(operation: "gatheringRows", self.shape, expected: "distinct source rows below \(rows), not \(source)")
+            }
+            picked[source] = true
+        }
+        let out = Tensor(uninitialized: shape)
+        for (j, source) in sources.enumerated() {
+            let target = out.data + j * width
+            if let source { target.update(from: data + source * width, count: width) } else { target.update(repeating: 0, count: width) }
+        }
+        if let tape = Tape.recording(self) {
+            out.record(on: tape) { dout in
+                self.withGradient { dx, accumulate in
+                    if !accumulate {
+                        for row in 0..<rows where !picked[row] { (dx + row * width).update(repeating: 0, count: width) }
+                    }
+                    for (j, source) in sources.enumerated() {
+                        guard let source else { continue }
+                        let (target, gradient) = (dx + source * width, dout + j * width)
+                        if accumulate {
+                            for i in 0..<width { target[i] += gradient[i] }
+                        } else {
+                            target.update(from: gradient, count: width)
                         }
                     }
                 }

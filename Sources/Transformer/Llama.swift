@@ -118,35 +118,36 @@ public final class Llama: CausalLanguageModel {
         return try forward(input, after: prefix, tape: tape)
     }
 
-    /// The blocks over `prefix` once and over the rows after it; with a `cache`, every row's
-    /// keys and values go into it as the whole row's would (its padding, the prefix, its tokens).
+    /// The blocks over `prefix` once and over the rows after it, packed without their padding
+    /// (PackedRows); with a `cache`, every row's keys and values go into it as the whole row's
+    /// would (its padding, the prefix, its tokens).
     func forward(_ input: TokenBatch, after prefix: [Int32], tape: Tape?, cache: KVCache? = nil) throws -> Tensor {
-        let c = configuration, w = weights(tape: tape), head = try TokenBatch(rows: [prefix]), P = prefix.count
-        let compactPrefix = compactBlocks(rows: P, tape: tape), compactRows = compactBlocks(rows: input.batch * input.time, tape: tape)
+        let c = configuration, w = weights(tape: tape), packing = try PackedRows(prefix: prefix, rows: input), P = prefix.count
+        let compact = compactBlocks(rows: packing.count, tape: tape)
         let padding = input.firstPosition ?? Array(repeating: 0, count: input.batch)
-        var shared = try embedding(head.tokens, w), x = try embedding(input.tokens, w)
+        var x = try embedding(packing.tokens, w)
         for i in w.blocks.indices {
-            var sharedKey = Tensor.zeros([1]), sharedValue = Tensor.zeros([1])
-            shared = try block(i, shared, positions: head.positions, w, compact: compactPrefix?[i], tape: tape) { query, key, value in
-                (sharedKey, sharedValue) = (key, value)
-                return try Tensor.groupedQueryAttention(query: query, key: key, value: value, heads: c.heads, keyValueHeads: c.keyValueHeads)
-            }
-            x = try block(i, x, positions: input.positions, w, compact: compactRows?[i], tape: tape) { query, key, value in
+            x = try block(i, x, positions: packing.positions, w, compact: compact?[i], tape: tape) { query, key, value in
+                let (sharedKey, sharedValue) = (try packing.prefix(of: key), try packing.prefix(of: value))
+                let shared = try Tensor.groupedQueryAttention(
+                    query: packing.prefix(of: query), key: sharedKey, value: sharedValue, heads: c.heads, keyValueHeads: c.keyValueHeads)
+                let (rowKey, rowValue) = (try packing.padded(key), try packing.padded(value))
                 if let cache {
                     // A row's own column t is column P + t of its whole row; its padding columns
                     // land where the prefix goes, which is written after them.
                     let width = c.keyValueWidth
-                    cache.write(layer: i, key: key.data, keyStride: width, value: value.data, valueStride: width, count: input.time) { _ in P }
+                    cache.write(layer: i, key: rowKey.data, keyStride: width, value: rowValue.data, valueStride: width, count: input.time) { _ in P }
                     cache.write(layer: i, key: sharedKey.data, keyStride: width, value: sharedValue.data, valueStride: width, count: P, sharedByRows: true) {
                         Int(padding[$0])
                     }
                 }
-                return try Tensor.groupedQueryAttention(
-                    query: query, key: key, value: value, sharedKey: sharedKey, sharedValue: sharedValue,
+                let rows = try Tensor.groupedQueryAttention(
+                    query: packing.padded(query), key: rowKey, value: rowValue, sharedKey: sharedKey, sharedValue: sharedValue,
                     heads: c.heads, keyValueHeads: c.keyValueHeads, firstPosition: input.firstPosition)
+                return try Tensor.concatenate([shared, packing.packed(rows)], axis: 1)
             }
         }
-        return try x.rmsNorm(weight: w.finalNorm, epsilon: c.rmsNormEpsilon)
+        return try packing.padded(x.rmsNorm(weight: w.finalNorm, epsilon: c.rmsNormEpsilon))
     }
 
     /// Next-token logits [..., V] from hidden states [..., C].

@@ -101,6 +101,23 @@ func tensorCheck(
         }
         tensorCheck([shape, [2, 1, 3]], inputs: [x, y], reference: concatenated) { try Tensor.concatenate([$0[0], $0[1]], axis: 1) }.run("concatenate")
         tensorCheck([shape], inputs: [x], reference: { $0[0].map { $0 * $0 } }) { try $0[0].reshaped([6, 4]).squared() }.run("reshaped")
+        // Rows 3, none, 0 and 5 of the eight; the second run also reads every row directly, so
+        // the picked rows' gradients add to what is there (and the unpicked ones keep theirs).
+        let sources: [Int?] = [3, nil, 0, 5]
+        func picked(_ x: [[Double]]) -> [Double] {
+            sources.flatMap { $0.map { Array(x[0][($0 * 3)..<($0 * 3 + 3)]) } ?? [0, 0, 0] }
+        }
+        tensorCheck([shape], inputs: [x], reference: picked) { try $0[0].gatheringRows(sources, into: [2, 2, 3]) }.run("gatheringRows")
+        tensorCheck([shape], inputs: [x], reference: { picked($0) + $0[0].map { $0 * $0 } }) {
+            try Tensor.concatenate([$0[0].gatheringRows(sources, into: [4, 3]), $0[0].reshaped([8, 3]).squared()], axis: 0)
+        }.run("gatheringRows, added to")
+    }
+
+    @Test func gatheringRowsRefusesARowPickedTwiceOrOutside() throws {
+        let x = try Tensor(shape: [4, 2], values: Array(repeating: 1, count: 8))
+        #expect(throws: TensorError.self) { try x.gatheringRows([1, 1], into: [2, 2]) }
+        #expect(throws: TensorError.self) { try x.gatheringRows([4], into: [1, 2]) }
+        #expect(throws: TensorError.self) { try x.gatheringRows([0, 1], into: [1, 4]) }
     }
 
     @Test mutating func crossEntropyAndMatmul() {
