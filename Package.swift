@@ -155,7 +155,7 @@ let package = Package(
             name: "Benchmarks",
             dependencies: [
                 "CBLAS", "Kernels", "Tensors", "Optimization", "Randomness", "Transformer", "Tokenization", "LanguageModeling",
-                "TrainingRuns", "RewardModeling", "PolicyOptimization",
+                "TrainingRuns", "RewardModeling", "PolicyOptimization", "DataParallel",
             ],
             swiftSettings: vectorized),
 
@@ -220,7 +220,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "CommandLineTests", dependencies: [
-                "BrowserTestSupport", "Feedback", "FeedbackTestSupport", "LanguageModeling", "Randomness", "Tokenization", "Transformer",
+                "BrowserTestSupport", "DataParallel", "Feedback", "FeedbackTestSupport", "LanguageModeling", "Randomness", "Tokenization", "Transformer",
             ]),
         .testTarget(name: "RatingsTests", dependencies: ["Ratings", "Randomness"], exclude: ["Fixtures"]),
         .testTarget(name: "AnnotatorsTests", dependencies: ["Annotators", "Randomness"]),

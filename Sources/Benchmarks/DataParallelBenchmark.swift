@@ -2,6 +2,7 @@
 // and as two Open MPI ranks with one thread each (`mpirun -np 2`), for the demo's GPT and for a
 // LoRA fine-tune of SmolLM2, in one run; then, from the measured step time and all-reduce
 // volume, how a step would scale over N machines on 1, 10 and 100 Gbit/s networks.
+import DataParallel
 import Foundation
 import Tokenization
 
@@ -105,9 +106,7 @@ struct DataParallelBenchmark {
         } else {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
             process.arguments = ["-np", "\(ranks)", rlhf] + job.arguments(run)
-            environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-            environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-            environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
+            environment = Communicator.mpirunEnvironment(environment)
         }
         process.environment = environment
         let output = Pipe()

@@ -65,6 +65,15 @@ public final class Communicator: @unchecked Sendable {
         ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] != nil
     }
 
+    /// `environment` for the processes `mpirun` starts here. Open MPI refuses to run as root
+    /// unless told (CI runs as root in a container), and containers often forbid the
+    /// cross-process memory reads its shared-memory transport's single-copy path uses.
+    public static func mpirunEnvironment(_ environment: [String: String]) -> [String: String] {
+        environment.merging([
+            "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_btl_vader_single_copy_mechanism": "none",
+        ]) { _, set in set }
+    }
+
     private static func initializeMPI() throws -> Communicator {
         var message = [CChar](repeating: 0, count: 512)
         let status = mp_initialize(&message, message.count)

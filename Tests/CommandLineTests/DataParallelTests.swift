@@ -1,6 +1,7 @@
 // Data-parallel training through Open MPI: `mpirun -np 2 rlhf ...` with a global batch B must
 // log the losses one process logs with batch B, step for step, and continue a checkpoint written
 // by a different number of processes. The jobs and inputs are the crash harness's tiny ones.
+import DataParallel
 import Foundation
 import Testing
 
@@ -61,11 +62,7 @@ import Testing
             }
             process.executableURL = URL(fileURLWithPath: mpirun)
             process.arguments = ["-np", "\(ranks)", try rlhfExecutable().path] + arguments
-            // Open MPI refuses root unless told; CI runs as root in a container.
-            environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-            environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-            // Containers often forbid the cross-process memory reads Open MPI's single-copy path uses.
-            environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
+            environment = Communicator.mpirunEnvironment(environment)
         }
         process.environment = environment
         let log = output.deletingLastPathComponent().appendingPathComponent("\(output.lastPathComponent)-\(ranks).log")
