@@ -41,7 +41,8 @@ import TestSupport
             + (w.outputHead == nil ? 0 : 1)
     }
 
-    func decodedLogits(_ model: Llama, _ prompt: [Int32]) throws -> [Float] {
+    /// The logits of decoding `prompt` one token at a time through a KV cache.
+    static func decodedLogits(_ model: Llama, _ prompt: [Int32]) throws -> [Float] {
         let cache = model.makeCache(batch: 1, capacity: prompt.count, firstPosition: nil)
         var logits: [Float] = []
         for (t, token) in prompt.enumerated() {
@@ -61,7 +62,7 @@ import TestSupport
     @Test func cachedDecodingThroughCompactFormsEqualsTheFullPass() throws {
         let model = try Self.quantizedModel(trainable: false)
         #expect(formCount(model) == 2 * 7 + 1, "every matrix of a quantised model has a compact form")
-        expectClose(try decodedLogits(model, Self.prompt), try fullPassLogits(model), Tolerance(relative: 1e-5, absolute: 1e-5), "compact decode vs f32 full pass")
+        expectClose(try Self.decodedLogits(model, Self.prompt), try fullPassLogits(model), Tolerance(relative: 1e-5, absolute: 1e-5), "compact decode vs f32 full pass")
     }
 
     @Test func aRowDecodesTheSameAloneAndInABatch() throws {
@@ -94,7 +95,7 @@ import TestSupport
         model.parameters.freeze { _ in true }
         #expect(formCount(model) == 15)
         // Doubled weights double the summation noise; stale forms would be off by far more.
-        expectClose(try decodedLogits(model, Self.prompt), try fullPassLogits(model), Tolerance(relative: 1e-4, absolute: 5e-5), "after training")
+        expectClose(try Self.decodedLogits(model, Self.prompt), try fullPassLogits(model), Tolerance(relative: 1e-4, absolute: 5e-5), "after training")
     }
 
     @Test func mergingAdaptersRebuildsTheForms() throws {
@@ -104,9 +105,9 @@ import TestSupport
         let adapters = try #require(model.adapters)
         for entry in adapters.parameters.layout.entries { adapters.parameters.fillNormal(entry.name, standardDeviation: 0.05, using: &generator) }
         let adapted = try fullPassLogits(model)
-        expectClose(try decodedLogits(model, Self.prompt), adapted, Tolerance(relative: 1e-5, absolute: 1e-5), "compact base plus adapters")
+        expectClose(try Self.decodedLogits(model, Self.prompt), adapted, Tolerance(relative: 1e-5, absolute: 1e-5), "compact base plus adapters")
         model.mergeAdapters()
-        expectClose(try decodedLogits(model, Self.prompt), adapted, Tolerance(relative: 1e-4, absolute: 1e-4), "merged")
+        expectClose(try Self.decodedLogits(model, Self.prompt), adapted, Tolerance(relative: 1e-4, absolute: 1e-4), "merged")
         #expect(formCount(model) < 15, "merged weights are no longer Q4_1 values")
     }
 }

@@ -28,15 +28,11 @@ import TestSupport
         #expect(bytes == 96_436_224, "5 bits per layer weight, 8.5 per embedding weight")
     }
 
+    static let prompt: [Int32] = [1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 3365, 3511, 308, 34519, 28, 7018, 411, 407, 19712, 8182, 2]
+
     @Test func decodingThroughCompactFormsGivesTheFullPassLogits() throws {
-        let prompt: [Int32] = [1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 3365, 3511, 308, 34519, 28, 7018, 411, 407, 19712, 8182, 2]
-        let full = try network.logits(network.hiddenStates(TokenBatch(rows: [prompt]), tape: nil), tape: nil).scalars
-        let cache = network.makeCache(batch: 1, capacity: prompt.count, firstPosition: nil)
-        var stepwise: [Float] = []
-        for (t, token) in prompt.enumerated() {
-            let input = TokenBatch(tokens: try TokenGrid(batch: 1, time: 1, ids: [token]), positions: .positions(batch: 1, time: 1, offset: t), firstPosition: nil)
-            stepwise += try network.logits(network.decode(input, cache: cache), tape: nil).scalars
-        }
+        let full = try network.logits(network.hiddenStates(TokenBatch(rows: [Self.prompt]), tape: nil), tape: nil).scalars
+        let stepwise = try CompactDecodingTests.decodedLogits(network, Self.prompt)
         // Logits reach 35 here; the f32 decode (sgemv) differs from the full pass by up to 8e-5,
         // the compact one by up to 1.3e-4.
         expectClose(stepwise, full.map(Double.init), Tolerance(relative: 1e-5, absolute: 3e-4), "compact decode vs f32 full pass")
@@ -54,23 +50,15 @@ import TestSupport
         let (held, beside) = (network.compactWeights.weights(for: network), floats.compactWeights.weights(for: floats))
         #expect(beside.outputHead?.byteCount == held.outputHead?.byteCount)
         #expect(zip(beside.blocks, held.blocks).allSatisfy { $0.down?.format == $1.down?.format && $0.query?.format == $1.query?.format })
-        let prompt: [Int32] = [1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 3365, 3511, 308, 34519, 28, 7018, 411, 407, 19712, 8182, 2]
+        let prompt = Self.prompt
         // A full pass of two rows: the compact network decodes each matrix whole (the head by
         // slices of outputs) before the very products the Floats go through.
         let rows = try TokenBatch(rows: [prompt, prompt.reversed()])
         let expected = try network.logits(network.hiddenStates(rows, tape: nil), tape: nil).scalars
         #expect(try floats.logits(floats.hiddenStates(rows, tape: nil), tape: nil).scalars.map(\.bitPattern) == expected.map(\.bitPattern))
         // Decoding one row reads the same block forms either way.
-        func decoded(_ model: Llama) throws -> [Float] {
-            let cache = model.makeCache(batch: 1, capacity: prompt.count, firstPosition: nil)
-            var logits: [Float] = []
-            for (t, token) in prompt.enumerated() {
-                let input = TokenBatch(tokens: try TokenGrid(batch: 1, time: 1, ids: [token]), positions: .positions(batch: 1, time: 1, offset: t), firstPosition: nil)
-                logits += try model.logits(model.decode(input, cache: cache), tape: nil).scalars
-            }
-            return logits
-        }
-        #expect(try decoded(floats).map(\.bitPattern) == decoded(network).map(\.bitPattern))
+        let decoded = (try CompactDecodingTests.decodedLogits(floats, prompt), try CompactDecodingTests.decodedLogits(network, prompt))
+        #expect(decoded.0.map(\.bitPattern) == decoded.1.map(\.bitPattern))
     }
 
     /// The logits of a full pass and the loss and adapter gradients of a LoRA step on `model`.
