@@ -120,9 +120,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .target(name: "SimulatedLabeling", dependencies: ["Feedback", "Annotators", "Randomness"]),
-        // Active selection of labeling tasks: an ensemble of preference heads on fixed features
-        // scores the store's tasks, and the learning-curve experiment against random selection.
-        .target(name: "ActiveLearning", dependencies: ["Annotators", "Feedback", "Randomness", "SimulatedLabeling"]),
+        // Active selection of labeling tasks: an ensemble of preference heads, or one Bayesian
+        // head, on fixed features scores the store's tasks, and the learning-curve experiment
+        // against random selection.
+        .target(name: "ActiveLearning", dependencies: ["Annotators", "CBLAS", "Feedback", "Randomness", "SimulatedLabeling"], swiftSettings: vectorized),
         .target(
             name: "FeedbackServer",
             dependencies: [

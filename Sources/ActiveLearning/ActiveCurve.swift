@@ -35,7 +35,9 @@ package struct ActiveCurveSettings: Codable, Sendable, Equatable {
     package var uncertaintyWeight: Double
     package var disagreementWeight: Double
     package var randomShare: Double
-    /// The number the active policy ranks tasks by.
+    /// The reward learned, which also decides how the active policy values a label.
+    package var learner: PreferenceLearner
+    /// The number the active policy ranks tasks by, for the ensemble learner.
     package var measure: UncertaintyMeasure
     /// The exponent of the pool density each task's uncertainty is multiplied by (see
     /// `poolDensity`); 0 leaves uncertainty alone.
@@ -49,7 +51,8 @@ package struct ActiveCurveSettings: Codable, Sendable, Equatable {
 
     package init(
         budget: Int = 1000, rounds: Int = 10, annotators: Int = 5, temperature: Double = 1, tieMargin: Double = 0, uncertaintyWeight: Double = 1,
-        disagreementWeight: Double = 0.5, randomShare: Double = 0.1, measure: UncertaintyMeasure = .boundary, densityWeight: Double = 0,
+        disagreementWeight: Double = 0.5, randomShare: Double = 0.1, learner: PreferenceLearner = .ensemble, measure: UncertaintyMeasure = .boundary,
+        densityWeight: Double = 0,
         ensemble: EnsembleSettings = EnsembleSettings(), dimensions: Int = 4096, lengthNormalized: Bool = false
     ) {
         self.budget = budget
@@ -60,6 +63,7 @@ package struct ActiveCurveSettings: Codable, Sendable, Equatable {
         self.uncertaintyWeight = uncertaintyWeight
         self.disagreementWeight = disagreementWeight
         self.randomShare = randomShare
+        self.learner = learner
         self.measure = measure
         self.densityWeight = densityWeight
         self.ensemble = ensemble
@@ -103,10 +107,14 @@ package struct ActiveCurveRun: Sendable {
     package var settings: ActiveCurveSettings
     /// What the heads read; `heldOut` must have been made with the same.
     package var featurizer: any TextFeaturizer
+    /// Differences of unlabelled pairs whose margins active selection should learn most about
+    /// (nil: the pool's own pairs); only the laplace learner aims at them.
+    package var informationTargets: [SparseFeatures]?
 
     /// A run reading `featurizer`'s features, by default the settings' hashed words.
     package init(
-        pool: [PoolTask], heldOut: [PreferencePair], lexicon: RaterLexicon, settings: ActiveCurveSettings, featurizer: (any TextFeaturizer)? = nil
+        pool: [PoolTask], heldOut: [PreferencePair], lexicon: RaterLexicon, settings: ActiveCurveSettings, featurizer: (any TextFeaturizer)? = nil,
+        informationTargets: [SparseFeatures]? = nil
     ) throws {
         guard settings.rounds >= 1, settings.annotators >= 1, settings.budget >= settings.rounds * settings.annotators else {
             throw ActiveCurveError.invalidSetting(field: "budget", reason: "needs ≥ 1 round and annotator and at least one label per annotator per round")
@@ -117,6 +125,7 @@ package struct ActiveCurveRun: Sendable {
         self.lexicon = lexicon
         self.settings = settings
         self.featurizer = featurizer ?? settings.wordFeaturizer
+        self.informationTargets = informationTargets
     }
 
     /// The curve for `active` (or random) selection; deterministic given `seed`.
@@ -134,22 +143,47 @@ package struct ActiveCurveRun: Sendable {
         for member in panel.members { _ = try await store.annotator(named: member.name) }
         try await store.setTaskSelection(settings.selection(active: active, seed: seed))
         var points: [CurvePoint] = []
+        var model: (any PreferenceModel)?
         for round in 1...settings.rounds {
             // Each round lifts the total to its share of the budget, a turn per annotator at a time.
             let target = settings.budget * round / settings.rounds
             let perAnnotator = (target - (points.last?.labels ?? 0) + settings.annotators - 1) / settings.annotators
             _ = try await panel.run(on: store, judgmentsPerAnnotator: perAnnotator)
             let ranked = try await store.rankedComparisons()
-            let ensemble = PreferenceEnsemble.train(
-                on: ranked.flatMap { preferencePairs($0, featurizer: featurizer) }, dimensions: featurizer.dimensions,
-                settings: settings.ensemble, seed: seed &+ UInt64(round))
-            points.append(CurvePoint(labels: ranked.count, accuracy: ensemble.accuracy(on: heldOut)))
+            let trained = try train(on: ranked, seed: seed &+ UInt64(round), previous: model)
+            model = trained
+            points.append(CurvePoint(labels: ranked.count, accuracy: trained.accuracy(on: heldOut)))
             if active {
-                let uncertainties = ensemble.taskUncertainties(features, measure: settings.measure)
-                try await store.setTaskUncertainties(uncertainties.reduce(into: [:]) { $0[$1.key] = $1.value * (density[$1.key] ?? 1) })
+                let values = trained.taskValues(features, batch: settings.budget / settings.rounds, targets: informationTargets)
+                try await store.setTaskUncertainties(values.reduce(into: [:]) { $0[$1.key] = $1.value * (density[$1.key] ?? 1) })
             }
         }
         return points
+    }
+
+    /// The learner retrained on every judgment so far; the Bayesian head starts from the last round's.
+    private func train(on ranked: [RankedComparison], seed: UInt64, previous: (any PreferenceModel)?) throws -> any PreferenceModel {
+        let pairs = ranked.flatMap { preferencePairs($0, featurizer: featurizer) }
+        switch settings.learner {
+        case .ensemble:
+            return MeasuredEnsemble(
+                ensemble: PreferenceEnsemble.train(on: pairs, dimensions: featurizer.dimensions, settings: settings.ensemble, seed: seed),
+                measure: settings.measure)
+        case .laplace:
+            return try BayesianPreferenceHead.fit(
+                on: pairs, ties: ranked.flatMap { tiedPairs($0, featurizer: featurizer) }, dimensions: featurizer.dimensions,
+                startingFrom: previous as? BayesianPreferenceHead)
+        }
+    }
+}
+
+/// Every pair of completions a stored judgment put in one tier.
+func tiedPairs(_ ranked: RankedComparison, featurizer: any TextFeaturizer) -> [PreferencePair] {
+    let completions = ranked.completions
+    return completions.indices.flatMap { first in
+        completions.indices.filter { $0 > first && completions[$0].tier == completions[first].tier }.map {
+            PreferencePair(better: featurizer.features(of: completions[first].text), worse: featurizer.features(of: completions[$0].text))
+        }
     }
 }
 

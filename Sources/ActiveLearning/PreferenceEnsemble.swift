@@ -75,7 +75,7 @@ package enum UncertaintyMeasure: String, Codable, Sendable, CaseIterable {
 }
 
 /// Linear reward heads over the same features.
-package struct PreferenceEnsemble: Sendable {
+package struct PreferenceEnsemble: PreferenceScorer {
     /// Each head's weights.
     package let heads: [[Double]]
 
@@ -132,16 +132,6 @@ package struct PreferenceEnsemble: Sendable {
             let rewards = completions.map(scores)
             return measure.topPair(rewards: heads.indices.map { head in rewards.map { $0[head] } })
         }
-    }
-
-    /// The share of pairs whose better text the heads' mean reward ranks higher (ties count half).
-    package func accuracy(on pairs: [PreferencePair]) -> Double {
-        guard !pairs.isEmpty else { return 0 }
-        let credit = pairs.reduce(0.0) { total, pair in
-            let margin = meanScore(pair.better) - meanScore(pair.worse)
-            return total + (margin > 0 ? 1 : margin == 0 ? 0.5 : 0)
-        }
-        return credit / Double(pairs.count)
     }
 }
 

@@ -21,7 +21,7 @@ package struct SparseFeatures: Sendable, Equatable {
     }
 
     /// `self − other`, still sparse.
-    func subtracting(_ other: SparseFeatures) -> SparseFeatures {
+    package func subtracting(_ other: SparseFeatures) -> SparseFeatures {
         if indices == other.indices {  // dense vectors, or the same words
             return SparseFeatures(indices: indices, values: zip(values, other.values).map { $0 - $1 })
         }

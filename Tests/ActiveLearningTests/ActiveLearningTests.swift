@@ -128,7 +128,8 @@ private func judgedPairs(_ texts: [String]) -> [PreferencePair] {
     #expect(featurizer.features(of: "never embedded").values == [0, 0])
 }
 
-@Test func aRunLearnsFromEmbeddingsThatCarryTheJudgesTaste() async throws {
+@Test(arguments: PreferenceLearner.allCases)
+func aRunLearnsFromEmbeddingsThatCarryTheJudgesTaste(learner: PreferenceLearner) async throws {
     // Embeddings whose first dimension is the population judge's score and the rest noise: a
     // head on them must learn the taste from few labels.
     let judge = HiddenJudge.population(lexicon)
@@ -147,8 +148,12 @@ private func judgedPairs(_ texts: [String]) -> [PreferencePair] {
         return PreferencePair(better: features.features(of: better), worse: features.features(of: worse))
     }
     let settings = ActiveCurveSettings(
-        budget: 40, rounds: 2, annotators: 2, temperature: 0.3, ensemble: EnsembleSettings(members: 3, learningRate: 0.5), dimensions: 1)
+        budget: 40, rounds: 2, annotators: 2, temperature: 0.3, learner: learner, ensemble: EnsembleSettings(members: 3, learningRate: 0.5),
+        dimensions: 1)
     let experiment = try ActiveCurveRun(pool: pool, heldOut: heldOut, lexicon: lexicon, settings: settings, featurizer: features)
-    let curve = try await experiment.curve(active: true, seed: 0)
-    #expect(curve.last!.accuracy > 0.8, "\(curve)")
+    for active in [true, false] {
+        let curve = try await experiment.curve(active: active, seed: 0)
+        #expect(curve.last!.accuracy > 0.8, "\(learner), active \(active): \(curve)")
+    }
+    #expect(try await experiment.curve(active: true, seed: 0) == experiment.curve(active: true, seed: 0), "deterministic given the seed")
 }

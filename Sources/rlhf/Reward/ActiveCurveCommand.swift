@@ -57,7 +57,13 @@ struct ActiveCurveCommand: AsyncParsableCommand {
     @Option(help: "The active policy's share of uniformly random tasks.")
     var randomShare = 0.1
 
-    @Option(help: "The uncertainty measure: boundary (mean probability near ½) or spread (heads disagree).")
+    @Option(help: "The reward learned: ensemble (bootstrap SGD heads, tasks ranked by --measure) or laplace (one Bayesian head with a Laplace posterior; each round's batch chosen by the information a label gives about the pool's pairs, or --information-targets).")
+    var learner = PreferenceLearner.ensemble
+
+    @Option(help: "Aim the laplace learner's choice at this many unlabelled pairs of the scored movies that are not scored (0: at the pool's own pairs).")
+    var informationTargets = 0
+
+    @Option(help: "The ensemble's uncertainty measure: boundary (mean probability near ½) or spread (heads disagree).")
     var measure = UncertaintyMeasure.boundary
 
     @Option(help: "Multiply each task's uncertainty by its similarity to the pool's mean to this power (0: uncertainty alone).")
@@ -100,6 +106,7 @@ struct ActiveCurveCommand: AsyncParsableCommand {
         guard learningRate > 0, tieMargin >= 0, uncertaintyWeight >= 0, priorScale >= 0, densityWeight >= 0 else {
             throw ValidationError("--learning-rate must be positive, --tie-margin, --uncertainty-weight, --prior-scale and --density-weight ≥ 0")
         }
+        guard informationTargets >= 0 else { throw ValidationError("--information-targets must be ≥ 0") }
         guard (0...1).contains(randomShare), disagreementWeight >= 0 else { throw ValidationError("--random-share must lie in 0...1, --disagreement-weight ≥ 0") }
     }
 
@@ -114,30 +121,42 @@ struct ActiveCurveCommand: AsyncParsableCommand {
         }
         let settings = ActiveCurveSettings(
             budget: budget, rounds: rounds, annotators: annotators, temperature: temperature, tieMargin: tieMargin,
-            uncertaintyWeight: uncertaintyWeight, disagreementWeight: disagreementWeight, randomShare: randomShare, measure: measure,
+            uncertaintyWeight: uncertaintyWeight, disagreementWeight: disagreementWeight, randomShare: randomShare, learner: learner, measure: measure,
             densityWeight: densityWeight, ensemble: EnsembleSettings(members: members, epochs: epochs, learningRate: learningRate, priorScale: priorScale), dimensions: dimensions,
             lengthNormalized: lengthNormalized)
         let judge = HiddenJudge.population(raters)
         // Validation pairs are training movies' pairs the pool never holds; the same movies, so
         // they flatter every setting alike, and the held-out movies stay unseen while choosing.
         let scored = validation ? order.dropFirst(pool).map { built.trainingPairs[$0] } : generator.permutation(built.heldOutPairs.count).map { built.heldOutPairs[$0] }
-        let heldOutTexts = Array(scored.lazy.compactMap { pair -> (better: String, worse: String)? in
+        var heldOutTexts: [(better: String, worse: String)] = []
+        var scoredCount = 0
+        for pair in scored where heldOutTexts.count < heldOut {
+            scoredCount += 1
             let responses = pair.responses
             let (a, b) = (judge.score(responses[0]), judge.score(responses[1]))
-            guard a != b else { return nil }
-            return a > b ? (responses[0], responses[1]) : (responses[1], responses[0])
-        }.prefix(heldOut))
+            guard a != b else { continue }
+            heldOutTexts.append(a > b ? (responses[0], responses[1]) : (responses[1], responses[0]))
+        }
+        // Unlabelled pairs of the same movies as the scored ones but not scored: what the reward
+        // will be asked about, without anyone's judgment of it.
+        let targetTexts = scored.dropFirst(scoredCount).prefix(informationTargets).map(\.responses)
+        guard targetTexts.count == informationTargets else {
+            throw ValidationError("--information-targets \(informationTargets): only \(targetTexts.count) pairs of the scored movies are left after the \(heldOut) scored ones")
+        }
         let folder = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let poolTexts = poolTasks.flatMap(\.completions)
         let featurizer: any TextFeaturizer = try backbone.map {
-            try backboneFeaturizer(model: $0, texts: poolTexts + heldOutTexts.flatMap { [$0.better, $0.worse] }, reference: poolTexts, folder: folder)
+            try backboneFeaturizer(
+                model: $0, texts: poolTexts + heldOutTexts.flatMap { [$0.better, $0.worse] } + targetTexts.flatMap { $0 }, reference: poolTexts, folder: folder)
         } ?? settings.wordFeaturizer
         let heldOutPairs = heldOutTexts.map { PreferencePair(better: featurizer.features(of: $0.better), worse: featurizer.features(of: $0.worse)) }
         let informative = poolTasks.filter { abs(judge.score($0.completions[0]) - judge.score($0.completions[1])) >= max(tieMargin, .ulpOfOne) }.count
         print(String(format: "pool: %d tasks, %.0f%% of them with population-judge scores at least the tie margin apart", poolTasks.count,
                      100 * Double(informative) / Double(poolTasks.count)))
-        let experiment = try ActiveCurveRun(pool: poolTasks, heldOut: heldOutPairs, lexicon: raters, settings: settings, featurizer: featurizer)
+        let targets = targetTexts.isEmpty ? nil : targetTexts.map { featurizer.features(of: $0[0]).subtracting(featurizer.features(of: $0[1])) }
+        let experiment = try ActiveCurveRun(
+            pool: poolTasks, heldOut: heldOutPairs, lexicon: raters, settings: settings, featurizer: featurizer, informationTargets: targets)
         var summary = ActiveCurveSummary(active: [], random: [])
         for seed in 0..<UInt64(seeds) {
             let start = Date()
@@ -149,6 +168,7 @@ struct ActiveCurveCommand: AsyncParsableCommand {
         try SummaryFile.write([
             "settings": try SummaryFile.object(settings),
             "features": backbone.map { "backbone \($0), read after \(readout.debugDescription)" } ?? "hashed words", "pool_tasks": poolTasks.count, "held_out_pairs": experiment.heldOut.count,
+            "information_targets": informationTargets,
             "curves": try SummaryFile.object(summary),
             "mean_active": try SummaryFile.object(ActiveCurveSummary.mean(summary.active)),
             "mean_random": try SummaryFile.object(ActiveCurveSummary.mean(summary.random)),
@@ -177,3 +197,4 @@ struct ActiveCurveCommand: AsyncParsableCommand {
 }
 
 extension UncertaintyMeasure: ExpressibleByArgument {}
+extension PreferenceLearner: ExpressibleByArgument {}

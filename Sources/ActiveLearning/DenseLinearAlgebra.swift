@@ -1,0 +1,152 @@
+// The few double-precision dense operations a Bayesian linear head needs, on row-major buffers:
+// products through BLAS, and a Cholesky factorisation small enough (a backbone's width) to write here.
+
+import CBLAS
+
+/// A row-major matrix of Doubles.
+struct DenseMatrix: Sendable, Equatable {
+    var rows: Int
+    var columns: Int
+    var values: [Double]
+
+    init(rows: Int, columns: Int, values: [Double]? = nil) {
+        self.rows = rows
+        self.columns = columns
+        self.values = values ?? [Double](repeating: 0, count: rows * columns)
+    }
+
+    static func identity(_ size: Int, scale: Double = 1) -> DenseMatrix {
+        var matrix = DenseMatrix(rows: size, columns: size)
+        for index in 0..<size { matrix.values[index * size + index] = scale }
+        return matrix
+    }
+
+    subscript(row: Int, column: Int) -> Double {
+        get { values[row * columns + column] }
+        set { values[row * columns + column] = newValue }
+    }
+
+    func row(_ index: Int) -> ArraySlice<Double> { values[(index * columns)..<((index + 1) * columns)] }
+
+    /// `self · vector`.
+    func times(_ vector: [Double]) -> [Double] { product(vector, transposing: false) }
+
+    /// `selfᵀ · vector`.
+    func transposedTimes(_ vector: [Double]) -> [Double] { product(vector, transposing: true) }
+
+    private func product(_ vector: [Double], transposing: Bool) -> [Double] {
+        let (inner, outer) = transposing ? (rows, columns) : (columns, rows)
+        precondition(vector.count == inner, "matrix-vector product: \(rows)×\(columns)\(transposing ? "ᵀ" : "") by a vector of \(vector.count)")
+        var result = [Double](repeating: 0, count: outer)
+        guard rows > 0, columns > 0 else { return result }
+        cblas_dgemv(CblasRowMajor, transposing ? CblasTrans : CblasNoTrans, Int32(rows), Int32(columns), 1, values, Int32(columns), vector, 1, 0, &result, 1)
+        return result
+    }
+
+    /// `self · other`.
+    func times(_ other: DenseMatrix) -> DenseMatrix { product(other, transposingSelf: false, transposingOther: false) }
+
+    /// `self · otherᵀ`.
+    func timesTransposed(_ other: DenseMatrix) -> DenseMatrix { product(other, transposingSelf: false, transposingOther: true) }
+
+    /// `selfᵀ · other`.
+    func transposedTimes(_ other: DenseMatrix) -> DenseMatrix { product(other, transposingSelf: true, transposingOther: false) }
+
+    private func product(_ other: DenseMatrix, transposingSelf: Bool, transposingOther: Bool) -> DenseMatrix {
+        let (m, k) = transposingSelf ? (columns, rows) : (rows, columns)
+        let (inner, n) = transposingOther ? (other.columns, other.rows) : (other.rows, other.columns)
+        precondition(k == inner, "matrix product: \(m)×\(k) by \(inner)×\(n)")
+        var result = DenseMatrix(rows: m, columns: n)
+        guard m > 0, n > 0, k > 0 else { return result }
+        cblas_dgemm(
+            CblasRowMajor, transposingSelf ? CblasTrans : CblasNoTrans, transposingOther ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+            values, Int32(columns), other.values, Int32(other.columns), 0, &result.values, Int32(n))
+        return result
+    }
+
+    /// `selfᵀ · diag(weights) · self`, symmetric; every row weighted by `weights[row]` (≥ 0).
+    func weightedGram(_ weights: [Double]) -> DenseMatrix {
+        precondition(weights.count == rows, "weighted Gram matrix: \(rows) rows, \(weights.count) weights")
+        var scaled = values
+        for row in 0..<rows {
+            let factor = weights[row].squareRoot()
+            for column in 0..<columns { scaled[row * columns + column] *= factor }
+        }
+        var gram = DenseMatrix(rows: columns, columns: columns)
+        guard rows > 0, columns > 0 else { return gram }
+        cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, Int32(columns), Int32(rows), 1, scaled, Int32(columns), 0, &gram.values, Int32(columns))
+        gram.mirrorLowerTriangle()
+        return gram
+    }
+
+    /// `self −= scale · a bᵀ`.
+    mutating func subtractOuterProduct(_ a: [Double], _ b: [Double], scale: Double) {
+        precondition(a.count == rows && b.count == columns, "outer product of \(a.count) and \(b.count) on \(rows)×\(columns)")
+        guard rows > 0, columns > 0 else { return }
+        cblas_dger(CblasRowMajor, Int32(rows), Int32(columns), -scale, a, 1, b, 1, &values, Int32(columns))
+    }
+
+    /// Copies the lower triangle over the upper one.
+    mutating func mirrorLowerTriangle() {
+        for row in 0..<rows {
+            for column in (row + 1)..<max(columns, row + 1) { values[row * columns + column] = values[column * columns + row] }
+        }
+    }
+}
+
+/// The lower-triangular factor L of a symmetric positive-definite matrix, A = L Lᵀ.
+struct CholeskyFactor: Sendable {
+    let lower: DenseMatrix
+
+    /// Nil when `matrix` is not (numerically) positive definite.
+    init?(_ matrix: DenseMatrix) {
+        precondition(matrix.rows == matrix.columns, "Cholesky factor of a \(matrix.rows)×\(matrix.columns) matrix")
+        let size = matrix.rows
+        var factor = DenseMatrix(rows: size, columns: size)
+        let succeeded = factor.values.withUnsafeMutableBufferPointer { l -> Bool in
+            matrix.values.withUnsafeBufferPointer { a -> Bool in
+                for j in 0..<size {
+                    var diagonal = a[j * size + j]
+                    for k in 0..<j { diagonal -= l[j * size + k] * l[j * size + k] }
+                    guard diagonal > 0, diagonal.isFinite else { return false }
+                    let pivot = diagonal.squareRoot()
+                    l[j * size + j] = pivot
+                    for i in (j + 1)..<max(size, j + 1) {
+                        var sum = a[i * size + j]
+                        for k in 0..<j { sum -= l[i * size + k] * l[j * size + k] }
+                        l[i * size + j] = sum / pivot
+                    }
+                }
+                return true
+            }
+        }
+        guard succeeded else { return nil }
+        lower = factor
+    }
+
+    /// x with A x = b.
+    func solve(_ b: [Double]) -> [Double] {
+        var x = b
+        guard !x.isEmpty else { return x }
+        let size = Int32(lower.rows)
+        cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, size, lower.values, size, &x, 1)
+        cblas_dtrsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, size, lower.values, size, &x, 1)
+        return x
+    }
+
+    /// L⁻¹ · `matrix`.
+    func lowerSolve(_ matrix: DenseMatrix) -> DenseMatrix {
+        precondition(matrix.rows == lower.rows, "triangular solve: \(lower.rows) rows against \(matrix.rows)")
+        var result = matrix
+        guard matrix.rows > 0, matrix.columns > 0 else { return result }
+        cblas_dtrsm(
+            CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, Int32(matrix.rows), Int32(matrix.columns), 1, lower.values,
+            Int32(lower.rows), &result.values, Int32(matrix.columns))
+        return result
+    }
+
+    /// A⁻¹ = L⁻ᵀ L⁻¹.
+    func inverse() -> DenseMatrix {
+        lowerSolve(.identity(lower.rows)).weightedGram([Double](repeating: 1, count: lower.rows))
+    }
+}
