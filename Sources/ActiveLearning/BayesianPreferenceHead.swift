@@ -156,11 +156,11 @@ extension BayesianPreferenceHead: PreferenceModel {
         let ids = tasks.keys.sorted().filter { tasks[$0]!.count >= 2 }
         guard !ids.isEmpty else { return [:] }
         let candidates = ids.map { topPair(tasks[$0]!) }
-        let targets = targets ?? candidates
         func slopes(_ differences: [SparseFeatures]) -> [Double] { differences.map { sigmoid($0.dot(mean)) * (1 - sigmoid($0.dot(mean))) } }
+        let covariance = marginCovariance(candidates, candidates)
         let (order, worth) = batchByInformation(
-            candidates: marginCovariance(candidates, candidates), slopes: slopes(candidates), targets: marginCovariance(targets, candidates),
-            targetSlopes: slopes(targets), batch: batch)
+            candidates: covariance, slopes: slopes(candidates), targets: targets.map { marginCovariance($0, candidates) } ?? covariance,
+            targetSlopes: slopes(targets ?? candidates), batch: batch)
         let best = max(worth.max() ?? 0, .leastNormalMagnitude)
         var values: [Int64: Double] = [:]
         for (index, id) in ids.enumerated() { values[id] = 0.25 * max(worth[index], 0) / best }
