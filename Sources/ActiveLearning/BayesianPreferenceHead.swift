@@ -133,7 +133,7 @@ private struct LaplaceMode {
 
     /// W½ (the likelihood's curvature, rooted) at `margins`, and the factor of I + W½ K W½.
     private static func newtonSystem(_ prior: DenseMatrix, margins: [Double]) throws -> (roots: [Double], factor: CholeskyFactor) {
-        let roots = margins.map { (sigmoid($0) * (1 - sigmoid($0))).squareRoot() }
+        let roots = margins.map { slope($0).squareRoot() }
         var system = prior
         for row in 0..<prior.rows {
             for column in 0..<prior.columns { system[row, column] *= roots[row] * roots[column] }
@@ -156,7 +156,7 @@ extension BayesianPreferenceHead: PreferenceModel {
         let ids = tasks.keys.sorted().filter { tasks[$0]!.count >= 2 }
         guard !ids.isEmpty else { return [:] }
         let candidates = ids.map { topPair(tasks[$0]!) }
-        func slopes(_ differences: [SparseFeatures]) -> [Double] { differences.map { sigmoid($0.dot(mean)) * (1 - sigmoid($0.dot(mean))) } }
+        func slopes(_ differences: [SparseFeatures]) -> [Double] { differences.map { slope($0.dot(mean)) } }
         let covariance = marginCovariance(candidates, candidates)
         let (order, worth) = batchByInformation(
             candidates: covariance, slopes: slopes(candidates), targets: targets.map { marginCovariance($0, candidates) } ?? covariance,
@@ -173,6 +173,12 @@ extension BayesianPreferenceHead: PreferenceModel {
         let ranked = completions.indices.sorted { meanScore(completions[$0]) > meanScore(completions[$1]) }
         return completions[ranked[0]].subtracting(completions[ranked[1]])
     }
+}
+
+/// σ′(x) = σ(x)(1 − σ(x)), the Bradley-Terry likelihood's curvature at margin x.
+func slope(_ x: Double) -> Double {
+    let probability = sigmoid(x)
+    return probability * (1 - probability)
 }
 
 func logSigmoid(_ x: Double) -> Double { x >= 0 ? -log1p(exp(-x)) : x - log1p(exp(x)) }
