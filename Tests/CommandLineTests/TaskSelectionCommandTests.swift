@@ -1,5 +1,6 @@
 // `rlhf tasks select` and `rlhf tasks prioritize` against a real store: the policy set, shown
-// and refused as the store keeps it; each task's uncertainty under a trained reward model.
+// and refused as the store keeps it; each task's uncertainty under a trained reward model; the
+// active-curve experiment's refusals.
 import Feedback
 import Foundation
 import Testing
@@ -31,6 +32,15 @@ import Testing
         let coverage = try rlhf(["tasks", "select", "--db", db, "--coverage-first"])
         #expect(coverage.status == 0 && coverage.output.contains("coverage first"))
         #expect(try await store.taskSelection() == .coverageFirst)
+    }
+
+    @Test func activeCurveRefusesSettingsItWouldIgnore() throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("active-curve-\(UUID().uuidString)").path
+        let ignored = try rlhf(["reward", "active-curve", "--output", output, "--information-targets", "100"])
+        #expect(ignored.status != 0 && ignored.error.contains("--information-targets") && ignored.error.contains("laplace"), "\(ignored.error)")
+        let unknown = try rlhf(["reward", "active-curve", "--output", output, "--learner", "gp"])
+        #expect(unknown.status != 0 && unknown.error.contains("--learner") && unknown.error.contains("laplace"), "\(unknown.error)")
+        #expect(!FileManager.default.fileExists(atPath: output), "a refused run writes nothing")
     }
 
     @Test func prioritizeStoresEachTasksUncertaintyUnderTheRewardModels() async throws {

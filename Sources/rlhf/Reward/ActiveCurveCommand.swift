@@ -107,6 +107,9 @@ struct ActiveCurveCommand: AsyncParsableCommand {
             throw ValidationError("--learning-rate must be positive, --tie-margin, --uncertainty-weight, --prior-scale and --density-weight ≥ 0")
         }
         guard informationTargets >= 0 else { throw ValidationError("--information-targets must be ≥ 0") }
+        guard informationTargets == 0 || learner == .laplace else {
+            throw ValidationError("--information-targets aims the laplace learner's choice; the ensemble ranks tasks by --measure and would ignore it")
+        }
         guard (0...1).contains(randomShare), disagreementWeight >= 0 else { throw ValidationError("--random-share must lie in 0...1, --disagreement-weight ≥ 0") }
     }
 
