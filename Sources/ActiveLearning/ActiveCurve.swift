@@ -128,8 +128,9 @@ package struct ActiveCurveRun: Sendable {
         self.informationTargets = informationTargets
     }
 
-    /// The curve for `active` (or random) selection; deterministic given `seed`.
-    package func curve(active: Bool, seed: UInt64) async throws -> [CurvePoint] {
+    /// The curve for `active` (or random) selection; deterministic given `seed`. `roundDone`
+    /// hears each round's point as it is scored.
+    package func curve(active: Bool, seed: UInt64, roundDone: (CurvePoint) -> Void = { _ in }) async throws -> [CurvePoint] {
         let store = try FeedbackStore.inMemory()
         var features: [Int64: [SparseFeatures]] = [:]
         for task in pool {
@@ -153,6 +154,7 @@ package struct ActiveCurveRun: Sendable {
             let trained = try train(on: ranked, seed: seed &+ UInt64(round), previous: model)
             model = trained
             points.append(CurvePoint(labels: ranked.count, accuracy: trained.accuracy(on: heldOut)))
+            roundDone(points.last!)
             if active {
                 let values = trained.taskValues(features, batch: settings.budget / settings.rounds, targets: informationTargets)
                 try await store.setTaskUncertainties(values.reduce(into: [:]) { $0[$1.key] = $1.value * (density[$1.key] ?? 1) })

@@ -157,10 +157,9 @@ extension BayesianPreferenceHead: PreferenceModel {
         guard !ids.isEmpty else { return [:] }
         let candidates = ids.map { topPair(tasks[$0]!) }
         func slopes(_ differences: [SparseFeatures]) -> [Double] { differences.map { slope($0.dot(mean)) } }
-        let covariance = marginCovariance(candidates, candidates)
         let (order, worth) = batchByInformation(
-            candidates: covariance, slopes: slopes(candidates), targets: targets.map { marginCovariance($0, candidates) } ?? covariance,
-            targetSlopes: slopes(targets ?? candidates), batch: batch)
+            candidates: marginCovariance(candidates, candidates), slopes: slopes(candidates),
+            targets: targets.map { .pairs(covariance: marginCovariance($0, candidates), slopes: slopes($0)) } ?? .candidates, batch: batch)
         let best = max(worth.max() ?? 0, .leastNormalMagnitude)
         var values: [Int64: Double] = [:]
         for (index, id) in ids.enumerated() { values[id] = 0.25 * max(worth[index], 0) / best }

@@ -1,5 +1,5 @@
 // The few double-precision dense operations a Bayesian linear head needs, on row-major buffers:
-// products through BLAS, and a Cholesky factorisation small enough (a backbone's width) to write here.
+// products through BLAS, and LAPACK's Cholesky factorisation.
 
 import CBLAS
 
@@ -101,26 +101,16 @@ struct CholeskyFactor: Sendable {
     /// Nil when `matrix` is not (numerically) positive definite.
     init?(_ matrix: DenseMatrix) {
         precondition(matrix.rows == matrix.columns, "Cholesky factor of a \(matrix.rows)×\(matrix.columns) matrix")
-        let size = matrix.rows
-        var factor = DenseMatrix(rows: size, columns: size)
-        let succeeded = factor.values.withUnsafeMutableBufferPointer { l -> Bool in
-            matrix.values.withUnsafeBufferPointer { a -> Bool in
-                for j in 0..<size {
-                    var diagonal = a[j * size + j]
-                    for k in 0..<j { diagonal -= l[j * size + k] * l[j * size + k] }
-                    guard diagonal > 0, diagonal.isFinite else { return false }
-                    let pivot = diagonal.squareRoot()
-                    l[j * size + j] = pivot
-                    for i in (j + 1)..<max(size, j + 1) {
-                        var sum = a[i * size + j]
-                        for k in 0..<j { sum -= l[i * size + k] * l[j * size + k] }
-                        l[i * size + j] = sum / pivot
-                    }
-                }
-                return true
-            }
+        guard matrix.values.allSatisfy(\.isFinite) else { return nil }
+        var factor = matrix
+        var size = Int32(matrix.rows), leading = max(size, 1), info: Int32 = 0
+        // A symmetric row-major matrix read column-major is itself, and column-major Uᵀ U with
+        // U upper is row-major L Lᵀ with L = Uᵀ lower.
+        if size > 0 { dpotrf_("U", &size, &factor.values, &leading, &info) }
+        guard info == 0 else { return nil }
+        for row in 0..<matrix.rows {
+            for column in (row + 1)..<max(matrix.columns, row + 1) { factor.values[row * matrix.columns + column] = 0 }
         }
-        guard succeeded else { return nil }
         lower = factor
     }
 

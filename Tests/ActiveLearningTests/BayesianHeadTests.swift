@@ -137,7 +137,8 @@ private func weightCovariance(_ head: BayesianPreferenceHead, _ differences: Den
         DenseMatrix(rows: rows.count, columns: columns.count, values: rows.flatMap { row in columns.map { joint[row, $0] } })
     }
     let (order, worth) = batchByInformation(
-        candidates: block(0..<14, 0..<14), slopes: Array(slopes[0..<14]), targets: block(14..<23, 0..<14), targetSlopes: Array(slopes[14..<23]), batch: 5)
+        candidates: block(0..<14, 0..<14), slopes: Array(slopes[0..<14]), targets: .pairs(covariance: block(14..<23, 0..<14), slopes: Array(slopes[14..<23])),
+        batch: 5)
     // From scratch: labelling j with Fisher information sⱼ turns C into C − sⱼ cⱼcⱼᵀ / (1 + sⱼCⱼⱼ);
     // a candidate is worth the σ'-weighted reduction of the targets' margin variances.
     func worthNow(_ j: Int) -> Double {
@@ -154,6 +155,11 @@ private func weightCovariance(_ head: BayesianPreferenceHead, _ differences: Den
     }
     #expect(order == expected)
     #expect(Set(order).count == 5)
+    // The pool as its own targets keeps one matrix; it must choose as a separate copy does.
+    let pool = block(0..<14, 0..<14), poolSlopes = Array(slopes[0..<14])
+    let shared = batchByInformation(candidates: pool, slopes: poolSlopes, targets: .candidates, batch: 6)
+    let copied = batchByInformation(candidates: pool, slopes: poolSlopes, targets: .pairs(covariance: pool, slopes: poolSlopes), batch: 6)
+    #expect(shared.order == copied.order && shared.worth == copied.worth)
 }
 
 @Test func theBatchComesFirstInTheQueueInTheOrderChosen() throws {

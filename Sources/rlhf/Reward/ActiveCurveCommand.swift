@@ -161,10 +161,17 @@ struct ActiveCurveCommand: AsyncParsableCommand {
         let experiment = try ActiveCurveRun(
             pool: poolTasks, heldOut: heldOutPairs, lexicon: raters, settings: settings, featurizer: featurizer, informationTargets: targets)
         var summary = ActiveCurveSummary(active: [], random: [])
+        let bar = ProgressBar(title: "active-curve", total: seeds * 2 * rounds, unit: "rounds")
+        var roundsDone = 0
         for seed in 0..<UInt64(seeds) {
             let start = Date()
-            summary.active.append(try await experiment.curve(active: true, seed: seed))
-            summary.random.append(try await experiment.curve(active: false, seed: seed))
+            for active in [true, false] {
+                let curve = try await experiment.curve(active: active, seed: seed) { point in
+                    roundsDone += 1
+                    bar.update(roundsDone, detail: "seed \(seed) \(active ? "active" : "random"): " + String(format: "%.4f at %d labels", point.accuracy, point.labels))
+                }
+                if active { summary.active.append(curve) } else { summary.random.append(curve) }
+            }
             print(String(format: "seed %d: final accuracy active %.4f, random %.4f (%.0f s)",
                          seed, summary.active.last!.last!.accuracy, summary.random.last!.last!.accuracy, Date().timeIntervalSince(start)))
         }
