@@ -59,7 +59,9 @@ private func judgedPairs(_ texts: [String]) -> [PreferencePair] {
         summary.active.append(try await experiment.curve(active: true, seed: seed))
         summary.random.append(try await experiment.curve(active: false, seed: seed))
     }
-    #expect(try await experiment.curve(active: true, seed: 0) == summary.active[0], "deterministic given the seed")
+    var heard: [CurvePoint] = []
+    #expect(try await experiment.curve(active: true, seed: 0) { heard.append($0) } == summary.active[0], "deterministic given the seed")
+    #expect(heard == summary.active[0], "each round's point is reported as it is scored")
     for curve in summary.active + summary.random {
         #expect(curve.map(\.labels) == [20, 40, 60])
     }
