@@ -107,3 +107,24 @@ package struct EmbeddingFeaturizer: TextFeaturizer {
         SparseFeatures(indices: indices, values: table[text] ?? [Double](repeating: 0, count: dimensions))
     }
 }
+
+/// Several featurizers side by side: each one's features follow the previous ones' dimensions.
+/// Both kinds here give vectors of norm about 1, so neither drowns the other under one prior.
+package struct ConcatenatedFeaturizer: TextFeaturizer {
+    package let parts: [any TextFeaturizer]
+    package var dimensions: Int { parts.reduce(0) { $0 + $1.dimensions } }
+
+    package init(_ parts: [any TextFeaturizer]) { self.parts = parts }
+
+    package func features(of text: String) -> SparseFeatures {
+        var combined = SparseFeatures(indices: [], values: [])
+        var offset = 0
+        for part in parts {
+            let features = part.features(of: text)
+            combined.indices += features.indices.map { $0 + offset }
+            combined.values += features.values
+            offset += part.dimensions
+        }
+        return combined
+    }
+}

@@ -87,6 +87,17 @@ private func logisticPairs(count: Int, dimensions: Int, seed: UInt64) -> (pairs:
     let narrow = vectors.map { SparseFeatures(indices: $0.indices.map { $0 % 64 }, values: $0.values) }.filter { Set($0.indices).count == $0.indices.count && $0.indices == $0.indices.sorted() }
     let narrowDense = denseRows(narrow, dimensions: 64)
     #expect(maximumDifference(gram(narrow, narrow, dimensions: 64), naiveProduct(narrowDense, transposed(narrowDense))) < 1e-12)
+    // A backbone's dense block in front of hashed words: the block through BLAS, the words scattered.
+    let words = WordFeaturizer(dimensions: 5000)
+    let block = (0..<5).map { _ in (0..<7).map { _ in generator.normal() } }
+    let texts = ["a fine film", "a dull film", "fine fine", "nothing at all", "a"]
+    let mixed = zip(texts, block).map { text, numbers in
+        let tail = words.features(of: text)
+        return SparseFeatures(indices: Array(0..<7) + tail.indices.map { $0 + 7 }, values: numbers + tail.values)
+    }
+    let mixedDense = denseRows(mixed, dimensions: 5007)
+    #expect(maximumDifference(gram(mixed, mixed, dimensions: 5007), naiveProduct(mixedDense, transposed(mixedDense))) < 1e-12)
+    #expect(maximumDifference(gram(mixed, vectors, dimensions: 5007), naiveProduct(mixedDense, transposed(denseRows(vectors, dimensions: 5007)))) < 1e-12)
 }
 
 /// Σ = (Zᵀ W Z + α I)⁻¹, the weights' posterior covariance, built in weight space.
@@ -174,4 +185,16 @@ private func weightCovariance(_ head: BayesianPreferenceHead, _ differences: Den
     let batch = values.filter { $0.value > 0.5 }
     #expect(batch.count == 4 && values.values.filter { $0 <= 0.5 }.allSatisfy { (0...0.25).contains($0) })
     #expect(batch.values.allSatisfy { $0 / 2 <= 0.5 }, "one judgment sends the next annotator to the next task of the batch")
+}
+
+@Test func concatenatedFeaturesFollowEachOther() {
+    let embeddings = EmbeddingFeaturizer(embeddings: ["a good film": [1, 2, 3], "a bad film": [3, 2, 1]], reference: ["a good film", "a bad film"])
+    let words = WordFeaturizer(dimensions: 100, lengthNormalized: true)
+    let both = ConcatenatedFeaturizer([embeddings, words])
+    #expect(both.dimensions == 103)
+    for text in ["a good film", "a bad film"] {
+        let combined = both.features(of: text), first = embeddings.features(of: text), second = words.features(of: text)
+        #expect(combined.indices == first.indices + second.indices.map { $0 + 3 })
+        #expect(combined.values == first.values + second.values)
+    }
 }

@@ -40,6 +40,8 @@ import Testing
         #expect(ignored.status != 0 && ignored.error.contains("--information-targets") && ignored.error.contains("laplace"), "\(ignored.error)")
         let unknown = try rlhf(["reward", "active-curve", "--output", output, "--learner", "gp"])
         #expect(unknown.status != 0 && unknown.error.contains("--learner") && unknown.error.contains("laplace"), "\(unknown.error)")
+        let wordsAlone = try rlhf(["reward", "active-curve", "--output", output, "--with-words"])
+        #expect(wordsAlone.status != 0 && wordsAlone.error.contains("--with-words") && wordsAlone.error.contains("--backbone"), "\(wordsAlone.error)")
         #expect(!FileManager.default.fileExists(atPath: output), "a refused run writes nothing")
     }
 

@@ -90,6 +90,9 @@ struct ActiveCurveCommand: AsyncParsableCommand {
     @Option(help: "Read a frozen backbone's final hidden state after --readout (a GGUF file or Hugging Face folder) instead of hashed words.")
     var backbone: String?
 
+    @Flag(help: "With --backbone, hashed words (--dimensions, --length-normalized) beside the backbone's features.")
+    var withWords = false
+
     @Option(help: "Text appended to every snippet before the backbone's state is read.")
     var readout = "\nOverall, the review above is"
 
@@ -106,6 +109,7 @@ struct ActiveCurveCommand: AsyncParsableCommand {
         guard learningRate > 0, tieMargin >= 0, uncertaintyWeight >= 0, priorScale >= 0, densityWeight >= 0 else {
             throw ValidationError("--learning-rate must be positive, --tie-margin, --uncertainty-weight, --prior-scale and --density-weight ≥ 0")
         }
+        guard !withWords || backbone != nil else { throw ValidationError("--with-words adds hashed words to --backbone's features; without a backbone the features are hashed words already") }
         guard informationTargets >= 0 else { throw ValidationError("--information-targets must be ≥ 0") }
         guard informationTargets == 0 || learner == .laplace else {
             throw ValidationError("--information-targets aims the laplace learner's choice; the ensemble ranks tasks by --measure and would ignore it")
@@ -150,8 +154,9 @@ struct ActiveCurveCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let poolTexts = poolTasks.flatMap(\.completions)
         let featurizer: any TextFeaturizer = try backbone.map {
-            try backboneFeaturizer(
+            let read = try backboneFeaturizer(
                 model: $0, texts: poolTexts + heldOutTexts.flatMap { [$0.better, $0.worse] } + targetTexts.flatMap { $0 }, reference: poolTexts, folder: folder)
+            return withWords ? ConcatenatedFeaturizer([read, settings.wordFeaturizer]) : read
         } ?? settings.wordFeaturizer
         let heldOutPairs = heldOutTexts.map { PreferencePair(better: featurizer.features(of: $0.better), worse: featurizer.features(of: $0.worse)) }
         let informative = poolTasks.filter { abs(judge.score($0.completions[0]) - judge.score($0.completions[1])) >= max(tieMargin, .ulpOfOne) }.count
@@ -177,7 +182,7 @@ struct ActiveCurveCommand: AsyncParsableCommand {
         }
         try SummaryFile.write([
             "settings": try SummaryFile.object(settings),
-            "features": backbone.map { "backbone \($0), read after \(readout.debugDescription)" } ?? "hashed words", "pool_tasks": poolTasks.count, "held_out_pairs": experiment.heldOut.count,
+            "features": backbone.map { "backbone \($0), read after \(readout.debugDescription)\(withWords ? ", and hashed words" : "")" } ?? "hashed words", "pool_tasks": poolTasks.count, "held_out_pairs": experiment.heldOut.count,
             "information_targets": informationTargets,
             "curves": try SummaryFile.object(summary),
             "mean_active": try SummaryFile.object(ActiveCurveSummary.mean(summary.active)),
