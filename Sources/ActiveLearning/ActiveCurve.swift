@@ -165,7 +165,8 @@ package struct ActiveCurveRun: Sendable {
 
     /// The learner retrained on every judgment so far; the Bayesian head starts from the last round's.
     private func train(on ranked: [RankedComparison], seed: UInt64, previous: (any PreferenceModel)?) throws -> any PreferenceModel {
-        let pairs = ranked.flatMap { preferencePairs($0, featurizer: featurizer) }
+        let judged = ranked.map { judgedPairs($0, featurizer: featurizer) }
+        let pairs = judged.flatMap(\.preferences)
         switch settings.learner {
         case .ensemble:
             return MeasuredEnsemble(
@@ -173,30 +174,25 @@ package struct ActiveCurveRun: Sendable {
                 measure: settings.measure)
         case .laplace:
             return try BayesianPreferenceHead.fit(
-                on: pairs, ties: ranked.flatMap { tiedPairs($0, featurizer: featurizer) }, dimensions: featurizer.dimensions,
+                on: pairs, ties: judged.flatMap(\.ties), dimensions: featurizer.dimensions,
                 startingFrom: previous as? BayesianPreferenceHead)
         }
     }
 }
 
-/// Every pair of completions a stored judgment put in one tier.
-func tiedPairs(_ ranked: RankedComparison, featurizer: any TextFeaturizer) -> [PreferencePair] {
+/// Every strict preference a stored judgment implies, and every pair it put in one tier; each
+/// text is read once.
+func judgedPairs(_ ranked: RankedComparison, featurizer: any TextFeaturizer) -> (preferences: [PreferencePair], ties: [PreferencePair]) {
     let completions = ranked.completions
-    return completions.indices.flatMap { first in
-        completions.indices.filter { $0 > first && completions[$0].tier == completions[first].tier }.map {
-            PreferencePair(better: featurizer.features(of: completions[first].text), worse: featurizer.features(of: completions[$0].text))
+    let features = completions.map { featurizer.features(of: $0.text) }
+    var preferences: [PreferencePair] = [], ties: [PreferencePair] = []
+    for better in completions.indices {
+        for worse in completions.indices where completions[better].tier < completions[worse].tier {
+            preferences.append(PreferencePair(better: features[better], worse: features[worse]))
+        }
+        for other in completions.indices where other > better && completions[other].tier == completions[better].tier {
+            ties.append(PreferencePair(better: features[better], worse: features[other]))
         }
     }
-}
-
-/// Every strict preference a stored judgment implies; tied completions give none.
-func preferencePairs(_ ranked: RankedComparison, featurizer: any TextFeaturizer) -> [PreferencePair] {
-    let completions = ranked.completions
-    var pairs: [PreferencePair] = []
-    for better in completions {
-        for worse in completions where better.tier < worse.tier {
-            pairs.append(PreferencePair(better: featurizer.features(of: better.text), worse: featurizer.features(of: worse.text)))
-        }
-    }
-    return pairs
+    return (preferences, ties)
 }

@@ -64,33 +64,11 @@ struct DenseMatrix: Sendable, Equatable {
         return result
     }
 
-    /// `selfᵀ · diag(weights) · self`, symmetric; every row weighted by `weights[row]` (≥ 0).
-    func weightedGram(_ weights: [Double]) -> DenseMatrix {
-        precondition(weights.count == rows, "weighted Gram matrix: \(rows) rows, \(weights.count) weights")
-        var scaled = values
-        for row in 0..<rows {
-            let factor = weights[row].squareRoot()
-            for column in 0..<columns { scaled[row * columns + column] *= factor }
-        }
-        var gram = DenseMatrix(rows: columns, columns: columns)
-        guard rows > 0, columns > 0 else { return gram }
-        cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, Int32(columns), Int32(rows), 1, scaled, Int32(columns), 0, &gram.values, Int32(columns))
-        gram.mirrorLowerTriangle()
-        return gram
-    }
-
     /// `self −= scale · a bᵀ`.
     mutating func subtractOuterProduct(_ a: [Double], _ b: [Double], scale: Double) {
         precondition(a.count == rows && b.count == columns, "outer product of \(a.count) and \(b.count) on \(rows)×\(columns)")
         guard rows > 0, columns > 0 else { return }
         cblas_dger(CblasRowMajor, Int32(rows), Int32(columns), -scale, a, 1, b, 1, &values, Int32(columns))
-    }
-
-    /// Copies the lower triangle over the upper one.
-    mutating func mirrorLowerTriangle() {
-        for row in 0..<rows {
-            for column in (row + 1)..<max(columns, row + 1) { values[row * columns + column] = values[column * columns + row] }
-        }
     }
 }
 
@@ -135,8 +113,4 @@ struct CholeskyFactor: Sendable {
         return result
     }
 
-    /// A⁻¹ = L⁻ᵀ L⁻¹.
-    func inverse() -> DenseMatrix {
-        lowerSolve(.identity(lower.rows)).weightedGram([Double](repeating: 1, count: lower.rows))
-    }
 }

@@ -198,3 +198,21 @@ private func weightCovariance(_ head: BayesianPreferenceHead, _ differences: Den
         #expect(combined.values == first.values + second.values)
     }
 }
+
+// References the labels-space results are checked against, built in weight space.
+extension DenseMatrix {
+    /// `selfᵀ · diag(weights) · self`.
+    func weightedGram(_ weights: [Double]) -> DenseMatrix {
+        var scaled = self
+        for row in 0..<rows { for column in 0..<columns { scaled[row, column] *= weights[row].squareRoot() } }
+        return scaled.transposedTimes(scaled)
+    }
+}
+
+extension CholeskyFactor {
+    /// A⁻¹ = L⁻ᵀ L⁻¹.
+    func inverse() -> DenseMatrix {
+        let inverseLower = lowerSolve(.identity(lower.rows))
+        return inverseLower.transposedTimes(inverseLower)
+    }
+}
