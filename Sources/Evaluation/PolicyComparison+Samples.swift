@@ -94,11 +94,8 @@ extension PolicyComparison {
         policySide.meanScore = policyScores.reduce(0, +) / n
         baselineSide.meanScore = baselineScores.reduce(0, +) / n
         self.init(prompts: policyScores.count, wins: 0, ties: 0, losses: 0, policy: policySide, baseline: baselineSide, lengthControlled: nil)
-        var outcomes: [Double] = []
-        for (a, b) in zip(policyScores, baselineScores) {
-            if a > b { wins += 1 } else if a < b { losses += 1 } else { ties += 1 }
-            outcomes.append(a > b ? 1 : a < b ? 0 : 0.5)
-        }
+        (wins, ties, losses) = { ($0.wins, $0.ties, $0.losses) }(WinCount(policyScores, against: baselineScores))
+        let outcomes = zip(policyScores, baselineScores).map { a, b in a > b ? 1.0 : a < b ? 0 : 0.5 }
         if !outcomes.isEmpty {
             lengthControlled = try LengthControlledWinRate(
                 outcomes: outcomes, policyLengths: policy.texts.map { Double($0.count) }, baselineLengths: baseline.texts.map { Double($0.count) },

@@ -38,18 +38,15 @@ public struct PolicyComparison: Codable, Sendable {
     public var lengthControlled: LengthControlledWinRate?
 
     /// Wins plus half the ties, over all prompts.
-    public var winRate: Double { (Double(wins) + 0.5 * Double(ties)) / Double(max(prompts, 1)) }
+    public var winRate: Double { record.winRate }
 
     /// The policy's mean response length over the baseline's (tokens): below 1, answers shrank.
     public var lengthRatio: Double { policy.meanLength / max(baseline.meanLength, .leastNormalMagnitude) }
 
     /// Wilson score interval of the win rate at z (1.96 for 95%).
-    public func winRateInterval(z: Double = 1.96) -> ClosedRange<Double> {
-        let n = Double(max(prompts, 1)), p = winRate
-        let centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        let half = z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()
-        return max(0, centre - half)...min(1, centre + half)
-    }
+    public func winRateInterval(z: Double = 1.96) -> ClosedRange<Double> { record.interval(z: z) }
+
+    var record: WinCount { WinCount(wins: wins, ties: ties, losses: losses) }
 }
 
 public enum PolicyEvaluator {

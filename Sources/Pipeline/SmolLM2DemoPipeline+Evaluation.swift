@@ -38,6 +38,8 @@ public struct SmolLM2DemoOutcome: Codable, Sendable {
     }
 
     public var methods: [Method]
+    /// Best-of-n for n = 1, 2, 4, … up to `bestOfNCandidates`, chosen by the reward model and by the population judge.
+    public var bestOfNLadder: [BestOfNSelectionPoint]
     public var heldOutPrompts: Int
     public var bestOfNCandidates: Int
     public var bestOfNPrompts: Int
@@ -57,7 +59,7 @@ public struct SmolLM2DemoOutcome: Codable, Sendable {
 
 extension SmolLM2DemoPipeline {
     func evaluate(
-        _ prompts: ChatPrompts, model: LanguageModel, policies: [(name: String, model: LanguageModel)], bestOfN: [BestOfN.Choice],
+        _ prompts: ChatPrompts, model: LanguageModel, policies: [(name: String, model: LanguageModel)], bestOfN candidates: BestOfN.Candidates,
         critic: CriticJudge, rewardAccuracy: Double?
     ) throws -> SmolLM2DemoOutcome {
         let sampling = evaluationSampling, seed = configuration.seed &+ 17, batch = configuration.generationBatchSize
@@ -83,6 +85,7 @@ extension SmolLM2DemoPipeline {
         let baseline = try measure(model, prompts, baselineSamples)
         let baselineScores = try scored(baseline)
         var methods: [SmolLM2DemoOutcome.Method] = []
+        let bestOfN = candidates.choices(amongFirst: configuration.bestOfN)
         var answers = [[SmolLM2DemoOutcome.Answer]](repeating: [], count: min(8, prompts.texts.count, bestOfN.count))
         func record(_ name: String, _ side: PolicyEvaluator.Measured, _ scores: [[Double]], against base: PolicyEvaluator.Measured, _ baseScores: [[Double]], analyticKL: Bool) throws {
             let byJudge = try (0..<2).map { try PolicyComparison(policy: side, policyScores: scores[$0], baseline: base, baselineScores: baseScores[$0]) }
@@ -103,10 +106,12 @@ extension SmolLM2DemoPipeline {
             bestOfN, candidates: configuration.bestOfN, model: model, prompts: subset.tokens, temperature: sampling.temperature, batchSize: 16,
             fluency: .reference)
         let subsetBaseline = try measure(model, subset, Array(baselineSamples.prefix(bestOfN.count)))
-        try record("best-of-\(configuration.bestOfN)", best, try scored(best), against: subsetBaseline, baselineScores.map { Array($0.prefix(bestOfN.count)) }, analyticKL: true)
+        let subsetBaselineScores = baselineScores.map { Array($0.prefix(bestOfN.count)) }
+        try record("best-of-\(configuration.bestOfN)", best, try scored(best), against: subsetBaseline, subsetBaselineScores, analyticKL: true)
+        let ladder = try judgedCandidates(candidates, prompts: subset.tokens, judges: judges, baselineScores: subsetBaselineScores).ladder()
 
         let outcome = SmolLM2DemoOutcome(
-            methods: methods, heldOutPrompts: prompts.texts.count, bestOfNCandidates: configuration.bestOfN, bestOfNPrompts: bestOfN.count,
+            methods: methods, bestOfNLadder: ladder, heldOutPrompts: prompts.texts.count, bestOfNCandidates: configuration.bestOfN, bestOfNPrompts: bestOfN.count,
             examples: answers.indices.map { SmolLM2DemoOutcome.Example(prompt: prompts.texts[$0], answers: answers[$0]) },
             rewardModelAccuracy: rewardAccuracy, criticTrainingSnippets: critic.summary.trainingSnippets, criticAUC: critic.summary.auc,
             criticEvaluationSnippets: critic.summary.evaluationSnippets)
@@ -114,6 +119,22 @@ extension SmolLM2DemoPipeline {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(outcome).write(to: url("evaluation.json"), options: .atomic)
         return outcome
+    }
+
+    /// Every best-of-n candidate scored by both judges beside the reward model's scores it was drawn with.
+    private func judgedCandidates(
+        _ candidates: BestOfN.Candidates, prompts: [[Int32]], judges: [any ResponseScorer], baselineScores: [[Double]]
+    ) throws -> CandidateScores {
+        let rows = zip(prompts, candidates.responses).flatMap { prompt, responses in Array(repeating: prompt, count: responses.count) }
+        let perPrompt = candidates.responses.first?.count ?? 0
+        events(.reading(what: "best-of-N candidates judged", done: 0, total: judges.count))
+        let scores = try judges.enumerated().map { index, judge in
+            defer { events(.reading(what: "best-of-N candidates judged", done: index + 1, total: judges.count)) }
+            let flat = try judge.scores(prompts: rows, responses: candidates.responses.flatMap { $0 })
+            return stride(from: 0, to: flat.count, by: max(perPrompt, 1)).map { Array(flat[$0..<($0 + perPrompt)]) }
+        }
+        return CandidateScores(
+            reward: candidates.scores, population: scores[0], critic: scores[1], baselinePopulation: baselineScores[0], baselineCritic: baselineScores[1])
     }
 
     /// The method's row with the goals: PPO-LoRA ≥ 80% by both judges (lower end ≥ 75%),

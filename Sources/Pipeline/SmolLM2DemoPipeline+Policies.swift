@@ -72,20 +72,24 @@ extension SmolLM2DemoPipeline {
         return policy
     }
 
-    /// The reward model's favourite of `bestOfN` samples for each of the first `bestOfNPrompts`
-    /// evaluation prompts, kept in best-of-n.json.
-    func chooseBestOfN(_ prompts: ChatPrompts, model: LanguageModel, reward: RewardModel) throws -> [BestOfN.Choice] {
+    /// `bestOfN` samples of the starting model for each of the first `bestOfNPrompts` evaluation
+    /// prompts with the reward model's scores, kept in best-of-n.json: best-of-n for every n up to
+    /// `bestOfN` chooses among them.
+    func sampleBestOfN(_ prompts: ChatPrompts, model: LanguageModel, reward: RewardModel) throws -> BestOfN.Candidates {
         let file = url("best-of-n.json")
         let subset = prompts.prefix(configuration.bestOfNPrompts)
-        if let data = try? Data(contentsOf: file), let done = try? JSONDecoder().decode([BestOfN.Choice].self, from: data), done.count == subset.tokens.count {
+        if let data = try? Data(contentsOf: file), let done = try? JSONDecoder().decode(BestOfN.Candidates.self, from: data),
+           done.responses.count == subset.tokens.count, done.scores.allSatisfy({ $0.count == configuration.bestOfN }) {
             return done
         }
         let scorer = DecodedResponseScorer(reward: reward, model: model, batchSize: 32, promptText: subset.textOfTokens)
         let best = try BestOfN(model: model, scorer: scorer, candidates: configuration.bestOfN, sampling: evaluationSampling, batchSize: configuration.generationBatchSize)
         var generator = RandomGenerator(seed: configuration.seed &+ 31)
-        let choices = try best.choose(prompts: subset.tokens, generator: &generator)
-        try JSONEncoder().encode(choices).write(to: file, options: .atomic)
+        let candidates = try best.sample(prompts: subset.tokens, generator: &generator) { [events] in
+            events(.reading(what: "best-of-N samples", done: $0, total: $1))
+        }
+        try JSONEncoder().encode(candidates).write(to: file, options: .atomic)
         events(.note("best-of-\(configuration.bestOfN) on \(subset.tokens.count) held-out prompts"))
-        return choices
+        return candidates
     }
 }

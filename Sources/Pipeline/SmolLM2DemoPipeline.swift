@@ -43,7 +43,7 @@ public final class SmolLM2DemoPipeline {
         let ppo = try await stages.run(4) { try optimizeWithPPO(data, reward: reward.model) }
         let dpo = try await stages.run(5) { try await optimizeWithDPO() }
         let evaluation = try encodedPrompts(data.heldOut, count: configuration.evaluationPrompts, seed: configuration.seed &+ 3, model: model)
-        let best = try await stages.run(6) { try chooseBestOfN(evaluation, model: model, reward: reward.model) }
+        let best = try await stages.run(6) { try sampleBestOfN(evaluation, model: model, reward: reward.model) }
         let outcome = try await stages.run(7) {
             try evaluate(evaluation, model: model, policies: ppo.map { (name: "PPO-LoRA seed \($0.seed)", model: $0.model) } + [(name: "DPO-LoRA", model: dpo)],
                          bestOfN: best, critic: critic, rewardAccuracy: reward.accuracy)

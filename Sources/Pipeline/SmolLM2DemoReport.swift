@@ -26,6 +26,7 @@ struct SmolLM2DemoReport {
         \(outcome.criticEvaluationSnippets) snippets of held-out movies).</p>
         \(outcomeSection())
         \(guardsSection())
+        \(annotatorCeilingSection())
         \(chartsSection())
         \(samplesSection())
         \(ReportParts.stageTimes(stageTimes))
@@ -69,6 +70,40 @@ struct SmolLM2DemoReport {
         """
     }
 
+    /// Best-of-n chosen by the population judge is the best any reward model of the annotators'
+    /// taste could do at that KL; the critics' judge of it is what that taste is worth to critics.
+    private func annotatorCeilingSection() -> String {
+        guard !outcome.bestOfNLadder.isEmpty else { return "" }
+        let cell = { (count: WinCount) in
+            let interval = count.interval()
+            return "<td>\(ReportParts.interval(count.winRate, interval.lowerBound, interval.upperBound))</td>"
+        }
+        let rows = outcome.bestOfNLadder.map { p in
+            "<tr><td>\(p.candidates)</td><td>\(ReportParts.fixed(p.klToReference))</td>\(cell(p.byRewardModel.population))\(cell(p.byRewardModel.critic))"
+                + "\(cell(p.byPopulationJudge.population))\(cell(p.byPopulationJudge.critic))</tr>"
+        }.joined()
+        let critics = { (name: String, pick: (BestOfNSelectionPoint) -> BestOfNSelectionPoint.Chosen) in
+            LineChart.Series(name: name, points: outcome.bestOfNLadder.map { ($0.klToReference, pick($0).critic.winRate) })
+        }
+        let trained = outcome.methods.filter { !$0.analyticKL }.map { m in
+            LineChart.Series(name: m.name, points: [(m.populationJudge.policy.klToReference, m.criticJudge.winRate)])
+        }
+        let chart = LineChart(
+            title: "Critics' judge: win rate against the starting model", xLabel: "KL to the reference (nats)", yLabel: "win rate",
+            series: [critics("best-of-n, reward model's choice", \.byRewardModel), critics("best-of-n, population judge's choice", \.byPopulationJudge)] + trained,
+            yRange: 0...1)
+        return """
+        <h3>What the annotators' taste is worth to the critics</h3>
+        <p>Best-of-n on the first \(outcome.bestOfNPrompts) prompts, n = 1, 2, 4, … from one draw of \(outcome.bestOfNCandidates) candidates,
+        chosen by the reward model and, among the same candidates, by the population judge: a reward model that had learned the
+        annotators' mean taste perfectly. Its population-judge column is high by construction; its critics' column is the most any
+        policy that pleases the annotators by choosing among the starting model's answers gets from the critics at that KL.</p>
+        <table><tr><th>n</th><th>KL (analytic)</th><th>reward model's choice: population</th><th>critics</th>
+        <th>population judge's choice: population</th><th>critics</th></tr>\(rows)</table>
+        \(ReportParts.charts([chart]))
+        """
+    }
+
     private func chartsSection() -> String {
         let perSeed = { (key: String) in policyMetrics.map { ReportParts.series(key, records: $0.records, name: "seed \($0.seed)") } }
         var charts = [
@@ -76,7 +111,9 @@ struct SmolLM2DemoReport {
             LineChart(title: "PPO: KL to the reference", xLabel: "PPO iteration", yLabel: "nats per response", series: perSeed("objective/kl")),
             LineChart(title: "PPO: population judge", xLabel: "PPO iteration", yLabel: "mean judge score", series: perSeed("eval/judge_score")),
         ]
-        if let first = policyMetrics.first { charts.append(ReportParts.overoptimization(first.records)) }
+        if let first = policyMetrics.first {
+            charts.append(ReportParts.overoptimization(first.records, bestOfN: outcome.bestOfNLadder.map(\.rewardModelPoint)))
+        }
         charts.append(LineChart(title: "DPO", xLabel: "step", yLabel: "", series: [
             ReportParts.series("loss", x: "step", records: dpoMetrics, name: "loss"),
             ReportParts.series("rewards/margins", x: "step", records: dpoMetrics, name: "reward margin"),

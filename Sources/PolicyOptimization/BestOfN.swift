@@ -38,19 +38,29 @@ public struct BestOfN {
     }
 
     /// Every prompt's candidates with their scores, in sampling order.
-    public struct Candidates: Sendable {
+    public struct Candidates: Sendable, Codable, Equatable {
         /// `responses[prompt][candidate]`.
         public let responses: [[[Int32]]]
         public let scores: [[Double]]
+
+        public init(responses: [[[Int32]]], scores: [[Double]]) {
+            self.responses = responses
+            self.scores = scores
+        }
 
         /// The best of the first `count` candidates of each prompt (ties go to the earliest), so
         /// one sampling run gives best-of-n for every n up to the number drawn.
         public func choices(amongFirst count: Int) -> [Choice] {
             zip(responses, scores).map { responses, scores in
-                let candidateScores = Array(scores.prefix(max(1, count)))
-                let best = candidateScores.indices.max { candidateScores[$0] < candidateScores[$1] || (candidateScores[$0] == candidateScores[$1] && $0 > $1) }!
-                return Choice(response: responses[best], score: candidateScores[best], candidateScores: candidateScores, chosenIndex: best)
+                let best = Self.best(of: scores, amongFirst: count)
+                return Choice(response: responses[best], score: scores[best], candidateScores: Array(scores.prefix(max(1, count))), chosenIndex: best)
             }
+        }
+
+        /// The index of the highest of the first `count` scores (at least one); ties go to the earliest.
+        public static func best(of scores: [Double], amongFirst count: Int) -> Int {
+            let considered = scores.prefix(max(1, count))
+            return considered.indices.max { considered[$0] < considered[$1] || (considered[$0] == considered[$1] && $0 > $1) }!
         }
     }
 

@@ -43,10 +43,29 @@ import Testing
         }
         #expect(methods.first { ($0["name"] as? String) == "best-of-2" }?["analyticKL"] as? Bool == true)
         #expect(evaluation["criticAUC"] is Double, "the critics' judge is measured on held-out movies")
+
+        // Best-of-n for n = 1, 2 from one draw, chosen by the reward model and by the population judge.
+        let ladder = try #require(evaluation["bestOfNLadder"] as? [[String: Any]])
+        #expect(ladder.compactMap { $0["candidates"] as? Int } == [1, 2])
+        for point in ladder {
+            let byReward = try #require(point["byRewardModel"] as? [String: Any]), byJudge = try #require(point["byPopulationJudge"] as? [String: Any])
+            for chosen in [byReward, byJudge] {
+                for judge in ["population", "critic"] {
+                    let count = try #require(chosen[judge] as? [String: Int])
+                    #expect(["wins", "ties", "losses"].compactMap { count[$0] }.reduce(0, +) == 3, "each of the 3 best-of-n prompts is counted once")
+                }
+            }
+            let rewardPick = try #require(byReward["populationScore"] as? Double), judgePick = try #require(byJudge["populationScore"] as? Double)
+            #expect(judgePick >= rewardPick, "the population judge's own choice scores at least as high by it")
+            if point["candidates"] as? Int == 1 {
+                #expect(NSDictionary(dictionary: byReward) == NSDictionary(dictionary: byJudge), "among one candidate both choose the same")
+            }
+        }
+        #expect(first.output.contains("chosen by the population judge"), "\(first.output)")
         #expect((evaluation["examples"] as? [[String: Any]])?.first?["answers"] is [[String: Any]])
 
         let report = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
-        for expected in ["critics' judge", "DPO-LoRA", "best-of-2", "PPO-LoRA seed 0", "<h2>Stages</h2>", "length-controlled"] {
+        for expected in ["critics' judge", "DPO-LoRA", "best-of-2", "PPO-LoRA seed 0", "<h2>Stages</h2>", "length-controlled", "What the annotators' taste is worth"] {
             #expect(report.contains(expected), "report.html lacks \(expected)")
         }
         #expect(!report.contains("<|im_end|>") && !report.contains("<|im_start|>"), "answers are shown without chat markup")

@@ -49,3 +49,19 @@ struct LengthJudge: ResponseScorer {
         #expect(comparison.lengthControlled == nil && comparison.policy.repetition == nil && comparison.policy.fluency == nil)
     }
 }
+
+@Suite struct WinCountTests {
+    @Test func countsWinsTiesAndLossesPromptByPrompt() {
+        let count = WinCount([3, 1, 2, 5], against: [1, 1, 4, 0])
+        #expect(count == WinCount(wins: 2, ties: 1, losses: 1))
+        #expect(count.winRate == 0.625)
+    }
+
+    /// Wilson's interval for 8 of 10 at 95% is [0.4902, 0.9433] (as statsmodels' proportion_confint(8, 10, method="wilson")).
+    @Test func theIntervalIsWilsons() {
+        let interval = WinCount(wins: 8, ties: 0, losses: 2).interval()
+        #expect(abs(interval.lowerBound - 0.4902) < 1e-4 && abs(interval.upperBound - 0.9433) < 1e-4)
+        let all = WinCount(wins: 20, ties: 0, losses: 0).interval()
+        #expect(all.upperBound == 1 && all.lowerBound > 0.8 && all.lowerBound < 0.9, "a perfect record keeps a width")
+    }
+}

@@ -1,4 +1,5 @@
 // Progress of the demo on the terminal: a line per stage and a bar for every training phase.
+import Evaluation
 import Finetuning
 import Foundation
 import Pipeline
@@ -126,6 +127,14 @@ extension DemoSummary {
                 guards.append(String(format: "SmolLM2 perplexity %.1f vs %.1f", a.perplexity, b.perplexity))
             }
             lines.append("          " + guards.joined(separator: "; "))
+        }
+        if let top = outcome.bestOfNLadder.last {
+            let critics = { (count: WinCount) in
+                let interval = count.interval()
+                return String(format: "%.1f%% [%.1f%%, %.1f%%]", 100 * count.winRate, 100 * interval.lowerBound, 100 * interval.upperBound)
+            }
+            lines.append("  by the critics' judge, best-of-\(top.candidates) chosen by the reward model: \(critics(top.byRewardModel.critic)); "
+                + "chosen by the population judge (the annotators' taste, perfectly learned): \(critics(top.byPopulationJudge.critic))")
         }
         lines.append("Report: \(report)")
         return lines.joined(separator: "\n")

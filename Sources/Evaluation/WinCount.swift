@@ -1,0 +1,35 @@
+// Prompt-by-prompt wins of one side's judge scores over another's: the win rate every comparison
+// reports (wins plus half the ties) and its Wilson score interval, which stays inside [0, 1] and
+// keeps its width near 0% and 100%, where the normal approximation collapses.
+import Foundation
+
+public struct WinCount: Codable, Sendable, Equatable {
+    public var wins: Int
+    public var ties: Int
+    public var losses: Int
+
+    public init(wins: Int, ties: Int, losses: Int) {
+        (self.wins, self.ties, self.losses) = (wins, ties, losses)
+    }
+
+    /// `scores[i]` against `baseline[i]`, equal scores a tie; pairs beyond the shorter list are not counted.
+    public init(_ scores: [Double], against baseline: [Double]) {
+        self.init(wins: 0, ties: 0, losses: 0)
+        for (a, b) in zip(scores, baseline) {
+            if a > b { wins += 1 } else if a < b { losses += 1 } else { ties += 1 }
+        }
+    }
+
+    public var prompts: Int { wins + ties + losses }
+
+    /// Wins plus half the ties, over all prompts.
+    public var winRate: Double { (Double(wins) + 0.5 * Double(ties)) / Double(max(prompts, 1)) }
+
+    /// Wilson score interval of the win rate at z (1.96 for 95%).
+    public func interval(z: Double = 1.96) -> ClosedRange<Double> {
+        let n = Double(max(prompts, 1)), p = winRate
+        let centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        let half = z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()
+        return max(0, centre - half)...min(1, centre + half)
+    }
+}
