@@ -96,8 +96,8 @@ struct SmolLM2DemoReport {
         <h3>What the annotators' taste is worth to the critics</h3>
         <p>Best-of-n on the first \(outcome.bestOfNPrompts) prompts, n = 1, 2, 4, … from one draw of \(outcome.bestOfNCandidates) candidates,
         chosen by the reward model and, among the same candidates, by the population judge: a reward model that had learned the
-        annotators' mean taste perfectly. Its population-judge column is high by construction; its critics' column is the most any
-        policy that pleases the annotators by choosing among the starting model's answers gets from the critics at that KL.</p>
+        annotators' mean taste perfectly. Its population-judge column is high by construction; its critics' column is what pleasing
+        the annotators perfectly buys from the critics at that KL.</p>
         <table><tr><th>n</th><th>KL (analytic)</th><th>reward model's choice: population</th><th>critics</th>
         <th>population judge's choice: population</th><th>critics</th></tr>\(rows)</table>
         \(ReportParts.charts([chart]))
