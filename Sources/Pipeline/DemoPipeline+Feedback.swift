@@ -37,7 +37,7 @@ extension DemoPipeline {
     func createTasks(_ store: FeedbackStore, prompts: [String], models: [(name: String, model: LanguageModel, checkpoint: String)], samplesPerModel: Int) async throws {
         let encoded = prompts.map { models.first?.model.encode($0) ?? [] }
         try await feedbackRound.createTasks(store, prompts: prompts, encoded: encoded, models: models, samplesPerModel: samplesPerModel, seed: configuration.seed) {
-            [events] in events(.reading(what: "samples", done: $0, total: $1))
+            [events] in events(.reading(what: "samples", done: $0, total: $1, unit: "samples"))
         }
     }
 

@@ -21,8 +21,8 @@ public enum DemoEvent: Sendable {
     case reward(RewardTrainingEvent)
     /// A PPO run's progress; `run` names it ("seed 0", "round 2").
     case policy(run: String, PPOEvent)
-    /// Texts read so far by a pass that is not training (a frozen backbone's features, say).
-    case reading(what: String, done: Int, total: Int)
+    /// Progress of a pass that is not training (a frozen backbone's features, say), counted in `unit`s.
+    case reading(what: String, done: Int, total: Int, unit: String = "text")
     case note(String)
 }
 

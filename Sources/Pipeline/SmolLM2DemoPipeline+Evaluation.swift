@@ -76,11 +76,11 @@ extension SmolLM2DemoPipeline {
         let scored = { [events] (side: PolicyEvaluator.Measured) in
             defer {
                 sidesDone += 1
-                events(.reading(what: "evaluation sides", done: sidesDone, total: sides))
+                events(.reading(what: "evaluation sides", done: sidesDone, total: sides, unit: "sides"))
             }
             return try judges.map { try $0.scores(prompts: side.prompts, responses: side.samples) }
         }
-        events(.reading(what: "evaluation sides", done: 0, total: sides))
+        events(.reading(what: "evaluation sides", done: 0, total: sides, unit: "sides"))
         let baselineSamples = try PolicyEvaluator.sample(model, prompts: prompts.tokens, sampling: sampling, seed: seed, batchSize: batch)
         let baseline = try measure(model, prompts, baselineSamples)
         let baselineScores = try scored(baseline)
@@ -127,9 +127,9 @@ extension SmolLM2DemoPipeline {
     ) throws -> CandidateScores {
         let rows = zip(prompts, candidates.responses).flatMap { prompt, responses in Array(repeating: prompt, count: responses.count) }
         let perPrompt = candidates.responses.first?.count ?? 0
-        events(.reading(what: "best-of-N candidates judged", done: 0, total: judges.count))
+        events(.reading(what: "best-of-N candidates judged", done: 0, total: judges.count, unit: "judges"))
         let scores = try judges.enumerated().map { index, judge in
-            defer { events(.reading(what: "best-of-N candidates judged", done: index + 1, total: judges.count)) }
+            defer { events(.reading(what: "best-of-N candidates judged", done: index + 1, total: judges.count, unit: "judges")) }
             let flat = try judge.scores(prompts: rows, responses: candidates.responses.flatMap { $0 })
             return stride(from: 0, to: flat.count, by: max(perPrompt, 1)).map { Array(flat[$0..<($0 + perPrompt)]) }
         }

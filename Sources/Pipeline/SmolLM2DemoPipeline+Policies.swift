@@ -86,7 +86,7 @@ extension SmolLM2DemoPipeline {
         let best = try BestOfN(model: model, scorer: scorer, candidates: configuration.bestOfN, sampling: evaluationSampling, batchSize: configuration.generationBatchSize)
         var generator = RandomGenerator(seed: configuration.seed &+ 31)
         let candidates = try best.sample(prompts: subset.tokens, generator: &generator) { [events] in
-            events(.reading(what: "best-of-N samples", done: $0, total: $1))
+            events(.reading(what: "best-of-N samples", done: $0, total: $1, unit: "samples"))
         }
         try JSONEncoder().encode(candidates).write(to: file, options: .atomic)
         events(.note("best-of-\(configuration.bestOfN) on \(subset.tokens.count) held-out prompts"))

@@ -30,8 +30,8 @@ final class DemoProgressView: @unchecked Sendable {
             handleReward(event)
         case let .policy(run, event):
             handlePolicy(run: run, event)
-        case let .reading(what, done, total):
-            if reading?.what != what { reading = (what, FeatureProgressBar(title: what)) }
+        case let .reading(what, done, total, unit):
+            if reading?.what != what { reading = (what, FeatureProgressBar(title: what, unit: unit)) }
             reading?.bar.update(done, total)
         case let .note(text):
             say("      " + text)

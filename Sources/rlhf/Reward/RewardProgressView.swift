@@ -37,14 +37,16 @@ final class RewardProgressView {
 /// feature cache already held as done before this process started.
 final class FeatureProgressBar {
     private let title: String
+    private let unit: String
     private var bar: ProgressBar?
 
-    init(title: String) {
+    init(title: String, unit: String = "text") {
         self.title = title
+        self.unit = unit
     }
 
     func update(_ done: Int, _ total: Int) {
-        if bar == nil { bar = ProgressBar(title: title, total: total, unit: "text", initial: done) }
+        if bar == nil { bar = ProgressBar(title: title, total: total, unit: unit, initial: done) }
         bar?.update(done)
         if done == total { bar?.finish() }
     }
