@@ -17,7 +17,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: """
         smollm2 (SmolLM2-135M-Instruct with PPO-LoRA, DPO-LoRA and best-of-N; about 20 minutes on two cores), scratch (a \
-        GPT-2-architecture model pretrained and fine-tuned here, then PPO; about 10 minutes) or quick (scratch at CI scale, minutes).
+        GPT-2-architecture model pretrained and fine-tuned here, then PPO; about 13 minutes) or quick (scratch at CI scale, minutes).
         """)
     var preset = "smollm2"
 
