@@ -70,8 +70,8 @@ struct SmolLM2DemoReport {
         """
     }
 
-    /// Best-of-n chosen by the population judge is the best any reward model of the annotators'
-    /// taste could do at that KL; the critics' judge of it is what that taste is worth to critics.
+    /// Best-of-n chosen by the population judge pleases the annotators as no reward model learned
+    /// from them can; the critics' judge of it is what pleasing them buys from critics at that KL.
     private func annotatorCeilingSection() -> String {
         guard !outcome.bestOfNLadder.isEmpty else { return "" }
         let cell = { (count: WinCount) in
