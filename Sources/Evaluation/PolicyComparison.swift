@@ -46,7 +46,8 @@ public struct PolicyComparison: Codable, Sendable {
     /// Wilson score interval of the win rate at z (1.96 for 95%).
     public func winRateInterval(z: Double = 1.96) -> ClosedRange<Double> { record.interval(z: z) }
 
-    var record: WinCount { WinCount(wins: wins, ties: ties, losses: losses) }
+    /// The prompts won, tied and lost.
+    public var record: WinCount { WinCount(wins: wins, ties: ties, losses: losses) }
 }
 
 public enum PolicyEvaluator {

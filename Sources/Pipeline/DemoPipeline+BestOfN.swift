@@ -28,7 +28,7 @@ extension DemoPipeline {
             temperature: sampling.temperature, batchSize: batchSize, fluency: measuredFluency)
         let comparison = try PolicyComparison(policy: best, baseline: baseline, judge: judge)
         let interval = comparison.winRateInterval()
-        events(.note("best-of-\(n) on \(prompts.count) held-out prompts: \(ReportParts.percent(comparison.winRate)) against SFT by the population judge"))
+        events(.note("best-of-\(n) on \(prompts.count) held-out prompts: \(PercentText.of(comparison.winRate)) against SFT by the population judge"))
         return DemoOutcome.BestOfNResult(
             candidates: n, comparison: comparison, winRateInterval: [interval.lowerBound, interval.upperBound],
             perplexityRatio: comparison.policy.referencePerplexity / max(comparison.baseline.referencePerplexity, .leastNormalMagnitude),

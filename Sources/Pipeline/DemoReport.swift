@@ -1,6 +1,7 @@
 // The demo's report: one self-contained HTML file with the outcome, plots of training (reward,
 // KL, the hidden judge, losses), the over-optimisation curve, the leaderboard, and samples
 // before and after. Every piece of model output is escaped.
+import Evaluation
 import Feedback
 import Foundation
 import Reporting
@@ -33,7 +34,7 @@ struct DemoReport {
     private func outcomeSection() -> String {
         let rows = outcome.seeds.map { r in
             let c = r.comparison
-            return "<tr><td>\(r.seed)</td><td>\(percent(r.winRate)) [\(percent(r.winRateInterval[0])), \(percent(r.winRateInterval[1]))]</td>"
+            return "<tr><td>\(r.seed)</td><td>\(PercentText.of(r.winRate, between: r.winRateInterval[0], and: r.winRateInterval[1]))</td>"
                 + "<td>\(criticCell(r))</td>"
                 + "<td>\(c.wins)/\(c.ties)/\(c.losses)</td><td>\(fixed(c.policy.klToReference))</td>"
                 + "<td>\(fixed(c.policy.referencePerplexity)) vs \(fixed(c.baseline.referencePerplexity)) (×\(fixed(r.perplexityRatio)))</td>"
@@ -45,10 +46,10 @@ struct DemoReport {
                 + "SmolLM2-135M-Instruct learned from real critics' fresh/rotten verdicts on training movies (ROC AUC \(fixed($0, 3)) on "
                 + "\(outcome.criticEvaluationSnippets ?? 0) held-out movies' snippets), reading the opening words with the answer.</p>"
         } ?? ""
-        let accuracy = outcome.rewardModelAccuracy.map { "<p>Reward model: held-out pairwise accuracy \(percent($0)) on the annotators' rankings.</p>" } ?? ""
+        let accuracy = outcome.rewardModelAccuracy.map { "<p>Reward model: held-out pairwise accuracy \(PercentText.of($0)) on the annotators' rankings.</p>" } ?? ""
         return """
         <h2>Outcome on \(outcome.heldOutPrompts) held-out prompts (movies never trained on)</h2>
-        <p>Goals: PPO beats SFT on at least \(percent(DemoOutcome.requiredWinRate)) of prompts by the population judge, at a KL to the
+        <p>Goals: PPO beats SFT on at least \(PercentText.of(DemoOutcome.requiredWinRate)) of prompts by the population judge, at a KL to the
         reference of at most \(fixed(DemoOutcome.maximumKL, 0)) nats per response, with the reference's perplexity of its samples at most
         \(fixed(DemoOutcome.maximumPerplexityRatio, 1))× that of SFT's samples.</p>
         <table><tr><th>seed</th><th>win rate vs SFT [95% CI]</th><th>critics' judge win rate [95% CI]</th><th>wins/ties/losses</th><th>KL (nats/response)</th>
@@ -114,7 +115,7 @@ struct DemoReport {
 
     private func criticCell(_ r: DemoOutcome.SeedResult) -> String {
         guard let c = r.criticComparison, let interval = r.criticWinRateInterval else { return "–" }
-        return ReportParts.interval(c.winRate, interval[0], interval[1])
+        return PercentText.of(c.winRate, between: interval[0], and: interval[1])
     }
 
     private var bestOfNName: String { "best-of-\(outcome.bestOfN.candidates)" }
@@ -122,13 +123,12 @@ struct DemoReport {
     /// Best-of-N's line in the outcome table; it has no goals of its own.
     private func bestOfNRow() -> String {
         let b = outcome.bestOfN, c = b.comparison
-        return "<tr><td>\(bestOfNName)</td><td>\(ReportParts.interval(c.winRate, b.winRateInterval[0], b.winRateInterval[1]))</td><td>–</td>"
+        return "<tr><td>\(bestOfNName)</td><td>\(PercentText.of(c.winRate, between: b.winRateInterval[0], and: b.winRateInterval[1]))</td><td>–</td>"
             + "<td>\(c.wins)/\(c.ties)/\(c.losses)</td><td>\(fixed(c.policy.klToReference)) (analytic)</td>"
             + "<td>\(fixed(c.policy.referencePerplexity)) vs \(fixed(c.baseline.referencePerplexity)) (×\(fixed(b.perplexityRatio)))</td>"
             + "<td>\(fixed(c.policy.meanScore, 3)) vs \(fixed(c.baseline.meanScore, 3))</td><td>–</td></tr>"
     }
 
-    private func percent(_ value: Double) -> String { ReportParts.percent(value) }
     private func fixed(_ value: Double, _ digits: Int = 2) -> String { ReportParts.fixed(value, digits) }
     private func series(_ key: String, x: String = "iteration", records: [[String: Any]], name: String) -> LineChart.Series {
         ReportParts.series(key, x: x, records: records, name: name)

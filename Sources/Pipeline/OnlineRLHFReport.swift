@@ -1,6 +1,7 @@
 // The report of `rlhf iterate`: a table of rounds (judge score, win rate against the starting
 // model, KL, labels, time), the judge's score and the arena rating by round as plots, and the
 // arena's leaderboard. Written as report.html and the two plots as SVG files beside it.
+import Evaluation
 import Foundation
 import Reporting
 
@@ -37,12 +38,14 @@ struct OnlineRLHFReport {
     }
 
     func html() -> String {
-        let rows = outcome.rounds.map { r in
-            "<tr><td>\(r.round)</td><td>\(fixed(r.judgeScore, 3)) [\(fixed(r.judgeScoreInterval[0], 3)), \(fixed(r.judgeScoreInterval[1], 3))]</td>"
-                + "<td>\(r.round == 0 ? "" : ReportParts.interval(r.winRateVersusStart, r.winRateInterval[0], r.winRateInterval[1]))</td>"
-                + "<td>\(fixed(r.klToReference))</td><td>\(fixed(r.meanLength, 1))</td>"
-                + "<td>\(r.repetition.map { fixed($0.distinct2) } ?? "")</td><td>\(r.repetition.map { ReportParts.percent($0.repeatedTrigramShare) } ?? "")</td><td>\(r.labels)</td>"
-                + "<td>\(r.rewardAccuracy.map(ReportParts.percent) ?? "")</td><td>\(r.round == 0 ? "" : fixed(r.seconds, 0))</td></tr>"
+        let rows = outcome.rounds.map { (r: RoundSummary) -> String in
+            let winRate = r.round == 0 ? "" : PercentText.of(r.winRateVersusStart, between: r.winRateInterval[0], and: r.winRateInterval[1])
+            let repeated = r.repetition.map { PercentText.of($0.repeatedTrigramShare) } ?? ""
+            let accuracy = r.rewardAccuracy.map { PercentText.of($0) } ?? ""
+            return "<tr><td>\(r.round)</td><td>\(fixed(r.judgeScore, 3)) [\(fixed(r.judgeScoreInterval[0], 3)), \(fixed(r.judgeScoreInterval[1], 3))]</td>"
+                + "<td>\(winRate)</td><td>\(fixed(r.klToReference))</td><td>\(fixed(r.meanLength, 1))</td>"
+                + "<td>\(r.repetition.map { fixed($0.distinct2) } ?? "")</td><td>\(repeated)</td><td>\(r.labels)</td>"
+                + "<td>\(accuracy)</td><td>\(r.round == 0 ? "" : fixed(r.seconds, 0))</td></tr>"
         }.joined()
         let verdicts = [
             ("The population judge's score rose every round", outcome.judgeRoseEveryRound),
@@ -54,7 +57,7 @@ struct OnlineRLHFReport {
         <p>Each round samples \(configuration.candidateTasks) comparison tasks from the current policy, spends a budget of
         \(configuration.judgmentsPerRound) judgments on the tasks the selection policy ranks highest (reward-model uncertainty
         weight \(fixed(configuration.selection.uncertaintyWeight)), disagreement weight \(fixed(configuration.selection.disagreementWeight)),
-        random share \(ReportParts.percent(configuration.selection.randomShare))), retrains the reward model on every label so far,
+        random share \(PercentText.of(configuration.selection.randomShare))), retrains the reward model on every label so far,
         and continues PPO for \(configuration.ppo.iterations) iterations from the current policy, its KL penalty measured against
         \(configuration.leashToPreviousRound ? "the policy the round started from" : "the starting model")\(configuration.includePreviousPolicy ? "; from round 2 on each task also shows a sample of the previous round's policy" : "").
         The population judge (the mean of all ten raters) scores \(configuration.evaluationPrompts) held-out prompts; no model saw it.

@@ -1,4 +1,4 @@
-// What both demos' reports share: the page and its style, the number formats, the guard
+// What both demos' reports share: the page and its style, the number format, the guard
 // columns of a comparison, the stage-time table, and the training charts read from metrics.jsonl.
 // Every piece of model output goes through `LineChart.escape`.
 import Evaluation
@@ -22,7 +22,6 @@ enum ReportParts {
         """
     }
 
-    static func percent(_ value: Double) -> String { String(format: "%.1f%%", 100 * value) }
     static func fixed(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
 
     static func passCell(_ passed: Bool) -> String { "<td class=\"\(passed ? "pass" : "fail")\">\(passed ? "pass" : "fail")</td>" }
@@ -32,8 +31,6 @@ enum ReportParts {
         guard let a, let b else { return "–" }
         return "\(fixed(a, digits)) vs \(fixed(b, digits))"
     }
-
-    static func interval(_ rate: Double, _ lower: Double, _ upper: Double) -> String { "\(percent(rate)) [\(percent(lower)), \(percent(upper))]" }
 
     /// Length ratio, distinct-2, repeated 3-grams, duplicate answers and fluency, as table cells.
     static func guardCells(_ c: PolicyComparison) -> String {
@@ -46,7 +43,7 @@ enum ReportParts {
     }
 
     static func lengthControlledCell(_ c: PolicyComparison) -> String {
-        "<td>" + (c.lengthControlled.map { interval($0.winRate, $0.lowerBound, $0.upperBound) } ?? "–") + "</td>"
+        "<td>" + (c.lengthControlled.map { PercentText.of($0.winRate, between: $0.lowerBound, and: $0.upperBound) } ?? "–") + "</td>"
     }
 
     static let guardHeaders = "<th>length ratio</th><th>distinct-2</th><th>repeated 3-grams</th><th>duplicate answers</th><th>SmolLM2 perplexity</th>"

@@ -39,11 +39,11 @@ struct SmolLM2DemoReport {
             let kl = ReportParts.fixed(p.policy.klToReference) + (m.analyticKL ? " (analytic)" : "")
             let goal = m.passed.map(ReportParts.passCell) ?? "<td>ceiling reference</td>"
             return "<tr><td>\(LineChart.escape(m.name))</td><td>\(p.prompts)</td>"
-                + "<td>\(ReportParts.interval(p.winRate, m.populationWinRateInterval[0], m.populationWinRateInterval[1]))</td><td>\(p.wins)/\(p.ties)/\(p.losses)</td>"
-                + "<td>\(ReportParts.interval(c.winRate, m.criticWinRateInterval[0], m.criticWinRateInterval[1]))</td><td>\(c.wins)/\(c.ties)/\(c.losses)</td>"
+                + "<td>\(PercentText.of(p.winRate, between: m.populationWinRateInterval[0], and: m.populationWinRateInterval[1]))</td><td>\(p.wins)/\(p.ties)/\(p.losses)</td>"
+                + "<td>\(PercentText.of(c.winRate, between: m.criticWinRateInterval[0], and: m.criticWinRateInterval[1]))</td><td>\(c.wins)/\(c.ties)/\(c.losses)</td>"
                 + "<td>\(kl)</td><td>×\(ReportParts.fixed(m.perplexityRatio))</td>\(goal)</tr>"
         }.joined()
-        let accuracy = outcome.rewardModelAccuracy.map { "Reward model: held-out pairwise accuracy \(ReportParts.percent($0)) on the annotators' rankings. " } ?? ""
+        let accuracy = outcome.rewardModelAccuracy.map { "Reward model: held-out pairwise accuracy \(PercentText.of($0)) on the annotators' rankings. " } ?? ""
         return """
         <h2>Outcome on \(outcome.heldOutPrompts) requests about held-out movies</h2>
         <p>Goals (issue 11): PPO-LoRA beats the starting model on at least 80% of prompts by both judges, the lower end of the 95%
@@ -74,10 +74,7 @@ struct SmolLM2DemoReport {
     /// from them can; the critics' judge of it is what pleasing them buys from critics at that KL.
     private func annotatorCeilingSection() -> String {
         guard !outcome.bestOfNLadder.isEmpty else { return "" }
-        let cell = { (count: WinCount) in
-            let interval = count.interval()
-            return "<td>\(ReportParts.interval(count.winRate, interval.lowerBound, interval.upperBound))</td>"
-        }
+        let cell = { (count: WinCount) in "<td>\(PercentText.of(count))</td>" }
         let rows = outcome.bestOfNLadder.map { p in
             "<tr><td>\(p.candidates)</td><td>\(ReportParts.fixed(p.klToReference))</td>\(cell(p.byRewardModel.population))\(cell(p.byRewardModel.critic))"
                 + "\(cell(p.byPopulationJudge.population))\(cell(p.byPopulationJudge.critic))</tr>"

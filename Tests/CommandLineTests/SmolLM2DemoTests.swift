@@ -39,7 +39,14 @@ import Testing
                 let policy = try #require(comparison["policy"] as? [String: Any])
                 #expect(policy["repetition"] is [String: Any] && policy["fluency"] is [String: Any])
             }
-            #expect((method["populationWinRateInterval"] as? [Double])?.count == 2 && (method["criticWinRateInterval"] as? [Double])?.count == 2)
+            let interval = try #require(method["populationWinRateInterval"] as? [Double])
+            try #require(interval.count == 2 && (method["criticWinRateInterval"] as? [Double])?.count == 2)
+            let population = try #require(method["populationJudge"] as? [String: Any])
+            let (wins, ties, prompts) = (population["wins"] as? Int ?? 0, population["ties"] as? Int ?? 0, population["prompts"] as? Int ?? 0)
+            let rate = (Double(wins) + 0.5 * Double(ties)) / Double(max(prompts, 1))
+            let printed = "\(method["name"] as? String ?? "?") (\(prompts) prompts): "
+                + String(format: "%.1f%% [%.1f%%, %.1f%%] / ", 100 * rate, 100 * interval[0], 100 * interval[1])
+            #expect(first.output.contains(printed), "the summary prints \(printed)")
         }
         #expect(methods.first { ($0["name"] as? String) == "best-of-2" }?["analyticKL"] as? Bool == true)
         #expect(evaluation["criticAUC"] is Double, "the critics' judge is measured on held-out movies")

@@ -64,4 +64,10 @@ struct LengthJudge: ResponseScorer {
         let all = WinCount(wins: 20, ties: 0, losses: 0).interval()
         #expect(all.upperBound == 1 && all.lowerBound > 0.8 && all.lowerBound < 0.9, "a perfect record keeps a width")
     }
+
+    @Test func aWinRateReadsAsAPercentWithItsInterval() {
+        #expect(PercentText.of(0.81263) == "81.3%")
+        #expect(PercentText.of(WinCount(wins: 8, ties: 0, losses: 2)) == "80.0% [49.0%, 94.3%]")
+        #expect(PercentText.of(0.5, between: 0.25, and: 1) == "50.0% [25.0%, 100.0%]")
+    }
 }

@@ -78,13 +78,12 @@ enum DemoSummary {
         var lines = ["", "RLHF demo finished in \(String(format: "%.1f", seconds / 60)) minutes. Population judge (never trained on), \(outcome.heldOutPrompts) held-out prompts:"]
         for r in outcome.seeds {
             let c = r.comparison
-            lines.append(String(
-                format: "  seed %d: PPO beats SFT on %.1f%% [%.1f%%, %.1f%%] of prompts; KL %.2f nats/response; reference perplexity ×%.2f of SFT's — %@",
-                r.seed, 100 * r.winRate, 100 * r.winRateInterval[0], 100 * r.winRateInterval[1], c.policy.klToReference, r.perplexityRatio,
-                r.passed ? "goals met" : "goals NOT met"))
+            lines.append("  seed \(r.seed): PPO beats SFT on \(PercentText.of(r.winRate, between: r.winRateInterval[0], and: r.winRateInterval[1])) of prompts; "
+                + String(format: "KL %.2f nats/response; reference perplexity ×%.2f of SFT's — ", c.policy.klToReference, r.perplexityRatio)
+                + (r.passed ? "goals met" : "goals NOT met"))
             var guards = [String(format: "length ×%.2f of SFT's", c.lengthRatio)]
             if let controlled = c.lengthControlled {
-                guards.insert(String(format: "length-controlled win rate %.1f%% [%.1f%%, %.1f%%]", 100 * controlled.winRate, 100 * controlled.lowerBound, 100 * controlled.upperBound), at: 0)
+                guards.insert("length-controlled win rate \(PercentText.of(controlled.winRate, between: controlled.lowerBound, and: controlled.upperBound))", at: 0)
             }
             if let p = c.policy.repetition, let b = c.baseline.repetition {
                 guards.append(String(format: "distinct-2 %.2f vs %.2f", p.distinct2, b.distinct2))
@@ -93,7 +92,7 @@ enum DemoSummary {
                 guards.append(String(format: "SmolLM2 perplexity %.1f vs %.1f", p.perplexity, b.perplexity))
             }
             if let critic = r.criticComparison, let interval = r.criticWinRateInterval {
-                guards.insert(String(format: "critics' judge %.1f%% [%.1f%%, %.1f%%]", 100 * critic.winRate, 100 * interval[0], 100 * interval[1]), at: 0)
+                guards.insert("critics' judge \(PercentText.of(critic.winRate, between: interval[0], and: interval[1]))", at: 0)
             }
             lines.append("          " + guards.joined(separator: "; "))
         }
@@ -111,14 +110,14 @@ extension DemoSummary {
         for m in outcome.methods {
             let p = m.populationJudge, c = m.criticJudge
             let verdict = m.passed.map { $0 ? "goals met" : "goals NOT met" } ?? "ceiling reference"
-            lines.append(String(
-                format: "  %@ (%d prompts): %.1f%% [%.1f%%, %.1f%%] / %.1f%% [%.1f%%, %.1f%%]; KL %.2f%@; perplexity ×%.2f; length ×%.2f — %@",
-                m.name, p.prompts, 100 * p.winRate, 100 * m.populationWinRateInterval[0], 100 * m.populationWinRateInterval[1],
-                100 * c.winRate, 100 * m.criticWinRateInterval[0], 100 * m.criticWinRateInterval[1], p.policy.klToReference,
-                m.analyticKL ? " (analytic)" : "", m.perplexityRatio, p.lengthRatio, verdict))
+            let population = PercentText.of(p.winRate, between: m.populationWinRateInterval[0], and: m.populationWinRateInterval[1])
+            let critics = PercentText.of(c.winRate, between: m.criticWinRateInterval[0], and: m.criticWinRateInterval[1])
+            lines.append("  \(m.name) (\(p.prompts) prompts): \(population) / \(critics); "
+                + String(format: "KL %.2f%@; perplexity ×%.2f; length ×%.2f — ", p.policy.klToReference, m.analyticKL ? " (analytic)" : "", m.perplexityRatio, p.lengthRatio)
+                + verdict)
             var guards: [String] = []
             if let lc = p.lengthControlled, let lcc = c.lengthControlled {
-                guards.append(String(format: "length-controlled %.1f%% / %.1f%%", 100 * lc.winRate, 100 * lcc.winRate))
+                guards.append("length-controlled \(PercentText.of(lc.winRate)) / \(PercentText.of(lcc.winRate))")
             }
             if let a = p.policy.repetition, let b = p.baseline.repetition {
                 guards.append(String(format: "distinct-2 %.2f vs %.2f, repeated 3-grams %.3f vs %.3f", a.distinct2, b.distinct2, a.repeatedTrigramShare, b.repeatedTrigramShare))
@@ -129,12 +128,8 @@ extension DemoSummary {
             lines.append("          " + guards.joined(separator: "; "))
         }
         if let top = outcome.bestOfNLadder.last {
-            let critics = { (count: WinCount) in
-                let interval = count.interval()
-                return String(format: "%.1f%% [%.1f%%, %.1f%%]", 100 * count.winRate, 100 * interval.lowerBound, 100 * interval.upperBound)
-            }
-            lines.append("  by the critics' judge, best-of-\(top.candidates) chosen by the reward model: \(critics(top.byRewardModel.critic)); "
-                + "chosen by the population judge (the annotators' taste, perfectly learned): \(critics(top.byPopulationJudge.critic))")
+            lines.append("  by the critics' judge, best-of-\(top.candidates) chosen by the reward model: \(PercentText.of(top.byRewardModel.critic)); "
+                + "chosen by the population judge (the annotators' taste, perfectly learned): \(PercentText.of(top.byPopulationJudge.critic))")
         }
         lines.append("Report: \(report)")
         return lines.joined(separator: "\n")

@@ -61,10 +61,8 @@ struct EvaluateCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(comparison), as: UTF8.self))
             return
         }
-        let interval = comparison.winRateInterval()
-        print(String(format: "win rate %.1f%% [%.1f%%, %.1f%%] over %d prompts (%d wins, %d ties, %d losses) by %@",
-                     100 * comparison.winRate, 100 * interval.lowerBound, 100 * interval.upperBound, comparison.prompts,
-                     comparison.wins, comparison.ties, comparison.losses, judge))
+        print("win rate \(PercentText.of(comparison.record)) over \(comparison.prompts) prompts "
+              + "(\(comparison.wins) wins, \(comparison.ties) ties, \(comparison.losses) losses) by \(judge)")
         for (name, side) in [("model", comparison.policy), ("baseline", comparison.baseline)] {
             print(String(format: "%@: judge %.3f, KL to reference %.2f nats/response, reference perplexity %.2f, %.1f tokens",
                          name, side.meanScore, side.klToReference, side.referencePerplexity, side.meanLength))
@@ -75,8 +73,8 @@ struct EvaluateCommand: ParsableCommand {
             if let fluency = side.fluency { print(String(format: "  fluency: perplexity %.2f by %@", fluency.perplexity, fluencyModel ?? "")) }
         }
         if let controlled = comparison.lengthControlled {
-            print(String(format: "length-controlled win rate %.1f%% [%.1f%%, %.1f%%]; mean length ×%.2f of the baseline's",
-                         100 * controlled.winRate, 100 * controlled.lowerBound, 100 * controlled.upperBound, comparison.lengthRatio))
+            print("length-controlled win rate \(PercentText.of(controlled.winRate, between: controlled.lowerBound, and: controlled.upperBound)); "
+                  + String(format: "mean length ×%.2f of the baseline's", comparison.lengthRatio))
         }
     }
 
