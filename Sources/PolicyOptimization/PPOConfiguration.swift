@@ -58,6 +58,10 @@ public struct PPOConfiguration: Codable, Sendable, Equatable {
     public var learningRate: Float = 5e-5
     /// The value model's learning rate (separate value model).
     public var valueLearningRate: Float = 1e-4
+    /// Anneal both learning rates linearly over the run, as CleanRL's `anneal_lr` and TRL's linear
+    /// schedule do: the full rates in the first iteration, down by equal steps to rate / iterations
+    /// in the last, so the last updates, made where the KL to the reference grows fastest, are the smallest.
+    public var annealLearningRate = false
     /// ε of the clipped surrogate.
     public var clipRange: Float = 0.2
     /// Clip of the value change; 0 uses the unclipped squared error.

@@ -156,6 +156,11 @@ extension PPOTrainer {
         statistics.summable = parts
     }
 
+    /// The factor on the configured learning rates in the iteration under way.
+    var learningRateFactor: Float {
+        configuration.annealLearningRate ? 1 - Float(completedIterations) / Float(configuration.iterations) : 1
+    }
+
     /// Clips the policy's and the value function's gradient norms (each its own) and steps their
     /// optimizers; a NaN stops the run by name.
     private func applyGradients() throws {
@@ -164,7 +169,7 @@ extension PPOTrainer {
             let stores = optimizers.map(\.parameters)
             let norm = limit > 0 ? GradientClipping.clip(stores, maxNorm: limit) : GradientClipping.globalNorm(of: stores)
             guard norm.isFinite else { throw TrainingError.nonFinite(step: completedIterations + 1, quantity: "gradient norm") }
-            for optimizer in optimizers { optimizer.step() }
+            for optimizer in optimizers { optimizer.step(learningRate: optimizer.configuration.learningRate * learningRateFactor) }
         }
     }
 }

@@ -31,7 +31,7 @@ extension PPOTrainer {
             "val/epochs": Double(optimization.epochsRun),
             "val/response_length": rollouts.mask.values.reduce(0, +) / n,
             "objective/length_penalty": lengthPenalties(rollouts).reduce(0, +) / n,
-            "lr": Double(configuration.learningRate),
+            "lr": Double(configuration.learningRate * learningRateFactor),
             "episode": Double((completedIterations + 1) * configuration.batchSize),
             "time/generation": times.generation,
             "time/policy_forward": times.policyForward,

@@ -97,6 +97,7 @@ func tinyConfiguration() -> PPOConfiguration {
             var configuration = tinyConfiguration()
             configuration.iterations = 4
             configuration.adaptiveKL = true
+            configuration.annealLearningRate = true
             configuration.lengthGuard = LengthGuard(tolerance: 0.1, coefficient: 0.5)
             return try PPOTrainer(
                 models: PolicyModels(policy: policy, value: value, temperature: configuration.temperature),
@@ -116,6 +117,31 @@ func tinyConfiguration() -> PPOConfiguration {
         }
         #expect(resumed.klController == straight.klController)
         #expect(resumed.lengthAnchor != nil && resumed.lengthAnchor == straight.lengthAnchor)
+    }
+
+    /// Linear annealing: the full rate in the first iteration, then down by equal steps; the
+    /// reported `lr` is the rate used, and the first iteration's update is the constant rate's.
+    @Test func annealingShrinksEveryUpdateAfterTheFirstIteration() throws {
+        func trainer(annealing: Bool, _ run: RunFolder) throws -> PPOTrainer {
+            let (policy, value) = try tinyPolicy()
+            var configuration = tinyConfiguration()
+            configuration.iterations = 4
+            configuration.annealLearningRate = annealing
+            return try PPOTrainer(
+                models: PolicyModels(policy: policy, value: value, temperature: configuration.temperature),
+                scorer: TokenFondness(liked: [5, 7, 9]), prompts: [[1, 2], [3], [4, 5, 6]], configuration: configuration, run: run)
+        }
+        let (constantRun, annealedRun) = (try temporaryRun(), try temporaryRun())
+        defer { [constantRun, annealedRun].forEach { try? FileManager.default.removeItem(at: $0.url) } }
+        let constant = try trainer(annealing: false, constantRun), annealed = try trainer(annealing: true, annealedRun)
+        let parameters = { (t: PPOTrainer) in Array(t.models.policyParameters.allValues) }
+        let rate = Double(tinyConfiguration().learningRate)
+        #expect(try constant.iterate().metrics["lr"] == rate && annealed.iterate().metrics["lr"] == rate)
+        #expect(parameters(constant) == parameters(annealed), "the first iteration runs at the full rate")
+        _ = try constant.iterate()
+        let rates = try (2...4).map { _ in try annealed.iterate().metrics["lr"]! }
+        for (measured, factor) in zip(rates, [0.75, 0.5, 0.25]) { #expect(abs(measured - factor * rate) < 1e-9) }
+        #expect(parameters(constant) != parameters(annealed))
     }
 
     @Test func theLengthGuardPenalisesOnlyOutsideItsBand() {
