@@ -60,6 +60,18 @@ import Transformer
         #expect(try Data(contentsOf: run.appendingPathComponent("round-2/policy/model/model.safetensors")) == secondPolicy)
         #expect(try Self.entrants(Self.outcome(run)) == ["base", "round-1", "round-2", "round-3", "start"])
 
+        // A folder made before a setting existed: its config.json lacks the key, and the setting's
+        // default is what that version did, so the folder resumes.
+        let configURL = run.appendingPathComponent("config.json")
+        var stored = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any])
+        var ppo = try #require(stored["ppo"] as? [String: Any])
+        #expect(ppo.removeValue(forKey: "annealLearningRate") as? Bool == false)
+        stored["ppo"] = ppo
+        try JSONSerialization.data(withJSONObject: stored).write(to: configURL)
+        let older = try rlhf(arguments(3))
+        #expect(older.status == 0, "a setting missing from an older folder's config.json is its default: \(older.error)")
+        #expect(try Data(contentsOf: run.appendingPathComponent("round-2/policy/model/model.safetensors")) == secondPolicy)
+
         let changed = try rlhf(arguments(3).filter { $0 != config.path && $0 != "--config" })
         #expect(changed.status != 0 && changed.error.contains("judgmentsPerRound"), "a folder refuses another configuration: \(changed.error)")
     }

@@ -15,7 +15,10 @@ enum RunFolderConfiguration {
         let configURL = folder.appendingPathComponent("config.json")
         let encoded = try ConfigurationFile.encode(configuration)
         if let stored = try? Data(contentsOf: configURL) {
-            let changed = try Self.changedFields(stored, encoded)
+            // A folder made by an earlier version lacks the settings added since; those default to
+            // the earlier behaviour, so they are read as the preset's values rather than as changes.
+            let completed = (try? ConfigurationFile.encode(ConfigurationFile.overlay(stored, on: preset, source: configURL.path))) ?? stored
+            let changed = try Self.changedFields(completed, encoded)
             guard changed.isEmpty else {
                 throw DemoConfigurationError("""
                     \(configURL.path) holds another configuration (\(changed.joined(separator: ", ")) differ), and the \
