@@ -60,7 +60,7 @@ public struct PPOConfiguration: Codable, Sendable, Equatable {
     public var valueLearningRate: Float = 1e-4
     /// Anneal both learning rates linearly over the run, as CleanRL's `anneal_lr` and TRL's linear
     /// schedule do: the full rates in the first iteration, down by equal steps to rate / iterations
-    /// in the last, so the last updates, made where the KL to the reference grows fastest, are the smallest.
+    /// in the last. (On the SmolLM2 demo it did not keep the late KL down; the README has the run.)
     public var annealLearningRate = false
     /// ε of the clipped surrogate.
     public var clipRange: Float = 0.2
