@@ -34,7 +34,7 @@ struct DemoReport {
     private func outcomeSection() -> String {
         let rows = outcome.seeds.map { r in
             let c = r.comparison
-            return "<tr><td>\(r.seed)</td><td>\(PercentText.of(r.winRate, between: r.winRateInterval[0], and: r.winRateInterval[1]))</td>"
+            return "<tr><td>\(r.seed)</td><td>\(PercentText.of(r.comparison.record))</td>"
                 + "<td>\(criticCell(r))</td>"
                 + "<td>\(c.wins)/\(c.ties)/\(c.losses)</td><td>\(fixed(c.policy.klToReference))</td>"
                 + "<td>\(fixed(c.policy.referencePerplexity)) vs \(fixed(c.baseline.referencePerplexity)) (×\(fixed(r.perplexityRatio)))</td>"
@@ -114,8 +114,7 @@ struct DemoReport {
     }
 
     private func criticCell(_ r: DemoOutcome.SeedResult) -> String {
-        guard let c = r.criticComparison, let interval = r.criticWinRateInterval else { return "–" }
-        return PercentText.of(c.winRate, between: interval[0], and: interval[1])
+        r.criticComparison.map { PercentText.of($0.record) } ?? "–"
     }
 
     private var bestOfNName: String { "best-of-\(outcome.bestOfN.candidates)" }
@@ -123,7 +122,7 @@ struct DemoReport {
     /// Best-of-N's line in the outcome table; it has no goals of its own.
     private func bestOfNRow() -> String {
         let b = outcome.bestOfN, c = b.comparison
-        return "<tr><td>\(bestOfNName)</td><td>\(PercentText.of(c.winRate, between: b.winRateInterval[0], and: b.winRateInterval[1]))</td><td>–</td>"
+        return "<tr><td>\(bestOfNName)</td><td>\(PercentText.of(c.record))</td><td>–</td>"
             + "<td>\(c.wins)/\(c.ties)/\(c.losses)</td><td>\(fixed(c.policy.klToReference)) (analytic)</td>"
             + "<td>\(fixed(c.policy.referencePerplexity)) vs \(fixed(c.baseline.referencePerplexity)) (×\(fixed(b.perplexityRatio)))</td>"
             + "<td>\(fixed(c.policy.meanScore, 3)) vs \(fixed(c.baseline.meanScore, 3))</td><td>–</td></tr>"

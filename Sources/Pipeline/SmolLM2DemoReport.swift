@@ -39,8 +39,8 @@ struct SmolLM2DemoReport {
             let kl = ReportParts.fixed(p.policy.klToReference) + (m.analyticKL ? " (analytic)" : "")
             let goal = m.passed.map(ReportParts.passCell) ?? "<td>ceiling reference</td>"
             return "<tr><td>\(LineChart.escape(m.name))</td><td>\(p.prompts)</td>"
-                + "<td>\(PercentText.of(p.winRate, between: m.populationWinRateInterval[0], and: m.populationWinRateInterval[1]))</td><td>\(p.wins)/\(p.ties)/\(p.losses)</td>"
-                + "<td>\(PercentText.of(c.winRate, between: m.criticWinRateInterval[0], and: m.criticWinRateInterval[1]))</td><td>\(c.wins)/\(c.ties)/\(c.losses)</td>"
+                + "<td>\(PercentText.of(p.record))</td><td>\(p.wins)/\(p.ties)/\(p.losses)</td>"
+                + "<td>\(PercentText.of(c.record))</td><td>\(c.wins)/\(c.ties)/\(c.losses)</td>"
                 + "<td>\(kl)</td><td>×\(ReportParts.fixed(m.perplexityRatio))</td>\(goal)</tr>"
         }.joined()
         let accuracy = outcome.rewardModelAccuracy.map { "Reward model: held-out pairwise accuracy \(PercentText.of($0)) on the annotators' rankings. " } ?? ""

@@ -78,7 +78,7 @@ enum DemoSummary {
         var lines = ["", "RLHF demo finished in \(String(format: "%.1f", seconds / 60)) minutes. Population judge (never trained on), \(outcome.heldOutPrompts) held-out prompts:"]
         for r in outcome.seeds {
             let c = r.comparison
-            lines.append("  seed \(r.seed): PPO beats SFT on \(PercentText.of(r.winRate, between: r.winRateInterval[0], and: r.winRateInterval[1])) of prompts; "
+            lines.append("  seed \(r.seed): PPO beats SFT on \(PercentText.of(c.record)) of prompts; "
                 + String(format: "KL %.2f nats/response; reference perplexity ×%.2f of SFT's — ", c.policy.klToReference, r.perplexityRatio)
                 + (r.passed ? "goals met" : "goals NOT met"))
             var guards = [String(format: "length ×%.2f of SFT's", c.lengthRatio)]
@@ -91,8 +91,8 @@ enum DemoSummary {
             if let p = c.policy.fluency, let b = c.baseline.fluency {
                 guards.append(String(format: "SmolLM2 perplexity %.1f vs %.1f", p.perplexity, b.perplexity))
             }
-            if let critic = r.criticComparison, let interval = r.criticWinRateInterval {
-                guards.insert("critics' judge \(PercentText.of(critic.winRate, between: interval[0], and: interval[1]))", at: 0)
+            if let critic = r.criticComparison {
+                guards.insert("critics' judge \(PercentText.of(critic.record))", at: 0)
             }
             lines.append("          " + guards.joined(separator: "; "))
         }
@@ -110,9 +110,7 @@ extension DemoSummary {
         for m in outcome.methods {
             let p = m.populationJudge, c = m.criticJudge
             let verdict = m.passed.map { $0 ? "goals met" : "goals NOT met" } ?? "ceiling reference"
-            let population = PercentText.of(p.winRate, between: m.populationWinRateInterval[0], and: m.populationWinRateInterval[1])
-            let critics = PercentText.of(c.winRate, between: m.criticWinRateInterval[0], and: m.criticWinRateInterval[1])
-            lines.append("  \(m.name) (\(p.prompts) prompts): \(population) / \(critics); "
+            lines.append("  \(m.name) (\(p.prompts) prompts): \(PercentText.of(p.record)) / \(PercentText.of(c.record)); "
                 + String(format: "KL %.2f%@; perplexity ×%.2f; length ×%.2f — ", p.policy.klToReference, m.analyticKL ? " (analytic)" : "", m.perplexityRatio, p.lengthRatio)
                 + verdict)
             var guards: [String] = []
