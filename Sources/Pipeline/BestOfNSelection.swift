@@ -1,4 +1,4 @@
-// Best-of-n chosen two ways among the same candidates: by the reward model, as the demo does, and
+// Best-of-n chosen two ways among the same candidates: by the reward model, as the demos do, and
 // by the population judge itself, as a reward model that had learned the annotators' mean taste
 // perfectly would. The critics' judge reading both says how far following the annotators can
 // carry a policy by real critics' verdicts: no reward model trained on their rankings can
@@ -7,17 +7,19 @@
 import Evaluation
 import Foundation
 import PolicyOptimization
+import RewardModeling
 
 /// Best-of-n at one n, chosen by the reward model and by the population judge.
 public struct BestOfNSelectionPoint: Codable, Sendable, Equatable {
     /// What one way of choosing gets: the mean scores of its choices and their wins over the
-    /// starting model's own sample of each prompt by both judges.
+    /// starting model's own sample of each prompt by both judges (the critics' judge's are nil
+    /// when the demo has none).
     public struct Chosen: Codable, Sendable, Equatable {
         public var rewardScore: Double
         public var populationScore: Double
-        public var criticScore: Double
+        public var criticScore: Double?
         public var population: WinCount
-        public var critic: WinCount
+        public var critic: WinCount?
     }
 
     public var candidates: Int
@@ -33,14 +35,50 @@ public struct BestOfNSelectionPoint: Codable, Sendable, Equatable {
     }
 }
 
-/// Every candidate's score by the reward model and both judges (`[prompt][candidate]`), and each
-/// judge's score of the starting model's own sample of the prompt.
+/// Every candidate's score by the reward model and the judges (`[prompt][candidate]`), and each
+/// judge's score of the starting model's own sample of the prompt. Each candidate is judged once:
+/// every n's choices, and the best-of-N side itself, read their scores from here.
 struct CandidateScores {
     var reward: [[Double]]
     var population: [[Double]]
-    var critic: [[Double]]
+    var critic: [[Double]]?
     var baselinePopulation: [Double]
-    var baselineCritic: [Double]
+    var baselineCritic: [Double]?
+
+    /// `candidates` judged by the population judge and, when there is one, the critics' judge;
+    /// `progress(done, total)` counts judges.
+    init(
+        judging candidates: BestOfN.Candidates, prompts: [[Int32]], population: any ResponseScorer, critic: (any ResponseScorer)?,
+        baselinePopulation: [Double], baselineCritic: [Double]?, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws {
+        let rows = zip(prompts, candidates.responses).flatMap { prompt, responses in Array(repeating: prompt, count: responses.count) }
+        let perPrompt = max(candidates.responses.first?.count ?? 0, 1)
+        let judges = [population] + (critic.map { [$0] } ?? [])
+        progress(0, judges.count)
+        let scores = try judges.enumerated().map { index, judge in
+            defer { progress(index + 1, judges.count) }
+            let flat = try judge.scores(prompts: rows, responses: candidates.responses.flatMap { $0 })
+            return stride(from: 0, to: flat.count, by: perPrompt).map { Array(flat[$0..<($0 + perPrompt)]) }
+        }
+        self.init(
+            reward: candidates.scores, population: scores[0], critic: critic == nil ? nil : scores[1],
+            baselinePopulation: baselinePopulation, baselineCritic: critic == nil ? nil : baselineCritic)
+    }
+
+    init(reward: [[Double]], population: [[Double]], critic: [[Double]]?, baselinePopulation: [Double], baselineCritic: [Double]?) {
+        self.reward = reward
+        self.population = population
+        self.critic = critic
+        self.baselinePopulation = baselinePopulation
+        self.baselineCritic = baselineCritic
+    }
+
+    /// The judges' scores of the reward model's choice among each prompt's first n candidates:
+    /// `BestOfN.Candidates.choices(amongFirst:)` picks the same ones.
+    func rewardModelChoices(amongFirst n: Int) -> (population: [Double], critic: [Double]?) {
+        let picks = reward.map { BestOfN.Candidates.best(of: $0, amongFirst: n) }
+        return (Self.picked(population, picks), critic.map { Self.picked($0, picks) })
+    }
 
     /// n = 1, 2, 4, … up to the candidates drawn, each n choosing among the first n candidates.
     func ladder() -> [BestOfNSelectionPoint] {
@@ -54,11 +92,14 @@ struct CandidateScores {
 
     private func chosen(by selector: [[Double]], amongFirst n: Int) -> BestOfNSelectionPoint.Chosen {
         let picks = selector.map { BestOfN.Candidates.best(of: $0, amongFirst: n) }
-        let picked = { (scores: [[Double]]) in zip(scores, picks).map { $0[$1] } }
         let mean = { (values: [Double]) in values.reduce(0, +) / Double(max(values.count, 1)) }
-        let population = picked(self.population), critic = picked(self.critic)
+        let population = Self.picked(self.population, picks), critic = self.critic.map { Self.picked($0, picks) }
+        var criticWins: WinCount?
+        if let critic, let baselineCritic { criticWins = WinCount(critic, against: baselineCritic) }
         return .init(
-            rewardScore: mean(picked(reward)), populationScore: mean(population), criticScore: mean(critic),
-            population: WinCount(population, against: baselinePopulation), critic: WinCount(critic, against: baselineCritic))
+            rewardScore: mean(Self.picked(reward, picks)), populationScore: mean(population), criticScore: critic.map(mean),
+            population: WinCount(population, against: baselinePopulation), critic: criticWins)
     }
+
+    private static func picked(_ scores: [[Double]], _ picks: [Int]) -> [Double] { zip(scores, picks).map { $0[$1] } }
 }

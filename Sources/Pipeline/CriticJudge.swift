@@ -22,10 +22,14 @@ struct CriticJudge {
     let model: RewardModel
     let summary: Summary
 
-    /// Reads a policy's answers alone (the starting words a scratch policy continues are part
-    /// of its answer: pass them in the responses).
+    /// Reads a policy's answers alone, as the critics' snippets were read.
     func scorer(for policy: LanguageModel) -> DecodedResponseScorer {
         DecodedResponseScorer(reward: model, model: policy, batchSize: 32, promptText: { _ in "" })
+    }
+
+    /// Reads a scratch policy's whole snippet: the opening words it was given and what it wrote after them.
+    func snippetScorer(for policy: LanguageModel) -> any ResponseScorer {
+        WholeSnippetScorer(answers: scorer(for: policy))
     }
 
     /// The judge finished in `run`, or trained there: fresh ≻ rotten pairs within training movies
@@ -75,5 +79,14 @@ struct CriticJudge {
             chosen += byMovie[movies[index], default: []].prefix(limit - chosen.count)
         }
         return chosen
+    }
+}
+
+/// A scorer of the prompt and response read together as one answer.
+private struct WholeSnippetScorer: ResponseScorer {
+    let answers: DecodedResponseScorer
+
+    func scores(prompts: [[Int32]], responses: [[Int32]]) throws -> [Double] {
+        try answers.scores(prompts: prompts.map { _ in [] }, responses: zip(prompts, responses).map { $0 + $1 })
     }
 }

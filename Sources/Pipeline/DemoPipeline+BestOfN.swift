@@ -1,5 +1,6 @@
 // Best-of-N in the scratch demo's evaluation: the baseline a trained policy is measured against
-// at the same reward model, judged like the PPO policies against the same SFT samples.
+// at the same reward model, judged like the PPO policies against the same SFT samples, with the
+// ladder of smaller n chosen by the reward model and by the population judge.
 import Evaluation
 import Foundation
 import LanguageModeling
@@ -9,11 +10,17 @@ import RewardModeling
 import Transformer
 
 extension DemoPipeline {
+    /// The judges of a side: the population judge and, when SmolLM2 is in the data folder, the critics'.
+    struct Judges {
+        let population: JudgeScorer
+        let critic: (any ResponseScorer)?
+    }
+
     /// SFT's best of `bestOfN` samples by `scorer` for each prompt against SFT's own sample of it
-    /// (`baselineSamples`, the PPO rows' baseline), with the ladder of smaller n from the same draw.
+    /// (the first `prompts.count` of `baseline`, the PPO rows' baseline, and of its critics' scores).
     func evaluateBestOfN(
-        prompts: [[Int32]], baselineSamples: [[Int32]], supervised: LanguageModel, scorer: any ResponseScorer, judge: JudgeScorer,
-        sampling: SamplingParameters, fluency: FluencyScorer?
+        prompts: [[Int32]], baseline: PolicyEvaluator.Measured, baselineCriticScores: [Double]?, supervised: LanguageModel,
+        scorer: any ResponseScorer, judges: Judges, sampling: SamplingParameters, fluency: FluencyScorer?
     ) throws -> DemoOutcome.BestOfNResult {
         let n = configuration.bestOfN, batchSize = 64
         var generator = RandomGenerator(seed: configuration.seed &+ 31)
@@ -23,15 +30,24 @@ extension DemoPipeline {
         let best = try BestOfNMeasures.side(
             candidates.choices(amongFirst: n), candidates: n, model: supervised, prompts: prompts, temperature: sampling.temperature,
             batchSize: batchSize, fluency: measuredFluency)
-        let baseline = try PolicyEvaluator.Measured(
-            supervised, reference: supervised.network, prompts: prompts, samples: Array(baselineSamples.prefix(prompts.count)),
+        let subsetBaseline = try PolicyEvaluator.Measured(
+            supervised, reference: supervised.network, prompts: prompts, samples: Array(baseline.samples.prefix(prompts.count)),
             temperature: sampling.temperature, batchSize: batchSize, fluency: measuredFluency)
-        let comparison = try PolicyComparison(policy: best, baseline: baseline, judge: judge)
+        let scores = try CandidateScores(
+            judging: candidates, prompts: prompts, population: judges.population, critic: judges.critic,
+            baselinePopulation: judges.population.scores(prompts: prompts, responses: subsetBaseline.samples),
+            baselineCritic: baselineCriticScores.map { Array($0.prefix(prompts.count)) })
+        let chosen = scores.rewardModelChoices(amongFirst: n)
+        let comparison = try PolicyComparison(policy: best, policyScores: chosen.population, baseline: subsetBaseline, baselineScores: scores.baselinePopulation)
+        var criticComparison: PolicyComparison?
+        if let critic = chosen.critic, let baselineCritic = scores.baselineCritic {
+            criticComparison = try PolicyComparison(policy: best, policyScores: critic, baseline: subsetBaseline, baselineScores: baselineCritic)
+        }
         let interval = comparison.winRateInterval()
         events(.note("best-of-\(n) on \(prompts.count) held-out prompts: \(PercentText.of(comparison.winRate)) against SFT by the population judge"))
         return DemoOutcome.BestOfNResult(
             candidates: n, comparison: comparison, winRateInterval: [interval.lowerBound, interval.upperBound],
             perplexityRatio: comparison.policy.referencePerplexity / max(comparison.baseline.referencePerplexity, .leastNormalMagnitude),
-            ladder: try BestOfNMeasures.ladder(candidates, prompts: prompts, judge: judge))
+            criticComparison: criticComparison, ladder: scores.ladder())
     }
 }

@@ -54,8 +54,10 @@ public struct DemoOutcome: Codable, Sendable {
         public var comparison: PolicyComparison
         public var winRateInterval: [Double]
         public var perplexityRatio: Double
-        /// n = 1, 2, 4, … up to `candidates`, for the over-optimisation chart.
-        public var ladder: [BestOfNPoint]
+        /// The same choices by the critics' judge (nil without SmolLM2 in the data folder).
+        public var criticComparison: PolicyComparison?
+        /// n = 1, 2, 4, … up to `candidates`, chosen by the reward model and by the population judge.
+        public var ladder: [BestOfNSelectionPoint]
     }
 
     public var seeds: [SeedResult]
@@ -124,9 +126,9 @@ extension DemoPipeline {
                 temperature: sampling.temperature, batchSize: batchSize, fluency: measuredFluency)
         }
         // The critics read whole snippets, so the judge reads the opening words with the answer.
-        let criticReader = critic?.scorer(for: supervised)
+        let judges = Judges(population: judge, critic: critic?.snippetScorer(for: supervised))
         let criticScores = { (side: PolicyEvaluator.Measured) in
-            try criticReader.map { try $0.scores(prompts: side.prompts.map { _ in [] }, responses: zip(side.prompts, side.samples).map { $0 + $1 }) }
+            try judges.critic.map { try $0.scores(prompts: side.prompts, responses: side.samples) }
         }
         let baseline = try measure(supervised)
         let baselineCriticScores = try criticScores(baseline)
@@ -151,8 +153,8 @@ extension DemoPipeline {
                 criticComparison: criticComparison, criticWinRateInterval: criticComparison.map { [$0.winRateInterval().lowerBound, $0.winRateInterval().upperBound] })
         }
         let bestOfN = try evaluateBestOfN(
-            prompts: Array(prompts.prefix(configuration.bestOfNPrompts)), baselineSamples: baseline.samples, supervised: supervised, scorer: scorer,
-            judge: judge, sampling: sampling, fluency: fluency)
+            prompts: Array(prompts.prefix(configuration.bestOfNPrompts)), baseline: baseline, baselineCriticScores: baselineCriticScores,
+            supervised: supervised, scorer: scorer, judges: judges, sampling: sampling, fluency: fluency)
         let outcome = DemoOutcome(
             seeds: results, bestOfN: bestOfN, heldOutPrompts: prompts.count, examples: examples, rewardModelAccuracy: rewardAccuracy,
             criticAUC: critic?.summary.auc, criticEvaluationSnippets: critic?.summary.evaluationSnippets)

@@ -60,6 +60,7 @@ struct DemoReport {
         \(critic)
         \(accuracy)
         \(guardsSection())
+        \(annotatorCeilingSection())
         """
     }
 
@@ -74,7 +75,7 @@ struct DemoReport {
             charts.append(LineChart(title: "PPO losses (seed \(first.seed))", xLabel: "PPO iteration", yLabel: "loss", series: [
                 series("loss/policy_avg", records: first.records, name: "policy"), series("loss/value_avg", records: first.records, name: "value"),
             ]))
-            charts.append(ReportParts.overoptimization(first.records, bestOfN: outcome.bestOfN.ladder))
+            charts.append(ReportParts.overoptimization(first.records, bestOfN: outcome.bestOfN.ladder.map(\.rewardModelPoint)))
         }
         charts.append(LineChart(title: "Pretraining and SFT loss", xLabel: "step", yLabel: "nats per token", series: [
             series("loss", x: "step", records: pretrainMetrics, name: "pretrain"),
@@ -113,6 +114,14 @@ struct DemoReport {
         """
     }
 
+    private func annotatorCeilingSection() -> String {
+        ReportParts.annotatorCeiling(
+            outcome.bestOfN.ladder, prompts: outcome.bestOfN.comparison.prompts, candidates: outcome.bestOfN.candidates, startingModel: "SFT",
+            trained: outcome.seeds.compactMap { r in
+                r.criticComparison.map { .init(name: "PPO seed \(r.seed)", kl: r.comparison.policy.klToReference, criticWinRate: $0.winRate) }
+            })
+    }
+
     private func criticCell(_ r: DemoOutcome.SeedResult) -> String {
         r.criticComparison.map { PercentText.of($0.record) } ?? "–"
     }
@@ -122,7 +131,7 @@ struct DemoReport {
     /// Best-of-N's line in the outcome table; it has no goals of its own.
     private func bestOfNRow() -> String {
         let b = outcome.bestOfN, c = b.comparison
-        return "<tr><td>\(bestOfNName)</td><td>\(PercentText.of(c.record))</td><td>–</td>"
+        return "<tr><td>\(bestOfNName)</td><td>\(PercentText.of(c.record))</td><td>\(b.criticComparison.map { PercentText.of($0.record) } ?? "–")</td>"
             + "<td>\(c.wins)/\(c.ties)/\(c.losses)</td><td>\(fixed(c.policy.klToReference)) (analytic)</td>"
             + "<td>\(fixed(c.policy.referencePerplexity)) vs \(fixed(c.baseline.referencePerplexity)) (×\(fixed(b.perplexityRatio)))</td>"
             + "<td>\(fixed(c.policy.meanScore, 3)) vs \(fixed(c.baseline.meanScore, 3))</td><td>–</td></tr>"

@@ -73,11 +73,12 @@ extension SmolLM2DemoPipeline {
         // Each side (the starting model, every policy, best-of-N) samples, is read by the reference and judged.
         let sides = policies.count + 2
         var sidesDone = 0
-        let scored = { [events] (side: PolicyEvaluator.Measured) in
-            defer {
-                sidesDone += 1
-                events(.reading(what: "evaluation sides", done: sidesDone, total: sides, unit: "sides"))
-            }
+        func sideDone() {
+            sidesDone += 1
+            events(.reading(what: "evaluation sides", done: sidesDone, total: sides, unit: "sides"))
+        }
+        let scored = { (side: PolicyEvaluator.Measured) in
+            defer { sideDone() }
             return try judges.map { try $0.scores(prompts: side.prompts, responses: side.samples) }
         }
         events(.reading(what: "evaluation sides", done: 0, total: sides, unit: "sides"))
@@ -107,11 +108,16 @@ extension SmolLM2DemoPipeline {
             fluency: .reference)
         let subsetBaseline = try measure(model, subset, Array(baselineSamples.prefix(bestOfN.count)))
         let subsetBaselineScores = baselineScores.map { Array($0.prefix(bestOfN.count)) }
-        try record("best-of-\(configuration.bestOfN)", best, try scored(best), against: subsetBaseline, subsetBaselineScores, analyticKL: true)
-        let ladder = try judgedCandidates(candidates, prompts: subset.tokens, judges: judges, baselineScores: subsetBaselineScores).ladder()
+        let judged = try CandidateScores(
+            judging: candidates, prompts: subset.tokens, population: judges[0], critic: judges[1], baselinePopulation: subsetBaselineScores[0],
+            baselineCritic: subsetBaselineScores[1]
+        ) { [events] done, total in events(.reading(what: "best-of-N candidates judged", done: done, total: total, unit: "judges")) }
+        let chosen = judged.rewardModelChoices(amongFirst: configuration.bestOfN)
+        try record("best-of-\(configuration.bestOfN)", best, [chosen.population, chosen.critic ?? []], against: subsetBaseline, subsetBaselineScores, analyticKL: true)
+        sideDone()
 
         let outcome = SmolLM2DemoOutcome(
-            methods: methods, bestOfNLadder: ladder, heldOutPrompts: prompts.texts.count, bestOfNCandidates: configuration.bestOfN, bestOfNPrompts: bestOfN.count,
+            methods: methods, bestOfNLadder: judged.ladder(), heldOutPrompts: prompts.texts.count, bestOfNCandidates: configuration.bestOfN, bestOfNPrompts: bestOfN.count,
             examples: answers.indices.map { SmolLM2DemoOutcome.Example(prompt: prompts.texts[$0], answers: answers[$0]) },
             rewardModelAccuracy: rewardAccuracy, criticTrainingSnippets: critic.summary.trainingSnippets, criticAUC: critic.summary.auc,
             criticEvaluationSnippets: critic.summary.evaluationSnippets)
@@ -119,22 +125,6 @@ extension SmolLM2DemoPipeline {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(outcome).write(to: url("evaluation.json"), options: .atomic)
         return outcome
-    }
-
-    /// Every best-of-n candidate scored by both judges beside the reward model's scores it was drawn with.
-    private func judgedCandidates(
-        _ candidates: BestOfN.Candidates, prompts: [[Int32]], judges: [any ResponseScorer], baselineScores: [[Double]]
-    ) throws -> CandidateScores {
-        let rows = zip(prompts, candidates.responses).flatMap { prompt, responses in Array(repeating: prompt, count: responses.count) }
-        let perPrompt = candidates.responses.first?.count ?? 0
-        events(.reading(what: "best-of-N candidates judged", done: 0, total: judges.count, unit: "judges"))
-        let scores = try judges.enumerated().map { index, judge in
-            defer { events(.reading(what: "best-of-N candidates judged", done: index + 1, total: judges.count, unit: "judges")) }
-            let flat = try judge.scores(prompts: rows, responses: candidates.responses.flatMap { $0 })
-            return stride(from: 0, to: flat.count, by: max(perPrompt, 1)).map { Array(flat[$0..<($0 + perPrompt)]) }
-        }
-        return CandidateScores(
-            reward: candidates.scores, population: scores[0], critic: scores[1], baselinePopulation: baselineScores[0], baselineCritic: baselineScores[1])
     }
 
     /// The method's row with the goals: PPO-LoRA ≥ 80% by both judges (lower end ≥ 75%),

@@ -70,35 +70,12 @@ struct SmolLM2DemoReport {
         """
     }
 
-    /// Best-of-n chosen by the population judge pleases the annotators as no reward model learned
-    /// from them can; the critics' judge of it is what pleasing them buys from critics at that KL.
     private func annotatorCeilingSection() -> String {
-        guard !outcome.bestOfNLadder.isEmpty else { return "" }
-        let cell = { (count: WinCount) in "<td>\(PercentText.of(count))</td>" }
-        let rows = outcome.bestOfNLadder.map { p in
-            "<tr><td>\(p.candidates)</td><td>\(ReportParts.fixed(p.klToReference))</td>\(cell(p.byRewardModel.population))\(cell(p.byRewardModel.critic))"
-                + "\(cell(p.byPopulationJudge.population))\(cell(p.byPopulationJudge.critic))</tr>"
-        }.joined()
-        let critics = { (name: String, pick: (BestOfNSelectionPoint) -> BestOfNSelectionPoint.Chosen) in
-            LineChart.Series(name: name, points: outcome.bestOfNLadder.map { ($0.klToReference, pick($0).critic.winRate) })
-        }
-        let trained = outcome.methods.filter { !$0.analyticKL }.map { m in
-            LineChart.Series(name: m.name, points: [(m.populationJudge.policy.klToReference, m.criticJudge.winRate)])
-        }
-        let chart = LineChart(
-            title: "Critics' judge: win rate against the starting model", xLabel: "KL to the reference (nats)", yLabel: "win rate",
-            series: [critics("best-of-n, reward model's choice", \.byRewardModel), critics("best-of-n, population judge's choice", \.byPopulationJudge)] + trained,
-            yRange: 0...1)
-        return """
-        <h3>What the annotators' taste is worth to the critics</h3>
-        <p>Best-of-n on the first \(outcome.bestOfNPrompts) prompts, n = 1, 2, 4, … from one draw of \(outcome.bestOfNCandidates) candidates,
-        chosen by the reward model and, among the same candidates, by the population judge: a reward model that had learned the
-        annotators' mean taste perfectly. Its population-judge column is high by construction; its critics' column is what pleasing
-        the annotators perfectly buys from the critics at that KL.</p>
-        <table><tr><th>n</th><th>KL (analytic)</th><th>reward model's choice: population</th><th>critics</th>
-        <th>population judge's choice: population</th><th>critics</th></tr>\(rows)</table>
-        \(ReportParts.charts([chart]))
-        """
+        ReportParts.annotatorCeiling(
+            outcome.bestOfNLadder, prompts: outcome.bestOfNPrompts, candidates: outcome.bestOfNCandidates, startingModel: "the starting model",
+            trained: outcome.methods.filter { !$0.analyticKL }.map {
+                .init(name: $0.name, kl: $0.populationJudge.policy.klToReference, criticWinRate: $0.criticJudge.winRate)
+            })
     }
 
     private func chartsSection() -> String {

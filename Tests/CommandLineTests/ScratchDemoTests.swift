@@ -1,6 +1,7 @@
 // `rlhf demo --preset quick` end to end at a tiny size on the real data: every stage runs, and
 // the evaluation and report carry best-of-N against SFT beside the PPO seed, with its guards and
-// the over-optimisation ladder n = 1, 2, 4, and the critics' judge's verdict on the PPO seed.
+// the ladder n = 1, 2, 4 chosen by the reward model and by the population judge, and the critics'
+// judge's verdict on the PPO seed and on every best-of-n choice.
 import Foundation
 import Testing
 
@@ -34,11 +35,27 @@ import Testing
         let kl = try #require(side["klToReference"] as? Double)
         #expect(abs(kl - (log(4) - 0.75)) < 1e-12, "best-of-4's KL is the analytic value, got \(kl)")
 
+        let bestCritic = try #require(best["criticComparison"] as? [String: Any], "the critics' judge reads best-of-N's choices too")
+        #expect(["wins", "ties", "losses"].compactMap { bestCritic[$0] as? Int }.reduce(0, +) == 5)
+
+        // n = 1, 2, 4 from one draw, chosen by the reward model and by the population judge, each read by both judges.
         let ladder = try #require(best["ladder"] as? [[String: Any]])
         #expect(ladder.compactMap { $0["candidates"] as? Int } == [1, 2, 4])
         #expect(ladder.first?["klToReference"] as? Double == 0)
-        let rewards = ladder.compactMap { $0["rewardScore"] as? Double }
+        let byReward = ladder.compactMap { $0["byRewardModel"] as? [String: Any] }, byJudge = ladder.compactMap { $0["byPopulationJudge"] as? [String: Any] }
+        try #require(byReward.count == 3 && byJudge.count == 3)
+        let rewards = byReward.compactMap { $0["rewardScore"] as? Double }
         #expect(rewards.count == 3 && zip(rewards, rewards.dropFirst()).allSatisfy { $0 <= $1 }, "more candidates never score lower: \(rewards)")
+        for (reward, judge) in zip(byReward, byJudge) {
+            #expect((judge["populationScore"] as? Double ?? -.infinity) >= (reward["populationScore"] as? Double ?? .infinity))
+            for chosen in [reward, judge] {
+                let critic = try #require(chosen["critic"] as? [String: Int])
+                #expect(["wins", "ties", "losses"].compactMap { critic[$0] }.reduce(0, +) == 5, "each of the 5 best-of-n prompts is counted once")
+            }
+        }
+        // n = 4's choice by the reward model is the best-of-4 row itself.
+        #expect((byReward.last?["population"] as? [String: Int])?["wins"] == comparison["wins"] as? Int)
+        #expect((byReward.last?["critic"] as? [String: Int])?["wins"] == bestCritic["wins"] as? Int)
 
         // The second hidden judge reads the same samples as the population judge.
         #expect(evaluation["criticAUC"] is Double, "the critics' judge is measured on held-out movies")
@@ -49,9 +66,13 @@ import Testing
         #expect((critic["policy"] as? [String: Any])?["klToReference"] as? Double == (population["policy"] as? [String: Any])?["klToReference"] as? Double)
         #expect((seed["criticWinRateInterval"] as? [Double])?.count == 2)
         #expect(result.output.contains("critics' judge"), "\(result.output)")
+        #expect(result.output.contains("best-of-4 (5 prompts) beats SFT on") && result.output.contains("chosen by the population judge"), "\(result.output)")
 
         let report = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
-        for expected in ["<td>best-of-4</td>", "(analytic)", "best-of-n: reward model", "best-of-n: population judge", "critics' judge win rate"] {
+        for expected in [
+            "<td>best-of-4</td>", "(analytic)", "best-of-n: reward model", "best-of-n: population judge", "critics' judge win rate",
+            "What the annotators' taste is worth to the critics", "population judge's choice",
+        ] {
             #expect(report.contains(expected), "report.html lacks \(expected)")
         }
     }

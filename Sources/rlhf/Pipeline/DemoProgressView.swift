@@ -96,8 +96,20 @@ enum DemoSummary {
             }
             lines.append("          " + guards.joined(separator: "; "))
         }
+        let best = outcome.bestOfN, c = best.comparison
+        lines.append("  best-of-\(best.candidates) (\(c.prompts) prompts) beats SFT on \(PercentText.of(c.record))"
+            + (best.criticComparison.map { " (critics' judge \(PercentText.of($0.record)))" } ?? "")
+            + String(format: "; KL %.2f (analytic); reference perplexity ×%.2f of SFT's — ceiling reference", c.policy.klToReference, best.perplexityRatio))
+        lines += criticsCeiling(best.ladder)
         lines.append("Report: \(report)")
         return lines.joined(separator: "\n")
+    }
+
+    /// The critics' verdict on the largest n of the best-of-n ladder, chosen both ways (nothing without a critics' judge).
+    static func criticsCeiling(_ ladder: [BestOfNSelectionPoint]) -> [String] {
+        guard let top = ladder.last, let byReward = top.byRewardModel.critic, let byJudge = top.byPopulationJudge.critic else { return [] }
+        return ["  by the critics' judge, best-of-\(top.candidates) chosen by the reward model: \(PercentText.of(byReward)); "
+            + "chosen by the population judge (the annotators' taste, perfectly learned): \(PercentText.of(byJudge))"]
     }
 }
 
@@ -125,10 +137,7 @@ extension DemoSummary {
             }
             lines.append("          " + guards.joined(separator: "; "))
         }
-        if let top = outcome.bestOfNLadder.last {
-            lines.append("  by the critics' judge, best-of-\(top.candidates) chosen by the reward model: \(PercentText.of(top.byRewardModel.critic)); "
-                + "chosen by the population judge (the annotators' taste, perfectly learned): \(PercentText.of(top.byPopulationJudge.critic))")
-        }
+        lines += criticsCeiling(outcome.bestOfNLadder)
         lines.append("Report: \(report)")
         return lines.joined(separator: "\n")
     }
