@@ -59,8 +59,11 @@ public struct SmolLM2DemoConfiguration: Codable, Sendable, Equatable {
     }()
     public var ppo: PPOConfiguration = {
         var c = PPOConfiguration()
-        c.iterations = 12
-        c.batchSize = 32
+        // 64 episodes per update: at 32 the outcome depended on the seed by 16 points (67-83% by
+        // the population judge over six seeds), at 64 by 2 (three seeds). Ten iterations spend
+        // about the KL twelve of 32 spent; twelve of 64 spent 6.3-9.6 nats.
+        c.iterations = 10
+        c.batchSize = 64
         c.minibatches = 4
         c.epochs = 2
         c.responseLength = 32
