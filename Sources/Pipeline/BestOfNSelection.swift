@@ -45,34 +45,6 @@ struct CandidateScores {
     var baselinePopulation: [Double]
     var baselineCritic: [Double]?
 
-    /// `candidates` judged by the population judge and, when there is one, the critics' judge;
-    /// `progress(done, total)` counts judges.
-    init(
-        judging candidates: BestOfN.Candidates, prompts: [[Int32]], population: any ResponseScorer, critic: (any ResponseScorer)?,
-        baselinePopulation: [Double], baselineCritic: [Double]?, progress: (Int, Int) -> Void = { _, _ in }
-    ) throws {
-        let rows = zip(prompts, candidates.responses).flatMap { prompt, responses in Array(repeating: prompt, count: responses.count) }
-        let perPrompt = max(candidates.responses.first?.count ?? 0, 1)
-        let judges = [population] + (critic.map { [$0] } ?? [])
-        progress(0, judges.count)
-        let scores = try judges.enumerated().map { index, judge in
-            defer { progress(index + 1, judges.count) }
-            let flat = try judge.scores(prompts: rows, responses: candidates.responses.flatMap { $0 })
-            return stride(from: 0, to: flat.count, by: perPrompt).map { Array(flat[$0..<($0 + perPrompt)]) }
-        }
-        self.init(
-            reward: candidates.scores, population: scores[0], critic: critic == nil ? nil : scores[1],
-            baselinePopulation: baselinePopulation, baselineCritic: critic == nil ? nil : baselineCritic)
-    }
-
-    init(reward: [[Double]], population: [[Double]], critic: [[Double]]?, baselinePopulation: [Double], baselineCritic: [Double]?) {
-        self.reward = reward
-        self.population = population
-        self.critic = critic
-        self.baselinePopulation = baselinePopulation
-        self.baselineCritic = baselineCritic
-    }
-
     /// The judges' scores of the reward model's choice among each prompt's first n candidates:
     /// `BestOfN.Candidates.choices(amongFirst:)` picks the same ones.
     func rewardModelChoices(amongFirst n: Int) -> (population: [Double], critic: [Double]?) {
@@ -102,4 +74,26 @@ struct CandidateScores {
     }
 
     private static func picked(_ scores: [[Double]], _ picks: [Int]) -> [Double] { zip(scores, picks).map { $0[$1] } }
+}
+
+extension CandidateScores {
+    /// `candidates` judged by the population judge and, when there is one, the critics' judge;
+    /// `progress(done, total)` counts judges.
+    init(
+        judging candidates: BestOfN.Candidates, prompts: [[Int32]], population: any ResponseScorer, critic: (any ResponseScorer)?,
+        baselinePopulation: [Double], baselineCritic: [Double]?, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws {
+        let rows = zip(prompts, candidates.responses).flatMap { prompt, responses in Array(repeating: prompt, count: responses.count) }
+        let perPrompt = max(candidates.responses.first?.count ?? 0, 1)
+        let judges = [population] + (critic.map { [$0] } ?? [])
+        progress(0, judges.count)
+        let scores = try judges.enumerated().map { index, judge in
+            defer { progress(index + 1, judges.count) }
+            let flat = try judge.scores(prompts: rows, responses: candidates.responses.flatMap { $0 })
+            return stride(from: 0, to: flat.count, by: perPrompt).map { Array(flat[$0..<($0 + perPrompt)]) }
+        }
+        self.init(
+            reward: candidates.scores, population: scores[0], critic: critic == nil ? nil : scores[1],
+            baselinePopulation: baselinePopulation, baselineCritic: critic == nil ? nil : baselineCritic)
+    }
 }

@@ -17,9 +17,9 @@ extension DemoPipeline {
     }
 
     /// SFT's best of `bestOfN` samples by `scorer` for each prompt against SFT's own sample of it
-    /// (the first `prompts.count` of `baseline`, the PPO rows' baseline, and of its critics' scores).
+    /// (the first `prompts.count` of `baseline`, the PPO rows' baseline, and of its judges' scores).
     func evaluateBestOfN(
-        prompts: [[Int32]], baseline: PolicyEvaluator.Measured, baselineCriticScores: [Double]?, supervised: LanguageModel,
+        prompts: [[Int32]], baseline: PolicyEvaluator.Measured, baselineScores: (population: [Double], critic: [Double]?), supervised: LanguageModel,
         scorer: any ResponseScorer, judges: Judges, sampling: SamplingParameters, fluency: FluencyScorer?
     ) throws -> DemoOutcome.BestOfNResult {
         let n = configuration.bestOfN, batchSize = 64
@@ -35,8 +35,8 @@ extension DemoPipeline {
             temperature: sampling.temperature, batchSize: batchSize, fluency: measuredFluency)
         let scores = try CandidateScores(
             judging: candidates, prompts: prompts, population: judges.population, critic: judges.critic,
-            baselinePopulation: judges.population.scores(prompts: prompts, responses: subsetBaseline.samples),
-            baselineCritic: baselineCriticScores.map { Array($0.prefix(prompts.count)) })
+            baselinePopulation: Array(baselineScores.population.prefix(prompts.count)),
+            baselineCritic: baselineScores.critic.map { Array($0.prefix(prompts.count)) })
         let chosen = scores.rewardModelChoices(amongFirst: n)
         let comparison = try PolicyComparison(policy: best, policyScores: chosen.population, baseline: subsetBaseline, baselineScores: scores.baselinePopulation)
         var criticComparison: PolicyComparison?

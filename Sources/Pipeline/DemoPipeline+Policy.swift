@@ -131,17 +131,19 @@ extension DemoPipeline {
             try judges.critic.map { try $0.scores(prompts: side.prompts, responses: side.samples) }
         }
         let baseline = try measure(supervised)
-        let baselineCriticScores = try criticScores(baseline)
+        let baselineScores = (population: try judge.scores(prompts: baseline.prompts, responses: baseline.samples), critic: try criticScores(baseline))
         var examples: [DemoOutcome.Example] = []
         let results = try policies.map { policy -> DemoOutcome.SeedResult in
             let side = try measure(policy.model)
-            let comparison = try PolicyComparison(policy: side, baseline: baseline, judge: judge)
+            let comparison = try PolicyComparison(
+                policy: side, policyScores: judge.scores(prompts: side.prompts, responses: side.samples), baseline: baseline,
+                baselineScores: baselineScores.population)
             if examples.isEmpty {
                 examples = try self.examples(prompts: prompts, optimized: side.samples, baseline: baseline.samples, model: supervised, judge: judge)
             }
             var criticComparison: PolicyComparison?
-            if let scores = try criticScores(side), let baselineScores = baselineCriticScores {
-                criticComparison = try PolicyComparison(policy: side, policyScores: scores, baseline: baseline, baselineScores: baselineScores)
+            if let scores = try criticScores(side), let baselineCritic = baselineScores.critic {
+                criticComparison = try PolicyComparison(policy: side, policyScores: scores, baseline: baseline, baselineScores: baselineCritic)
             }
             let ratio = comparison.policy.referencePerplexity / comparison.baseline.referencePerplexity
             let interval = comparison.winRateInterval()
@@ -153,7 +155,7 @@ extension DemoPipeline {
                 criticComparison: criticComparison, criticWinRateInterval: criticComparison.map { [$0.winRateInterval().lowerBound, $0.winRateInterval().upperBound] })
         }
         let bestOfN = try evaluateBestOfN(
-            prompts: Array(prompts.prefix(configuration.bestOfNPrompts)), baseline: baseline, baselineCriticScores: baselineCriticScores,
+            prompts: Array(prompts.prefix(configuration.bestOfNPrompts)), baseline: baseline, baselineScores: baselineScores,
             supervised: supervised, scorer: scorer, judges: judges, sampling: sampling, fluency: fluency)
         let outcome = DemoOutcome(
             seeds: results, bestOfN: bestOfN, heldOutPrompts: prompts.count, examples: examples, rewardModelAccuracy: rewardAccuracy,
