@@ -19,6 +19,9 @@ public struct SmolLM2DemoConfiguration: Codable, Sendable, Equatable {
     public var openingWords = 3
 
     // MARK: Feedback
+    /// Prompts whose reviews the annotators rank. Rankings of 400 raise the reward head's held-out
+    /// pair accuracy from 63% to 70% and PPO's win by about 3 points at the same KL, but add about
+    /// 4 minutes (sampling, the head, DPO's reference pass): 25.1 in one run, past the goal of 25.
     public var feedbackPrompts = 200
     public var samplesPerPrompt = 4
     public var samplingTemperature: Float = 0.7
@@ -71,9 +74,9 @@ public struct SmolLM2DemoConfiguration: Codable, Sendable, Equatable {
         c.learningRate = 3e-4
         c.valueLearningRate = 1e-3
         c.valueModel = .policyHead
-        // β between the two measured on this demo (seed 0, 200 held-out prompts): 0.05 won 80.5%
-        // of prompts by the population judge at KL 7.8 with reviews a third shorter; 0.1 kept
-        // the KL at 3.3 and the length, and won 71.0%.
+        // β between the two measured on this demo (seed 0, 200 held-out prompts, twelve updates
+        // of 32 episodes): 0.05 won 80.5% of prompts by the population judge at KL 7.8 with
+        // reviews a third shorter; 0.1 kept the KL at 3.3 and the length, and won 71.0%.
         c.klCoefficient = 0.07
         c.scoreClip = 3
         c.checkpointInterval = 4
