@@ -8,20 +8,23 @@ import Testing
 @Suite struct ScriptConfigurationTests {
     static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts").standardizedFileURL
 
-    @Test(arguments: ["smollm2-goals.json", "smollm2-goals-feedback400.json", "smollm2-critics-ceiling.json"])
-    func smolLM2DemoConfigurationsLayOverThePreset(_ file: String) throws {
-        let preset = SmolLM2DemoConfiguration()
-        let configuration = try ConfigurationFile.load(SmolLM2DemoConfiguration.self, from: Self.scripts.appendingPathComponent(file), defaults: preset)
-        try configuration.validate()
-        #expect(configuration != preset)
+    /// `file` laid over the SmolLM2 preset.
+    static func smolLM2(_ file: String) throws -> SmolLM2DemoConfiguration {
+        try ConfigurationFile.load(SmolLM2DemoConfiguration.self, from: scripts.appendingPathComponent(file), defaults: SmolLM2DemoConfiguration())
     }
 
-    @Test func theGoalsMeasureThreeSeedsOn400Prompts() throws {
-        for file in ["smollm2-goals.json", "smollm2-goals-feedback400.json"] {
-            let configuration = try ConfigurationFile.load(
-                SmolLM2DemoConfiguration.self, from: Self.scripts.appendingPathComponent(file), defaults: SmolLM2DemoConfiguration())
-            #expect(configuration.ppoSeeds == [0, 1, 2] && configuration.evaluationPrompts == 400)
-        }
+    @Test(arguments: ["smollm2-goals.json", "smollm2-goals-feedback400.json", "smollm2-critics-ceiling.json"])
+    func smolLM2DemoConfigurationsLayOverThePreset(_ file: String) throws {
+        let configuration = try Self.smolLM2(file)
+        try configuration.validate()
+        #expect(configuration != SmolLM2DemoConfiguration())
+    }
+
+    @Test(arguments: ["smollm2-goals.json", "smollm2-goals-feedback400.json"])
+    func theGoalsMeasureThreeSeedsOn400Prompts(_ file: String) throws {
+        let configuration = try Self.smolLM2(file)
+        #expect(configuration.ppoSeeds == [0, 1, 2])
+        #expect(configuration.evaluationPrompts == 400)
     }
 
     @Test func theCrashResumeConfigurationLaysOverTheQuickPreset() throws {
