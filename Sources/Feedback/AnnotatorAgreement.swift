@@ -62,13 +62,12 @@ extension [RankedComparison] {
 }
 
 extension RankedComparison {
-    /// For every pair of completions (lower id first): -1 when the first is better, 1 when the
-    /// second is, 0 for a tie.
+    /// For every pair of completions (in the task's order): -1 when the first is better, 1 when
+    /// the second is, 0 for a tie.
     fileprivate var pairVerdicts: [PairKey: Int] {
         var verdicts: [PairKey: Int] = [:]
-        let sorted = completions.sorted { $0.completionID < $1.completionID }
-        for (i, a) in sorted.enumerated() {
-            for b in sorted[(i + 1)...] {
+        for (i, a) in completions.enumerated() {
+            for b in completions[(i + 1)...] {
                 verdicts[PairKey(first: a.completionID, second: b.completionID)] = a.tier < b.tier ? -1 : a.tier > b.tier ? 1 : 0
             }
         }

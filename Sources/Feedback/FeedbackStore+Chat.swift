@@ -8,14 +8,23 @@ extension FeedbackStore {
         conversation.map { "\($0.role.rawValue): \($0.content)" }.joined(separator: "\n\n")
     }
 
-    /// Stores a model's reply to a conversation, asked for by `annotatorID`.
-    package func recordChatReply(to conversation: [ChatMessage], reply: NewCompletion, by annotatorID: Int64) async throws -> Completion {
+    /// Checks a conversation as `recordChatReply` stores it: it ends with a user message, every
+    /// message is non-empty and within the text limit, and the transcript within a prompt's. The
+    /// server checks before the model answers, so a request the store would refuse costs no
+    /// generation.
+    package static func checkConversation(_ conversation: [ChatMessage]) throws {
         guard conversation.last?.role == .user else {
             throw FeedbackError.invalidField(name: "messages", reason: "the conversation must end with a user message")
         }
         for (index, message) in conversation.enumerated() {
             _ = try validatedText(message.content, field: "messages[\(index)].content", limit: JudgmentSubmission.textLimit, required: true)
         }
+        _ = try validatedText(transcript(of: conversation), field: "messages", limit: promptLimit, required: true)
+    }
+
+    /// Stores a model's reply to a conversation, asked for by `annotatorID`.
+    package func recordChatReply(to conversation: [ChatMessage], reply: NewCompletion, by annotatorID: Int64) async throws -> Completion {
+        try Self.checkConversation(conversation)
         return try await database.write { transaction in
             let prompt = try await Self.findOrInsertPrompt(transaction, text: Self.transcript(of: conversation), messages: conversation)
             return try await Self.insertCompletion(transaction, promptID: prompt.id!, reply, requestedBy: annotatorID)

@@ -117,9 +117,14 @@ extension FeedbackStore {
     private static func ownJudgments(_ transaction: any SQLTransaction, _ condition: String, _ arguments: [SQLValue]) async throws -> [StoredJudgment] {
         let judgments = try await transaction.rows("SELECT \(Judgment.columns()) FROM judgment WHERE " + condition, arguments).map(Judgment.init(row:))
         guard !judgments.isEmpty else { return [] }
+        // A tier's completions in the task's order (ids are assigned in no meaningful order).
         let ranks = try await transaction.rows(
-            "SELECT judgmentID, completionID, tier FROM judgmentRank WHERE judgmentID IN ("
-                + repeatElement("?", count: judgments.count).joined(separator: ", ") + ") ORDER BY judgmentID, tier, completionID",
+            """
+            SELECT r.judgmentID AS judgmentID, r.completionID AS completionID, r.tier AS tier FROM judgmentRank r
+            JOIN judgment j ON j.id = r.judgmentID
+            JOIN taskCompletion tc ON tc.taskID = j.taskID AND tc.completionID = r.completionID
+            WHERE r.judgmentID IN (
+            """ + repeatElement("?", count: judgments.count).joined(separator: ", ") + ") ORDER BY r.judgmentID, r.tier, tc.position",
             judgments.map { .integer($0.id!) })
         var tiers: [Int64: [[Int64]]] = [:]
         var lastTier: [Int64: Int] = [:]

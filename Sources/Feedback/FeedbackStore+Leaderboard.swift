@@ -40,18 +40,21 @@ extension FeedbackStore {
 
 extension [RankedComparison] {
     /// Agreement units for Krippendorff's alpha: one per task and pair of completions judged by
-    /// at least two annotators, valued +1 (lower id better), −1 (higher id better) or 0 (tie).
+    /// at least two annotators, valued +1 (the one the task lists first better), −1 (the other)
+    /// or 0 (tie), in task order. Nominal alpha depends on which of a pair counts as first, so it
+    /// is the task's order, fixed when the task was made, and not the completions' ids.
     package var agreementUnits: [[Double]] {
-        var units: [String: [Double]] = [:]
+        var units: [[Int64]: [Double]] = [:]
         for comparison in self {
-            let ranked = comparison.completions.sorted { $0.completionID < $1.completionID }
-            for (i, a) in ranked.enumerated() {
-                for b in ranked[(i + 1)...] {
+            let listed = comparison.completions
+            for i in listed.indices {
+                for j in listed.indices where j > i {
+                    let (a, b) = (listed[i], listed[j])
                     let value: Double = a.tier < b.tier ? 1 : a.tier > b.tier ? -1 : 0
-                    units["\(comparison.taskID):\(a.completionID):\(b.completionID)", default: []].append(value)
+                    units[[comparison.taskID, Int64(i), Int64(j)], default: []].append(value)
                 }
             }
         }
-        return units.keys.sorted().map { units[$0]! }.filter { $0.count >= 2 }
+        return units.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { units[$0]! }.filter { $0.count >= 2 }
     }
 }

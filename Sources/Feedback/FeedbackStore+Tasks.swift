@@ -64,6 +64,9 @@ extension FeedbackStore {
         try await database.write { transaction in try await Self.insertTask(transaction, prompt: prompt, completions: completions) }
     }
 
+    /// Characters a prompt (a chat's whole transcript included) may hold.
+    package static let promptLimit = 100_000
+
     /// Inserts a task inside an open transaction; the importers batch many of these in one.
     static func insertTask(_ transaction: any SQLTransaction, prompt text: String, completions: [NewCompletion]) async throws -> TaskDetails {
         guard completions.count >= 2 else { throw FeedbackError.taskNeedsCompletions(found: completions.count) }
@@ -75,10 +78,14 @@ extension FeedbackStore {
         let task = try ComparisonTask(row: try await transaction.inserted(
             "INSERT INTO comparisonTask (promptID, createdAt) VALUES (?, ?) RETURNING \(ComparisonTask.columns())",
             .integer(prompt.id!), .date(Date())))
-        var stored: [Completion] = []
-        for new in completions {
-            stored.append(try await insertCompletion(transaction, promptID: prompt.id!, new))
+        // In a random order: ids grow with each insert, and callers list a task's completions
+        // model by model, so ids in the given order would tell an annotator which model wrote
+        // which answer. Nothing that counts reads ids' order (rankings go by task position).
+        var inserted: [Int: Completion] = [:]
+        for index in completions.indices.shuffled() {
+            inserted[index] = try await insertCompletion(transaction, promptID: prompt.id!, completions[index])
         }
+        let stored = completions.indices.map { inserted[$0]! }
         try await transaction.execute(
             "INSERT INTO taskCompletion (taskID, completionID, position) VALUES "
                 + repeatElement("(?, ?, ?)", count: stored.count).joined(separator: ", "),
@@ -101,7 +108,7 @@ extension FeedbackStore {
     /// The prompt with this text, inserted if new. The insert skips a prompt another transaction
     /// stored first (on PostgreSQL after waiting for it to commit), which the lookup then finds.
     static func findOrInsertPrompt(_ transaction: any SQLTransaction, text: String, messages: [ChatMessage]? = nil) async throws -> Prompt {
-        _ = try validatedText(text, field: "prompt", limit: 100_000, required: true)
+        _ = try validatedText(text, field: "prompt", limit: promptLimit, required: true)
         if let inserted = try await transaction.row(
             "INSERT INTO prompt (text, messages, createdAt) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING \(Prompt.columns())",
             .text(text), try .json(messages), .date(Date())) {

@@ -32,7 +32,15 @@ struct CrossSiteRequestMiddleware: RouterMiddleware {
     private static let safeMethods: Set<HTTPRequest.Method> = [.get, .head, .options]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let expected = context.csrfToken, !Self.safeMethods.contains(request.method) else {
+        guard !Self.safeMethods.contains(request.method) else { return try await next(request, context) }
+        guard let expected = context.csrfToken else {
+            // Without a session (signing in) there is no token to ask for; another site's page
+            // posting its own token would sign the victim's browser in as the attacker, whose
+            // account would then collect the victim's chats and judgments.
+            if request.headers[.authorization] == nil, Self.comesFromAnotherSite(request) {
+                let from = request.headers[.origin] ?? request.headers[.fetchSite] ?? "another site"
+                throw HTTPError(.forbidden, message: "sign in from this server's own page: the browser says this request came from \(from)")
+            }
             return try await next(request, context)
         }
         var request = request
@@ -51,9 +59,24 @@ struct CrossSiteRequestMiddleware: RouterMiddleware {
         }
         return try await next(request, context)
     }
+
+    /// Whether the browser says the request comes from another site's page: by Sec-Fetch-Site,
+    /// or by an Origin whose host and port are not the ones the request was sent to. Our pages'
+    /// no-referrer policy makes browsers send `Origin: null` from them, which tells nothing.
+    static func comesFromAnotherSite(_ request: Request) -> Bool {
+        if let site = request.headers[.fetchSite], !["same-origin", "none"].contains(site) { return true }
+        guard let origin = request.headers[.origin], origin != "null",
+              let authority = request.head.authority ?? request.headers[.hostHeader] else { return false }
+        guard let url = URL(string: origin), let host = url.host else { return true }
+        return (url.port.map { "\(host):\($0)" } ?? host).lowercased() != authority.lowercased()
+    }
 }
 
 extension HTTPField.Name {
+    static let fetchSite = Self("Sec-Fetch-Site")!
+    /// HTTP/1's Host, for requests whose authority was not taken from it.
+    static let hostHeader = Self("Host")!
+
     /// The header the page script sends its CSRF token in.
     static let csrfToken = Self("X-CSRF-Token")!
 }

@@ -28,7 +28,8 @@ func aBrowserSignsInRanksATaskAndSeesItOnTheLeaderboard() async throws {
             try await checkMarkupInEveryField(browser, base: base, fixture: fixture)
         } catch {
             let log = (try? String(contentsOf: browser.logFile, encoding: .utf8)) ?? ""
-            Issue.record("browser run failed: \(error)\nChromium's output ends:\n\(log.suffix(2000))")
+            let page = (try? await browser.evaluate("location.href + ': ' + document.body.innerText.slice(0, 500)")) as? String ?? "(unreadable)"
+            Issue.record("browser run failed: \(error)\nThe page: \(page)\nChromium's output ends:\n\(log.suffix(2000))")
         }
     }
     let judgments = try await fixture.store.judgments(for: fixture.aliceID)

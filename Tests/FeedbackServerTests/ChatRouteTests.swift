@@ -56,3 +56,44 @@ private struct ReplyJSON: Decodable { var completionID: Int64; var text: String;
         #expect(response.status == .serviceUnavailable && errorMessage(response)?.contains("--model") == true)
     }
 }
+
+/// A model that counts the replies it was asked for.
+private final class CountingSource: CompletionSource, @unchecked Sendable {
+    private let lock = NSLock()
+    private var asked = 0
+    var replies: Int { lock.withLock { asked } }
+
+    func completions(for prompt: String, count: Int) async throws -> [GeneratedCompletion] { [] }
+
+    func reply(to conversation: [ChatMessage]) async throws -> GeneratedCompletion {
+        lock.withLock { asked += 1 }
+        return GeneratedCompletion(text: "an answer", provenance: Provenance(model: "counting"))
+    }
+}
+
+/// A conversation the store would refuse is refused before the model spends a reply on it.
+@Test func aConversationTheStoreRefusesNeverReachesTheModel() async throws {
+    let fixture = try await ServerFixture(withTasks: false)
+    let source = CountingSource()
+    try await fixture.application(source: source).test(.router) { client in
+        let long = String(repeating: "a", count: FeedbackStore.promptLimit / 10)
+        let refused: [(messages: [ChatMessage], error: String)] = [
+            ([ChatMessage(role: .user, content: "   ")], "field 'messages[0].content': must not be empty"),
+            ([ChatMessage(role: .user, content: "hi"), ChatMessage(role: .assistant, content: " "), ChatMessage(role: .user, content: "and?")],
+             "field 'messages[1].content': must not be empty"),
+            ([ChatMessage(role: .user, content: "hi"), ChatMessage(role: .assistant, content: "hello")], "field 'messages': the conversation must end"),
+            (Array(repeating: ChatMessage(role: .user, content: long), count: 12), "field 'messages'"),
+        ]
+        for (messages, error) in refused {
+            for route in ["/api/chat", "/api/chat/stream"] {
+                let response = try await client.execute(uri: route, method: .post, headers: bearer(fixture.aliceToken, json: true),
+                                                        body: try jsonBody(ChatBody(messages: messages)))
+                #expect(response.status == .badRequest && errorMessage(response)?.hasPrefix(error) == true, "\(route): \(errorMessage(response) ?? "")")
+            }
+        }
+        #expect(source.replies == 0)
+        let fine = try await client.execute(uri: "/api/chat", method: .post, headers: bearer(fixture.aliceToken, json: true),
+                                            body: try jsonBody(ChatBody(messages: [ChatMessage(role: .user, content: "hello")])))
+        #expect(fine.status == .ok && source.replies == 1)
+    }
+}

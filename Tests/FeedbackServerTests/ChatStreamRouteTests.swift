@@ -117,3 +117,15 @@ private struct EndlessSource: CompletionSource {
         #expect(String(buffer: try await stop(fixture.aliceToken).body) == #"{"stopped":0}"#, "a finished answer has nothing left to stop")
     }
 }
+
+/// JavaScript reads U+2028 and U+2029 as line ends: raw in a `data:` line they would cut the
+/// page's JSON short.
+@Test func eventDataEscapesTheCharactersJavaScriptTakesForLineEnds() throws {
+    let text = "one\u{2028}two\u{2029}three\nfour"
+    let event = String(buffer: ChatController.event("text", ChatController.TextEvent(text: text)))
+    #expect(!event.contains("\u{2028}") && !event.contains("\u{2029}"))
+    let lines = event.split(separator: "\n", omittingEmptySubsequences: true)
+    #expect(lines.count == 2 && lines[0] == "event: text")
+    let data = try JSONSerialization.jsonObject(with: Data(lines[1].dropFirst("data: ".count).utf8)) as? [String: String]
+    #expect(data?["text"] == text)
+}

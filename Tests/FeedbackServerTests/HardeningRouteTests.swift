@@ -256,3 +256,26 @@ private func hiddenToken(in html: String) -> String? {
         #expect(agreement.first { $0.name == "bob" }?.isExcluded == true)
     }
 }
+
+/// Login CSRF: another site's page posting its owner's token to /login would sign the victim's
+/// browser in as the attacker, whose account would then collect the victim's work.
+@Test func signingInFromAnotherSitesPageIsRefused() async throws {
+    let fixture = try await ServerFixture(withTasks: false)
+    try await fixture.application().test(.router) { client in
+        let form = formBody(["token": fixture.aliceToken])
+        for (name, value) in [("Origin", "https://attacker.example"), ("Origin", "http://localhost:8081"), ("Sec-Fetch-Site", "cross-site"), ("Sec-Fetch-Site", "same-site")] {
+            var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+            headers[HTTPField.Name(name)!] = value
+            let response = try await client.execute(uri: "/login", method: .post, headers: headers, body: form)
+            #expect(response.status == .forbidden && response.headers[.setCookie] == nil, "\(name): \(value)")
+        }
+        // The router's test requests are addressed to localhost; our pages' no-referrer policy
+        // makes a browser send Origin: null from them.
+        for (name, value) in [("Origin", "http://localhost"), ("Origin", "null"), ("Sec-Fetch-Site", "same-origin"), ("Sec-Fetch-Site", "none")] {
+            var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+            headers[HTTPField.Name(name)!] = value
+            let response = try await client.execute(uri: "/login", method: .post, headers: headers, body: form)
+            #expect(response.status == .seeOther && response.headers[.setCookie] != nil, "\(name): \(value)")
+        }
+    }
+}

@@ -139,6 +139,23 @@ private func columns(of table: String, in store: FeedbackStore) async throws -> 
     #expect(try await store.counts().tasks == 2)
 }
 
+/// Annotators see completion ids; were they assigned in the order a task lists its completions
+/// (model by model), the larger id would name the later model.
+@Test(arguments: StoreBackend.all) func completionIdsDoNotFollowTheModelOrder(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
+    var firstModelHasTheSmallerID = 0
+    let tasks = 40
+    for i in 0..<tasks {
+        let created = try await makeTask(store, prompt: "prompt \(i)", models: ["base", "policy"])
+        #expect(created.completions.map(\.model) == ["base", "policy"], "the task keeps the given order")
+        let reloaded = try await store.taskDetails(id: created.task.id!)
+        #expect(reloaded.completions.map(\.id) == created.completions.map(\.id))
+        if created.completions[0].id! < created.completions[1].id! { firstModelHasTheSmallerID += 1 }
+    }
+    // Each order has probability ½ per task: both appear unless the ids follow the list.
+    #expect((1..<tasks).contains(firstModelHasTheSmallerID), "the first model had the smaller id in \(firstModelHasTheSmallerID) of \(tasks) tasks")
+}
+
 @Test(arguments: StoreBackend.all) func nextTaskSpreadsCoverageAndShufflesPerAnnotator(_ backend: StoreBackend) async throws {
     let store = try await backend.makeStore()
     let a = try await store.createAnnotator(name: "a", role: .annotator).annotator.id!

@@ -59,7 +59,11 @@ struct AdminController {
             try await formAction(context) {
                 let form = try await RequestBodies.form([String: String].self, from: request, context: context)
                 let prompts = (form["prompts"] ?? "").split(whereSeparator: \.isNewline).map(String.init)
-                let created = try await generate(prompts: prompts, count: Int(form["count"] ?? "") ?? 2)
+                let countText = form["count"]?.trimmingCharacters(in: .whitespaces) ?? ""
+                guard let count = countText.isEmpty ? 2 : Int(countText) else {
+                    throw HTTPError(.badRequest, message: "field 'count': \"\(countText)\" is not a whole number of completions per prompt")
+                }
+                let created = try await generate(prompts: prompts, count: count)
                 try await audit(context, "generate tasks", "\(created) tasks")
                 return ["message": "Generated \(created) tasks."]
             }

@@ -79,9 +79,12 @@ extension ChatController {
         Stopped(stopped: stops.stopAll(for: context.annotatorID))
     }
 
-    /// One server-sent event: its name and a single `data:` line of JSON.
+    /// One server-sent event: its name and a single `data:` line of JSON. JSONEncoder leaves
+    /// U+2028 and U+2029 raw, and the page's JavaScript reads them as line ends, which would cut
+    /// the line short of its JSON: they are escaped.
     static func event(_ name: String, _ value: some Encodable) -> ByteBuffer {
         let json = (try? JSONEncoder().encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        return ByteBuffer(string: "event: \(name)\ndata: \(json)\n\n")
+        let escaped = json.replacingOccurrences(of: "\u{2028}", with: "\\u2028").replacingOccurrences(of: "\u{2029}", with: "\\u2029")
+        return ByteBuffer(string: "event: \(name)\ndata: \(escaped)\n\n")
     }
 }

@@ -72,9 +72,7 @@ struct ChatController {
             throw HTTPError(.serviceUnavailable, message: "no model is loaded: start the server with --model DIR")
         }
         let body = try await RequestBodies.json(ChatRequest.self, from: request, context: context)
-        guard body.messages.last?.role == .user else {
-            throw HTTPError(.badRequest, message: "field 'messages': the conversation must end with a user message")
-        }
+        try FeedbackStore.checkConversation(body.messages)
         return (source, body.messages)
     }
 }
