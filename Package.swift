@@ -177,7 +177,7 @@ let package = Package(
             name: "FinetuningTests",
             dependencies: [
                 "Finetuning", "LanguageModelData", "LanguageModeling", "TrainingRuns", "Transformer", "Tokenization", "Tensors",
-                "ConfigFiles", "TestSupport",
+                "Checkpoints", "ConfigFiles", "Randomness", "TestSupport",
             ]),
         .testTarget(
             name: "RewardModelingTests",

@@ -1,7 +1,8 @@
 // One measurement of SmolLM2-135M in this process, the workload of scripts/bench_torch_smollm2.py:
 // a forward pass of batch × context random tokens, one LoRA training step on them (rank 8 on every
 // linear layer, AdamW on the adapters), or greedy KV-cache generation of 64 tokens after a
-// 32-token prompt. Prints one JSON line with the peak resident memory.
+// 32-token prompt (batch 64 is the demo's, ours only). Prints one JSON line with the peak
+// resident memory.
 import Foundation
 import LanguageModeling
 import Optimization
@@ -13,14 +14,20 @@ enum SmolLM2Worker {
     static func run(_ arguments: [String]) throws {
         func value(_ flag: String) -> String? { arguments.firstIndex(of: flag).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } }
         guard let phase = arguments.first, let model = value("--model") else {
-            throw BenchmarkError.usage("smollm2-worker forward|lora|generate-b1|generate-b16 --model FILE.gguf [--repetitions N] [--f32]")
+            throw BenchmarkError.usage(Self.usage)
         }
         let repetitions = Int(value("--repetitions") ?? "3") ?? 3
         // --f32 holds the weights as a model trained in full does (f32, here all frozen) instead of
         // only in the file's blocks: the same phases on the f32 path, to compare speeds with (its
         // peak memory also counts the gradient buffer of a trainable store).
         let f32 = arguments.contains("--f32")
-        let network = try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: f32).network
+        // --frozen-matrices f32 keeps the file's blocks beside the f32 matrices, as the demo and
+        // `--frozen-matrices` of the rlhf commands do.
+        let frozen = try value("--frozen-matrices").map { name in
+            guard let form = FrozenMatrices(rawValue: name) else { throw BenchmarkError.usage(Self.usage) }
+            return form
+        } ?? .compact
+        let network = try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: f32, frozenMatrices: frozen).network
         if f32 { network.parameters.freeze { _ in true } }
         if phase == "weight-bytes" {
             // Each step reads every weight once; the tied embedding is read whole as the output head.
@@ -51,8 +58,8 @@ enum SmolLM2Worker {
                 optimizer.step()
             }.median
             count = batch * context
-        case "generate-b1", "generate-b16":
-            let rows = phase == "generate-b1" ? 1 : 16
+        case "generate-b1", "generate-b16", "generate-b64":
+            let rows = Int(phase.dropFirst("generate-b".count)) ?? 1
             let prompts = tokens(rows, 32)
             let greedy = SamplingParameters(temperature: 0, maxNewTokens: 64)
             seconds = try Clock.measure(repetitions: repetitions) { _ = try network.generate(prompts: prompts, parameters: greedy, generator: &generator) }.median
@@ -65,4 +72,6 @@ enum SmolLM2Worker {
         let json: [String: Any] = ["tokens_per_second": Double(count) / seconds, "step_seconds": seconds, "peak_memory_mb": Double(usage.ru_maxrss) / 1024]
         print(String(decoding: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]), as: UTF8.self))
     }
+
+    static let usage = "smollm2-worker forward|lora|generate-b1|generate-b16|generate-b64 --model FILE.gguf [--repetitions N] [--f32 | --frozen-matrices compact|f32]"
 }

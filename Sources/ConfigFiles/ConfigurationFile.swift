@@ -50,6 +50,13 @@ public enum ConfigurationFile {
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
             let key = context.codingPath.map(\.stringValue).joined(separator: ".")
             throw ConfigurationError.invalidValue(path: source, key: key, reason: "has the wrong type (\(context.debugDescription))")
+        } catch let DecodingError.valueNotFound(_, context) {
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw ConfigurationError.invalidValue(path: source, key: key, reason: "is null where a value is needed")
+        } catch let DecodingError.keyNotFound(missing, context) {
+            // A setting whose default is none, given only in part.
+            let key = (context.codingPath + [missing]).map(\.stringValue).joined(separator: ".")
+            throw ConfigurationError.invalidValue(path: source, key: key, reason: "is missing: give it beside the other fields of its object")
         }
         // An optional field that defaults to nil has no key in the encoded defaults: a key they
         // lack is the configuration's only if it survives decoding and encoding again.

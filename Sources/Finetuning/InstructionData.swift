@@ -159,7 +159,8 @@ public struct InstructionData: TrainingData {
 
     public var cursor: ShuffledEpochs { epochs }
 
-    public mutating func restore(_ cursor: ShuffledEpochs) {
+    public mutating func restore(_ cursor: ShuffledEpochs) throws {
+        try cursor.check(count: training.count)
         epochs = cursor
     }
 }

@@ -9,6 +9,7 @@ import Foundation
 import LanguageModelData
 import LanguageModeling
 import Optimization
+import Randomness
 import Reporting
 import Tensors
 import TrainingRuns
@@ -100,13 +101,18 @@ public final class ModelTrainer<Objective: TrainingObjective> {
             return nil
         }
         try objective.restore(model: model, from: folder)
-        let state = try TrainingStateFile.read(SavedProgress<Objective.Cursor>.self, from: folder.appendingPathComponent(RunFolder.stateFileName))
+        let stateURL = folder.appendingPathComponent(RunFolder.stateFileName)
+        let state = try TrainingStateFile.read(SavedProgress<Objective.Cursor>.self, from: stateURL)
         try optimizer.restore(AdamWState(stepCount: state.progress.step, firstMoments: state.firstMoments, secondMoments: state.secondMoments))
         for (index, own) in objectiveOptimizers.enumerated() {
             let saved = try TrainingStateFile.read(SavedProgress<Objective.Cursor>.self, from: folder.appendingPathComponent(Self.objectiveStateFileName(index)))
             try own.restore(AdamWState(stepCount: state.progress.step, firstMoments: saved.firstMoments, secondMoments: saved.secondMoments))
         }
-        try objective.restore(state.progress.cursor)
+        do {
+            try objective.restore(state.progress.cursor)
+        } catch let mismatch as SavedOrderMismatch {
+            throw CheckpointError.invalidField(path: stateURL.path, field: "cursor", reason: "does not fit the data: \(mismatch)")
+        }
         completedSteps = state.progress.step
         try reopenMetrics(trimmedAfter: completedSteps)
         return completedSteps

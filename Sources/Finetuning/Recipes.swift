@@ -4,6 +4,7 @@ import Corpora
 import Foundation
 import LanguageModelData
 import LanguageModeling
+import Optimization
 import Tokenization
 import TrainingRuns
 import Transformer
@@ -41,6 +42,13 @@ public struct PretrainingConfiguration: Codable, Sendable, Equatable {
     public var initializationSeed: UInt64 = 1
 
     public init() {}
+
+    public func validate() throws {
+        try optimization.validate()
+        guard heldOutPeriod >= 2 else {
+            throw OptimizationError.invalidSetting(field: "heldOutPeriod", expected: "≥ 2 (one chunk in this many is held out: evaluation needs some, training the rest)")
+        }
+    }
 }
 
 public struct SupervisedConfiguration: Codable, Sendable, Equatable {

@@ -18,6 +18,11 @@ public struct ShuffledEpochs: Codable, Sendable {
     /// How many examples each epoch visits.
     public var count: Int { order.count }
 
+    /// Checks a saved cursor against the `count` examples it would index now.
+    public func check(count: Int) throws(SavedOrderMismatch) {
+        try RandomGenerator.checkSavedOrder(order, position: position, count: count)
+    }
+
     /// Passes completed over all the examples.
     public var epochsCompleted: Int { epoch }
 

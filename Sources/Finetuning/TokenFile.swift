@@ -29,12 +29,18 @@ public enum TokenFile {
             throw CheckpointError.malformed(path: url.path, reason: "not a token file (bad magic number)")
         }
         let (width, count) = data.withUnsafeBytes { raw in
-            (Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: magic.count, as: UInt32.self))),
-             Int(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: magic.count + 4, as: UInt64.self))))
+            (UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: magic.count, as: UInt32.self)),
+             UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: magic.count + 4, as: UInt64.self)))
         }
-        guard width == 2 || width == 4, data.count == headerSize + count * width else {
+        // Compared in UInt64 against what the file holds, so no header can overflow a size.
+        let body = UInt64(data.count - headerSize)
+        guard width == 2 || width == 4, body.isMultiple(of: UInt64(width)), count == body / UInt64(width) else {
             throw CheckpointError.malformed(path: url.path, reason: "\(data.count) bytes cannot hold \(count) ids of \(width) bytes")
         }
+        return Self.ids(data, headerSize: headerSize, width: Int(width), count: Int(count))
+    }
+
+    private static func ids(_ data: Data, headerSize: Int, width: Int, count: Int) -> [Int32] {
         return data.withUnsafeBytes { raw in
             (0..<count).map { i in
                 width == 2

@@ -127,7 +127,7 @@ public struct NextTokenPrediction<Data: TrainingData>: TrainingObjective {
 
     public var cursor: Data.Cursor { data.cursor }
 
-    public mutating func restore(_ cursor: Data.Cursor) {
-        data.restore(cursor)
+    public mutating func restore(_ cursor: Data.Cursor) throws {
+        try data.restore(cursor)
     }
 }

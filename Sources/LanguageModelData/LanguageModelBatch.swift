@@ -33,5 +33,6 @@ public protocol TrainingData {
     /// Fixed held-out batches for evaluation loss.
     func evaluationBatches(count: Int, size batchSize: Int) throws -> [LanguageModelBatch]
     var cursor: Cursor { get }
-    mutating func restore(_ cursor: Cursor)
+    /// Continues from a saved cursor; throws `SavedOrderMismatch` when it does not fit this data.
+    mutating func restore(_ cursor: Cursor) throws
 }

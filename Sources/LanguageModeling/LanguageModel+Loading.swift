@@ -1,6 +1,7 @@
 // Reading and writing what `--model` names: a Hugging Face folder of either family (config.json's
 // model_type says which), a GGUF file, or a PEFT adapter folder on top of its base model.
 import Checkpoints
+import Tensors
 import Foundation
 import Tokenization
 import Transformer
@@ -138,10 +139,26 @@ extension LanguageModel {
     public func restoreTrained(from folder: URL) throws {
         if let adapters = network.adapters {
             let saved = try LoRAAdapters.load(from: folder, candidates: network.adaptableLayers)
-            try adapters.parameters.copyValues(from: saved.parameters)
+            try Self.copy(saved.parameters, into: adapters.parameters, from: folder)
         } else {
             let saved = try LanguageModel.loadFolder(folder, trainable: false)
-            try network.parameters.copyValues(from: saved.network.parameters)
+            try Self.copy(saved.network.parameters, into: network.parameters, from: folder)
         }
+    }
+
+    /// `saved`'s values into `store`, tensor by tensor the same layout: a checkpoint of another
+    /// shape (another LoRA rank, another model) is refused naming the first tensor that differs.
+    private static func copy(_ saved: ParameterStore, into store: ParameterStore, from folder: URL) throws {
+        let found = Dictionary(saved.layout.entries.map { ($0.name, $0.shape.dimensions) }, uniquingKeysWith: { first, _ in first })
+        for entry in store.layout.entries {
+            guard let shape = found[entry.name] else { throw CheckpointError.missingTensor(path: folder.path, tensor: entry.name) }
+            guard shape == entry.shape.dimensions else {
+                throw CheckpointError.shapeMismatch(path: folder.path, tensor: entry.name, expected: entry.shape.dimensions, found: shape)
+            }
+        }
+        if let extra = saved.layout.entries.first(where: { entry in !store.layout.entries.contains { $0.name == entry.name } }) {
+            throw CheckpointError.invalidField(path: folder.path, field: extra.name, reason: "is a tensor this model does not have")
+        }
+        try store.copyValues(from: saved)
     }
 }

@@ -94,7 +94,8 @@ public struct ILQLData: Sendable {
 
     public var cursor: Cursor { Cursor(order: order, position: position, epoch: epoch, generator: generator) }
 
-    public mutating func restore(_ cursor: Cursor) {
+    public mutating func restore(_ cursor: Cursor) throws {
+        try RandomGenerator.checkSavedOrder(cursor.order, position: cursor.position, count: training.count)
         (order, position, epoch, generator) = (cursor.order, cursor.position, cursor.epoch, cursor.generator)
     }
 

@@ -79,8 +79,8 @@ public struct ILQLObjective: TrainingObjective {
 
     public var cursor: ILQLData.Cursor { data.cursor }
 
-    public mutating func restore(_ cursor: ILQLData.Cursor) {
-        data.restore(cursor)
+    public mutating func restore(_ cursor: ILQLData.Cursor) throws {
+        try data.restore(cursor)
     }
 }
 

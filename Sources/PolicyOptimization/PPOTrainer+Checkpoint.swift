@@ -88,8 +88,14 @@ extension PPOTrainer {
         (completedIterations, klController, generator) = (progress.iteration, progress.klController, progress.generator)
         overoptimizationGuard = progress.overoptimizationGuard
         lengthAnchor = progress.lengthAnchor
+        do {
+            try RandomGenerator.checkSavedOrder(progress.promptOrder, position: progress.promptCursor, count: prompts.count)
+        } catch {
+            let path = folder.appendingPathComponent(Self.policyState).path
+            throw CheckpointError.invalidField(path: path, field: "promptOrder", reason: "does not fit the prompts: \(error)")
+        }
         (promptOrder, promptCursor) = (progress.promptOrder, progress.promptCursor)
-        if let cursor = progress.pretraining { pretraining?.restore(cursor) }
+        if let cursor = progress.pretraining { try pretraining?.restore(cursor) }
         try trimLogs(after: completedIterations)
         return completedIterations
     }

@@ -36,18 +36,23 @@ public struct OptimizationSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// Rows in a batch, batches accumulated or evaluated, at most.
+    public static let largestCount = 1 << 20
+
     public func validate() throws {
         func check(_ ok: Bool, _ field: String, _ expected: String) throws {
             if !ok { throw OptimizationError.invalidSetting(field: field, expected: expected) }
         }
+        // The upper bounds keep a mistyped size from overflowing a row count or an allocation.
         try check(steps > 0, "steps", "> 0")
-        try check(batchSize > 0, "batchSize", "> 0")
-        try check(gradientAccumulation > 0, "gradientAccumulation", "> 0")
+        try check((1...Self.largestCount).contains(batchSize), "batchSize", "between 1 and \(Self.largestCount)")
+        try check((1...Self.largestCount).contains(gradientAccumulation), "gradientAccumulation", "between 1 and \(Self.largestCount)")
         try check(learningRate > 0 && learningRate.isFinite, "learningRate", "a finite value > 0")
         try check(minimumLearningRate >= 0 && minimumLearningRate <= learningRate, "minimumLearningRate", "between 0 and learningRate")
         try check(warmupSteps >= 0, "warmupSteps", "≥ 0")
         try check(gradientClip >= 0, "gradientClip", "≥ 0")
-        try check(evaluationInterval >= 0 && evaluationBatches >= 0, "evaluationInterval", "≥ 0")
+        try check(evaluationInterval >= 0, "evaluationInterval", "≥ 0")
+        try check((0...Self.largestCount).contains(evaluationBatches), "evaluationBatches", "between 0 and \(Self.largestCount)")
         try check(checkpointInterval >= 0, "checkpointInterval", "≥ 0")
         try check(checkpointsKept > 0, "checkpointsKept", "> 0")
         try check(logInterval > 0, "logInterval", "> 0")

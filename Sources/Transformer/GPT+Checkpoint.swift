@@ -16,8 +16,10 @@ extension GPT {
         let configuration = try GPTConfiguration(huggingFaceConfig: folder.appendingPathComponent(configFileName))
         let weightsURL = folder.appendingPathComponent(weightsFileName)
         let (tensors, _) = try SafeTensors.read(weightsURL)
+        let keys = { (name: String) in ["transformer." + name, name] }
+        _ = try ParameterStore.match(layout(for: configuration), in: tensors, from: weightsURL, keys: keys)
         let model = try GPT(configuration: configuration, trainable: trainable)
-        try model.parameters.load(tensors, from: weightsURL) { ["transformer." + $0, $0] }
+        try model.parameters.load(tensors, from: weightsURL, keys: keys)
         if let head = tensors["lm_head.weight"] {
             let embedding = model.parameters.withValues(of: "wte.weight") { Array($0) }
             guard head.values == embedding else {

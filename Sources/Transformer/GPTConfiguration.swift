@@ -31,10 +31,13 @@ public struct GPTConfiguration: Codable, Sendable, Equatable {
         func check(_ ok: Bool, _ field: String, _ reason: String) throws {
             if !ok { throw CheckpointError.invalidField(path: source, field: field, reason: reason) }
         }
-        try check(vocabularySize > 0, "vocab_size", "must be positive")
-        try check(contextLength > 0, "n_positions", "must be positive")
-        try check(layers > 0, "n_layer", "must be positive")
-        try check(heads > 0 && width > 0 && width % heads == 0, "n_embd", "(\(width)) must be a positive multiple of n_head (\(heads))")
+        // The upper bounds keep the layout's sizes from overflowing; token ids are 32-bit.
+        let limits = ModelSizeLimits.self
+        try check((1...limits.vocabulary).contains(vocabularySize), "vocab_size", "must be between 1 and \(limits.vocabulary)")
+        try check((1...limits.context).contains(contextLength), "n_positions", "must be between 1 and \(limits.context)")
+        try check((1...limits.layers).contains(layers), "n_layer", "must be between 1 and \(limits.layers)")
+        try check((1...limits.width).contains(width), "n_embd", "must be between 1 and \(limits.width)")
+        try check(heads > 0 && width % heads == 0, "n_embd", "(\(width)) must be a positive multiple of n_head (\(heads))")
         try check(layerNormEpsilon > 0 && layerNormEpsilon.isFinite, "layer_norm_epsilon", "must be positive and finite")
     }
 }
@@ -93,4 +96,14 @@ extension GPTConfiguration {
         }
         return json
     }
+}
+
+/// The largest sizes a model configuration may name: far beyond any model this engine runs on a
+/// CPU, and small enough that no product of them overflows.
+public enum ModelSizeLimits {
+    public static let vocabulary = Int(Int32.max)
+    public static let context = 1 << 24
+    public static let layers = 1 << 12
+    public static let width = 1 << 16
+    public static let feedForward = 1 << 20
 }

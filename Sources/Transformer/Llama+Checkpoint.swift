@@ -89,6 +89,7 @@ extension Llama {
             throw CheckpointError.invalidField(path: folder.path, field: "model.safetensors.index.json", reason: "names sharded weights; save the model unsharded (max_shard_size larger than the model)")
         }
         let (tensors, _) = try SafeTensors.read(weightsURL)
+        _ = try ParameterStore.match(layout(for: configuration), in: tensors, from: weightsURL)
         let model = try Llama(configuration: configuration, trainable: trainable)
         try model.parameters.load(tensors, from: weightsURL)
         if configuration.tiedEmbeddings, let head = tensors["lm_head.weight"] {

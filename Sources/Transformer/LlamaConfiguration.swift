@@ -74,6 +74,12 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
                               ("heads", heads), ("keyValueHeads", keyValueHeads), ("feedForwardWidth", feedForwardWidth)] where value <= 0 {
             throw LlamaConfigurationError(reason: "\(name) is \(value), must be positive")
         }
+        let limits = ModelSizeLimits.self
+        for (name, value, limit) in [("vocabularySize", vocabularySize, limits.vocabulary), ("contextLength", contextLength, limits.context),
+                                     ("width", width, limits.width), ("layers", layers, limits.layers),
+                                     ("feedForwardWidth", feedForwardWidth, limits.feedForward)] where value > limit {
+            throw LlamaConfigurationError(reason: "\(name) is \(value), at most \(limit) (sizes beyond would overflow the layout)")
+        }
         guard width % heads == 0, headSize % 2 == 0 else {
             throw LlamaConfigurationError(reason: "width \(width) must split into \(heads) heads of an even size")
         }
@@ -130,7 +136,7 @@ extension LlamaConfiguration {
             rmsNormEpsilon: (json["rms_norm_eps"] as? NSNumber)?.floatValue ?? 1e-6,
             ropeBase: theta?.doubleValue ?? 10_000,
             tiedEmbeddings: json["tie_word_embeddings"] as? Bool ?? true)
-        do { try validate() } catch { throw refuse("num_attention_heads", error.description) }
+        do { try validate() } catch { throw CheckpointError.malformed(path: url.path, reason: error.description) }
         beginningOfSequenceToken = try (json["bos_token_id"] as? Int).map { try Self.tokenID($0, vocabularySize: vocabularySize, path: url.path, field: "bos_token_id") }
         endOfSequenceToken = try (json["eos_token_id"] as? Int).map { try Self.tokenID($0, vocabularySize: vocabularySize, path: url.path, field: "eos_token_id") }
     }

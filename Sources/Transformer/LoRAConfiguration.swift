@@ -27,13 +27,27 @@ public struct LoRAConfiguration: Codable, Sendable, Equatable {
         self.rankStabilized = rankStabilized
     }
 
+    /// Fields a file leaves out keep their defaults, so a run's configuration may give only
+    /// `"lora": {"rank": 4}`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = LoRAConfiguration()
+        self.init(
+            rank: try container.decodeIfPresent(Int.self, forKey: .rank) ?? defaults.rank,
+            alpha: try container.decodeIfPresent(Float.self, forKey: .alpha) ?? defaults.alpha,
+            dropout: try container.decodeIfPresent(Float.self, forKey: .dropout) ?? defaults.dropout,
+            targetModules: try container.decodeIfPresent([String].self, forKey: .targetModules) ?? defaults.targetModules,
+            rankStabilized: try container.decodeIfPresent(Bool.self, forKey: .rankStabilized) ?? defaults.rankStabilized)
+    }
+
     public var scale: Float { rankStabilized ? alpha / Float(rank).squareRoot() : alpha / Float(rank) }
 
     public func validate(source: String = "LoRA configuration") throws {
         func check(_ ok: Bool, _ field: String, _ reason: String) throws {
             if !ok { throw CheckpointError.invalidField(path: source, field: field, reason: reason) }
         }
-        try check(rank > 0, "r", "is \(rank); must be positive")
+        // A low rank is the point of an adapter; the bound keeps a mistyped one from sizing an allocation.
+        try check((1...ModelSizeLimits.width).contains(rank), "r", "is \(rank); must be between 1 and \(ModelSizeLimits.width)")
         try check(alpha > 0 && alpha.isFinite, "lora_alpha", "is \(alpha); must be positive")
         try check(dropout >= 0 && dropout < 1, "lora_dropout", "is \(dropout); must be in [0, 1)")
         try check(!targetModules.isEmpty, "target_modules", "is empty")

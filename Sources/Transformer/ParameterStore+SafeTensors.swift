@@ -10,18 +10,26 @@ extension ParameterStore {
     /// the file holds; each missing tensor or wrong shape is named. Returns the keys used.
     @discardableResult
     public func load(_ tensors: [String: NamedTensor], from url: URL, keys: (String) -> [String] = { [$0] }) throws -> Set<String> {
-        var used = Set<String>()
-        for entry in layout.entries {
+        let found = try Self.match(layout, in: tensors, from: url, keys: keys)
+        for (entry, key) in zip(layout.entries, found) {
+            withValues(of: entry.name) { _ = $0.update(fromContentsOf: tensors[key]!.values) }
+        }
+        return Set(found)
+    }
+
+    /// The key of each of `layout`'s entries in `tensors`, whose shape must be the entry's: run
+    /// before a store is allocated from a configuration file, so sizes the weights do not have
+    /// are refused by name instead of allocated.
+    public static func match(_ layout: ParameterLayout, in tensors: [String: NamedTensor], from url: URL, keys: (String) -> [String] = { [$0] }) throws -> [String] {
+        try layout.entries.map { entry in
             guard let key = keys(entry.name).first(where: { tensors[$0] != nil }), let tensor = tensors[key] else {
                 throw CheckpointError.missingTensor(path: url.path, tensor: entry.name)
             }
             guard tensor.shape == entry.shape.dimensions else {
                 throw CheckpointError.shapeMismatch(path: url.path, tensor: tensor.name, expected: entry.shape.dimensions, found: tensor.shape)
             }
-            withValues(of: entry.name) { _ = $0.update(fromContentsOf: tensor.values) }
-            used.insert(key)
+            return key
         }
-        return used
     }
 
     /// Writes every parameter to a safetensors file (atomically), naming each `key(name)`.

@@ -42,6 +42,15 @@ import Testing
         #expect(Self.losses(in: resumed, job: .pretrain).keys.sorted() == Array(1...Self.steps), "the resumed log holds each step once")
     }
 
+    @Test func ilqlRefusesMoreThanOneRank() throws {
+        let workspace = try CrashWorkspace.shared.get()
+        let output = workspace.url("data-parallel-ilql")
+        let (status, log) = try launch(["ilql", "--model", workspace.path("gpt"), "--data", "missing.jsonl", "--output", output.path], ranks: 2, log: output)
+        #expect(status != 0)
+        #expect(log.contains("rlhf ilql runs as one process"), "\(log)")
+        #expect(!FileManager.default.fileExists(atPath: output.path), "no rank began the run")
+    }
+
     /// Runs `job` to the end, as one process or as `ranks` under mpirun; returns its run folder.
     private func run(_ job: CrashJob, in workspace: CrashWorkspace, output: URL, ranks: Int, extra: [String] = []) throws -> URL {
         // Reward runs are measured in passes over their comparisons: 13 make 52 steps of 4.
@@ -50,7 +59,14 @@ import Testing
         case .ppo: ["--iterations", "\(Self.steps)"]
         default: ["--steps", "\(Self.steps)"]
         }
-        let arguments = job.arguments(in: workspace, run: output) + length + extra
+        let (status, log) = try launch(job.arguments(in: workspace, run: output) + length + extra, ranks: ranks, log: output)
+        guard status == 0 else { throw DataParallelTestError.failed(job: "\(job)", ranks: ranks, output: log) }
+        return output
+    }
+
+    /// Runs rlhf with `arguments`, as one process or as `ranks` under mpirun, its output in a
+    /// log beside `log`; returns its exit status and that output.
+    private func launch(_ arguments: [String], ranks: Int, log output: URL) throws -> (status: Int32, log: String) {
         let process = Process()
         var environment = ProcessInfo.processInfo.environment
         if ranks == 1 {
@@ -75,10 +91,7 @@ import Testing
         process.standardInput = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw DataParallelTestError.failed(job: "\(job)", ranks: ranks, output: (try? String(contentsOf: log, encoding: .utf8)) ?? log.path)
-        }
-        return output
+        return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? log.path)
     }
 
     /// What a job's metrics.jsonl calls its steps, and the losses and statistics compared (the

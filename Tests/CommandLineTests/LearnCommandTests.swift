@@ -1,5 +1,5 @@
 // `rlhf learn` as a user runs it, on a tiny Llama: corrections stored by the chat become adapter
-// versions in --out, each kept, recorded in the store, loadable by every --model command; an
+// versions in --output, each kept, recorded in the store, loadable by every --model command; an
 // empty store is refused by name.
 import Feedback
 import Foundation
@@ -22,6 +22,7 @@ import Transformer
         let db = folder.appendingPathComponent("feedback.sqlite").path
         let store = try FeedbackStore(path: db)
         let versions = folder.appendingPathComponent("versions")
+        // --out is the option's earlier name, kept as an alias.
         let empty = try rlhf(["learn", "--db", db, "--model", base.path, "--out", versions.path])
         #expect(empty.status != 0 && empty.error.contains("holds no corrections"), "\(empty.error)")
 
@@ -31,7 +32,7 @@ import Transformer
         let correction = try await store.correctChatReply(completionID: reply.id!, correction: "cd", by: alice)
         let config = folder.appendingPathComponent("learn.json")
         try Data(#"{"sft": {"optimization": {"steps": 4}}, "dpo": {"optimization": {"steps": 3}}}"#.utf8).write(to: config)
-        let first = try rlhf(["learn", "--db", db, "--model", base.path, "--out", versions.path, "--config", config.path, "--lora-rank", "2"])
+        let first = try rlhf(["learn", "--db", db, "--model", base.path, "--output", versions.path, "--config", config.path, "--lora-rank", "2"])
         #expect(first.status == 0, "\(first.error)")
         #expect(first.output.contains("version 1: 1 corrections as demonstrations, 1 preference pairs"), "\(first.output)")
         let one = versions.appendingPathComponent("version-0001")
@@ -45,7 +46,7 @@ import Transformer
         let bobsReply = try await store.recordChatReply(
             to: [ChatMessage(role: .user, content: "ab1")], reply: NewCompletion(text: "ab0", provenance: Provenance(model: "base")), by: bob)
         let bobsCorrection = try await store.correctChatReply(completionID: bobsReply.id!, correction: "ef", by: bob)
-        let second = try rlhf(["learn", "--db", db, "--model", base.path, "--out", versions.path, "--config", config.path, "--lora-rank", "2", "--keep-active-version"])
+        let second = try rlhf(["learn", "--db", db, "--model", base.path, "--output", versions.path, "--config", config.path, "--lora-rank", "2", "--keep-active-version"])
         #expect(second.status == 0, "\(second.error)")
         let listed = try FileManager.default.contentsOfDirectory(atPath: versions.path).sorted()
         #expect(listed == ["version-0001", "version-0002"], "every version is kept, no partial folder left")

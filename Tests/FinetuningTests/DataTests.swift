@@ -1,11 +1,14 @@
 // Training data: windows and targets line up, SFT targets cover responses only, files
 // round-trip, and malformed input is reported by file and line.
+import Checkpoints
 import ConfigFiles
 import Foundation
 import Testing
 import Finetuning
+import Transformer
 import LanguageModelData
 import LanguageModeling
+import Randomness
 
 @Suite struct DataTests {
     @Test func pretrainingWindowsPredictTheirNextTokens() throws {
@@ -37,6 +40,23 @@ import LanguageModeling
         #expect(batch.input.tokens.ids == prompt + response.dropLast())
     }
 
+    /// A resumed run whose demonstrations file lost or gained lines since its checkpoint would
+    /// index past the data or never visit the new lines: the saved position is refused.
+    @Test func aSavedPositionOnlyResumesTheDataItWasWrittenFor() throws {
+        let model = try tinyLanguageModel()
+        let demonstrations = ["a", "b", "c"].map { Demonstration(prompt: "the \($0)", response: " sat") }
+        var three = try Recipes.instructionData(demonstrations, model: model, heldOutPeriod: 0, seed: 1)
+        _ = try three.nextBatch(size: 2)
+        let saved = three.cursor
+        var same = try Recipes.instructionData(demonstrations, model: model, heldOutPeriod: 0, seed: 1)
+        try same.restore(saved)
+        #expect(try same.nextBatch(size: 1).input == three.nextBatch(size: 1).input)
+        for other in [Array(demonstrations.prefix(2)), demonstrations + [Demonstration(prompt: "the d", response: " sat")]] {
+            var data = try Recipes.instructionData(other, model: model, heldOutPeriod: 0, seed: 1)
+            #expect(throws: SavedOrderMismatch(saved: 3, current: other.count)) { try data.restore(saved) }
+        }
+    }
+
     @Test func tokenFilesRoundTripInNarrowAndWideIds() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -44,6 +64,22 @@ import LanguageModeling
             let url = folder.appendingPathComponent("t.tokens")
             try TokenFile.write(ids, to: url)
             #expect(try TokenFile.read(url) == ids)
+        }
+    }
+
+    /// A header whose count no file could hold (or whose bytes times the width overflow) is a
+    /// malformed file, not a trap.
+    @Test func tokenFileHeadersThatOverflowAreRefused() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("t.tokens")
+        for (width, count) in [(UInt32(2), UInt64.max), (4, 0x4000_0000_0000_0000), (4, 1), (3, 2)] {
+            var data = Data("RLHFTOK1".utf8)
+            withUnsafeBytes(of: width.littleEndian) { data.append(contentsOf: $0) }
+            withUnsafeBytes(of: count.littleEndian) { data.append(contentsOf: $0) }
+            data.append(contentsOf: [1, 0, 2, 0, 3, 0])
+            try data.write(to: url)
+            #expect(throws: CheckpointError.self) { try TokenFile.read(url) }
         }
     }
 
@@ -101,6 +137,21 @@ import LanguageModeling
             _ = try ConfigurationFile.overlay(Data("{\"optimization\": {\"stepz\": 3}}".utf8), on: PretrainingConfiguration(), source: "run.json")
         } catch let error as ConfigurationError {
             #expect(error.description.contains("optimization.stepz") && error.description.contains("run.json"))
+        }
+    }
+
+    /// An optional setting that defaults to none, given in part, takes the rest from its own
+    /// defaults; what cannot be decoded is a ConfigurationError naming the file and key.
+    @Test func partlyGivenOptionalSettingsKeepTheirDefaultsAndErrorsNameTheKey() throws {
+        let lora = try ConfigurationFile.overlay(Data(#"{"lora": {"rank": 4}}"#.utf8), on: SupervisedConfiguration(), source: "sft.json").lora
+        #expect(lora == LoRAConfiguration(rank: 4))
+        for (json, key) in [(#"{"heldOutPeriod": null}"#, "heldOutPeriod"), (#"{"lora": {"rank": "four"}}"#, "lora.rank")] {
+            #expect {
+                _ = try ConfigurationFile.overlay(Data(json.utf8), on: SupervisedConfiguration(), source: "sft.json")
+            } throws: { error in
+                guard let error = error as? ConfigurationError else { return false }
+                return error.description.contains("sft.json") && error.description.contains("\"\(key)\"")
+            }
         }
     }
 }

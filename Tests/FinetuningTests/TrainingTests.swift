@@ -1,5 +1,6 @@
 // The trainer's contract: it learns (a batch is overfit), a killed run resumed from its
 // checkpoint continues exactly as an uninterrupted one, and a NaN stops it by name.
+import Checkpoints
 import Foundation
 import Testing
 import Finetuning
@@ -135,5 +136,20 @@ func tinyAdaptedLlama() throws -> LanguageModel {
         let checkpoint = try #require(try RunFolder(interrupted).latestCheckpoint())
         #expect(FileManager.default.fileExists(atPath: checkpoint.appendingPathComponent("adapter_model.safetensors").path))
         #expect(!FileManager.default.fileExists(atPath: checkpoint.appendingPathComponent("model.safetensors").path))
+    }
+
+    /// Resuming with another LoRA rank than the checkpoint's names the file and the tensor.
+    @Test func adaptersOfAnotherRankAreRefusedByName() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try tinyAdaptedLlama().saveTrained(to: folder)
+        let wider = try tinyAdaptedLlama()
+        try wider.network.attachAdapters(LoRAConfiguration(rank: 4, alpha: 4), seed: 5)
+        #expect {
+            try wider.restoreTrained(from: folder)
+        } throws: { error in
+            guard case let CheckpointError.shapeMismatch(path, tensor, expected, found) = error else { return false }
+            return path == folder.path && tensor.contains(".lora_") && expected.contains(4) && found.contains(2)
+        }
     }
 }

@@ -52,4 +52,18 @@ import Randomness
         #expect(childA.next() == childB.next())
         #expect(childA.next() != a.next())
     }
+
+    @Test func aSavedOrderMustBeAPermutationOfTheDataItIndexes() throws {
+        var generator = RandomGenerator(seed: 5)
+        let order = generator.permutation(6)
+        try RandomGenerator.checkSavedOrder(order, position: 6, count: 6)
+        #expect(throws: SavedOrderMismatch(saved: 6, current: 5)) { try RandomGenerator.checkSavedOrder(order, position: 0, count: 5) }
+        #expect(throws: SavedOrderMismatch(saved: 6, current: 7)) { try RandomGenerator.checkSavedOrder(order, position: 0, count: 7) }
+        var repeated = order
+        repeated[0] = repeated[1]
+        #expect(throws: SavedOrderMismatch(saved: 6, current: 6)) { try RandomGenerator.checkSavedOrder(repeated, position: 0, count: 6) }
+        #expect(throws: SavedOrderMismatch(saved: 6, current: 6)) { try RandomGenerator.checkSavedOrder(order.map { $0 + 1 }, position: 0, count: 6) }
+        #expect(throws: SavedOrderMismatch(saved: 6, current: 6)) { try RandomGenerator.checkSavedOrder(order, position: 7, count: 6) }
+        #expect(throws: SavedOrderMismatch(saved: 6, current: 6)) { try RandomGenerator.checkSavedOrder(order, position: -1, count: 6) }
+    }
 }

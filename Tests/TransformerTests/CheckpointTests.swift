@@ -77,6 +77,32 @@ import Transformer
         #expect(throws: CheckpointError.malformed(path: weights.path, reason: "shorter than the 8-byte header length")) { try GPT.load(from: folder) }
     }
 
+    /// Sizes in config.json are checked against the weights before anything is allocated for
+    /// them: sizes no file holds (or whose products overflow) are refused by name, never trapped on.
+    @Test func sizesTheWeightsDoNotHaveAreRefusedBeforeAllocation() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try tinyModel().save(to: folder)
+        let config = folder.appendingPathComponent("config.json")
+        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: config)) as! [String: Any]
+        for (key, value) in [("vocab_size", 4_611_686_018_427_387_904), ("n_positions", 100_000_000_000), ("n_layer", 1_000_000_000), ("n_embd", 1 << 40)] {
+            var json = saved
+            json[key] = value
+            try JSONSerialization.data(withJSONObject: json).write(to: config)
+            #expect { try GPT.load(from: folder) } throws: { error in
+                guard case let CheckpointError.invalidField(_, field, _) = error else { return false }
+                return field == key
+            }
+        }
+        var json = saved
+        json["n_positions"] = 4096
+        try JSONSerialization.data(withJSONObject: json).write(to: config)
+        #expect(throws: CheckpointError.shapeMismatch(
+            path: folder.appendingPathComponent("model.safetensors").path, tensor: "transformer.wpe.weight", expected: [4096, 8], found: [12, 8])) {
+            try GPT.load(from: folder)
+        }
+    }
+
     struct Progress: Codable, Equatable {
         var step: Int
         var cursor: Int

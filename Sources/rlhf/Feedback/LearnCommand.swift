@@ -1,7 +1,7 @@
 // `rlhf learn`: the chatbot learns from its users. The store's corrections become SFT
 // demonstrations and preference pairs (a correction over the answer it replaced, thumbs-down
 // answers as rejected), LoRA adapters train on them (SFT, then DPO), and the result is a new
-// adapter version in --out, with provenance, recorded in the store as the active version.
+// adapter version in --output, with provenance, recorded in the store as the active version.
 import ArgumentParser
 import ConfigFiles
 import CorrectionLearning
@@ -18,8 +18,8 @@ struct LearnCommand: AsyncParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(help: "The folder of adapter versions: each round adds version-NNNN/ (PEFT files, provenance.json, training/) and keeps the others.")
-    var out: String
+    @Option(name: [.customLong("output"), .customLong("out")], help: "The folder of adapter versions: each round adds version-NNNN/ (PEFT files, provenance.json, training/) and keeps the others.")
+    var output: String
 
     @Option(help: "A JSON file with the learning configuration (lora, seed, sft, dpo, dpoLoss, ...); given fields replace the defaults.")
     var config: String?
@@ -41,7 +41,7 @@ struct LearnCommand: AsyncParsableCommand {
         let starting = model.adapter.map { URL(fileURLWithPath: $0) } ?? (loaded.network.adapters != nil ? model.url : nil)
         let views = ["sft": TrainingProgressView(title: "learn sft"), "dpo": TrainingProgressView(title: "learn dpo", lossIsCrossEntropy: false)]
         let learned = try await learner.learn(
-            from: store, storeName: database.displayName, model: loaded, startingAdapter: starting, versions: URL(fileURLWithPath: out),
+            from: store, storeName: database.displayName, model: loaded, startingAdapter: starting, versions: URL(fileURLWithPath: output),
             activate: !keepActiveVersion
         ) { event in
             switch event {

@@ -62,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seed of the model's sampling (each completion records its own seed).")
     var seed: UInt64 = 0
 
-    @Option(help: "The folder of adapter versions (rlhf learn --out): the chat answers with the version the store marks active, and follows changes (a new version, a rollback on the admin page) without a restart.")
+    @Option(help: "The folder of adapter versions (rlhf learn --output): the chat answers with the version the store marks active, and follows changes (a new version, a rollback on the admin page) without a restart.")
     var versions: String?
 
     @Option(help: "Learn a new adapter version in the background whenever this many corrections are not yet learned (needs --model and --versions).")

@@ -14,8 +14,7 @@ struct SimulateAnnotatorsCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "VADER's lexicon with the individual ratings (scripts/fetch-data.sh puts it here).")
-    var lexicon = "data/reward/vader_lexicon.txt"
+    @OptionGroup var lexicon: LexiconOptions
 
     @Option(help: "Number of simulated annotators; annotator i uses rater column i mod 10.")
     var annotators = 10
@@ -44,7 +43,7 @@ struct SimulateAnnotatorsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let raters = try RaterLexicon(contentsOf: URL(fileURLWithPath: lexicon))
+        let raters = try lexicon.raters()
         var simulation = try LabelingSimulation(
             lexicon: raters, count: annotators, temperature: temperature, tieMargin: tieMargin,
             bothBadBelow: bothBadBelow, seed: seed, namePrefix: namePrefix)

@@ -70,15 +70,15 @@ struct TasksCommand: AsyncParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        @Option(help: "The file to write.")
-        var out: String
+        @Option(name: [.customLong("output"), .customLong("out")], help: "The file to write.")
+        var output: String
 
         @Option(help: "preferences (TRL pairs, a K-way ranking as its implied pairs), rankings, or demonstrations.")
         var format: ExportFormat = .preferences
 
         func run() async throws {
             let store = try await database.openStore()
-            let url = URL(fileURLWithPath: out)
+            let url = URL(fileURLWithPath: output)
             let count: Int
             switch format {
             case .preferences:
@@ -94,7 +94,7 @@ struct TasksCommand: AsyncParsableCommand {
                 try JSONLines.write(lines, to: url)
                 count = lines.count
             }
-            print("wrote \(count) \(format.rawValue) lines to \(out)")
+            print("wrote \(count) \(format.rawValue) lines to \(output)")
         }
     }
 }

@@ -24,21 +24,33 @@ struct ModelOptions: ParsableArguments {
 
 extension FrozenMatrices: ExpressibleByArgument {}
 
-struct RunOptions: ParsableArguments {
+/// The run folder and configuration of a training command.
+struct RunFolderOptions: ParsableArguments {
     @Option(help: "The run folder: config.json, metrics.jsonl, checkpoints/, and the final model in model/.")
     var output: String
 
     @Option(help: "A JSON file with the run configuration; given fields replace the defaults.")
     var config: String?
 
-    @Flag(help: "Continue from the run folder's latest checkpoint.")
-    var resume = false
-
     var folderURL: URL { URL(fileURLWithPath: output) }
 
     /// The run configuration: `defaults` with the --config file's fields laid over them.
     func configuration<Configuration: Codable>(defaults: Configuration, check: (Configuration) throws -> Void) throws -> Configuration {
         try config.map { try ConfigurationFile.load(Configuration.self, from: URL(fileURLWithPath: $0), defaults: defaults, check: check) } ?? defaults
+    }
+}
+
+/// The run folder of a training command that writes checkpoints, and whether to continue one.
+struct RunOptions: ParsableArguments {
+    @OptionGroup var folder: RunFolderOptions
+
+    @Flag(help: "Continue from the run folder's latest checkpoint.")
+    var resume = false
+
+    var folderURL: URL { folder.folderURL }
+
+    func configuration<Configuration: Codable>(defaults: Configuration, check: (Configuration) throws -> Void) throws -> Configuration {
+        try folder.configuration(defaults: defaults, check: check)
     }
 }
 

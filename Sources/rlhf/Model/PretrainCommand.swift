@@ -26,12 +26,12 @@ struct PretrainCommand: ParsableCommand {
 
     func run() throws {
         guard !corpus.isEmpty else { throw ValidationError("give at least one --corpus") }
-        var configuration = try runOptions.configuration(defaults: PretrainingConfiguration()) { try $0.optimization.validate() }
+        var configuration = try runOptions.configuration(defaults: PretrainingConfiguration()) { try $0.validate() }
         if let steps { configuration.optimization.steps = steps }
-        try configuration.optimization.validate()
+        try configuration.validate()
         let world = try TrainingWorld.join()
         let folder = RunFolder(runOptions.folderURL)
-        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), world: world)
+        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), resuming: runOptions.resume, world: world)
 
         let bpe = try BPETokenizer(directory: URL(fileURLWithPath: tokenizer))
         let streams = try TrainingWorld.rootFirst(world) {

@@ -1,6 +1,7 @@
 // The data-parallel world a training command runs in. Started by `mpirun -np N`, every rank
 // trains its share of each batch and the root rank alone speaks and writes: the others' standard
 // output and progress bars are silenced (their errors still reach standard error).
+import ArgumentParser
 import DataParallel
 import Foundation
 import Kernels
@@ -18,8 +19,21 @@ enum TrainingWorld {
         return world
     }
 
-    /// Prepares the run folder and writes its configuration, on the root rank.
-    static func prepare(_ folder: RunFolder, configuration: Data, world: Communicator) throws {
+    /// Prepares the run folder and writes its configuration, on the root rank. A run resumed
+    /// under another configuration than its config.json records would continue as neither, and
+    /// the record of what it ran would be lost: every rank refuses it, naming the fields. Only
+    /// its length may change, to train on.
+    static func prepare(_ folder: RunFolder, configuration: Data, resuming: Bool, world: Communicator) throws {
+        if resuming, let stored = try? Data(contentsOf: folder.configurationURL) {
+            let lengths: Set<String> = ["steps", "optimization.steps", "iterations"]
+            let changed = try RunFolderConfiguration.changedFields(stored, configuration).filter { !lengths.contains($0) }
+            guard changed.isEmpty else {
+                throw ValidationError("""
+                    \(folder.configurationURL.path) records another configuration (\(changed.joined(separator: ", ")) differ): \
+                    resume with the --config file and options the run started with
+                    """)
+            }
+        }
         guard world.isRoot else { return }
         try folder.prepare()
         try folder.writeConfiguration(configuration)

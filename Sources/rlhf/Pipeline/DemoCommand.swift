@@ -4,6 +4,7 @@ import ArgumentParser
 import ConfigFiles
 import Foundation
 import Pipeline
+import Transformer
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,12 +18,15 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: """
         smollm2 (SmolLM2-135M-Instruct with PPO-LoRA, DPO-LoRA and best-of-N; about 20 minutes on two cores), scratch (a \
-        GPT-2-architecture model pretrained and fine-tuned here, then PPO; about 13 minutes) or quick (scratch at CI scale, minutes).
+        GPT-2-architecture model pretrained and fine-tuned here, then PPO; about 13 minutes) or quick (scratch at CI scale, about 3 minutes).
         """)
     var preset = "smollm2"
 
     @Option(help: "A JSON file of the preset's configuration fields (DemoConfiguration, or SmolLM2DemoConfiguration for smollm2) laid over it.")
     var config: String?
+
+    @Option(help: "How SmolLM2's frozen matrices are held: f32 (faster batched sampling, about 400 MB more per copy of the model) or compact (the file's blocks only); the outputs are the same.")
+    var frozenMatrices: FrozenMatrices = .float32
 
     @Flag(help: "Exit with status 3 when a seed misses the goals (win rate, KL, reference perplexity).")
     var checkGoals = false
@@ -33,14 +37,15 @@ struct DemoCommand: AsyncParsableCommand {
         let view = DemoProgressView()
         let report = folder.appendingPathComponent("report.html").path
         switch preset {
-        case "scratch", "standard", "quick":
+        case "scratch", "quick":
             let configuration = try RunFolderConfiguration.prepare(folder, config: config, preset == "quick" ? DemoConfiguration.quick : .standard)
             let outcome = try await DemoPipeline(configuration: configuration, folder: folder, dataFolder: data.url, events: view.handle).run()
             print(DemoSummary.text(outcome, seconds: Date().timeIntervalSince(start), report: report))
             if checkGoals && !outcome.passed { throw ExitCode(3) }
         case "smollm2":
             let configuration = try RunFolderConfiguration.prepare(folder, config: config, SmolLM2DemoConfiguration.standard)
-            let outcome = try await SmolLM2DemoPipeline(configuration: configuration, folder: folder, dataFolder: data.url, events: view.handle).run()
+            let outcome = try await SmolLM2DemoPipeline(
+                configuration: configuration, folder: folder, dataFolder: data.url, frozenMatrices: frozenMatrices, events: view.handle).run()
             print(DemoSummary.text(outcome, seconds: Date().timeIntervalSince(start), report: report))
             if checkGoals && outcome.methods.contains(where: { $0.passed == false }) { throw ExitCode(3) }
         default:

@@ -61,7 +61,7 @@ struct DPOCommand: AsyncParsableCommand {
         }
         let world = try TrainingWorld.join()
         let folder = RunFolder(runOptions.folderURL)
-        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), world: world)
+        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), resuming: runOptions.resume, world: world)
 
         let preferences = try PreferenceData(
             pairs, model: policy, heldOutPeriod: configuration.heldOutPeriod, maximumPromptLength: configuration.maximumPromptLength)

@@ -14,13 +14,13 @@ struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate", abstract: "Win rate of --model over --baseline on prompts, by the population judge, one simulated rater, or a reward model.")
 
-    @Option(help: "The model to evaluate (e.g. the PPO policy).")
+    @Option(help: "The model to evaluate (e.g. the PPO policy): a checkpoint folder, a .gguf file, or an adapter folder naming its base.")
     var model: String
 
     @Option(help: "The model it is compared with (e.g. the SFT model).")
     var baseline: String
 
-    @Option(help: "The reference the KL and perplexity are measured against (default: the baseline).")
+    @Option(help: "The reference the KL and perplexity are measured against, loaded as --model is (default: the baseline).")
     var reference: String?
 
     @Option(help: "Held-out prompts: one per line, or JSONL with a \"prompt\" field.")
@@ -29,8 +29,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "population (mean of all raters), rater:N (one simulated annotator's rater column), or reward:DIR (a reward model).")
     var judge = "population"
 
-    @Option(help: "VADER's lexicon, for the population and rater judges.")
-    var lexicon = "data/reward/vader_lexicon.txt"
+    @OptionGroup var lexicon: LexiconOptions
 
     @Option(help: "Sampling temperature.")
     var temperature: Float = 0.7
@@ -50,7 +49,7 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         let policy = try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: false)
         let base = try LanguageModel.load(from: URL(fileURLWithPath: baseline), trainable: false)
-        let referenceNetwork = try reference.map { try GPT.load(from: URL(fileURLWithPath: $0), trainable: false) } ?? base.network
+        let referenceNetwork = try reference.map { try LanguageModel.load(from: URL(fileURLWithPath: $0), trainable: false).network } ?? base.network
         let (comparison, _, _) = try PolicyEvaluator.compare(
             policy: policy, baseline: base, reference: referenceNetwork, prompts: PromptFile.read(URL(fileURLWithPath: prompts)).map(policy.encode),
             judge: try makeJudge(policy), sampling: SamplingParameters(temperature: temperature, maxNewTokens: maxNewTokens), seed: seed,
@@ -84,7 +83,7 @@ struct EvaluateCommand: ParsableCommand {
             let sharesTokens = !reward.isFrozen && reward.backbone.tokenizer.vocabularySize == model.tokenizer.vocabularySize
             return sharesTokens ? RewardScorer(model: reward) : DecodedResponseScorer(reward: reward, model: model)
         }
-        let raters = try RaterLexicon(contentsOf: URL(fileURLWithPath: lexicon))
+        let raters = try lexicon.raters()
         if judge == "population" { return JudgeScorer(judge: .population(raters), model: model) }
         if judge.hasPrefix("rater:"), let index = Int(judge.dropFirst("rater:".count)) {
             return JudgeScorer(judge: try HiddenJudge(lexicon: raters, rater: .individual(index)), model: model)

@@ -60,6 +60,13 @@ struct ILQLCommand: AsyncParsableCommand {
     var samples = 3
 
     func run() async throws {
+        // Its loss terms are normalised over different sets (actions, states, the CQL logits), so
+        // a rank's shard is not a share of the batch's loss: under mpirun every rank would train
+        // the whole job into the same folder.
+        let world = try TrainingWorld.join()
+        guard world.size == 1 else {
+            throw ValidationError("rlhf ilql runs as one process: its losses do not split into ranks' shares; run it without mpirun")
+        }
         guard !data.isEmpty || store != nil || !comparisons.isEmpty else {
             throw ValidationError("give rewarded samples with --data, or comparisons with --db or --comparisons")
         }
@@ -77,8 +84,7 @@ struct ILQLCommand: AsyncParsableCommand {
         }
         try configuration.validate()
         let folder = RunFolder(runOptions.folderURL)
-        try folder.prepare()
-        try folder.writeConfiguration(ConfigurationFile.encode(configuration))
+        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), resuming: runOptions.resume, world: world)
 
         var rewarded = try data.flatMap { try RewardedSample.read(URL(fileURLWithPath: $0)) }
         var judged = try comparisons.flatMap { try ComparisonSource.read(URL(fileURLWithPath: $0)) }

@@ -40,8 +40,7 @@ struct PPOCommand: ParsableCommand {
     @Option(help: "Iterations (overrides the configuration).")
     var iterations: Int?
 
-    @Option(help: "VADER's lexicon: the population judge is logged beside the reward (eval/judge_score); none when absent.")
-    var lexicon = "data/reward/vader_lexicon.txt"
+    @OptionGroup var lexicon: LexiconOptions
 
     @Option(name: .customLong("pretraining-text"), help: "Text files or folders for PPO-ptx (with pretrainingCoefficient > 0).")
     var pretrainingText: [String] = []
@@ -52,7 +51,7 @@ struct PPOCommand: ParsableCommand {
         try configuration.validate()
         let world = try TrainingWorld.join()
         let folder = RunFolder(runOptions.folderURL)
-        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), world: world)
+        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), resuming: runOptions.resume, world: world)
 
         let policy = try model.load(trainable: lora.loraRank == nil)
         if let adapters = lora.configuration(for: policy.network) {
@@ -62,8 +61,8 @@ struct PPOCommand: ParsableCommand {
             try policy.network.attachAdapters(adapters, seed: configuration.seed)
         }
         let encoded = try EncodedPrompts(file: prompts, policy: policy, chat: chat)
-        let monitor = FileManager.default.fileExists(atPath: lexicon)
-            ? JudgeScorer(judge: HiddenJudge.population(try RaterLexicon(contentsOf: URL(fileURLWithPath: lexicon))), model: policy) : nil
+        let monitor = FileManager.default.fileExists(atPath: lexicon.path)
+            ? JudgeScorer(judge: HiddenJudge.population(try lexicon.raters()), model: policy) : nil
         let trainer = try PPOTrainer(
             models: PolicyModels(policy: policy, value: try valueFunction(configuration, policy: policy), temperature: configuration.temperature),
             scorer: try reward.scorer(for: policy, plainPrompts: encoded.plainText), prompts: encoded.tokens,

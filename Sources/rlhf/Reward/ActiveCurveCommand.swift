@@ -18,8 +18,7 @@ struct ActiveCurveCommand: AsyncParsableCommand {
     @Option(help: "The Rotten Tomatoes snippets CSV.")
     var data = RottenTomatoes.relativePath
 
-    @Option(help: "VADER's lexicon (the simulated annotators and the population judge).")
-    var lexicon = "data/reward/vader_lexicon.txt"
+    @OptionGroup var lexicon: LexiconOptions
 
     @Option(help: "The output folder: active-curve.json and active-curve.svg.")
     var output: String
@@ -118,7 +117,7 @@ struct ActiveCurveCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let raters = try RaterLexicon(contentsOf: URL(fileURLWithPath: lexicon))
+        let raters = try lexicon.raters()
         let built = RottenTomatoesData(snippets: try RottenTomatoes.snippets(at: URL(fileURLWithPath: data)), split: HeldOutSplit(period: 5))
         var generator = RandomGenerator(seed: 0)
         let order = generator.permutation(built.trainingPairs.count)

@@ -22,8 +22,7 @@ struct LearningCurveCommand: AsyncParsableCommand {
     @Option(help: "A task file of held-out prompts' completions, relabelled by the population judge.")
     var tasks: String
 
-    @Option(help: "VADER's lexicon (the population judge).")
-    var lexicon = "data/reward/vader_lexicon.txt"
+    @OptionGroup var lexicon: LexiconOptions
 
     @Option(help: "Comma-separated training-set sizes.")
     var sizes = "500,1000,2000,5000"
@@ -45,7 +44,7 @@ struct LearningCurveCommand: AsyncParsableCommand {
         configuration.normalizationSamples = 0  // accuracy does not depend on an affine normalisation
         try configuration.validate()
         let (training, annotatorHeldOut) = HeldOutSplit(period: configuration.heldOutPeriod).split(try await comparisons.load())
-        let judged = JudgeLabels.relabel(try JudgeLabels.comparisons(fromTasks: tasks), judge: try JudgeLabels.population(lexicon: lexicon))
+        let judged = JudgeLabels.relabel(try JudgeLabels.comparisons(fromTasks: tasks), judge: try JudgeLabels.population(lexicon: lexicon.path))
         var generator = RandomGenerator(seed: configuration.optimization.seed)
         let shuffled = generator.permutation(training.count).map { training[$0] }
         guard let largest = counts.last, largest <= shuffled.count else {

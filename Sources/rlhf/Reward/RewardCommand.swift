@@ -5,7 +5,7 @@ import ArgumentParser
 struct RewardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reward",
-        abstract: "Train, score with and evaluate a reward model (a scalar-head GPT-2 trained on comparisons).",
+        abstract: "Train, score with and evaluate a reward model (a scalar head on a GPT-2 or Llama transformer, fine-tuned or frozen, trained on comparisons).",
         subcommands: [
             RewardTrainCommand.self, RewardScoreCommand.self, RewardEvalCommand.self,
             RottenTomatoesCommand.self, SampleTasksCommand.self, LearningCurveCommand.self, ActiveCurveCommand.self,

@@ -25,8 +25,7 @@ struct RewardEvalCommand: AsyncParsableCommand {
     @Option(help: "Labelled texts, JSONL {\"text\": ..., \"label\": true|false}, for the ROC AUC of the rewards.")
     var labelled: String?
 
-    @Option(help: "VADER's lexicon: the judge for --population-judge and the baseline scorer beside the AUC.")
-    var lexicon = "data/reward/vader_lexicon.txt"
+    @OptionGroup var lexicon: LexiconOptions
 
     @Option(help: "Write the results as JSON here.")
     var output: String?
@@ -49,7 +48,7 @@ struct RewardEvalCommand: AsyncParsableCommand {
         var held = comparisons.isEmpty ? [] : try await comparisons.load()
         if let tasks { held += try JudgeLabels.comparisons(fromTasks: tasks) }
         if !held.isEmpty {
-            if populationJudge { held = JudgeLabels.relabel(held, judge: try JudgeLabels.population(lexicon: lexicon)) }
+            if populationJudge { held = JudgeLabels.relabel(held, judge: try JudgeLabels.population(lexicon: lexicon.path)) }
             let evaluation = try PreferenceEvaluation.of(reward, on: held, settings: PreferenceLossSettings())
             summary["comparisons"] = try SummaryFile.object(evaluation)
             report(evaluation, judged: populationJudge ? "the population judge" : "the comparisons' labels")
@@ -58,7 +57,7 @@ struct RewardEvalCommand: AsyncParsableCommand {
             let texts = try JSONLines.read(LabelledText.self, from: URL(fileURLWithPath: labelled)).map(\.value)
             reward.featureProgress = FeatureProgressBar(title: "backbone").update
             let scores = try reward.scores(prompts: texts.map { _ in "" }, responses: texts.map(\.text), batchSize: 32, normalized: true).map(Double.init)
-            let judge = try JudgeLabels.population(lexicon: lexicon)
+            let judge = try JudgeLabels.population(lexicon: lexicon.path)
             let labels = texts.map(\.label)
             let modelArea = ReceiverOperatingCharacteristic.area(scores: scores, labels: labels)
             let lexiconArea = ReceiverOperatingCharacteristic.area(scores: texts.map { judge.score($0.text) }, labels: labels)

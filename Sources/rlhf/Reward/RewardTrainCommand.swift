@@ -42,7 +42,8 @@ struct RewardTrainCommand: AsyncParsableCommand {
     @Option(help: "The reference policy whose samples the rewards are normalised on (default: --model when it is a language model folder; without one, the training responses).")
     var policy: String?
 
-    @OptionGroup var runOptions: RunOptions
+    // Reward runs are short and write no checkpoints: a stopped one is started again, so no --resume.
+    @OptionGroup var runOptions: RunFolderOptions
 
     @Option(help: "Passes over the training comparisons (overrides the configuration).")
     var epochs: Int?
@@ -56,7 +57,6 @@ struct RewardTrainCommand: AsyncParsableCommand {
     func validate() throws {
         if comparisons.isEmpty { throw ValidationError("give comparisons with --data FILE or --db STORE") }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive, got \(limit)") }
-        if runOptions.resume { throw ValidationError("reward runs are short and have no checkpoints: start the run again instead of --resume") }
     }
 
     func run() async throws {
