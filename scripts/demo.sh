@@ -2,7 +2,7 @@
 # The main job: the end-to-end RLHF demo on the shipped data. On a fresh Debian machine with the
 # Swift toolchain it installs OpenBLAS and SQLite if missing, fetches the pinned data, builds in
 # release, and runs `rlhf demo`: SmolLM2-135M-Instruct with PPO-LoRA, DPO-LoRA and best-of-16 (about
-# 24 minutes on two cores; --preset scratch for the GPT-2 model trained here, --preset quick for CI).
+# 20 minutes on two cores; --preset scratch for the GPT-2 model trained here, --preset quick for CI).
 # Everything lands in one run folder (default runs/demo), ending in report.html; an interrupted
 # demo resumes from the stages it finished. Extra arguments go to `rlhf demo`.
 set -euo pipefail

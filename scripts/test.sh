@@ -21,6 +21,6 @@ swift test -c release -Xswiftc -enable-testing --skip-build
 # Every parser of outside input, coverage-guided for a few seconds from its committed seeds (the
 # instrumented build under .build/fuzz is incremental; see docs/reliability.md for its cost).
 scripts/fuzz.sh --all 5
-# The whole pipeline end to end at CI scale (a few minutes).
+# The whole pipeline end to end at CI scale (about 3 minutes).
 rm -rf .build/demo-quick
 .build/release/rlhf demo --preset quick --output .build/demo-quick

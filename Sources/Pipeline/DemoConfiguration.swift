@@ -1,5 +1,5 @@
-// The end-to-end demo's settings: every stage's size, with the standard preset (about 15
-// minutes on two cores) and a quick one for CI (about 2 minutes).
+// The end-to-end demo's settings: every stage's size, with the standard preset (about 13
+// minutes on two cores) and a quick one for CI (about 3 minutes).
 import Finetuning
 import PolicyOptimization
 import RewardModeling
@@ -83,7 +83,7 @@ public struct DemoConfiguration: Codable, Sendable, Equatable {
 
     public static let standard = DemoConfiguration()
 
-    /// About two minutes: the whole pipeline at a small scale, one PPO seed; for CI and a first
+    /// About three minutes: the whole pipeline at a small scale, one PPO seed; for CI and a first
     /// look. Its reward model is too weak to capture sentiment, so PPO mostly learns what the
     /// reward model does see (longer answers): the goals are for the standard preset.
     public static let quick: DemoConfiguration = {

@@ -13,14 +13,14 @@ import Testing
         try ConfigurationFile.load(SmolLM2DemoConfiguration.self, from: scripts.appendingPathComponent(file), defaults: SmolLM2DemoConfiguration())
     }
 
-    @Test(arguments: ["smollm2-goals.json", "smollm2-goals-feedback400.json", "smollm2-critics-ceiling.json"])
+    @Test(arguments: ["smollm2-goals.json", "smollm2-goals-feedback200.json", "smollm2-critics-ceiling.json"])
     func smolLM2DemoConfigurationsLayOverThePreset(_ file: String) throws {
         let configuration = try Self.smolLM2(file)
         try configuration.validate()
         #expect(configuration != SmolLM2DemoConfiguration())
     }
 
-    @Test(arguments: ["smollm2-goals.json", "smollm2-goals-feedback400.json"])
+    @Test(arguments: ["smollm2-goals.json", "smollm2-goals-feedback200.json"])
     func theGoalsMeasureThreeSeedsOn400Prompts(_ file: String) throws {
         let configuration = try Self.smolLM2(file)
         #expect(configuration.ppoSeeds == [0, 1, 2])
