@@ -71,6 +71,7 @@ package struct CorrectionLearner: Sendable {
             try model.network.attachAdapters(configuration.lora ?? defaults, seed: configuration.seed)
         }
         try FileManager.default.createDirectory(at: versions, withIntermediateDirectories: true)
+        let activeAtStart = try await store.activeAdapterVersion()?.id
         let started = Date()
         let version = try await store.beginAdapterVersion(
             baseModel: base.path, startingAdapter: startingAdapter?.standardizedFileURL.path,
@@ -90,7 +91,8 @@ package struct CorrectionLearner: Sendable {
                 taught: outcome.taught, drift: outcome.drift)
             try provenance.write(to: partial)
             try FileManager.default.moveItem(at: partial, to: final)
-            let finished = try await store.finishAdapterVersion(id, metrics: outcome.metrics, activate: activate, now: provenance.finishedAt)
+            let finished = try await store.finishAdapterVersion(
+                id, metrics: outcome.metrics, activation: activate ? .unlessChangedFrom(activeAtStart) : .never, now: provenance.finishedAt)
             return LearnedVersion(version: finished, provenance: provenance, folder: final)
         } catch {
             try? FileManager.default.removeItem(at: partial)

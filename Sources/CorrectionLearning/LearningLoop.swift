@@ -25,6 +25,8 @@ package actor LearningLoop {
     /// The version the chat answers with now (nil: none).
     private(set) var followed: Int64?
     private var round: Task<Void, Never>?
+    /// Corrections not yet learned when the last round failed (nil: it did not fail).
+    private var failedAt: Int?
 
     /// - Parameter every: learn after this many corrections not yet learned; nil only follows.
     package init(
@@ -51,21 +53,27 @@ package actor LearningLoop {
         round?.cancel()
     }
 
-    /// One look at the store: follow the active version, and start a round when one is due.
+    /// One look at the store: follow the active version, and start a round when one is due. After
+    /// a failed round the next waits for another correction: the same material would fail again,
+    /// and each try leaves a failed version behind.
     package func poll() async throws {
         try await follow()
-        guard let every, round == nil, try await store.correctionsNotYetLearned() >= every else { return }
+        guard let every, round == nil else { return }
+        let waiting = try await store.correctionsNotYetLearned()
+        guard waiting >= every, waiting != failedAt else { return }
         let (learner, store, storeName, baseModel, startingAdapter, versions, log) =
             (learner, store, storeName, baseModel, startingAdapter, versions, log)
         round = Task.detached(priority: .background) { [weak self] in
             do {
                 let learned = try await learner.learn(
                     from: store, storeName: storeName, baseModel: baseModel, startingAdapter: startingAdapter, versions: versions)
-                log("learned version \(learned.version.id) in \(learned.folder.path)")
+                let state = learned.version.isActive ? "" : " (not made active: the active version changed while it trained)"
+                log("learned version \(learned.version.id) in \(learned.folder.path)\(state)")
+                await self?.roundEnded(failedAt: nil)
             } catch {
-                log("learning round failed: \(error)")
+                log("learning round failed: \(error); the next waits for another correction")
+                await self?.roundEnded(failedAt: waiting)
             }
-            await self?.roundEnded()
         }
     }
 
@@ -74,8 +82,9 @@ package actor LearningLoop {
         await round?.value
     }
 
-    private func roundEnded() {
+    private func roundEnded(failedAt waiting: Int?) {
         round = nil
+        failedAt = waiting
     }
 
     /// Switches the chat to the store's active version when it changed. A version learned on

@@ -77,13 +77,28 @@ extension FeedbackStore {
         }
     }
 
-    /// Marks a training version ready with its metrics, and active when `activate` says so.
-    package func finishAdapterVersion(_ id: Int64, metrics: [String: Double], activate: Bool, now: Date = Date()) async throws -> AdapterVersion {
+    /// Whether a finished version becomes the active one.
+    package enum Activation: Sendable, Equatable {
+        case never
+        case always
+        /// Only while the active version is still this one (nil: none) as when training began:
+        /// an administrator's rollback or switch in the meantime is not undone.
+        case unlessChangedFrom(Int64?)
+    }
+
+    /// Marks a training version ready with its metrics, and active as `activation` says.
+    package func finishAdapterVersion(_ id: Int64, metrics: [String: Double], activation: Activation, now: Date = Date()) async throws -> AdapterVersion {
         try await database.write { transaction in
             _ = try await Self.adapterVersion(transaction, id, expected: .training)
             try await transaction.execute(
                 "UPDATE adapterVersion SET status = 'ready', metrics = ?, finishedAt = ? WHERE id = ?", try .json(metrics), .date(now), .integer(id))
-            if activate { try await Self.activate(transaction, id) }
+            switch activation {
+            case .never: break
+            case .always: try await Self.activate(transaction, id)
+            case let .unlessChangedFrom(expected):
+                let active = try await transaction.row("SELECT id FROM adapterVersion WHERE isActive").map { try $0.first(Int64.self) }
+                if active == expected { try await Self.activate(transaction, id) }
+            }
             return try await Self.adapterVersion(transaction, id, expected: .ready)
         }
     }

@@ -23,22 +23,13 @@ private actor RecordingSwitch: AdapterSwitch {
 @Test(arguments: StoreBackend.all) func theLoopLearnsAfterNCorrectionsAndTheChatFollowsTheActiveVersion(_ backend: StoreBackend) async throws {
     let folder = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: folder) }
-    let base = folder.appendingPathComponent("base")
-    let tokenizer = try BPETrainer(config: BPETrainingConfig(vocabularySize: 300)).train(on: (0..<20).map { "ab\($0 % 2) cd ef" })
-    let network = try Llama(configuration: LlamaConfiguration(
-        vocabularySize: 300, contextLength: 32, width: 16, layers: 1, heads: 4, keyValueHeads: 2, feedForwardWidth: 24))
-    network.initialize(seed: 1)
-    try LanguageModel(network: network, tokenizer: tokenizer).save(to: base)
+    let base = try tinyBase(in: folder)
     let store = try await backend.makeStore()
     let alice = try await store.createAnnotator(name: "alice", role: .annotator).annotator.id!
-
-    var configuration = LearningConfiguration()
-    configuration.lora = LoRAConfiguration(rank: 2, alpha: 4)
-    (configuration.sft.optimization.steps, configuration.dpo.optimization.steps) = (2, 2)
     let chat = RecordingSwitch()
     let loop = LearningLoop(
         store: store, storeName: "feedback.sqlite", baseModel: base, startingAdapter: nil, versions: folder.appendingPathComponent("versions"),
-        every: 2, learner: try CorrectionLearner(configuration: configuration), chat: chat, log: { _ in })
+        every: 2, learner: try CorrectionLearner(configuration: quickLearning()), chat: chat, log: { _ in })
 
     for (index, question) in ["ab0", "ab1"].enumerated() {
         try await loop.poll()
@@ -63,4 +54,62 @@ private actor RecordingSwitch: AdapterSwitch {
     _ = try await store.activateAdapterVersion(learned.id)
     try await loop.poll()
     #expect(await chat.switches == [learned.id, nil, learned.id])
+}
+
+/// A tiny Llama saved in `folder`/base, which the corrections' words fit.
+private func tinyBase(in folder: URL) throws -> URL {
+    let base = folder.appendingPathComponent("base")
+    let tokenizer = try BPETrainer(config: BPETrainingConfig(vocabularySize: 300)).train(on: (0..<20).map { "ab\($0 % 2) cd ef" })
+    let network = try Llama(configuration: LlamaConfiguration(
+        vocabularySize: 300, contextLength: 32, width: 16, layers: 1, heads: 4, keyValueHeads: 2, feedForwardWidth: 24))
+    network.initialize(seed: 1)
+    try LanguageModel(network: network, tokenizer: tokenizer).save(to: base)
+    return base
+}
+
+/// Two steps of each stage on rank-2 adapters.
+private func quickLearning() -> LearningConfiguration {
+    var configuration = LearningConfiguration()
+    configuration.lora = LoRAConfiguration(rank: 2, alpha: 4)
+    (configuration.sft.optimization.steps, configuration.dpo.optimization.steps) = (2, 2)
+    return configuration
+}
+
+/// The lines a loop logs.
+private final class LogLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    var all: [String] { lock.withLock { lines } }
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+}
+
+/// A round that fails (here: the versions folder cannot be made) is not retried at every poll,
+/// only once another correction has come.
+@Test func aFailedRoundWaitsForAnotherCorrection() async throws {
+    let folder = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let base = try tinyBase(in: folder)
+    let store = try await StoreBackend.sqlite.makeStore()
+    let alice = try await store.createAnnotator(name: "alice", role: .annotator).annotator.id!
+    let blocked = folder.appendingPathComponent("versions")
+    try Data("a file where the versions folder should be".utf8).write(to: blocked)
+    let log = LogLines()
+    let loop = LearningLoop(
+        store: store, storeName: "feedback.sqlite", baseModel: base, startingAdapter: nil, versions: blocked,
+        every: 1, learner: try CorrectionLearner(configuration: quickLearning()), chat: RecordingSwitch(), log: log.append)
+    func correct(_ question: String) async throws {
+        let reply = try await chatReply(store, [ChatMessage(role: .user, content: question)], "ef", by: alice)
+        _ = try await store.correctChatReply(completionID: reply, correction: "cd", by: alice)
+    }
+    func failures() -> Int { log.all.filter { $0.hasPrefix("learning round failed") }.count }
+    try await correct("ab0")
+    for _ in 0..<3 {
+        try await loop.poll()
+        await loop.waitForRound()
+    }
+    #expect(failures() == 1, "\(log.all)")
+    try await correct("ab1")
+    try await loop.poll()
+    await loop.waitForRound()
+    #expect(failures() == 2, "\(log.all)")
 }

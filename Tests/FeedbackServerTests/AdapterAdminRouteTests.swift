@@ -23,7 +23,7 @@ private struct VersionJSON: Decodable { var id: Int64; var status: String; var i
     for round in 0..<2 {
         let version = try await store.beginAdapterVersion(
             baseModel: "/models/base.gguf", startingAdapter: nil, demonstrationIDs: [correction.id!], ratingIDs: [], folder: { "/versions/\($0)" })
-        _ = try await store.finishAdapterVersion(version.id, metrics: ["sft/loss": 0.5 / Double(round + 1), "corrections/reproduced": 1], activate: true)
+        _ = try await store.finishAdapterVersion(version.id, metrics: ["sft/loss": 0.5 / Double(round + 1), "corrections/reproduced": 1], activation: .always)
         versionIDs.append(version.id)
     }
     let ids = versionIDs

@@ -24,7 +24,7 @@ private func correctedReply(_ store: FeedbackStore, _ annotator: Int64, _ questi
         baseModel: "/models/base.gguf", startingAdapter: nil, demonstrationIDs: [first.id!, first.id!], ratingIDs: [], folder: { "/versions/v\($0)" })
     #expect(one.status == .training && one.folder == "/versions/v\(one.id)" && !one.isActive)
     #expect(try await store.correctionsNotYetLearned() == 1, "a version still training has learned nothing yet")
-    let ready = try await store.finishAdapterVersion(one.id, metrics: ["sft/loss": 0.25], activate: true)
+    let ready = try await store.finishAdapterVersion(one.id, metrics: ["sft/loss": 0.25], activation: .always)
     #expect(ready.status == .ready && ready.isActive && ready.metrics == ["sft/loss": 0.25] && ready.finishedAt != nil)
     #expect(try await store.correctionsNotYetLearned() == 0)
     #expect(try await store.demonstrationIDs(learnedBy: one.id) == [first.id!])
@@ -36,7 +36,7 @@ private func correctedReply(_ store: FeedbackStore, _ annotator: Int64, _ questi
     await #expect(throws: AdapterVersionError.wrongStatus(id: two.id, status: .training, expected: .ready)) {
         try await store.activateAdapterVersion(two.id)
     }
-    _ = try await store.finishAdapterVersion(two.id, metrics: [:], activate: true)
+    _ = try await store.finishAdapterVersion(two.id, metrics: [:], activation: .always)
     #expect(try await store.activeAdapterVersion()?.id == two.id)
     #expect(try await store.adapterVersions().map(\.isActive) == [true, false], "newest first, only one active")
 
@@ -89,4 +89,28 @@ private func correctedReply(_ store: FeedbackStore, _ annotator: Int64, _ questi
     let version = try await store.beginAdapterVersion(
         baseModel: "/b", startingAdapter: nil, demonstrationIDs: [correction.id!], ratingIDs: [rating.id!], folder: { "/v/\($0)" })
     #expect(try await store.ratingIDs(learnedBy: version.id) == [rating.id!])
+}
+
+/// A version that finishes training after an administrator switched the active version is
+/// kept ready but not made active: the rollback stands.
+@Test(arguments: StoreBackend.all) func aRollbackDuringTrainingIsNotUndone(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
+    func version(_ name: String) async throws -> AdapterVersion {
+        try await store.beginAdapterVersion(baseModel: "base", startingAdapter: nil, demonstrationIDs: [], ratingIDs: [], folder: { "versions/\(name)-\($0)" })
+    }
+    let old = try await version("old")
+    _ = try await store.finishAdapterVersion(old.id, metrics: [:], activation: .always)
+    let current = try await version("current")
+    _ = try await store.finishAdapterVersion(current.id, metrics: [:], activation: .always)
+    let training = try await version("training")
+    _ = try await store.activateAdapterVersion(old.id)
+    let finished = try await store.finishAdapterVersion(training.id, metrics: [:], activation: .unlessChangedFrom(current.id))
+    #expect(finished.status == .ready && !finished.isActive)
+    #expect(try await store.activeAdapterVersion()?.id == old.id)
+    let next = try await version("next")
+    _ = try await store.finishAdapterVersion(next.id, metrics: [:], activation: .unlessChangedFrom(old.id))
+    #expect(try await store.activeAdapterVersion()?.id == next.id)
+    let unwanted = try await version("unwanted")
+    _ = try await store.finishAdapterVersion(unwanted.id, metrics: [:], activation: .never)
+    #expect(try await store.activeAdapterVersion()?.id == next.id)
 }
