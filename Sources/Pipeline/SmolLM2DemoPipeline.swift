@@ -15,8 +15,9 @@ public final class SmolLM2DemoPipeline {
     public let configuration: SmolLM2DemoConfiguration
     public let folder: URL
     public let dataFolder: URL
-    /// How each copy of the starting model holds its frozen matrices; the outputs are the same
-    /// either way, so a folder may resume under the other.
+    /// How each copy of the starting model holds its frozen matrices. Not part of the folder's
+    /// configuration: the model is the same either way, though PPO's trajectory may differ by
+    /// rounding (docs/engine.md), so stages made under either may resume under the other.
     public let frozenMatrices: FrozenMatrices
     let events: (DemoEvent) -> Void
     /// Announces and times the stages.

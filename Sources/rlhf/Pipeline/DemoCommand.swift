@@ -25,7 +25,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "A JSON file of the preset's configuration fields (DemoConfiguration, or SmolLM2DemoConfiguration for smollm2) laid over it.")
     var config: String?
 
-    @Option(help: "How SmolLM2's frozen matrices are held: f32 (faster batched sampling, about 400 MB more per copy of the model) or compact (the file's blocks only); the outputs are the same.")
+    @Option(help: "How SmolLM2's frozen matrices are held: f32 (faster batched sampling, about 400 MB more per copy of the model) or compact (the file's blocks only). The model is the same; a PPO run's trajectory may differ by rounding.")
     var frozenMatrices: FrozenMatrices = .float32
 
     @Flag(help: "Exit with status 3 when a seed misses the goals (win rate, KL, reference perplexity).")
