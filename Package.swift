@@ -123,7 +123,7 @@ let package = Package(
         // Active selection of labeling tasks: an ensemble of preference heads, or one Bayesian
         // head, on fixed features scores the store's tasks, and the learning-curve experiment
         // against random selection.
-        .target(name: "ActiveLearning", dependencies: ["Annotators", "CBLAS", "Feedback", "Randomness", "SimulatedLabeling"], swiftSettings: vectorized),
+        .target(name: "ActiveLearning", dependencies: ["Annotators", "CBLAS", "Feedback", "Kernels", "Randomness", "SimulatedLabeling"], swiftSettings: vectorized),
         .target(
             name: "FeedbackServer",
             dependencies: [

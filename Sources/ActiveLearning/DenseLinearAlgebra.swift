@@ -1,7 +1,11 @@
 // The few double-precision dense operations a Bayesian linear head needs, on row-major buffers:
-// products through BLAS, and LAPACK's Cholesky factorisation.
+// products through BLAS, and LAPACK's Cholesky factorisation. Every call first waits for
+// BLASSetup.once: where OpenBLAS misreads the CPU it rebuilds its kernel table before the
+// engine's first product, and a call from another thread meanwhile reads a table being rebuilt
+// (a crash in the tests on a Xeon that Debian's OpenBLAS files as Prescott).
 
 import CBLAS
+import Kernels
 
 /// A row-major matrix of Doubles.
 struct DenseMatrix: Sendable, Equatable {
@@ -39,6 +43,7 @@ struct DenseMatrix: Sendable, Equatable {
         precondition(vector.count == inner, "matrix-vector product: \(rows)×\(columns)\(transposing ? "ᵀ" : "") by a vector of \(vector.count)")
         var result = [Double](repeating: 0, count: outer)
         guard rows > 0, columns > 0 else { return result }
+        _ = BLASSetup.once
         cblas_dgemv(CblasRowMajor, transposing ? CblasTrans : CblasNoTrans, Int32(rows), Int32(columns), 1, values, Int32(columns), vector, 1, 0, &result, 1)
         return result
     }
@@ -58,6 +63,7 @@ struct DenseMatrix: Sendable, Equatable {
         precondition(k == inner, "matrix product: \(m)×\(k) by \(inner)×\(n)")
         var result = DenseMatrix(rows: m, columns: n)
         guard m > 0, n > 0, k > 0 else { return result }
+        _ = BLASSetup.once
         cblas_dgemm(
             CblasRowMajor, transposingSelf ? CblasTrans : CblasNoTrans, transposingOther ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
             values, Int32(columns), other.values, Int32(other.columns), 0, &result.values, Int32(n))
@@ -68,6 +74,7 @@ struct DenseMatrix: Sendable, Equatable {
     mutating func subtractOuterProduct(_ a: [Double], _ b: [Double], scale: Double) {
         precondition(a.count == rows && b.count == columns, "outer product of \(a.count) and \(b.count) on \(rows)×\(columns)")
         guard rows > 0, columns > 0 else { return }
+        _ = BLASSetup.once
         cblas_dger(CblasRowMajor, Int32(rows), Int32(columns), -scale, a, 1, b, 1, &values, Int32(columns))
     }
 }
@@ -84,6 +91,7 @@ struct CholeskyFactor: Sendable {
         var size = Int32(matrix.rows), leading = max(size, 1), info: Int32 = 0
         // A symmetric row-major matrix read column-major is itself, and column-major Uᵀ U with
         // U upper is row-major L Lᵀ with L = Uᵀ lower.
+        _ = BLASSetup.once
         if size > 0 { dpotrf_("U", &size, &factor.values, &leading, &info) }
         guard info == 0 else { return nil }
         for row in 0..<matrix.rows {
@@ -97,6 +105,7 @@ struct CholeskyFactor: Sendable {
         var x = b
         guard !x.isEmpty else { return x }
         let size = Int32(lower.rows)
+        _ = BLASSetup.once
         cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, size, lower.values, size, &x, 1)
         cblas_dtrsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, size, lower.values, size, &x, 1)
         return x
@@ -107,6 +116,7 @@ struct CholeskyFactor: Sendable {
         precondition(matrix.rows == lower.rows, "triangular solve: \(lower.rows) rows against \(matrix.rows)")
         var result = matrix
         guard matrix.rows > 0, matrix.columns > 0 else { return result }
+        _ = BLASSetup.once
         cblas_dtrsm(
             CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, Int32(matrix.rows), Int32(matrix.columns), 1, lower.values,
             Int32(lower.rows), &result.values, Int32(matrix.columns))
