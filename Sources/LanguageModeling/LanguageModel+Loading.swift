@@ -156,7 +156,8 @@ extension LanguageModel {
                 throw CheckpointError.shapeMismatch(path: folder.path, tensor: entry.name, expected: entry.shape.dimensions, found: shape)
             }
         }
-        if let extra = saved.layout.entries.first(where: { entry in !store.layout.entries.contains { $0.name == entry.name } }) {
+        let wanted = Set(store.layout.entries.map(\.name))
+        if let extra = saved.layout.entries.first(where: { !wanted.contains($0.name) }) {
             throw CheckpointError.invalidField(path: folder.path, field: extra.name, reason: "is a tensor this model does not have")
         }
         try store.copyValues(from: saved)
