@@ -28,7 +28,7 @@ extension FeedbackStore {
         let units = comparisons.agreementUnits
         let bootstrap = BradleyTerryBootstrap(rounds: bootstrapRounds, confidence: confidence)
         return FeedbackLeaderboard(
-            models: ModelLeaderboard(battles: comparisons.flatMap(\.battles), bootstrap: bootstrap, seed: seed),
+            models: ModelLeaderboard(judgments: comparisons.map(\.battles), bootstrap: bootstrap, seed: seed),
             agreement: KrippendorffAlpha.alpha(units: units, metric: .nominal),
             agreementUnits: units.count,
             judgments: comparisons.count,

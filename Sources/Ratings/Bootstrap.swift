@@ -12,8 +12,12 @@ package struct RatingInterval: Codable, Sendable, Equatable {
     package var upper: Double
 }
 
-/// Resamples battles with replacement, refits Bradley-Terry on each resample and reads off
+/// Resamples judgments with replacement, refits Bradley-Terry on each resample and reads off
 /// quantiles of each model's ratings (numpy's default linear interpolation).
+///
+/// The unit drawn is a judgment, not a battle: a k-way ranking yields k(k−1)/2 battles that one
+/// person decided together, and drawing them one by one would treat them as independent and make
+/// the intervals too narrow. A pairwise vote, as in Chatbot Arena, is a judgment of one battle.
 package struct BradleyTerryBootstrap: Sendable {
     /// The fitter run on every resample.
     package var fitter: BradleyTerry
@@ -30,29 +34,31 @@ package struct BradleyTerryBootstrap: Sendable {
         self.confidence = confidence
     }
 
-    /// `rounds` resamples of `count` battle indices drawn with replacement by `generator`.
+    /// `rounds` resamples of `count` judgment indices drawn with replacement by `generator`.
     package func resamples(count: Int, generator: inout RandomGenerator) -> [[Int]] {
         guard count > 0 else { return [] }
         return (0..<rounds).map { _ in (0..<count).map { _ in generator.integer(in: 0..<count) } }
     }
 
-    /// Intervals from given resamples (each a list of indices into `battles`), keyed by model.
-    /// Taking the indices from outside lets a test replay a reference implementation's draws.
+    /// Intervals for pairwise votes, each battle its own judgment, from given resamples (each a list
+    /// of indices into `battles`), keyed by model. Taking the indices from outside lets a test replay
+    /// a reference implementation's draws.
     package func intervals(for battles: [Battle], resamples: [[Int]]) -> [String: RatingInterval] {
-        intervals(for: battles, around: fitter.fit(battles), resamples: resamples)
+        intervals(for: battles.map { [$0] }, around: fitter.fit(battles), resamples: resamples)
     }
 
-    /// Intervals around an existing fit of all `battles` (saves refitting when the caller has one).
-    package func intervals(for battles: [Battle], around fit: BradleyTerry.Fit, resamples: [[Int]]) -> [String: RatingInterval] {
+    /// Intervals around an existing fit of every battle in `judgments`, from resamples of indices
+    /// into `judgments`; each drawn judgment brings all of its battles.
+    package func intervals(for judgments: [[Battle]], around fit: BradleyTerry.Fit, resamples: [[Int]]) -> [String: RatingInterval] {
         let full = fit.ratings
         let allModels = full.keys.sorted()
         let index = Dictionary(uniqueKeysWithValues: allModels.enumerated().map { ($1, $0) })
         var samples: [String: [Double]] = [:]
         for resample in resamples {
-            var tally = BattleTally(models: resample.map { battles[$0].modelA } + resample.map { battles[$0].modelB })
+            let battles = resample.flatMap { judgments[$0] }
+            var tally = BattleTally(models: battles.map(\.modelA) + battles.map(\.modelB))
             let local = Dictionary(uniqueKeysWithValues: tally.models.enumerated().map { ($1, $0) })
-            for position in resample {
-                let battle = battles[position]
+            for battle in battles {
                 tally.add(battle, a: local[battle.modelA]!, b: local[battle.modelB]!)
             }
             // A model absent from a resample has no rating there; like pandas, skip it rather than guess.

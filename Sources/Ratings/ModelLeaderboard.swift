@@ -29,13 +29,20 @@ package struct ModelLeaderboard: Codable, Sendable, Equatable {
     /// Whether Bradley-Terry needed its fallback penalty (some model never lost or never won).
     package var isRegularized: Bool
 
-    /// Rates `battles` (in judgment order, which online Elo depends on); the bootstrap draws from `seed`.
+    /// Rates pairwise votes, each battle its own judgment, in the order they were made.
     package init(battles: [Battle], bootstrap: BradleyTerryBootstrap = .init(), elo: OnlineElo = .init(), seed: UInt64) {
+        self.init(judgments: battles.map { [$0] }, bootstrap: bootstrap, elo: elo, seed: seed)
+    }
+
+    /// Rates the battles of `judgments` (in judgment order, which online Elo depends on); the
+    /// bootstrap draws whole judgments from `seed`, so a ranking's battles stay together.
+    package init(judgments: [[Battle]], bootstrap: BradleyTerryBootstrap = .init(), elo: OnlineElo = .init(), seed: UInt64) {
         var generator = RandomGenerator(seed: seed)
+        let battles = judgments.flatMap { $0 }
         let eloRatings = elo.ratings(for: battles)
         let fit = bootstrap.fitter.fit(battles)
         let intervals = bootstrap.intervals(
-            for: battles, around: fit, resamples: bootstrap.resamples(count: battles.count, generator: &generator))
+            for: judgments, around: fit, resamples: bootstrap.resamples(count: judgments.count, generator: &generator))
         var record: [String: (wins: Int, losses: Int, ties: Int)] = [:]
         for battle in battles {
             switch battle.outcome {

@@ -58,6 +58,22 @@ private func battles(_ a: String, _ b: String, _ outcome: BattleOutcome, times: 
     #expect(strong.bradleyTerry.lower < strong.bradleyTerry.rating && strong.bradleyTerry.rating < strong.bradleyTerry.upper)
 }
 
+@Test func bootstrapDrawsWholeJudgmentsSoCorrelatedBattlesDoNotNarrowTheInterval() {
+    var generator = RandomGenerator(seed: 2)
+    let votes = (0..<200).map { _ in
+        Battle(modelA: "strong", modelB: "weak", outcome: generator.uniformDouble() < 0.65 ? .winA : .winB)
+    }
+    // Four copies of one verdict carry no more evidence than the verdict: the fit is the same, and
+    // so must be the interval when a judgment's battles are drawn together.
+    let repeated = votes.map { Array(repeating: $0, count: 4) }
+    let single = ModelLeaderboard(battles: votes, seed: 42).standings[0].bradleyTerry
+    let grouped = ModelLeaderboard(judgments: repeated, seed: 42).standings[0].bradleyTerry
+    let scattered = ModelLeaderboard(battles: repeated.flatMap { $0 }, seed: 42).standings[0].bradleyTerry
+    #expect(abs(grouped.rating - single.rating) < 1e-3)
+    #expect(abs(grouped.lower - single.lower) < 1e-3 && abs(grouped.upper - single.upper) < 1e-3)
+    #expect(scattered.upper - scattered.lower < 0.7 * (grouped.upper - grouped.lower))
+}
+
 @Test func quantilesInterpolateLikeNumpy() {
     let values = [1.0, 2, 4, 8]
     #expect(quantile(sorted: values, 0) == 1)
