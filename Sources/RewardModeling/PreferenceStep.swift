@@ -15,20 +15,26 @@ enum PreferenceStep {
         return total > 0 ? rankings.reduce(0) { $0 + Double($1.weight) } / total : 0
     }
 
-    /// Updates `stores` (each by its optimizer) from `rewards` [N] (recorded on `tape`) judged by
-    /// `rankings`, which carry `share` of the batch's loss (the rest is on the other ranks of
-    /// `communicator`); `completed` steps came before this one. Throws on a non-finite loss or
-    /// gradient norm, before any update.
+    /// Updates `stores` (each by its optimizer, their gradients zeroed by the caller) from
+    /// `rewards` [N] (recorded on `tape`) judged by `rankings`, which carry `share` of the batch's
+    /// loss (the rest is on the other ranks of `communicator`); `completed` steps came before this
+    /// one. A rank whose shard of a short last batch is empty passes nil and still takes part in
+    /// the sums. Throws on a non-finite loss or gradient norm, before any update.
     static func apply(
-        rewards: Tensor, rankings: [ScoredRanking], share: Double, tape: Tape, stores: [ParameterStore], optimizers: [AdamW],
+        rewards: Tensor?, rankings: [ScoredRanking], share: Double, tape: Tape, stores: [ParameterStore], optimizers: [AdamW],
         settings: OptimizationSettings, loss lossSettings: PreferenceLossSettings, completed: Int, started: Date,
         communicator: Communicator
     ) throws -> RewardStepReport {
-        let ownLoss = try rewards.preferenceLoss(rankings, settings: lossSettings)
-        let evaluation = PreferenceEvaluation(scores: rewards.scalars.map(Double.init), rankings: rankings, settings: lossSettings)
-        try tape.backward(from: share == 1 ? ownLoss : ownLoss * Float(share))
         // Summed over the ranks: the loss parts, the ordered strict pairs and their count.
-        var totals = [Double(ownLoss.item) * share, evaluation.accuracy * Double(evaluation.pairs), Double(evaluation.pairs), Double(rankings.count)]
+        var totals = [0.0, 0, 0, Double(rankings.count)]
+        if let rewards {
+            let ownLoss = try rewards.preferenceLoss(rankings, settings: lossSettings)
+            let evaluation = PreferenceEvaluation(scores: rewards.scalars.map(Double.init), rankings: rankings, settings: lossSettings)
+            try tape.backward(from: share == 1 ? ownLoss : ownLoss * Float(share))
+            totals[0] = Double(ownLoss.item) * share
+            totals[1] = evaluation.accuracy * Double(evaluation.pairs)
+            totals[2] = Double(evaluation.pairs)
+        }
         if communicator.size > 1 {
             for store in stores {
                 if let gradients = store.allGradients { try communicator.sum(gradients) }
@@ -36,7 +42,7 @@ enum PreferenceStep {
             try communicator.sum(&totals)
         }
         let loss = totals[0]
-        let accuracy = communicator.size == 1 ? evaluation.accuracy : totals[2] > 0 ? totals[1] / totals[2] : 0
+        let accuracy = totals[2] > 0 ? totals[1] / totals[2] : 0
         guard loss.isFinite else { throw RewardTrainingError.nonFinite(step: completed + 1, quantity: "training loss") }
         let norm = settings.gradientClip > 0
             ? GradientClipping.clip(stores, maxNorm: settings.gradientClip) : GradientClipping.globalNorm(of: stores)

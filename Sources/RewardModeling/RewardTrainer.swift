@@ -153,7 +153,7 @@ public final class RewardTrainer {
             rows += comparison.rows
         }
         let tape = Tape()
-        let rewards = try batches.rewards(rows: rows, tape: tape)
+        let rewards = rows.isEmpty ? nil : try batches.rewards(rows: rows, tape: tape)
         let report = try PreferenceStep.apply(
             rewards: rewards, rankings: rankings, share: PreferenceStep.share(of: rankings, in: batch.map(\.weight)), tape: tape,
             stores: batches.stores, optimizers: optimizers, settings: settings, loss: configuration.loss, completed: completedSteps,

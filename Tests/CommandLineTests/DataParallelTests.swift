@@ -42,6 +42,27 @@ import Testing
         #expect(Self.losses(in: resumed, job: .pretrain).keys.sorted() == Array(1...Self.steps), "the resumed log holds each step once")
     }
 
+    /// Batches of 3 over 16 training comparisons end each epoch with one comparison, fewer than
+    /// the ranks: the rank left without one still takes part in the step's sums.
+    @Test func twoRanksTrainARewardModelWhoseLastBatchIsSmallerThanTheirCount() throws {
+        let workspace = try CrashWorkspace.shared.get()
+        let base = workspace.url("data-parallel-short-batch")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        let config = base.appendingPathComponent("reward.json")
+        try Data(#"{"epochs": 2, "heldOutPeriod": 4, "normalizationSamples": 8, "normalizationResponseTokens": 4, "optimization": {"batchSize": 3, "warmupSteps": 1, "evaluationInterval": 4, "logInterval": 1}}"#.utf8)
+            .write(to: config)
+        var folders: [URL] = []
+        for ranks in [1, 2] {
+            let output = base.appendingPathComponent("ranks-\(ranks)")
+            let arguments = ["reward", "train", "--model", workspace.path("gpt"), "--data", workspace.path("pairs.jsonl"), "--config", config.path, "--output", output.path]
+            let (status, log) = try launch(arguments, ranks: ranks, log: output)
+            guard status == 0 else { throw DataParallelTestError.failed(job: "reward train with batches of 3", ranks: ranks, output: log) }
+            folders.append(output)
+        }
+        try Self.expectSameLosses(folders[0], folders[1], job: .rewardTrain)
+        #expect(Self.losses(in: folders[1], job: .rewardTrain).keys.sorted() == Array(1...12), "two epochs of batches 3, 3, 3, 3, 3, 1")
+    }
+
     @Test func ilqlRefusesMoreThanOneRank() throws {
         let workspace = try CrashWorkspace.shared.get()
         let output = workspace.url("data-parallel-ilql")
