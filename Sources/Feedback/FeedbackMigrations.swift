@@ -16,6 +16,9 @@ package enum FeedbackSchemaVersion: String, CaseIterable, Sendable {
     case serverHardening = "2026-12-04 server hardening"
     /// The labeling queue's stored policy and the reward model's per-task uncertainties.
     case taskSelection = "2026-12-04 task selection"
+    /// Tasks made together under a name (a round of `rlhf iterate`, its arena), and closed tasks,
+    /// which the queue no longer serves.
+    case taskBatches = "2026-12-06 task batches"
 }
 
 /// The schema's migrations for SQLite, through GRDB's migrator.
@@ -29,6 +32,7 @@ package enum FeedbackMigrations {
             case .adapterVersions: migrator.registerMigration(version.rawValue, migrate: createAdapterVersionTables)
             case .serverHardening: migrator.registerMigration(version.rawValue, migrate: addServerHardening)
             case .taskSelection: migrator.registerMigration(version.rawValue, migrate: createTaskSelectionTables)
+            case .taskBatches: migrator.registerMigration(version.rawValue, migrate: addTaskBatches)
             }
         }
         return migrator
@@ -176,5 +180,14 @@ package enum FeedbackMigrations {
             t.column("value", .double).notNull().check(sql: "value >= 0 AND value <= 1")
             t.column("updatedAt", .datetime).notNull()
         }
+    }
+
+    /// Tasks before this migration belong to no batch and are open.
+    private static func addTaskBatches(_ db: Database) throws {
+        try db.alter(table: "comparisonTask") { t in
+            t.add(column: "batch", .text)
+            t.add(column: "closedAt", .datetime)
+        }
+        try db.create(index: "comparisonTask_on_batch", on: "comparisonTask", columns: ["batch"])
     }
 }

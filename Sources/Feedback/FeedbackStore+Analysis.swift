@@ -91,11 +91,19 @@ package struct AnnotatorActivity: Codable, Sendable, Equatable {
 }
 
 extension FeedbackStore {
-    /// Every judgment with its ranked completions, in the order judgments were last changed.
-    /// Judgments of annotators an administrator excluded as outliers are left out unless asked for,
-    /// so training files and the leaderboard never see them.
-    package func rankedComparisons(includingExcluded: Bool = false) async throws -> [RankedComparison] {
-        try await database.read { transaction in
+    /// Every judgment with its ranked completions, in the order judgments were last changed;
+    /// with `batches`, only judgments of tasks in those batches. Judgments of annotators an
+    /// administrator excluded as outliers are left out unless asked for, so training files and the
+    /// leaderboard never see them.
+    package func rankedComparisons(includingExcluded: Bool = false, batches: [String]? = nil) async throws -> [RankedComparison] {
+        var conditions: [String] = [], arguments: [SQLValue] = []
+        if !includingExcluded { conditions.append("NOT a.excludedFromExports") }
+        if let batches {
+            guard !batches.isEmpty else { return [] }
+            conditions.append("t.batch IN (" + repeatElement("?", count: batches.count).joined(separator: ", ") + ")")
+            arguments += batches.map { .text($0) }
+        }
+        return try await database.read { [conditions, arguments] transaction in
             let rows = try await transaction.rows("""
                 SELECT j.id AS judgmentID, j.taskID, j.bothBad, a.name AS annotator, p.text AS prompt,
                        c.id AS completionID, c.text, c.model, r.tier
@@ -106,9 +114,9 @@ extension FeedbackStore {
                 JOIN judgmentRank r ON r.judgmentID = j.id
                 JOIN completion c ON c.id = r.completionID
                 JOIN taskCompletion tc ON tc.taskID = j.taskID AND tc.completionID = c.id
-                \(includingExcluded ? "" : "WHERE NOT a.excludedFromExports")
+                \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
                 ORDER BY j.updatedAt, j.id, tc.position
-                """)
+                """, arguments)
             var comparisons: [RankedComparison] = []
             for row in rows {
                 let ranked = RankedComparison.RankedCompletion(

@@ -22,9 +22,12 @@ package struct FeedbackLeaderboard: Codable, Sendable, Equatable {
 }
 
 extension FeedbackStore {
-    /// The leaderboard over every judgment so far; the bootstrap draws from `seed`.
-    package func leaderboard(bootstrapRounds: Int = 100, confidence: Double = 0.95, seed: UInt64 = 0) async throws -> FeedbackLeaderboard {
-        let comparisons = try await rankedComparisons()
+    /// The leaderboard over every judgment so far, or over the judgments of tasks in `batches`;
+    /// the bootstrap draws from `seed`.
+    package func leaderboard(
+        bootstrapRounds: Int = 100, confidence: Double = 0.95, seed: UInt64 = 0, batches: [String]? = nil
+    ) async throws -> FeedbackLeaderboard {
+        let comparisons = try await rankedComparisons(batches: batches)
         let units = comparisons.agreementUnits
         let bootstrap = BradleyTerryBootstrap(rounds: bootstrapRounds, confidence: confidence)
         return FeedbackLeaderboard(

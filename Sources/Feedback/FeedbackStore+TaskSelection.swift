@@ -86,7 +86,7 @@ extension FeedbackStore {
             // The same order `choose` gives when every worth is 0, without reading every task.
             return try await transaction.scalar(Int64.self, """
                 SELECT t.id FROM comparisonTask t
-                WHERE NOT EXISTS (SELECT 1 FROM judgment j WHERE j.taskID = t.id AND j.annotatorID = ?)
+                WHERE t.closedAt IS NULL AND NOT EXISTS (SELECT 1 FROM judgment j WHERE j.taskID = t.id AND j.annotatorID = ?)
                 ORDER BY (SELECT COUNT(*) FROM judgment j WHERE j.taskID = t.id), t.id
                 LIMIT 1
                 """, .integer(annotatorID))
@@ -94,7 +94,7 @@ extension FeedbackStore {
         let candidates = try await transaction.rows("""
             SELECT t.id AS taskID, (SELECT COUNT(*) FROM judgment j WHERE j.taskID = t.id) AS judgments, u.value AS uncertainty
             FROM comparisonTask t LEFT JOIN taskUncertainty u ON u.taskID = t.id
-            WHERE NOT EXISTS (SELECT 1 FROM judgment j WHERE j.taskID = t.id AND j.annotatorID = ?)
+            WHERE t.closedAt IS NULL AND NOT EXISTS (SELECT 1 FROM judgment j WHERE j.taskID = t.id AND j.annotatorID = ?)
             ORDER BY t.id
             """, .integer(annotatorID))
         let disagreements = selection.disagreementWeight > 0 ? try await disagreements(transaction) : [:]

@@ -59,25 +59,29 @@ package struct TaskDetails: Codable, Sendable, Equatable {
 }
 
 extension FeedbackStore {
-    /// Stores a task: its prompt (reused if the same text exists) and its completions, at once.
-    package func createTask(prompt: String, completions: [NewCompletion]) async throws -> TaskDetails {
-        try await database.write { transaction in try await Self.insertTask(transaction, prompt: prompt, completions: completions) }
+    /// Stores a task: its prompt (reused if the same text exists) and its completions, at once,
+    /// in `batch` when given (see `taskIDs(inBatch:)`).
+    package func createTask(prompt: String, completions: [NewCompletion], batch: String? = nil) async throws -> TaskDetails {
+        try await database.write { transaction in try await Self.insertTask(transaction, prompt: prompt, completions: completions, batch: batch) }
     }
 
     /// Characters a prompt (a chat's whole transcript included) may hold.
     package static let promptLimit = 100_000
 
     /// Inserts a task inside an open transaction; the importers batch many of these in one.
-    static func insertTask(_ transaction: any SQLTransaction, prompt text: String, completions: [NewCompletion]) async throws -> TaskDetails {
+    static func insertTask(
+        _ transaction: any SQLTransaction, prompt text: String, completions: [NewCompletion], batch: String? = nil
+    ) async throws -> TaskDetails {
         guard completions.count >= 2 else { throw FeedbackError.taskNeedsCompletions(found: completions.count) }
+        let batch = try validatedText(batch, field: "batch", limit: 1000)
         for (position, new) in completions.enumerated() {
             _ = try validatedText(new.text, field: "completions[\(position)].text", limit: 100_000)
             _ = try validatedText(new.provenance.model, field: "completions[\(position)].model", limit: 200, required: true)
         }
         let prompt = try await findOrInsertPrompt(transaction, text: text)
         let task = try ComparisonTask(row: try await transaction.inserted(
-            "INSERT INTO comparisonTask (promptID, createdAt) VALUES (?, ?) RETURNING \(ComparisonTask.columns())",
-            .integer(prompt.id!), .date(Date())))
+            "INSERT INTO comparisonTask (promptID, createdAt, batch) VALUES (?, ?, ?) RETURNING \(ComparisonTask.columns())",
+            .integer(prompt.id!), .date(Date()), .nullable(batch)))
         // In a random order: ids grow with each insert, and callers list a task's completions
         // model by model, so ids in the given order would tell an annotator which model wrote
         // which answer. Nothing that counts reads ids' order (rankings go by task position).

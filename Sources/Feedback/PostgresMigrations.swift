@@ -39,6 +39,7 @@ enum PostgresMigrations {
         case .adapterVersions: adapterVersionSchema
         case .serverHardening: serverHardeningSchema
         case .taskSelection: taskSelectionSchema
+        case .taskBatches: taskBatchSchema
         }
     }
 
@@ -210,5 +211,12 @@ enum PostgresMigrations {
           value DOUBLE PRECISION NOT NULL CHECK (value >= 0 AND value <= 1),
           updatedAt TIMESTAMPTZ NOT NULL)
         """,
+    ]
+
+    /// `FeedbackMigrations.addTaskBatches` in PostgreSQL's DDL.
+    private static let taskBatchSchema = [
+        "ALTER TABLE comparisonTask ADD COLUMN batch TEXT",
+        "ALTER TABLE comparisonTask ADD COLUMN closedAt TIMESTAMPTZ",
+        "CREATE INDEX comparisonTask_on_batch ON comparisonTask(batch)",
     ]
 }

@@ -24,13 +24,13 @@ struct FeedbackRound {
         var responses: [[Int32]]
     }
 
-    /// One task per prompt holding `samplesPerModel` samples of each model: prompt `i` is shown
-    /// as `prompts[i]` and sampled from `encoded[i]`. Sample `k` of model `m` uses seed
-    /// `seed + 1000·m + k`.
+    /// One task per prompt holding `samplesPerModel` samples of each model, in the store's `batch`
+    /// when given: prompt `i` is shown as `prompts[i]` and sampled from `encoded[i]`. Sample `k`
+    /// of model `m` uses seed `seed + 1000·m + k`.
     @discardableResult
     func createTasks(
         _ store: FeedbackStore, prompts: [String], encoded: [[Int32]], models: [(name: String, model: LanguageModel, checkpoint: String)],
-        samplesPerModel: Int, seed: UInt64, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
+        samplesPerModel: Int, seed: UInt64, batch: String? = nil, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) async throws -> [CreatedTask] {
         let total = prompts.count * models.count * samplesPerModel
         var done = 0
@@ -53,7 +53,7 @@ struct FeedbackRound {
         }
         var created: [CreatedTask] = []
         for (index, (prompt, list)) in zip(prompts, completions).enumerated() {
-            let stored = try await store.createTask(prompt: prompt, completions: list)
+            let stored = try await store.createTask(prompt: prompt, completions: list, batch: batch)
             guard let id = stored.task.id else { throw DemoConfigurationError("the feedback store returned a task without an id") }
             created.append(CreatedTask(id: id, responses: tokens[index]))
         }

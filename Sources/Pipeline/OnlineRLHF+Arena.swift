@@ -106,10 +106,16 @@ extension OnlineRLHF {
         }
         let prompts = ReviewData.prompts(from: data.heldOut, openingWords: configuration.openingWords, count: configuration.arenaPrompts, seed: configuration.seed &+ 7)
         let start = entrants[baseURL == nil ? 0 : 1].model
-        try await feedbackRound.createTasks(store, prompts: prompts, encoded: prompts.map(start.encode), models: entrants, samplesPerModel: 1, seed: configuration.seed &+ 13)
+        let batch = arenaBatchName(rounds: rounds)
+        if try await store.taskIDs(inBatch: batch).isEmpty {
+            try await feedbackRound.createTasks(
+                store, prompts: prompts, encoded: prompts.map(start.encode), models: entrants, samplesPerModel: 1, seed: configuration.seed &+ 13, batch: batch)
+        }
         try await store.setTaskSelection(.coverageFirst)
-        _ = try await collectJudgments(store, count: prompts.count * configuration.arenaJudgmentsPerTask, seed: configuration.seed &+ 11, purpose: "the arena")
-        let leaderboard = try await store.leaderboard(bootstrapRounds: configuration.arenaBootstrapRounds, seed: configuration.seed)
+        _ = try await collectJudgments(
+            store, batch: batch, count: prompts.count * configuration.arenaJudgmentsPerTask, seed: configuration.seed &+ 11, purpose: "the arena")
+        try await store.closeTasks(inBatch: batch)
+        let leaderboard = try await store.leaderboard(bootstrapRounds: configuration.arenaBootstrapRounds, seed: configuration.seed, batches: [batch])
         for standing in leaderboard.models.standings {
             let r = standing.bradleyTerry
             events(.note(String(format: "%-8@ Bradley-Terry %6.0f [%4.0f, %4.0f], Elo %4.0f", standing.model, r.rating, r.lower, r.upper, standing.elo)))
@@ -117,23 +123,23 @@ extension OnlineRLHF {
         return leaderboard
     }
 
-    /// Waits until `count` more judgments are in `store`: the simulated panel makes them at once,
-    /// people make them in the labeling page. Returns how many were made.
-    func collectJudgments(_ store: FeedbackStore, count: Int, seed: UInt64, purpose: String) async throws -> Int {
-        let before = try await store.counts().judgments
+    /// Waits until the tasks of `batch` have `count` judgments: the simulated panel makes them at
+    /// once, people make them in the labeling page. Returns how many they have.
+    func collectJudgments(_ store: FeedbackStore, batch: String, count: Int, seed: UInt64, purpose: String) async throws -> Int {
         switch labels {
         case .simulated:
+            // A simulated store holds this batch alone, made afresh by this run.
             try await feedbackRound.judge(store, judgments: count, seed: seed)
         case let .people(location, pollInterval):
             events(.note("waiting for \(count) judgments for \(purpose) in the labeling page of the server on \(location)"))
-            var reported = 0
+            var reported = try await store.judgmentCount(inBatch: batch)
             while reported < count {
                 try await Task.sleep(nanoseconds: UInt64(pollInterval * 1e9))
-                let done = try await store.counts().judgments - before
+                let done = try await store.judgmentCount(inBatch: batch)
                 if done != reported { events(.note("\(purpose): \(done)/\(count) judgments")) }
                 reported = done
             }
         }
-        return try await store.counts().judgments - before
+        return try await store.judgmentCount(inBatch: batch)
     }
 }

@@ -25,9 +25,30 @@ extension OnlineRLHF {
     }
 
     /// Samples the round's candidate tasks, ranks them by the previous reward model's uncertainty,
-    /// and collects the round's judgments. Returns how many were collected.
+    /// and collects the round's judgments, then closes the round's tasks. A round restarted while
+    /// people label a shared store finds its tasks there and goes on counting. Returns how many
+    /// judgments the round's tasks have.
     func gatherLabels(round: Int, data: ReviewData, store: FeedbackStore, policyURL: URL, previousReward: RewardModel?) async throws -> Int {
         events(.stageStarted(index: 1, count: 3, name: "round \(round): labels"))
+        let batch = batchName(round: round)
+        let existing = try await store.taskIDs(inBatch: batch)
+        if !existing.isEmpty {
+            events(.note("round \(round): \(existing.count) candidate tasks are already in the store"))
+        } else {
+            try await makeCandidateTasks(round: round, data: data, store: store, batch: batch, policyURL: policyURL, previousReward: previousReward)
+        }
+        var selection = configuration.selection
+        selection.seed = configuration.seed &+ UInt64(round)
+        try await store.setTaskSelection(selection)
+        let collected = try await collectJudgments(
+            store, batch: batch, count: configuration.judgmentsPerRound, seed: configuration.seed &+ 31 &* UInt64(round), purpose: "round \(round)")
+        try await store.closeTasks(inBatch: batch)
+        events(.note("round \(round): \(collected) judgments on \(try await store.taskIDs(inBatch: batch).count) candidate tasks"))
+        return collected
+    }
+
+    /// The round's candidate tasks in `batch`, each with the previous reward model's uncertainty.
+    private func makeCandidateTasks(round: Int, data: ReviewData, store: FeedbackStore, batch: String, policyURL: URL, previousReward: RewardModel?) async throws {
         let policy = try LanguageModel.load(from: policyURL, trainable: false)
         let prompts = ReviewData.prompts(
             from: data.training, openingWords: configuration.openingWords, count: configuration.candidateTasks, seed: configuration.seed &+ 1000 &* UInt64(round))
@@ -39,16 +60,10 @@ extension OnlineRLHF {
         let samplesPerModel = models.count == 1 ? configuration.samplesPerTask : max(1, configuration.samplesPerTask - 1)
         let tasks = try await feedbackRound.createTasks(
             store, prompts: prompts, encoded: prompts.map(policy.encode), models: models, samplesPerModel: samplesPerModel,
-            seed: configuration.seed &+ 7919 &* UInt64(round))
+            seed: configuration.seed &+ 7919 &* UInt64(round), batch: batch)
         if let previousReward {
             try await store.setTaskUncertainties(try uncertainties(of: tasks, prompts: prompts, reward: previousReward))
         }
-        var selection = configuration.selection
-        selection.seed = configuration.seed &+ UInt64(round)
-        try await store.setTaskSelection(selection)
-        let collected = try await collectJudgments(store, count: configuration.judgmentsPerRound, seed: configuration.seed &+ 31 &* UInt64(round), purpose: "round \(round)")
-        events(.note("round \(round): \(collected) judgments on \(tasks.count) candidate tasks"))
-        return collected
     }
 
     /// Each task's uncertainty under `reward`: the boundary measure (1 − |2p − 1|) of the
@@ -83,10 +98,7 @@ extension OnlineRLHF {
         if let done = try? RewardModel.load(from: run.modelURL), let saved = try? JSONDecoder().decode([String: Double].self, from: Data(contentsOf: summary)) {
             return (done, saved["accuracy"])
         }
-        var comparisons: [Comparison] = []
-        for store in try await labelledStores(through: round) {
-            comparisons += try await store.rankedComparisons().map(Comparison.init)
-        }
+        let comparisons = try await labelledComparisons(through: round).map(Comparison.init)
         var settings = configuration.reward
         settings.optimization.seed = configuration.seed &+ UInt64(round)
         let (training, heldOut) = HeldOutSplit(period: settings.heldOutPeriod).split(comparisons)

@@ -127,15 +127,27 @@ public final class OnlineRLHF {
         }
     }
 
-    /// Every store whose labels the reward model of `round` learns from.
-    func labelledStores(through round: Int) async throws -> [FeedbackStore] {
+    /// The judgments the reward model of `round` learns from: those of rounds 1 through `round`.
+    /// A shared store's other tasks (an arena's held-out prompts among them) are not read.
+    func labelledComparisons(through round: Int) async throws -> [RankedComparison] {
         switch labels {
         case .simulated:
-            return try (1...round).map { try FeedbackStore(path: roundFolder($0).appendingPathComponent("feedback.sqlite").path) }
+            var comparisons: [RankedComparison] = []
+            for earlier in 1...round {
+                comparisons += try await FeedbackStore(path: roundFolder(earlier).appendingPathComponent("feedback.sqlite").path).rankedComparisons()
+            }
+            return comparisons
         case let .people(location, _):
-            return [try await FeedbackStore(opening: location)]
+            return try await FeedbackStore(opening: location).rankedComparisons(batches: (1...round).map(batchName(round:)))
         }
     }
+
+    /// The store's name for round `round`'s tasks: the run folder's, so two runs labelled in one
+    /// store keep apart.
+    func batchName(round: Int) -> String { "\(folder.standardizedFileURL.path) round \(round)" }
+
+    /// The store's name for the tasks of the arena held after `rounds` rounds.
+    func arenaBatchName(rounds: Int) -> String { "\(folder.standardizedFileURL.path) arena after round \(rounds)" }
 }
 
 extension JSONEncoder {

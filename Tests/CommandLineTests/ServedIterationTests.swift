@@ -2,7 +2,9 @@
 // with a tiny GPT as the starting policy; an annotator cannot start a round, an administrator
 // can; the round's tasks are labelled through the store as the labeling page does, and once its
 // label budget (and the arena's) is met it trains the reward model and the policy and ranks the
-// new checkpoint in the arena.
+// new checkpoint in the arena. The store holds other work too, and the server is restarted while
+// the round waits for labels: the round goes on with the tasks it made, and counts and rates only
+// its own and the arena's.
 import Feedback
 import Foundation
 #if canImport(FoundationNetworking)
@@ -37,20 +39,40 @@ import Transformer
     let adminToken = try await store.createAnnotator(name: "admin", role: .admin).token
     let alice = try await store.createAnnotator(name: "alice", role: .annotator)
     let bob = try await store.createAnnotator(name: "bob", role: .annotator)
+    let other = try await store.createTask(prompt: "Other work:", completions: [
+        NewCompletion(text: "one", provenance: Provenance(model: "elsewhere-a")), NewCompletion(text: "two", provenance: Provenance(model: "elsewhere-b")),
+    ]).task.id!
     let run = folder.appendingPathComponent("iterate")
+    let roundBatch = "\(run.standardizedFileURL.path) round 1"
     let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let server = try ServeProcess([
+    let arguments = [
         "--db", db, "--model", start.path, "--iterate", run.path, "--iterate-config", config.path,
         "--data", packageRoot.appendingPathComponent("data").path, "--port", "0",
-    ])
-    defer { server.stop() }
-    let address = "http://127.0.0.1:\(try await server.waitFor(#"listening on http://127\.0\.0\.1:(\d+)"#))"
+    ]
+    let first = try ServeProcess(arguments)
+    defer { first.stop() }
+    var address = "http://127.0.0.1:\(try await first.waitFor(#"listening on http://127\.0\.0\.1:(\d+)"#))"
 
     #expect(try await request("\(address)/api/admin/iterate/rounds", method: "POST", token: alice.token).status == 403)
     #expect(!FileManager.default.fileExists(atPath: run.appendingPathComponent("round-1").path), "an annotator started nothing")
     let started = try await request("\(address)/api/admin/iterate/rounds", method: "POST", token: adminToken)
     #expect(started.status == 202, "\(started.body)")
     #expect(try await request("\(address)/api/admin/iterate/rounds", method: "POST", token: adminToken).status == 409, "one round at a time")
+
+    // The server stops once the round's tasks are in the store, with one judged; a new server
+    // goes on with them.
+    let tasksMade = Date().addingTimeInterval(5 * 60)
+    while try await store.taskIDs(inBatch: roundBatch).count < 10 && Date() < tasksMade { try await Task.sleep(for: .milliseconds(200)) }
+    let made = try await store.taskIDs(inBatch: roundBatch)
+    #expect(made.count == 10, "\(first.log)")
+    let firstTask = try #require(try await store.nextTask(for: alice.annotator.id!))
+    try await store.submit(JudgmentSubmission(taskID: firstTask.taskID, kind: .ranking, tiers: firstTask.completions.map { [$0.id] }), by: alice.annotator.id!)
+    first.stop()
+    let server = try ServeProcess(arguments)
+    defer { server.stop() }
+    address = "http://127.0.0.1:\(try await server.waitFor(#"listening on http://127\.0\.0\.1:(\d+)"#))"
+    let restarted = try await request("\(address)/api/admin/iterate/rounds", method: "POST", token: adminToken)
+    #expect(restarted.status == 202, "\(restarted.body)")
 
     // People label whatever the queue serves them (the longer answer first) until the round ends.
     let deadline = Date().addingTimeInterval(15 * 60)
@@ -71,7 +93,13 @@ import Transformer
     let rounds = try #require(status["rounds"] as? [[String: Any]])
     #expect(rounds.map { $0["round"] as? Int } == [1] && rounds.first?["labels"] as? Int ?? 0 >= 6, "\(rounds)")
     let arena = (status["arena"] as? [[String: Any]] ?? []).compactMap { $0["model"] as? String }
-    #expect(arena.contains("round-1") && arena.contains("start"), "\(arena)")
+    #expect(Set(arena) == ["round-1", "start"], "the arena rates its own entrants only: \(arena)")
+    #expect(try await store.taskIDs(inBatch: roundBatch) == made, "the restarted round made no new tasks")
+    // A judgment served just before the round closed its tasks may land after it counted.
+    let judged = try await store.judgmentCount(inBatch: roundBatch)
+    #expect((6...judged).contains(rounds.first?["labels"] as? Int ?? 0), "the round counts its own tasks' judgments (\(judged))")
+    let carol = try await store.createAnnotator(name: "carol", role: .annotator).annotator.id!
+    #expect(try await store.nextTask(for: carol)?.taskID == other, "the round's and the arena's tasks are closed; other work is still served")
     #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("round-1/policy/model/model.safetensors").path))
     #expect(try await store.adminAudit().contains { $0.action == "start iterate round" && $0.target == "round 1" })
 }

@@ -125,3 +125,37 @@ private func prefer(_ store: FeedbackStore, position: Int, on taskID: Int64, by 
     #expect(disagreement(topCounts: [1, 1, 1], judgments: 3, completions: 3) == 1)
     #expect(disagreement(topCounts: [2, 1], judgments: 3, completions: 3) < 1)
 }
+
+@Test(arguments: StoreBackend.all) func batchesAreCountedReadAndClosedApartFromOtherTasks(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
+    let a = try await store.createAnnotator(name: "a", role: .annotator).annotator.id!
+    let loose = try await makeTask(store, prompt: "loose", models: ["x", "y"]).task.id!
+    var round: [Int64] = []
+    for index in 0..<2 {
+        round.append(try await store.createTask(prompt: "round \(index)", completions: [
+            NewCompletion(text: "first", provenance: Provenance(model: "old")), NewCompletion(text: "second", provenance: Provenance(model: "new")),
+        ], batch: "round 1").task.id!)
+    }
+    #expect(try await store.taskIDs(inBatch: "round 1") == round)
+    #expect(try await store.taskIDs(inBatch: "round 2").isEmpty)
+    try await prefer(store, position: 1, on: loose, by: a)
+    try await prefer(store, position: 1, on: round[0], by: a)
+    #expect(try await store.judgmentCount(inBatch: "round 1") == 1)
+    #expect(try await store.rankedComparisons(batches: ["round 1"]).map(\.taskID) == [round[0]])
+    #expect(try await store.rankedComparisons(batches: []).isEmpty)
+    #expect(try await store.rankedComparisons().count == 2)
+    let board = try await store.leaderboard(bootstrapRounds: 5, batches: ["round 1"])
+    #expect(board.judgments == 1 && Set(board.models.standings.map(\.model)) == ["old", "new"])
+
+    #expect(try await store.nextTask(for: a)?.taskID == round[1])
+    #expect(try await store.closeTasks(inBatch: "round 1") == 2)
+    #expect(try await store.nextTask(for: a) == nil, "a closed batch's tasks are not served")
+    #expect(try await store.closeTasks(inBatch: "round 1") == 0)
+    try await prefer(store, position: 0, on: round[1], by: a)
+    #expect(try await store.judgmentCount(inBatch: "round 1") == 2, "a page showing a closed task may still submit it")
+    await #expect(throws: FeedbackError.self) {
+        try await store.createTask(prompt: "p", completions: [
+            NewCompletion(text: "a", provenance: Provenance(model: "m")), NewCompletion(text: "b", provenance: Provenance(model: "m")),
+        ], batch: String(repeating: "x", count: 1001))
+    }
+}
