@@ -1,6 +1,7 @@
 // The store's corrections and ratings as training data: each correction is a demonstration, and
 // a preference pair over the answer it corrects; a thumbs-down answer is the rejected side of a
-// pair with every correction or thumbs-up answer to the same conversation.
+// pair with every correction or thumbs-up answer to the same conversation, and a thumbs-up answer
+// the chosen side of a pair with every answer rejected there.
 import Feedback
 import Finetuning
 import LanguageModeling
@@ -14,7 +15,7 @@ package struct CorrectionExamples: Sendable {
     package var pairs: [PreferenceOptimization.PreferencePair]
     /// The corrections learned from.
     package var demonstrationIDs: [Int64]
-    /// The ratings that give at least one pair.
+    /// The ratings, thumbs up or down, that give at least one pair.
     package var ratingIDs: [Int64]
     /// Each corrected conversation once, with its (last) correction: what the learned model should now answer.
     package var taught: [(conversation: [LanguageModeling.ChatMessage], answer: String)]
@@ -27,7 +28,7 @@ package struct CorrectionExamples: Sendable {
         demonstrations = []
         demonstrationIDs = []
         var taughtByConversation: [[Feedback.ChatMessage]: String] = [:], order: [[Feedback.ChatMessage]] = []
-        var chosen: [[Feedback.ChatMessage]: [String]] = [:]
+        var chosen: [[Feedback.ChatMessage]: [(text: String, ratingID: Int64?)]] = [:]
         var rejected: [[Feedback.ChatMessage]: [(text: String, ratingID: Int64?)]] = [:]
         for correction in material.corrections {
             let text = trim(correction.text)
@@ -35,12 +36,12 @@ package struct CorrectionExamples: Sendable {
             demonstrations.append(Finetuning.Demonstration(prompt: prompt, response: text, context: context))
             demonstrationIDs.append(correction.demonstrationID)
             if taughtByConversation.updateValue(text, forKey: correction.conversation) == nil { order.append(correction.conversation) }
-            chosen[correction.conversation, default: []].append(text)
+            chosen[correction.conversation, default: []].append((text, nil))
             rejected[correction.conversation, default: []].append((trim(correction.correctedText), nil))
         }
         for rating in material.ratedAnswers {
             if rating.isGood {
-                chosen[rating.conversation, default: []].append(trim(rating.text))
+                chosen[rating.conversation, default: []].append((trim(rating.text), rating.ratingID))
             } else {
                 rejected[rating.conversation, default: []].append((trim(rating.text), rating.ratingID))
             }
@@ -51,12 +52,13 @@ package struct CorrectionExamples: Sendable {
         for conversation in conversations {
             let better = chosen[conversation] ?? [], worse = rejected[conversation] ?? []
             let (prompt, context) = Self.split(conversation)
+            let betterTexts = Set(better.map(\.text))
             var seen = Set<[String]>()
             for good in better {
-                for bad in worse where bad.text != good && !better.contains(bad.text) {
-                    if let id = bad.ratingID { usedRatings.insert(id) }
-                    guard seen.insert([good, bad.text]).inserted else { continue }
-                    pairs.append(PreferenceOptimization.PreferencePair(prompt: prompt, chosen: good, rejected: bad.text, context: context))
+                for bad in worse where bad.text != good.text && !betterTexts.contains(bad.text) {
+                    for id in [good.ratingID, bad.ratingID].compactMap({ $0 }) { usedRatings.insert(id) }
+                    guard seen.insert([good.text, bad.text]).inserted else { continue }
+                    pairs.append(PreferenceOptimization.PreferencePair(prompt: prompt, chosen: good.text, rejected: bad.text, context: context))
                 }
             }
         }

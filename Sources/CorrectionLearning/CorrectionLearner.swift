@@ -79,6 +79,13 @@ package struct CorrectionLearner: Sendable {
             folder: { Self.folder(of: $0, in: versions).path }, now: started)
         let id = version.id, final = Self.folder(of: id, in: versions)
         let partial = versions.appendingPathComponent(".\(final.lastPathComponent).partial")
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(FeedbackStore.adapterTrainingLease / 10))
+                if !Task.isCancelled { try? await store.renewAdapterVersion(id) }
+            }
+        }
+        defer { heartbeat.cancel() }
         events(.started(version: id, demonstrations: examples.demonstrations.count, pairs: examples.pairs.count))
         do {
             try? FileManager.default.removeItem(at: partial)

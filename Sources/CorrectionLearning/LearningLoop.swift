@@ -27,6 +27,8 @@ package actor LearningLoop {
     private var round: Task<Void, Never>?
     /// Corrections not yet learned when the last round failed (nil: it did not fail).
     private var failedAt: Int?
+    /// The version another learner was training when this one was due (said once).
+    private var waitedFor: Int64?
 
     /// - Parameter every: learn after this many corrections not yet learned; nil only follows.
     package init(
@@ -70,6 +72,10 @@ package actor LearningLoop {
                 let state = learned.version.isActive ? "" : " (not made active: the active version changed while it trained)"
                 log("learned version \(learned.version.id) in \(learned.folder.path)\(state)")
                 await self?.roundEnded(failedAt: nil)
+            } catch AdapterVersionError.alreadyTraining(let other) {
+                // Another learner on this store: its version will count these corrections as learned.
+                if await self?.waitedFor != other { log("version \(other) is training in another learner; this one waits") }
+                await self?.roundEnded(failedAt: nil, waitingFor: other)
             } catch {
                 log("learning round failed: \(error); the next waits for another correction")
                 await self?.roundEnded(failedAt: waiting)
@@ -82,9 +88,10 @@ package actor LearningLoop {
         await round?.value
     }
 
-    private func roundEnded(failedAt waiting: Int?) {
+    private func roundEnded(failedAt waiting: Int?, waitingFor other: Int64? = nil) {
         round = nil
         failedAt = waiting
+        waitedFor = other
     }
 
     /// Switches the chat to the store's active version when it changed. A version learned on

@@ -91,11 +91,15 @@ package enum AdapterVersionError: Error, Equatable, CustomStringConvertible {
     /// The version is not in the state the request needs (only a training version finishes or
     /// fails; only a ready one is activated).
     case wrongStatus(id: Int64, status: AdapterVersionStatus, expected: AdapterVersionStatus)
+    /// Another version is training; versions train one at a time.
+    case alreadyTraining(Int64)
 
     package var description: String {
         switch self {
         case .notFound(let id): "adapter version \(id) does not exist"
         case .wrongStatus(let id, let status, let expected): "adapter version \(id) is \(status.rawValue), not \(expected.rawValue)"
+        case .alreadyTraining(let id):
+            "adapter version \(id) is training: versions train one at a time (a learner that stops giving signs of life for \(Int(FeedbackStore.adapterTrainingLease)) seconds is counted as abandoned)"
         }
     }
 }

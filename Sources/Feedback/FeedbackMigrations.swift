@@ -1,5 +1,6 @@
 // The feedback database schema, as string-named migrations: add new ones, never edit shipped ones.
 
+import Foundation
 import GRDB
 
 /// The schema's versions in order: each is one migration, with a form for each backend.
@@ -19,6 +20,9 @@ package enum FeedbackSchemaVersion: String, CaseIterable, Sendable {
     /// Tasks made together under a name (a round of `rlhf iterate`, its arena), and closed tasks,
     /// which the queue no longer serves.
     case taskBatches = "2026-12-06 task batches"
+    /// One adapter version trains at a time, and its learner's last sign of life, so a version
+    /// whose learner was killed is seen as abandoned rather than training for ever.
+    case adapterTrainingLease = "2026-12-06 adapter training lease"
 }
 
 /// The schema's migrations for SQLite, through GRDB's migrator.
@@ -33,6 +37,7 @@ package enum FeedbackMigrations {
             case .serverHardening: migrator.registerMigration(version.rawValue, migrate: addServerHardening)
             case .taskSelection: migrator.registerMigration(version.rawValue, migrate: createTaskSelectionTables)
             case .taskBatches: migrator.registerMigration(version.rawValue, migrate: addTaskBatches)
+            case .adapterTrainingLease: migrator.registerMigration(version.rawValue, migrate: addAdapterTrainingLease)
             }
         }
         return migrator
@@ -189,5 +194,17 @@ package enum FeedbackMigrations {
             t.add(column: "closedAt", .datetime)
         }
         try db.create(index: "comparisonTask_on_batch", on: "comparisonTask", columns: ["batch"])
+    }
+
+    /// Of several versions left training by earlier learners, all but the newest are failed, so
+    /// the index can hold; the newest is judged by its lease like any other.
+    private static func addAdapterTrainingLease(_ db: Database) throws {
+        try db.alter(table: "adapterVersion") { t in t.add(column: "heartbeatAt", .datetime) }
+        try db.execute(sql: """
+            UPDATE adapterVersion SET status = 'failed', failure = ?, finishedAt = ?
+            WHERE status = 'training' AND id < (SELECT MAX(id) FROM adapterVersion WHERE status = 'training')
+            """, arguments: [FeedbackStore.supersededTraining, Date()])
+        try db.create(
+            index: "adapterVersion_oneTraining", on: "adapterVersion", columns: ["status"], unique: true, condition: Column("status") == "training")
     }
 }

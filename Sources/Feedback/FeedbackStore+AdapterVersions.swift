@@ -53,22 +53,59 @@ extension FeedbackStore {
         }
     }
 
+    /// How long a training version may go without its learner's sign of life (`renewAdapterVersion`)
+    /// before another learner counts it abandoned: a learner killed mid-training leaves its row.
+    package static let adapterTrainingLease: TimeInterval = 300
+
+    /// The failure recorded for versions the lease's migration found training beside a newer one.
+    static let supersededTraining = "interrupted: a newer version began training before versions trained one at a time"
+
     /// Records that a version starts training from these corrections and ratings; `folder` names
-    /// its folder from its version number.
+    /// its folder from its version number. One version trains at a time: a version training
+    /// under a live lease refuses the new one (`alreadyTraining`), and one whose learner has given
+    /// no sign of life for `lease` seconds is marked failed first.
     package func beginAdapterVersion(
         baseModel: String, startingAdapter: String?, demonstrationIDs: [Int64], ratingIDs: [Int64],
-        folder: @escaping @Sendable (Int64) -> String, now: Date = Date()
+        folder: @escaping @Sendable (Int64) -> String, now: Date = Date(), lease: TimeInterval = adapterTrainingLease
     ) async throws -> AdapterVersion {
-        try await database.write { transaction in
-            let id = try await transaction.inserted("""
-                INSERT INTO adapterVersion (folder, baseModel, startingAdapter, status, isActive, createdAt)
-                VALUES ('', ?, ?, 'training', ?, ?) RETURNING id
-                """, .text(baseModel), .nullable(startingAdapter), .bool(false), .date(now)).first(Int64.self)
-            try await transaction.execute("UPDATE adapterVersion SET folder = ? WHERE id = ?", .text(folder(id)), .integer(id))
-            try await Self.link(transaction, version: id, table: "adapterVersionDemonstration", column: "demonstrationID", ids: demonstrationIDs)
-            try await Self.link(transaction, version: id, table: "adapterVersionRating", column: "ratingID", ids: ratingIDs)
-            return try await Self.adapterVersion(transaction, id, expected: .training)
+        do {
+            return try await database.write { transaction in
+                try await transaction.execute("""
+                    UPDATE adapterVersion SET status = 'failed', failure = ?, finishedAt = ?
+                    WHERE status = 'training' AND COALESCE(heartbeatAt, createdAt) < ?
+                    """, .text("abandoned: its learner gave no sign of life for \(Int(lease)) seconds (stopped or killed while training)"),
+                    .date(now), .date(now.addingTimeInterval(-lease)))
+                if let running = try await Self.trainingVersionID(transaction) { throw AdapterVersionError.alreadyTraining(running) }
+                let id = try await transaction.inserted("""
+                    INSERT INTO adapterVersion (folder, baseModel, startingAdapter, status, isActive, createdAt, heartbeatAt)
+                    VALUES ('', ?, ?, 'training', ?, ?, ?) RETURNING id
+                    """, .text(baseModel), .nullable(startingAdapter), .bool(false), .date(now), .date(now)).first(Int64.self)
+                try await transaction.execute("UPDATE adapterVersion SET folder = ? WHERE id = ?", .text(folder(id)), .integer(id))
+                try await Self.link(transaction, version: id, table: "adapterVersionDemonstration", column: "demonstrationID", ids: demonstrationIDs)
+                try await Self.link(transaction, version: id, table: "adapterVersionRating", column: "ratingID", ids: ratingIDs)
+                return try await Self.adapterVersion(transaction, id, expected: .training)
+            }
+        } catch let error as AdapterVersionError {
+            throw error
+        } catch {
+            // Two learners beginning at once: the unique index lets one insert, and the other lands here.
+            if let running = try? await database.read({ transaction in try await Self.trainingVersionID(transaction) }) {
+                throw AdapterVersionError.alreadyTraining(running)
+            }
+            throw error
         }
+    }
+
+    /// The learner of training version `id` is alive: its lease starts again from `now`.
+    package func renewAdapterVersion(_ id: Int64, now: Date = Date()) async throws {
+        try await database.write { transaction in
+            _ = try await Self.adapterVersion(transaction, id, expected: .training)
+            try await transaction.execute("UPDATE adapterVersion SET heartbeatAt = ? WHERE id = ?", .date(now), .integer(id))
+        }
+    }
+
+    private static func trainingVersionID(_ transaction: any SQLTransaction) async throws -> Int64? {
+        try await transaction.row("SELECT id FROM adapterVersion WHERE status = 'training'").map { try $0.first(Int64.self) }
     }
 
     private static func link(_ transaction: any SQLTransaction, version: Int64, table: String, column: String, ids: [Int64]) async throws {

@@ -40,6 +40,7 @@ enum PostgresMigrations {
         case .serverHardening: serverHardeningSchema
         case .taskSelection: taskSelectionSchema
         case .taskBatches: taskBatchSchema
+        case .adapterTrainingLease: adapterTrainingLeaseSchema
         }
     }
 
@@ -218,5 +219,15 @@ enum PostgresMigrations {
         "ALTER TABLE comparisonTask ADD COLUMN batch TEXT",
         "ALTER TABLE comparisonTask ADD COLUMN closedAt TIMESTAMPTZ",
         "CREATE INDEX comparisonTask_on_batch ON comparisonTask(batch)",
+    ]
+
+    /// `FeedbackMigrations.addAdapterTrainingLease` in PostgreSQL's DDL.
+    private static let adapterTrainingLeaseSchema = [
+        "ALTER TABLE adapterVersion ADD COLUMN heartbeatAt TIMESTAMPTZ",
+        """
+        UPDATE adapterVersion SET status = 'failed', failure = '\(FeedbackStore.supersededTraining)', finishedAt = now()
+        WHERE status = 'training' AND id < (SELECT MAX(id) FROM adapterVersion WHERE status = 'training')
+        """,
+        "CREATE UNIQUE INDEX adapterVersion_oneTraining ON adapterVersion(status) WHERE status = 'training'",
     ]
 }

@@ -61,7 +61,7 @@ struct FeedbackErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     static func status(of error: AdapterVersionError) -> HTTPResponse.Status {
         switch error {
         case .notFound: .notFound
-        case .wrongStatus: .conflict
+        case .wrongStatus, .alreadyTraining: .conflict
         }
     }
 

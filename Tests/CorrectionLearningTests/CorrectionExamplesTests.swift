@@ -31,6 +31,10 @@ func chatReply(_ store: FeedbackStore, _ question: [ChatMessage], _ answer: Stri
     // A thumbs-down with nothing better said about its conversation gives no pair.
     let lonely = try await chatReply(store, [ChatMessage(role: .user, content: "Hi")], "Bye", by: bob)
     _ = try await store.rateChatReply(completionID: lonely, isGood: false, by: bob)
+    // A thumbs-up answer is the chosen side against a thumbs-down one, and both ratings are sources.
+    let greeting = [ChatMessage(role: .user, content: "Hello")]
+    let liked = try await store.rateChatReply(completionID: try await chatReply(store, greeting, "Hi there!", by: alice), isGood: true, by: alice)
+    let disliked = try await store.rateChatReply(completionID: try await chatReply(store, greeting, "Go away.", by: bob), isGood: false, by: bob)
 
     let examples = CorrectionExamples(try await store.learningMaterial())
     #expect(examples.demonstrations.map(\.response) == ["I'm a chatbot.", "No, I only write text.", "Yes!"])
@@ -43,7 +47,9 @@ func chatReply(_ store: FeedbackStore, _ question: [ChatMessage], _ answer: Stri
         "Who are you?: I'm a chatbot. > I am an AI assistant.",
         "Can you sing?: No, I only write text. > No.",
         "Can you sing?: Yes! > No.",
+        "Hello: Hi there! > Go away.",
     ], "an answer someone kept as their correction is never the rejected side")
-    #expect(examples.ratingIDs.count == 2 && examples.ratingIDs.contains(secondRating.id!))
+    #expect(examples.ratingIDs.count == 4 && examples.ratingIDs.contains(secondRating.id!))
+    #expect(examples.ratingIDs.contains(liked.id!) && examples.ratingIDs.contains(disliked.id!))
     #expect(examples.taught.map(\.answer) == ["I'm a chatbot.", "Yes!"], "the last correction of a conversation is what it should answer")
 }

@@ -113,3 +113,33 @@ private final class LogLines: @unchecked Sendable {
     await loop.waitForRound()
     #expect(failures() == 2, "\(log.all)")
 }
+
+/// Another learner's version is training: the loop waits without failing or leaving versions
+/// behind, says so once, and learns when that version is gone.
+@Test func aLoopWaitsWhileAnotherLearnerTrains() async throws {
+    let folder = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let base = try tinyBase(in: folder)
+    let store = try await StoreBackend.sqlite.makeStore()
+    let alice = try await store.createAnnotator(name: "alice", role: .annotator).annotator.id!
+    let reply = try await chatReply(store, [ChatMessage(role: .user, content: "ab")], "ef", by: alice)
+    _ = try await store.correctChatReply(completionID: reply, correction: "cd", by: alice)
+    let other = try await store.beginAdapterVersion(
+        baseModel: base.path, startingAdapter: nil, demonstrationIDs: [], ratingIDs: [], folder: { "elsewhere/\($0)" })
+    let log = LogLines()
+    let loop = LearningLoop(
+        store: store, storeName: "feedback.sqlite", baseModel: base, startingAdapter: nil, versions: folder.appendingPathComponent("versions"),
+        every: 1, learner: try CorrectionLearner(configuration: quickLearning()), chat: RecordingSwitch(), log: log.append)
+    for _ in 0..<3 {
+        try await loop.poll()
+        await loop.waitForRound()
+    }
+    #expect(log.all.filter { $0.contains("version \(other.id) is training in another learner") }.count == 1, "\(log.all)")
+    #expect(!log.all.contains { $0.hasPrefix("learning round failed") }, "\(log.all)")
+    #expect(try await store.adapterVersions().map(\.id) == [other.id])
+    try await store.failAdapterVersion(other.id, reason: "stopped")
+    try await loop.poll()
+    await loop.waitForRound()
+    let versions = try await store.adapterVersions()
+    #expect(versions.count == 2 && versions.first?.status == .ready, "\(log.all)")
+}

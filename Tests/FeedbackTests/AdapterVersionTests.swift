@@ -114,3 +114,39 @@ private func correctedReply(_ store: FeedbackStore, _ annotator: Int64, _ questi
     _ = try await store.finishAdapterVersion(unwanted.id, metrics: [:], activation: .never)
     #expect(try await store.activeAdapterVersion()?.id == next.id)
 }
+
+@Test(arguments: StoreBackend.all) func versionsTrainOneAtATimeAndAKilledLearnersVersionIsAbandoned(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+    let lease = FeedbackStore.adapterTrainingLease
+    func begin(at now: Date) async throws -> AdapterVersion {
+        try await store.beginAdapterVersion(baseModel: "base", startingAdapter: nil, demonstrationIDs: [], ratingIDs: [], folder: { "v\($0)" }, now: now)
+    }
+    let killed = try await begin(at: start)
+    await #expect(throws: AdapterVersionError.alreadyTraining(killed.id)) { try await begin(at: start.addingTimeInterval(lease - 1)) }
+    #expect(try await store.adapterVersions().count == 1, "the refused version left no row")
+
+    // Its learner never renewed the lease: the next learner fails it and begins.
+    let alive = try await begin(at: start.addingTimeInterval(lease + 1))
+    let abandoned = try #require(try await store.adapterVersions().first { $0.id == killed.id })
+    #expect(abandoned.status == .failed && abandoned.failure?.contains("abandoned") == true, "\(abandoned)")
+    await #expect(throws: AdapterVersionError.wrongStatus(id: killed.id, status: .failed, expected: .training)) {
+        try await store.renewAdapterVersion(killed.id)
+    }
+
+    // A learner that renews keeps its version training past the first lease.
+    try await store.renewAdapterVersion(alive.id, now: start.addingTimeInterval(2 * lease))
+    await #expect(throws: AdapterVersionError.alreadyTraining(alive.id)) { try await begin(at: start.addingTimeInterval(3 * lease - 1)) }
+    _ = try await store.finishAdapterVersion(alive.id, metrics: [:], activation: .always)
+    let next = try await begin(at: start.addingTimeInterval(3 * lease))
+    #expect(next.status == .training)
+
+    // Learners beginning at once: exactly one of them trains.
+    try await store.failAdapterVersion(next.id, reason: "test")
+    let outcomes = await withTaskGroup(of: Bool.self) { group in
+        for _ in 0..<4 { group.addTask { (try? await begin(at: Date())) != nil } }
+        return await group.reduce(into: [Bool]()) { $0.append($1) }
+    }
+    #expect(outcomes.filter { $0 }.count == 1, "\(outcomes)")
+    #expect(try await store.adapterVersions().filter { $0.status == .training }.count == 1)
+}
