@@ -173,7 +173,7 @@ public final class ModelTrainer<Objective: TrainingObjective> {
         let start = Date()
         let stores = trainedStores
         stores.forEach { $0.zeroGradients() }
-        model.network.adapters?.startStep(completedSteps)
+        model.network.adapters?.startStep(completedSteps, rank: communicator.rank)
         var lossTotal = 0.0, tokens = 0
         var metricTotals: [String: Double] = [:]
         let scale = 1 / Float(settings.gradientAccumulation)

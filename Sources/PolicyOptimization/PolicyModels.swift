@@ -63,6 +63,11 @@ public final class PolicyModels {
         self.policy = policy
         self.value = value
         self.temperature = temperature
+        // The ratio compares the update's recorded pass with the rollout's, taken without a tape
+        // and so without dropout: with dropout in the update alone the first ratio would not be 1.
+        // TRL's PPO turns dropout off in its models likewise.
+        network.adapters?.isDropoutEnabled = false
+        if case let .network(valueNetwork, _) = value { valueNetwork.adapters?.isDropoutEnabled = false }
         if network.adapters != nil {
             frozenReference = nil
         } else if let reference {

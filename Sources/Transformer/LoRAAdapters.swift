@@ -41,6 +41,9 @@ public final class LoRAAdapters {
     let targets: [String: LoRATarget]
     /// False runs the base model alone.
     public var isEnabled = true
+    /// False keeps the configured dropout out of recorded passes too, for a trainer that compares
+    /// a recorded pass with one taken without a tape (PPO's ratio).
+    public var isDropoutEnabled = true
     /// Draws the dropout masks of training passes; reseeded from `seed` and the step by
     /// `startStep(_:)`, so a resumed run draws the masks an unbroken one would.
     var dropoutGenerator: RandomGenerator
@@ -88,9 +91,11 @@ public final class LoRAAdapters {
         LoRAAdapters(configuration: configuration, parameters: parameters.copy(trainable: trainable), targets: targets, seed: seed, dropoutGenerator: dropoutGenerator)
     }
 
-    /// Reseeds the dropout masks for optimizer step `step` (trainers call it before each step).
-    public func startStep(_ step: Int) {
-        dropoutGenerator = RandomGenerator(seed: seed ^ 0x6C6F_7261 ^ (UInt64(step) &* 0x9E37_79B9_7F4A_7C15))
+    /// Reseeds the dropout masks for optimizer step `step` on data-parallel rank `rank`
+    /// (trainers call it before each step): ranks read different rows, so they draw different masks.
+    public func startStep(_ step: Int, rank: Int = 0) {
+        dropoutGenerator = RandomGenerator(
+            seed: seed ^ 0x6C6F_7261 ^ (UInt64(step) &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(rank) &* 0xD1B5_4A32_D192_ED03))
     }
 
     /// The layers that carry adapters, in storage order.
@@ -101,7 +106,7 @@ public final class LoRAAdapters {
     func project(_ x: Tensor, _ name: String, base: BaseLayer, tape: Tape?) throws -> Tensor? {
         guard isEnabled, let target = targets[name] else { return nil }
         let down = parameters.tensor(target.downName, on: tape), up = parameters.tensor(target.upName, on: tape)
-        let dropped = configuration.dropout > 0 && tape != nil
+        let dropped = configuration.dropout > 0 && isDropoutEnabled && tape != nil
             ? try x.droppedOut(probability: configuration.dropout, generator: &dropoutGenerator) : nil
         return try x.adaptedLinear(base, down: down, up: up, scale: configuration.scale, adapterInput: dropped)
     }

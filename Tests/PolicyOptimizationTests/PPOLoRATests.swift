@@ -17,7 +17,7 @@ import Transformer
 /// `confident` scales the tied embedding up from the N(0, 0.02) initialisation, as a trained
 /// model's is: with such small output weights the logits stay near uniform whatever the adapted
 /// blocks compute (the final norm bounds the hidden state), so only the embedding could move them.
-func tinyAdaptedPolicy(llama: Bool, seed: UInt64 = 2, rank: Int = 2, confident: Bool = false) throws -> LanguageModel {
+func tinyAdaptedPolicy(llama: Bool, seed: UInt64 = 2, rank: Int = 2, confident: Bool = false, dropout: Float = 0) throws -> LanguageModel {
     let (gpt, _) = try tinyPolicy()
     let network: any CausalLanguageModel
     if llama {
@@ -35,7 +35,9 @@ func tinyAdaptedPolicy(llama: Bool, seed: UInt64 = 2, rank: Int = 2, confident: 
         }
     }
     let frozen = try network.copy(trainable: false)
-    try frozen.attachAdapters(LoRAConfiguration(rank: rank, alpha: Float(2 * rank), targetModules: llama ? LoRAConfiguration.llamaModules : LoRAConfiguration.gptModules), seed: seed)
+    try frozen.attachAdapters(
+        LoRAConfiguration(rank: rank, alpha: Float(2 * rank), dropout: dropout, targetModules: llama ? LoRAConfiguration.llamaModules : LoRAConfiguration.gptModules),
+        seed: seed)
     var generator = RandomGenerator(seed: seed &+ 11)
     for target in frozen.adapters!.adaptedTargets {
         frozen.adapters!.parameters.fillNormal(target.upName, standardDeviation: 0.3, using: &generator)
@@ -147,6 +149,19 @@ func headOn(_ model: LanguageModel, zero: Bool = false) -> ValueFunction {
         #expect(Array(policy.network.parameters.allValues) == base, "the base weights are never updated")
         let saved = run.modelURL.appendingPathComponent(LoRAConfiguration.weightsFileName)
         #expect(FileManager.default.fileExists(atPath: saved.path), "the policy is saved as PEFT adapters")
+    }
+
+    /// Adapters configured with dropout (as PEFT adapters often are) train PPO without it: the
+    /// update's recorded pass reads the rollout's log-probabilities, so the first ratio is 1.
+    @Test(arguments: [false, true])
+    func recordedPassesMatchTheRolloutsDespiteAdapterDropout(llama: Bool) throws {
+        let policy = try tinyAdaptedPolicy(llama: llama, dropout: 0.5)
+        let unrecorded = try policy.network.responseLogProbabilities(batch, temperature: 0.7, tape: nil).scalars
+        let before = try policy.network.responseLogProbabilities(batch, temperature: 0.7, tape: Tape()).scalars
+        #expect(maximumDifference(before, unrecorded) > 1e-3, "dropout acts on a recorded pass of the adapters as configured")
+        let models = try PolicyModels(policy: policy, value: headOn(policy), temperature: 0.7)
+        let recorded = try models.policyOutputs(batch, tape: Tape()).logProbabilities.scalars
+        #expect(maximumDifference(recorded, unrecorded) == 0)
     }
 
     @Test func aResumedLoRARunContinuesExactly() throws {

@@ -59,6 +59,27 @@ import TestSupport
         #expect(bits(actual.gradients) == bits(expected.gradients))
     }
 
+    /// Dropout masks are a function of the step and the data-parallel rank: the same pair draws
+    /// the same masks (a resumed run draws what an unbroken one did), another rank other masks.
+    @Test func dropoutMasksFollowTheStepAndTheRank() throws {
+        let (model, _) = try models()
+        try model.attachAdapters(LoRAConfiguration(rank: 4, alpha: 8, dropout: 0.5), seed: 1)
+        let adapters = try #require(model.adapters)
+        var generator = RandomGenerator(seed: 2)
+        for entry in adapters.parameters.layout.entries { adapters.parameters.fillNormal(entry.name, standardDeviation: 0.05, using: &generator) }
+        let input = try TokenBatch(rows: Self.rows)
+        func recorded(step: Int, rank: Int) throws -> [Float] {
+            adapters.startStep(step, rank: rank)
+            let tape = Tape()
+            return try model.logits(model.hiddenStates(input, tape: tape), tape: tape).scalars
+        }
+        let first = try recorded(step: 3, rank: 0)
+        #expect(bits(try recorded(step: 3, rank: 0)) == bits(first))
+        #expect(bits(try recorded(step: 3, rank: 1)) != bits(first))
+        #expect(bits(try recorded(step: 4, rank: 0)) != bits(first))
+        #expect(bits(try recorded(step: 3, rank: 1)) == bits(try recorded(step: 3, rank: 1)))
+    }
+
     @Test func greedyGenerationIsTheSame() throws {
         let (f32, compact) = try models()
         let prompts: [[Int32]] = [CompactDecodingTests.prompt, [3, 17, 40, 2]]
