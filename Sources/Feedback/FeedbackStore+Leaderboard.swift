@@ -23,15 +23,22 @@ package struct FeedbackLeaderboard: Codable, Sendable, Equatable {
 
 extension FeedbackStore {
     /// The leaderboard over every judgment so far, or over the judgments of tasks in `batches`;
-    /// the bootstrap draws from `seed`.
+    /// the bootstrap draws from `seed`. With a `cache`, the model ratings are refitted only when
+    /// the judgments changed since its last fit.
     package func leaderboard(
-        bootstrapRounds: Int = 100, confidence: Double = 0.95, seed: UInt64 = 0, batches: [String]? = nil
+        bootstrapRounds: Int = 100, confidence: Double = 0.95, seed: UInt64 = 0, batches: [String]? = nil, cache: ModelLeaderboardCache? = nil
     ) async throws -> FeedbackLeaderboard {
         let comparisons = try await rankedComparisons(batches: batches)
         let units = comparisons.agreementUnits
         let bootstrap = BradleyTerryBootstrap(rounds: bootstrapRounds, confidence: confidence)
+        let judgments = comparisons.map(\.battles)
+        let models = if let cache {
+            await cache.leaderboard(judgments: judgments, bootstrap: bootstrap, seed: seed)
+        } else {
+            ModelLeaderboard(judgments: judgments, bootstrap: bootstrap, seed: seed)
+        }
         return FeedbackLeaderboard(
-            models: ModelLeaderboard(judgments: comparisons.map(\.battles), bootstrap: bootstrap, seed: seed),
+            models: models,
             agreement: KrippendorffAlpha.alpha(units: units, metric: .nominal),
             agreementUnits: units.count,
             judgments: comparisons.count,

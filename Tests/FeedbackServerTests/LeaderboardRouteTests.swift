@@ -39,3 +39,21 @@ private struct LeaderboardJSON: Decodable { var leaderboard: FeedbackLeaderboard
         #expect(html.contains("never lost or never won"))
     }
 }
+
+/// Page views reuse the last fit until a judgment changes; a new judgment shows at once.
+@Test func leaderboardIsRefittedOnlyWhenTheJudgmentsChange() async throws {
+    let fixture = try await ServerFixture(backend: .sqlite)
+    let store = fixture.store, cache = ModelLeaderboardCache()
+    let pair = fixture.tasks[0]
+    let (good, bad) = (pair.completions[0].id!, pair.completions[1].id!)
+    try await store.submit(.choice(task: pair.task.id!, preferred: good, over: bad), by: fixture.aliceID)
+    let first = try await store.leaderboard(bootstrapRounds: 20, cache: cache)
+    #expect(try await store.leaderboard(bootstrapRounds: 20, cache: cache) == first)
+    #expect(await cache.fits == 1)
+    try await store.submit(.choice(task: pair.task.id!, preferred: bad, over: good), by: fixture.bobID)
+    let second = try await store.leaderboard(bootstrapRounds: 20, cache: cache)
+    #expect(await cache.fits == 2 && second.models.battleCount == 2)
+    #expect(second == (try await store.leaderboard(bootstrapRounds: 20)), "the cached board is the uncached one")
+    _ = try await store.leaderboard(bootstrapRounds: 21, cache: cache)
+    #expect(await cache.fits == 3, "other settings are another fit")
+}

@@ -11,6 +11,8 @@ struct LeaderboardController {
     let pages: PageRenderer
     let bootstrapRounds: Int
     let seed: UInt64
+    /// Page views refit the ratings only after the judgments changed.
+    let cache = ModelLeaderboardCache()
 
     /// The leaderboard as JSON.
     struct LeaderboardResponse: ResponseEncodable {
@@ -20,12 +22,12 @@ struct LeaderboardController {
     func addRoutes(pages pageGroup: RouterGroup<SignedInContext>, api: RouterGroup<SignedInContext>) {
         pageGroup.get("leaderboard", use: leaderboardPage)
         api.get("leaderboard") { _, _ in
-            LeaderboardResponse(leaderboard: try await store.leaderboard(bootstrapRounds: bootstrapRounds, seed: seed))
+            LeaderboardResponse(leaderboard: try await store.leaderboard(bootstrapRounds: bootstrapRounds, seed: seed, cache: cache))
         }
     }
 
     @Sendable func leaderboardPage(_ request: Request, context: SignedInContext) async throws -> Response {
-        let board = try await store.leaderboard(bootstrapRounds: bootstrapRounds, seed: seed)
+        let board = try await store.leaderboard(bootstrapRounds: bootstrapRounds, seed: seed, cache: cache)
         let values: [String: Any] = [
             "battleCount": board.models.battleCount,
             "judgmentCount": board.judgments,
