@@ -1,5 +1,7 @@
 // The run configurations of `rlhf pretrain` and `rlhf sft`, and the steps that turn a corpus or
 // a demonstrations file into a trainer: tokenizing once, splitting off held-out data.
+import AtomicFiles
+import Checkpoints
 import Corpora
 import Foundation
 import LanguageModelData
@@ -76,16 +78,26 @@ public struct SupervisedConfiguration: Codable, Sendable, Equatable {
 
 public enum Recipes {
     /// The corpus as one token stream with `<|endoftext|>` between documents, split into training
-    /// and held-out streams; cached as token files in the run folder and reused by later runs.
+    /// and held-out streams; cached as token files in the run folder and reused by later runs,
+    /// beside a record of what they were made from (the tokenizer's fingerprint, a digest of the
+    /// corpus text and the split): a run given another tokenizer, corpus or split is refused by
+    /// name rather than trained on the old ids.
     public static func tokenStreams(
         corpus: [URL], tokenizer: BPETokenizer, run: RunFolder, heldOutPeriod: Int
     ) throws -> (training: [Int32], heldOut: [Int32]) {
-        let trainingURL = run.url.appendingPathComponent("data/train.tokens")
-        let heldOutURL = run.url.appendingPathComponent("data/heldout.tokens")
+        let folder = run.url.appendingPathComponent("data")
+        let trainingURL = folder.appendingPathComponent("train.tokens")
+        let heldOutURL = folder.appendingPathComponent("heldout.tokens")
+        let originURL = folder.appendingPathComponent("streams.json")
+        let documents = try TextCorpus.documents(at: corpus)
+        let origin = TokenStreamsOrigin(tokenizer: tokenizer.fingerprint, corpus: TokenStreamsOrigin.digest(documents), heldOutPeriod: heldOutPeriod)
         if FileManager.default.fileExists(atPath: trainingURL.path), FileManager.default.fileExists(atPath: heldOutURL.path) {
+            // Token files from before the record was kept are taken as they are.
+            if let data = FileManager.default.contents(atPath: originURL.path) {
+                try origin.check(against: (try? JSONDecoder().decode(TokenStreamsOrigin.self, from: data)), file: originURL.path)
+            }
             return (try TokenFile.read(trainingURL), try TokenFile.read(heldOutURL))
         }
-        let documents = try TextCorpus.documents(at: corpus)
         let separator = tokenizer.specialTokenID("<|endoftext|>").map { [Int32($0)] } ?? []
         var stream: [Int32] = []
         for document in documents {
@@ -93,7 +105,11 @@ public enum Recipes {
             stream += separator
         }
         let split = PretrainingData.split(stream, period: heldOutPeriod)
-        try FileManager.default.createDirectory(at: trainingURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // The record first: token files without one are then only ever a folder from before it.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        try AtomicFile.write(try encoder.encode(origin), to: originURL)
         try TokenFile.write(split.training, to: trainingURL)
         try TokenFile.write(split.heldOut, to: heldOutURL)
         return split
@@ -122,5 +138,40 @@ public enum Recipes {
         return InstructionData(
             training: training, heldOut: heldOut, maximumLength: model.network.contextLength,
             padding: model.endOfText ?? 0, seed: seed)
+    }
+}
+
+/// What a run folder's token files were made from.
+struct TokenStreamsOrigin: Codable, Equatable {
+    var tokenizer: String
+    var corpus: String
+    var heldOutPeriod: Int
+
+    /// FNV-1a (64-bit) over every document's UTF-8 with a separator after each, in hexadecimal.
+    static func digest(_ documents: [String]) -> String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for document in documents {
+            for byte in document.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+            hash = (hash ^ 0xFF) &* 0x100_0000_01B3
+        }
+        return String(hash, radix: 16)
+    }
+
+    /// Throws naming the first field in which `recorded` (nil: unreadable) differs from this.
+    func check(against recorded: TokenStreamsOrigin?, file: String) throws {
+        guard let recorded else {
+            throw CheckpointError.malformed(path: file, reason: "not a record of the token files' tokenizer, corpus and split")
+        }
+        let advice = "the token files beside it were made from other input; give this run its own --output, or the input it was begun with"
+        if recorded.tokenizer != tokenizer {
+            throw CheckpointError.invalidField(path: file, field: "tokenizer", reason: "is \(recorded.tokenizer), this run's is \(tokenizer): \(advice)")
+        }
+        if recorded.corpus != corpus {
+            throw CheckpointError.invalidField(path: file, field: "corpus", reason: "is \(recorded.corpus), this run's text is \(corpus): \(advice)")
+        }
+        if recorded.heldOutPeriod != heldOutPeriod {
+            throw CheckpointError.invalidField(
+                path: file, field: "heldOutPeriod", reason: "is \(recorded.heldOutPeriod), this run's is \(heldOutPeriod): \(advice)")
+        }
     }
 }

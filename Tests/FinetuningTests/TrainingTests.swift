@@ -153,3 +153,36 @@ func tinyAdaptedLlama() throws -> LanguageModel {
         }
     }
 }
+
+/// The token files a run folder caches are reused for the input they were made from, and refused,
+/// by field, for another tokenizer, corpus or split.
+@Test func cachedTokenStreamsAreReusedOnlyForTheirInput() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-streams-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let texts = (0..<60).map { "Review \($0): the film was \(["good", "dull", "long"][$0 % 3])." }
+    let corpus = folder.appendingPathComponent("corpus.txt"), other = folder.appendingPathComponent("other.txt")
+    try texts.joined(separator: "\n\n").write(to: corpus, atomically: true, encoding: .utf8)
+    try texts.reversed().joined(separator: "\n\n").write(to: other, atomically: true, encoding: .utf8)
+    let tokenizer = try BPETrainer(config: BPETrainingConfig(vocabularySize: 300)).train(on: texts)
+    let smaller = try BPETrainer(config: BPETrainingConfig(vocabularySize: 290)).train(on: texts)
+    #expect(tokenizer.fingerprint != smaller.fingerprint)
+    #expect(tokenizer.fingerprint == (try BPETrainer(config: BPETrainingConfig(vocabularySize: 300)).train(on: texts)).fingerprint)
+    let run = RunFolder(folder.appendingPathComponent("run"))
+    let made = try Recipes.tokenStreams(corpus: [corpus], tokenizer: tokenizer, run: run, heldOutPeriod: 5)
+    let reused = try Recipes.tokenStreams(corpus: [corpus], tokenizer: tokenizer, run: run, heldOutPeriod: 5)
+    #expect(reused.training == made.training && reused.heldOut == made.heldOut)
+    let record = run.url.appendingPathComponent("data/streams.json").path
+    for (field, attempt) in [
+        ("tokenizer", { try Recipes.tokenStreams(corpus: [corpus], tokenizer: smaller, run: run, heldOutPeriod: 5) }),
+        ("corpus", { try Recipes.tokenStreams(corpus: [other], tokenizer: tokenizer, run: run, heldOutPeriod: 5) }),
+        ("heldOutPeriod", { try Recipes.tokenStreams(corpus: [corpus], tokenizer: tokenizer, run: run, heldOutPeriod: 4) }),
+    ] as [(String, () throws -> (training: [Int32], heldOut: [Int32]))] {
+        #expect {
+            _ = try attempt()
+        } throws: { error in
+            guard case let CheckpointError.invalidField(path, name, _) = error else { return false }
+            return path == record && name == field
+        }
+    }
+}
