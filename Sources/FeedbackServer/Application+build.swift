@@ -65,14 +65,15 @@ package func buildRouter(
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: FeedbackErrorMiddleware())
     router.add(middleware: BodyLimitMiddleware(limit: configuration.bodyLimit))
-    router.add(middleware: AuthenticationMiddleware(store: store, lifetimes: configuration.sessionLifetimes, now: configuration.now))
+    let throttle = SignInThrottle(policy: configuration.signInThrottling, now: configuration.now)
+    router.add(middleware: AuthenticationMiddleware(store: store, lifetimes: configuration.sessionLifetimes, throttle: throttle, now: configuration.now))
     router.add(middleware: CrossSiteRequestMiddleware())
     router.get("healthz") { _, _ in "ok" }
     router.get("static/app.js") { _, _ in StaticAsset(contentType: "text/javascript; charset=utf-8", text: StaticScript.source) }
     router.get("static/style.css") { _, _ in StaticAsset(contentType: "text/css; charset=utf-8", text: StaticStyle.source) }
     SessionController(
         store: store, pages: pages, configuration: configuration,
-        throttle: SignInThrottle(policy: configuration.signInThrottling, now: configuration.now)
+        throttle: throttle
     ).addRoutes(to: router)
 
     let signedInPages = router.group().add(middleware: RedirectToSignInMiddleware()).group(context: SignedInContext.self)

@@ -10,16 +10,30 @@ import Hummingbird
 let sessionCookieName = "rlhf_session"
 
 /// Finds who is asking: a session cookie (browsers) or `Authorization: Bearer TOKEN` (scripts).
+/// Unknown bearer tokens count as failed sign-ins of the address, under the sign-in page's
+/// throttle: a script cannot guess tokens faster than the page can.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = FeedbackRequestContext
     let store: FeedbackStore
     let lifetimes: SessionLifetimes
+    let throttle: SignInThrottle
     let now: @Sendable () -> Date
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         if let header = request.headers[.authorization], header.hasPrefix("Bearer ") {
+            if let wait = await throttle.retryAfter(for: context.clientAddress) {
+                let seconds = Int(wait.rounded(.up))
+                throw HTTPError(
+                    .tooManyRequests, headers: [.retryAfter: String(seconds)],
+                    message: "too many unknown tokens from your address: wait \(seconds) seconds")
+            }
             context.annotator = try await store.annotator(forToken: String(header.dropFirst("Bearer ".count)))
+            if context.annotator == nil {
+                await throttle.recordFailure(from: context.clientAddress)
+            } else {
+                await throttle.recordSuccess(from: context.clientAddress)
+            }
         } else if let session = request.cookies[sessionCookieName]?.value, !session.isEmpty {
             context.annotator = try await store.annotator(forSession: session, lifetimes: lifetimes, now: now())
             if context.annotator != nil { context.csrfToken = CrossSiteToken.forSession(session) }

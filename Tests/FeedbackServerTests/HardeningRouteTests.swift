@@ -142,6 +142,30 @@ private func hiddenToken(in html: String) -> String? {
     }
 }
 
+@Test func unknownBearerTokensAreThrottledAsFailedSignIns() async throws {
+    let fixture = try await ServerFixture(withTasks: false)
+    let clock = ManualClock()
+    let app = try fixture.application {
+        $0.signInThrottling = SignInThrottle.Policy(freeFailures: 2, firstWait: 10, longestWait: 30)
+        $0.now = clock.now
+    }
+    try await app.test(.router) { client in
+        func judgments(_ token: String) async throws -> TestResponse {
+            try await client.execute(uri: "/api/judgments", method: .get, headers: bearer(token))
+        }
+        #expect(try await judgments(fixture.aliceToken).status == .ok)
+        for guess in ["guess-1", "guess-2", "guess-3"] { #expect(try await judgments(guess).status == .unauthorized) }
+        let refused = try await judgments(fixture.aliceToken)
+        #expect(refused.status == .tooManyRequests && refused.headers[.retryAfter] == "10", "even a known token waits")
+        let signIn = try await client.execute(
+            uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: formBody(["token": fixture.aliceToken]))
+        #expect(signIn.status == .tooManyRequests, "the sign-in page shares the address's count")
+        clock.advance(10)
+        #expect(try await judgments(fixture.aliceToken).status == .ok)
+        #expect(try await judgments("guess-4").status == .unauthorized, "a success forgot the earlier failures")
+    }
+}
+
 @Test func bodiesOverTheLimitAreRefusedWith413() async throws {
     let fixture = try await ServerFixture(withTasks: false)
     let line = #"{"prompt": "P", "completions": [{"text": "x", "model": "m1"}, {"text": "y", "model": "m2"}]}"# + "\n"
