@@ -4,7 +4,42 @@
 
 import Foundation
 
+/// A task to store with others: its prompt, its completions and, when a reward model scored it,
+/// how uncertain that model is about it (0...1).
+package struct NewTask: Sendable {
+    package var prompt: String
+    package var completions: [NewCompletion]
+    package var uncertainty: Double?
+
+    package init(prompt: String, completions: [NewCompletion], uncertainty: Double? = nil) {
+        self.prompt = prompt
+        self.completions = completions
+        self.uncertainty = uncertainty
+    }
+}
+
 extension FeedbackStore {
+    /// Stores `tasks` (in `batch` when given) with their uncertainties in one transaction: a
+    /// process stopped meanwhile leaves all of them or none, so a batch found in the store is whole.
+    package func createTasks(_ tasks: [NewTask], batch: String? = nil) async throws -> [TaskDetails] {
+        for (index, task) in tasks.enumerated() {
+            if let value = task.uncertainty, !(0...1).contains(value) {
+                throw FeedbackError.invalidField(name: "tasks[\(index)].uncertainty", reason: "must lie in 0...1, got \(value)")
+            }
+        }
+        let now = Date()
+        return try await database.write { transaction in
+            var stored: [TaskDetails] = [], uncertainties: [(Int64, Double)] = []
+            for task in tasks {
+                let details = try await Self.insertTask(transaction, prompt: task.prompt, completions: task.completions, batch: batch)
+                stored.append(details)
+                if let value = task.uncertainty { uncertainties.append((details.task.id!, value)) }
+            }
+            try await Self.insertUncertainties(transaction, uncertainties, now: now)
+            return stored
+        }
+    }
+
     /// The ids of the tasks in `batch`, oldest first; empty when there are none.
     package func taskIDs(inBatch batch: String) async throws -> [Int64] {
         try await database.read { transaction in

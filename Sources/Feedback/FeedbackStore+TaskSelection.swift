@@ -35,19 +35,26 @@ extension FeedbackStore {
         for (taskID, value) in values where !(0...1).contains(value) {
             throw FeedbackError.invalidField(name: "uncertainty[\(taskID)]", reason: "must lie in 0...1, got \(value)")
         }
-        let entries = values.sorted { $0.key < $1.key }
+        let entries = values.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         let now = Date()
         try await database.write { transaction in
-            // Chunks keep each statement's placeholders well under SQLite's and PostgreSQL's limits.
             for start in stride(from: 0, to: entries.count, by: 500) {
-                let chunk = entries[start..<min(start + 500, entries.count)]
-                try await Self.requireTasks(transaction, chunk.map(\.key))
-                try await transaction.execute(
-                    "INSERT INTO taskUncertainty (taskID, value, updatedAt) VALUES "
-                        + repeatElement("(?, ?, ?)", count: chunk.count).joined(separator: ", ")
-                        + " ON CONFLICT (taskID) DO UPDATE SET value = excluded.value, updatedAt = excluded.updatedAt",
-                    arguments: chunk.flatMap { [.integer($0.key), .real($0.value), .date(now)] })
+                try await Self.requireTasks(transaction, entries[start..<min(start + 500, entries.count)].map(\.0))
             }
+            try await Self.insertUncertainties(transaction, entries, now: now)
+        }
+    }
+
+    /// Writes (task id, value) pairs over any earlier values, inside an open transaction.
+    static func insertUncertainties(_ transaction: any SQLTransaction, _ entries: [(Int64, Double)], now: Date) async throws {
+        // Chunks keep each statement's placeholders well under SQLite's and PostgreSQL's limits.
+        for start in stride(from: 0, to: entries.count, by: 500) {
+            let chunk = entries[start..<min(start + 500, entries.count)]
+            try await transaction.execute(
+                "INSERT INTO taskUncertainty (taskID, value, updatedAt) VALUES "
+                    + repeatElement("(?, ?, ?)", count: chunk.count).joined(separator: ", ")
+                    + " ON CONFLICT (taskID) DO UPDATE SET value = excluded.value, updatedAt = excluded.updatedAt",
+                arguments: chunk.flatMap { [.integer($0.0), .real($0.1), .date(now)] })
         }
     }
 

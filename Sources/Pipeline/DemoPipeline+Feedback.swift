@@ -36,9 +36,9 @@ extension DemoPipeline {
     /// One task per prompt holding `samplesPerModel` samples of each model, with provenance.
     func createTasks(_ store: FeedbackStore, prompts: [String], models: [(name: String, model: LanguageModel, checkpoint: String)], samplesPerModel: Int) async throws {
         let encoded = prompts.map { models.first?.model.encode($0) ?? [] }
-        try await feedbackRound.createTasks(store, prompts: prompts, encoded: encoded, models: models, samplesPerModel: samplesPerModel, seed: configuration.seed) {
-            [events] in events(.reading(what: "samples", done: $0, total: $1, unit: "samples"))
-        }
+        try await feedbackRound.createTasks(
+            store, prompts: prompts, encoded: encoded, models: models, samplesPerModel: samplesPerModel, seed: configuration.seed,
+            progress: { [events] in events(.reading(what: "samples", done: $0, total: $1, unit: "samples")) })
     }
 
     func judge(_ store: FeedbackStore, tasks: Int, judgmentsPerTask: Int, seed: UInt64) async throws {

@@ -25,12 +25,14 @@ struct FeedbackRound {
     }
 
     /// One task per prompt holding `samplesPerModel` samples of each model, in the store's `batch`
-    /// when given: prompt `i` is shown as `prompts[i]` and sampled from `encoded[i]`. Sample `k`
-    /// of model `m` uses seed `seed + 1000·m + k`.
+    /// when given, every task stored in one transaction: prompt `i` is shown as `prompts[i]` and
+    /// sampled from `encoded[i]`. Sample `k` of model `m` uses seed `seed + 1000·m + k`.
+    /// `uncertainties`, given every task's responses, returns the value to store with each.
     @discardableResult
     func createTasks(
         _ store: FeedbackStore, prompts: [String], encoded: [[Int32]], models: [(name: String, model: LanguageModel, checkpoint: String)],
-        samplesPerModel: Int, seed: UInt64, batch: String? = nil, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
+        samplesPerModel: Int, seed: UInt64, batch: String? = nil, uncertainties: (([[[Int32]]]) throws -> [Double])? = nil,
+        progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) async throws -> [CreatedTask] {
         let total = prompts.count * models.count * samplesPerModel
         var done = 0
@@ -51,13 +53,13 @@ struct FeedbackRound {
                 }
             }
         }
-        var created: [CreatedTask] = []
-        for (index, (prompt, list)) in zip(prompts, completions).enumerated() {
-            let stored = try await store.createTask(prompt: prompt, completions: list, batch: batch)
+        let values = try uncertainties?(tokens)
+        let stored = try await store.createTasks(
+            zip(prompts, completions).enumerated().map { NewTask(prompt: $1.0, completions: $1.1, uncertainty: values?[$0]) }, batch: batch)
+        return try zip(stored, tokens).map { stored, responses in
             guard let id = stored.task.id else { throw DemoConfigurationError("the feedback store returned a task without an id") }
-            created.append(CreatedTask(id: id, responses: tokens[index]))
+            return CreatedTask(id: id, responses: responses)
         }
-        return created
     }
 
     /// The panel takes turns until each of `tasks` tasks has `judgmentsPerTask` judgments.

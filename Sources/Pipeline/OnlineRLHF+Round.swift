@@ -58,33 +58,31 @@ extension OnlineRLHF {
             models.append((name: "round-\(round - 2)", model: try LanguageModel.load(from: earlierURL, trainable: false), checkpoint: earlierURL.path))
         }
         let samplesPerModel = models.count == 1 ? configuration.samplesPerTask : max(1, configuration.samplesPerTask - 1)
-        let tasks = try await feedbackRound.createTasks(
+        try await feedbackRound.createTasks(
             store, prompts: prompts, encoded: prompts.map(policy.encode), models: models, samplesPerModel: samplesPerModel,
-            seed: configuration.seed &+ 7919 &* UInt64(round), batch: batch)
-        if let previousReward {
-            try await store.setTaskUncertainties(try uncertainties(of: tasks, prompts: prompts, reward: previousReward))
-        }
+            seed: configuration.seed &+ 7919 &* UInt64(round), batch: batch,
+            uncertainties: previousReward.map { reward in { try self.uncertainties(of: $0, prompts: prompts, reward: reward) } })
     }
 
     /// Each task's uncertainty under `reward`: the boundary measure (1 − |2p − 1|) of the
     /// Bradley-Terry probability p of its closest pair of completions, the pair the model is
     /// least sure how to order (`rlhf tasks prioritize` measures the top pair instead).
-    func uncertainties(of tasks: [FeedbackRound.CreatedTask], prompts: [String], reward: RewardModel) throws -> [Int64: Double] {
+    func uncertainties(of tasks: [[[Int32]]], prompts: [String], reward: RewardModel) throws -> [Double] {
         var promptTokens: [[Int32]] = [], responses: [[Int32]] = []
         for (task, prompt) in zip(tasks, prompts) {
             let encoded = reward.backbone.encode(prompt)
-            for response in task.responses {
+            for response in task {
                 promptTokens.append(encoded)
                 responses.append(response)
             }
         }
         let scores = try reward.scores(prompts: promptTokens, responses: responses, normalized: false).map(Double.init)
-        var values: [Int64: Double] = [:], offset = 0
+        var values: [Double] = [], offset = 0
         for task in tasks {
-            let sorted = scores[offset..<offset + task.responses.count].sorted()
-            offset += task.responses.count
+            let sorted = scores[offset..<offset + task.count].sorted()
+            offset += task.count
             let closest = zip(sorted, sorted.dropFirst()).map { $1 - $0 }.min() ?? .infinity
-            values[task.id] = UncertaintyMeasure.boundary.value(probabilities: [1 / (1 + exp(-closest))])
+            values.append(UncertaintyMeasure.boundary.value(probabilities: [1 / (1 + exp(-closest))]))
         }
         return values
     }

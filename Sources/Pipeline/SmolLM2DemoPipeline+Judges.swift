@@ -28,8 +28,8 @@ extension SmolLM2DemoPipeline {
         let prompts = try encodedPrompts(data.training, count: configuration.feedbackPrompts, seed: configuration.seed, model: model)
         try await feedbackRound.createTasks(
             store, prompts: prompts.texts, encoded: prompts.tokens, models: [("smollm2", model, modelURL.path)],
-            samplesPerModel: configuration.samplesPerPrompt, seed: configuration.seed
-        ) { [events] in events(.reading(what: "reviews sampled", done: $0, total: $1, unit: "samples")) }
+            samplesPerModel: configuration.samplesPerPrompt, seed: configuration.seed,
+            progress: { [events] in events(.reading(what: "reviews sampled", done: $0, total: $1, unit: "samples")) })
         try await feedbackRound.judge(store, tasks: prompts.texts.count, judgmentsPerTask: configuration.judgmentsPerPrompt, seed: configuration.seed)
         events(.note("\(prompts.texts.count) ranking tasks of \(configuration.samplesPerPrompt) SmolLM2 reviews, each ranked by \(configuration.judgmentsPerPrompt) of \(configuration.annotators) simulated annotators"))
     }

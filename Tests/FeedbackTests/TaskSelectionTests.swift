@@ -159,3 +159,22 @@ private func prefer(_ store: FeedbackStore, position: Int, on taskID: Int64, by 
         ], batch: String(repeating: "x", count: 1001))
     }
 }
+
+@Test(arguments: StoreBackend.all) func aBatchIsStoredWholeWithItsUncertaintiesOrNotAtAll(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
+    func task(_ prompt: String, answers: Int, uncertainty: Double? = nil) -> NewTask {
+        NewTask(
+            prompt: prompt, completions: (0..<answers).map { NewCompletion(text: "answer \($0)", provenance: Provenance(model: "m\($0)")) },
+            uncertainty: uncertainty)
+    }
+    await #expect(throws: FeedbackError.taskNeedsCompletions(found: 1)) {
+        try await store.createTasks([task("a", answers: 2, uncertainty: 0.3), task("b", answers: 2), task("c", answers: 1)], batch: "round 1")
+    }
+    let uncertainties = try await store.taskUncertainties()
+    #expect(try await store.counts().tasks == 0 && uncertainties.isEmpty, "a failed batch leaves nothing")
+    await #expect(throws: FeedbackError.self) { try await store.createTasks([task("a", answers: 2, uncertainty: 1.5)], batch: "round 1") }
+    let stored = try await store.createTasks([task("a", answers: 2, uncertainty: 0.3), task("b", answers: 3)], batch: "round 1")
+    #expect(try await store.taskIDs(inBatch: "round 1") == stored.map { $0.task.id! })
+    #expect(stored.map(\.completions.count) == [2, 3])
+    #expect(try await store.taskUncertainties() == [stored[0].task.id!: 0.3])
+}
