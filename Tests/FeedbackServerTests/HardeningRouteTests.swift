@@ -111,13 +111,17 @@ private func hiddenToken(in html: String) -> String? {
     }
 }
 
-@Test func failedSignInsFromOneAddressWaitLongerEachTimeAndASuccessForgetsThem() async throws {
-    let fixture = try await ServerFixture(withTasks: false)
-    let clock = ManualClock()
-    let app = try fixture.application {
+/// The fixture's server with two free failures, then waits of 10, 20 and at most 30 s by `clock`.
+private func throttledApplication(_ fixture: ServerFixture, clock: ManualClock) throws -> some ApplicationProtocol {
+    try fixture.application {
         $0.signInThrottling = SignInThrottle.Policy(freeFailures: 2, firstWait: 10, longestWait: 30)
         $0.now = clock.now
     }
+}
+
+@Test func failedSignInsFromOneAddressWaitLongerEachTimeAndASuccessForgetsThem() async throws {
+    let (fixture, clock) = (try await ServerFixture(withTasks: false), ManualClock())
+    let app = try throttledApplication(fixture, clock: clock)
     try await app.test(.router) { client in
         func attempt(_ token: String) async throws -> TestResponse {
             try await client.execute(
@@ -143,12 +147,8 @@ private func hiddenToken(in html: String) -> String? {
 }
 
 @Test func unknownBearerTokensAreThrottledAsFailedSignIns() async throws {
-    let fixture = try await ServerFixture(withTasks: false)
-    let clock = ManualClock()
-    let app = try fixture.application {
-        $0.signInThrottling = SignInThrottle.Policy(freeFailures: 2, firstWait: 10, longestWait: 30)
-        $0.now = clock.now
-    }
+    let (fixture, clock) = (try await ServerFixture(withTasks: false), ManualClock())
+    let app = try throttledApplication(fixture, clock: clock)
     try await app.test(.router) { client in
         func judgments(_ token: String) async throws -> TestResponse {
             try await client.execute(uri: "/api/judgments", method: .get, headers: bearer(token))
