@@ -31,11 +31,12 @@ extension OnlineRLHF {
     func gatherLabels(round: Int, data: ReviewData, store: FeedbackStore, policyURL: URL, previousReward: RewardModel?) async throws -> Int {
         events(.stageStarted(index: 1, count: 3, name: "round \(round): labels"))
         let batch = batchName(round: round)
-        let existing = try await store.taskIDs(inBatch: batch)
-        if !existing.isEmpty {
-            events(.note("round \(round): \(existing.count) candidate tasks are already in the store"))
+        var candidates = try await store.taskIDs(inBatch: batch).count
+        if candidates > 0 {
+            events(.note("round \(round): \(candidates) candidate tasks are already in the store"))
         } else {
-            try await makeCandidateTasks(round: round, data: data, store: store, batch: batch, policyURL: policyURL, previousReward: previousReward)
+            candidates = try await makeCandidateTasks(
+                round: round, data: data, store: store, batch: batch, policyURL: policyURL, previousReward: previousReward)
         }
         var selection = configuration.selection
         selection.seed = configuration.seed &+ UInt64(round)
@@ -43,12 +44,15 @@ extension OnlineRLHF {
         let collected = try await collectJudgments(
             store, batch: batch, count: configuration.judgmentsPerRound, seed: configuration.seed &+ 31 &* UInt64(round), purpose: "round \(round)")
         try await store.closeTasks(inBatch: batch)
-        events(.note("round \(round): \(collected) judgments on \(try await store.taskIDs(inBatch: batch).count) candidate tasks"))
+        events(.note("round \(round): \(collected) judgments on \(candidates) candidate tasks"))
         return collected
     }
 
-    /// The round's candidate tasks in `batch`, each with the previous reward model's uncertainty.
-    private func makeCandidateTasks(round: Int, data: ReviewData, store: FeedbackStore, batch: String, policyURL: URL, previousReward: RewardModel?) async throws {
+    /// The round's candidate tasks in `batch`, each with the previous reward model's uncertainty;
+    /// returns how many.
+    private func makeCandidateTasks(
+        round: Int, data: ReviewData, store: FeedbackStore, batch: String, policyURL: URL, previousReward: RewardModel?
+    ) async throws -> Int {
         let policy = try LanguageModel.load(from: policyURL, trainable: false)
         let prompts = ReviewData.prompts(
             from: data.training, openingWords: configuration.openingWords, count: configuration.candidateTasks, seed: configuration.seed &+ 1000 &* UInt64(round))
@@ -58,10 +62,10 @@ extension OnlineRLHF {
             models.append((name: "round-\(round - 2)", model: try LanguageModel.load(from: earlierURL, trainable: false), checkpoint: earlierURL.path))
         }
         let samplesPerModel = models.count == 1 ? configuration.samplesPerTask : max(1, configuration.samplesPerTask - 1)
-        try await feedbackRound.createTasks(
+        return try await feedbackRound.createTasks(
             store, prompts: prompts, encoded: prompts.map(policy.encode), models: models, samplesPerModel: samplesPerModel,
             seed: configuration.seed &+ 7919 &* UInt64(round), batch: batch,
-            uncertainties: previousReward.map { reward in { try self.uncertainties(of: $0, prompts: prompts, reward: reward) } })
+            uncertainties: previousReward.map { reward in { try self.uncertainties(of: $0, prompts: prompts, reward: reward) } }).count
     }
 
     /// Each task's uncertainty under `reward`: the boundary measure (1 − |2p − 1|) of the

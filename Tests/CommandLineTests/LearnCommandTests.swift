@@ -5,19 +5,13 @@ import Feedback
 import Foundation
 import LanguageModeling
 import Testing
-import Tokenization
 import Transformer
 
 @Suite struct LearnCommandTests {
     @Test func eachRoundAddsAVersionTheStoreRecordsAndCommandsLoad() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learn-cli-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let base = folder.appendingPathComponent("base")
-        let tokenizer = try BPETrainer(config: BPETrainingConfig(vocabularySize: 300)).train(on: (0..<20).map { "ab\($0 % 2) cd ef" })
-        let network = try Llama(configuration: LlamaConfiguration(
-            vocabularySize: 300, contextLength: 32, width: 16, layers: 1, heads: 4, keyValueHeads: 2, feedForwardWidth: 24))
-        network.initialize(seed: 1)
-        try LanguageModel(network: network, tokenizer: tokenizer).save(to: base)
+        let base = try saveTinyLlama(in: folder)
 
         let db = folder.appendingPathComponent("feedback.sqlite").path
         let store = try FeedbackStore(path: db)
