@@ -25,11 +25,14 @@ public struct PretrainingData: TrainingData {
         generator = RandomGenerator(seed: seed)
     }
 
-    /// Splits one stream: every `period`-th chunk of `chunk` tokens is held out.
+    /// Splits one stream: every `period`-th chunk of `chunk` tokens is held out. A stream too short
+    /// for `period` such chunks is cut into `period` smaller ones, so a small corpus still holds
+    /// one out instead of none.
     public static func split(_ tokens: [Int32], chunk: Int = 4096, period: Int = 20) -> (training: [Int32], heldOut: [Int32]) {
+        let size = max(1, min(chunk, tokens.count / period))
         var training: [Int32] = [], heldOut: [Int32] = []
-        for (index, start) in stride(from: 0, to: tokens.count, by: chunk).enumerated() {
-            let piece = tokens[start..<min(tokens.count, start + chunk)]
+        for (index, start) in stride(from: 0, to: tokens.count, by: size).enumerated() {
+            let piece = tokens[start..<min(tokens.count, start + size)]
             if index % period == period - 1 { heldOut += piece } else { training += piece }
         }
         return (training, heldOut)

@@ -27,6 +27,8 @@ import Randomness
         #expect(try data.nextBatch(size: 4).input == next.input)
         let split = PretrainingData.split(Array(repeating: 1, count: 10_000), chunk: 100, period: 10)
         #expect(split.heldOut.count == 1000 && split.training.count == 9000)
+        let short = PretrainingData.split(Array(repeating: 1, count: 950), chunk: 100, period: 10)
+        #expect(short.heldOut.count == 95 && short.training.count == 855, "a stream under ten chunks still holds one tenth out")
     }
 
     @Test func supervisedTargetsCoverOnlyResponses() throws {
