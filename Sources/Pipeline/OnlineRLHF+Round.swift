@@ -1,5 +1,5 @@
 // One round's three steps: labels where they are worth most, the reward model retrained on every
-// label so far, and PPO continued from the current policy.
+// label so far, and PPO continued from the current policy (DPO is in OnlineRLHF+Preferences).
 import AtomicFiles
 import ActiveLearning
 import Annotators
@@ -100,7 +100,7 @@ extension OnlineRLHF {
         if let done = try? RewardModel.load(from: run.modelURL), let saved = try? JSONDecoder().decode([String: Double].self, from: Data(contentsOf: summary)) {
             return (done, saved["accuracy"])
         }
-        let comparisons = try await labelledComparisons(through: round).map(Comparison.init)
+        let comparisons = try await labelledComparisons(rounds: 1...round).map(Comparison.init)
         var settings = configuration.reward
         settings.optimization.seed = configuration.seed &+ UInt64(round)
         let (training, heldOut) = HeldOutSplit(period: settings.heldOutPeriod).split(comparisons)
@@ -123,7 +123,7 @@ extension OnlineRLHF {
     }
 
     /// PPO from the current policy against the new reward model, the value network starting from
-    /// it, the KL leash to the starting model.
+    /// it, the KL leash to `reference`.
     func optimize(round: Int, data: ReviewData, policyURL: URL, reward: RewardModel, reference: LanguageModel) throws -> LanguageModel {
         events(.stageStarted(index: 3, count: 3, name: "round \(round): policy optimisation"))
         let run = policyRun(round)

@@ -1,8 +1,8 @@
 // Iterated online RLHF (`rlhf iterate`): each round samples comparison tasks from the current
 // policy, lets the selection policy route the round's label budget to the tasks worth most,
 // collects the labels (simulated annotators, or people in the labeling page), retrains the reward
-// model on every label so far, continues PPO from the current policy on a leash to the starting
-// model, and scores the new policy with the population judge no model sees. After the last round
+// model on every label so far, continues PPO (or DPO on the round's rankings) from the current
+// policy, and scores the new policy with the population judge no model sees. After the last round
 // every checkpoint meets the others in an arena judged on held-out prompts.
 import AtomicFiles
 import Annotators
@@ -84,7 +84,10 @@ public final class OnlineRLHF {
             }
             let reward = try await trainRewardModel(round: round, data: data, policyURL: policyURL)
             let reference = configuration.leashToPreviousRound && round > 1 ? try LanguageModel.load(from: policyURL, trainable: false) : start
-            let policy = try optimize(round: round, data: data, policyURL: policyURL, reward: reward.model, reference: reference)
+            let policy = switch configuration.optimizer {
+            case .ppo: try optimize(round: round, data: data, policyURL: policyURL, reward: reward.model, reference: reference)
+            case .dpo: try await optimizeWithDPO(round: round, policyURL: policyURL, reference: reference)
+            }
             let summary = try evaluation.summary(
                 of: policy, round: round, reference: start, labels: labelled, seconds: Date().timeIntervalSince(began),
                 rewardAccuracy: reward.accuracy)
@@ -127,18 +130,19 @@ public final class OnlineRLHF {
         }
     }
 
-    /// The judgments the reward model of `round` learns from: those of rounds 1 through `round`.
-    /// A shared store's other tasks (an arena's held-out prompts among them) are not read.
-    func labelledComparisons(through round: Int) async throws -> [RankedComparison] {
+    /// The judgments of `rounds` (the reward model learns from rounds 1 through its own, DPO from
+    /// its round's alone). A shared store's other tasks (an arena's held-out prompts among them)
+    /// are not read.
+    func labelledComparisons(rounds: ClosedRange<Int>) async throws -> [RankedComparison] {
         switch labels {
         case .simulated:
             var comparisons: [RankedComparison] = []
-            for earlier in 1...round {
-                comparisons += try await FeedbackStore(path: roundFolder(earlier).appendingPathComponent("feedback.sqlite").path).rankedComparisons()
+            for round in rounds {
+                comparisons += try await FeedbackStore(path: roundFolder(round).appendingPathComponent("feedback.sqlite").path).rankedComparisons()
             }
             return comparisons
         case let .people(location, _):
-            return try await FeedbackStore(opening: location).rankedComparisons(batches: (1...round).map(batchName(round:)))
+            return try await FeedbackStore(opening: location).rankedComparisons(batches: rounds.map(batchName(round:)))
         }
     }
 

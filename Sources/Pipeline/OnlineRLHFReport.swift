@@ -58,7 +58,7 @@ struct OnlineRLHFReport {
         \(configuration.judgmentsPerRound) judgments on the tasks the selection policy ranks highest (reward-model uncertainty
         weight \(fixed(configuration.selection.uncertaintyWeight)), disagreement weight \(fixed(configuration.selection.disagreementWeight)),
         random share \(PercentText.of(configuration.selection.randomShare))), retrains the reward model on every label so far,
-        and continues PPO for \(configuration.ppo.iterations) iterations from the current policy, its KL penalty measured against
+        and \(optimization)
         \(configuration.leashToPreviousRound ? "the policy the round started from" : "the starting model")\(configuration.includePreviousPolicy ? "; from round 2 on each task also shows a sample of the previous round's policy" : "").
         The population judge (the mean of all ten raters) scores \(configuration.evaluationPrompts) held-out prompts; no model saw it.
         The annotators and the judge share VADER's lexicon family, so a policy can please both by repeating praise: distinct-2 and
@@ -71,6 +71,13 @@ struct OnlineRLHFReport {
         <h2>Arena (\(configuration.arenaPrompts) held-out prompts, every entrant in each ranking, \(configuration.arenaJudgmentsPerTask) judgments per task)</h2>
         \(ReportParts.leaderboard(outcome.arena))
         """)
+    }
+
+    private var optimization: String {
+        switch configuration.optimizer {
+        case .ppo: "continues PPO for \(configuration.ppo.iterations) iterations from the current policy, its KL penalty measured against"
+        case .dpo: "fine-tunes the current policy for \(configuration.dpo.optimization.steps) steps of DPO on every pair the round's own rankings imply, its reference being"
+        }
     }
 
     private func fixed(_ value: Double, _ digits: Int = 2) -> String { ReportParts.fixed(value, digits) }

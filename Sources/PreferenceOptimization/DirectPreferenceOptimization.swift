@@ -67,6 +67,13 @@ public struct DirectPreferenceOptimization: TrainingObjective {
         reference = try ReferenceLogProbabilities(data: data, network: model.network, batchSize: referenceBatchSize)
     }
 
+    /// Computes the reference log-probabilities from `network`, a model other than the one
+    /// trained (a starting model kept as the leash of a later run), unless already computed.
+    public mutating func prepare(reference network: any CausalLanguageModel) throws {
+        guard reference == nil else { return }
+        reference = try ReferenceLogProbabilities(data: data, network: network, batchSize: referenceBatchSize)
+    }
+
     /// The loss and statistics are means over pairs, so a shard's share is its fraction of them.
     public mutating func loss(ofNextBatch size: Int, shard: BatchShard, model: LanguageModel, tape: Tape) throws -> BatchLoss {
         let reference = try preparedReference()

@@ -15,23 +15,9 @@ import Transformer
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-iterate-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let tokenizer = try BPETokenizer(directory: workspace.url("tokenizer"))
-        let gpt = try GPT(configuration: GPTConfiguration(
-            vocabularySize: tokenizer.vocabularySize, contextLength: 96, width: 32, layers: 2, heads: 2,
-            endOfTextToken: tokenizer.specialTokenID("<|endoftext|>").map(Int32.init)))
-        gpt.initialize(seed: 3)
-        let start = folder.appendingPathComponent("start")
-        try LanguageModel(network: gpt, tokenizer: tokenizer).save(to: start)
-        gpt.initialize(seed: 4)
-        let base = folder.appendingPathComponent("base")
-        try LanguageModel(network: gpt, tokenizer: tokenizer).save(to: base)
-
+        let (start, base) = try Self.tinyModels(in: folder, workspace: workspace)
         let config = folder.appendingPathComponent("tiny.json")
-        try """
-            {"candidateTasks": 24, "judgmentsPerRound": 12, "annotators": 3, "evaluationPrompts": 12, "arenaPrompts": 6, "arenaBootstrapRounds": 20,
-             "reward": {"epochs": 1, "heldOutPeriod": 4, "normalizationSamples": 8, "optimization": {"batchSize": 4}},
-             "ppo": {"iterations": 2, "batchSize": 4, "minibatches": 2, "epochs": 1, "responseLength": 8, "checkpointInterval": 1}}
-            """.write(to: config, atomically: true, encoding: .utf8)
+        try "{\(Self.tinySettings)}".write(to: config, atomically: true, encoding: .utf8)
         let run = folder.appendingPathComponent("iterate")
         let arguments = { (rounds: Int) in
             ["iterate", "--model", start.path, "--base", base.path, "--rounds", "\(rounds)", "--config", config.path,
@@ -76,9 +62,79 @@ import Transformer
         #expect(changed.status != 0 && changed.error.contains("judgmentsPerRound"), "a folder refuses another configuration: \(changed.error)")
     }
 
+    /// DPO's reference is the round's starting policy by default: round 2's first step, taken
+    /// before any update, finds the policy equal to its reference (loss ln 2, no implicit reward).
+    /// Leashed to the starting model instead, round 2 starts where round 1 moved away from it.
+    @Test(arguments: [true, false]) func dpoRoundsLearnAgainstTheirReference(leashToPreviousRound: Bool) throws {
+        let workspace = try CrashWorkspace.shared.get()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-iterate-dpo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // A random model's answers hold no rated words, so every ranking would be a tie and DPO
+        // would have no pairs: the start has learned the workspace's reviews.
+        let start = folder.appendingPathComponent("pretrained")
+        try #"{"model": {"contextLength": 96, "width": 32, "layers": 2, "heads": 2}, "optimization": {"steps": 400, "learningRate": 3e-3}}"#
+            .write(to: folder.appendingPathComponent("pretrain.json"), atomically: true, encoding: .utf8)
+        let pretrained = try rlhf([
+            "pretrain", "--tokenizer", workspace.path("tokenizer"), "--corpus", workspace.path("corpus.txt"),
+            "--config", folder.appendingPathComponent("pretrain.json").path, "--output", start.path,
+        ])
+        try #require(pretrained.status == 0, "\(pretrained.error)")
+        let config = folder.appendingPathComponent("dpo.json")
+        try """
+            {\(Self.tinySettings), "optimizer": "dpo", "leashToPreviousRound": \(leashToPreviousRound),
+             "dpo": {"heldOutPeriod": 4, "optimization": {"steps": 4, "batchSize": 4, "learningRate": 1e-3, "minimumLearningRate": 1e-3,
+                     "warmupSteps": 0, "logInterval": 1, "checkpointInterval": 2}}}
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let run = folder.appendingPathComponent("iterate")
+        let result = try rlhf([
+            "iterate", "--model", start.appendingPathComponent("model").path, "--rounds", "2", "--config", config.path, "--output", run.path,
+            "--data", Self.packageRoot.appendingPathComponent("data").path,
+        ])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(try Self.entrants(Self.outcome(run)) == ["round-1", "round-2", "start"])
+        for round in 1...2 {
+            let records = try String(contentsOf: run.appendingPathComponent("round-\(round)/policy/metrics.jsonl"), encoding: .utf8)
+                .split(separator: "\n").compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(records.filter { $0["rewards/accuracies"] != nil }.count == 4, "TRL's DPO metrics every step: \(records)")
+            let first = try #require(records.first)
+            let chosen = try #require(first["rewards/chosen"] as? Double)
+            if round == 1 || leashToPreviousRound {
+                let loss = try #require(first["loss"] as? Double)
+                #expect(abs(loss - log(2)) < 1e-4 && abs(chosen) < 1e-4, "round \(round) starts at its reference: \(first)")
+            } else {
+                #expect(abs(chosen) > 1e-2, "round 2 starts away from the starting model, its reference: \(first)")
+            }
+        }
+        let report = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(report.contains("4 steps of DPO"))
+    }
+
     @Test func peopleNeedTheStoreTheServerLabelsInto() throws {
         let refused = try rlhf(["iterate", "--model", "unused", "--annotators", "people"])
         #expect(refused.status != 0 && refused.error.contains("--db"), "\(refused.error)")
+    }
+
+    /// Settings of a run of a few seconds.
+    static let tinySettings = """
+        "candidateTasks": 24, "judgmentsPerRound": 12, "annotators": 3, "evaluationPrompts": 12, "arenaPrompts": 6, "arenaBootstrapRounds": 20,
+        "reward": {"epochs": 1, "heldOutPeriod": 4, "normalizationSamples": 8, "optimization": {"batchSize": 4}},
+        "ppo": {"iterations": 2, "batchSize": 4, "minibatches": 2, "epochs": 1, "responseLength": 8, "checkpointInterval": 1}
+        """
+
+    /// A tiny GPT saved as the starting model and another as the base.
+    static func tinyModels(in folder: URL, workspace: CrashWorkspace) throws -> (start: URL, base: URL) {
+        let tokenizer = try BPETokenizer(directory: workspace.url("tokenizer"))
+        let gpt = try GPT(configuration: GPTConfiguration(
+            vocabularySize: tokenizer.vocabularySize, contextLength: 96, width: 32, layers: 2, heads: 2,
+            endOfTextToken: tokenizer.specialTokenID("<|endoftext|>").map(Int32.init)))
+        gpt.initialize(seed: 3)
+        let start = folder.appendingPathComponent("start")
+        try LanguageModel(network: gpt, tokenizer: tokenizer).save(to: start)
+        gpt.initialize(seed: 4)
+        let base = folder.appendingPathComponent("base")
+        try LanguageModel(network: gpt, tokenizer: tokenizer).save(to: base)
+        return (start, base)
     }
 
     static func outcome(_ run: URL) throws -> [String: Any] {

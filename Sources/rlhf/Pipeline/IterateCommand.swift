@@ -7,7 +7,7 @@ import Pipeline
 struct IterateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iterate",
-        abstract: "Rounds of online RLHF: sample, label where it is worth most, retrain the reward model, continue PPO, rank every round in an arena.")
+        abstract: "Rounds of online RLHF: sample, label where it is worth most, retrain the reward model, continue PPO (or DPO), rank every round in an arena.")
 
     @Option(help: "The starting model folder (usually SFT): the first round's policy, every round's KL reference and reward-model backbone.")
     var model: String
