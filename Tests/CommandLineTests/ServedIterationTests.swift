@@ -15,7 +15,8 @@ import Testing
 import Tokenization
 import Transformer
 
-@Test func anAdminStartsARoundThatLabelsFromTheStoreComplete() async throws {
+/// With either optimiser: DPO reads the round's own batch of the shared store, as the reward model does.
+@Test(arguments: ["ppo", "dpo"]) func anAdminStartsARoundThatLabelsFromTheStoreComplete(optimizer: String) async throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("served-iterate-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -31,7 +32,8 @@ import Transformer
     try """
         {"candidateTasks": 10, "judgmentsPerRound": 6, "evaluationPrompts": 6, "arenaPrompts": 3, "arenaJudgmentsPerTask": 1, "arenaBootstrapRounds": 10,
          "reward": {"epochs": 1, "heldOutPeriod": 3, "normalizationSamples": 4, "optimization": {"batchSize": 2}},
-         "ppo": {"iterations": 1, "batchSize": 4, "minibatches": 2, "epochs": 1, "responseLength": 6, "checkpointInterval": 1}}
+         "ppo": {"iterations": 1, "batchSize": 4, "minibatches": 2, "epochs": 1, "responseLength": 6, "checkpointInterval": 1},
+         "optimizer": "\(optimizer)", "dpo": {"heldOutPeriod": 0, "optimization": {"steps": 2, "batchSize": 2, "logInterval": 1}}}
         """.write(to: config, atomically: true, encoding: .utf8)
 
     let db = folder.appendingPathComponent("feedback.sqlite").path
@@ -101,6 +103,8 @@ import Transformer
     let carol = try await store.createAnnotator(name: "carol", role: .annotator).annotator.id!
     #expect(try await store.nextTask(for: carol)?.taskID == other, "the round's and the arena's tasks are closed; other work is still served")
     #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("round-1/policy/model/model.safetensors").path))
+    let metrics = try String(contentsOf: run.appendingPathComponent("round-1/policy/metrics.jsonl"), encoding: .utf8)
+    #expect(metrics.contains(optimizer == "dpo" ? "rewards\\/margins" : "objective\\/kl"), "the round trained by \(optimizer): \(metrics)")
     #expect(try await store.adminAudit().contains { $0.action == "start iterate round" && $0.target == "round 1" })
 }
 
