@@ -31,7 +31,8 @@ let package = Package(
         .target(name: "Reporting"),
         .target(name: "ConfigFiles"),
         .target(name: "Corpora"),
-        .target(name: "Tokenization"),
+        .target(name: "StableHashing"),
+        .target(name: "Tokenization", dependencies: ["StableHashing"]),
 
         // The numerical engine and the model.
         .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: vectorized),
@@ -48,13 +49,13 @@ let package = Package(
 
         // What every trainer's run shares (its folder, settings, held-out split, NaN stop), and
         // the next-token training data that pretraining, SFT and PPO-ptx read.
-        .target(name: "TrainingRuns", dependencies: ["AtomicFiles", "Checkpoints", "Optimization"]),
+        .target(name: "TrainingRuns", dependencies: ["AtomicFiles", "Checkpoints", "Optimization", "StableHashing"]),
         .target(name: "LanguageModelData", dependencies: ["Transformer", "Tensors", "Randomness"]),
         .target(
             name: "Finetuning",
             dependencies: [
                 "AtomicFiles", "DataParallel", "LanguageModelData", "LanguageModeling", "TrainingRuns", "Transformer", "Tokenization", "Corpora", "Tensors",
-                "Optimization", "Checkpoints", "Reporting", "Randomness",
+                "Optimization", "Checkpoints", "Reporting", "Randomness", "StableHashing",
             ]),
 
         // Stage 2: the reward model, trained on plain comparisons; the scorer protocols PPO and
@@ -63,7 +64,7 @@ let package = Package(
             name: "RewardModeling",
             dependencies: [
                 "AtomicFiles", "DataParallel", "Transformer", "LanguageModeling", "Tensors", "Optimization", "Checkpoints", "TrainingRuns", "Reporting",
-                "Randomness", "Corpora",
+                "Randomness", "Corpora", "StableHashing",
             ]),
         // Comparisons read from the feedback store and JSONL files: the one place both meet.
         .target(name: "FeedbackComparisons", dependencies: ["Feedback", "RewardModeling"]),
@@ -77,7 +78,7 @@ let package = Package(
         // Preference optimisation without RL: DPO, IPO and conservative DPO on the shared training loop.
         .target(
             name: "PreferenceOptimization",
-            dependencies: ["DataParallel", "Finetuning", "LanguageModeling", "RewardModeling", "Tensors", "TrainingRuns", "Transformer"]),
+            dependencies: ["DataParallel", "Finetuning", "LanguageModeling", "RewardModeling", "StableHashing", "Tensors", "TrainingRuns", "Transformer"]),
         // The chatbot learning from its users: the store's corrections and ratings train LoRA
         // adapters (SFT, then DPO) into versions the store records.
         .target(
@@ -123,7 +124,7 @@ let package = Package(
         // Active selection of labeling tasks: an ensemble of preference heads, or one Bayesian
         // head, on fixed features scores the store's tasks, and the learning-curve experiment
         // against random selection.
-        .target(name: "ActiveLearning", dependencies: ["Annotators", "CBLAS", "Feedback", "Kernels", "Randomness", "SimulatedLabeling"], swiftSettings: vectorized),
+        .target(name: "ActiveLearning", dependencies: ["Annotators", "CBLAS", "Feedback", "Kernels", "Randomness", "SimulatedLabeling", "StableHashing"], swiftSettings: vectorized),
         .target(
             name: "FeedbackServer",
             dependencies: [

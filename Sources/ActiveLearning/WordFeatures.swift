@@ -1,5 +1,6 @@
 // Fixed text features on which an ensemble of linear preference heads retrains in milliseconds
 // every acquisition round: hashed bag-of-words, or a frozen backbone's embeddings computed once.
+import StableHashing
 
 /// Turns a text into the features the ensemble's heads read.
 package protocol TextFeaturizer: Sendable {
@@ -53,9 +54,7 @@ package struct WordFeaturizer: TextFeaturizer {
         var counts: [Int: Double] = [:]
         let words = text.lowercased().split { !($0.isLetter || $0 == "'") }
         for word in words {
-            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-            for byte in word.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-            counts[Int(hash % UInt64(dimensions)), default: 0] += 1
+            counts[Int(StableHash.of(word) % UInt64(dimensions)), default: 0] += 1
         }
         let scale = lengthNormalized ? 1 / Double(words.count + 1).squareRoot() : 1
         let sorted = counts.sorted { $0.key < $1.key }

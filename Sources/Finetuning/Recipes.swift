@@ -7,6 +7,7 @@ import Foundation
 import LanguageModelData
 import LanguageModeling
 import Optimization
+import StableHashing
 import Tokenization
 import TrainingRuns
 import Transformer
@@ -149,12 +150,12 @@ struct TokenStreamsOrigin: Codable, Equatable {
 
     /// FNV-1a (64-bit) over every document's UTF-8 with a separator after each, in hexadecimal.
     static func digest(_ documents: [String]) -> String {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        var hash = StableHash()
         for document in documents {
-            for byte in document.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-            hash = (hash ^ 0xFF) &* 0x100_0000_01B3
+            hash.combine(bytes: document.utf8)
+            hash.combine(UInt8(0xFF))
         }
-        return String(hash, radix: 16)
+        return hash.hexadecimal
     }
 
     /// Throws naming the first field in which `recorded` (nil: unreadable) differs from this.

@@ -2,6 +2,7 @@
 // training a head again (other settings, another seed) or evaluating it skips the backbone.
 import Checkpoints
 import Foundation
+import StableHashing
 
 public final class BackboneFeatureCache {
     public let url: URL
@@ -51,10 +52,8 @@ public final class BackboneFeatureCache {
     /// FNV-1a over the token ids: 64 bits leave a collision among a million sequences at odds
     /// of about 1 in 10⁷.
     static func digest(_ sequence: [Int32]) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for token in sequence {
-            for shift in stride(from: 0, to: 32, by: 8) { hash = (hash ^ UInt64(UInt32(bitPattern: token) >> UInt32(shift) & 0xFF)) &* 0x100_0000_01B3 }
-        }
-        return hash
+        var hash = StableHash()
+        hash.combine(tokens: sequence)
+        return hash.value
     }
 }

@@ -1,5 +1,6 @@
 // The held-out split every trainer uses: a stable hash of a key (a prompt, a movie) decides the
 // side, so that no key is on both sides and the split never changes between runs or machines.
+import StableHashing
 
 public struct HeldOutSplit: Sendable, Equatable {
     /// One key in this many is held out (0 holds out nothing).
@@ -11,7 +12,7 @@ public struct HeldOutSplit: Sendable, Equatable {
 
     /// Whether items with this key are held out.
     public func isHeldOut(_ key: String) -> Bool {
-        period > 0 && Self.stableHash(key) % UInt64(period) == 0
+        period > 0 && StableHash.of(key) % UInt64(period) == 0
     }
 
     /// The items whose key is not held out, and those whose key is, each in the given order.
@@ -21,10 +22,5 @@ public struct HeldOutSplit: Sendable, Equatable {
             if isHeldOut(key(item)) { heldOut.append(item) } else { training.append(item) }
         }
         return (training, heldOut)
-    }
-
-    /// FNV-1a over UTF-8: unlike `hashValue`, the same in every process.
-    static func stableHash(_ text: String) -> UInt64 {
-        text.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
     }
 }
