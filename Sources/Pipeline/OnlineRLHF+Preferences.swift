@@ -18,13 +18,21 @@ extension OnlineRLHF {
         var settings = configuration.dpo
         settings.optimization.seed = configuration.seed &+ UInt64(round)
         let rankings = try await labelledComparisons(rounds: round...round)
-        let pairs = PreferencePair.pairs(from: rankings.map(Comparison.init))
-        let data = try PreferenceData(pairs, model: policy, heldOutPeriod: settings.heldOutPeriod, maximumPromptLength: settings.maximumPromptLength)
-        guard !data.training.isEmpty else { throw PreferenceOptimizationError.noTrainingPairs(source: "round \(round)'s \(rankings.count) rankings") }
+        // The loop samples every answer from the plain prompt, so DPO reads that prompt too.
+        let data = try PreferenceData(
+            PreferencePair.pairs(from: rankings.map(Comparison.init)), model: policy, heldOutPeriod: settings.heldOutPeriod,
+            maximumPromptLength: settings.maximumPromptLength, readsChat: false)
+        guard !data.training.isEmpty else {
+            // Its labels are in and its tasks closed, so failing here would stop the run for good.
+            events(.note("round \(round): its \(rankings.count) rankings give no preference pairs (all ties); the policy goes on unchanged"))
+            try policy.save(to: run.modelURL)
+            return policy
+        }
         events(.note("round \(round): DPO on \(data.training.count) pairs (\(data.heldOut.count) held out) from the round's rankings"))
         var objective = try DirectPreferenceOptimization(
             data: data, settings: settings.dpo, seed: settings.optimization.seed, referenceBatchSize: settings.optimization.batchSize)
-        try objective.prepare(reference: reference.network)
+        // A checkpoint holds the reference log-probabilities; only a fresh run computes them.
+        if try run.latestCheckpoint() == nil { try objective.prepare(reference: reference.network) }
         let trainer = try DPOTrainer(model: policy, objective: objective, settings: settings.optimization, run: run)
         try trainer.resumeFromLatestCheckpoint()
         try trainer.train { events(.training(stage: "round \(round) DPO", $0)) }

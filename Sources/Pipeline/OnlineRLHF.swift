@@ -104,16 +104,38 @@ public final class OnlineRLHF {
     }
 
     /// The round's judgment count, gathering them unless an earlier attempt finished doing so.
+    /// The round's rankings are kept beside the count, as they stand once its labels are in.
     func labelsOnce(round: Int, gather: () async throws -> Int) async throws -> Int {
         let file = roundFolder(round).appendingPathComponent("labels.json")
         if let saved = try? JSONDecoder().decode([String: Int].self, from: Data(contentsOf: file)), let count = saved["judgments"] {
             return count
         }
+        try? FileManager.default.removeItem(at: rankingsURL(round))
         let count = try await gather()
         // People label a shared store, so nothing else has made the round's folder yet.
         try FileManager.default.createDirectory(at: roundFolder(round), withIntermediateDirectories: true)
+        _ = try await rankings(ofRound: round)
         try AtomicFile.write(try JSONEncoder.pretty.encode(["judgments": count]), to: file)
         return count
+    }
+
+    func rankingsURL(_ round: Int) -> URL { roundFolder(round).appendingPathComponent("rankings.json") }
+
+    /// Round `round`'s rankings as they stood when its labels were in. People may still revise,
+    /// delete or exclude a judgment in the shared store after that; a resumed reward model or DPO
+    /// run must read the data its checkpoints were written for.
+    func rankings(ofRound round: Int) async throws -> [RankedComparison] {
+        if let data = try? Data(contentsOf: rankingsURL(round)), let kept = try? JSONDecoder().decode([RankedComparison].self, from: data) {
+            return kept
+        }
+        let rankings = switch labels {
+        case .simulated:
+            try await FeedbackStore(path: roundFolder(round).appendingPathComponent("feedback.sqlite").path).rankedComparisons()
+        case let .people(location, _):
+            try await FeedbackStore(opening: location).rankedComparisons(batches: [batchName(round: round)])
+        }
+        try AtomicFile.write(try JSONEncoder().encode(rankings), to: rankingsURL(round))
+        return rankings
     }
 
     /// Simulated rounds each label a store of their own (so a killed round is redone from nothing);
@@ -130,20 +152,13 @@ public final class OnlineRLHF {
         }
     }
 
-    /// The judgments of `rounds` (the reward model learns from rounds 1 through its own, DPO from
+    /// The rankings of `rounds` (the reward model learns from rounds 1 through its own, DPO from
     /// its round's alone). A shared store's other tasks (an arena's held-out prompts among them)
     /// are not read.
     func labelledComparisons(rounds: ClosedRange<Int>) async throws -> [RankedComparison] {
-        switch labels {
-        case .simulated:
-            var comparisons: [RankedComparison] = []
-            for round in rounds {
-                comparisons += try await FeedbackStore(path: roundFolder(round).appendingPathComponent("feedback.sqlite").path).rankedComparisons()
-            }
-            return comparisons
-        case let .people(location, _):
-            return try await FeedbackStore(opening: location).rankedComparisons(batches: rounds.map(batchName(round:)))
-        }
+        var comparisons: [RankedComparison] = []
+        for round in rounds { comparisons += try await rankings(ofRound: round) }
+        return comparisons
     }
 
     /// The store's name for round `round`'s tasks: the run folder's, so two runs labelled in one

@@ -96,10 +96,13 @@ public struct OnlineRLHFConfiguration: Codable, Sendable, Equatable {
     public func validate() throws {
         try ppo.validate()
         try reward.validate()
-        if optimizer == .dpo { try dpo.validate() }
+        if optimizer == .dpo {
+            try dpo.validate()
+            if dpo.lora != nil { throw DemoConfigurationError("dpo.lora: the rounds fine-tune the whole model, as their PPO does; remove it") }
+        }
         let checks: [(Bool, String, String)] = [
             (candidateTasks > 0, "candidateTasks", "a positive number"),
-            (samplesPerTask >= 2 || (includePreviousPolicy && samplesPerTask >= 1), "samplesPerTask", "at least 2 (or 1 with includePreviousPolicy)"),
+            (samplesPerTask >= 2, "samplesPerTask", "at least 2 (round 1 has no previous policy to add a second answer)"),
             (judgmentsPerRound > 0, "judgmentsPerRound", "a positive number"),
             (annotators > 0, "annotators", "a positive number"),
             ((0...1).contains(selection.randomShare), "selection.randomShare", "a share between 0 and 1"),

@@ -5,6 +5,7 @@ import DataParallel
 import Finetuning
 import Foundation
 import LanguageModeling
+import StableHashing
 import Tensors
 import Transformer
 
@@ -44,12 +45,17 @@ public struct DirectPreferenceOptimization: TrainingObjective {
     private var epochs: ShuffledEpochs
     /// Pairs per forward pass while computing the reference.
     private let referenceBatchSize: Int
+    /// A digest of every pair's tokens: the reference log-probabilities are kept by position, so a
+    /// checkpoint resumes only on the very pairs it was written for.
+    private let dataDigest: UInt64
 
     /// The reference log-probabilities are part of every checkpoint: a resumed full fine-tune
     /// could not recompute them, since its starting weights are gone after the first step.
     public struct Cursor: Codable, Sendable {
         var epochs: ShuffledEpochs
         var reference: ReferenceLogProbabilities?
+        /// Nil in checkpoints written before the digest was kept.
+        var data: UInt64?
     }
 
     public init(data: PreferenceData, settings: DPOLossSettings, seed: UInt64, referenceBatchSize: Int = 16) throws {
@@ -59,6 +65,14 @@ public struct DirectPreferenceOptimization: TrainingObjective {
         self.settings = settings
         self.referenceBatchSize = referenceBatchSize
         epochs = ShuffledEpochs(count: data.training.count, seed: seed)
+        var hash = StableHash()
+        for example in data.training + data.heldOut {
+            for tokens in [example.prompt, example.chosen, example.rejected] {
+                hash.combine(Int32(tokens.count))
+                hash.combine(tokens: tokens)
+            }
+        }
+        dataDigest = hash.value
     }
 
     /// Computes the reference log-probabilities from `model` as it is now, the first time only.
@@ -107,7 +121,7 @@ public struct DirectPreferenceOptimization: TrainingObjective {
 
     public var epoch: Double? { epochs.fractionalEpoch }
 
-    public var cursor: Cursor { Cursor(epochs: epochs, reference: reference) }
+    public var cursor: Cursor { Cursor(epochs: epochs, reference: reference, data: dataDigest) }
 
     public mutating func restore(_ cursor: Cursor) throws {
         guard let saved = cursor.reference else {
@@ -116,6 +130,9 @@ public struct DirectPreferenceOptimization: TrainingObjective {
         guard cursor.epochs.count == data.training.count, saved.training.count == data.training.count, saved.heldOut.count == data.heldOut.count else {
             throw PreferenceOptimizationError.checkpointMismatch(
                 reason: "it was written for \(saved.training.count) training and \(saved.heldOut.count) held-out pairs, this data has \(data.training.count) and \(data.heldOut.count)")
+        }
+        if let written = cursor.data, written != dataDigest {
+            throw PreferenceOptimizationError.checkpointMismatch(reason: "it was written for other pairs, as many as these but with other tokens")
         }
         epochs = cursor.epochs
         reference = saved

@@ -46,15 +46,16 @@ public struct PreferenceData: Sendable {
     }
 
     /// `pairs` tokenized for `model` and split by their key: one key in `heldOutPeriod` is held
-    /// out. A model with a chat template reads the conversation in it, a plain model the prompt
-    /// text (an empty prompt becomes the end-of-text token, from which the model generates
-    /// unprompted text); each answer ends with the model's end-of-answer token, as in SFT.
-    public init(_ pairs: [PreferencePair], model: LanguageModel, heldOutPeriod: Int, maximumPromptLength: Int? = nil) throws {
+    /// out. A model with a chat template reads the conversation in it (unless `readsChat` is false,
+    /// for answers sampled from the plain prompt), a plain model the prompt text (an empty prompt
+    /// becomes the end-of-text token, from which the model generates unprompted text); each answer
+    /// ends with the model's end-of-answer token, as in SFT.
+    public init(_ pairs: [PreferencePair], model: LanguageModel, heldOutPeriod: Int, maximumPromptLength: Int? = nil, readsChat: Bool = true) throws {
         let endOfAnswer = model.endOfText.map { [$0] } ?? []
         let split = HeldOutSplit(period: heldOutPeriod)
         var training: [Example] = [], heldOut: [Example] = []
         for pair in pairs {
-            let text = model.chatTemplate == nil ? model.encode(pair.prompt) : try model.chatPrompt(pair.messages)
+            let text = model.chatTemplate == nil || !readsChat ? model.encode(pair.prompt) : try model.chatPrompt(pair.messages)
             let example = Example(
                 prompt: text.isEmpty ? [model.endOfText ?? 0] : text,
                 chosen: model.encode(pair.chosen) + endOfAnswer, rejected: model.encode(pair.rejected) + endOfAnswer)

@@ -1,6 +1,7 @@
 // `rlhf iterate` end to end at a tiny size on the real prompts and raters: every round gathers its
 // label budget, trains a reward model and a policy, the arena rates every round, the report and
 // plots are written, and a second invocation with one more round keeps the finished rounds.
+import Feedback
 import Foundation
 import LanguageModeling
 import Testing
@@ -65,7 +66,7 @@ import Transformer
     /// DPO's reference is the round's starting policy by default: round 2's first step, taken
     /// before any update, finds the policy equal to its reference (loss ln 2, no implicit reward).
     /// Leashed to the starting model instead, round 2 starts where round 1 moved away from it.
-    @Test(arguments: [true, false]) func dpoRoundsLearnAgainstTheirReference(leashToPreviousRound: Bool) throws {
+    @Test(arguments: [true, false]) func dpoRoundsLearnAgainstTheirReference(leashToPreviousRound: Bool) async throws {
         let workspace = try CrashWorkspace.shared.get()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-iterate-dpo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -108,6 +109,18 @@ import Transformer
         }
         let report = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(report.contains("4 steps of DPO"))
+
+        // Round 1's store changes after its labels were in (an annotator excluded); its DPO run,
+        // resumed from its last checkpoint, still reads the rankings its checkpoints were written for.
+        let store = try FeedbackStore(path: run.appendingPathComponent("round-1/feedback.sqlite").path)
+        try await store.setExcludedFromExports(true, annotatorNamed: "rater-0")
+        #expect(try await store.rankedComparisons().count < 12, "the exclusion changed what the store gives")
+        for done in ["round-1/round.json", "round-1/policy/model"] { try FileManager.default.removeItem(at: run.appendingPathComponent(done)) }
+        let resumed = try rlhf([
+            "iterate", "--model", start.appendingPathComponent("model").path, "--rounds", "2", "--config", config.path, "--output", run.path,
+            "--data", Self.packageRoot.appendingPathComponent("data").path,
+        ])
+        #expect(resumed.status == 0, "\(resumed.error)")
     }
 
     @Test func peopleNeedTheStoreTheServerLabelsInto() throws {

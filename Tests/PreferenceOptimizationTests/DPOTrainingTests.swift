@@ -79,6 +79,13 @@ import Transformer
         let objective = try DirectPreferenceOptimization(data: other, settings: DPOLossSettings(), seed: 3)
         let trainer = try DPOTrainer(model: model, objective: objective, settings: dpoSettings(steps: 3), run: RunFolder(folder))
         #expect(throws: PreferenceOptimizationError.self) { try trainer.resumeFromLatestCheckpoint() }
+
+        // As many pairs, each the other way round: the counts agree, the reference would not.
+        let swapped = learnablePairs().map { PreferencePair(prompt: $0.prompt, chosen: $0.rejected, rejected: $0.chosen) }
+        let turned = try DirectPreferenceOptimization(
+            data: try PreferenceData(swapped, model: model, heldOutPeriod: 4), settings: DPOLossSettings(), seed: 3)
+        let resumed = try DPOTrainer(model: model, objective: turned, settings: dpoSettings(steps: 3), run: RunFolder(folder))
+        #expect { try resumed.resumeFromLatestCheckpoint() } throws: { "\($0)".contains("other tokens") }
     }
 }
 
