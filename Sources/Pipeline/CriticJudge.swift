@@ -24,12 +24,21 @@ struct CriticJudge {
 
     /// Reads a policy's answers alone, as the critics' snippets were read.
     func scorer(for policy: LanguageModel) -> DecodedResponseScorer {
-        DecodedResponseScorer(reward: model, model: policy, batchSize: 32, promptText: { _ in "" })
+        Self.scorer(model, for: policy)
     }
 
     /// Reads a scratch policy's whole snippet: the opening words it was given and what it wrote after them.
     func snippetScorer(for policy: LanguageModel) -> any ResponseScorer {
-        WholeSnippetScorer(answers: scorer(for: policy))
+        Self.snippetScorer(model, for: policy)
+    }
+
+    static func scorer(_ model: RewardModel, for policy: LanguageModel) -> DecodedResponseScorer {
+        DecodedResponseScorer(reward: model, model: policy, batchSize: 32, promptText: { _ in "" })
+    }
+
+    /// `model` (a critics' judge trained elsewhere) reading whole snippets.
+    static func snippetScorer(_ model: RewardModel, for policy: LanguageModel) -> any ResponseScorer {
+        WholeSnippetScorer(answers: scorer(model, for: policy))
     }
 
     /// The judge finished in `run`, or trained there: fresh ≻ rotten pairs within training movies

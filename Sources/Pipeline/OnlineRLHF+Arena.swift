@@ -27,6 +27,10 @@ public struct RoundSummary: Codable, Sendable {
     public var labels: Int
     /// Held-out pairwise accuracy of the round's reward model on the annotators' rankings.
     public var rewardAccuracy: Double?
+    /// The win rate against the starting model by the critics' judge, with its Wilson interval
+    /// (nil when the run was given no critics' judge).
+    public var criticWinRate: Double?
+    public var criticWinRateInterval: [Double]?
     /// Wall-clock time of the round: labels, reward model, PPO and this evaluation.
     public var seconds: Double
 }
@@ -60,11 +64,13 @@ public struct OnlineRLHFOutcome: Codable, Sendable {
 struct RoundEvaluation {
     let prompts: [[Int32]]
     let judge: JudgeScorer
+    /// A second hidden judge, from real critics' verdicts rather than the annotators' lexicon.
+    let critic: (any ResponseScorer)?
     let sampling: Transformer.SamplingParameters
     let seed: UInt64
 
     func summary(of policy: LanguageModel, round: Int, reference: LanguageModel, labels: Int, seconds: Double, rewardAccuracy: Double? = nil) throws -> RoundSummary {
-        let (comparison, samples, _) = try PolicyEvaluator.compare(
+        let (comparison, samples, startSamples) = try PolicyEvaluator.compare(
             policy: policy, baseline: reference, reference: reference.network, prompts: prompts, judge: judge, sampling: sampling, seed: seed)
         let scores: [Double] = try judge.scores(prompts: prompts, responses: samples)
         let count = Double(scores.count)
@@ -74,10 +80,14 @@ struct RoundEvaluation {
         let interval = comparison.winRateInterval()
         let judgeInterval: [Double] = [mean - half, mean + half]
         let winInterval: [Double] = [interval.lowerBound, interval.upperBound]
+        let critics = try critic.map { critic in
+            WinCount(try critic.scores(prompts: prompts, responses: samples), against: try critic.scores(prompts: prompts, responses: startSamples))
+        }
         return RoundSummary(
             round: round, judgeScore: mean, judgeScoreInterval: judgeInterval, winRateVersusStart: comparison.winRate,
             winRateInterval: winInterval, klToReference: comparison.policy.klToReference,
-            meanLength: comparison.policy.meanLength, repetition: comparison.policy.repetition, labels: labels, rewardAccuracy: rewardAccuracy, seconds: seconds)
+            meanLength: comparison.policy.meanLength, repetition: comparison.policy.repetition, labels: labels, rewardAccuracy: rewardAccuracy,
+            criticWinRate: critics?.winRate, criticWinRateInterval: critics.map { [$0.interval().lowerBound, $0.interval().upperBound] }, seconds: seconds)
     }
 }
 

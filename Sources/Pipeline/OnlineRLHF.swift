@@ -33,11 +33,14 @@ public final class OnlineRLHF {
     let startURL: URL
     /// A further arena entrant (the pretrained model the starting model was fine-tuned from).
     let baseURL: URL?
+    /// A reward model judging every round beside the population judge (a demo's critics' judge,
+    /// critic/model, trained on real critics' verdicts).
+    let criticURL: URL?
     let labels: LabelSource
     let events: (DemoEvent) -> Void
 
     public init(
-        configuration: OnlineRLHFConfiguration, folder: URL, dataFolder: URL, start: URL, base: URL?, labels: LabelSource,
+        configuration: OnlineRLHFConfiguration, folder: URL, dataFolder: URL, start: URL, base: URL?, critic: URL? = nil, labels: LabelSource,
         events: @escaping (DemoEvent) -> Void
     ) throws {
         try configuration.validate()
@@ -46,6 +49,7 @@ public final class OnlineRLHF {
         self.dataFolder = dataFolder
         startURL = start
         baseURL = base
+        criticURL = critic
         self.labels = labels
         self.events = events
     }
@@ -66,6 +70,8 @@ public final class OnlineRLHF {
             prompts: ReviewData.prompts(from: data.heldOut, openingWords: configuration.openingWords, count: configuration.evaluationPrompts, seed: configuration.seed &+ 3)
                 .map(start.encode),
             judge: JudgeScorer(judge: HiddenJudge.population(RaterLexicon(contentsOf: lexiconURL)), model: start),
+            // The critics read whole snippets, so the judge reads the opening words with the answer.
+            critic: try criticURL.map { CriticJudge.snippetScorer(try RewardModel.load(from: $0), for: start) },
             sampling: Transformer.SamplingParameters(temperature: configuration.ppo.temperature, maxNewTokens: configuration.ppo.responseLength),
             seed: configuration.seed &+ 17)
         var summaries = [try evaluation.summary(of: start, round: 0, reference: start, labels: 0, seconds: 0)]

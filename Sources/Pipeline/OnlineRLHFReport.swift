@@ -38,12 +38,14 @@ struct OnlineRLHFReport {
     }
 
     func html() -> String {
+        let judgedByCritics = outcome.rounds.contains { $0.criticWinRate != nil }
         let rows = outcome.rounds.map { (r: RoundSummary) -> String in
             let winRate = r.round == 0 ? "" : PercentText.of(r.winRateVersusStart, between: r.winRateInterval[0], and: r.winRateInterval[1])
+            let critics = judgedByCritics ? "<td>\(criticWinRate(r))</td>" : ""
             let repeated = r.repetition.map { PercentText.of($0.repeatedTrigramShare) } ?? ""
             let accuracy = r.rewardAccuracy.map { PercentText.of($0) } ?? ""
             return "<tr><td>\(r.round)</td><td>\(fixed(r.judgeScore, 3)) [\(fixed(r.judgeScoreInterval[0], 3)), \(fixed(r.judgeScoreInterval[1], 3))]</td>"
-                + "<td>\(winRate)</td><td>\(fixed(r.klToReference))</td><td>\(fixed(r.meanLength, 1))</td>"
+                + "<td>\(winRate)</td>\(critics)<td>\(fixed(r.klToReference))</td><td>\(fixed(r.meanLength, 1))</td>"
                 + "<td>\(r.repetition.map { fixed($0.distinct2) } ?? "")</td><td>\(repeated)</td><td>\(r.labels)</td>"
                 + "<td>\(accuracy)</td><td>\(r.round == 0 ? "" : fixed(r.seconds, 0))</td></tr>"
         }.joined()
@@ -60,17 +62,24 @@ struct OnlineRLHFReport {
         random share \(PercentText.of(configuration.selection.randomShare))), retrains the reward model on every label so far,
         and \(optimization)
         \(configuration.leashToPreviousRound ? "the policy the round started from" : "the starting model")\(configuration.includePreviousPolicy ? "; from round 2 on each task also shows a sample of the previous round's policy" : "").
-        The population judge (the mean of all ten raters) scores \(configuration.evaluationPrompts) held-out prompts; no model saw it.
+        The population judge (the mean of all ten raters) scores \(configuration.evaluationPrompts) held-out prompts; no model saw it\(judgedByCritics ? ", nor the critics' judge, a head on frozen SmolLM2 trained on real critics' fresh and rotten verdicts, which shares nothing with the annotators" : "").
         The annotators and the judge share VADER's lexicon family, so a policy can please both by repeating praise: distinct-2 and
         the share of repeated trigrams beside the scores say how much of a gain is that.</p>
         <table>\(verdicts)</table>
         <h2>Rounds</h2>
-        <table><tr><th>round</th><th>judge score [95% CI]</th><th>win rate vs start [95% CI]</th><th>KL to the start (nats/response)</th>
+        <table><tr><th>round</th><th>judge score [95% CI]</th><th>win rate vs start [95% CI]</th>\(judgedByCritics ? "<th>critics' judge: win rate vs start [95% CI]</th>" : "")<th>KL to the start (nats/response)</th>
         <th>mean length (tokens)</th><th>distinct-2</th><th>repeated trigrams</th><th>labels</th><th>reward-model accuracy</th><th>seconds</th></tr>\(rows)</table>
         \(ReportParts.charts([judgeChart, ratingChart]))
         <h2>Arena (\(configuration.arenaPrompts) held-out prompts, every entrant in each ranking, \(configuration.arenaJudgmentsPerTask) judgments per task)</h2>
         \(ReportParts.leaderboard(outcome.arena))
         """)
+    }
+
+    /// Rounds finished before the run was given a critics' judge were not measured by it.
+    private func criticWinRate(_ r: RoundSummary) -> String {
+        guard r.round > 0 else { return "" }
+        guard let rate = r.criticWinRate, let interval = r.criticWinRateInterval else { return "not measured" }
+        return PercentText.of(rate, between: interval[0], and: interval[1])
     }
 
     private var optimization: String {

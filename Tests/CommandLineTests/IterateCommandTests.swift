@@ -88,12 +88,19 @@ import Transformer
                      "warmupSteps": 0, "logInterval": 1, "checkpointInterval": 2}}}
             """.write(to: config, atomically: true, encoding: .utf8)
         let run = folder.appendingPathComponent("iterate")
+        // Any reward model can be the second judge; the workspace's stands in for a critics' judge.
         let result = try rlhf([
             "iterate", "--model", start.appendingPathComponent("model").path, "--rounds", "2", "--config", config.path, "--output", run.path,
-            "--data", Self.packageRoot.appendingPathComponent("data").path,
+            "--data", Self.packageRoot.appendingPathComponent("data").path, "--critic", workspace.path("reward/model"),
         ])
         #expect(result.status == 0, "\(result.error)")
         #expect(try Self.entrants(Self.outcome(run)) == ["round-1", "round-2", "start"])
+        let summaries = try #require(try Self.outcome(run)["rounds"] as? [[String: Any]])
+        for summary in summaries.dropFirst() {
+            let rate = try #require(summary["criticWinRate"] as? Double), interval = try #require(summary["criticWinRateInterval"] as? [Double])
+            #expect(interval[0] <= rate && rate <= interval[1] && (0...1).contains(rate), "\(summary)")
+        }
+        #expect(result.output.contains("(critics' judge "), "\(result.output)")
         for round in 1...2 {
             let records = try String(contentsOf: run.appendingPathComponent("round-\(round)/policy/metrics.jsonl"), encoding: .utf8)
                 .split(separator: "\n").compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -108,7 +115,7 @@ import Transformer
             }
         }
         let report = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
-        #expect(report.contains("4 steps of DPO"))
+        #expect(report.contains("4 steps of DPO") && report.contains("critics' judge: win rate vs start"))
 
         // Round 1's store changes after its labels were in (an annotator excluded); its DPO run,
         // resumed from its last checkpoint, still reads the rankings its checkpoints were written for.

@@ -15,6 +15,9 @@ struct IterateCommand: AsyncParsableCommand {
     @Option(help: "A further arena entrant, e.g. the pretrained model the starting model was fine-tuned from.")
     var base: String?
 
+    @Option(help: "A second hidden judge of every round: a reward-model folder, e.g. a demo's critic/model (trained on real critics' fresh/rotten verdicts).")
+    var critic: String?
+
     @Option(help: "Rounds to run (a folder with fewer finished rounds continues; finished rounds are kept).")
     var rounds = 3
 
@@ -52,12 +55,13 @@ struct IterateCommand: AsyncParsableCommand {
         let view = DemoProgressView()
         let loop = try OnlineRLHF(
             configuration: configuration, folder: folder, dataFolder: data.url, start: URL(fileURLWithPath: model),
-            base: base.map { URL(fileURLWithPath: $0) }, labels: labels, events: view.handle)
+            base: base.map { URL(fileURLWithPath: $0) }, critic: critic.map { URL(fileURLWithPath: $0) }, labels: labels, events: view.handle)
         let outcome = try await loop.run(rounds: rounds)
         for round in outcome.rounds {
-            print(String(format: "round %d: judge %.3f [%.3f, %.3f]%@, KL %.2f, %d labels%@", round.round, round.judgeScore,
+            print(String(format: "round %d: judge %.3f [%.3f, %.3f]%@%@, KL %.2f, %d labels%@", round.round, round.judgeScore,
                          round.judgeScoreInterval[0], round.judgeScoreInterval[1],
                          round.round == 0 ? "" : String(format: ", win rate vs start %.1f%%", 100 * round.winRateVersusStart),
+                         round.round == 0 ? "" : round.criticWinRate.map { String(format: " (critics' judge %.1f%%)", 100 * $0) } ?? "",
                          round.klToReference, round.labels, round.round == 0 ? "" : String(format: ", %.0f s", round.seconds)))
         }
         print("judge rose every round: \(outcome.judgeRoseEveryRound); arena ranks rounds in order: \(outcome.arenaRanksRoundsInOrder); "
