@@ -76,8 +76,9 @@ package struct PreferencePair: Codable, Sendable, Equatable {
 package struct AnnotatorActivity: Codable, Sendable, Equatable {
     /// The annotator's name.
     package var name: String
-    /// The annotator's role.
-    package var role: AnnotatorRole
+    /// The annotator's role; nil where annotators read the counts (the leaderboard), since who
+    /// administers the store is not theirs to know.
+    package var role: AnnotatorRole?
     /// Judgments made.
     package var judgments: Int
     /// Judgments with at least one tie.

@@ -52,7 +52,9 @@ extension [RankedComparison] {
     /// Agreement units for Krippendorff's alpha: one per task and pair of completions judged by
     /// at least two annotators, valued +1 (the one the task lists first better), −1 (the other)
     /// or 0 (tie), in task order. Nominal alpha depends on which of a pair counts as first, so it
-    /// is the task's order, fixed when the task was made, and not the completions' ids.
+    /// is the task's order, fixed when the task was made, and not the completions' ids. A unit is
+    /// keyed by the two completions, not by their places in a judgment: a pairwise verdict on a
+    /// task's second and third answers meets a ranking's verdict on that same pair.
     package var agreementUnits: [[Double]] {
         var units: [[Int64]: [Double]] = [:]
         for comparison in self {
@@ -61,7 +63,7 @@ extension [RankedComparison] {
                 for j in listed.indices where j > i {
                     let (a, b) = (listed[i], listed[j])
                     let value: Double = a.tier < b.tier ? 1 : a.tier > b.tier ? -1 : 0
-                    units[[comparison.taskID, Int64(i), Int64(j)], default: []].append(value)
+                    units[[comparison.taskID, a.completionID, b.completionID], default: []].append(value)
                 }
             }
         }

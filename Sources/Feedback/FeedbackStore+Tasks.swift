@@ -111,17 +111,25 @@ extension FeedbackStore {
 
     /// The prompt with this text, inserted if new. The insert skips a prompt another transaction
     /// stored first (on PostgreSQL after waiting for it to commit), which the lookup then finds.
+    /// A conversation is stored only under a prompt of the very same messages: two conversations
+    /// can render to one transcript (a message may itself contain "assistant: …"), and the second
+    /// is then stored under the transcript with a numbered suffix, so no one's corrections are
+    /// ever learned against another's conversation.
     static func findOrInsertPrompt(_ transaction: any SQLTransaction, text: String, messages: [ChatMessage]? = nil) async throws -> Prompt {
         _ = try validatedText(text, field: "prompt", limit: promptLimit, required: true)
-        if let inserted = try await transaction.row(
-            "INSERT INTO prompt (text, messages, createdAt) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING \(Prompt.columns())",
-            .text(text), try .json(messages), .date(Date())) {
-            return try Prompt(row: inserted)
+        for attempt in 1...8 {
+            let candidate = attempt == 1 ? text : "\(text)\n\n(conversation \(attempt))"
+            if let inserted = try await transaction.row(
+                "INSERT INTO prompt (text, messages, createdAt) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING \(Prompt.columns())",
+                .text(candidate), try .json(messages), .date(Date())) {
+                return try Prompt(row: inserted)
+            }
+            if let existing = try await transaction.row("SELECT \(Prompt.columns()) FROM prompt WHERE text = ?", .text(candidate)) {
+                let prompt = try Prompt(row: existing)
+                if messages == nil || prompt.messages == messages { return prompt }
+            }
         }
-        guard let existing = try await transaction.row("SELECT \(Prompt.columns()) FROM prompt WHERE text = ?", .text(text)) else {
-            throw FeedbackError.invalidField(name: "prompt", reason: "collides with a stored prompt's digest; reword it")
-        }
-        return try Prompt(row: existing)
+        throw FeedbackError.invalidField(name: "prompt", reason: "collides with other stored prompts; reword it")
     }
 
     /// The task this annotator should judge next: one they have not judged, chosen by the

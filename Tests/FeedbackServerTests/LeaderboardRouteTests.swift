@@ -29,6 +29,7 @@ private struct LeaderboardJSON: Decodable { var leaderboard: FeedbackLeaderboard
         #expect(a.battles == 4 && a.wins == 4 && a.losses == 0 && board.models.isRegularized)
         #expect(board.agreementUnits == 1 && board.agreement == nil)  // both agree, and nothing varies
         #expect(board.annotators.first { $0.name == "alice" }?.judgments == 2)
+        #expect(!String(buffer: json.body).contains("role"), "an annotator is not told who administers the store")
 
         let page = try await client.execute(uri: "/leaderboard", method: .get, headers: [.cookie: try await signIn(client, token: fixture.bobToken)])
         let html = String(buffer: page.body)

@@ -52,9 +52,19 @@ import FeedbackTestSupport
         let label = try await client.execute(uri: "/label", method: .get, headers: [.cookie: cookie])
         #expect(label.status == .ok && String(buffer: label.body).contains(#"<span id="whoami">alice</span>"#))
 
-        let signOut = try await client.execute(uri: "/logout", method: .post, headers: pageForm(cookie), body: formBody([:]))
+        // Bob signs in on the same browser: Alice's session ends with it.
+        let switched = try await client.execute(
+            uri: "/login", method: .post, headers: pageForm(cookie), body: ByteBuffer(string: "token=\(fixture.bobToken)"))
+        #expect(switched.status == .seeOther, "\(String(buffer: switched.body))")
+        let bobCookie = String(try #require(switched.headers[.setCookie]).prefix { $0 != ";" })
+        let alicesOld = try await client.execute(uri: "/label", method: .get, headers: [.cookie: cookie])
+        #expect(alicesOld.status == .seeOther && alicesOld.headers[.location] == "/login")
+        let bobs = try await client.execute(uri: "/label", method: .get, headers: [.cookie: bobCookie])
+        #expect(String(buffer: bobs.body).contains(#"<span id="whoami">bob</span>"#))
+
+        let signOut = try await client.execute(uri: "/logout", method: .post, headers: pageForm(bobCookie), body: formBody([:]))
         #expect(signOut.status == .seeOther && signOut.headers[.setCookie]?.contains("Max-Age=0") == true)
-        let afterSignOut = try await client.execute(uri: "/label", method: .get, headers: [.cookie: cookie])
+        let afterSignOut = try await client.execute(uri: "/label", method: .get, headers: [.cookie: bobCookie])
         #expect(afterSignOut.status == .seeOther && afterSignOut.headers[.location] == "/login")
     }
 }

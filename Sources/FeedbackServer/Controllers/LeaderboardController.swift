@@ -22,7 +22,9 @@ struct LeaderboardController {
     func addRoutes(pages pageGroup: RouterGroup<SignedInContext>, api: RouterGroup<SignedInContext>) {
         pageGroup.get("leaderboard", use: leaderboardPage)
         api.get("leaderboard") { _, _ in
-            LeaderboardResponse(leaderboard: try await store.leaderboard(bootstrapRounds: bootstrapRounds, seed: seed, cache: cache))
+            var board = try await store.leaderboard(bootstrapRounds: bootstrapRounds, seed: seed, cache: cache)
+            for index in board.annotators.indices { board.annotators[index].role = nil }
+            return LeaderboardResponse(leaderboard: board)
         }
     }
 

@@ -48,6 +48,8 @@ struct SessionController {
             return signInPage(context, error: "That token is not valid.", status: .unauthorized)
         }
         await throttle.recordSuccess(from: context.clientAddress)
+        // Signing in as someone else on a shared machine must not leave the last person signed in.
+        if let previous = request.cookies[sessionCookieName]?.value { try await store.closeSession(previous) }
         let session = try await store.openSession(annotatorID: annotator.id!, lifetimes: configuration.sessionLifetimes, now: configuration.now())
         var response = Response(status: .seeOther, headers: [.location: "/label"])
         response.setCookie(sessionCookie(value: session, maxAge: Int(configuration.sessionLifetimes.absolute)))

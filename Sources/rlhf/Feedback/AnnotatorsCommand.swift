@@ -36,7 +36,7 @@ struct AnnotatorsCommand: AsyncParsableCommand {
         func run() async throws {
             print("name\trole\tjudgments\twith ties\tall bad\tdemonstrations\tanswer ratings")
             for a in try await database.openStore().annotatorActivity() {
-                print("\(a.name)\t\(a.role.rawValue)\t\(a.judgments)\t\(a.withTies)\t\(a.bothBad)\t\(a.demonstrations)\t\(a.answerRatings)")
+                print("\(a.name)\t\(a.role?.rawValue ?? "")\t\(a.judgments)\t\(a.withTies)\t\(a.bothBad)\t\(a.demonstrations)\t\(a.answerRatings)")
             }
         }
     }
