@@ -49,6 +49,16 @@ public enum AtomicFile {
             try? FileManager.default.removeItem(at: temporary)
             throw FileWriteError(path: url.path, reason: reason)
         }
+        synchronizeFolder(folder)
+    }
+
+    /// Flushes a folder's entries, so that a rename into it survives a power loss and not only a
+    /// killed process. A file system that cannot flush a folder keeps the rename all the same.
+    public static func synchronizeFolder(_ folder: URL) {
+        let descriptor = open(folder.path, O_RDONLY | O_DIRECTORY)
+        guard descriptor >= 0 else { return }
+        _ = fsync(descriptor)
+        close(descriptor)
     }
 
     /// The operating system's words for a failed write ("No space left on device", "File too

@@ -219,6 +219,11 @@ struct GGUFReader {
             guard count <= (data.count - position) / Self.minimumSize(ofType: elementType) else {
                 throw .malformed(path: path, reason: "array length \(count) of \(key) exceeds the bytes left in the file")
             }
+            // An element in memory is many times its bytes in the file; the largest vocabularies
+            // (token lists, merges) are a few hundred thousand entries.
+            guard count <= Self.maximumArrayLength else {
+                throw .invalidField(path: path, field: key, reason: "has \(count) elements, more than the \(Self.maximumArrayLength) a model's metadata needs")
+            }
             var values: [GGUFValue] = []
             values.reserveCapacity(count)
             for _ in 0..<count { values.append(try value(ofType: elementType, key: key)) }
@@ -231,6 +236,8 @@ struct GGUFReader {
     }
 
     /// The fewest bytes a value of `type` takes (unknown types are refused when read).
+    static let maximumArrayLength = 16_000_000
+
     static func minimumSize(ofType type: UInt32) -> Int {
         switch type {
         case 2, 3: return 2

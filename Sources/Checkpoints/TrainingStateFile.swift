@@ -31,7 +31,10 @@ public enum TrainingStateFile {
     /// Reads a file written by `write`.
     public static func read<Progress: Decodable>(_ type: Progress.Type, from url: URL) throws -> (progress: Progress, firstMoments: [Float], secondMoments: [Float]) {
         guard FileManager.default.fileExists(atPath: url.path) else { throw CheckpointError.missingFile(path: url.path) }
-        let data = try Data(contentsOf: url, options: .alwaysMapped)
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
+            throw CheckpointError.unreadable(path: url.path, reason: error.localizedDescription)
+        }
         var cursor = 0
         func take(_ count: Int, _ what: String) throws -> Data {
             guard count <= data.count - cursor else {

@@ -36,9 +36,14 @@ public struct RunFolder: Sendable {
     }
 
     /// The newest complete checkpoint, if any; `stateFile` names the file every checkpoint holds.
+    /// A pointer that exists but cannot be read is an error: taking it for "no checkpoint" would
+    /// start the run again from step 0 and clear its logs.
     public func latestCheckpoint(stateFile: String = RunFolder.stateFileName) throws -> URL? {
         let pointer = checkpointsURL.appendingPathComponent("latest")
-        guard let name = try? String(contentsOf: pointer, encoding: .utf8) else { return nil }
+        guard FileManager.default.fileExists(atPath: pointer.path) else { return nil }
+        guard let name = try? String(contentsOf: pointer, encoding: .utf8) else {
+            throw CheckpointError.unreadable(path: pointer.path, reason: "the pointer to the latest checkpoint is not readable text")
+        }
         let folder = checkpointsURL.appendingPathComponent(name.trimmingCharacters(in: .whitespacesAndNewlines))
         guard FileManager.default.fileExists(atPath: folder.appendingPathComponent(stateFile).path) else {
             throw CheckpointError.missingFile(path: folder.appendingPathComponent(stateFile).path)
@@ -47,7 +52,10 @@ public struct RunFolder: Sendable {
     }
 
     /// Writes a checkpoint through `write` into a temporary folder, renames it into place, points
-    /// `latest` at it and deletes all but the newest `kept` checkpoints.
+    /// `latest` at it and deletes the older checkpoints beyond the newest `kept`. Steps are
+    /// compared as numbers (step-1000000 is newer than step-999999); a checkpoint of a later step,
+    /// left by an attempt that died before pointing `latest` at it, belongs to no trajectory that
+    /// will resume and goes too.
     package func commitCheckpoint(step: Int, kept: Int, write: (URL) throws -> Void) throws -> URL {
         let final = checkpointURL(step: step)
         let partial = checkpointsURL.appendingPathComponent(".\(final.lastPathComponent).partial")
@@ -56,15 +64,20 @@ public struct RunFolder: Sendable {
         do {
             try manager.createDirectory(at: partial, withIntermediateDirectories: true)
             try write(partial)
+            AtomicFile.synchronizeFolder(partial)
             try? manager.removeItem(at: final)
             try manager.moveItem(at: partial, to: final)
+            AtomicFile.synchronizeFolder(checkpointsURL)
         } catch {
             try? manager.removeItem(at: partial)
             throw error
         }
         try AtomicFile.write(Data(final.lastPathComponent.utf8), to: checkpointsURL.appendingPathComponent("latest"))
-        let older = (try manager.contentsOfDirectory(atPath: checkpointsURL.path)).filter { $0.hasPrefix("step-") }.sorted().dropLast(kept)
-        for name in older { try? manager.removeItem(at: checkpointsURL.appendingPathComponent(name)) }
+        let steps = (try manager.contentsOfDirectory(atPath: checkpointsURL.path)).compactMap { name in
+            name.hasPrefix("step-") ? Int(name.dropFirst(5)) : nil
+        }
+        let stale = steps.filter { $0 > step } + steps.filter { $0 < step }.sorted().dropLast(max(kept - 1, 0))
+        for other in stale { try? manager.removeItem(at: checkpointURL(step: other)) }
         return final
     }
 

@@ -4,6 +4,7 @@
 import AtomicFiles
 import Checkpoints
 import Foundation
+import Tensors
 
 extension LoRAAdapters {
     /// Writes the adapter folder (created if needed), each file atomically.
@@ -23,15 +24,20 @@ extension LoRAAdapters {
         let configuration = try LoRAConfiguration(peftConfig: folder.appendingPathComponent(LoRAConfiguration.configFileName))
         let weightsURL = folder.appendingPathComponent(LoRAConfiguration.weightsFileName)
         let (stored, _) = try SafeTensors.read(weightsURL)
-        let adapters: LoRAAdapters
+        let layout: ParameterLayout
         do {
-            adapters = try LoRAAdapters(configuration: configuration, candidates: candidates, seed: seed)
+            layout = try plan(configuration, candidates: candidates).layout
         } catch let CheckpointError.invalidField(_, field, reason) {
             throw CheckpointError.invalidField(path: folder.appendingPathComponent(LoRAConfiguration.configFileName).path, field: field, reason: reason)
         }
         // PEFT keeps the adapter's name in memory (`lora_A.default.weight`); a file saved from
         // memory rather than by save_pretrained may carry it.
-        let used = try adapters.parameters.load(stored, from: weightsURL) { [$0, $0.replacingOccurrences(of: ".weight", with: ".default.weight")] }
+        let keys = { (name: String) in [name, name.replacingOccurrences(of: ".weight", with: ".default.weight")] }
+        // The file's shapes are checked before anything is allocated: a rank the configuration
+        // claims but the file does not hold must not size the adapters.
+        _ = try ParameterStore.match(layout, in: stored, from: weightsURL, keys: keys)
+        let adapters = try LoRAAdapters(configuration: configuration, candidates: candidates, seed: seed)
+        let used = try adapters.parameters.load(stored, from: weightsURL, keys: keys)
         if let stray = stored.keys.sorted().first(where: { !used.contains($0) }) {
             throw CheckpointError.invalidField(path: weightsURL.path, field: stray, reason: "is not an adapter of this model's layers")
         }

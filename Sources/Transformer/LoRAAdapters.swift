@@ -52,18 +52,7 @@ public final class LoRAAdapters {
     /// Adapters for the `candidates` whose module name is targeted: A from PEFT's default
     /// (Kaiming-uniform, bound 1/√in), B zero, so the adapted model starts equal to the base.
     public init(configuration: LoRAConfiguration, candidates: [LoRATarget], seed: UInt64) throws {
-        try configuration.validate()
-        let chosen = candidates.filter { configuration.targetModules.contains($0.moduleName) }
-        let matched = Set(chosen.map(\.moduleName))
-        if let unknown = configuration.targetModules.first(where: { !matched.contains($0) }) {
-            let known = Set(candidates.map(\.moduleName)).sorted().joined(separator: ", ")
-            throw CheckpointError.invalidField(path: "LoRA configuration", field: "target_modules", reason: "names \"\(unknown)\", which this model lacks (it has \(known))")
-        }
-        var layout = ParameterLayout()
-        for target in chosen {
-            layout.append(target.downName, [configuration.rank, target.inputs])
-            layout.append(target.upName, [target.outputs, configuration.rank])
-        }
+        let (layout, chosen) = try Self.plan(configuration, candidates: candidates)
         self.configuration = configuration
         parameters = ParameterStore(layout: layout)
         targets = Dictionary(uniqueKeysWithValues: chosen.map { ($0.weight, $0) })
@@ -76,6 +65,23 @@ public final class LoRAAdapters {
                 for i in values.indices { values[i] = Float(generator.uniformDouble() * 2 - 1) * bound }
             }
         }
+    }
+
+    /// The adapters' tensors for `configuration` over `candidates`, before any is allocated.
+    static func plan(_ configuration: LoRAConfiguration, candidates: [LoRATarget]) throws -> (layout: ParameterLayout, chosen: [LoRATarget]) {
+        try configuration.validate()
+        let chosen = candidates.filter { configuration.targetModules.contains($0.moduleName) }
+        let matched = Set(chosen.map(\.moduleName))
+        if let unknown = configuration.targetModules.first(where: { !matched.contains($0) }) {
+            let known = Set(candidates.map(\.moduleName)).sorted().joined(separator: ", ")
+            throw CheckpointError.invalidField(path: "LoRA configuration", field: "target_modules", reason: "names \"\(unknown)\", which this model lacks (it has \(known))")
+        }
+        var layout = ParameterLayout()
+        for target in chosen {
+            layout.append(target.downName, [configuration.rank, target.inputs])
+            layout.append(target.upName, [target.outputs, configuration.rank])
+        }
+        return (layout, chosen)
     }
 
     private init(configuration: LoRAConfiguration, parameters: ParameterStore, targets: [String: LoRATarget], seed: UInt64, dropoutGenerator: RandomGenerator) {

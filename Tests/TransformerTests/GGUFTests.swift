@@ -121,6 +121,16 @@ struct GGUFWriter {
             try GGUFFile(contentsOf: unknownType)
         }
 
+        // 17 MB of one-byte elements would be about 400 MB of values in memory.
+        let length = 17_000_000
+        writer.tensors = []
+        writer.metadata = [("huge", 9, GGUFWriter.little(UInt32(0)) + GGUFWriter.little(UInt64(length)) + [UInt8](repeating: 1, count: length))]
+        let huge = try writer.write(named: "huge-array.gguf")
+        defer { try? FileManager.default.removeItem(at: huge) }
+        #expect(throws: CheckpointError.invalidField(path: huge.path, field: "huge", reason: "has 17000000 elements, more than the 16000000 a model's metadata needs")) {
+            try GGUFFile(contentsOf: huge)
+        }
+
         let headerOnly = FileManager.default.temporaryDirectory.appendingPathComponent("short-\(UUID().uuidString).gguf")
         try Data(Array(GGUFWriter().bytes().prefix(10))).write(to: headerOnly)
         #expect(throws: CheckpointError.malformed(path: headerOnly.path, reason: "ends inside the header (byte 8, 8 more needed)")) {

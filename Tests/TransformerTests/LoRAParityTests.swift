@@ -71,6 +71,14 @@ import Transformer
         #expect(config["peft_type"] as? String == "LORA")
         #expect(config["r"] as? Int == 4)
         #expect(config["fan_in_fan_out"] as? Bool == false)
+
+        // A rank the configuration claims and the file does not hold is refused before it sizes
+        // anything: over layers this wide, rank 65,536 would ask for about a terabyte.
+        var claimed = config
+        claimed["r"] = 65_536
+        try JSONSerialization.data(withJSONObject: claimed).write(to: folder.appendingPathComponent("adapter_config.json"))
+        let wide = model.adaptableLayers.map { LoRATarget(weight: $0.weight, module: $0.module, inputs: 1 << 22, outputs: 1 << 22, inputsByOutputs: false) }
+        #expect { try LoRAAdapters.load(from: folder, candidates: wide) } throws: { "\($0)".contains("lora_A") }
     }
 
     @Test func freshAdaptersStartAtTheBaseAndTrainOnlyThemselves() throws {
