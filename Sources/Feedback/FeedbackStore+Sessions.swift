@@ -41,6 +41,11 @@ extension FeedbackStore {
     /// A session found expired (idle or past its lifetime) is deleted, so it can never come back.
     package func annotator(forSession token: String, lifetimes: SessionLifetimes = .standard, now: Date = Date()) async throws -> Annotator? {
         let digest = TokenDigest.digest(token)
+        // Anyone can send a made-up cookie: only a session that exists costs a write.
+        let known = try await database.read { transaction in
+            try await transaction.row("SELECT 1 AS found FROM annotatorSession WHERE tokenHash = ?", .text(digest)) != nil
+        }
+        guard known else { return nil }
         return try await database.write { transaction in
             let live = try await transaction.row("""
                 UPDATE annotatorSession SET lastSeenAt = ?

@@ -29,8 +29,9 @@ enum RequestBodies {
         try json(type, from: Array(buffer: try await request.body.collect(upTo: context.maxUploadSize)))
     }
 
-    /// Reads the whole form of `request`, up to the context's upload limit, and decodes it.
-    static func form<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
-        try form(type, from: Array(buffer: try await request.body.collect(upTo: context.maxUploadSize)))
+    /// Reads the whole form of `request`, up to the context's upload limit or `limit` if lower,
+    /// and decodes it.
+    static func form<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext, limit: Int = .max) async throws -> T {
+        try form(type, from: Array(buffer: try await request.body.collect(upTo: min(limit, context.maxUploadSize))))
     }
 }

@@ -40,7 +40,8 @@ struct SessionController {
             response.headers[.retryAfter] = String(seconds)
             return response
         }
-        let form = try? await RequestBodies.form(SignInForm.self, from: request, context: context)
+        // Anyone may post here, so a sign-in is read only as far as a token can reach.
+        let form = try? await RequestBodies.form(SignInForm.self, from: request, context: context, limit: 4096)
         guard let token = form?.token.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty,
               let annotator = try await store.annotator(forToken: token)
         else {
