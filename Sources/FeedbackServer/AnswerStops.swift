@@ -37,6 +37,11 @@ final class AnswerStops: @unchecked Sendable {
         }
     }
 
+    /// How many answers `annotatorID` has running.
+    func count(for annotatorID: Int64) -> Int {
+        lock.withLock { running[annotatorID]?.count ?? 0 }
+    }
+
     /// Raises the flag of every answer `annotatorID` has running; returns how many.
     func stopAll(for annotatorID: Int64) -> Int {
         let stops = lock.withLock { running[annotatorID].map { Array($0.values) } ?? [] }

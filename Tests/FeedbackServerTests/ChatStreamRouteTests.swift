@@ -118,6 +118,36 @@ private struct EndlessSource: CompletionSource {
     }
 }
 
+/// One person cannot queue answer after answer on the one model: a third request while two are
+/// being written is refused, another person's is not.
+@Test func anAnnotatorHasAtMostTwoAnswersBeingWritten() async throws {
+    let fixture = try await ServerFixture(backend: .sqlite, withTasks: false)
+    let (started, signal) = AsyncStream.makeStream(of: Void.self)
+    try await fixture.application(source: EndlessSource(started: signal)).test(.router) { client in
+        let ask = { @Sendable (token: String) in
+            try await client.execute(uri: "/api/chat/stream", method: .post, headers: bearer(token, json: true),
+                                     body: try jsonBody(ChatBody(messages: [ChatMessage(role: .user, content: "Talk forever.")])))
+        }
+        let answers = [Task { try await ask(fixture.aliceToken) }, Task { try await ask(fixture.aliceToken) }]
+        var running = 0
+        for await _ in started {
+            running += 1
+            if running == 2 { break }
+        }
+        let third = try await ask(fixture.aliceToken)
+        #expect(third.status == .tooManyRequests, "\(String(buffer: third.body))")
+        let stop = { (token: String) in
+            try await client.execute(uri: "/api/chat/stop", method: .post, headers: bearer(token, json: true), body: ByteBuffer(string: "{}"))
+        }
+        let bobs = Task { try await ask(fixture.bobToken) }
+        for await _ in started { break }
+        #expect(String(buffer: try await stop(fixture.bobToken).body) == #"{"stopped":1}"#)
+        #expect(try await bobs.value.status == .ok)
+        #expect(String(buffer: try await stop(fixture.aliceToken).body) == #"{"stopped":2}"#)
+        for answer in answers { #expect(try await answer.value.status == .ok) }
+    }
+}
+
 /// JavaScript reads U+2028 and U+2029 as line ends: raw in a `data:` line they would cut the
 /// page's JSON short.
 @Test func eventDataEscapesTheCharactersJavaScriptTakesForLineEnds() throws {

@@ -58,8 +58,12 @@ struct ChatController {
         }
     }
 
+    static let answersPerAnnotator = 2
+
     @Sendable func chat(_ request: Request, context: SignedInContext) async throws -> ChatReply {
         let (source, messages) = try await conversation(request, context: context)
+        let stop = stops.start(for: context.annotatorID)
+        defer { stops.finish(stop, for: context.annotatorID) }
         let reply = try await source.reply(to: messages)
         let stored = try await store.recordChatReply(to: messages, reply: reply, by: context.annotatorID)
         return ChatReply(completionID: stored.id!, text: stored.text, model: stored.model)
@@ -70,6 +74,11 @@ struct ChatController {
     func conversation(_ request: Request, context: SignedInContext) async throws -> (source: any CompletionSource, messages: [ChatMessage]) {
         guard let source else {
             throw HTTPError(.serviceUnavailable, message: "no model is loaded: start the server with --model DIR")
+        }
+        // The model answers one request at a time: one person asking many at once would keep
+        // everyone else waiting. Two leave room for a stopped answer still writing its last token.
+        guard stops.count(for: context.annotatorID) < Self.answersPerAnnotator else {
+            throw HTTPError(.tooManyRequests, message: "you already have an answer being written; wait for it or stop it")
         }
         let body = try await RequestBodies.json(ChatRequest.self, from: request, context: context)
         try FeedbackStore.checkConversation(body.messages)
