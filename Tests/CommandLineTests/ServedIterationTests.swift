@@ -10,24 +10,14 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import LanguageModeling
 import Testing
-import Tokenization
-import Transformer
 
 /// With either optimiser: DPO reads the round's own batch of the shared store, as the reward model does.
 @Test(arguments: ["ppo", "dpo"]) func anAdminStartsARoundThatLabelsFromTheStoreComplete(optimizer: String) async throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("served-iterate-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
-    let sentences = (0..<40).map { "The film was \(["good", "dull", "warm", "flat"][$0 % 4]) and the cast was \(["great", "bad"][$0 % 2])." }
-    let tokenizer = try BPETrainer(config: BPETrainingConfig(vocabularySize: 300)).train(on: sentences)
-    let gpt = try GPT(configuration: GPTConfiguration(
-        vocabularySize: tokenizer.vocabularySize, contextLength: 64, width: 32, layers: 2, heads: 2,
-        endOfTextToken: tokenizer.specialTokenID("<|endoftext|>").map(Int32.init)))
-    gpt.initialize(seed: 3)
-    let start = folder.appendingPathComponent("start")
-    try LanguageModel(network: gpt, tokenizer: tokenizer).save(to: start)
+    let (start, _) = try IterateCommandTests.tinyModels(in: folder, workspace: try CrashWorkspace.shared.get())
     let config = folder.appendingPathComponent("tiny.json")
     try """
         {"candidateTasks": 10, "judgmentsPerRound": 6, "evaluationPrompts": 6, "arenaPrompts": 3, "arenaJudgmentsPerTask": 1, "arenaBootstrapRounds": 10,
