@@ -25,13 +25,13 @@ targets=(safetensors gguf training-state model-config tokenizer-json vocab-merge
 
 # Module dependencies in build order (a module's imports come before it).
 modules_of() {
-    local core="Randomness Kernels Tensors AtomicFiles Checkpoints Transformer"
+    local core="Randomness StableHashing Kernels Tensors AtomicFiles Checkpoints Transformer"
     local training="$core Tokenization Optimization LanguageModeling TrainingRuns LanguageModelData Corpora Reporting ConfigFiles CMessagePassing DataParallel Finetuning"
     case "$1" in
         safetensors|training-state) echo "AtomicFiles Checkpoints" ;;
         model-config) echo "$core" ;;
         gguf) echo "$core Tokenization LanguageModeling" ;;
-        tokenizer-json|vocab-merges) echo "Tokenization" ;;
+        tokenizer-json|vocab-merges) echo "StableHashing Tokenization" ;;
         tokenizer-config) echo "$core Tokenization LanguageModeling" ;;
         run-config|demonstrations|prompts) echo "$training" ;;
         preferences) echo "$training RewardModeling PreferenceOptimization" ;;
