@@ -130,6 +130,27 @@ import Transformer
         #expect(resumed.status == 0, "\(resumed.error)")
     }
 
+    /// A random model's answers hold no rated words, so every ranking is a tie: the round has
+    /// nothing to learn from, and the run goes on with the policy it had.
+    @Test func aDPORoundWithoutPairsCarriesThePolicyOn() throws {
+        let workspace = try CrashWorkspace.shared.get()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-iterate-ties-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (start, _) = try Self.tinyModels(in: folder, workspace: workspace)
+        let config = folder.appendingPathComponent("dpo.json")
+        try "{\(Self.tinySettings), \"optimizer\": \"dpo\"}".write(to: config, atomically: true, encoding: .utf8)
+        let run = folder.appendingPathComponent("iterate")
+        let result = try rlhf([
+            "iterate", "--model", start.path, "--rounds", "1", "--config", config.path, "--output", run.path,
+            "--data", Self.packageRoot.appendingPathComponent("data").path,
+        ])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.error.contains("give no preference pairs") || result.output.contains("give no preference pairs"))
+        let policy = try Data(contentsOf: run.appendingPathComponent("round-1/policy/model/model.safetensors"))
+        #expect(policy == (try Data(contentsOf: start.appendingPathComponent("model.safetensors"))), "the policy is the start's")
+    }
+
     @Test func peopleNeedTheStoreTheServerLabelsInto() throws {
         let refused = try rlhf(["iterate", "--model", "unused", "--annotators", "people"])
         #expect(refused.status != 0 && refused.error.contains("--db"), "\(refused.error)")
