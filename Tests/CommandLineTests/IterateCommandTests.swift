@@ -13,8 +13,7 @@ import Transformer
 
     @Test func roundsGatherLabelsTrainAndEnterTheArena() throws {
         let workspace = try CrashWorkspace.shared.get()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-iterate-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.scratchFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let (start, base) = try Self.tinyModels(in: folder, workspace: workspace)
         let config = folder.appendingPathComponent("tiny.json")
@@ -68,8 +67,7 @@ import Transformer
     /// Leashed to the starting model instead, round 2 starts where round 1 moved away from it.
     @Test(arguments: [true, false]) func dpoRoundsLearnAgainstTheirReference(leashToPreviousRound: Bool) async throws {
         let workspace = try CrashWorkspace.shared.get()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-iterate-dpo-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.scratchFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         // A random model's answers hold no rated words, so every ranking would be a tie and DPO
         // would have no pairs: the start has learned the workspace's reviews.
@@ -134,8 +132,7 @@ import Transformer
     /// nothing to learn from, and the run goes on with the policy it had.
     @Test func aDPORoundWithoutPairsCarriesThePolicyOn() throws {
         let workspace = try CrashWorkspace.shared.get()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-iterate-ties-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.scratchFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let (start, _) = try Self.tinyModels(in: folder, workspace: workspace)
         let config = folder.appendingPathComponent("dpo.json")
@@ -162,6 +159,12 @@ import Transformer
         "reward": {"epochs": 1, "heldOutPeriod": 4, "normalizationSamples": 8, "optimization": {"batchSize": 4}},
         "ppo": {"iterations": 2, "batchSize": 4, "minibatches": 2, "epochs": 1, "responseLength": 8, "checkpointInterval": 1}
         """
+
+    static func scratchFolder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-iterate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
 
     /// A tiny GPT saved as the starting model and another as the base.
     static func tinyModels(in folder: URL, workspace: CrashWorkspace) throws -> (start: URL, base: URL) {
