@@ -165,6 +165,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Randomness"], path: "Tests/TestSupport"),
         .target(name: "FeedbackTestSupport", dependencies: ["Feedback"], path: "Tests/FeedbackTestSupport"),
         .target(name: "BrowserTestSupport", path: "Tests/BrowserTestSupport"),
+        .target(name: "ModelTestSupport", dependencies: ["LanguageModeling", "Tokenization", "Transformer"], path: "Tests/ModelTestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], swiftSettings: vectorized),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Tensors", "TestSupport"]),
@@ -211,8 +212,8 @@ let package = Package(
         .testTarget(
             name: "CorrectionLearningTests",
             dependencies: [
-                "CorrectionLearning", "Feedback", "FeedbackTestSupport", "Finetuning", "LanguageModeling", "Randomness", "TestSupport", "Tokenization",
-                "Transformer",
+                "CorrectionLearning", "Feedback", "FeedbackTestSupport", "Finetuning", "LanguageModeling", "ModelTestSupport", "Randomness", "TestSupport",
+                "Tokenization", "Transformer",
             ]),
         .testTarget(
             name: "InputParsingTests",
@@ -222,7 +223,8 @@ let package = Package(
             ]),
         .testTarget(
             name: "CommandLineTests", dependencies: [
-                "BrowserTestSupport", "DataParallel", "Feedback", "FeedbackTestSupport", "LanguageModeling", "Randomness", "Tokenization", "Transformer",
+                "BrowserTestSupport", "DataParallel", "Feedback", "FeedbackTestSupport", "LanguageModeling", "ModelTestSupport", "Randomness", "Tokenization",
+                "Transformer",
             ]),
         .testTarget(name: "RatingsTests", dependencies: ["Ratings", "Randomness"], exclude: ["Fixtures"]),
         .testTarget(name: "AnnotatorsTests", dependencies: ["Annotators", "Randomness"]),

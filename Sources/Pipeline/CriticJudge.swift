@@ -22,21 +22,13 @@ struct CriticJudge {
     let model: RewardModel
     let summary: Summary
 
-    /// Reads a policy's answers alone, as the critics' snippets were read.
-    func scorer(for policy: LanguageModel) -> DecodedResponseScorer {
-        Self.scorer(model, for: policy)
-    }
-
-    /// Reads a scratch policy's whole snippet: the opening words it was given and what it wrote after them.
-    func snippetScorer(for policy: LanguageModel) -> any ResponseScorer {
-        Self.snippetScorer(model, for: policy)
-    }
-
+    /// `model` reading a policy's answers alone, as the critics' snippets were read.
     static func scorer(_ model: RewardModel, for policy: LanguageModel) -> DecodedResponseScorer {
         DecodedResponseScorer(reward: model, model: policy, batchSize: 32, promptText: { _ in "" })
     }
 
-    /// `model` (a critics' judge trained elsewhere) reading whole snippets.
+    /// `model` reading a scratch policy's whole snippet: the opening words it was given and what
+    /// it wrote after them.
     static func snippetScorer(_ model: RewardModel, for policy: LanguageModel) -> any ResponseScorer {
         WholeSnippetScorer(answers: scorer(model, for: policy))
     }

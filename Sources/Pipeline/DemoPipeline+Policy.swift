@@ -126,7 +126,7 @@ extension DemoPipeline {
                 temperature: sampling.temperature, batchSize: batchSize, fluency: measuredFluency)
         }
         // The critics read whole snippets, so the judge reads the opening words with the answer.
-        let judges = Judges(population: judge, critic: critic?.snippetScorer(for: supervised))
+        let judges = Judges(population: judge, critic: critic.map { CriticJudge.snippetScorer($0.model, for: supervised) })
         let criticScores = { (side: PolicyEvaluator.Measured) in
             try judges.critic.map { try $0.scores(prompts: side.prompts, responses: side.samples) }
         }

@@ -63,7 +63,7 @@ extension SmolLM2DemoPipeline {
         critic: CriticJudge, rewardAccuracy: Double?
     ) throws -> SmolLM2DemoOutcome {
         let sampling = evaluationSampling, seed = configuration.seed &+ 17, batch = configuration.generationBatchSize
-        let judges: [any ResponseScorer] = [try populationJudge(for: model), critic.scorer(for: model)]
+        let judges: [any ResponseScorer] = [try populationJudge(for: model), CriticJudge.scorer(critic.model, for: model)]
         let measure = { (policy: LanguageModel, prompts: ChatPrompts, samples: [[Int32]]) in
             // The fluency model is the starting model, the reference: its perplexity is the one the KL pass reads.
             try PolicyEvaluator.Measured(

@@ -4,6 +4,7 @@
 import Feedback
 import Foundation
 import LanguageModeling
+import ModelTestSupport
 import Testing
 import Transformer
 

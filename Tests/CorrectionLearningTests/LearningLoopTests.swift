@@ -7,6 +7,7 @@ import Testing
 @testable import Feedback
 import FeedbackTestSupport
 import LanguageModeling
+import ModelTestSupport
 import Tokenization
 import Transformer
 
@@ -23,7 +24,7 @@ private actor RecordingSwitch: AdapterSwitch {
 @Test(arguments: StoreBackend.all) func theLoopLearnsAfterNCorrectionsAndTheChatFollowsTheActiveVersion(_ backend: StoreBackend) async throws {
     let folder = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: folder) }
-    let base = try tinyBase(in: folder)
+    let base = try saveTinyLlama(in: folder)
     let store = try await backend.makeStore()
     let alice = try await store.createAnnotator(name: "alice", role: .annotator).annotator.id!
     let chat = RecordingSwitch()
@@ -56,17 +57,6 @@ private actor RecordingSwitch: AdapterSwitch {
     #expect(await chat.switches == [learned.id, nil, learned.id])
 }
 
-/// A tiny Llama saved in `folder`/base, which the corrections' words fit.
-private func tinyBase(in folder: URL) throws -> URL {
-    let base = folder.appendingPathComponent("base")
-    let tokenizer = try BPETrainer(config: BPETrainingConfig(vocabularySize: 300)).train(on: (0..<20).map { "ab\($0 % 2) cd ef" })
-    let network = try Llama(configuration: LlamaConfiguration(
-        vocabularySize: 300, contextLength: 32, width: 16, layers: 1, heads: 4, keyValueHeads: 2, feedForwardWidth: 24))
-    network.initialize(seed: 1)
-    try LanguageModel(network: network, tokenizer: tokenizer).save(to: base)
-    return base
-}
-
 /// Two steps of each stage on rank-2 adapters.
 private func quickLearning() -> LearningConfiguration {
     var configuration = LearningConfiguration()
@@ -88,7 +78,7 @@ private final class LogLines: @unchecked Sendable {
 @Test func aFailedRoundWaitsForAnotherCorrection() async throws {
     let folder = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: folder) }
-    let base = try tinyBase(in: folder)
+    let base = try saveTinyLlama(in: folder)
     let store = try await StoreBackend.sqlite.makeStore()
     let alice = try await store.createAnnotator(name: "alice", role: .annotator).annotator.id!
     let blocked = folder.appendingPathComponent("versions")
@@ -119,7 +109,7 @@ private final class LogLines: @unchecked Sendable {
 @Test func aLoopWaitsWhileAnotherLearnerTrains() async throws {
     let folder = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: folder) }
-    let base = try tinyBase(in: folder)
+    let base = try saveTinyLlama(in: folder)
     let store = try await StoreBackend.sqlite.makeStore()
     let alice = try await store.createAnnotator(name: "alice", role: .annotator).annotator.id!
     let reply = try await chatReply(store, [ChatMessage(role: .user, content: "ab")], "ef", by: alice)
