@@ -106,7 +106,8 @@ extension DemoPipeline {
     /// population judge that no model ever saw and, when SmolLM2 is in the data folder, by the
     /// critics' judge; SmolLM2's perplexity of each side's samples stands for their fluency.
     func evaluate(_ data: ReviewData, supervised: LanguageModel, policies: [PolicyRun], scorer: any ResponseScorer, rewardAccuracy: Double?) throws -> DemoOutcome {
-        let prompts = encodedPrompts(data.heldOut, count: configuration.evaluationPrompts, seed: configuration.seed &+ 3, model: supervised)
+        let prompts = data.heldOutPrompts(openingWords: configuration.openingWords, count: configuration.evaluationPrompts, seed: configuration.seed &+ 3)
+            .map(supervised.encode)
         let sampling = SamplingParameters(temperature: configuration.ppo.temperature, maxNewTokens: configuration.ppo.responseLength)
         let judge = try populationJudge(for: supervised)
         let strongURL = dataFolder.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf")

@@ -114,7 +114,7 @@ extension OnlineRLHF {
         case let .people(location, _):
             store = try await FeedbackStore(opening: location)
         }
-        let prompts = ReviewData.prompts(from: data.heldOut, openingWords: configuration.openingWords, count: configuration.arenaPrompts, seed: configuration.seed &+ 7)
+        let prompts = data.heldOutPrompts(openingWords: configuration.openingWords, count: configuration.arenaPrompts, seed: configuration.seed &+ 7)
         let start = entrants[baseURL == nil ? 0 : 1].model
         let batch = arenaBatchName(rounds: rounds)
         if try await store.taskIDs(inBatch: batch).isEmpty {

@@ -67,7 +67,7 @@ public final class OnlineRLHF {
         let data = ReviewData(snippets: snippets, heldOutFraction: configuration.heldOutMovieFraction, seed: configuration.seed)
         let start = try LanguageModel.load(from: startURL, trainable: false)
         let evaluation = try RoundEvaluation(
-            prompts: ReviewData.prompts(from: data.heldOut, openingWords: configuration.openingWords, count: configuration.evaluationPrompts, seed: configuration.seed &+ 3)
+            prompts: data.heldOutPrompts(openingWords: configuration.openingWords, count: configuration.evaluationPrompts, seed: configuration.seed &+ 3)
                 .map(start.encode),
             judge: JudgeScorer(judge: HiddenJudge.population(RaterLexicon(contentsOf: lexiconURL)), model: start),
             // The critics read whole snippets, so the judge reads the opening words with the answer.

@@ -34,15 +34,26 @@ public struct ReviewData: Sendable {
         }
     }
 
-    /// Distinct openings of the given snippets, in a seeded order.
-    public static func prompts(from snippets: [ReviewSnippet], openingWords: Int, count: Int, seed: UInt64) -> [String] {
-        var seen = Set<String>(), prompts: [String] = []
-        for snippet in snippets {
-            if let opening = opening(of: snippet.text, words: openingWords)?.prompt, seen.insert(opening).inserted {
-                prompts.append(opening)
-            }
+    /// Distinct openings of the given snippets, in a seeded order, leaving out those in `excluded`.
+    public static func prompts(from snippets: [ReviewSnippet], openingWords: Int, count: Int, seed: UInt64, excluding excluded: Set<String> = []) -> [String] {
+        distinct(snippets.lazy.compactMap { opening(of: $0.text, words: openingWords)?.prompt }, count: count, seed: seed, excluding: excluded)
+    }
+
+    /// The first `count` of the distinct texts not in `excluded`, in an order drawn from `seed`.
+    static func distinct(_ texts: some Sequence<String>, count: Int, seed: UInt64, excluding excluded: Set<String> = []) -> [String] {
+        var seen = excluded, kept: [String] = []
+        for text in texts where seen.insert(text).inserted {
+            kept.append(text)
         }
         var generator = RandomGenerator(seed: seed)
-        return generator.permutation(prompts.count).prefix(count).map { prompts[$0] }
+        return generator.permutation(kept.count).prefix(count).map { kept[$0] }
+    }
+
+    /// Openings of held-out movies' snippets that no training snippet opens with. A few words
+    /// ("It's a movie") open reviews of many films, and an evaluation prompt that was also a
+    /// fine-tuning or PPO prompt would measure recall, not generalisation.
+    public func heldOutPrompts(openingWords: Int, count: Int, seed: UInt64) -> [String] {
+        let trained = Set(training.compactMap { Self.opening(of: $0.text, words: openingWords)?.prompt })
+        return Self.prompts(from: heldOut, openingWords: openingWords, count: count, seed: seed, excluding: trained)
     }
 }

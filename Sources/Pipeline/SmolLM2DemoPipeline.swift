@@ -8,7 +8,6 @@ import Corpora
 import Feedback
 import Foundation
 import LanguageModeling
-import Randomness
 import Transformer
 
 public final class SmolLM2DemoPipeline {
@@ -92,14 +91,7 @@ public final class SmolLM2DemoPipeline {
 
     /// Distinct requests for the given snippets' movies, in a seeded order.
     func requests(_ snippets: [ReviewSnippet], count: Int, seed: UInt64) -> [String] {
-        var seen = Set<String>(), requests: [String] = []
-        for snippet in snippets {
-            if let request = Self.request(for: snippet, openingWords: configuration.openingWords), seen.insert(request).inserted {
-                requests.append(request)
-            }
-        }
-        var generator = RandomGenerator(seed: seed)
-        return generator.permutation(requests.count).prefix(count).map { requests[$0] }
+        ReviewData.distinct(snippets.lazy.compactMap { Self.request(for: $0, openingWords: self.configuration.openingWords) }, count: count, seed: seed)
     }
 
     /// Requests with their chat prompts (the template's default system message, then the request).
