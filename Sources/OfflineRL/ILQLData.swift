@@ -3,8 +3,8 @@
 // training samples and paid after the last action; states are the positions before each action
 // plus the one after the last, the final state terminal.
 import Foundation
+import Finetuning
 import LanguageModeling
-import Randomness
 import Tensors
 import TrainingRuns
 import Transformer
@@ -36,17 +36,7 @@ public struct ILQLData: Sendable {
     public let rewardMean: Double
     public let rewardScale: Double
     let padding: Int32
-    private var order: [Int]
-    private var position = 0
-    private var epoch = 0
-    private var generator: RandomGenerator
-
-    public struct Cursor: Codable, Sendable {
-        var order: [Int]
-        var position: Int
-        var epoch: Int
-        var generator: RandomGenerator
-    }
+    private var epochs: ShuffledEpochs
 
     /// Tokenized samples; rewards are standardised with the training samples' mean and unbiased
     /// standard deviation (left unscaled when there is a single sample), as trlX does.
@@ -63,8 +53,7 @@ public struct ILQLData: Sendable {
         self.training = training
         self.heldOut = heldOut
         self.padding = padding
-        generator = RandomGenerator(seed: seed)
-        order = generator.permutation(training.count)
+        epochs = ShuffledEpochs(count: training.count, seed: seed)
     }
 
     /// Samples as `model` reads them: a chat model's prompt in its template, a plain model's as
@@ -90,28 +79,18 @@ public struct ILQLData: Sendable {
         try self.init(training: training, heldOut: heldOut, padding: model.endOfText ?? 0, seed: seed)
     }
 
-    public var epochsCompleted: Int { epoch }
+    public var epochsCompleted: Int { epochs.epochsCompleted }
 
-    public var cursor: Cursor { Cursor(order: order, position: position, epoch: epoch, generator: generator) }
+    public var cursor: ShuffledEpochs { epochs }
 
-    public mutating func restore(_ cursor: Cursor) throws {
-        try RandomGenerator.checkSavedOrder(cursor.order, position: cursor.position, count: training.count)
-        (order, position, epoch, generator) = (cursor.order, cursor.position, cursor.epoch, cursor.generator)
+    public mutating func restore(_ cursor: ShuffledEpochs) throws {
+        try cursor.check(count: training.count)
+        epochs = cursor
     }
 
     /// The next `size` training samples of the shuffled pass (reshuffled after each pass).
     public mutating func nextBatch(size: Int) throws -> ILQLBatch {
-        var chosen: [ILQLExample] = []
-        while chosen.count < size {
-            if position == order.count {
-                order = generator.permutation(training.count)
-                position = 0
-                epoch += 1
-            }
-            chosen.append(training[order[position]])
-            position += 1
-        }
-        return try batch(chosen)
+        try batch(epochs.next(size).map { training[$0] })
     }
 
     /// The first `count` batches of held-out samples.

@@ -77,9 +77,9 @@ public struct ILQLObjective: TrainingObjective {
         try policy.heads.load(from: folder.appendingPathComponent(ILQLHeads.fileName))
     }
 
-    public var cursor: ILQLData.Cursor { data.cursor }
+    public var cursor: ShuffledEpochs { data.cursor }
 
-    public mutating func restore(_ cursor: ILQLData.Cursor) throws {
+    public mutating func restore(_ cursor: ShuffledEpochs) throws {
         try data.restore(cursor)
     }
 }
