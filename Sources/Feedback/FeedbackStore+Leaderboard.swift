@@ -23,7 +23,7 @@ package struct FeedbackLeaderboard: Codable, Sendable, Equatable {
 
 extension FeedbackStore {
     /// The leaderboard over every judgment so far, or over the judgments of tasks in `batches`;
-    /// the bootstrap draws from `seed`. With a `cache`, the model ratings are refitted only when
+    /// the bootstrap draws whole tasks from `seed`. With a `cache`, the model ratings are refitted only when
     /// the judgments changed since its last fit.
     package func leaderboard(
         bootstrapRounds: Int = 100, confidence: Double = 0.95, seed: UInt64 = 0, batches: [String]? = nil, cache: ModelLeaderboardCache? = nil
@@ -32,10 +32,12 @@ extension FeedbackStore {
         let units = comparisons.agreementUnits
         let bootstrap = BradleyTerryBootstrap(rounds: bootstrapRounds, confidence: confidence)
         let judgments = comparisons.map(\.battles)
+        // A task's judges all read its samples: the bootstrap draws tasks, not judgments.
+        let tasks = comparisons.map(\.taskID)
         let models = if let cache {
-            await cache.leaderboard(judgments: judgments, bootstrap: bootstrap, seed: seed)
+            await cache.leaderboard(judgments: judgments, clusters: tasks, bootstrap: bootstrap, seed: seed)
         } else {
-            ModelLeaderboard(judgments: judgments, bootstrap: bootstrap, seed: seed)
+            ModelLeaderboard(judgments: judgments, clusters: tasks, bootstrap: bootstrap, seed: seed)
         }
         return FeedbackLeaderboard(
             models: models,

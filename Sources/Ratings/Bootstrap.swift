@@ -17,7 +17,8 @@ package struct RatingInterval: Codable, Sendable, Equatable {
 ///
 /// The unit drawn is a judgment, not a battle: a k-way ranking yields k(k−1)/2 battles that one
 /// person decided together, and drawing them one by one would treat them as independent and make
-/// the intervals too narrow. A pairwise vote, as in Chatbot Arena, is a judgment of one battle.
+/// the intervals too narrow. A pairwise vote, as in Chatbot Arena, is a judgment of one battle. For
+/// the same reason a unit may hold several judgments (every annotator's verdict on one task).
 package struct BradleyTerryBootstrap: Sendable {
     /// The fitter run on every resample.
     package var fitter: BradleyTerry

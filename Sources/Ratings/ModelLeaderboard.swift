@@ -35,14 +35,20 @@ package struct ModelLeaderboard: Codable, Sendable, Equatable {
     }
 
     /// Rates the battles of `judgments` (in judgment order, which online Elo depends on); the
-    /// bootstrap draws whole judgments from `seed`, so a ranking's battles stay together.
-    package init(judgments: [[Battle]], bootstrap: BradleyTerryBootstrap = .init(), elo: OnlineElo = .init(), seed: UInt64) {
+    /// bootstrap draws from `seed` whole judgments, so a ranking's battles stay together, or with
+    /// `clusters` (one key per judgment) whole clusters: annotators who judged the same task read
+    /// the same samples, so their verdicts are not independent draws, and resampling them one by
+    /// one would make the intervals too narrow.
+    package init(
+        judgments: [[Battle]], clusters: [Int64]? = nil, bootstrap: BradleyTerryBootstrap = .init(), elo: OnlineElo = .init(), seed: UInt64
+    ) {
         var generator = RandomGenerator(seed: seed)
         let battles = judgments.flatMap { $0 }
         let eloRatings = elo.ratings(for: battles)
         let fit = bootstrap.fitter.fit(battles)
+        let units = clusters.map { Self.grouping(judgments, by: $0) } ?? judgments
         let intervals = bootstrap.intervals(
-            for: judgments, around: fit, resamples: bootstrap.resamples(count: judgments.count, generator: &generator))
+            for: units, around: fit, resamples: bootstrap.resamples(count: units.count, generator: &generator))
         var record: [String: (wins: Int, losses: Int, ties: Int)] = [:]
         for battle in battles {
             switch battle.outcome {
@@ -67,5 +73,20 @@ package struct ModelLeaderboard: Codable, Sendable, Equatable {
         .sorted { ($0.bradleyTerry.rating, $1.model) > ($1.bradleyTerry.rating, $0.model) }
         battleCount = battles.count
         isRegularized = fit.isRegularized
+    }
+
+    /// The battles of each cluster's judgments, clusters in order of first appearance.
+    static func grouping(_ judgments: [[Battle]], by clusters: [Int64]) -> [[Battle]] {
+        precondition(clusters.count == judgments.count, "one cluster key per judgment")
+        var position: [Int64: Int] = [:], grouped: [[Battle]] = []
+        for (judgment, cluster) in zip(judgments, clusters) {
+            if let index = position[cluster] {
+                grouped[index] += judgment
+            } else {
+                position[cluster] = grouped.count
+                grouped.append(judgment)
+            }
+        }
+        return grouped
     }
 }

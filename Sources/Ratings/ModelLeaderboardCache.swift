@@ -6,6 +6,7 @@
 package actor ModelLeaderboardCache {
     private struct Key: Equatable {
         var judgments: [[Battle]]
+        var clusters: [Int64]?
         var rounds: Int
         var confidence: Double
         var seed: UInt64
@@ -17,11 +18,11 @@ package actor ModelLeaderboardCache {
 
     package init() {}
 
-    /// `ModelLeaderboard(judgments:bootstrap:seed:)`, fitted only when any input differs from the last call's.
-    package func leaderboard(judgments: [[Battle]], bootstrap: BradleyTerryBootstrap, seed: UInt64) -> ModelLeaderboard {
-        let key = Key(judgments: judgments, rounds: bootstrap.rounds, confidence: bootstrap.confidence, seed: seed)
+    /// `ModelLeaderboard(judgments:clusters:bootstrap:seed:)`, fitted only when any input differs from the last call's.
+    package func leaderboard(judgments: [[Battle]], clusters: [Int64]? = nil, bootstrap: BradleyTerryBootstrap, seed: UInt64) -> ModelLeaderboard {
+        let key = Key(judgments: judgments, clusters: clusters, rounds: bootstrap.rounds, confidence: bootstrap.confidence, seed: seed)
         if let last, last.key == key { return last.leaderboard }
-        let leaderboard = ModelLeaderboard(judgments: judgments, bootstrap: bootstrap, seed: seed)
+        let leaderboard = ModelLeaderboard(judgments: judgments, clusters: clusters, bootstrap: bootstrap, seed: seed)
         fits += 1
         last = (key, leaderboard)
         return leaderboard

@@ -74,6 +74,32 @@ private func battles(_ a: String, _ b: String, _ outcome: BattleOutcome, times: 
     #expect(scattered.upper - scattered.lower < 0.7 * (grouped.upper - grouped.lower))
 }
 
+@Test func bootstrapDrawsWholeClustersWhenSeveralJudgesReadOneTask() {
+    var generator = RandomGenerator(seed: 3)
+    // 150 tasks, each judged by three annotators who mostly agree: the task, not the judgment, is
+    // the independent draw.
+    var judgments: [[Battle]] = [], tasks: [Int64] = []
+    for task in 0..<150 {
+        let better = generator.uniformDouble() < 0.6
+        for _ in 0..<3 {
+            let agrees = generator.uniformDouble() < 0.9
+            judgments.append([Battle(modelA: "a", modelB: "b", outcome: better == agrees ? .winA : .winB)])
+            tasks.append(Int64(task))
+        }
+    }
+    let clustered = ModelLeaderboard(judgments: judgments, clusters: tasks, seed: 7)
+    let merged = ModelLeaderboard(judgments: ModelLeaderboard.grouping(judgments, by: tasks), seed: 7)
+    let unclustered = ModelLeaderboard(judgments: judgments, seed: 7)
+    #expect(clustered.standings.map(\.bradleyTerry) == merged.standings.map(\.bradleyTerry))
+    #expect(clustered.standings[0].elo == unclustered.standings[0].elo)
+    let width = { (board: ModelLeaderboard) in board.standings[0].bradleyTerry.upper - board.standings[0].bradleyTerry.lower }
+    #expect(clustered.standings[0].bradleyTerry.rating == unclustered.standings[0].bradleyTerry.rating)
+    #expect(width(clustered) > 1.3 * width(unclustered))
+    // Tasks interleaved in time still group by key, in order of first appearance.
+    let interleaved = ModelLeaderboard.grouping([[judgments[0][0]], [judgments[3][0]], [judgments[1][0]]], by: [5, 9, 5])
+    #expect(interleaved == [[judgments[0][0], judgments[1][0]], [judgments[3][0]]])
+}
+
 @Test func quantilesInterpolateLikeNumpy() {
     let values = [1.0, 2, 4, 8]
     #expect(quantile(sorted: values, 0) == 1)
