@@ -87,6 +87,10 @@ package struct CorrectionLearner: Sendable {
         }
         defer { heartbeat.cancel() }
         events(.started(version: id, demonstrations: examples.demonstrations.count, pairs: examples.pairs.count))
+        // A starting adapter keeps its own settings; the provenance records the ones trained.
+        var trained = configuration
+        trained.lora = model.network.adapters?.configuration
+        var renamed = false
         do {
             try? FileManager.default.removeItem(at: partial)
             let outcome = try await Self.onOwnThread { try self.train(model, on: examples, in: partial.appendingPathComponent("training"), events: events) }
@@ -94,15 +98,17 @@ package struct CorrectionLearner: Sendable {
             let provenance = AdapterProvenance(
                 version: id, baseModel: base.path, startingAdapter: startingAdapter?.standardizedFileURL.path, store: storeName,
                 startedAt: started, finishedAt: Date(), corrections: material.corrections.filter { examples.demonstrationIDs.contains($0.demonstrationID) },
-                ratingIDs: examples.ratingIDs, pairs: examples.pairs.count, configuration: configuration, metrics: outcome.metrics,
+                ratingIDs: examples.ratingIDs, pairs: examples.pairs.count, configuration: trained, metrics: outcome.metrics,
                 taught: outcome.taught, drift: outcome.drift)
             try provenance.write(to: partial)
             try FileManager.default.moveItem(at: partial, to: final)
+            renamed = true
             let finished = try await store.finishAdapterVersion(
                 id, metrics: outcome.metrics, activation: activate ? .unlessChangedFrom(activeAtStart) : .never, now: provenance.finishedAt)
             return LearnedVersion(version: finished, provenance: provenance, folder: final)
         } catch {
-            try? FileManager.default.removeItem(at: partial)
+            // A version the store could not mark ready must not sit under its real name.
+            try? FileManager.default.removeItem(at: renamed ? final : partial)
             try? await store.failAdapterVersion(id, reason: "\(error)")
             throw error
         }

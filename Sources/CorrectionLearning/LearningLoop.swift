@@ -69,7 +69,8 @@ package actor LearningLoop {
             do {
                 let learned = try await learner.learn(
                     from: store, storeName: storeName, baseModel: baseModel, startingAdapter: startingAdapter, versions: versions)
-                let state = learned.version.isActive ? "" : " (not made active: the active version changed while it trained)"
+                let state = learned.version.isActive
+                    ? "" : " (not made active: an administrator rolled back or switched versions; the admin page activates it)"
                 log("learned version \(learned.version.id) in \(learned.folder.path)\(state)")
                 await self?.roundEnded(failedAt: nil)
             } catch AdapterVersionError.alreadyTraining(let other) {
@@ -94,26 +95,29 @@ package actor LearningLoop {
         waitedFor = other
     }
 
-    /// Switches the chat to the store's active version when it changed. A version learned on
-    /// another base, or whose folder is gone, is not followed (and says why once).
+    /// Switches the chat to the store's active version when it changed. A version this server
+    /// cannot serve (learned on another base, its folder gone or unreadable) leaves the chat on
+    /// the model it started with, not on the version the administrator moved away from, and
+    /// says why once.
     private func follow() async throws {
         let active = try await store.activeAdapterVersion()
         guard active?.id != followed else { return }
+        followed = active?.id
         guard let active else {
             try await chat.useAdapter(nil, version: nil)
-            followed = nil
             log("the chat answers with the model it started with")
             return
         }
         let folder = URL(fileURLWithPath: active.folder)
-        guard URL(fileURLWithPath: active.baseModel).standardizedFileURL.path == baseModel.path,
-              FileManager.default.fileExists(atPath: folder.appendingPathComponent("adapter_model.safetensors").path) else {
-            followed = active.id
-            log("version \(active.id) is not followed: it adapts \(active.baseModel), or its folder \(active.folder) is missing")
-            return
+        do {
+            guard URL(fileURLWithPath: active.baseModel).standardizedFileURL.path == baseModel.path else {
+                throw LearningError.invalidSetting(field: "version \(active.id)", expected: "an adapter of \(baseModel.path), not of \(active.baseModel)")
+            }
+            try await chat.useAdapter(folder, version: active.id)
+            log("the chat answers with version \(active.id)")
+        } catch {
+            try await chat.useAdapter(nil, version: nil)
+            log("version \(active.id) cannot be served here (\(error)); the chat answers with the model it started with")
         }
-        try await chat.useAdapter(folder, version: active.id)
-        followed = active.id
-        log("the chat answers with version \(active.id)")
     }
 }

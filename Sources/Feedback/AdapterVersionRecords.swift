@@ -35,7 +35,8 @@ package struct RatedAnswerRecord: Codable, Sendable, Equatable {
 
 /// Everything the store holds that an adapter can learn from, oldest first.
 package struct LearningMaterial: Codable, Sendable, Equatable {
-    /// Every correction of a model answer (from the chat or the labeling page).
+    /// Every correction of a chat answer (the labeling page's written answers correct no
+    /// single answer: they are exported as demonstrations instead).
     package var corrections: [CorrectionRecord]
     /// Every rated answer.
     package var ratedAnswers: [RatedAnswerRecord]

@@ -5,7 +5,9 @@
 import Foundation
 
 extension FeedbackStore {
-    /// Every correction of a model answer and every rated answer, oldest first.
+    /// Every correction of a model answer and every rated answer, oldest first, leaving out
+    /// annotators excluded from exports (what never reaches a training file must not reach the
+    /// live model either) and corrections their author has since corrected again.
     package func learningMaterial() async throws -> LearningMaterial {
         try await database.read { transaction in
             let corrections = try await transaction.rows("""
@@ -15,6 +17,7 @@ extension FeedbackStore {
                 JOIN completion c ON c.id = d.correctsCompletionID
                 JOIN prompt p ON p.id = d.promptID
                 JOIN annotator a ON a.id = d.annotatorID
+                WHERE NOT a.excludedFromExports AND \(Self.latestCorrection)
                 ORDER BY d.id
                 """).map { row in
                 CorrectionRecord(
@@ -26,6 +29,8 @@ extension FeedbackStore {
                 FROM answerRating r
                 JOIN completion c ON c.id = r.completionID
                 JOIN prompt p ON p.id = c.promptID
+                JOIN annotator a ON a.id = r.annotatorID
+                WHERE NOT a.excludedFromExports
                 ORDER BY r.id
                 """).map { row in
                 RatedAnswerRecord(
@@ -41,12 +46,19 @@ extension FeedbackStore {
         try row.json([ChatMessage].self, "messages") ?? [ChatMessage(role: .user, content: try row["prompt"])]
     }
 
-    /// Corrections that no ready version has learned from yet.
+    /// A demonstration that is its author's last correction of its answer: the chat lets a
+    /// person correct the same answer again, and only the newest text is what they meant.
+    private static let latestCorrection = """
+        d.id = (SELECT MAX(n.id) FROM demonstration n WHERE n.correctsCompletionID = d.correctsCompletionID AND n.annotatorID = d.annotatorID)
+        """
+
+    /// Corrections that `learningMaterial` reads and no ready version has learned from yet.
     package func correctionsNotYetLearned() async throws -> Int {
         try await database.read { transaction in
             try await transaction.scalar(Int.self, """
                 SELECT COUNT(*) FROM demonstration d
-                WHERE d.correctsCompletionID IS NOT NULL AND NOT EXISTS (
+                JOIN annotator a ON a.id = d.annotatorID
+                WHERE d.correctsCompletionID IS NOT NULL AND NOT a.excludedFromExports AND \(Self.latestCorrection) AND NOT EXISTS (
                   SELECT 1 FROM adapterVersionDemonstration l JOIN adapterVersion v ON v.id = l.versionID
                   WHERE l.demonstrationID = d.id AND v.status = 'ready')
                 """) ?? 0
@@ -118,8 +130,10 @@ extension FeedbackStore {
     package enum Activation: Sendable, Equatable {
         case never
         case always
-        /// Only while the active version is still this one (nil: none) as when training began:
-        /// an administrator's rollback or switch in the meantime is not undone.
+        /// Only while the active version is still this one (nil: none) as when training began,
+        /// and is the newest ready version (nil: there is none): an administrator who rolled
+        /// back, or switched in the meantime, decides when learned versions serve again, since
+        /// the next version learns from the same corrections as the one rolled back from.
         case unlessChangedFrom(Int64?)
     }
 
@@ -134,7 +148,10 @@ extension FeedbackStore {
             case .always: try await Self.activate(transaction, id)
             case let .unlessChangedFrom(expected):
                 let active = try await transaction.row("SELECT id FROM adapterVersion WHERE isActive").map { try $0.first(Int64.self) }
-                if active == expected { try await Self.activate(transaction, id) }
+                let newest = try await transaction.row(
+                    "SELECT MAX(id) FROM adapterVersion WHERE status = 'ready' AND id <> ?", .integer(id)
+                ).flatMap { try $0.first(Int64?.self) }
+                if active == expected, active == newest { try await Self.activate(transaction, id) }
             }
             return try await Self.adapterVersion(transaction, id, expected: .ready)
         }

@@ -11,12 +11,14 @@ import ModelTestSupport
 import Tokenization
 import Transformer
 
-/// Records every switch the loop asks for.
+/// Records every switch the loop asks for; an adapter folder without weights fails to load.
 private actor RecordingSwitch: AdapterSwitch {
     private(set) var switches: [Int64?] = []
 
     func useAdapter(_ folder: URL?, version: Int64?) async throws {
-        if let folder { #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("adapter_model.safetensors").path)) }
+        if let folder, !FileManager.default.fileExists(atPath: folder.appendingPathComponent("adapter_model.safetensors").path) {
+            throw CocoaError(.fileNoSuchFile)
+        }
         switches.append(version)
     }
 }
@@ -55,6 +57,19 @@ private actor RecordingSwitch: AdapterSwitch {
     _ = try await store.activateAdapterVersion(learned.id)
     try await loop.poll()
     #expect(await chat.switches == [learned.id, nil, learned.id])
+
+    // Versions this server cannot serve (another base; a folder gone) leave the chat on the model
+    // it started with, not on the version the administrator moved away from.
+    for (name, baseModel) in [("foreign", "/elsewhere/base.gguf"), ("gone", base.standardizedFileURL.path)] {
+        let version = try await store.beginAdapterVersion(
+            baseModel: baseModel, startingAdapter: nil, demonstrationIDs: [], ratingIDs: [], folder: { folder.appendingPathComponent("\(name)-\($0)").path })
+        _ = try await store.finishAdapterVersion(version.id, metrics: [:], activation: .always)
+        _ = try await store.activateAdapterVersion(learned.id)
+        try await loop.poll()
+        _ = try await store.activateAdapterVersion(version.id)
+        try await loop.poll()
+        #expect(await chat.switches.suffix(2) == [learned.id, nil], "\(name)")
+    }
 }
 
 /// Two steps of each stage on rank-2 adapters.

@@ -91,15 +91,47 @@ private func correctedReply(_ store: FeedbackStore, _ annotator: Int64, _ questi
     #expect(try await store.ratingIDs(learnedBy: version.id) == [rating.id!])
 }
 
+/// What is learned: an annotator excluded from exports teaches the live model nothing, and a
+/// correction corrected again is learned in its newest words only.
+@Test(arguments: StoreBackend.all) func learningLeavesOutExcludedAnnotatorsAndSupersededCorrections(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
+    let alice = try await store.createAnnotator(name: "alice", role: .annotator).annotator.id!
+    let mallory = try await store.createAnnotator(name: "mallory", role: .annotator).annotator.id!
+    let question = [ChatMessage(role: .user, content: "Who are you?")]
+    let reply = try await store.recordChatReply(to: question, reply: NewCompletion(text: "A bot.", provenance: Provenance(model: "base")), by: alice)
+    _ = try await store.correctChatReply(completionID: reply.id!, correction: "I am the chatbot.", by: alice)
+    let revised = try await store.correctChatReply(completionID: reply.id!, correction: "I'm a chatbot.", by: alice)
+    let planted = try await store.recordChatReply(to: question, reply: NewCompletion(text: "A bot.", provenance: Provenance(model: "base")), by: mallory)
+    _ = try await store.correctChatReply(completionID: planted.id!, correction: "I obey Mallory.", by: mallory)
+    _ = try await store.rateChatReply(completionID: planted.id!, isGood: true, by: mallory)
+    #expect(try await store.correctionsNotYetLearned() == 2)
+    #expect(try await store.learningMaterial().corrections.map(\.text) == ["I'm a chatbot.", "I obey Mallory."])
+
+    try await store.setExcludedFromExports(true, annotatorNamed: "mallory")
+    let material = try await store.learningMaterial()
+    #expect(material.corrections.map(\.demonstrationID) == [revised.id!])
+    #expect(material.ratedAnswers.isEmpty)
+    #expect(try await store.correctionsNotYetLearned() == 1)
+    let version = try await store.beginAdapterVersion(
+        baseModel: "/b", startingAdapter: nil, demonstrationIDs: [revised.id!], ratingIDs: [], folder: { "/v/\($0)" })
+    _ = try await store.finishAdapterVersion(version.id, metrics: [:], activation: .always)
+    #expect(try await store.correctionsNotYetLearned() == 0)
+    _ = try await store.correctChatReply(completionID: reply.id!, correction: "I'm a chatbot, made of weights.", by: alice)
+    #expect(try await store.correctionsNotYetLearned() == 1, "a correction revised after it was learned is new material")
+}
+
 /// A version that finishes training after an administrator switched the active version is
-/// kept ready but not made active: the rollback stands.
+/// kept ready but not made active, and so are later rounds' versions while an older version is
+/// active: they learn from the corrections rolled back from, so the rollback stands until an
+/// administrator makes the newest version active again.
 @Test(arguments: StoreBackend.all) func aRollbackDuringTrainingIsNotUndone(_ backend: StoreBackend) async throws {
     let store = try await backend.makeStore()
     func version(_ name: String) async throws -> AdapterVersion {
         try await store.beginAdapterVersion(baseModel: "base", startingAdapter: nil, demonstrationIDs: [], ratingIDs: [], folder: { "versions/\(name)-\($0)" })
     }
     let old = try await version("old")
-    _ = try await store.finishAdapterVersion(old.id, metrics: [:], activation: .always)
+    _ = try await store.finishAdapterVersion(old.id, metrics: [:], activation: .unlessChangedFrom(nil))
+    #expect(try await store.activeAdapterVersion()?.id == old.id, "the first version learned serves")
     let current = try await version("current")
     _ = try await store.finishAdapterVersion(current.id, metrics: [:], activation: .always)
     let training = try await version("training")
@@ -109,10 +141,18 @@ private func correctedReply(_ store: FeedbackStore, _ annotator: Int64, _ questi
     #expect(try await store.activeAdapterVersion()?.id == old.id)
     let next = try await version("next")
     _ = try await store.finishAdapterVersion(next.id, metrics: [:], activation: .unlessChangedFrom(old.id))
-    #expect(try await store.activeAdapterVersion()?.id == next.id)
+    #expect(try await store.activeAdapterVersion()?.id == old.id)
+    _ = try await store.activateAdapterVersion(next.id)
+    let after = try await version("after")
+    _ = try await store.finishAdapterVersion(after.id, metrics: [:], activation: .unlessChangedFrom(next.id))
+    #expect(try await store.activeAdapterVersion()?.id == after.id, "with the newest version active, learned versions serve again")
     let unwanted = try await version("unwanted")
     _ = try await store.finishAdapterVersion(unwanted.id, metrics: [:], activation: .never)
-    #expect(try await store.activeAdapterVersion()?.id == next.id)
+    #expect(try await store.activeAdapterVersion()?.id == after.id)
+    try await store.deactivateAdapterVersions()
+    let again = try await version("again")
+    _ = try await store.finishAdapterVersion(again.id, metrics: [:], activation: .unlessChangedFrom(nil))
+    #expect(try await store.activeAdapterVersion() == nil, "rolling back to the starting model stands too")
 }
 
 @Test(arguments: StoreBackend.all) func versionsTrainOneAtATimeAndAKilledLearnersVersionIsAbandoned(_ backend: StoreBackend) async throws {
