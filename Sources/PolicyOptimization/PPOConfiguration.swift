@@ -99,6 +99,10 @@ public struct PPOConfiguration: Codable, Sendable, Equatable {
         try check(responseLength > 0, "responseLength", "> 0")
         try check(temperature > 0, "temperature", "> 0 (log-probabilities are taken at this temperature)")
         try check(klCoefficient >= 0 && klTarget > 0 && klHorizon > 0, "klCoefficient", "≥ 0 with a positive target and horizon")
+        // The controller multiplies β by 1 ± 0.2 · batchSize / horizon: from 0 it never moves, and
+        // a horizon under a fifth of the batch would make β negative, a bonus for drifting away.
+        try check(!adaptiveKL || klCoefficient > 0, "klCoefficient", "> 0 with adaptiveKL (the controller scales it)")
+        try check(!adaptiveKL || klHorizon > 0.2 * Double(batchSize), "klHorizon", "> 0.2 × batchSize (\(batchSize)) with adaptiveKL, so β stays positive")
         try check(gamma > 0 && gamma <= 1 && lambda >= 0 && lambda <= 1, "gamma", "in (0, 1] with lambda in [0, 1]")
         try check(epochs > 0, "epochs", "> 0")
         try check(minibatches > 0 && batchSize % minibatches == 0, "minibatches", "> 0 and dividing batchSize (\(batchSize))")

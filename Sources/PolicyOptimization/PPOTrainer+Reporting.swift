@@ -11,7 +11,7 @@ extension PPOTrainer {
         let nonScore = shaped.nonScore.rowSums.reduce(0, +) / n
         var sampledEntropy = 0.0
         for i in rollouts.mask.values.indices { sampledEntropy -= rollouts.logProbabilities.values[i] * rollouts.mask.values[i] }
-        return [
+        var metrics = [
             "objective/kl": shaped.kl.rowSums.reduce(0, +) / n,
             "objective/entropy": sampledEntropy / n,
             "objective/non_score_reward": nonScore,
@@ -20,7 +20,6 @@ extension PPOTrainer {
             "objective/kl_coef": coefficient,
             "policy/approxkl_avg": optimization.approximateKL,
             "policy/clipfrac_avg": optimization.clipFraction,
-            "policy/entropy_avg": optimization.entropy,
             "loss/policy_avg": optimization.policyLoss,
             "loss/value_avg": optimization.valueLoss,
             "loss/ptx_avg": optimization.pretrainingLoss,
@@ -39,6 +38,9 @@ extension PPOTrainer {
             "time/scoring": times.scoring,
             "time/optimization": times.optimization,
         ]
+        // The update's entropy is computed only when it is in the loss; a logged 0 would read as collapse.
+        if configuration.entropyCoefficient > 0 { metrics["policy/entropy_avg"] = optimization.entropy }
+        return metrics
     }
 
     func loggedSamples(_ rollouts: Rollouts) throws -> [IterationReport.Sample] {

@@ -10,8 +10,9 @@ import Transformer
 
 /// Where the value V(s) of each response state comes from.
 public enum ValueFunction {
-    /// A scalar head on the policy's own hidden states (trained by the value loss only through
-    /// the head when the policy trains adapters, through the whole network otherwise).
+    /// A scalar head on the policy's own hidden states. The states are not detached: the value
+    /// loss trains the head and whatever the policy trains (its adapters or its whole network),
+    /// as TRL's shared-body value head does.
     case head(ScalarHead)
     /// A network of its own (InstructGPT and TRL start it from the reward model) with its head.
     case network(any CausalLanguageModel, head: ScalarHead)
@@ -44,14 +45,27 @@ public final class PolicyModels {
 
     /// `reference` replaces the starting weights as the KL anchor when the policy continues from
     /// an earlier optimisation (online rounds leash every round to the same SFT model); it must
-    /// share the policy's tokenizer. Ignored for adapters, whose reference is the base without them.
+    /// share the policy's tokenizer. A policy with adapters takes none: its reference is the base
+    /// without them (adapters it arrived with included, as TRL's PEFT PPO does).
     public init(policy: LanguageModel, value: ValueFunction, temperature: Float, reference: (any CausalLanguageModel)? = nil) throws {
         let network = policy.network
-        guard value.head.width == network.hiddenSize else {
-            throw OptimizationError.invalidSetting(field: "value head", expected: "width \(network.hiddenSize), the policy's hidden size (it has \(value.head.width))")
+        switch value {
+        case let .head(head):
+            guard head.width == network.hiddenSize else {
+                throw OptimizationError.invalidSetting(field: "value head", expected: "width \(network.hiddenSize), the policy's hidden size (it has \(head.width))")
+            }
+        case let .network(valueNetwork, head):
+            guard head.width == valueNetwork.hiddenSize else {
+                throw OptimizationError.invalidSetting(field: "value head", expected: "width \(valueNetwork.hiddenSize), the value network's hidden size (it has \(head.width))")
+            }
+            // It reads the policy's token ids; its width is its own.
+            guard valueNetwork.vocabularySize == network.vocabularySize else {
+                throw OptimizationError.invalidSetting(
+                    field: "value network", expected: "the policy's vocabulary of \(network.vocabularySize) tokens (it has \(valueNetwork.vocabularySize))")
+            }
         }
-        if case let .network(valueNetwork, head) = value, head.width != valueNetwork.hiddenSize {
-            throw OptimizationError.invalidSetting(field: "value head", expected: "width \(valueNetwork.hiddenSize), the value network's hidden size")
+        if network.adapters != nil, reference != nil {
+            throw OptimizationError.invalidSetting(field: "reference", expected: "none for a policy with adapters: its reference is its base without them")
         }
         // A network loaded for inference (as reward models are) has every parameter frozen and
         // would silently never learn.

@@ -91,6 +91,9 @@ public struct DirectPreferenceOptimization: TrainingObjective {
     /// The loss and statistics are means over pairs, so a shard's share is its fraction of them.
     public mutating func loss(ofNextBatch size: Int, shard: BatchShard, model: LanguageModel, tape: Tape) throws -> BatchLoss {
         let reference = try preparedReference()
+        // The reference log-probabilities were taken without dropout; with it in the policy's pass
+        // the log-ratios would start as noise instead of 0 (TRL's disable_dropout does the same).
+        model.network.adapters?.isDropoutEnabled = false
         let drawn = epochs.next(size)
         let indices = shard.slice(drawn)
         let examples = indices.map { data.training[$0] }
@@ -130,6 +133,11 @@ public struct DirectPreferenceOptimization: TrainingObjective {
         guard cursor.epochs.count == data.training.count, saved.training.count == data.training.count, saved.heldOut.count == data.heldOut.count else {
             throw PreferenceOptimizationError.checkpointMismatch(
                 reason: "it was written for \(saved.training.count) training and \(saved.heldOut.count) held-out pairs, this data has \(data.training.count) and \(data.heldOut.count)")
+        }
+        do {
+            try cursor.epochs.check(count: data.training.count)
+        } catch {
+            throw PreferenceOptimizationError.checkpointMismatch(reason: "\(error)")
         }
         if let written = cursor.data, written != dataDigest {
             throw PreferenceOptimizationError.checkpointMismatch(reason: "it was written for other pairs, as many as these but with other tokens")

@@ -67,6 +67,9 @@ func headOn(_ model: LanguageModel, zero: Bool = false) -> ValueFunction {
         let adapted = try models.policyOutputs(batch, tape: nil).logProbabilities.scalars
         #expect(maximumDifference(adapted, expected) > 1e-3, "the adapters change the policy")
         #expect(policy.network.adapters!.isEnabled, "switched back on after the reference pass")
+        #expect(throws: OptimizationError.self, "another reference would be ignored") {
+            try PolicyModels(policy: policy, value: headOn(policy), temperature: 0.7, reference: base)
+        }
     }
 
     /// The PPO loss's gradient with respect to lora_A and lora_B equals the gradient with respect

@@ -91,6 +91,36 @@ func tinyConfiguration() -> PPOConfiguration {
         _ = try PolicyModels(policy: policy, value: .network(inference.copy(trainable: true), head: head), temperature: 1)
     }
 
+    /// A value network may be wider or narrower than the policy (InstructGPT's was another size),
+    /// but it reads the policy's token ids, so it must share its vocabulary.
+    @Test func aValueNetworkOfAnotherWidthServesIfItReadsThePolicysVocabulary() throws {
+        let (policy, _) = try tinyPolicy()
+        func valueNetwork(vocabulary: Int, width: Int) throws -> ValueFunction {
+            let network = try GPT(configuration: GPTConfiguration(vocabularySize: vocabulary, contextLength: 24, width: width, layers: 1, heads: 2))
+            network.initialize(seed: 5)
+            return .network(network, head: ScalarHead(width: width))
+        }
+        let vocabulary = policy.network.vocabularySize
+        _ = try PolicyModels(policy: policy, value: valueNetwork(vocabulary: vocabulary, width: 48), temperature: 1)
+        #expect(throws: OptimizationError.invalidSetting(
+            field: "value network", expected: "the policy's vocabulary of \(vocabulary) tokens (it has \(vocabulary + 1))")) {
+            try PolicyModels(policy: policy, value: valueNetwork(vocabulary: vocabulary + 1, width: 48), temperature: 1)
+        }
+    }
+
+    @Test func anAdaptiveControllerMustBeAbleToMoveAndStayPositive() throws {
+        var configuration = tinyConfiguration()
+        configuration.adaptiveKL = true
+        configuration.klHorizon = 0.2 * Double(configuration.batchSize)
+        #expect(throws: OptimizationError.self) { try configuration.validate() }
+        configuration.klHorizon = 100
+        try configuration.validate()
+        configuration.klCoefficient = 0
+        #expect(throws: OptimizationError.self) { try configuration.validate() }
+        configuration.adaptiveKL = false
+        try configuration.validate()
+    }
+
     @Test func aResumedRunContinuesExactly() throws {
         func trainer(_ run: RunFolder) throws -> PPOTrainer {
             let (policy, value) = try tinyPolicy()

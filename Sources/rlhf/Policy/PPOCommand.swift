@@ -19,7 +19,7 @@ struct PPOCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ppo", abstract: "RLHF policy optimisation (PPO or A2C) of a model folder against a reward model.")
 
-    @OptionGroup(title: "The policy to optimise (usually the SFT model); its starting weights are the frozen reference")
+    @OptionGroup(title: "The policy to optimise (usually the SFT model); its starting weights are the frozen reference, or with adapters the base without them")
     var model: ModelOptions
 
     @OptionGroup var lora: LoRAOptions
@@ -59,6 +59,10 @@ struct PPOCommand: ParsableCommand {
                 throw ValidationError("--adapter continues training those adapters; drop the --lora-* options")
             }
             try policy.network.attachAdapters(adapters, seed: configuration.seed)
+        } else if policy.network.adapters != nil, world.isRoot {
+            print("""
+                the policy's adapters are trained further, and the KL reference is their base without them (as TRL's PPO with PEFT);                 to leash PPO to the adapted model, merge it first (rlhf export --model BASE --adapter DIR --output MERGED) and train fresh adapters on MERGED
+                """)
         }
         let encoded = try EncodedPrompts(file: prompts, policy: policy, chat: chat)
         let monitor = FileManager.default.fileExists(atPath: lexicon.path)
