@@ -85,9 +85,13 @@ public struct GGUFFile: @unchecked Sendable {
         // Tensors may not overlap: otherwise a small file could describe tensors many times its size.
         var previous: (name: String, end: Int)?
         for tensor in tensors.sorted(by: { $0.offset < $1.offset }) {
+            // ggml quantises row by row: a block may not run from one row into the next.
+            guard tensor.dimensions[0] % tensor.type.blockSize == 0 else {
+                throw .malformed(path: url.path, reason: "tensor \(tensor.name) (\(tensor.dimensions), \(tensor.type)) has rows of \(tensor.dimensions[0]) values, not whole blocks of \(tensor.type.blockSize)")
+            }
             let end = dataStart + tensor.offset + tensor.type.byteCount(elements: tensor.elementCount)
-            guard tensor.elementCount % tensor.type.blockSize == 0, end <= data.count else {
-                throw .malformed(path: url.path, reason: "tensor \(tensor.name) (\(tensor.dimensions), \(tensor.type)) runs past the end of the file or splits a block")
+            guard end <= data.count else {
+                throw .malformed(path: url.path, reason: "tensor \(tensor.name) (\(tensor.dimensions), \(tensor.type)) runs past the end of the file")
             }
             if let previous, dataStart + tensor.offset < previous.end {
                 throw .malformed(path: url.path, reason: "tensor \(tensor.name) overlaps tensor \(previous.name)")

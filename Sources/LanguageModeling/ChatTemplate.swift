@@ -29,7 +29,7 @@ public struct ChatTemplate: Sendable, Equatable {
         let marker = "<|im_start|>system\n"
         if let start = jinja.range(of: marker), jinja[..<start.lowerBound].contains("messages[0]['role'] != 'system'"),
            let end = jinja.range(of: "<|im_end|>", range: start.upperBound..<jinja.endIndex) {
-            defaultSystemMessage = String(jinja[start.upperBound..<end.lowerBound])
+            defaultSystemMessage = Self.unescaped(jinja[start.upperBound..<end.lowerBound])
         } else {
             defaultSystemMessage = nil
         }
@@ -38,10 +38,41 @@ public struct ChatTemplate: Sendable, Equatable {
     /// The template in Jinja, as tokenizer_config.json carries it for transformers.
     public var jinja: String {
         let system = defaultSystemMessage.map {
-            "{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\n\($0)<|im_end|>\n' }}{% endif %}"
+            "{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\n\(Self.escaped($0))<|im_end|>\n' }}{% endif %}"
         } ?? ""
         return "{% for message in messages %}\(system){{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}"
             + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+    }
+
+    /// `text` inside a single-quoted Jinja string. Jinja undoes Python's backslash escapes in a
+    /// string and turns a raw carriage return into a line feed, so a quote would end the string
+    /// early and a backslash or a carriage return would render as something else.
+    static func escaped(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": result += "\\\\"
+            case "'": result += "\\'"
+            case "\r": result += "\\r"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    /// The text a Jinja string's content renders as, for the escapes a system message uses;
+    /// other escapes are kept as written.
+    static func unescaped(_ literal: Substring) -> String {
+        let escapes: [Unicode.Scalar: Unicode.Scalar] = ["\\": "\\", "'": "'", "\"": "\"", "n": "\n", "r": "\r", "t": "\t"]
+        var result = "", scalars = literal.unicodeScalars.makeIterator()
+        while let scalar = scalars.next() {
+            guard scalar == "\\", let next = scalars.next() else {
+                result.unicodeScalars.append(scalar)
+                continue
+            }
+            result.unicodeScalars.append(contentsOf: escapes[next].map { [$0] } ?? [scalar, next])
+        }
+        return result
     }
 
     /// The conversation with the system message the template adds when there is none.

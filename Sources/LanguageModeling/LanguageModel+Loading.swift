@@ -31,7 +31,7 @@ extension LanguageModel {
     }
 
     /// The base model an adapter folder names (`base_model_name_or_path`, relative to the folder
-    /// when not absolute).
+    /// when not absolute); a folder whose field is null, empty or absent names none.
     public static func baseModel(of adapterFolder: URL) throws -> URL {
         let configURL = adapterFolder.appendingPathComponent(LoRAConfiguration.configFileName)
         guard let data = FileManager.default.contents(atPath: configURL.path),
@@ -39,7 +39,7 @@ extension LanguageModel {
             throw CheckpointError.malformed(path: configURL.path, reason: "not a JSON object")
         }
         guard let base = json["base_model_name_or_path"] as? String, !base.isEmpty else {
-            throw CheckpointError.invalidField(path: configURL.path, field: "base_model_name_or_path", reason: "is missing: give the base with --model and the adapter with --adapter")
+            throw CheckpointError.invalidField(path: configURL.path, field: "base_model_name_or_path", reason: "names no base model: give the base with --model and the adapter with --adapter")
         }
         let url = base.hasPrefix("/") ? URL(fileURLWithPath: base) : adapterFolder.appendingPathComponent(base)
         guard FileManager.default.fileExists(atPath: url.path) else {
@@ -52,9 +52,17 @@ extension LanguageModel {
         let file = try GGUFFile(contentsOf: url)
         let network = try Llama(gguf: file, trainable: trainable, frozenMatrices: frozenMatrices)
         let stop = network.configuration.endOfSequenceToken.map { [$0] }
+        let (template, unrendered) = chatTemplate(file.metadata["tokenizer.chat_template"]?.string)
         return try LanguageModel(
-            network: network, tokenizer: try tokenizer(ofGGUF: file), stopTokens: stop,
-            chatTemplate: file.metadata["tokenizer.chat_template"]?.string.flatMap(ChatTemplate.init(jinja:)), source: url)
+            network: network, tokenizer: try tokenizer(ofGGUF: file), stopTokens: stop, chatTemplate: template,
+            hasUnrenderedChatTemplate: unrendered, source: url)
+    }
+
+    /// The chat template a model's files carry, as this engine renders it, and whether they carry
+    /// one it cannot render.
+    private static func chatTemplate(_ jinja: String?) -> (template: ChatTemplate?, unrendered: Bool) {
+        let template = jinja.flatMap(ChatTemplate.init(jinja:))
+        return (template, jinja != nil && template == nil)
     }
 
     static func loadFolder(_ url: URL, trainable: Bool) throws -> LanguageModel {
@@ -69,9 +77,10 @@ extension LanguageModel {
         case "llama":
             let network = try Llama.load(from: url, trainable: trainable)
             let eos = folder.settings.eosToken.flatMap(tokenizer.specialTokenID).map(Int32.init) ?? network.configuration.endOfSequenceToken
+            let (template, unrendered) = chatTemplate(folder.settings.chatTemplate)
             return try LanguageModel(
-                network: network, tokenizer: tokenizer, stopTokens: eos.map { [$0] },
-                chatTemplate: folder.settings.chatTemplate.flatMap(ChatTemplate.init(jinja:)), source: url)
+                network: network, tokenizer: tokenizer, stopTokens: eos.map { [$0] }, chatTemplate: template,
+                hasUnrenderedChatTemplate: unrendered, source: url)
         case "gpt2", nil:
             return try LanguageModel(network: GPT.load(from: url, trainable: trainable), tokenizer: tokenizer, source: url)
         case let other?:
@@ -93,13 +102,21 @@ extension LanguageModel {
         guard model == "gpt2" else {
             throw CheckpointError.invalidField(path: file.url.path, field: "tokenizer.ggml.model", reason: "is \"\(model)\"; only byte-level BPE (\"gpt2\") is read")
         }
-        let pre = file.metadata["tokenizer.ggml.pre"]?.string ?? "default"
+        let field = "tokenizer.ggml.pre", pre = file.metadata[field]?.string
+        if file.metadata[field] != nil, pre == nil { throw CheckpointError.invalidField(path: file.url.path, field: field, reason: "is not a string") }
         let splitsDigits: Bool
         switch pre {
         case "smollm": splitsDigits = true
-        case "gpt2", "default": splitsDigits = false
-        default:
-            throw CheckpointError.invalidField(path: file.url.path, field: "tokenizer.ggml.pre", reason: "is \"\(pre)\"; \"smollm\" and \"gpt2\" are read")
+        // llama.cpp names GPT-2's pattern "gpt-2"; "gpt2" was read here before and means the same.
+        case "gpt-2", "gpt2": splitsDigits = false
+        // llama.cpp splits the text of such a file with a default pattern of its own, not GPT-2's:
+        // the two engines would feed the model different ids.
+        case nil, "default":
+            throw CheckpointError.invalidField(
+                path: file.url.path, field: field,
+                reason: "is \(pre.map { "\"\($0)\"" } ?? "missing"): the pre-tokenizer is not named (llama.cpp would split with its default pattern, not GPT-2's); \"gpt-2\" and \"smollm\" are read")
+        case let other?:
+            throw CheckpointError.invalidField(path: file.url.path, field: field, reason: "is \"\(other)\"; \"gpt-2\" and \"smollm\" are read")
         }
         return try BPETokenizer(
             tokens: try file.strings("tokenizer.ggml.tokens"), merges: try file.strings("tokenizer.ggml.merges"),
@@ -119,12 +136,13 @@ extension LanguageModel {
             padToken: token(endOfText), chatTemplate: chatTemplate?.jinja))
     }
 
-    /// Writes the adapters as a PEFT folder naming this model's source as its base.
+    /// Writes the adapters as a PEFT folder naming this model's source as its base (none for a
+    /// model not read from files).
     public func saveAdapters(to folder: URL) throws {
         guard let adapters = network.adapters else {
             throw CheckpointError.invalidField(path: folder.path, field: "adapters", reason: "the model has none to save")
         }
-        try adapters.save(to: folder, baseModel: source?.standardizedFileURL.path ?? "")
+        try adapters.save(to: folder, baseModel: source?.standardizedFileURL.path)
     }
 }
 

@@ -13,10 +13,16 @@ public final class LanguageModel {
     public let stopTokens: [Int32]
     /// The chat template, for models trained on conversations.
     public let chatTemplate: ChatTemplate?
+    /// Whether the model's files carry a chat template other than ChatML, which this engine does
+    /// not render: it then reads a lone user message as plain text, but refuses a conversation.
+    public let hasUnrenderedChatTemplate: Bool
     /// Where the base weights were read from (a folder or a GGUF file), when they were.
     public let source: URL?
 
-    public init(network: any CausalLanguageModel, tokenizer: BPETokenizer, stopTokens: [Int32]? = nil, chatTemplate: ChatTemplate? = nil, source: URL? = nil) throws {
+    public init(
+        network: any CausalLanguageModel, tokenizer: BPETokenizer, stopTokens: [Int32]? = nil, chatTemplate: ChatTemplate? = nil,
+        hasUnrenderedChatTemplate: Bool = false, source: URL? = nil
+    ) throws {
         guard tokenizer.vocabularySize <= network.vocabularySize else {
             throw CheckpointError.invalidField(
                 path: source?.path ?? "tokenizer", field: "vocabulary",
@@ -25,6 +31,7 @@ public final class LanguageModel {
         self.network = network
         self.tokenizer = tokenizer
         self.chatTemplate = chatTemplate
+        self.hasUnrenderedChatTemplate = hasUnrenderedChatTemplate
         self.source = source
         let endOfText = tokenizer.specialTokenID("<|endoftext|>").map(Int32.init) ?? (network as? GPT)?.configuration.endOfTextToken
         self.stopTokens = stopTokens ?? endOfText.map { [$0] } ?? []
@@ -51,6 +58,13 @@ public final class LanguageModel {
     /// template's when the model has one; otherwise the last message's text as a plain prompt.
     public func chatPrompt(_ messages: [ChatMessage]) throws -> [Int32] {
         guard let chatTemplate else {
+            // The model was trained on its template's layout of the earlier turns and the system
+            // message; dropping them in silence would answer another conversation.
+            if hasUnrenderedChatTemplate, messages.count > 1 || messages.contains(where: { $0.role == "system" }) {
+                throw CheckpointError.invalidField(
+                    path: source?.path ?? "model", field: "chat_template",
+                    reason: "is not ChatML, the one template this engine renders: a conversation with earlier turns or a system message cannot be prompted without it (a lone user message is read as plain text)")
+            }
             let text = messages.last?.content ?? ""
             return encode(text).isEmpty ? [endOfText ?? 0] : encode(text)
         }

@@ -66,17 +66,19 @@ extension GPTConfiguration {
         if let activation = json["activation_function"] as? String, !["gelu_new", "gelu_pytorch_tanh"].contains(activation) {
             throw CheckpointError.invalidField(path: url.path, field: "activation_function", reason: "is \(activation); GPT-2's gelu_new is supported")
         }
+        // Both change the attention scores this engine computes as q·k / √headSize.
+        if json["scale_attn_weights"] as? Bool == false {
+            throw CheckpointError.invalidField(path: url.path, field: "scale_attn_weights", reason: "is false; only attention scaled by 1/√head size is supported")
+        }
+        if json["scale_attn_by_inverse_layer_idx"] as? Bool == true {
+            throw CheckpointError.invalidField(path: url.path, field: "scale_attn_by_inverse_layer_idx", reason: "is true; only attention scaled by 1/√head size is supported")
+        }
         self.init(
             vocabularySize: try integer("vocab_size"), contextLength: try integer("n_positions"),
             width: try integer("n_embd"), layers: try integer("n_layer"), heads: try integer("n_head"))
         layerNormEpsilon = (json["layer_norm_epsilon"] as? Double).map(Float.init) ?? 1e-5
         try validate(source: url.path)
-        endOfTextToken = try (json["eos_token_id"] as? Int).map { id in
-            guard (0..<vocabularySize).contains(id) else {
-                throw CheckpointError.invalidField(path: url.path, field: "eos_token_id", reason: "is \(id), outside the vocabulary's ids 0..<\(vocabularySize)")
-            }
-            return Int32(id)
-        }
+        endOfTextToken = try endToken(ofConfig: json, vocabularySize: vocabularySize, path: url.path)
     }
 
     /// The config.json transformers needs to load the saved folder as a GPT2LMHeadModel.
@@ -96,6 +98,20 @@ extension GPTConfiguration {
         }
         return json
     }
+}
+
+/// The end token config.json's `eos_token_id` names: one id, or a list of them (Llama 3's ends
+/// text, a message and a turn apart), whose first is taken, as a configuration holds one end token.
+func endToken(ofConfig json: [String: Any], vocabularySize: Int, path: String) throws(CheckpointError) -> Int32? {
+    let value = json["eos_token_id"]
+    if value == nil || value is NSNull { return nil }
+    guard let ids = (value as? Int).map({ [$0] }) ?? value as? [Int] else {
+        throw .invalidField(path: path, field: "eos_token_id", reason: "must be a token id or a list of them")
+    }
+    if let id = ids.first(where: { !(0..<vocabularySize).contains($0) }) {
+        throw .invalidField(path: path, field: "eos_token_id", reason: "\(ids.count == 1 ? "is" : "holds") \(id), outside the vocabulary's ids 0..<\(vocabularySize)")
+    }
+    return ids.first.map(Int32.init)
 }
 
 /// The largest sizes a model configuration may name: far beyond any model this engine runs on a

@@ -82,20 +82,23 @@ extension Llama {
     /// Loads a folder written by transformers (LlamaForCausalLM) or by `save(to:)`.
     public static func load(from folder: URL, trainable: Bool = true) throws -> Llama {
         guard FileManager.default.fileExists(atPath: folder.path) else { throw CheckpointError.missingFile(path: folder.path) }
-        let configuration = try LlamaConfiguration(huggingFaceConfig: folder.appendingPathComponent(configFileName))
+        let configURL = folder.appendingPathComponent(configFileName)
+        guard FileManager.default.fileExists(atPath: configURL.path) else { throw CheckpointError.missingFile(path: configURL.path) }
         let weightsURL = folder.appendingPathComponent(weightsFileName)
         if !FileManager.default.fileExists(atPath: weightsURL.path),
            FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors.index.json").path) {
             throw CheckpointError.invalidField(path: folder.path, field: "model.safetensors.index.json", reason: "names sharded weights; save the model unsharded (max_shard_size larger than the model)")
         }
+        // Read first: whether config.json ties the head may depend on the weights holding one.
         let (tensors, _) = try SafeTensors.read(weightsURL)
+        let configuration = try LlamaConfiguration(huggingFaceConfig: configURL, weightsHaveOutputHead: tensors["lm_head.weight"] != nil)
         _ = try ParameterStore.match(layout(for: configuration), in: tensors, from: weightsURL)
         let model = try Llama(configuration: configuration, trainable: trainable)
         try model.parameters.load(tensors, from: weightsURL)
         if configuration.tiedEmbeddings, let head = tensors["lm_head.weight"] {
             let embedding = model.parameters.withValues(of: "model.embed_tokens.weight") { Array($0) }
             guard head.values == embedding else {
-                throw CheckpointError.invalidField(path: weightsURL.path, field: "lm_head.weight", reason: "differs from model.embed_tokens.weight although tie_word_embeddings is true")
+                throw CheckpointError.invalidField(path: weightsURL.path, field: "lm_head.weight", reason: "differs from model.embed_tokens.weight although config.json sets tie_word_embeddings to true")
             }
         }
         return model

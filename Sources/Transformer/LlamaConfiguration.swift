@@ -57,6 +57,7 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
             ropeBase: file.metadata["llama.rope.freq_base"]?.number ?? 10_000,
             tiedEmbeddings: !file.tensors.contains { $0.name == "output.weight" })
         do { try validate() } catch { throw .invalidField(path: file.url.path, field: "llama.*", reason: error.description) }
+        try Self.refuseUnsupportedRoPE(in: file, headSize: headSize)
         func token(_ key: String) throws(CheckpointError) -> Int32? {
             guard let value = file.metadata[key] else { return nil }
             guard let id = value.integer else { throw .invalidField(path: file.url.path, field: key, reason: "is not an integer") }
@@ -64,6 +65,32 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
         }
         beginningOfSequenceToken = try token("tokenizer.ggml.bos_token_id")
         endOfSequenceToken = try token("tokenizer.ggml.eos_token_id")
+    }
+
+    /// llama.cpp scales RoPE's positions when a file asks for it, rotates only the first
+    /// `rope.dimension_count` values of a head, and sizes heads by `key_length`/`value_length`;
+    /// this engine rotates whole heads of width / heads, unscaled, so any other setting would load
+    /// into a model that computes something else.
+    static func refuseUnsupportedRoPE(in file: GGUFFile, headSize: Int) throws(CheckpointError) {
+        let path = file.url.path
+        if let type = file.metadata["llama.rope.scaling.type"] {
+            guard type.string == "none" else {
+                throw .invalidField(path: path, field: "llama.rope.scaling.type", reason: "is \(type.string.map { "\"\($0)\"" } ?? "not a string"); only \"none\" (plain RoPE) is supported")
+            }
+        }
+        // scale_linear is the older name of the factor; llama.cpp reads 0 as "not scaled".
+        for key in ["llama.rope.scaling.factor", "llama.rope.scale_linear"] where file.metadata[key] != nil {
+            let factor = try file.number(key)
+            guard factor == 1 || factor == 0 else { throw .invalidField(path: path, field: key, reason: "is \(factor); only unscaled RoPE (1) is supported") }
+        }
+        // Llama 3.1's per-frequency factors.
+        if file.tensors.contains(where: { $0.name == "rope_freqs.weight" }) {
+            throw .invalidField(path: path, field: "rope_freqs.weight", reason: "is present: RoPE with per-frequency factors is not supported")
+        }
+        for key in ["llama.rope.dimension_count", "llama.attention.key_length", "llama.attention.value_length"] where file.metadata[key] != nil {
+            let size = try file.integer(key)
+            guard size == headSize else { throw .invalidField(path: path, field: key, reason: "is \(size); only the head size (embedding_length / head_count = \(headSize)) is supported") }
+        }
     }
 
     public var headSize: Int { width / heads }
@@ -105,7 +132,9 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
 extension LlamaConfiguration {
     /// Reads a LlamaConfig config.json as transformers writes it; settings this engine does not
     /// implement (RoPE scaling, biases, another activation or head size) are refused by name.
-    public init(huggingFaceConfig url: URL) throws {
+    /// `weightsHaveOutputHead` (the checkpoint holds `lm_head.weight`) decides tying when the file
+    /// leaves tie_word_embeddings out.
+    public init(huggingFaceConfig url: URL, weightsHaveOutputHead: Bool = false) throws {
         guard let data = FileManager.default.contents(atPath: url.path) else { throw CheckpointError.missingFile(path: url.path) }
         guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw CheckpointError.malformed(path: url.path, reason: "not a JSON object")
@@ -135,10 +164,12 @@ extension LlamaConfiguration {
             feedForwardWidth: try integer("intermediate_size"),
             rmsNormEpsilon: (json["rms_norm_eps"] as? NSNumber)?.floatValue ?? 1e-6,
             ropeBase: theta?.doubleValue ?? 10_000,
-            tiedEmbeddings: json["tie_word_embeddings"] as? Bool ?? true)
+            // transformers' LlamaConfig unties when the key is absent, and then reads lm_head.weight;
+            // a checkpoint without one can only mean the embedding.
+            tiedEmbeddings: json["tie_word_embeddings"] as? Bool ?? !weightsHaveOutputHead)
         do { try validate() } catch { throw CheckpointError.malformed(path: url.path, reason: error.description) }
         beginningOfSequenceToken = try (json["bos_token_id"] as? Int).map { try Self.tokenID($0, vocabularySize: vocabularySize, path: url.path, field: "bos_token_id") }
-        endOfSequenceToken = try (json["eos_token_id"] as? Int).map { try Self.tokenID($0, vocabularySize: vocabularySize, path: url.path, field: "eos_token_id") }
+        endOfSequenceToken = try endToken(ofConfig: json, vocabularySize: vocabularySize, path: url.path)
     }
 
     /// The config.json transformers needs to load the saved folder as LlamaForCausalLM.

@@ -8,7 +8,7 @@ import Tensors
 
 extension LoRAAdapters {
     /// Writes the adapter folder (created if needed), each file atomically.
-    public func save(to folder: URL, baseModel: String) throws {
+    public func save(to folder: URL, baseModel: String?) throws {
         try FileManager.default.createCheckpointFolder(folder)
         try parameters.write(to: folder.appendingPathComponent(LoRAConfiguration.weightsFileName))
         let fanInFanOut = targets.values.contains { $0.inputsByOutputs }

@@ -61,13 +61,14 @@ extension LoRAConfiguration {
     public static let weightsFileName = "adapter_model.safetensors"
 
     /// PEFT's adapter_config.json for a causal LM. `fanInFanOut` is true for GPT-2, whose Conv1D
-    /// weights are [in, out].
-    public func peftConfig(baseModel: String, fanInFanOut: Bool) -> [String: Any] {
+    /// weights are [in, out]. Without a `baseModel` the field is null, as PEFT writes it for a base
+    /// it has no name for.
+    public func peftConfig(baseModel: String?, fanInFanOut: Bool) -> [String: Any] {
         [
             "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": rank, "lora_alpha": Double(alpha),
             "lora_dropout": Double(dropout), "target_modules": targetModules.sorted(), "bias": "none",
             "fan_in_fan_out": fanInFanOut, "use_rslora": rankStabilized, "inference_mode": true,
-            "init_lora_weights": true, "base_model_name_or_path": baseModel, "modules_to_save": NSNull(),
+            "init_lora_weights": true, "base_model_name_or_path": baseModel.map { $0 as Any } ?? NSNull(), "modules_to_save": NSNull(),
             "use_dora": false, "layers_to_transform": NSNull(), "revision": NSNull(),
         ]
     }

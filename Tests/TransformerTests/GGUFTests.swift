@@ -39,6 +39,46 @@ struct GGUFWriter {
     }
 }
 
+extension GGUFWriter {
+    mutating func set(_ key: String, _ type: UInt32, _ payload: [UInt8]) {
+        metadata.removeAll { $0.key == key }
+        metadata.append((key, type, payload))
+    }
+
+    mutating func set(_ key: String, string: String) { set(key, 8, Self.string(string)) }
+    mutating func set(_ key: String, integer: Int) { set(key, 4, Self.little(UInt32(integer))) }
+    mutating func set(_ key: String, float: Float) { set(key, 6, Self.little(float.bitPattern)) }
+
+    static func strings(_ values: [String]) -> [UInt8] { little(UInt32(8)) + little(UInt64(values.count)) + values.flatMap(string) }
+
+    /// A whole Llama under llama.cpp's names, in F32: width 8 in 2 heads of 4 sharing
+    /// one key/value head, one block, SwiGLU 16, and the 4-token byte-level BPE vocabulary a, b,
+    /// ab, Ġ with GPT-2's pre-tokenizer.
+    static func tinyLlama() -> GGUFWriter {
+        var writer = GGUFWriter()
+        writer.set("general.architecture", string: "llama")
+        for (key, value) in [("context_length", 16), ("embedding_length", 8), ("block_count", 1), ("feed_forward_length", 16),
+                             ("attention.head_count", 2), ("attention.head_count_kv", 1)] {
+            writer.set("llama." + key, integer: value)
+        }
+        writer.set("llama.attention.layer_norm_rms_epsilon", float: 1e-5)
+        writer.set("tokenizer.ggml.model", string: "gpt2")
+        writer.set("tokenizer.ggml.pre", string: "gpt-2")
+        writer.set("tokenizer.ggml.tokens", 9, strings(["a", "b", "ab", "Ġ"]))
+        writer.set("tokenizer.ggml.merges", 9, strings(["a b"]))
+        let shapes: [(String, [UInt64])] = [
+            ("token_embd.weight", [8, 4]), ("output_norm.weight", [8]), ("blk.0.attn_norm.weight", [8]), ("blk.0.attn_q.weight", [8, 8]),
+            ("blk.0.attn_k.weight", [8, 4]), ("blk.0.attn_v.weight", [8, 4]), ("blk.0.attn_output.weight", [8, 8]), ("blk.0.ffn_norm.weight", [8]),
+            ("blk.0.ffn_gate.weight", [8, 16]), ("blk.0.ffn_up.weight", [8, 16]), ("blk.0.ffn_down.weight", [16, 8]),
+        ]
+        writer.tensors = shapes.map { name, dimensions in
+            let values: [Float] = (0..<Int(dimensions.reduce(1, *))).map { Float($0 % 7 - 3) / 10 }
+            return (name, dimensions, 0, values.flatMap { little($0.bitPattern) })
+        }
+        return writer
+    }
+}
+
 @Suite struct GGUFTests {
     @Test func readsMetadataOfEveryType() throws {
         var writer = GGUFWriter()
@@ -111,8 +151,15 @@ struct GGUFWriter {
         var writer = GGUFWriter()
         writer.tensors = [("w", [64], 3, GGUFWriter.half(1) + GGUFWriter.half(0) + [UInt8](repeating: 0, count: 16))]
         let truncated = try writer.write(named: "truncated.gguf")
-        #expect(throws: CheckpointError.malformed(path: truncated.path, reason: "tensor w ([64], Q4_1) runs past the end of the file or splits a block")) {
+        #expect(throws: CheckpointError.malformed(path: truncated.path, reason: "tensor w ([64], Q4_1) runs past the end of the file")) {
             try GGUFFile(contentsOf: truncated)
+        }
+
+        // Three whole Q8_0 blocks, but as two rows of 48 values: ggml quantises each row apart.
+        writer.tensors = [("w", [48, 2], 8, [UInt8](repeating: 0, count: 3 * 34))]
+        let splitRows = try writer.write(named: "split-rows.gguf")
+        #expect(throws: CheckpointError.malformed(path: splitRows.path, reason: "tensor w ([48, 2], Q8_0) has rows of 48 values, not whole blocks of 32")) {
+            try GGUFFile(contentsOf: splitRows)
         }
 
         writer.tensors = [("k", [32], 12, [UInt8](repeating: 0, count: 32))]
