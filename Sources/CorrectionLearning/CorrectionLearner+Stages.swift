@@ -93,7 +93,8 @@ extension CorrectionLearner {
                                             parameters: SamplingParameters(temperature: 0, maxNewTokens: limit), generator: &generator)[0].tokens
             let greedy = model.replyText(try model.decode(tokens))
             return AdapterProvenance.TaughtAnswer(
-                prompt: conversation.last?.content ?? "", correction: answer, greedyAnswer: greedy, reproduced: greedy == answer)
+                prompt: conversation.last?.content ?? "", correction: answer, greedyAnswer: greedy,
+                reproduced: greedy == model.replyText(model.replyTarget(answer)))
         }
     }
 }

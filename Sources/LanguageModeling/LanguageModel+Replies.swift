@@ -25,8 +25,11 @@ extension LanguageModel {
 
     /// What the model should write after `replyPrompt` for `replyText` to read back `answer`:
     /// the answer itself in a chat template (the end of turn follows); for a plain model the
-    /// transcript's line, " answer" and its line break.
+    /// transcript's line, " answer" and its line break, the answer's lines joined by spaces,
+    /// since the chat reads a plain model's reply only up to its first line break.
     public func replyTarget(_ answer: String) -> String {
-        chatTemplate == nil ? " \(answer)\n" : answer
+        guard chatTemplate == nil else { return answer }
+        let lines = answer.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return " \(lines.joined(separator: " "))\n"
     }
 }
