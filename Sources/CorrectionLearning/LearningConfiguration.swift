@@ -11,10 +11,15 @@ public struct LearningStage: Codable, Sendable, Equatable {
     public var optimization: OptimizationSettings
     /// Passes over the examples at least: as corrections accumulate, the stage grows with them.
     public var minimumEpochs: Double
+    /// The most steps `minimumEpochs` may raise the stage to (nil: no limit). Every round learns
+    /// from the whole history, and a server learns while it answers, so a round's length must
+    /// not grow with it for ever, nor with one user's many corrections of one conversation.
+    public var maximumSteps: Int?
 
-    public init(optimization: OptimizationSettings, minimumEpochs: Double) {
+    public init(optimization: OptimizationSettings, minimumEpochs: Double, maximumSteps: Int? = nil) {
         self.optimization = optimization
         self.minimumEpochs = minimumEpochs
+        self.maximumSteps = maximumSteps
     }
 
     /// The settings for `count` examples.
@@ -22,7 +27,7 @@ public struct LearningStage: Codable, Sendable, Equatable {
         var settings = optimization
         settings.batchSize = max(1, min(settings.batchSize, count))
         let epochSteps = (minimumEpochs * Double(count) / Double(settings.batchSize)).rounded(.up)
-        settings.steps = max(settings.steps, Int(epochSteps))
+        settings.steps = max(settings.steps, min(Int(epochSteps), maximumSteps ?? Int.max))
         return settings
     }
 
@@ -32,7 +37,7 @@ public struct LearningStage: Codable, Sendable, Equatable {
         (settings.steps, settings.batchSize, settings.learningRate, settings.minimumLearningRate) = (steps, batchSize, learningRate, learningRate / 10)
         (settings.warmupSteps, settings.weightDecay, settings.evaluationInterval, settings.checkpointInterval) = (0, 0, 0, 0)
         (settings.checkpointsKept, settings.logInterval) = (1, 1)
-        return LearningStage(optimization: settings, minimumEpochs: 3)
+        return LearningStage(optimization: settings, minimumEpochs: 3, maximumSteps: 300)
     }
 }
 
@@ -69,6 +74,9 @@ public struct LearningConfiguration: Codable, Sendable, Equatable {
         try lora?.validate(source: "learn configuration")
         for (name, stage) in [("sft", sft), ("dpo", dpo)] where !(stage.minimumEpochs >= 0 && stage.minimumEpochs.isFinite) {
             throw LearningError.invalidSetting(field: "\(name).minimumEpochs", expected: "a finite value ≥ 0")
+        }
+        for (name, stage) in [("sft", sft), ("dpo", dpo)] where (stage.maximumSteps ?? 1) < 1 {
+            throw LearningError.invalidSetting(field: "\(name).maximumSteps", expected: "≥ 1, or absent for no limit")
         }
         guard checkedCorrections >= 0 else { throw LearningError.invalidSetting(field: "checkedCorrections", expected: "≥ 0") }
         guard heldOutAnswerTokens > 0 else { throw LearningError.invalidSetting(field: "heldOutAnswerTokens", expected: "> 0") }
