@@ -26,13 +26,14 @@ public struct FluencyScorer {
     }
 
     /// exp(mean −log p) over every response token given its prompt, pooled over the responses.
-    /// Empty responses contribute no tokens; a pair longer than the context keeps the response's
-    /// first tokens and the prompt's last ones.
-    public func perplexity(prompts: [String], responses: [String]) throws -> PerplexityReport {
+    /// Empty responses contribute no tokens and are counted apart; a pair longer than the context
+    /// keeps the response's first tokens and the prompt's last ones.
+    public func perplexity(prompts: [String], responses: [String]) throws -> FluencyReport {
         guard prompts.count == responses.count else {
             throw FluencyError.mismatchedCounts(prompts: prompts.count, responses: responses.count)
         }
-        let pairs = try zip(prompts, responses).map { try encoded(prompt: $0, response: $1) }.filter { !$0.response.isEmpty }
+        let encodedPairs = try zip(prompts, responses).map { try encoded(prompt: $0, response: $1) }
+        let pairs = encodedPairs.filter { !$0.response.isEmpty }
         let padding = model.endOfText ?? 0
         var negativeLog = 0.0, tokens = 0
         for rows in batches(pairs) {
@@ -43,11 +44,12 @@ public struct FluencyScorer {
                 tokens += 1
             }
         }
-        return PerplexityReport(tokens: tokens, meanNLL: tokens == 0 ? 0 : negativeLog / Double(tokens))
+        return FluencyReport(
+            responses: responses.count, emptyResponses: encodedPairs.count - pairs.count, tokens: tokens, negativeLogLikelihood: negativeLog)
     }
 
     /// The same for token ids of `source`'s tokenizer, decoded without its stop tokens.
-    public func perplexity(prompts: [[Int32]], responses: [[Int32]], decodedBy source: LanguageModel) throws -> PerplexityReport {
+    public func perplexity(prompts: [[Int32]], responses: [[Int32]], decodedBy source: LanguageModel) throws -> FluencyReport {
         let stops = Set(source.stopTokens)
         let text = { (ids: [Int32]) in try source.decode(ids.filter { !stops.contains($0) }) }
         return try perplexity(prompts: prompts.map(text), responses: responses.map(text))

@@ -12,8 +12,9 @@ public enum PercentText {
         "\(of(share)) [\(of(lower)), \(of(upper))]"
     }
 
-    /// A count's win rate with its Wilson interval.
+    /// A count's win rate with its Wilson interval, or that there was nothing to count.
     public static func of(_ count: WinCount) -> String {
+        guard count.prompts > 0 else { return "n/a (no prompts)" }
         let interval = count.interval()
         return of(count.winRate, between: interval.lowerBound, and: interval.upperBound)
     }

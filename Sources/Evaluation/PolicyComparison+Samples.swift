@@ -29,41 +29,47 @@ extension PolicyEvaluator {
         public var side: PolicyComparison.Side
 
         /// Measures `samples` of `model` against `reference` (when they are the same network, the
-        /// KL is 0 and the policy's pass is skipped) and their `fluency`.
+        /// KL is 0 and the policy's pass is skipped) and their `fluency`. Samples drawn greedily
+        /// (temperature 0) have no KL: both models are point masses there, so it is 0 or infinite.
         public init(
             _ model: LanguageModel, reference: any CausalLanguageModel, prompts: [[Int32]], samples: [[Int32]], temperature: Float,
             batchSize: Int, fluency: Fluency
         ) throws {
+            guard temperature >= 0, temperature.isFinite else { throw EvaluationError.invalidTemperature(temperature) }
             self.prompts = prompts
             self.samples = samples
             let stops = Set(model.stopTokens)
             texts = try samples.map { try model.decode($0.filter { !stops.contains($0) }) }
             var kl = 0.0, negativeLog = 0.0, tokens = 0.0
-            let padding = model.endOfText ?? 0, temperature = max(temperature, 1e-3)
+            let padding = model.endOfText ?? 0, sampled = temperature > 0
             for start in stride(from: 0, to: prompts.count, by: batchSize) {
                 let range = start..<min(start + batchSize, prompts.count)
                 let batch = try SequenceBatch(prompts: Array(prompts[range]), responses: Array(samples[range]), padding: padding)
                 // One reference pass gives both its sampling-temperature and its plain log-probabilities.
                 let referenceLogits = try reference.logits(reference.responseStates(batch, tape: nil), tape: nil)
-                let logRef = try referenceLogits.tokenLogProbabilities(of: batch.responseTargets, temperature: temperature).scalars
                 let logRefPlain = try referenceLogits.tokenLogProbabilities(of: batch.responseTargets, temperature: 1).scalars
-                let logP = model.network === reference ? logRef : try model.network.responseLogProbabilities(batch, temperature: temperature, tape: nil).scalars
                 for i in batch.responseMask.indices where batch.responseMask[i] != 0 {
-                    kl += Double(logP[i] - logRef[i])
                     negativeLog -= Double(logRefPlain[i])
                     tokens += 1
                 }
+                guard sampled else { continue }
+                let logRef = try referenceLogits.tokenLogProbabilities(of: batch.responseTargets, temperature: temperature).scalars
+                let logP = model.network === reference ? logRef : try model.network.responseLogProbabilities(batch, temperature: temperature, tape: nil).scalars
+                for i in batch.responseMask.indices where batch.responseMask[i] != 0 {
+                    kl += Double(logP[i] - logRef[i])
+                }
             }
             let n = Double(max(prompts.count, 1))
-            let referenceReading = PerplexityReport(tokens: Int(tokens), meanNLL: negativeLog / max(tokens, 1))
-            let fluent: PerplexityReport? = switch fluency {
+            let referenceReading = FluencyReport(
+                responses: texts.count, emptyResponses: texts.filter(\.isEmpty).count, tokens: Int(tokens), negativeLogLikelihood: negativeLog)
+            let fluent: FluencyReport? = switch fluency {
             case .none: nil
             case .reference: referenceReading
             case .scorer(let scorer, let prompts): try scorer.perplexity(prompts: prompts, responses: texts)
             }
             side = PolicyComparison.Side(
-                meanScore: 0, klToReference: kl / n, referencePerplexity: referenceReading.perplexity, meanLength: tokens / n,
-                repetition: RepetitionStatistics(texts: texts), fluency: fluent)
+                meanScore: 0, klToReference: sampled ? kl / n : nil, referencePerplexity: Foundation.exp(negativeLog / max(tokens, 1)),
+                meanLength: tokens / n, repetition: RepetitionStatistics(texts: texts), fluency: fluent)
         }
     }
 }
@@ -107,11 +113,14 @@ extension PolicyComparison {
 
 public enum EvaluationError: Error, Equatable, CustomStringConvertible {
     case mismatchedSides(policy: Int, baseline: Int, scores: Int, baselineScores: Int)
+    case invalidTemperature(Float)
 
     public var description: String {
         switch self {
         case let .mismatchedSides(policy, baseline, scores, baselineScores):
             return "a comparison needs as many samples and scores on each side: \(policy) policy samples with \(scores) scores, \(baseline) baseline samples with \(baselineScores) scores"
+        case let .invalidTemperature(temperature):
+            return "samples are measured at their sampling temperature, a finite value ≥ 0 (0 is greedy), got \(temperature)"
         }
     }
 }

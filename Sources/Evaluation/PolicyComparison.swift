@@ -15,8 +15,9 @@ public struct PolicyComparison: Codable, Sendable {
     public struct Side: Codable, Sendable {
         /// Mean judge score of the samples.
         public var meanScore: Double
-        /// Mean Σ_t (log π − log π_ref) per response, in nats, at the sampling temperature.
-        public var klToReference: Double
+        /// Mean Σ_t (log π − log π_ref) per response, in nats, at the sampling temperature; nil
+        /// for greedy samples (temperature 0), whose KL is 0 or infinite.
+        public var klToReference: Double?
         /// exp(mean −log π_ref per sampled token) at temperature 1.
         public var referencePerplexity: Double
         /// Mean tokens per response (the stop token included when generated).
@@ -24,7 +25,7 @@ public struct PolicyComparison: Codable, Sendable {
         /// Word-level repetition of the decoded samples (nil in comparisons written before it was measured).
         public var repetition: RepetitionStatistics?
         /// The fluency model's perplexity of the samples given their prompts, when one was given.
-        public var fluency: PerplexityReport?
+        public var fluency: FluencyReport?
     }
 
     public var prompts: Int

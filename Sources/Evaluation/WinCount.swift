@@ -22,12 +22,14 @@ public struct WinCount: Codable, Sendable, Equatable {
 
     public var prompts: Int { wins + ties + losses }
 
-    /// Wins plus half the ties, over all prompts.
+    /// Wins plus half the ties, over all prompts (0 when there were none: read `prompts` first).
     public var winRate: Double { (Double(wins) + 0.5 * Double(ties)) / Double(max(prompts, 1)) }
 
-    /// Wilson score interval of the win rate at z (1.96 for 95%).
+    /// Wilson score interval of the win rate at z (1.96 for 95%). No prompts say nothing about the
+    /// rate, so their interval is all of [0, 1].
     public func interval(z: Double = 1.96) -> ClosedRange<Double> {
-        let n = Double(max(prompts, 1)), p = winRate
+        guard prompts > 0 else { return 0...1 }
+        let n = Double(prompts), p = winRate
         let centre = (p + z * z / (2 * n)) / (1 + z * z / n)
         let half = z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()
         return max(0, centre - half)...min(1, centre + half)

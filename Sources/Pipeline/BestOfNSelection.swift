@@ -23,7 +23,7 @@ public struct BestOfNSelectionPoint: Codable, Sendable, Equatable {
     }
 
     public var candidates: Int
-    /// log n − (n−1)/n, the same for both ways of choosing.
+    /// log n − (n−1)/n, an upper bound on the KL rather than a measurement, the same for both ways of choosing.
     public var klToReference: Double
     public var byRewardModel: Chosen
     /// Chosen by the population judge: its own win rate is high by construction; the critics' is the measurement.

@@ -33,7 +33,8 @@ public struct DemoOutcome: Codable, Sendable {
 
     /// Goals: PPO beats SFT on at least this share of held-out prompts by the population judge...
     public static let requiredWinRate = 0.8
-    /// ...at a KL to the reference of at most this many nats per response...
+    /// ...at a KL to the reference of at most this many nats per response (an unmeasured KL, of
+    /// greedy samples, does not meet it)...
     public static let maximumKL = 6.0
     /// ...with samples at most this much less likely under the reference than SFT's.
     public static let maximumPerplexityRatio = 1.5
@@ -48,7 +49,7 @@ public struct DemoOutcome: Codable, Sendable {
     }
 
     /// SFT's best of N samples by the reward model against SFT's single sample, on the first
-    /// `prompts` held-out prompts; its KL is the analytic log N − (N−1)/N.
+    /// `prompts` held-out prompts; its KL is the analytic upper bound log N − (N−1)/N.
     public struct BestOfNResult: Codable, Sendable {
         public var candidates: Int
         public var comparison: PolicyComparison
@@ -151,7 +152,7 @@ extension DemoPipeline {
             return DemoOutcome.SeedResult(
                 seed: policy.seed, comparison: comparison, winRate: comparison.winRate,
                 winRateInterval: [interval.lowerBound, interval.upperBound], perplexityRatio: ratio,
-                passed: comparison.winRate >= DemoOutcome.requiredWinRate && comparison.policy.klToReference <= DemoOutcome.maximumKL
+                passed: comparison.winRate >= DemoOutcome.requiredWinRate && (comparison.policy.klToReference.map { $0 <= DemoOutcome.maximumKL } ?? false)
                     && ratio <= DemoOutcome.maximumPerplexityRatio,
                 criticComparison: criticComparison, criticWinRateInterval: criticComparison.map { [$0.winRateInterval().lowerBound, $0.winRateInterval().upperBound] })
         }

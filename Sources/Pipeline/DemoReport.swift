@@ -36,7 +36,7 @@ struct DemoReport {
             let c = r.comparison
             return "<tr><td>\(r.seed)</td><td>\(PercentText.of(r.comparison.record))</td>"
                 + "<td>\(criticCell(r))</td>"
-                + "<td>\(c.wins)/\(c.ties)/\(c.losses)</td><td>\(fixed(c.policy.klToReference))</td>"
+                + "<td>\(c.wins)/\(c.ties)/\(c.losses)</td><td>\(FigureText.kl(c.policy.klToReference))</td>"
                 + "<td>\(fixed(c.policy.referencePerplexity)) vs \(fixed(c.baseline.referencePerplexity)) (×\(fixed(r.perplexityRatio)))</td>"
                 + "<td>\(fixed(c.policy.meanScore, 3)) vs \(fixed(c.baseline.meanScore, 3))</td>"
                 + "<td class=\"\(r.passed ? "pass" : "fail")\">\(r.passed ? "pass" : "fail")</td></tr>"
@@ -56,7 +56,8 @@ struct DemoReport {
         <th>reference perplexity PPO vs SFT</th><th>judge score PPO vs SFT</th><th>goals</th></tr>\(rows)</table>
         <p>Best-of-\(outcome.bestOfN.candidates) keeps the reward model's favourite of \(outcome.bestOfN.candidates) SFT samples (on the
         first \(outcome.bestOfN.comparison.prompts) prompts, against SFT's own sample of each): no weights change, so it is the baseline a
-        trained policy is measured against at the same reward model. Its KL is the analytic log N − (N−1)/N.</p>
+        trained policy is measured against at the same reward model. Its KL is shown as the analytic bound log N − (N−1)/N, which
+        Beirami et al. (2024) prove is an upper bound, close only when no answer is likely to be drawn twice.</p>
         \(critic)
         \(accuracy)
         \(guardsSection())
@@ -118,7 +119,8 @@ struct DemoReport {
         ReportParts.annotatorCeiling(
             outcome.bestOfN.ladder, prompts: outcome.bestOfN.comparison.prompts, candidates: outcome.bestOfN.candidates, startingModel: "SFT",
             trained: outcome.seeds.compactMap { r in
-                r.criticComparison.map { .init(name: "PPO seed \(r.seed)", kl: r.comparison.policy.klToReference, criticWinRate: $0.winRate) }
+                guard let critic = r.criticComparison, let kl = r.comparison.policy.klToReference else { return nil }
+                return .init(name: "PPO seed \(r.seed)", kl: kl, criticWinRate: critic.winRate)
             })
     }
 
@@ -132,7 +134,7 @@ struct DemoReport {
     private func bestOfNRow() -> String {
         let b = outcome.bestOfN, c = b.comparison
         return "<tr><td>\(bestOfNName)</td><td>\(PercentText.of(c.record))</td><td>\(b.criticComparison.map { PercentText.of($0.record) } ?? "–")</td>"
-            + "<td>\(c.wins)/\(c.ties)/\(c.losses)</td><td>\(fixed(c.policy.klToReference)) (analytic)</td>"
+            + "<td>\(c.wins)/\(c.ties)/\(c.losses)</td><td>\(FigureText.kl(c.policy.klToReference, analyticBound: true))</td>"
             + "<td>\(fixed(c.policy.referencePerplexity)) vs \(fixed(c.baseline.referencePerplexity)) (×\(fixed(b.perplexityRatio)))</td>"
             + "<td>\(fixed(c.policy.meanScore, 3)) vs \(fixed(c.baseline.meanScore, 3))</td><td>–</td></tr>"
     }

@@ -13,13 +13,15 @@ import Transformer
 public struct RoundSummary: Codable, Sendable {
     /// 0 is the starting model.
     public var round: Int
-    /// Mean population-judge score of one sample per held-out prompt, with a 95% interval (±1.96 standard errors).
+    /// Mean population-judge score of one sample per held-out prompt, with a 95% interval (±1.96
+    /// standard errors; nil under 2 prompts, whose spread says nothing).
     public var judgeScore: Double
-    public var judgeScoreInterval: [Double]
+    public var judgeScoreInterval: [Double]?
     /// Wins plus half the ties against the starting model on the same prompts, with its Wilson interval.
     public var winRateVersusStart: Double
     public var winRateInterval: [Double]
-    public var klToReference: Double
+    /// Nil when the samples were greedy (temperature 0).
+    public var klToReference: Double?
     public var meanLength: Double
     /// Word repetition of the samples: praise repeated to please a lexicon judge shows here first.
     public var repetition: RepetitionStatistics?
@@ -72,13 +74,8 @@ struct RoundEvaluation {
     func summary(of policy: LanguageModel, round: Int, reference: LanguageModel, labels: Int, seconds: Double, rewardAccuracy: Double? = nil) throws -> RoundSummary {
         let (comparison, samples, startSamples) = try PolicyEvaluator.compare(
             policy: policy, baseline: reference, reference: reference.network, prompts: prompts, judge: judge, sampling: sampling, seed: seed)
-        let scores: [Double] = try judge.scores(prompts: prompts, responses: samples)
-        let count = Double(scores.count)
-        let mean: Double = scores.reduce(0, +) / count
-        let squares: Double = scores.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
-        let half: Double = 1.96 * (squares / max(count - 1, 1) / count).squareRoot()
+        let (mean, judgeInterval) = Self.meanWithInterval(try judge.scores(prompts: prompts, responses: samples))
         let interval = comparison.winRateInterval()
-        let judgeInterval: [Double] = [mean - half, mean + half]
         let winInterval: [Double] = [interval.lowerBound, interval.upperBound]
         let critics = try critic.map { critic in
             WinCount(try critic.scores(prompts: prompts, responses: samples), against: try critic.scores(prompts: prompts, responses: startSamples))
@@ -88,6 +85,17 @@ struct RoundEvaluation {
             winRateInterval: winInterval, klToReference: comparison.policy.klToReference,
             meanLength: comparison.policy.meanLength, repetition: comparison.policy.repetition, labels: labels, rewardAccuracy: rewardAccuracy,
             criticWinRate: critics?.winRate, criticWinRateInterval: critics.map { [$0.interval().lowerBound, $0.interval().upperBound] }, seconds: seconds)
+    }
+
+    /// The mean of `scores` and its 95% interval, ±1.96 standard errors. One score has no spread
+    /// to estimate an error from (the interval would have no width), so under two there is none.
+    static func meanWithInterval(_ scores: [Double]) -> (mean: Double, interval: [Double]?) {
+        let count = Double(scores.count)
+        let mean: Double = scores.reduce(0, +) / count
+        guard scores.count >= 2 else { return (mean, nil) }
+        let squares: Double = scores.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+        let half: Double = 1.96 * (squares / (count - 1) / count).squareRoot()
+        return (mean, [mean - half, mean + half])
     }
 }
 

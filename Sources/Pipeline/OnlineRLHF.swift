@@ -66,9 +66,12 @@ public final class OnlineRLHF {
         let snippets = try RottenTomatoes.snippets(at: dataFolder.appendingPathComponent("reward/rotten_tomatoes_corpus_full.csv"))
         let data = ReviewData(snippets: snippets, heldOutFraction: configuration.heldOutMovieFraction, seed: configuration.seed)
         let start = try LanguageModel.load(from: startURL, trainable: false)
+        let evaluationPrompts = data.heldOutPrompts(openingWords: configuration.openingWords, count: configuration.evaluationPrompts, seed: configuration.seed &+ 3)
+        guard !evaluationPrompts.isEmpty else {
+            throw DemoConfigurationError("the held-out movies (heldOutMovieFraction \(configuration.heldOutMovieFraction)) give no prompts to evaluate the rounds on")
+        }
         let evaluation = try RoundEvaluation(
-            prompts: data.heldOutPrompts(openingWords: configuration.openingWords, count: configuration.evaluationPrompts, seed: configuration.seed &+ 3)
-                .map(start.encode),
+            prompts: evaluationPrompts.map(start.encode),
             judge: JudgeScorer(judge: HiddenJudge.population(RaterLexicon(contentsOf: lexiconURL)), model: start),
             // The critics read whole snippets, so the judge reads the opening words with the answer.
             critic: try criticURL.map { CriticJudge.snippetScorer(try RewardModel.load(from: $0), for: start) },
@@ -99,8 +102,8 @@ public final class OnlineRLHF {
                 rewardAccuracy: reward.accuracy)
             try AtomicFile.write(try JSONEncoder.pretty.encode(summary), to: file)
             summaries.append(summary)
-            events(.note(String(format: "round %d: judge %.3f (was %.3f), KL %.2f, %d labels, %.0f s",
-                                round, summary.judgeScore, summaries[summaries.count - 2].judgeScore, summary.klToReference, labelled, summary.seconds)))
+            events(.note(String(format: "round %d: judge %.3f (was %.3f), KL %@, %d labels, %.0f s",
+                                round, summary.judgeScore, summaries[summaries.count - 2].judgeScore, FigureText.kl(summary.klToReference), labelled, summary.seconds)))
         }
         let arena = try await runArena(data: data, rounds: rounds)
         let outcome = OnlineRLHFOutcome(rounds: summaries, arena: arena)

@@ -21,8 +21,8 @@ struct OnlineRLHFReport {
             title: "Population judge (never trained on) by round", xLabel: "round (0 = starting model)", yLabel: "mean judge score",
             series: [
                 .init(name: "mean", points: rounds.map { (Double($0.round), $0.judgeScore) }),
-                .init(name: "low (95%)", points: rounds.map { (Double($0.round), $0.judgeScoreInterval[0]) }),
-                .init(name: "high (95%)", points: rounds.map { (Double($0.round), $0.judgeScoreInterval[1]) }),
+                .init(name: "low (95%)", points: rounds.compactMap { r in r.judgeScoreInterval.map { (Double(r.round), $0[0]) } }),
+                .init(name: "high (95%)", points: rounds.compactMap { r in r.judgeScoreInterval.map { (Double(r.round), $0[1]) } }),
             ])
     }
 
@@ -44,8 +44,9 @@ struct OnlineRLHFReport {
             let critics = judgedByCritics ? "<td>\(criticWinRate(r))</td>" : ""
             let repeated = r.repetition.map { PercentText.of($0.repeatedTrigramShare) } ?? ""
             let accuracy = r.rewardAccuracy.map { PercentText.of($0) } ?? ""
-            return "<tr><td>\(r.round)</td><td>\(fixed(r.judgeScore, 3)) [\(fixed(r.judgeScoreInterval[0], 3)), \(fixed(r.judgeScoreInterval[1], 3))]</td>"
-                + "<td>\(winRate)</td>\(critics)<td>\(fixed(r.klToReference))</td><td>\(fixed(r.meanLength, 1))</td>"
+            let judgeInterval = r.judgeScoreInterval.map { "[\(fixed($0[0], 3)), \(fixed($0[1], 3))]" } ?? "(no interval under 2 prompts)"
+            return "<tr><td>\(r.round)</td><td>\(fixed(r.judgeScore, 3)) \(judgeInterval)</td>"
+                + "<td>\(winRate)</td>\(critics)<td>\(FigureText.kl(r.klToReference))</td><td>\(fixed(r.meanLength, 1))</td>"
                 + "<td>\(r.repetition.map { fixed($0.distinct2) } ?? "")</td><td>\(repeated)</td><td>\(r.labels)</td>"
                 + "<td>\(accuracy)</td><td>\(r.round == 0 ? "" : fixed(r.seconds, 0))</td></tr>"
         }.joined()

@@ -27,7 +27,7 @@ extension ReportParts {
             "<tr><td>\(p.candidates)</td><td>\(fixed(p.klToReference))</td>\(cells(p.byRewardModel))\(cells(p.byPopulationJudge))</tr>"
         }.joined()
         let critics = hasCritic ? "<th>critics</th>" : ""
-        let header = "<tr><th>n</th><th>KL (analytic)</th><th>reward model's choice: population</th>\(critics)"
+        let header = "<tr><th>n</th><th>KL upper bound (analytic)</th><th>reward model's choice: population</th>\(critics)"
             + "<th>population judge's choice: population</th>\(critics)</tr>"
         let intro = """
             <p>Best-of-n on the first \(prompts) prompts against \(startingModel)'s own sample of each, n = 1, 2, 4, … from one draw of

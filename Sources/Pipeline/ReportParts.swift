@@ -32,14 +32,16 @@ enum ReportParts {
         return "\(fixed(a, digits)) vs \(fixed(b, digits))"
     }
 
-    /// Length ratio, distinct-2, repeated 3-grams, duplicate answers and fluency, as table cells.
+    /// Length ratio, distinct-2, repeated 3-grams, duplicate answers and fluency (with each side's
+    /// empty answers, which its perplexity leaves out), as table cells.
     static func guardCells(_ c: PolicyComparison) -> String {
         let p = c.policy, b = c.baseline
+        let fluency = p.fluency.flatMap { policy in b.fluency.map { "\(policy.perplexityText(digits: 1)) vs \($0.perplexityText(digits: 1))" } } ?? "–"
         return "<td>×\(fixed(c.lengthRatio))</td>"
             + "<td>\(pair(p.repetition?.distinct2, b.repetition?.distinct2))</td>"
             + "<td>\(pair(p.repetition?.repeatedTrigramShare, b.repetition?.repeatedTrigramShare, 3))</td>"
             + "<td>\(pair(p.repetition?.duplicateResponseShare, b.repetition?.duplicateResponseShare, 3))</td>"
-            + "<td>\(pair(p.fluency?.perplexity, b.fluency?.perplexity, 1))</td>"
+            + "<td>\(fluency)</td>"
     }
 
     static func lengthControlledCell(_ c: PolicyComparison) -> String {

@@ -18,7 +18,7 @@ public struct SmolLM2DemoOutcome: Codable, Sendable {
         public var criticWinRateInterval: [Double]
         /// The reference's perplexity of the method's samples over its perplexity of the starting model's.
         public var perplexityRatio: Double
-        /// Whether the KL is best-of-N's analytic value, log N − (N−1)/N, rather than measured.
+        /// Whether the KL is best-of-N's analytic upper bound, log N − (N−1)/N, rather than measured.
         public var analyticKL: Bool
         /// The goals for this method, when it has any, and whether they were met.
         public var goals: String?
@@ -128,7 +128,8 @@ extension SmolLM2DemoPipeline {
     }
 
     /// The method's row with the goals: PPO-LoRA ≥ 80% by both judges (lower end ≥ 75%),
-    /// KL ≤ 6, reference perplexity ≤ 1.5×, length within ±30%, repetition no higher; DPO-LoRA ≥ 70%.
+    /// KL ≤ 6 (an unmeasured KL, of greedy samples, does not meet it), reference perplexity ≤ 1.5×,
+    /// length within ±30%, repetition no higher; DPO-LoRA ≥ 70%.
     static func method(_ name: String, population: PolicyComparison, critic: PolicyComparison, analyticKL: Bool) -> SmolLM2DemoOutcome.Method {
         let intervals = [population, critic].map { c in [c.winRateInterval().lowerBound, c.winRateInterval().upperBound] }
         let ratio = population.policy.referencePerplexity / max(population.baseline.referencePerplexity, .leastNormalMagnitude)
@@ -138,7 +139,8 @@ extension SmolLM2DemoPipeline {
             goals = "win ≥ 80% by both judges (95% lower end ≥ 75%), KL ≤ 6, perplexity ≤ 1.5×, length ±30%, repetition no higher"
             let repetition = (population.policy.repetition?.repeatedTrigramShare ?? 0) <= (population.baseline.repetition?.repeatedTrigramShare ?? 0)
             passed = judges.allSatisfy { $0.winRate >= SmolLM2DemoOutcome.requiredWinRate } && intervals.allSatisfy { $0[0] >= SmolLM2DemoOutcome.requiredLowerBound }
-                && population.policy.klToReference <= SmolLM2DemoOutcome.maximumKL && ratio <= SmolLM2DemoOutcome.maximumPerplexityRatio
+                && (population.policy.klToReference.map { $0 <= SmolLM2DemoOutcome.maximumKL } ?? false)
+                && ratio <= SmolLM2DemoOutcome.maximumPerplexityRatio
                 && abs(population.lengthRatio - 1) <= SmolLM2DemoOutcome.lengthTolerance && repetition
         } else if name.hasPrefix("DPO") {
             goals = "win ≥ 70% by both judges"

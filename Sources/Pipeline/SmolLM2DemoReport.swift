@@ -36,7 +36,7 @@ struct SmolLM2DemoReport {
     private func outcomeSection() -> String {
         let rows = outcome.methods.map { m in
             let p = m.populationJudge, c = m.criticJudge
-            let kl = ReportParts.fixed(p.policy.klToReference) + (m.analyticKL ? " (analytic)" : "")
+            let kl = FigureText.kl(p.policy.klToReference, analyticBound: m.analyticKL)
             let goal = m.passed.map(ReportParts.passCell) ?? "<td>ceiling reference</td>"
             return "<tr><td>\(LineChart.escape(m.name))</td><td>\(p.prompts)</td>"
                 + "<td>\(PercentText.of(p.record))</td><td>\(p.wins)/\(p.ties)/\(p.losses)</td>"
@@ -49,7 +49,8 @@ struct SmolLM2DemoReport {
         <p>Goals (issue 11): PPO-LoRA beats the starting model on at least 80% of prompts by both judges, the lower end of the 95%
         interval at least 75%, at a KL of at most 6 nats per response, the reference's perplexity of its samples at most 1.5× that
         of the starting model's, length within ±30% and repetition no higher; DPO-LoRA at least 70%; best-of-\(outcome.bestOfNCandidates)
-        (on the first \(outcome.bestOfNPrompts) prompts) is the ceiling reference, its KL the analytic log N − (N−1)/N.
+        (on the first \(outcome.bestOfNPrompts) prompts) is the ceiling reference, its KL shown as the analytic bound log N − (N−1)/N
+        (an upper bound: Beirami et al. 2024).
         \(accuracy)</p>
         <table><tr><th>method</th><th>prompts</th><th>win rate, population judge [95% CI]</th><th>w/t/l</th><th>win rate, critics' judge [95% CI]</th>
         <th>w/t/l</th><th>KL (nats/response)</th><th>reference perplexity ratio</th><th>goals</th></tr>\(rows)</table>
@@ -73,8 +74,8 @@ struct SmolLM2DemoReport {
     private func annotatorCeilingSection() -> String {
         ReportParts.annotatorCeiling(
             outcome.bestOfNLadder, prompts: outcome.bestOfNPrompts, candidates: outcome.bestOfNCandidates, startingModel: "the starting model",
-            trained: outcome.methods.filter { !$0.analyticKL }.map {
-                .init(name: $0.name, kl: $0.populationJudge.policy.klToReference, criticWinRate: $0.criticJudge.winRate)
+            trained: outcome.methods.filter { !$0.analyticKL }.compactMap { m in
+                m.populationJudge.policy.klToReference.map { .init(name: m.name, kl: $0, criticWinRate: m.criticJudge.winRate) }
             })
     }
 

@@ -95,7 +95,7 @@ extension PPOTrainer {
             throw CheckpointError.invalidField(path: path, field: "promptOrder", reason: "does not fit the prompts: \(error)")
         }
         (promptOrder, promptCursor) = (progress.promptOrder, progress.promptCursor)
-        if let cursor = progress.pretraining { try pretraining?.restore(cursor) }
+        if let cursor = progress.pretraining { pretraining?.restore(cursor) }
         try trimLogs(after: completedIterations)
         return completedIterations
     }

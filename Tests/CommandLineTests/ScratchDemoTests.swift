@@ -33,7 +33,7 @@ import Testing
         let side = try #require(comparison["policy"] as? [String: Any])
         #expect(side["repetition"] is [String: Any])
         let kl = try #require(side["klToReference"] as? Double)
-        #expect(abs(kl - (log(4) - 0.75)) < 1e-12, "best-of-4's KL is the analytic value, got \(kl)")
+        #expect(abs(kl - (log(4) - 0.75)) < 1e-12, "best-of-4's KL is the analytic bound, got \(kl)")
 
         let bestCritic = try #require(best["criticComparison"] as? [String: Any], "the critics' judge reads best-of-N's choices too")
         #expect(["wins", "ties", "losses"].compactMap { bestCritic[$0] as? Int }.reduce(0, +) == 5)
@@ -67,10 +67,11 @@ import Testing
         #expect((seed["criticWinRateInterval"] as? [Double])?.count == 2)
         #expect(result.output.contains("critics' judge"), "\(result.output)")
         #expect(result.output.contains("best-of-4 (5 prompts) beats SFT on") && result.output.contains("chosen by the population judge"), "\(result.output)")
+        #expect(result.output.contains(String(format: "; KL ≤ %.2f (analytic bound);", log(4) - 0.75)), "\(result.output)")
 
         let report = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
         for expected in [
-            "<td>best-of-4</td>", "(analytic)", "best-of-n: reward model", "best-of-n: population judge", "critics' judge win rate",
+            "<td>best-of-4</td>", "(analytic bound)", "KL upper bound (analytic)", "best-of-n: reward model", "best-of-n: population judge", "critics' judge win rate",
             "What the annotators' taste is worth to the critics", "population judge's choice",
         ] {
             #expect(report.contains(expected), "report.html lacks \(expected)")

@@ -1,6 +1,7 @@
 // The fluency perplexity: batched (padded, length-sorted, context-capped) against one unpadded
 // pass per pair on tiny models, and against transformers on SmolLM2
-// (scripts/make_fluency_fixtures.py).
+// (scripts/make_fluency_fixtures.py); empty answers are counted, and with no token left there is
+// no perplexity rather than a perfect one.
 import Evaluation
 import Foundation
 import LanguageModeling
@@ -24,7 +25,8 @@ import Transformer
             for batchSize in [1, 2, 16] {
                 let report = try FluencyScorer(model: model, batchSize: batchSize).perplexity(prompts: prompts, responses: responses)
                 #expect(report.tokens == tokens, "batch \(batchSize): the empty response adds no tokens")
-                expectClose([report.meanNLL], [expected / Double(tokens)], Tolerance(relative: 1e-5, absolute: 0), "\(type(of: model.network)) batch \(batchSize)")
+                #expect(report.responses == 5 && report.emptyResponses == 1, "batch \(batchSize): the empty response is counted apart")
+                expectClose([try #require(report.meanNLL)], [expected / Double(tokens)], Tolerance(relative: 1e-5, absolute: 0), "\(type(of: model.network)) batch \(batchSize)")
             }
         }
     }
@@ -39,7 +41,7 @@ import Transformer
         #expect(report.tokens == 15 + shortIDs.count)
         let expected = try TinyModels.negativeLogLikelihood(model.network, prompt: [promptIDs.last!], response: Array(responseIDs.prefix(15)))
             + TinyModels.negativeLogLikelihood(model.network, prompt: model.encode("a good film"), response: shortIDs)
-        expectClose([report.meanNLL], [expected / Double(report.tokens)], Tolerance(relative: 1e-5, absolute: 0), "capped pair")
+        expectClose([try #require(report.meanNLL)], [expected / Double(report.tokens)], Tolerance(relative: 1e-5, absolute: 0), "capped pair")
     }
 
     @Test func tokenIDsAreDecodedWithoutStopTokensAndReencoded() throws {
@@ -70,13 +72,45 @@ import Transformer
             #expect(model.encode(responses[index]) == (pair["response_ids"] as? [Int])?.map(Int32.init), "response ids of \(responses[index])")
             let alone = try scorer.perplexity(prompts: [prompts[index]], responses: [responses[index]])
             let expected = try #require(pair["nll"] as? Double) / Double(alone.tokens)
-            expectClose([alone.meanNLL], [expected], Tolerance(relative: 2e-5, absolute: 0), "mean NLL of \(responses[index])")
-            perToken.append(alone.meanNLL)
+            let meanNLL = try #require(alone.meanNLL)
+            expectClose([meanNLL], [expected], Tolerance(relative: 2e-5, absolute: 0), "mean NLL of \(responses[index])")
+            perToken.append(meanNLL)
         }
         let pooled = try scorer.perplexity(prompts: prompts, responses: responses)
         #expect(pooled.tokens == (try reference.int("tokens")))
-        expectClose([pooled.meanNLL], [try reference.double("mean_nll")], Tolerance(relative: 2e-5, absolute: 0), "pooled mean NLL")
+        expectClose([try #require(pooled.meanNLL)], [try reference.double("mean_nll")], Tolerance(relative: 2e-5, absolute: 0), "pooled mean NLL")
         // The two fluent continuations are likelier than the gibberish and the one-word answer.
         #expect(max(perToken[0], perToken[1]) < min(perToken[3], perToken[4]), "per-token NLL \(perToken)")
+    }
+
+    @Test func onlyEmptyAnswersHaveNoPerplexityNotAPerfectOne() throws {
+        let scorer = FluencyScorer(model: try TinyModels.gpt(seed: 6))
+        let report = try scorer.perplexity(prompts: ["a good film", "the plot"], responses: ["", ""])
+        #expect(report == FluencyReport(responses: 2, emptyResponses: 2, tokens: 0, negativeLogLikelihood: 0))
+        #expect(report.meanNLL == nil && report.perplexity == nil)
+        #expect(report.perplexityText(digits: 1) == "n/a (2 of 2 answers empty)")
+        let none = try scorer.perplexity(prompts: [], responses: [])
+        #expect(none.perplexity == nil && none.perplexityText(digits: 1) == "n/a (no answers)")
+    }
+
+    @Test func thePerplexityReadsAsBeforeAndTheEmptyAnswersBesideIt() throws {
+        let full = FluencyReport(responses: 4, emptyResponses: 0, tokens: 10, negativeLogLikelihood: 10 * Foundation.log(460.44))
+        #expect(abs(try #require(full.perplexity) - 460.44) < 1e-9)
+        #expect(full.perplexityText(digits: 1) == "460.4" && full.perplexityText(digits: 2) == String(format: "%.2f", full.perplexity!))
+        let someEmpty = FluencyReport(responses: 128, emptyResponses: 3, tokens: 10, negativeLogLikelihood: 10 * Foundation.log(460.44))
+        #expect(someEmpty.perplexityText(digits: 1) == "460.4 (3 of 128 answers empty)")
+    }
+
+    @Test func aReportWithoutTokensWritesNoPerplexityAndReadsBack() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let empty = FluencyReport(responses: 2, emptyResponses: 2, tokens: 0, negativeLogLikelihood: 0)
+        #expect(String(decoding: try encoder.encode(empty), as: UTF8.self) == #"{"empty_responses":2,"responses":2,"tokens":0}"#)
+        #expect(try JSONDecoder().decode(FluencyReport.self, from: encoder.encode(empty)) == empty)
+        let read = FluencyReport(responses: 3, emptyResponses: 1, tokens: 4, negativeLogLikelihood: 6)
+        let object = try #require(try JSONSerialization.jsonObject(with: encoder.encode(read)) as? [String: Any])
+        let perplexity = try #require(object["perplexity"] as? Double)
+        #expect(object["mean_nll"] as? Double == 1.5 && abs(perplexity - Foundation.exp(1.5)) < 1e-12)
+        #expect(try JSONDecoder().decode(FluencyReport.self, from: encoder.encode(read)) == read)
     }
 }

@@ -1,5 +1,6 @@
 // The comparison end to end on tiny models: the new columns are those of the samples it returns,
-// and a comparison written before they existed still reads.
+// and a comparison written before they existed still reads; greedy samples have no KL, and no
+// prompts no win rate.
 import Evaluation
 import Foundation
 import LanguageModeling
@@ -50,6 +51,49 @@ struct LengthJudge: ResponseScorer {
     }
 }
 
+@Suite struct GreedyAndEmptySamplesTests {
+    let prompts = ["a good film", "the plot", "number 7;", "it's"]
+
+    @Test func greedySamplesHaveNoKLAndTheSameReferenceReading() throws {
+        let policy = try TinyModels.gpt(seed: 1), reference = try TinyModels.gpt(seed: 2)
+        let prompts = self.prompts.map(policy.encode)
+        let (comparison, samples, _) = try PolicyEvaluator.compare(
+            policy: policy, baseline: reference, reference: reference.network, prompts: prompts, judge: LengthJudge(),
+            sampling: SamplingParameters(temperature: 0, maxNewTokens: 8), seed: 5, batchSize: 4)
+        #expect(comparison.policy.klToReference == nil && comparison.baseline.klToReference == nil)
+        let json = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(comparison)) as? [String: Any])
+        #expect((json["policy"] as? [String: Any])?["klToReference"] == nil, "an unmeasured KL is not written as a number")
+        let measure = { (temperature: Float) in
+            try PolicyEvaluator.Measured(
+                policy, reference: reference.network, prompts: prompts, samples: samples, temperature: temperature, batchSize: 4, fluency: .none)
+        }
+        let greedy = try measure(0), sampled = try measure(1)
+        #expect(greedy.side.klToReference == nil && sampled.side.klToReference != nil)
+        #expect(greedy.side.referencePerplexity == sampled.side.referencePerplexity && greedy.side.meanLength == sampled.side.meanLength)
+        #expect(comparison.policy.referencePerplexity == greedy.side.referencePerplexity)
+        #expect(throws: EvaluationError.invalidTemperature(-1)) { try measure(-1) }
+    }
+
+    @Test func theReferencesReadingCountsAnswersThatSayNothing() throws {
+        let model = try TinyModels.gpt(seed: 3)
+        let end = try #require(model.endOfText)
+        let prompts = self.prompts.map(model.encode)
+        let samples = [[end], model.encode(" is fine!") + [end], [end], model.encode(" a good film")]
+        let side = try PolicyEvaluator.Measured(
+            model, reference: model.network, prompts: prompts, samples: samples, temperature: 1, batchSize: 2, fluency: .reference).side
+        let fluency = try #require(side.fluency)
+        #expect(fluency.responses == 4 && fluency.emptyResponses == 2 && fluency.tokens == samples.map(\.count).reduce(0, +))
+        #expect(fluency.perplexity == side.referencePerplexity, "the stop token ending an empty answer is still read")
+        #expect(side.klToReference == 0)
+    }
+
+    @Test func aKLReadsAsBeforeNAWhenUnmeasuredAndAsABoundWhenAnalytic() {
+        #expect(FigureText.kl(4.3) == "4.30" && FigureText.kl(4.3, unit: " nats/response") == "4.30 nats/response")
+        #expect(FigureText.kl(nil) == "n/a" && FigureText.kl(nil, unit: " nats/response") == "n/a")
+        #expect(FigureText.kl(log(16) - 15.0 / 16, analyticBound: true) == "≤ 1.84 (analytic bound)")
+    }
+}
+
 @Suite struct WinCountTests {
     @Test func countsWinsTiesAndLossesPromptByPrompt() {
         let count = WinCount([3, 1, 2, 5], against: [1, 1, 4, 0])
@@ -63,6 +107,13 @@ struct LengthJudge: ResponseScorer {
         #expect(abs(interval.lowerBound - 0.4902) < 1e-4 && abs(interval.upperBound - 0.9433) < 1e-4)
         let all = WinCount(wins: 20, ties: 0, losses: 0).interval()
         #expect(all.upperBound == 1 && all.lowerBound > 0.8 && all.lowerBound < 0.9, "a perfect record keeps a width")
+    }
+
+    @Test func noPromptsSayNothingAboutTheRate() {
+        let none = WinCount([], against: [])
+        #expect(none.prompts == 0 && none.interval() == 0...1)
+        #expect(PercentText.of(none) == "n/a (no prompts)")
+        #expect(WinCount(wins: 1, ties: 0, losses: 0).interval().lowerBound > 0, "one prompt is a count")
     }
 
     @Test func aWinRateReadsAsAPercentWithItsInterval() {

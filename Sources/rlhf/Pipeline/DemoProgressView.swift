@@ -79,7 +79,7 @@ enum DemoSummary {
         for r in outcome.seeds {
             let c = r.comparison
             lines.append("  seed \(r.seed): PPO beats SFT on \(PercentText.of(c.record)) of prompts; "
-                + String(format: "KL %.2f nats/response; reference perplexity ×%.2f of SFT's — ", c.policy.klToReference, r.perplexityRatio)
+                + String(format: "KL %@; reference perplexity ×%.2f of SFT's — ", FigureText.kl(c.policy.klToReference, unit: " nats/response"), r.perplexityRatio)
                 + (r.passed ? "goals met" : "goals NOT met"))
             var guards = [String(format: "length ×%.2f of SFT's", c.lengthRatio)]
             if let controlled = c.lengthControlled {
@@ -89,7 +89,7 @@ enum DemoSummary {
                 guards.append(String(format: "distinct-2 %.2f vs %.2f", p.distinct2, b.distinct2))
             }
             if let p = c.policy.fluency, let b = c.baseline.fluency {
-                guards.append(String(format: "SmolLM2 perplexity %.1f vs %.1f", p.perplexity, b.perplexity))
+                guards.append("SmolLM2 perplexity \(p.perplexityText(digits: 1)) vs \(b.perplexityText(digits: 1))")
             }
             if let critic = r.criticComparison {
                 guards.insert("critics' judge \(PercentText.of(critic.record))", at: 0)
@@ -99,7 +99,7 @@ enum DemoSummary {
         let best = outcome.bestOfN, c = best.comparison
         lines.append("  best-of-\(best.candidates) (\(c.prompts) prompts) beats SFT on \(PercentText.of(c.record))"
             + (best.criticComparison.map { " (critics' judge \(PercentText.of($0.record)))" } ?? "")
-            + String(format: "; KL %.2f (analytic); reference perplexity ×%.2f of SFT's — ceiling reference", c.policy.klToReference, best.perplexityRatio))
+            + String(format: "; KL %@; reference perplexity ×%.2f of SFT's — ceiling reference", FigureText.kl(c.policy.klToReference, analyticBound: true), best.perplexityRatio))
         lines += criticsCeiling(best.ladder)
         lines.append("Report: \(report)")
         return lines.joined(separator: "\n")
@@ -123,7 +123,7 @@ extension DemoSummary {
             let p = m.populationJudge, c = m.criticJudge
             let verdict = m.passed.map { $0 ? "goals met" : "goals NOT met" } ?? "ceiling reference"
             lines.append("  \(m.name) (\(p.prompts) prompts): \(PercentText.of(p.record)) / \(PercentText.of(c.record)); "
-                + String(format: "KL %.2f%@; perplexity ×%.2f; length ×%.2f — ", p.policy.klToReference, m.analyticKL ? " (analytic)" : "", m.perplexityRatio, p.lengthRatio)
+                + String(format: "KL %@; perplexity ×%.2f; length ×%.2f — ", FigureText.kl(p.policy.klToReference, analyticBound: m.analyticKL), m.perplexityRatio, p.lengthRatio)
                 + verdict)
             var guards: [String] = []
             if let lc = p.lengthControlled, let lcc = c.lengthControlled {
@@ -133,7 +133,7 @@ extension DemoSummary {
                 guards.append(String(format: "distinct-2 %.2f vs %.2f, repeated 3-grams %.3f vs %.3f", a.distinct2, b.distinct2, a.repeatedTrigramShare, b.repeatedTrigramShare))
             }
             if let a = p.policy.fluency, let b = p.baseline.fluency {
-                guards.append(String(format: "SmolLM2 perplexity %.1f vs %.1f", a.perplexity, b.perplexity))
+                guards.append("SmolLM2 perplexity \(a.perplexityText(digits: 1)) vs \(b.perplexityText(digits: 1))")
             }
             lines.append("          " + guards.joined(separator: "; "))
         }

@@ -1,6 +1,7 @@
 // `rlhf iterate`: rounds of online RLHF with people (or simulated annotators) in the loop, each
 // round's checkpoint entered in an arena; progress throughout, report.html at the end.
 import ArgumentParser
+import Evaluation
 import Foundation
 import Pipeline
 
@@ -58,11 +59,11 @@ struct IterateCommand: AsyncParsableCommand {
             base: base.map { URL(fileURLWithPath: $0) }, critic: critic.map { URL(fileURLWithPath: $0) }, labels: labels, events: view.handle)
         let outcome = try await loop.run(rounds: rounds)
         for round in outcome.rounds {
-            print(String(format: "round %d: judge %.3f [%.3f, %.3f]%@%@, KL %.2f, %d labels%@", round.round, round.judgeScore,
-                         round.judgeScoreInterval[0], round.judgeScoreInterval[1],
+            print(String(format: "round %d: judge %.3f%@%@%@, KL %@, %d labels%@", round.round, round.judgeScore,
+                         round.judgeScoreInterval.map { String(format: " [%.3f, %.3f]", $0[0], $0[1]) } ?? " (no interval under 2 prompts)",
                          round.round == 0 ? "" : String(format: ", win rate vs start %.1f%%", 100 * round.winRateVersusStart),
                          round.round == 0 ? "" : round.criticWinRate.map { String(format: " (critics' judge %.1f%%)", 100 * $0) } ?? "",
-                         round.klToReference, round.labels, round.round == 0 ? "" : String(format: ", %.0f s", round.seconds)))
+                         FigureText.kl(round.klToReference), round.labels, round.round == 0 ? "" : String(format: ", %.0f s", round.seconds)))
         }
         print("judge rose every round: \(outcome.judgeRoseEveryRound); arena ranks rounds in order: \(outcome.arenaRanksRoundsInOrder); "
               + "first and last rounds apart: \(outcome.firstAndLastSeparated)")

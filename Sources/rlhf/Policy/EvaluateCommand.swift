@@ -47,11 +47,13 @@ struct EvaluateCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        // Read first: a prompt file with no prompts (an error naming it) should not wait on three model loads.
+        let promptTexts = try PromptFile.read(URL(fileURLWithPath: prompts))
         let policy = try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: false)
         let base = try LanguageModel.load(from: URL(fileURLWithPath: baseline), trainable: false)
         let referenceNetwork = try reference.map { try LanguageModel.load(from: URL(fileURLWithPath: $0), trainable: false).network } ?? base.network
         let (comparison, _, _) = try PolicyEvaluator.compare(
-            policy: policy, baseline: base, reference: referenceNetwork, prompts: PromptFile.read(URL(fileURLWithPath: prompts)).map(policy.encode),
+            policy: policy, baseline: base, reference: referenceNetwork, prompts: promptTexts.map(policy.encode),
             judge: try makeJudge(policy), sampling: SamplingParameters(temperature: temperature, maxNewTokens: maxNewTokens), seed: seed,
             fluency: try fluencyModel.map { FluencyScorer(model: try LanguageModel.load(from: URL(fileURLWithPath: $0), trainable: false)) })
         if json {
@@ -63,13 +65,13 @@ struct EvaluateCommand: ParsableCommand {
         print("win rate \(PercentText.of(comparison.record)) over \(comparison.prompts) prompts "
               + "(\(comparison.wins) wins, \(comparison.ties) ties, \(comparison.losses) losses) by \(judge)")
         for (name, side) in [("model", comparison.policy), ("baseline", comparison.baseline)] {
-            print(String(format: "%@: judge %.3f, KL to reference %.2f nats/response, reference perplexity %.2f, %.1f tokens",
-                         name, side.meanScore, side.klToReference, side.referencePerplexity, side.meanLength))
+            print(String(format: "%@: judge %.3f, KL to reference %@, reference perplexity %.2f, %.1f tokens",
+                         name, side.meanScore, FigureText.kl(side.klToReference, unit: " nats/response"), side.referencePerplexity, side.meanLength))
             if let r = side.repetition {
                 print(String(format: "  repetition: distinct-1 %.3f, distinct-2 %.3f, repeated 3-grams %.3f, duplicate answers %.3f",
                              r.distinct1, r.distinct2, r.repeatedTrigramShare, r.duplicateResponseShare))
             }
-            if let fluency = side.fluency { print(String(format: "  fluency: perplexity %.2f by %@", fluency.perplexity, fluencyModel ?? "")) }
+            if let fluency = side.fluency { print("  fluency: perplexity \(fluency.perplexityText(digits: 2)) by \(fluencyModel ?? "")") }
         }
         if let controlled = comparison.lengthControlled {
             print("length-controlled win rate \(PercentText.of(controlled.winRate, between: controlled.lowerBound, and: controlled.upperBound)); "

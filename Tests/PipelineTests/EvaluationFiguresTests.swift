@@ -1,0 +1,48 @@
+// The figures the pipelines print where a measurement is missing or degenerate: the judge score's
+// interval under two prompts, the KL goal when no KL was measured, and the fluency cell when some
+// answers were empty. Normal figures read as before.
+import Evaluation
+import Foundation
+import Testing
+@testable import Pipeline
+
+@Suite struct EvaluationFiguresTests {
+    /// A comparison side as evaluation.json holds it, with `extra` fields (JSON) added.
+    func side(_ extra: String = "") -> String {
+        #"{"meanScore": 0.5, "referencePerplexity": 9.0, "meanLength": 12"# + (extra.isEmpty ? "" : ", " + extra) + "}"
+    }
+
+    func comparison(wins: Int, policy: String, baseline: String) throws -> PolicyComparison {
+        let json = #"{"prompts": \#(wins), "wins": \#(wins), "ties": 0, "losses": 0, "policy": \#(policy), "baseline": \#(baseline)}"#
+        return try JSONDecoder().decode(PolicyComparison.self, from: Data(json.utf8))
+    }
+
+    @Test func theJudgeScoreHasAnIntervalOnlyFromTwoPrompts() throws {
+        #expect(RoundEvaluation.meanWithInterval([]).interval == nil)
+        let one = RoundEvaluation.meanWithInterval([0.3])
+        #expect(one.mean == 0.3 && one.interval == nil)
+        let four = RoundEvaluation.meanWithInterval([1, 2, 3, 4])
+        let half = 1.96 * ((2.25 + 0.25 + 0.25 + 2.25) / 3 / 4).squareRoot()
+        #expect(four.mean == 2.5 && four.interval == [2.5 - half, 2.5 + half])
+    }
+
+    @Test func aKLThatWasNotMeasuredDoesNotMeetTheGoal() throws {
+        let measured = try comparison(wins: 100, policy: side(#""klToReference": 1.5"#), baseline: side(#""klToReference": 0"#))
+        #expect(SmolLM2DemoPipeline.method("PPO-LoRA seed 0", population: measured, critic: measured, analyticKL: false).passed == true)
+        let greedy = try comparison(wins: 100, policy: side(), baseline: side())
+        #expect(greedy.policy.klToReference == nil)
+        #expect(SmolLM2DemoPipeline.method("PPO-LoRA seed 0", population: greedy, critic: greedy, analyticKL: false).passed == false)
+    }
+
+    @Test func theFluencyCellShowsEmptyAnswersBesideThePerplexity() throws {
+        let fluency = { (empty: Int, nll: Double) in
+            #""fluency": {"responses": 128, "empty_responses": \#(empty), "tokens": 900, "mean_nll": \#(nll)}"#
+        }
+        let full = try comparison(wins: 4, policy: side(fluency(0, log(460.4))), baseline: side(fluency(0, log(859.4))))
+        #expect(ReportParts.guardCells(full).hasSuffix("<td>460.4 vs 859.4</td>"), "as before when no answer is empty")
+        let someEmpty = try comparison(wins: 4, policy: side(fluency(3, log(460.4))), baseline: side(fluency(0, log(859.4))))
+        #expect(ReportParts.guardCells(someEmpty).hasSuffix("<td>460.4 (3 of 128 answers empty) vs 859.4</td>"))
+        let unmeasured = try comparison(wins: 4, policy: side(), baseline: side())
+        #expect(ReportParts.guardCells(unmeasured).hasSuffix("<td>–</td>"))
+    }
+}
