@@ -39,7 +39,7 @@ public struct PPOConfiguration: Codable, Sendable, Equatable {
     public var klTarget: Double = 4
     public var klHorizon: Double = 10_000
     public var klEstimator: KLEstimator = .k1
-    /// Scores are clipped to [−c, c]; 0 disables.
+    /// The reward model's scores are clipped to [−c, c] before the penalties; 0 disables.
     public var scoreClip: Double = 0
     /// Whiten the per-token rewards (without shifting their mean) before GAE.
     public var whitenRewards = false

@@ -188,7 +188,9 @@ public final class PPOTrainer {
     }
 
     /// Reward-model scores (read in the reference pass, or each rank scoring its share of the
-    /// rows), with the missing-end and length penalties and clipping applied.
+    /// rows), clipped, then less the missing-end and length penalties: the clip bounds what the
+    /// reward model can pay, and a penalty applied before it would vanish on a score already at
+    /// the lower bound.
     func score(_ rollouts: Rollouts) throws -> [Double] {
         var raw: [Double]
         if let read = rollouts.rewardScores {
@@ -201,9 +203,9 @@ public final class PPOTrainer {
         }
         let lengthPenalties = lengthPenalties(rollouts)
         return raw.indices.map { row in
-            let penalized = raw[row] - (rollouts.stopped[row] ? 0 : configuration.missingEndPenalty) - lengthPenalties[row]
             let limit = configuration.scoreClip
-            return limit > 0 ? min(max(penalized, -limit), limit) : penalized
+            let clipped = limit > 0 ? min(max(raw[row], -limit), limit) : raw[row]
+            return clipped - (rollouts.stopped[row] ? 0 : configuration.missingEndPenalty) - lengthPenalties[row]
         }
     }
 

@@ -183,16 +183,17 @@ func tinyConfiguration() -> PPOConfiguration {
     }
 
     @Test func theLengthGuardAnchorsOnTheFirstIterationAndShapesTheScores() throws {
-        func firstReport(_ lengthGuard: LengthGuard) throws -> (IterationReport, PPOTrainer) {
+        func firstReport(_ lengthGuard: LengthGuard, scorer: any ResponseScorer = TokenFondness(liked: []), clip: Double = 0) throws -> (IterationReport, PPOTrainer) {
             let (policy, value) = try tinyPolicy()
             var configuration = tinyConfiguration()
             configuration.iterations = 1
             configuration.lengthGuard = lengthGuard
+            configuration.scoreClip = clip
             let run = try temporaryRun()
             defer { try? FileManager.default.removeItem(at: run.url) }
             let trainer = try PPOTrainer(
                 models: PolicyModels(policy: policy, value: value, temperature: configuration.temperature),
-                scorer: TokenFondness(liked: []), prompts: [[1, 2], [3], [4, 5, 6]], configuration: configuration, run: run)
+                scorer: scorer, prompts: [[1, 2], [3], [4, 5, 6]], configuration: configuration, run: run)
             return (try trainer.iterate(), trainer)
         }
         // Anchored on its own rollouts with no free band, the penalty is the mean relative deviation.
@@ -204,5 +205,14 @@ func tinyConfiguration() -> PPOConfiguration {
         let penalty = halved.metrics["objective/length_penalty"]!
         #expect(penalty > 0.25, "responses of at most 8 tokens against an anchor of 4: mean penalty \(penalty)")
         #expect(abs(halved.metrics["objective/scores"]! + penalty) < 1e-9, "a judge of zeros leaves only the penalty")
+        // The clip bounds the reward model's score, not the penalty: a score far below it still pays.
+        let (clipped, _) = try firstReport(LengthGuard(tolerance: 0, coefficient: 1, referenceLength: 4), scorer: ConstantScorer(score: -10), clip: 2)
+        #expect(abs(clipped.metrics["objective/scores"]! - (-2 - clipped.metrics["objective/length_penalty"]!)) < 1e-9)
     }
+}
+
+/// Scores every response the same.
+private struct ConstantScorer: ResponseScorer {
+    let score: Double
+    func scores(prompts: [[Int32]], responses: [[Int32]]) throws -> [Double] { responses.map { _ in score } }
 }
