@@ -231,7 +231,7 @@ let package = Package(
         .testTarget(name: "FeedbackTests", dependencies: ["Feedback", "FeedbackTestSupport", "Ratings"]),
         .testTarget(name: "SimulatedLabelingTests", dependencies: ["SimulatedLabeling", "Feedback", "Annotators", "Ratings"]),
         .testTarget(name: "ActiveLearningTests", dependencies: ["ActiveLearning", "Annotators", "Randomness"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PolicyOptimization", "RewardModeling", "Evaluation", "ConfigFiles", "Corpora"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PolicyOptimization", "RewardModeling", "Evaluation", "ConfigFiles", "Corpora", "Feedback", "Ratings"]),
         .testTarget(name: "FeedbackLoadTests", dependencies: ["FeedbackLoad", "Feedback"]),
         .testTarget(
             name: "FeedbackServerTests",

@@ -105,9 +105,13 @@ enum ReportParts {
             "<tr><td>\(LineChart.escape(s.model))</td><td>\(fixed(s.elo, 0))</td><td>\(fixed(s.bradleyTerry.rating, 0)) [\(fixed(s.bradleyTerry.lower, 0)), \(fixed(s.bradleyTerry.upper, 0))]</td><td>\(s.wins)/\(s.ties)/\(s.losses)</td></tr>"
         }.joined()
         let alpha = leaderboard.agreement.map { fixed($0, 3) } ?? "n/a"
+        let level = "\(fixed(100 * leaderboard.confidence, 0))%"
+        let ridge = leaderboard.models.isRegularized
+            ? " Some model never lost or never won, so Bradley-Terry used a small ridge penalty to stay finite." : ""
         return """
-        <table><tr><th>model</th><th>Elo</th><th>Bradley-Terry [95% CI]</th><th>wins/ties/losses</th></tr>\(rows)</table>
-        <p>\(leaderboard.judgments) judgments; Krippendorff's alpha (nominal) \(alpha) over \(leaderboard.agreementUnits) pairs judged by several annotators.</p>
+        <table><tr><th>model</th><th>Elo</th><th>Bradley-Terry [\(level) CI]</th><th>wins/ties/losses</th></tr>\(rows)</table>
+        <p>\(leaderboard.judgments) judgments; Krippendorff's alpha (nominal) \(alpha) over \(leaderboard.agreementUnits) pairs judged by several annotators. \
+        Bradley-Terry intervals from \(leaderboard.bootstrapRounds) resamples of whole tasks; Elo is online, in judgment order, so it moves when a judgment is revised.\(ridge)</p>
         """
     }
 }

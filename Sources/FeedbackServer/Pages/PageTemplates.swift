@@ -124,7 +124,7 @@ enum PageTemplates {
         {{> header}}
         <h1>Leaderboard</h1>
         <p>{{battleCount}} battles between models from {{judgmentCount}} judgments.
-        Bradley-Terry ratings (base 10, scale 400, mean 1000) with {{confidence}} bootstrap intervals over {{rounds}} resamples; online Elo (K = 4) in judgment order.
+        Bradley-Terry ratings (base 10, scale 400, mean 1000) with {{confidence}} bootstrap intervals over {{rounds}} resamples of whole tasks; online Elo (K = 4) in judgment order.
         {{#isRegularized}}Some model never lost or never won, so Bradley-Terry used a small ridge penalty to stay finite.{{/isRegularized}}</p>
         <table id="models">
           <thead><tr><th>Model</th><th>Bradley-Terry</th><th>Interval</th><th>Elo</th><th>Battles</th><th>Wins</th><th>Losses</th><th>Ties</th></tr></thead>
