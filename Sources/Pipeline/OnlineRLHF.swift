@@ -130,6 +130,9 @@ public final class OnlineRLHF {
 
     func rankingsURL(_ round: Int) -> URL { roundFolder(round).appendingPathComponent("rankings.json") }
 
+    /// The store a simulated round labels.
+    func simulatedStoreURL(_ round: Int) -> URL { roundFolder(round).appendingPathComponent("feedback.sqlite") }
+
     /// Round `round`'s rankings as they stood when its labels were in. People may still revise,
     /// delete or exclude a judgment in the shared store after that; a resumed reward model or DPO
     /// run must read the data its checkpoints were written for.
@@ -139,7 +142,7 @@ public final class OnlineRLHF {
         }
         let rankings = switch labels {
         case .simulated:
-            try await FeedbackStore(path: roundFolder(round).appendingPathComponent("feedback.sqlite").path).rankedComparisons()
+            try await FeedbackStore(path: simulatedStoreURL(round).path).rankedComparisons()
         case let .people(location, _):
             try await FeedbackStore(opening: location).rankedComparisons(batches: [batchName(round: round)])
         }
@@ -152,7 +155,7 @@ public final class OnlineRLHF {
     func roundStore(_ round: Int) async throws -> FeedbackStore {
         switch labels {
         case .simulated:
-            let path = roundFolder(round).appendingPathComponent("feedback.sqlite")
+            let path = simulatedStoreURL(round)
             try FileManager.default.createDirectory(at: roundFolder(round), withIntermediateDirectories: true)
             try? FileManager.default.removeItem(at: path)
             return try FeedbackStore(path: path.path)
