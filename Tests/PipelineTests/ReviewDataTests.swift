@@ -24,6 +24,20 @@ import Testing
         #expect(prompts.count == 10)
     }
 
+    @Test func aFilmFiledUnderTwoNamesIsNeverEvaluatedOnTextItWasTrainedOn() {
+        // Every movie's first review is also filed under the next movie's name.
+        let doubled = (0..<40).flatMap { movie in
+            [
+                ReviewSnippet(text: "Review of film \(movie).", movie: "film_\(movie)", verdict: .fresh),
+                ReviewSnippet(text: "Review of film \((movie + 39) % 40).", movie: "film_\(movie)", verdict: .fresh),
+            ]
+        }
+        let data = ReviewData(snippets: doubled, heldOutFraction: 0.25, seed: 3)
+        let trained = Set(data.training.map(\.text))
+        #expect(!data.heldOut.isEmpty && data.heldOut.allSatisfy { !trained.contains($0.text) })
+        #expect(data.training.count == 60 && data.heldOut.count < 20)
+    }
+
     @Test func promptsAreDistinctSeededAndCut() {
         let first = ReviewData.prompts(from: snippets, openingWords: 3, count: 30, seed: 7)
         #expect(first.count == 30 && Set(first).count == 30)
