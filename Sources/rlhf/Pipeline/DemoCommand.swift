@@ -28,7 +28,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "How SmolLM2's frozen matrices are held: f32 (faster batched sampling, about 400 MB more per copy of the model) or compact (the file's blocks only). The model is the same; a PPO run's trajectory may differ by rounding.")
     var frozenMatrices: FrozenMatrices = .float32
 
-    @Flag(help: "Exit with status 3 when a seed misses the goals (win rate, KL, reference perplexity).")
+    @Flag(help: "Exit with status 3 when a goal is missed: the scratch and quick presets' three per seed (population judge's win rate, KL, reference perplexity); the smollm2 preset's per method (both judges' win rates and the lower end of their intervals, KL, reference perplexity, length, repetition).")
     var checkGoals = false
 
     func run() async throws {
