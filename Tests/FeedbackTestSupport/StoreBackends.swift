@@ -1,7 +1,7 @@
 // The databases store tests run on: SQLite always, PostgreSQL when a test server is named.
 
 import Foundation
-@testable import Feedback
+import Feedback
 
 /// A database engine a store test runs against, each test on a fresh database of its own.
 package enum StoreBackend: Sendable, CustomStringConvertible {
