@@ -27,6 +27,18 @@ public struct LengthControlledWinRate: Codable, Sendable, Equatable {
     /// σ, the sample standard deviation of Δ the length term is scaled by.
     public var lengthDifferenceDeviation: Double
     public var bootstrapResamples: Int
+    /// The shares of prompts where the policy's answer was shorter and longer than the
+    /// baseline's (nil in results saved before they were kept).
+    public var policyShorterShare: Double?
+    public var policyLongerShare: Double?
+
+    /// Whether one side was longer on almost every prompt (under 10% the other way): the rate at
+    /// equal lengths is then an extrapolation, and how the fit splits the effect between θ and φ
+    /// rests on the few prompts that went the other way and on the penalty.
+    public var isExtrapolated: Bool {
+        guard let shorter = policyShorterShare, let longer = policyLongerShare else { return false }
+        return min(shorter, longer) < 0.1
+    }
 
     public struct Settings: Codable, Sendable, Equatable {
         /// λ of the L2 penalty (λ/2)(θ² + φ²) added to the summed log loss. 0 is the plain
@@ -70,6 +82,8 @@ public struct LengthControlledWinRate: Codable, Sendable, Equatable {
         lengthCoefficient = fit.coefficients.length
         lengthDifferenceDeviation = fit.deviation
         bootstrapResamples = settings.bootstrapResamples
+        policyShorterShare = Double(differences.filter { $0 < 0 }.count) / Double(n)
+        policyLongerShare = Double(differences.filter { $0 > 0 }.count) / Double(n)
     }
 
     /// numpy's default (linear) quantile of sorted values.

@@ -45,7 +45,12 @@ enum ReportParts {
     }
 
     static func lengthControlledCell(_ c: PolicyComparison) -> String {
-        "<td>" + (c.lengthControlled.map { PercentText.of($0.winRate, between: $0.lowerBound, and: $0.upperBound) } ?? "–") + "</td>"
+        "<td>" + (c.lengthControlled.map { rate in
+            let text = PercentText.of(rate.winRate, between: rate.lowerBound, and: rate.upperBound)
+            guard rate.isExtrapolated, let shorter = rate.policyShorterShare, let longer = rate.policyLongerShare else { return text }
+            let side = shorter > longer ? "shorter" : "longer"
+            return text + " (extrapolated: the policy was \(side) on \(fixed(100 * max(shorter, longer), 0))% of prompts)"
+        } ?? "–") + "</td>"
     }
 
     static let guardHeaders = "<th>length ratio</th><th>distinct-2</th><th>repeated 3-grams</th><th>duplicate answers</th><th>SmolLM2 perplexity</th>"

@@ -61,6 +61,19 @@ import TestSupport
         #expect(controlled.lowerBound > 0.65 && controlled.upperBound < 0.85, "interval \(controlled.lowerBound)...\(controlled.upperBound)")
     }
 
+    /// A policy shorter on almost every prompt leaves no prompts at equal length to learn from:
+    /// the controlled rate is flagged as an extrapolation.
+    @Test func oneSideLongerAlmostEverywhereIsFlagged() throws {
+        let outcomes = (0..<100).map { Double($0 % 3 == 0 ? 0 : 1) }
+        let baseline = [Double](repeating: 20, count: 100)
+        let shorter = (0..<100).map { $0 < 95 ? 12.0 : 25 }
+        let flagged = try LengthControlledWinRate(outcomes: outcomes, policyLengths: shorter, baselineLengths: baseline)
+        #expect(flagged.policyShorterShare == 0.95 && flagged.policyLongerShare == 0.05 && flagged.isExtrapolated)
+        let mixed = (0..<100).map { $0 < 70 ? 12.0 : 25 }
+        let balanced = try LengthControlledWinRate(outcomes: outcomes, policyLengths: mixed, baselineLengths: baseline)
+        #expect(balanced.policyShorterShare == 0.7 && balanced.policyLongerShare == 0.3 && !balanced.isExtrapolated)
+    }
+
     @Test func theBootstrapIsSeededAndNarrowsWithMorePrompts() throws {
         var generator = RandomGenerator(seed: 6)
         let (policy, baseline) = lengths(400, shift: 10, generator: &generator)
