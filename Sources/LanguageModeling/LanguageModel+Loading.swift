@@ -52,17 +52,10 @@ extension LanguageModel {
         let file = try GGUFFile(contentsOf: url)
         let network = try Llama(gguf: file, trainable: trainable, frozenMatrices: frozenMatrices)
         let stop = network.configuration.endOfSequenceToken.map { [$0] }
-        let (template, unrendered) = chatTemplate(file.metadata["tokenizer.chat_template"]?.string)
+        let jinja = file.metadata["tokenizer.chat_template"]?.string
         return try LanguageModel(
-            network: network, tokenizer: try tokenizer(ofGGUF: file), stopTokens: stop, chatTemplate: template,
-            hasUnrenderedChatTemplate: unrendered, source: url)
-    }
-
-    /// The chat template a model's files carry, as this engine renders it, and whether they carry
-    /// one it cannot render.
-    private static func chatTemplate(_ jinja: String?) -> (template: ChatTemplate?, unrendered: Bool) {
-        let template = jinja.flatMap(ChatTemplate.init(jinja:))
-        return (template, jinja != nil && template == nil)
+            network: network, tokenizer: try tokenizer(ofGGUF: file), stopTokens: stop, chatTemplate: jinja.flatMap(ChatTemplate.init(jinja:)),
+            chatTemplateSource: jinja, source: url)
     }
 
     static func loadFolder(_ url: URL, trainable: Bool) throws -> LanguageModel {
@@ -77,10 +70,10 @@ extension LanguageModel {
         case "llama":
             let network = try Llama.load(from: url, trainable: trainable)
             let eos = folder.settings.eosToken.flatMap(tokenizer.specialTokenID).map(Int32.init) ?? network.configuration.endOfSequenceToken
-            let (template, unrendered) = chatTemplate(folder.settings.chatTemplate)
+            let jinja = folder.settings.chatTemplate
             return try LanguageModel(
-                network: network, tokenizer: tokenizer, stopTokens: eos.map { [$0] }, chatTemplate: template,
-                hasUnrenderedChatTemplate: unrendered, source: url)
+                network: network, tokenizer: tokenizer, stopTokens: eos.map { [$0] }, chatTemplate: jinja.flatMap(ChatTemplate.init(jinja:)),
+                chatTemplateSource: jinja, source: url)
         case "gpt2", nil:
             return try LanguageModel(network: GPT.load(from: url, trainable: trainable), tokenizer: tokenizer, source: url)
         case let other?:
@@ -125,15 +118,16 @@ extension LanguageModel {
 
     /// Writes the base network's checkpoint folder (a sequence classifier's with `scalarHead`)
     /// and the tokenizer files, each atomically: tokenizer.json + tokenizer_config.json (with the
-    /// chat template), which transformers' fast tokenizers read, and vocab.json + merges.txt,
-    /// which GPT-2's slow tokenizer reads.
+    /// chat template as the model's files held it, or ChatML's as this engine renders it), which
+    /// transformers' fast tokenizers read, and vocab.json + merges.txt, which GPT-2's slow
+    /// tokenizer reads.
     public func save(to folder: URL, scalarHead: ScalarHead? = nil) throws {
         try network.save(to: folder, scalarHead: scalarHead)
         try tokenizer.save(to: folder)
         let token = { (id: Int32?) in id.flatMap { try? self.decode([$0]) } }
         try tokenizer.saveTokenizerJSON(to: folder, settings: TokenizerFolderSettings(
             bosToken: token((network as? Llama)?.configuration.beginningOfSequenceToken), eosToken: token(endOfText),
-            padToken: token(endOfText), chatTemplate: chatTemplate?.jinja))
+            padToken: token(endOfText), chatTemplate: chatTemplateSource ?? chatTemplate?.jinja))
     }
 
     /// Writes the adapters as a PEFT folder naming this model's source as its base (none for a

@@ -13,15 +13,18 @@ public final class LanguageModel {
     public let stopTokens: [Int32]
     /// The chat template, for models trained on conversations.
     public let chatTemplate: ChatTemplate?
+    /// The chat template's Jinja text as the model's files hold it, written back unchanged when
+    /// the model is saved, so another tool renders it as the original did.
+    public let chatTemplateSource: String?
     /// Whether the model's files carry a chat template other than ChatML, which this engine does
     /// not render: it then reads a lone user message as plain text, but refuses a conversation.
-    public let hasUnrenderedChatTemplate: Bool
+    public var hasUnrenderedChatTemplate: Bool { chatTemplate == nil && chatTemplateSource != nil }
     /// Where the base weights were read from (a folder or a GGUF file), when they were.
     public let source: URL?
 
     public init(
         network: any CausalLanguageModel, tokenizer: BPETokenizer, stopTokens: [Int32]? = nil, chatTemplate: ChatTemplate? = nil,
-        hasUnrenderedChatTemplate: Bool = false, source: URL? = nil
+        chatTemplateSource: String? = nil, source: URL? = nil
     ) throws {
         guard tokenizer.vocabularySize <= network.vocabularySize else {
             throw CheckpointError.invalidField(
@@ -31,7 +34,7 @@ public final class LanguageModel {
         self.network = network
         self.tokenizer = tokenizer
         self.chatTemplate = chatTemplate
-        self.hasUnrenderedChatTemplate = hasUnrenderedChatTemplate
+        self.chatTemplateSource = chatTemplateSource
         self.source = source
         let endOfText = tokenizer.specialTokenID("<|endoftext|>").map(Int32.init) ?? (network as? GPT)?.configuration.endOfTextToken
         self.stopTokens = stopTokens ?? endOfText.map { [$0] } ?? []

@@ -68,6 +68,14 @@ import Transformer
         #expect(try plain.chatPrompt(conversations[0]) == plain.encode("ab"), "a model without a template prompts with the last message")
         writer.set("tokenizer.chat_template", string: ChatTemplate().jinja)
         #expect(try !LanguageModel.load(from: writer.write(named: "chatml.gguf"), trainable: false).hasUnrenderedChatTemplate)
+
+        // Saved as a folder, the template is the file's own text, and reads back the same.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("llama3-template-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try model.save(to: folder)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("tokenizer_config.json"))) as? [String: Any]
+        #expect(config?["chat_template"] as? String == llama3)
+        #expect(try LanguageModel.load(from: folder, trainable: false).chatTemplateSource == llama3)
     }
 
     /// PEFT writes null for a base it has no name for; an empty string names no file either.
