@@ -20,6 +20,11 @@ package struct CorrectionExamples: Sendable {
     /// Each corrected conversation once, with its (last) correction: what the learned model should now answer.
     package var taught: [(conversation: [LanguageModeling.ChatMessage], answer: String)]
 
+    /// The most pairs one conversation gives. Its pairs are every better answer against every
+    /// worse one, so a conversation that many people (or one person, many times) regenerated,
+    /// corrected and rated would otherwise outweigh all the others in DPO's data.
+    package static let maximumPairsPerConversation = 16
+
     /// Builds the examples. Texts are trimmed of surrounding whitespace, as the chat trims the
     /// model's replies, so the adapter learns to end its answer where the person did. A pair
     /// whose two sides read the same is dropped (a correction saved unchanged teaches no preference).
@@ -56,8 +61,11 @@ package struct CorrectionExamples: Sendable {
             var seen = Set<[String]>()
             for good in better {
                 for bad in worse where bad.text != good.text && !betterTexts.contains(bad.text) {
+                    let isNew = !seen.contains([good.text, bad.text])
+                    if isNew, seen.count == Self.maximumPairsPerConversation { continue }
                     for id in [good.ratingID, bad.ratingID].compactMap({ $0 }) { usedRatings.insert(id) }
-                    guard seen.insert([good.text, bad.text]).inserted else { continue }
+                    guard isNew else { continue }
+                    seen.insert([good.text, bad.text])
                     pairs.append(PreferenceOptimization.PreferencePair(prompt: prompt, chosen: good.text, rejected: bad.text, context: context))
                 }
             }

@@ -53,3 +53,24 @@ func chatReply(_ store: FeedbackStore, _ question: [ChatMessage], _ answer: Stri
     #expect(examples.ratingIDs.contains(liked.id!) && examples.ratingIDs.contains(disliked.id!))
     #expect(examples.taught.map(\.answer) == ["I'm a chatbot.", "Yes!"], "the last correction of a conversation is what it should answer")
 }
+
+/// One conversation answered, corrected and rated many times gives at most
+/// `maximumPairsPerConversation` pairs, and only ratings in a kept pair count as learned from.
+@Test func aConversationGivesABoundedNumberOfPairs() async throws {
+    let store = try await StoreBackend.sqlite.makeStore()
+    let alice = try await store.createAnnotator(name: "alice", role: .annotator).annotator.id!
+    let question = [ChatMessage(role: .user, content: "Who are you?")]
+    var ratings: [Int64] = []
+    for index in 0..<6 {
+        let reply = try await chatReply(store, question, "wrong \(index)", by: alice)
+        ratings.append(try await store.rateChatReply(completionID: reply, isGood: false, by: alice).id!)
+        _ = try await store.correctChatReply(completionID: reply, correction: "right \(index)", by: alice)
+    }
+    let examples = CorrectionExamples(try await store.learningMaterial())
+    #expect(examples.demonstrations.count == 6)
+    #expect(examples.pairs.count == CorrectionExamples.maximumPairsPerConversation, "6 × 6 pairs, cut to the first 16")
+    #expect(Set(examples.pairs.map { "\($0.chosen) > \($0.rejected)" }).count == examples.pairs.count)
+    #expect(examples.pairs.first.map { "\($0.chosen) > \($0.rejected)" } == "right 0 > wrong 0")
+    // 16 pairs: "right 0" and "right 1" against all six wrong answers, "right 2" against four.
+    #expect(Set(examples.ratingIDs) == Set(ratings), "every thumbs-down answer is in a kept pair")
+}
