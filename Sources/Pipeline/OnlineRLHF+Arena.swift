@@ -35,6 +35,12 @@ public struct RoundSummary: Codable, Sendable {
     public var criticWinRateInterval: [Double]?
     /// Wall-clock time of the round: labels, reward model, PPO and this evaluation.
     public var seconds: Double
+
+    /// "0.149 [0.104, 0.195]", the judge's score with its interval, as printouts and reports show it.
+    public var judgeScoreText: String {
+        String(format: "%.3f", judgeScore)
+            + (judgeScoreInterval.map { String(format: " [%.3f, %.3f]", $0[0], $0[1]) } ?? " (no interval under 2 prompts)")
+    }
 }
 
 /// Every round and the arena.
@@ -84,7 +90,7 @@ struct RoundEvaluation {
             round: round, judgeScore: mean, judgeScoreInterval: judgeInterval, winRateVersusStart: comparison.winRate,
             winRateInterval: winInterval, klToReference: comparison.policy.klToReference,
             meanLength: comparison.policy.meanLength, repetition: comparison.policy.repetition, labels: labels, rewardAccuracy: rewardAccuracy,
-            criticWinRate: critics?.winRate, criticWinRateInterval: critics.map { [$0.interval().lowerBound, $0.interval().upperBound] }, seconds: seconds)
+            criticWinRate: critics?.winRate, criticWinRateInterval: critics.map { let interval = $0.interval(); return [interval.lowerBound, interval.upperBound] }, seconds: seconds)
     }
 
     /// The mean of `scores` and its 95% interval, ±1.96 standard errors. One score has no spread

@@ -59,8 +59,7 @@ struct IterateCommand: AsyncParsableCommand {
             base: base.map { URL(fileURLWithPath: $0) }, critic: critic.map { URL(fileURLWithPath: $0) }, labels: labels, events: view.handle)
         let outcome = try await loop.run(rounds: rounds)
         for round in outcome.rounds {
-            print(String(format: "round %d: judge %.3f%@%@%@, KL %@, %d labels%@", round.round, round.judgeScore,
-                         round.judgeScoreInterval.map { String(format: " [%.3f, %.3f]", $0[0], $0[1]) } ?? " (no interval under 2 prompts)",
+            print(String(format: "round %d: judge %@%@%@, KL %@, %d labels%@", round.round, round.judgeScoreText,
                          round.round == 0 ? "" : String(format: ", win rate vs start %.1f%%", 100 * round.winRateVersusStart),
                          round.round == 0 ? "" : round.criticWinRate.map { String(format: " (critics' judge %.1f%%)", 100 * $0) } ?? "",
                          FigureText.kl(round.klToReference), round.labels, round.round == 0 ? "" : String(format: ", %.0f s", round.seconds)))
