@@ -117,6 +117,8 @@ def main():
     fixture = {
         "two_heads": case("two_heads", 11, [4, 2, 1], 4, 7, 2, 0.7, 0.99, 0.1, 1.0, 0.0),
         "one_head_weighted": case("one_head_weighted", 12, [3, 4], 4, 9, 1, 0.6, 0.9, 0.5, 0.7, 0.8),
+        # The AWAC weight and the minimum over two target heads together.
+        "two_heads_weighted": case("two_heads_weighted", 13, [3, 4, 2], 4, 8, 2, 0.8, 0.95, 0.2, 0.6, 0.9),
         "returns": standardised_returns(),
     }
     with open(os.path.join(OUT, "ilql_loss.json"), "w") as f:

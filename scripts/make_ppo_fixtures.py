@@ -7,7 +7,8 @@ Conventions shared with the Swift code (PolicyOptimization/RLHFMath.swift):
   * masked_whiten: (x - mean) * rsqrt(var + 1e-8) with the unbiased masked variance.
   * GAE over each row with values after the last real token taken as 0 (the episode ends there;
     TRL keeps one more value, read at a padding position).
-  * losses: TRL's clipped surrogate and clipped value loss (0.5 * masked mean of the max).
+  * losses: TRL's clipped surrogate and clipped value loss (0.5 * masked mean of the max), the
+    statistics logged beside them, and A2C's plain policy-gradient and squared-error losses.
 
     python scripts/make_ppo_fixtures.py
 """
@@ -87,6 +88,19 @@ vf = torch.max((new_values - returns) ** 2, (v_clipped - returns) ** 2)
 vf_loss = 0.5 * masked_mean(vf, mask)
 (pg_loss + vf_loss).backward()
 
+# The statistics logged beside them (TRL's pg_clipfrac, approxkl, vf_clipfrac; the ratio's mean
+# and population variance over real tokens), and A2C's unclipped losses on the same inputs.
+pg_clipfrac = masked_mean((-whitened_advantages * torch.clamp(ratio, 1 - eps, 1 + eps) > -whitened_advantages * ratio).to(D), mask)
+approxkl = 0.5 * masked_mean((new_logp - logp) ** 2, mask)
+ratio_mean = masked_mean(ratio, mask)
+ratio_var = masked_mean((ratio - ratio_mean) ** 2, mask)
+vf_clipfrac = masked_mean(((v_clipped - returns) ** 2 > (new_values - returns) ** 2).to(D), mask)
+a2c_logp = new_logp.detach().clone().requires_grad_(True)
+a2c_values = new_values.detach().clone().requires_grad_(True)
+a2c_pg_loss = masked_mean(-whitened_advantages * a2c_logp, mask)
+a2c_vf_loss = 0.5 * masked_mean((a2c_values - returns) ** 2, mask)
+(a2c_pg_loss + a2c_vf_loss).backward()
+
 with open(os.path.join(OUT, "ppo_math.json"), "w") as f:
     json.dump({
         "rows": B, "columns": R, "mask": rows(mask), "logp": rows(logp), "ref": rows(ref), "values": rows(values),
@@ -97,6 +111,10 @@ with open(os.path.join(OUT, "ppo_math.json"), "w") as f:
                        "kls": [1.0, 3.9, 8.0, 12.5, 0.0], "coefficients": controller},
         "losses": {"new_logp": rows(new_logp.detach()), "new_values": rows(new_values.detach()), "clip": eps, "value_clip": eps_v,
                    "policy_loss": float(pg_loss), "value_loss": float(vf_loss),
-                   "policy_gradient": rows(new_logp.grad), "value_gradient": rows(new_values.grad)},
+                   "policy_gradient": rows(new_logp.grad), "value_gradient": rows(new_values.grad),
+                   "clip_fraction": float(pg_clipfrac), "approximate_kl": float(approxkl), "ratio_mean": float(ratio_mean),
+                   "ratio_variance": float(ratio_var), "value_clip_fraction": float(vf_clipfrac)},
+        "a2c": {"policy_loss": float(a2c_pg_loss), "value_loss": float(a2c_vf_loss),
+                "policy_gradient": rows(a2c_logp.grad), "value_gradient": rows(a2c_values.grad)},
     }, f, separators=(",", ":"))
 print("wrote", OUT)

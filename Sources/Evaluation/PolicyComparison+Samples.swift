@@ -100,6 +100,7 @@ extension PolicyComparison {
         policySide.meanScore = policyScores.reduce(0, +) / n
         baselineSide.meanScore = baselineScores.reduce(0, +) / n
         self.init(prompts: policyScores.count, wins: 0, ties: 0, losses: 0, policy: policySide, baseline: baselineSide, lengthControlled: nil)
+        lengthMatchedRepetition = LengthMatchedRepetition(policyTexts: policy.texts, baselineTexts: baseline.texts)
         let count = WinCount(policyScores, against: baselineScores)
         (wins, ties, losses) = (count.wins, count.ties, count.losses)
         let outcomes = zip(policyScores, baselineScores).map { a, b in a > b ? 1.0 : a < b ? 0 : 0.5 }

@@ -37,6 +37,9 @@ public struct PolicyComparison: Codable, Sendable {
     /// AlpacaEval 2.0's length-controlled win rate of the policy, with its bootstrap interval, the
     /// lengths in characters of the decoded answers (nil in comparisons written before it was measured).
     public var lengthControlled: LengthControlledWinRate?
+    /// Both sides' repetition with each prompt's two answers cut to the shorter one's words, which
+    /// the length of the answers cannot flatter (nil in comparisons written before it was measured).
+    public var lengthMatchedRepetition: LengthMatchedRepetition? = nil
 
     /// Wins plus half the ties, over all prompts.
     public var winRate: Double { record.winRate }

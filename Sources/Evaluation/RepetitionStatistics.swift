@@ -27,7 +27,11 @@ public struct RepetitionStatistics: Codable, Sendable, Equatable {
 
     /// Measures `texts` (decoded responses, without stop tokens). Shares of an empty pool are 0.
     public init(texts: [String]) {
-        let responses = texts.map(Self.words)
+        self.init(words: texts.map(Self.words))
+    }
+
+    /// Measures responses already split into `words`.
+    public init(words responses: [[String]]) {
         self.responses = responses.count
         meanWords = Double(responses.map(\.count).reduce(0, +)) / Double(max(responses.count, 1))
         distinct1 = Self.distinctShare(responses, n: 1)

@@ -32,14 +32,17 @@ enum ReportParts {
         return "\(fixed(a, digits)) vs \(fixed(b, digits))"
     }
 
-    /// Length ratio, distinct-2, repeated 3-grams, duplicate answers and fluency (with each side's
+    /// Length ratio, distinct-2 and repeated 3-grams (whole answers, then at equal lengths), duplicate answers and fluency (with each side's
     /// empty answers, which its perplexity leaves out), as table cells.
     static func guardCells(_ c: PolicyComparison) -> String {
         let p = c.policy, b = c.baseline
         let fluency = p.fluency.flatMap { policy in b.fluency.map { "\(policy.perplexityText(digits: 1)) vs \($0.perplexityText(digits: 1))" } } ?? "–"
+        let matched = c.lengthMatchedRepetition
         return "<td>×\(fixed(c.lengthRatio))</td>"
             + "<td>\(pair(p.repetition?.distinct2, b.repetition?.distinct2))</td>"
+            + "<td>\(pair(matched?.policy.distinct2, matched?.baseline.distinct2))</td>"
             + "<td>\(pair(p.repetition?.repeatedTrigramShare, b.repetition?.repeatedTrigramShare, 3))</td>"
+            + "<td>\(pair(matched?.policy.repeatedTrigramShare, matched?.baseline.repeatedTrigramShare, 3))</td>"
             + "<td>\(pair(p.repetition?.duplicateResponseShare, b.repetition?.duplicateResponseShare, 3))</td>"
             + "<td>\(fluency)</td>"
     }
@@ -53,7 +56,8 @@ enum ReportParts {
         } ?? "–") + "</td>"
     }
 
-    static let guardHeaders = "<th>length ratio</th><th>distinct-2</th><th>repeated 3-grams</th><th>duplicate answers</th><th>SmolLM2 perplexity</th>"
+    static let guardHeaders = "<th>length ratio</th><th>distinct-2</th><th>distinct-2 at equal lengths</th><th>repeated 3-grams</th>"
+        + "<th>repeated 3-grams at equal lengths</th><th>duplicate answers</th><th>SmolLM2 perplexity</th>"
 
     static func stageTimes(_ times: [(name: String, seconds: Double)]) -> String {
         let rows = times.map { "<tr><td>\(LineChart.escape($0.name))</td><td>\(fixed($0.seconds, 1)) s</td></tr>" }.joined()

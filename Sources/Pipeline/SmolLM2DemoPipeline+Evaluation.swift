@@ -129,15 +129,19 @@ extension SmolLM2DemoPipeline {
 
     /// The method's row with the goals: PPO-LoRA ≥ 80% by both judges (lower end ≥ 75%),
     /// KL ≤ 6 (an unmeasured KL, of greedy samples, does not meet it), reference perplexity ≤ 1.5×,
-    /// length within ±30%, repetition no higher; DPO-LoRA ≥ 70%.
+    /// length within ±30%, repetition no higher (at equal lengths); DPO-LoRA ≥ 70%.
     static func method(_ name: String, population: PolicyComparison, critic: PolicyComparison, analyticKL: Bool) -> SmolLM2DemoOutcome.Method {
         let intervals = [population, critic].map { c in [c.winRateInterval().lowerBound, c.winRateInterval().upperBound] }
         let ratio = population.policy.referencePerplexity / max(population.baseline.referencePerplexity, .leastNormalMagnitude)
         var goals: String?, passed: Bool?
         let judges = [population, critic]
         if name.hasPrefix("PPO") {
-            goals = "win ≥ 80% by both judges (95% lower end ≥ 75%), KL ≤ 6, perplexity ≤ 1.5×, length ±30%, repetition no higher"
-            let repetition = (population.policy.repetition?.repeatedTrigramShare ?? 0) <= (population.baseline.repetition?.repeatedTrigramShare ?? 0)
+            goals = "win ≥ 80% by both judges (95% lower end ≥ 75%), KL ≤ 6, perplexity ≤ 1.5×, length ±30%, repeated 3-grams at equal lengths no more"
+            // At equal lengths, since shorter answers repeat less for their length alone; a
+            // comparison saved before that was measured falls back to the whole answers.
+            let (policy, baseline) = population.lengthMatchedRepetition.map { ($0.policy, $0.baseline) }
+                ?? (population.policy.repetition, population.baseline.repetition)
+            let repetition = (policy?.repeatedTrigramShare ?? 0) <= (baseline?.repeatedTrigramShare ?? 0)
             passed = judges.allSatisfy { $0.winRate >= SmolLM2DemoOutcome.requiredWinRate } && intervals.allSatisfy { $0[0] >= SmolLM2DemoOutcome.requiredLowerBound }
                 && (population.policy.klToReference.map { $0 <= SmolLM2DemoOutcome.maximumKL } ?? false)
                 && ratio <= SmolLM2DemoOutcome.maximumPerplexityRatio

@@ -8,7 +8,7 @@ extension Tensor {
     /// 1/(1 − probability); the mask is drawn from `generator`, so runs are reproducible.
     public func droppedOut(probability: Float, generator: inout RandomGenerator) throws -> Tensor {
         guard probability >= 0, probability < 1 else {
-            throw TensorError.invalidShape(operation: "droppedOut", [Int(probability * 100)], expected: "a probability in [0, 1) (percent shown)")
+            throw TensorError.invalidArgument(operation: "droppedOut", name: "probability", value: Double(probability), expected: "a probability in [0, 1)")
         }
         let keep = 1 / (1 - probability)
         let mask = TensorStorage(count: elementCount)

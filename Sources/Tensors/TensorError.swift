@@ -11,6 +11,8 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
     case countMismatch(operation: String, shape: Shape, count: Int)
     /// Backward asked of a tensor that no tape recorded.
     case notRecorded(operation: String)
+    /// A scalar argument outside the range the operation accepts (NaN included).
+    case invalidArgument(operation: String, name: String, value: Double, expected: String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,8 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
             return "\(operation): \(count) values cannot fill shape \(shape) (\(shape.elementCount) elements)"
         case let .notRecorded(operation):
             return "\(operation): the tensor was not recorded on this tape"
+        case let .invalidArgument(operation, name, value, expected):
+            return "\(operation): \(name) \(value) is not valid (\(expected))"
         }
     }
 }

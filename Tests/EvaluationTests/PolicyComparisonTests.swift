@@ -29,6 +29,7 @@ struct LengthJudge: ResponseScorer {
         let policyTexts = try policySamples.map { try text(policy, $0) }, baselineTexts = try baselineSamples.map { try text(baseline, $0) }
         #expect(comparison.policy.repetition == RepetitionStatistics(texts: policyTexts))
         #expect(comparison.baseline.repetition == RepetitionStatistics(texts: baselineTexts))
+        #expect(comparison.lengthMatchedRepetition == LengthMatchedRepetition(policyTexts: policyTexts, baselineTexts: baselineTexts))
         let promptTexts = try prompts.map(policy.decode)
         #expect(comparison.policy.fluency == (try scorer.perplexity(prompts: promptTexts, responses: policyTexts)))
         #expect(comparison.baseline.fluency == (try scorer.perplexity(prompts: promptTexts, responses: baselineTexts)))
@@ -39,7 +40,7 @@ struct LengthJudge: ResponseScorer {
         #expect(comparison.lengthRatio == comparison.policy.meanLength / comparison.baseline.meanLength)
         let decoded = try JSONDecoder().decode(PolicyComparison.self, from: JSONEncoder().encode(comparison))
         #expect(decoded.lengthControlled == controlled && decoded.policy.repetition == comparison.policy.repetition)
-        #expect(decoded.policy.fluency == comparison.policy.fluency)
+        #expect(decoded.policy.fluency == comparison.policy.fluency && decoded.lengthMatchedRepetition == comparison.lengthMatchedRepetition)
     }
 
     @Test func aComparisonWrittenBeforeTheNewColumnsStillReads() throws {
@@ -48,6 +49,7 @@ struct LengthJudge: ResponseScorer {
         let comparison = try JSONDecoder().decode(PolicyComparison.self, from: Data(json.utf8))
         #expect(comparison.winRate == 0.625 && comparison.lengthRatio == 1)
         #expect(comparison.lengthControlled == nil && comparison.policy.repetition == nil && comparison.policy.fluency == nil)
+        #expect(comparison.lengthMatchedRepetition == nil)
     }
 }
 

@@ -51,7 +51,7 @@ import TestSupport
         }
     }
 
-    @Test(arguments: ["two_heads", "one_head_weighted"])
+    @Test(arguments: ["two_heads", "one_head_weighted", "two_heads_weighted"])
     func termsStatisticsAndGradientsMatchTheReference(_ name: String) throws {
         let c = try load(name)
         let tape = Tape()
@@ -80,7 +80,7 @@ import TestSupport
     /// Central differences of the Double loss in each input element, against the fused backward.
     /// V also enters the Q target (r + γ·V′) and the AWAC weight, both detached as in trlX, so
     /// its gradient is that of the V term alone.
-    @Test(arguments: ["two_heads", "one_head_weighted"])
+    @Test(arguments: ["two_heads", "one_head_weighted", "two_heads_weighted"])
     func fusedBackwardMatchesFiniteDifferences(_ name: String) throws {
         let c = try load(name)
         let tape = Tape()

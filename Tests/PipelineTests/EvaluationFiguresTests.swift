@@ -1,6 +1,6 @@
 // The figures the pipelines print where a measurement is missing or degenerate: the judge score's
 // interval under two prompts, the KL goal when no KL was measured, and the fluency cell when some
-// answers were empty. Normal figures read as before.
+// answers were empty, and the repetition goal at equal lengths. Normal figures read as before.
 import Evaluation
 import Foundation
 import Testing
@@ -32,6 +32,24 @@ import Testing
         let greedy = try comparison(wins: 100, policy: side(), baseline: side())
         #expect(greedy.policy.klToReference == nil)
         #expect(SmolLM2DemoPipeline.method("PPO-LoRA seed 0", population: greedy, critic: greedy, analyticKL: false).passed == false)
+    }
+
+    @Test func theRepetitionGoalIsReadAtEqualLengths() throws {
+        let kl = side(#""klToReference": 1.5"#)
+        var shrunk = try comparison(wins: 100, policy: kl, baseline: kl)
+        // The policy stopped after four words: its whole answers repeat nothing, the baseline's do.
+        let long = (0..<20).map { "the film is good and the film is good \($0)" }
+        let short = long.map { RepetitionStatistics.words($0).prefix(4).joined(separator: " ") }
+        shrunk.policy.repetition = RepetitionStatistics(texts: short)
+        shrunk.baseline.repetition = RepetitionStatistics(texts: long)
+        let method = { (c: PolicyComparison) in SmolLM2DemoPipeline.method("PPO-LoRA seed 0", population: c, critic: c, analyticKL: false) }
+        #expect(method(shrunk).passed == true, "a comparison saved before equal lengths were measured reads the whole answers")
+        shrunk.lengthMatchedRepetition = LengthMatchedRepetition(policyTexts: short, baselineTexts: long)
+        #expect(method(shrunk).passed == true, "equal at equal lengths is no higher")
+        let repeating = short.map { _ in "good good good good" }
+        shrunk.lengthMatchedRepetition = LengthMatchedRepetition(policyTexts: repeating, baselineTexts: long)
+        #expect(method(shrunk).passed == false, "more repeated 3-grams than the baseline's answers cut to the same words")
+        #expect(ReportParts.guardCells(shrunk).contains("<td>0.500 vs 0.000</td>"))
     }
 
     @Test func theFluencyCellShowsEmptyAnswersBesideThePerplexity() throws {

@@ -1,5 +1,6 @@
 // The PPO arithmetic against scripts/make_ppo_fixtures.py (TRL's formulas in float64): KL
-// estimators, reward shaping, whitening, GAE, the adaptive controller and both clipped losses.
+// estimators, reward shaping, whitening, GAE, the adaptive controller, both clipped losses with
+// the statistics logged beside them, and A2C's plain losses.
 import Foundation
 import PolicyOptimization
 import Tensors
@@ -63,10 +64,10 @@ import TestSupport
         newLogp.track(on: tape)
         newValues.track(on: tape)
         let maskTensor = try tensor(mask.values)
-        let (policyLoss, _) = try PPOLosses.clippedPolicyLoss(
+        let (policyLoss, statistics) = try PPOLosses.clippedPolicyLoss(
             logProbabilities: newLogp, oldLogProbabilities: tensor(logp.values), advantages: tensor(fixture.doubles("advantages")),
             mask: maskTensor, clipRange: Float(fixture.double("losses", "clip")))
-        let (valueLoss, _) = try PPOLosses.clippedValueLoss(
+        let (valueLoss, valueClipFraction) = try PPOLosses.clippedValueLoss(
             values: newValues, oldValues: tensor(values.values), returns: tensor(fixture.doubles("returns")),
             mask: maskTensor, clipRange: Float(fixture.double("losses", "value_clip")))
         let loose = Tolerance(relative: 1e-6, absolute: 1e-6)
@@ -75,5 +76,26 @@ import TestSupport
         try tape.backward(from: policyLoss + valueLoss)
         expectClose(newLogp.gradient ?? [], try fixture.doubles("losses", "policy_gradient"), loose, "policy-loss gradient")
         expectClose(newValues.gradient ?? [], try fixture.doubles("losses", "value_gradient"), loose, "value-loss gradient")
+        expectClose(
+            [statistics.clipFraction, statistics.approximateKL, statistics.ratioMean, statistics.ratioVariance, valueClipFraction],
+            try ["clip_fraction", "approximate_kl", "ratio_mean", "ratio_variance", "value_clip_fraction"].map { try fixture.double("losses", $0) },
+            loose, "pg_clipfrac, approxkl, ratio mean and variance, vf_clipfrac")
+    }
+
+    @Test func a2cLossesAndTheirGradients() throws {
+        let shape: Shape = [mask.rows, mask.columns]
+        let tensor = { (values: [Double]) in try Tensor(shape: shape, values: values.map(Float.init)) }
+        let tape = Tape()
+        let newLogp = try tensor(fixture.doubles("losses", "new_logp")), newValues = try tensor(fixture.doubles("losses", "new_values"))
+        newLogp.track(on: tape)
+        newValues.track(on: tape)
+        let maskTensor = try tensor(mask.values)
+        let policyLoss = try PPOLosses.policyGradientLoss(logProbabilities: newLogp, advantages: tensor(fixture.doubles("advantages")), mask: maskTensor)
+        let valueLoss = try PPOLosses.valueLoss(values: newValues, returns: tensor(fixture.doubles("returns")), mask: maskTensor)
+        let loose = Tolerance(relative: 1e-6, absolute: 1e-6)
+        expectClose([policyLoss.item, valueLoss.item], [try fixture.double("a2c", "policy_loss"), try fixture.double("a2c", "value_loss")], loose, "A2C losses")
+        try tape.backward(from: policyLoss + valueLoss)
+        expectClose(newLogp.gradient ?? [], try fixture.doubles("a2c", "policy_gradient"), loose, "A2C policy-loss gradient")
+        expectClose(newValues.gradient ?? [], try fixture.doubles("a2c", "value_gradient"), loose, "A2C value-loss gradient")
     }
 }

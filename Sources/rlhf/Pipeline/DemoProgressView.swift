@@ -86,7 +86,7 @@ enum DemoSummary {
                 guards.insert("length-controlled win rate \(PercentText.of(controlled.winRate, between: controlled.lowerBound, and: controlled.upperBound))", at: 0)
             }
             if let p = c.policy.repetition, let b = c.baseline.repetition {
-                guards.append(String(format: "distinct-2 %.2f vs %.2f", p.distinct2, b.distinct2))
+                guards.append(String(format: "distinct-2 %.2f vs %.2f", p.distinct2, b.distinct2) + DemoSummary.equalLengths(c, trigrams: false))
             }
             if let p = c.policy.fluency, let b = c.baseline.fluency {
                 guards.append("SmolLM2 perplexity \(p.perplexityText(digits: 1)) vs \(b.perplexityText(digits: 1))")
@@ -103,6 +103,14 @@ enum DemoSummary {
         lines += criticsCeiling(best.ladder)
         lines.append("Report: \(report)")
         return lines.joined(separator: "\n")
+    }
+
+    /// " (at equal lengths …)": the same repetition figures with each prompt's answers cut to the
+    /// shorter one's words, or nothing for a comparison saved before they were measured.
+    static func equalLengths(_ c: PolicyComparison, trigrams: Bool) -> String {
+        guard let m = c.lengthMatchedRepetition else { return "" }
+        return String(format: " (at equal lengths %.2f vs %.2f", m.policy.distinct2, m.baseline.distinct2)
+            + (trigrams ? String(format: ", %.3f vs %.3f)", m.policy.repeatedTrigramShare, m.baseline.repeatedTrigramShare) : ")")
     }
 
     /// The critics' verdict on the largest n of the best-of-n ladder, chosen both ways (nothing without a critics' judge).
@@ -130,7 +138,8 @@ extension DemoSummary {
                 guards.append("length-controlled \(PercentText.of(lc.winRate)) / \(PercentText.of(lcc.winRate))")
             }
             if let a = p.policy.repetition, let b = p.baseline.repetition {
-                guards.append(String(format: "distinct-2 %.2f vs %.2f, repeated 3-grams %.3f vs %.3f", a.distinct2, b.distinct2, a.repeatedTrigramShare, b.repeatedTrigramShare))
+                guards.append(String(format: "distinct-2 %.2f vs %.2f, repeated 3-grams %.3f vs %.3f", a.distinct2, b.distinct2, a.repeatedTrigramShare, b.repeatedTrigramShare)
+                    + DemoSummary.equalLengths(p, trigrams: true))
             }
             if let a = p.policy.fluency, let b = p.baseline.fluency {
                 guards.append("SmolLM2 perplexity \(a.perplexityText(digits: 1)) vs \(b.perplexityText(digits: 1))")

@@ -73,6 +73,10 @@ struct EvaluateCommand: ParsableCommand {
             }
             if let fluency = side.fluency { print("  fluency: perplexity \(fluency.perplexityText(digits: 2)) by \(fluencyModel ?? "")") }
         }
+        if let m = comparison.lengthMatchedRepetition {
+            print(String(format: "at equal lengths (each prompt's answers cut to the shorter one's words): distinct-2 %.3f vs %.3f, repeated 3-grams %.3f vs %.3f",
+                         m.policy.distinct2, m.baseline.distinct2, m.policy.repeatedTrigramShare, m.baseline.repeatedTrigramShare))
+        }
         if let controlled = comparison.lengthControlled {
             print("length-controlled win rate \(PercentText.of(controlled.winRate, between: controlled.lowerBound, and: controlled.upperBound)); "
                   + String(format: "mean length ×%.2f of the baseline's", comparison.lengthRatio))
