@@ -178,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "FinetuningTests",
             dependencies: [
-                "Finetuning", "LanguageModelData", "LanguageModeling", "TrainingRuns", "Transformer", "Tokenization", "Tensors",
+                "Finetuning", "LanguageModelData", "Optimization", "LanguageModeling", "TrainingRuns", "Transformer", "Tokenization", "Tensors",
                 "Checkpoints", "ConfigFiles", "Randomness", "TestSupport",
             ]),
         .testTarget(

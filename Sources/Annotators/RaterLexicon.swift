@@ -11,7 +11,7 @@ package struct LexiconError: Error, CustomStringConvertible, Equatable {
     /// What was wrong with it.
     package var reason: String
 
-    package var description: String { "\(source):\(line): \(reason)" }
+    package var description: String { "\(line > 0 ? "\(source):\(line)" : source): \(reason)" }
 }
 
 /// Token → the ratings each of VADER's ten human raters gave it (−4 very negative … +4 very positive).

@@ -46,7 +46,15 @@ public enum ConfigurationFile {
         let merged = merge(patch, into: base, path: "", unmatched: &unmatched)
         let configuration: T
         do {
-            configuration = try JSONDecoder().decode(T.self, from: JSONSerialization.data(withJSONObject: merged))
+            configuration = try decode(T.self, merged)
+        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
+            // A number that does not fit its field (3.5 steps, a negative seed) fails the whole
+            // document with no path; the field is found by laying the file's values on one by one.
+            let key = leaves(of: patch, path: "").first { leaf in
+                var ignored: [(key: String, known: [String])] = []
+                return (try? decode(T.self, merge(leaf.object, into: base, path: "", unmatched: &ignored))) == nil
+            }?.key ?? ""
+            throw ConfigurationError.invalidValue(path: source, key: key, reason: "has the wrong type or does not fit the field (a whole number, in range, where one is needed)")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
             let key = context.codingPath.map(\.stringValue).joined(separator: ".")
             throw ConfigurationError.invalidValue(path: source, key: key, reason: "has the wrong type (\(context.debugDescription))")
@@ -63,10 +71,25 @@ public enum ConfigurationFile {
         if !unmatched.isEmpty {
             let resolved = try JSONSerialization.jsonObject(with: JSONEncoder().encode(configuration))
             for (key, known) in unmatched where value(at: key, in: resolved) == nil {
-                throw ConfigurationError.unknownKey(path: source, key: key, known: known)
+                // Inside such a field its keys are known only once it is resolved.
+                let parent = key.split(separator: ".").dropLast().joined(separator: ".")
+                let resolvedKeys = ((parent.isEmpty ? resolved : value(at: parent, in: resolved)) as? [String: Any])?.keys.sorted()
+                throw ConfigurationError.unknownKey(path: source, key: key, known: known.isEmpty ? resolvedKeys ?? [] : known)
             }
         }
         return configuration
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ object: Any) throws -> T {
+        try JSONDecoder().decode(T.self, from: JSONSerialization.data(withJSONObject: object))
+    }
+
+    /// Each value of `patch` that is not an object, with its dotted key and as a patch of its own.
+    private static func leaves(of patch: Any, path: String) -> [(key: String, object: Any)] {
+        guard let object = patch as? [String: Any] else { return [(path, patch)] }
+        return object.keys.sorted().flatMap { key in
+            leaves(of: object[key]!, path: path.isEmpty ? key : path + "." + key).map { leaf in (leaf.key, [key: leaf.object] as Any) }
+        }
     }
 
     /// The value at a dotted key path of nested JSON objects.

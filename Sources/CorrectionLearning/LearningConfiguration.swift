@@ -68,9 +68,9 @@ public struct LearningConfiguration: Codable, Sendable, Equatable {
     public init() {}
 
     public func validate() throws {
-        try sft.optimization.validate()
-        try dpo.optimization.validate()
-        try dpoLoss.validate()
+        try validateSettings(under: "sft.optimization") { try sft.optimization.validate() }
+        try validateSettings(under: "dpo.optimization") { try dpo.optimization.validate() }
+        try validateSettings(under: "dpoLoss") { try dpoLoss.validate() }
         try lora?.validate(source: "learn configuration")
         for (name, stage) in [("sft", sft), ("dpo", dpo)] where !(stage.minimumEpochs >= 0 && stage.minimumEpochs.isFinite) {
             throw LearningError.invalidSetting(field: "\(name).minimumEpochs", expected: "a finite value ≥ 0")
@@ -93,5 +93,12 @@ public enum LearningError: Error, Equatable, CustomStringConvertible {
         case let .invalidSetting(field, expected): "learn configuration: \(field) must be \(expected)"
         case let .nothingToLearn(source): "\(source) holds no corrections of model answers to learn from: correct an answer in the chat first"
         }
+    }
+}
+
+extension LearningError: SettingError {
+    public func nested(under prefix: String) -> LearningError {
+        guard case let .invalidSetting(field, expected) = self else { return self }
+        return .invalidSetting(field: "\(prefix).\(field)", expected: expected)
     }
 }

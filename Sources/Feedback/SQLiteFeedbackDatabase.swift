@@ -22,7 +22,13 @@ package struct SQLiteFeedbackDatabase: FeedbackDatabase {
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try self.init(writer: Self.openPool(path: path, configuration: configuration))
+        // SQLite's own message ("file is not a database - while executing PRAGMA …") names no
+        // file; the error says which one and what SQLite found.
+        do {
+            try self.init(writer: Self.openPool(path: path, configuration: configuration))
+        } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT, .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM].contains(error.resultCode) {
+            throw FeedbackDatabaseError.invalidLocation(path, reason: error.message ?? "\(error.resultCode)")
+        }
     }
 
     /// Opens the pool. A process opening a new file while another one switches it to WAL finds

@@ -68,6 +68,14 @@ package enum JSONLines {
         return try decode(type, text: text, source: url.path)
     }
 
+    /// As `read`, for an input that means nothing empty (pairs to score, tasks to import): a file
+    /// of blank lines is an error naming it, not a run that does nothing and reports success.
+    package static func readAtLeastOne<T: Decodable & Sendable>(_ type: T.Type, from url: URL) throws -> [NumberedLine<T>] {
+        let items = try read(type, from: url)
+        guard !items.isEmpty else { throw FileFormatError(file: url.path, line: 0, reason: "holds no lines") }
+        return items
+    }
+
     /// Decodes every non-blank line of `text` as `T`; `source` names the text in errors.
     package static func decode<T: Decodable & Sendable>(_ type: T.Type, text: String, source: String) throws -> [NumberedLine<T>] {
         let decoder = JSONDecoder()

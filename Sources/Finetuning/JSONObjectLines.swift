@@ -16,11 +16,9 @@ package enum JSONObjectLines {
     /// Every non-blank line of `url` as a JSON object, turned into a value by `parse`; a line that
     /// is not an object, or that `parse` rejects, fails the whole read naming the line.
     package static func read<Value>(_ url: URL, _ parse: ([String: Any]) throws(JSONLineError) -> Value) throws -> [Value] {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw DataError.unreadable(path: url.path, reason: "file not found")
-        }
+        let data = try TextFile.contents(of: url)
         var values: [Value] = []
-        for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, line) in String(decoding: data, as: UTF8.self).fileLines.enumerated() {
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.isEmpty { continue }
             do throws(JSONLineError) {

@@ -6,11 +6,9 @@ public enum PromptFile {
     /// Every non-blank line's prompt: a line starting with `{` must be a JSON object with a string
     /// "prompt"; any other line is a prompt as it is.
     public static func read(_ url: URL) throws(DataError) -> [String] {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw .unreadable(path: url.path, reason: "file not found")
-        }
+        let data = try TextFile.contents(of: url)
         var prompts: [String] = []
-        for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, line) in String(decoding: data, as: UTF8.self).fileLines.enumerated() {
             let text = line.trimmingCharacters(in: .whitespaces)
             guard !text.isEmpty else { continue }
             if text.hasPrefix("{") {

@@ -47,7 +47,7 @@ public struct PretrainingConfiguration: Codable, Sendable, Equatable {
     public init() {}
 
     public func validate() throws {
-        try optimization.validate()
+        try validateSettings(under: "optimization") { try optimization.validate() }
         guard heldOutPeriod >= 2 else {
             throw OptimizationError.invalidSetting(field: "heldOutPeriod", expected: "≥ 2 (one chunk in this many is held out: evaluation needs some, training the rest)")
         }
@@ -75,6 +75,14 @@ public struct SupervisedConfiguration: Codable, Sendable, Equatable {
     public var loraSeed: UInt64 = 0
 
     public init() {}
+
+    public func validate() throws {
+        try validateSettings(under: "optimization") { try optimization.validate() }
+        try lora?.validate()
+        guard heldOutPeriod >= 2 else {
+            throw OptimizationError.invalidSetting(field: "heldOutPeriod", expected: "≥ 2 (one demonstration in this many is held out: evaluation needs some, training the rest)")
+        }
+    }
 }
 
 public enum Recipes {
@@ -135,6 +143,10 @@ public enum Recipes {
             } else {
                 training.append(example)
             }
+        }
+        guard !training.isEmpty || heldOut.isEmpty else {
+            throw OptimizationError.invalidSetting(
+                field: "heldOutPeriod", expected: "a period that leaves demonstrations to train on (all \(demonstrations.count) fell in the held-out share)")
         }
         return InstructionData(
             training: training, heldOut: heldOut, maximumLength: model.network.contextLength,

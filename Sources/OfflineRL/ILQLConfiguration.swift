@@ -69,7 +69,7 @@ public struct ILQLConfiguration: Codable, Sendable, Equatable {
         try check(headWidth >= 0, "headWidth", "≥ 0")
         try check(maximumResponseTokens >= 0, "maximumResponseTokens", "≥ 0")
         try check(heldOutPeriod >= 0, "heldOutPeriod", "≥ 0")
-        try optimization.validate()
+        try validateSettings(under: "optimization") { try optimization.validate() }
         try decoding.validate()
     }
 }

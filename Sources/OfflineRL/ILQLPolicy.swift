@@ -81,11 +81,16 @@ public final class ILQLPolicy {
 
     /// Continues each text prompt as text (a chat model's in its template).
     public func complete(_ prompts: [String], decoding: ILQLDecoding? = nil, generator: inout RandomGenerator) throws -> [String] {
-        let tokens = try prompts.map { text -> [Int32] in
+        try generate(Self.promptTokens(prompts, model: model), decoding: decoding, generator: &generator).map { try model.decode($0.tokens) }
+    }
+
+    /// The token ids `complete` continues for each text prompt: a chat model's template around
+    /// it, or its plain encoding (an empty one starts from the end-of-text token).
+    public static func promptTokens(_ prompts: [String], model: LanguageModel) throws -> [[Int32]] {
+        try prompts.map { text -> [Int32] in
             let ids = model.chatTemplate == nil ? model.encode(text) : try model.chatPrompt(user: text)
             return ids.isEmpty ? [model.endOfText ?? 0] : ids
         }
-        return try generate(tokens, decoding: decoding, generator: &generator).map { try model.decode($0.tokens) }
     }
 
     // MARK: Files

@@ -3,6 +3,7 @@
 import Finetuning
 import PolicyOptimization
 import RewardModeling
+import TrainingRuns
 
 public struct DemoConfiguration: Codable, Sendable, Equatable {
     /// Seeds the data split, tokenizer-independent choices, sampling and annotators.
@@ -112,12 +113,19 @@ public struct DemoConfiguration: Codable, Sendable, Equatable {
     }()
 
     public func validate() throws {
-        try ppo.validate()
-        try critic.validate()
-        guard !ppoSeeds.isEmpty, samplesPerPrompt >= 2, annotators > 0, feedbackPrompts > 0, evaluationPrompts > 0, bestOfN > 0, bestOfNPrompts > 0,
-              criticSnippets > 1, criticEvaluationSnippets > 0 else {
-            throw DemoConfigurationError("the demo needs PPO seeds, at least 2 samples per prompt, annotators, feedback and evaluation prompts, best-of-N candidates and prompts, and critic snippets")
-        }
+        try validateSettings(under: "ppo") { try ppo.validate() }
+        try validateSettings(under: "critic") { try critic.validate() }
+        try DemoConfigurationError.check([
+            (!ppoSeeds.isEmpty, "ppoSeeds", "at least one seed"),
+            (samplesPerPrompt >= 2, "samplesPerPrompt", "at least 2 (annotators rank a prompt's samples)"),
+            (annotators > 0, "annotators", "a positive number"),
+            (feedbackPrompts > 0, "feedbackPrompts", "a positive number"),
+            (evaluationPrompts > 0, "evaluationPrompts", "a positive number"),
+            (bestOfN > 0, "bestOfN", "a positive number"),
+            (bestOfNPrompts > 0, "bestOfNPrompts", "a positive number"),
+            (criticSnippets > 1, "criticSnippets", "at least 2"),
+            (criticEvaluationSnippets > 0, "criticEvaluationSnippets", "a positive number"),
+        ])
         guard responseLength + 16 <= model.contextLength else {
             throw DemoConfigurationError("responseLength \(responseLength) leaves no room for prompts in a context of \(model.contextLength)")
         }
@@ -128,4 +136,11 @@ public struct DemoConfiguration: Codable, Sendable, Equatable {
 public struct DemoConfigurationError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+
+    /// Throws for the first check that fails, naming its field and what it needs.
+    static func check(_ checks: [(passed: Bool, field: String, expected: String)]) throws {
+        if let failed = checks.first(where: { !$0.passed }) {
+            throw DemoConfigurationError("\(failed.field): expected \(failed.expected)")
+        }
+    }
 }

@@ -6,6 +6,7 @@ import Finetuning
 import PolicyOptimization
 import PreferenceOptimization
 import RewardModeling
+import TrainingRuns
 
 /// What moves the policy each round.
 public enum RoundOptimizer: String, Codable, Sendable {
@@ -94,13 +95,13 @@ public struct OnlineRLHFConfiguration: Codable, Sendable, Equatable {
     public init() {}
 
     public func validate() throws {
-        try ppo.validate()
-        try reward.validate()
+        try validateSettings(under: "ppo") { try ppo.validate() }
+        try validateSettings(under: "reward") { try reward.validate() }
         if optimizer == .dpo {
-            try dpo.validate()
+            try validateSettings(under: "dpo") { try dpo.validate() }
             if dpo.lora != nil { throw DemoConfigurationError("dpo.lora: the rounds fine-tune the whole model, as their PPO does; remove it") }
         }
-        let checks: [(Bool, String, String)] = [
+        try DemoConfigurationError.check([
             (candidateTasks > 0, "candidateTasks", "a positive number"),
             (samplesPerTask >= 2, "samplesPerTask", "at least 2 (round 1 has no previous policy to add a second answer)"),
             (judgmentsPerRound > 0, "judgmentsPerRound", "a positive number"),
@@ -109,9 +110,6 @@ public struct OnlineRLHFConfiguration: Codable, Sendable, Equatable {
             (evaluationPrompts > 0, "evaluationPrompts", "a positive number"),
             (arenaPrompts > 0 && arenaJudgmentsPerTask > 0, "arenaPrompts", "positive numbers of prompts and judgments per task"),
             ((0..<1).contains(heldOutMovieFraction) && heldOutMovieFraction > 0, "heldOutMovieFraction", "a fraction in (0, 1)"),
-        ]
-        if let failed = checks.first(where: { !$0.0 }) {
-            throw DemoConfigurationError("\(failed.1): expected \(failed.2)")
-        }
+        ])
     }
 }

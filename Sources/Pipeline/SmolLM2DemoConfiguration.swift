@@ -119,13 +119,21 @@ public struct SmolLM2DemoConfiguration: Codable, Sendable, Equatable {
     }
 
     public func validate() throws {
-        try ppo.validate()
-        try dpo.validate()
-        try reward.validate()
-        try critic.validate()
-        guard !ppoSeeds.isEmpty, samplesPerPrompt >= 2, annotators > 0, (1...annotators).contains(judgmentsPerPrompt), feedbackPrompts > 0, evaluationPrompts > 0,
-              criticSnippets > 1, bestOfN > 0, bestOfNPrompts > 0, generationBatchSize > 0 else {
-            throw DemoConfigurationError("the SmolLM2 demo needs PPO seeds, at least 2 samples per prompt, annotators (at most one judgment of a prompt each), feedback, evaluation and critic data, and best-of-N candidates")
-        }
+        try validateSettings(under: "ppo") { try ppo.validate() }
+        try validateSettings(under: "dpo") { try dpo.validate() }
+        try validateSettings(under: "reward") { try reward.validate() }
+        try validateSettings(under: "critic") { try critic.validate() }
+        try DemoConfigurationError.check([
+            (!ppoSeeds.isEmpty, "ppoSeeds", "at least one seed"),
+            (samplesPerPrompt >= 2, "samplesPerPrompt", "at least 2 (annotators rank a prompt's samples)"),
+            (annotators > 0, "annotators", "a positive number"),
+            (annotators > 0 && (1...annotators).contains(judgmentsPerPrompt), "judgmentsPerPrompt", "between 1 and annotators (one judgment of a prompt each)"),
+            (feedbackPrompts > 0, "feedbackPrompts", "a positive number"),
+            (evaluationPrompts > 0, "evaluationPrompts", "a positive number"),
+            (criticSnippets > 1, "criticSnippets", "at least 2"),
+            (bestOfN > 0, "bestOfN", "a positive number"),
+            (bestOfNPrompts > 0, "bestOfNPrompts", "a positive number"),
+            (generationBatchSize > 0, "generationBatchSize", "a positive number"),
+        ])
     }
 }

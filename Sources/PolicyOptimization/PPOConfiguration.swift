@@ -1,5 +1,6 @@
 // Every setting of an RLHF policy-optimisation run, with the defaults the demo uses.
 import Optimization
+import TrainingRuns
 
 public enum PolicyAlgorithm: String, Codable, Sendable {
     /// Several epochs over minibatches with the clipped surrogate and clipped value loss.
@@ -94,9 +95,12 @@ public struct PPOConfiguration: Codable, Sendable, Equatable {
         func check(_ ok: Bool, _ field: String, _ expected: String) throws {
             if !ok { throw OptimizationError.invalidSetting(field: field, expected: expected) }
         }
-        try check(iterations > 0, "iterations", "> 0")
-        try check(batchSize > 0, "batchSize", "> 0")
-        try check(responseLength > 0, "responseLength", "> 0")
+        // Counts are bounded above too: a mistyped size is an error here rather than an
+        // allocation the machine cannot make at the first rollout.
+        let largest = OptimizationSettings.largestCount
+        try check((1...largest).contains(iterations), "iterations", "between 1 and \(largest)")
+        try check((1...largest).contains(batchSize), "batchSize", "between 1 and \(largest)")
+        try check((1...largest).contains(responseLength), "responseLength", "between 1 and \(largest)")
         try check(temperature > 0, "temperature", "> 0 (log-probabilities are taken at this temperature)")
         try check(klCoefficient >= 0 && klTarget > 0 && klHorizon > 0, "klCoefficient", "≥ 0 with a positive target and horizon")
         // The controller multiplies β by 1 ± 0.2 · batchSize / horizon: from 0 it never moves, and
@@ -104,12 +108,12 @@ public struct PPOConfiguration: Codable, Sendable, Equatable {
         try check(!adaptiveKL || klCoefficient > 0, "klCoefficient", "> 0 with adaptiveKL (the controller scales it)")
         try check(!adaptiveKL || klHorizon > 0.2 * Double(batchSize), "klHorizon", "> 0.2 × batchSize (\(batchSize)) with adaptiveKL, so β stays positive")
         try check(gamma > 0 && gamma <= 1 && lambda >= 0 && lambda <= 1, "gamma", "in (0, 1] with lambda in [0, 1]")
-        try check(epochs > 0, "epochs", "> 0")
+        try check((1...largest).contains(epochs), "epochs", "between 1 and \(largest)")
         try check(minibatches > 0 && batchSize % minibatches == 0, "minibatches", "> 0 and dividing batchSize (\(batchSize))")
         try check(learningRate > 0 && valueLearningRate > 0, "learningRate", "> 0")
         try check(clipRange > 0 && valueClipRange >= 0, "clipRange", "> 0 (valueClipRange ≥ 0)")
         try check(maxGradientNorm >= 0, "maxGradientNorm", "≥ 0")
-        try check(pretrainingCoefficient >= 0 && pretrainingBatchSize > 0, "pretrainingCoefficient", "≥ 0 with a positive pretrainingBatchSize")
+        try check(pretrainingCoefficient >= 0 && (1...largest).contains(pretrainingBatchSize), "pretrainingCoefficient", "≥ 0 with pretrainingBatchSize between 1 and \(largest)")
         try check(checkpointInterval >= 0 && loggedSamples >= 0, "checkpointInterval", "≥ 0")
         try overoptimizationGuard.validate()
         try lengthGuard?.validate()

@@ -29,8 +29,8 @@ public struct PreferenceConfiguration: Codable, Sendable, Equatable {
     public init() {}
 
     public func validate() throws {
-        try optimization.validate()
-        try dpo.validate()
+        try validateSettings(under: "optimization") { try optimization.validate() }
+        try validateSettings(under: "dpo") { try dpo.validate() }
         guard heldOutPeriod >= 0 else { throw PreferenceOptimizationError.invalidSetting(field: "heldOutPeriod", expected: "≥ 0") }
     }
 }

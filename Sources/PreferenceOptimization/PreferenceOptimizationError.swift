@@ -1,6 +1,8 @@
 // What stops preference optimisation before or while it trains, named so the message says what
 // to change.
 
+import TrainingRuns
+
 public enum PreferenceOptimizationError: Error, Equatable, CustomStringConvertible {
     case invalidSetting(field: String, expected: String)
     /// No pair is left to train on once ties are skipped and the held-out share is split off.
@@ -19,5 +21,12 @@ public enum PreferenceOptimizationError: Error, Equatable, CustomStringConvertib
         case .referenceMissing:
             return "the reference log-probabilities have not been computed; prepare(model:) computes them from the starting policy before the first step"
         }
+    }
+}
+
+extension PreferenceOptimizationError: SettingError {
+    public func nested(under prefix: String) -> PreferenceOptimizationError {
+        guard case let .invalidSetting(field, expected) = self else { return self }
+        return .invalidSetting(field: "\(prefix).\(field)", expected: expected)
     }
 }

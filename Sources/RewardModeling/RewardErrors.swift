@@ -1,6 +1,8 @@
 // The named errors of reward modelling: a model folder that is not a reward model, data that
 // cannot be trained on, settings out of range.
 
+import TrainingRuns
+
 /// A reward model that cannot be built, loaded or used as asked.
 public enum RewardModelError: Error, Equatable, CustomStringConvertible {
     /// The checkpoint folder's config.json names no scalar head (a language model, not a reward model).
@@ -40,7 +42,7 @@ public enum RewardDataError: Error, Equatable, CustomStringConvertible {
     case invalidComparison(index: Int, field: String, reason: String)
     /// A source held nothing to train or evaluate on.
     case empty(source: String)
-    /// A file line that cannot be used.
+    /// A file line that cannot be used (line 0: the file as a whole).
     case malformedLine(path: String, line: Int, field: String?, reason: String)
 
     public var description: String {
@@ -50,7 +52,7 @@ public enum RewardDataError: Error, Equatable, CustomStringConvertible {
         case let .empty(source):
             return "\(source): holds no comparisons"
         case let .malformedLine(path, line, field, reason):
-            return "\(path):\(line): \(field.map { "field \"\($0)\" " } ?? "")\(reason)"
+            return "\(line > 0 ? "\(path):\(line)" : path): \(field.map { "field \"\($0)\" " } ?? "")\(reason)"
         }
     }
 }
@@ -67,5 +69,12 @@ public enum RewardTrainingError: Error, Equatable, CustomStringConvertible {
         case let .nonFinite(step, quantity):
             return "the \(quantity) became NaN or infinite at step \(step): lower the learning rate or check the data"
         }
+    }
+}
+
+extension RewardTrainingError: SettingError {
+    public func nested(under prefix: String) -> RewardTrainingError {
+        guard case let .invalidSetting(field, expected) = self else { return self }
+        return .invalidSetting(field: "\(prefix).\(field)", expected: expected)
     }
 }

@@ -39,8 +39,8 @@ public struct RewardTrainingConfiguration: Codable, Sendable, Equatable {
     public init() {}
 
     public func validate() throws {
-        try optimization.validate()
-        try loss.validate()
+        try validateSettings(under: "optimization") { try optimization.validate() }
+        try validateSettings(under: "loss") { try loss.validate() }
         guard epochs > 0 else { throw RewardTrainingError.invalidSetting(field: "epochs", expected: "> 0") }
         guard heldOutPeriod >= 0 else { throw RewardTrainingError.invalidSetting(field: "heldOutPeriod", expected: "≥ 0") }
         if let bad = annotatorWeights.first(where: { !($0.value >= 0 && $0.value.isFinite) }) {

@@ -42,15 +42,21 @@ public struct LoRAConfiguration: Codable, Sendable, Equatable {
 
     public var scale: Float { rankStabilized ? alpha / Float(rank).squareRoot() : alpha / Float(rank) }
 
-    public func validate(source: String = "LoRA configuration") throws {
-        func check(_ ok: Bool, _ field: String, _ reason: String) throws {
-            if !ok { throw CheckpointError.invalidField(path: source, field: field, reason: reason) }
+    /// How an error names a field: as PEFT's adapter_config.json does, or as a run's
+    /// configuration file does (this type's own coding keys).
+    public enum FieldNames: Sendable {
+        case peft, configuration
+    }
+
+    public func validate(source: String = "LoRA configuration", names: FieldNames = .configuration) throws {
+        func check(_ ok: Bool, _ peft: String, _ key: CodingKeys, _ reason: String) throws {
+            if !ok { throw CheckpointError.invalidField(path: source, field: names == .peft ? peft : key.stringValue, reason: reason) }
         }
         // A low rank is the point of an adapter; the bound keeps a mistyped one from sizing an allocation.
-        try check((1...ModelSizeLimits.width).contains(rank), "r", "is \(rank); must be between 1 and \(ModelSizeLimits.width)")
-        try check(alpha > 0 && alpha.isFinite, "lora_alpha", "is \(alpha); must be positive")
-        try check(dropout >= 0 && dropout < 1, "lora_dropout", "is \(dropout); must be in [0, 1)")
-        try check(!targetModules.isEmpty, "target_modules", "is empty")
+        try check((1...ModelSizeLimits.width).contains(rank), "r", .rank, "is \(rank); must be between 1 and \(ModelSizeLimits.width)")
+        try check(alpha > 0 && alpha.isFinite, "lora_alpha", .alpha, "is \(alpha); must be positive")
+        try check(dropout >= 0 && dropout < 1, "lora_dropout", .dropout, "is \(dropout); must be in [0, 1)")
+        try check(!targetModules.isEmpty, "target_modules", .targetModules, "is empty")
     }
 }
 
@@ -102,6 +108,6 @@ extension LoRAConfiguration {
         self.init(
             rank: rank, alpha: alpha, dropout: (json["lora_dropout"] as? NSNumber)?.floatValue ?? 0,
             targetModules: modules, rankStabilized: json["use_rslora"] as? Bool ?? false)
-        try validate(source: url.path)
+        try validate(source: url.path, names: .peft)
     }
 }

@@ -8,6 +8,7 @@ import Finetuning
 import Transformer
 import LanguageModelData
 import LanguageModeling
+import Optimization
 import Randomness
 
 @Suite struct DataTests {
@@ -155,5 +156,53 @@ import Randomness
                 return error.description.contains("sft.json") && error.description.contains("\"\(key)\"")
             }
         }
+    }
+
+    /// CRLF files split into their lines (Swift reads "\r\n" as one Character), and a folder
+    /// given as a file says so.
+    @Test func crlfFilesReadLineByLineAndAFolderIsNamed() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let demonstrations = folder.appendingPathComponent("sft.jsonl"), prompts = folder.appendingPathComponent("prompts.txt")
+        try Data("{\"prompt\": \"a\", \"completion\": \"b\"}\r\n\r\n{\"prompt\": \"c\", \"completion\": \"d\"}\r\n".utf8).write(to: demonstrations)
+        #expect(try DemonstrationFile.read(demonstrations) == [Demonstration(prompt: "a", response: "b"), Demonstration(prompt: "c", response: "d")])
+        try Data("To be\r\nThe king\r\n{\"prompt\": \"Good night\"}\r\n".utf8).write(to: prompts)
+        #expect(try PromptFile.read(prompts) == ["To be", "The king", "Good night"])
+        try Data("ok\r\n{\"prompt\": 3}\r\n".utf8).write(to: prompts)
+        #expect(throws: DataError.malformedLine(path: prompts.path, line: 2, reason: "a JSON line needs a string field \"prompt\"")) { try PromptFile.read(prompts) }
+        #expect(throws: DataError.unreadable(path: folder.path, reason: "a folder, not a file")) { try PromptFile.read(folder) }
+        #expect(throws: DataError.unreadable(path: folder.path + "/none", reason: "file not found")) { try DemonstrationFile.read(folder.appendingPathComponent("none")) }
+    }
+
+    /// A number that does not fit its field fails decoding with no path of its own; the error
+    /// still names the key. Inside an optional setting that defaults to none, an unknown key
+    /// lists that setting's keys.
+    @Test func valuesThatDoNotFitAndUnknownKeysInOptionalSettingsAreNamed() throws {
+        for (json, key) in [
+            (#"{"optimization": {"steps": 3.5}}"#, "optimization.steps"), (#"{"optimization": {"seed": -1}}"#, "optimization.seed"),
+            (#"{"heldOutPeriod": 4, "optimization": {"steps": 99999999999999999999}}"#, "optimization.steps"),
+        ] {
+            #expect {
+                _ = try ConfigurationFile.overlay(Data(json.utf8), on: SupervisedConfiguration(), source: "sft.json")
+            } throws: { error in
+                (error as? ConfigurationError).map { $0.description.hasPrefix("sft.json: \"\(key)\"") } ?? false
+            }
+        }
+        #expect(throws: ConfigurationError.unknownKey(path: "sft.json", key: "lora.r", known: ["alpha", "dropout", "rank", "rankStabilized", "targetModules"])) {
+            try ConfigurationFile.overlay(Data(#"{"lora": {"r": 4}}"#.utf8), on: SupervisedConfiguration(), source: "sft.json")
+        }
+    }
+
+    /// A setting refused inside a nested configuration is named by its whole path.
+    @Test func nestedSettingsAreRefusedUnderTheirWholePath() throws {
+        var configuration = SupervisedConfiguration()
+        configuration.optimization.steps = 0
+        #expect(throws: OptimizationError.invalidSetting(field: "optimization.steps", expected: "> 0")) { try configuration.validate() }
+        configuration = SupervisedConfiguration()
+        configuration.heldOutPeriod = 1
+        #expect(throws: OptimizationError.self) { try configuration.validate() }
+        configuration.heldOutPeriod = 2
+        configuration.lora = LoRAConfiguration(rank: 0)
+        #expect { try configuration.validate() } throws: { "\($0)".contains("rank") && !"\($0)".contains("\"r\"") }
     }
 }

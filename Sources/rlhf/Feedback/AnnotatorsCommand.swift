@@ -34,8 +34,9 @@ struct AnnotatorsCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
+            let activity = try await database.openExistingStore().annotatorActivity()
             print("name\trole\tjudgments\twith ties\tall bad\tdemonstrations\tanswer ratings")
-            for a in try await database.openStore().annotatorActivity() {
+            for a in activity {
                 print("\(a.name)\t\(a.role?.rawValue ?? "")\t\(a.judgments)\t\(a.withTies)\t\(a.bothBad)\t\(a.demonstrations)\t\(a.answerRatings)")
             }
         }

@@ -33,7 +33,7 @@ struct LearnCommand: AsyncParsableCommand {
         var configuration = try config.map {
             try ConfigurationFile.load(LearningConfiguration.self, from: URL(fileURLWithPath: $0), defaults: LearningConfiguration())
         } ?? LearningConfiguration()
-        let store = try await database.openStore()
+        let store = try await database.openExistingStore()
         let loaded = try model.load(trainable: false)
         if let lora = loraOptions.configuration(for: loaded.network) { configuration.lora = lora }
         let learner = try CorrectionLearner(configuration: configuration)

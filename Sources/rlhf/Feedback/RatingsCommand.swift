@@ -25,7 +25,7 @@ struct RatingsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let board = try await database.openStore().leaderboard(bootstrapRounds: bootstrapRounds, seed: seed)
+        let board = try await database.openExistingStore().leaderboard(bootstrapRounds: bootstrapRounds, seed: seed)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -130,7 +130,7 @@ struct ServeCommand: AsyncParsableCommand {
     private func servedIteration(folder: String) throws -> ServedIteration {
         let url = URL(fileURLWithPath: folder)
         let setup = ServedIteration.Setup(
-            folder: url, configuration: try RunFolderConfiguration.prepare(url, config: iterateConfig, OnlineRLHFConfiguration()),
+            folder: url, configuration: try RunFolderConfiguration.prepare(url, config: iterateConfig, OnlineRLHFConfiguration()) { try $0.validate() },
             dataFolder: data.url, start: URL(fileURLWithPath: model ?? ""), base: iterateBase.map { URL(fileURLWithPath: $0) },
             store: database.location, pollInterval: 1)
         return ServedIteration(setup: setup) { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }

@@ -47,7 +47,7 @@ struct SimulateAnnotatorsCommand: AsyncParsableCommand {
         var simulation = try LabelingSimulation(
             lexicon: raters, count: annotators, temperature: temperature, tieMargin: tieMargin,
             bothBadBelow: bothBadBelow, seed: seed, namePrefix: namePrefix)
-        let report = try await simulation.run(on: await database.openStore(), judgmentsPerAnnotator: judgmentsPerAnnotator)
+        let report = try await simulation.run(on: await database.openExistingStore(), judgmentsPerAnnotator: judgmentsPerAnnotator)
         for (name, count) in report.sorted(by: { $0.key < $1.key }) {
             print("\(name)\t\(count) judgments")
         }

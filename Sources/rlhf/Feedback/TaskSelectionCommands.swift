@@ -31,7 +31,7 @@ extension TasksCommand {
         var seed: UInt64?
 
         func run() async throws {
-            let store = try await database.openStore()
+            let store = try await database.openExistingStore()
             let changes = uncertaintyWeight != nil || disagreementWeight != nil || randomShare != nil || seed != nil
             if coverageFirst && changes { throw ValidationError("--coverage-first takes no weights") }
             if coverageFirst || changes {
@@ -69,10 +69,11 @@ extension TasksCommand {
         func validate() throws {
             guard !rewards.isEmpty else { throw ValidationError("give at least one --reward") }
             guard measure == .boundary || rewards.count >= 2 else { throw ValidationError("--measure spread needs two or more --reward models") }
+            try CountOption.check(batchSize, "--batch-size")
         }
 
         func run() async throws {
-            let store = try await database.openStore()
+            let store = try await database.openExistingStore()
             var tasks: [(id: Int64, prompt: String, completions: [String])] = []
             for id in try await store.taskIDs() {
                 let details = try await store.taskDetails(id: id)

@@ -49,16 +49,17 @@ struct TasksCommand: AsyncParsableCommand {
         var rejectedModel = "imported-rejected"
 
         func run() async throws {
-            let store = try await database.openStore()
             let url = URL(fileURLWithPath: file)
             let count: Int
+            // The file is read whole before the store is opened: a bad file touches no store.
             switch format {
             case .tasks:
-                count = try await store.importTasks(try JSONLines.read(TaskLine.self, from: url), source: file)
+                let tasks = try JSONLines.readAtLeastOne(TaskLine.self, from: url)
+                count = try await database.openStore().importTasks(tasks, source: file)
             case .preferences:
-                count = try await store.importPreferences(
-                    try JSONLines.read(PreferenceLine.self, from: url), annotatorName: annotator,
-                    chosenModel: chosenModel, rejectedModel: rejectedModel, source: file)
+                let preferences = try JSONLines.readAtLeastOne(PreferenceLine.self, from: url)
+                count = try await database.openStore().importPreferences(
+                    preferences, annotatorName: annotator, chosenModel: chosenModel, rejectedModel: rejectedModel, source: file)
             }
             print("imported \(count) \(format == .tasks ? "tasks" : "judged pairs") from \(file)")
         }
@@ -77,7 +78,7 @@ struct TasksCommand: AsyncParsableCommand {
         var format: ExportFormat = .preferences
 
         func run() async throws {
-            let store = try await database.openStore()
+            let store = try await database.openExistingStore()
             let url = URL(fileURLWithPath: output)
             let count: Int
             switch format {

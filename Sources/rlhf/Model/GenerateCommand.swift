@@ -42,6 +42,10 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "With --chat, a system message (else the template's default).")
     var system: String?
 
+    func validate() throws {
+        try CountOption.check(count, "--count")
+    }
+
     func run() throws {
         let languageModel = try model.load()
         let parameters = SamplingParameters(temperature: temperature, topK: topK, topP: topP, maxNewTokens: maxNewTokens)

@@ -1,6 +1,7 @@
 // `rlhf perplexity --model DIR FILE`: {"tokens": N, "mean_nll": X, "perplexity": Y} for a text.
 import ArgumentParser
 import Foundation
+import Finetuning
 import LanguageModeling
 
 struct PerplexityCommand: ParsableCommand {
@@ -16,10 +17,15 @@ struct PerplexityCommand: ParsableCommand {
     @Option(help: "Tokens per window (default: the context length, at most 1,024: SmolLM2's 8,192-token context would need gigabytes of attention scores per window).")
     var window: Int?
 
+    func validate() throws {
+        if let window { try CountOption.check(window, "--window", from: 2) }
+    }
+
     func run() throws {
-        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("\(file): file not found") }
+        let data = try TextFile.contents(of: URL(fileURLWithPath: file))
         let languageModel = try model.load()
         let tokens = languageModel.encode(String(decoding: data, as: UTF8.self))
+        guard tokens.count >= 2 else { throw DataError.empty(path: file) }
         let report = try languageModel.network.perplexity(of: tokens, window: window ?? min(1024, languageModel.network.contextLength))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

@@ -26,9 +26,9 @@ struct SFTCommand: ParsableCommand {
     var steps: Int?
 
     func run() throws {
-        var configuration = try runOptions.configuration(defaults: SupervisedConfiguration()) { try $0.optimization.validate(); try $0.lora?.validate() }
+        var configuration = try runOptions.configuration(defaults: SupervisedConfiguration()) { try $0.validate() }
         if let steps { configuration.optimization.steps = steps }
-        try configuration.optimization.validate()
+        try configuration.validate()
         let adapted = loraOptions.loraRank != nil || configuration.lora != nil || model.adapter != nil
         let base = try model.load(trainable: !adapted)
         if let lora = loraOptions.configuration(for: base.network) { configuration.lora = lora }
@@ -37,10 +37,11 @@ struct SFTCommand: ParsableCommand {
         }
         let world = try TrainingWorld.join()
         let folder = RunFolder(runOptions.folderURL)
-        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), resuming: runOptions.resume, world: world)
-
+        // The data is read before the run folder is touched: a bad line must not leave a
+        // finished run's config.json describing this one.
         let demonstrations = try DemonstrationFile.read(URL(fileURLWithPath: data))
         let instructions = try Recipes.instructionData(demonstrations, model: base, heldOutPeriod: configuration.heldOutPeriod, seed: configuration.optimization.seed)
+        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), resuming: runOptions.resume, world: world)
         print("demonstrations: \(instructions.training.count) for training, \(instructions.heldOut.count) held out")
         let trainer = try LanguageModelTrainer(model: base, data: instructions, settings: configuration.optimization, run: folder, communicator: world)
         if runOptions.resume, try trainer.resumeFromLatestCheckpoint() == nil { print("no checkpoint to resume from; starting at step 0") }

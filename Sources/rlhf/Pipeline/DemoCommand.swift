@@ -38,12 +38,12 @@ struct DemoCommand: AsyncParsableCommand {
         let report = folder.appendingPathComponent("report.html").path
         switch preset {
         case "scratch", "quick":
-            let configuration = try RunFolderConfiguration.prepare(folder, config: config, preset == "quick" ? DemoConfiguration.quick : .standard)
+            let configuration = try RunFolderConfiguration.prepare(folder, config: config, preset == "quick" ? DemoConfiguration.quick : .standard) { try $0.validate() }
             let outcome = try await DemoPipeline(configuration: configuration, folder: folder, dataFolder: data.url, events: view.handle).run()
             print(DemoSummary.text(outcome, seconds: Date().timeIntervalSince(start), report: report))
             if checkGoals && !outcome.passed { throw ExitCode(3) }
         case "smollm2":
-            let configuration = try RunFolderConfiguration.prepare(folder, config: config, SmolLM2DemoConfiguration.standard)
+            let configuration = try RunFolderConfiguration.prepare(folder, config: config, SmolLM2DemoConfiguration.standard) { try $0.validate() }
             let outcome = try await SmolLM2DemoPipeline(
                 configuration: configuration, folder: folder, dataFolder: data.url, frozenMatrices: frozenMatrices, events: view.handle).run()
             print(DemoSummary.text(outcome, seconds: Date().timeIntervalSince(start), report: report))

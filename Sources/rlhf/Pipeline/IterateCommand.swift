@@ -51,7 +51,7 @@ struct IterateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let folder = URL(fileURLWithPath: output)
-        let configuration = try RunFolderConfiguration.prepare(folder, config: config, OnlineRLHFConfiguration())
+        let configuration = try RunFolderConfiguration.prepare(folder, config: config, OnlineRLHFConfiguration()) { try $0.validate() }
         let labels: LabelSource = annotators == "people" ? .people(location: db ?? "", pollInterval: pollInterval) : .simulated
         let view = DemoProgressView()
         let loop = try OnlineRLHF(

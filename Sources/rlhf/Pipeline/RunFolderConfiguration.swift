@@ -5,11 +5,17 @@ import Foundation
 import Pipeline
 
 enum RunFolderConfiguration {
-    /// The preset with --config laid over it, checked against (or written to) the folder's config.json.
-    static func prepare<Configuration: Codable>(_ folder: URL, config: String?, _ preset: Configuration) throws -> Configuration {
+    /// The preset with --config laid over it and passed through `check` (an error then names the
+    /// file), checked against (or written to) the folder's config.json. Nothing is written for a
+    /// configuration `check` refuses, so the corrected one is not taken for a change of settings.
+    static func prepare<Configuration: Codable>(
+        _ folder: URL, config: String?, _ preset: Configuration, check: (Configuration) throws -> Void
+    ) throws -> Configuration {
         var configuration = preset
         if let config {
-            configuration = try ConfigurationFile.load(Configuration.self, from: URL(fileURLWithPath: config), defaults: configuration)
+            configuration = try ConfigurationFile.load(Configuration.self, from: URL(fileURLWithPath: config), defaults: configuration, check: check)
+        } else {
+            try check(configuration)
         }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let configURL = folder.appendingPathComponent("config.json")

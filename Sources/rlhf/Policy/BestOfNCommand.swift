@@ -41,6 +41,11 @@ struct BestOfNCommand: ParsableCommand {
     @Option(help: "JSONL file to write: prompt, response, score, candidate_scores per line.")
     var output: String
 
+    func validate() throws {
+        try CountOption.check(candidates, "-n")
+        try CountOption.check(batchSize, "--batch-size")
+    }
+
     func run() throws {
         let policy = try model.load()
         let encoded = try EncodedPrompts(file: prompts, policy: policy, chat: chat)

@@ -59,6 +59,10 @@ struct ILQLCommand: AsyncParsableCommand {
     @Option(help: "Prompts to decode with the trained policy at the end, as a check.")
     var samples = 3
 
+    func validate() throws {
+        try CountOption.check(samples, "--samples", from: 0)
+    }
+
     func run() async throws {
         // Its loss terms are normalised over different sets (actions, states, the CQL logits), so
         // a rank's shard is not a share of the batch's loss: under mpirun every rank would train
@@ -83,9 +87,9 @@ struct ILQLCommand: AsyncParsableCommand {
             try base.network.attachAdapters(lora, seed: configuration.loraSeed)
         }
         try configuration.validate()
-        let folder = RunFolder(runOptions.folderURL)
-        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), resuming: runOptions.resume, world: world)
 
+        // Everything that can be refused is, before the run folder is touched: a bad line or a
+        // sample that cannot fit must not leave a finished run's config.json describing this one.
         var rewarded = try data.flatMap { try RewardedSample.read(URL(fileURLWithPath: $0)) }
         var judged = try comparisons.flatMap { try ComparisonSource.read(URL(fileURLWithPath: $0)) }
         if let store { judged += try await ComparisonSource.store(at: store) }
@@ -93,6 +97,16 @@ struct ILQLCommand: AsyncParsableCommand {
         let offline = try ILQLData(
             rewarded, model: base, maximumResponseTokens: configuration.maximumResponseTokens == 0 ? nil : configuration.maximumResponseTokens,
             heldOutPeriod: configuration.heldOutPeriod, seed: configuration.optimization.seed)
+        let prompts = Array(Set(rewarded.map(\.prompt))).sorted().prefix(samples)
+        let longest = try ILQLPolicy.promptTokens(Array(prompts), model: base).map(\.count).max() ?? 0
+        let context = base.network.contextLength, newTokens = configuration.decoding.maxNewTokens
+        guard prompts.isEmpty || longest + newTokens <= context else {
+            throw ValidationError(
+                "decoding.maxNewTokens \(newTokens): the samples shown after training read prompts of up to \(longest) tokens, "
+                    + "and with the new tokens they exceed the model's context of \(context); lower decoding.maxNewTokens or pass --samples 0")
+        }
+        let folder = RunFolder(runOptions.folderURL)
+        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), resuming: runOptions.resume, world: world)
         print("samples: \(offline.training.count) for training, \(offline.heldOut.count) held out")
 
         let policy = try ILQLPolicy(model: base, configuration: configuration)
@@ -101,7 +115,6 @@ struct ILQLCommand: AsyncParsableCommand {
         let loss = try trainer.train(events: ILQLProgressView().handle)
 
         var generator = RandomGenerator(seed: configuration.optimization.seed)
-        let prompts = Array(Set(rewarded.map(\.prompt))).sorted().prefix(samples)
         for (prompt, response) in zip(prompts, try policy.complete(Array(prompts), generator: &generator)) {
             print("> \(prompt)\n\(response)\n")
         }

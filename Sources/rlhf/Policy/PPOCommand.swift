@@ -51,7 +51,6 @@ struct PPOCommand: ParsableCommand {
         try configuration.validate()
         let world = try TrainingWorld.join()
         let folder = RunFolder(runOptions.folderURL)
-        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), resuming: runOptions.resume, world: world)
 
         let policy = try model.load(trainable: lora.loraRank == nil)
         if let adapters = lora.configuration(for: policy.network) {
@@ -65,6 +64,15 @@ struct PPOCommand: ParsableCommand {
                 """)
         }
         let encoded = try EncodedPrompts(file: prompts, policy: policy, chat: chat)
+        // Refused before the run folder is touched, so a finished run's config.json still
+        // describes its model.
+        let longest = encoded.tokens.map(\.count).max() ?? 0, context = policy.network.contextLength
+        guard longest + configuration.responseLength <= context else {
+            throw ValidationError(
+                "responseLength \(configuration.responseLength): \(prompts) holds prompts of up to \(longest) tokens, "
+                    + "and with the response they exceed the policy's context of \(context)")
+        }
+        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), resuming: runOptions.resume, world: world)
         let monitor = FileManager.default.fileExists(atPath: lexicon.path)
             ? JudgeScorer(judge: HiddenJudge.population(try lexicon.raters()), model: policy) : nil
         let trainer = try PPOTrainer(

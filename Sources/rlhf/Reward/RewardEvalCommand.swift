@@ -54,7 +54,7 @@ struct RewardEvalCommand: AsyncParsableCommand {
             report(evaluation, judged: populationJudge ? "the population judge" : "the comparisons' labels")
         }
         if let labelled {
-            let texts = try JSONLines.read(LabelledText.self, from: URL(fileURLWithPath: labelled)).map(\.value)
+            let texts = try JSONLines.readAtLeastOne(LabelledText.self, from: URL(fileURLWithPath: labelled)).map(\.value)
             reward.featureProgress = FeatureProgressBar(title: "backbone").update
             let scores = try reward.scores(prompts: texts.map { _ in "" }, responses: texts.map(\.text), batchSize: 32, normalized: true).map(Double.init)
             let judge = try JudgeLabels.population(lexicon: lexicon.path)

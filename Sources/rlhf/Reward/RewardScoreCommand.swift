@@ -1,6 +1,7 @@
 // `rlhf reward score`: rewards for (prompt, response) pairs, JSONL in and JSONL out.
 import ArgumentParser
 import Feedback
+import Finetuning
 import Foundation
 import Reporting
 import RewardModeling
@@ -30,10 +31,14 @@ struct RewardScoreCommand: ParsableCommand {
     @Flag(help: "Write the head's raw output instead of the normalised reward.")
     var raw = false
 
+    func validate() throws {
+        try CountOption.check(batchSize, "--batch-size")
+    }
+
     func run() throws {
-        let reward = try RewardModel.load(from: URL(fileURLWithPath: model))
         let url = URL(fileURLWithPath: input)
-        let pairs = try JSONLines.read(Pair.self, from: url)
+        let pairs = try JSONLines.readAtLeastOne(Pair.self, from: url)
+        let reward = try RewardModel.load(from: URL(fileURLWithPath: model))
         let objects = try rawObjects(url)
         let bar = ProgressBar(title: "score", total: pairs.count, unit: "seq")
         var rewards: [Float] = []
@@ -55,7 +60,7 @@ struct RewardScoreCommand: ParsableCommand {
 
     /// The input's non-blank lines as objects (already validated by the typed read).
     func rawObjects(_ url: URL) throws -> [[String: Any]] {
-        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").filter { !$0.allSatisfy(\.isWhitespace) }.map { line in
+        try String(contentsOf: url, encoding: .utf8).fileLines.filter { !$0.allSatisfy(\.isWhitespace) }.map { line in
             (try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]) ?? [:]
         }
     }
