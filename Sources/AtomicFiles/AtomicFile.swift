@@ -61,12 +61,50 @@ public enum AtomicFile {
         close(descriptor)
     }
 
-    /// The operating system's words for a failed write ("No space left on device", "File too
-    /// large"), which Foundation wraps in an error whose own description says neither.
-    static func systemReason(_ error: Error) -> String {
+    /// The operating system's words for a failed file operation ("No space left on device",
+    /// "File too large", "Not a directory"), which Foundation wraps in an error whose own
+    /// description gives a Cocoa domain and code instead.
+    public static func systemReason(_ error: Error) -> String {
         let wrapped = error as NSError
+        if let path = path(of: error), let found = pathProblem(path, wantedFolder: wrapped.code == CocoaError.Code.fileWriteFileExists.rawValue) {
+            return found
+        }
         let posix = wrapped.domain == NSPOSIXErrorDomain ? wrapped : wrapped.userInfo[NSUnderlyingErrorKey] as? NSError
-        guard let posix, posix.domain == NSPOSIXErrorDomain else { return "\(error)" }
-        return String(cString: strerror(Int32(posix.code)))
+        if let posix, posix.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(posix.code))) }
+        guard wrapped.domain == NSCocoaErrorDomain else { return "\(error)" }
+        switch CocoaError.Code(rawValue: wrapped.code) {
+        case .fileWriteFileExists: return "a file is in the way where a folder is needed"
+        case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or folder"
+        case .fileWriteNoPermission, .fileReadNoPermission: return "permission denied"
+        case .fileWriteOutOfSpace: return "no space left on device"
+        case .fileWriteVolumeReadOnly: return "read-only file system"
+        default: return wrapped.localizedDescription
+        }
+    }
+
+    /// What stands in the way of a file or folder at `path`: a file where a folder is needed (the
+    /// path itself, or a folder above it), or a folder where a file is. Foundation reports these
+    /// with a bare code (512) or as "File exists".
+    static func pathProblem(_ path: String, wantedFolder: Bool) -> String? {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+            if wantedFolder && !isFolder.boolValue { return "a file is there, not a folder" }
+            if !wantedFolder && isFolder.boolValue { return "a folder is there, not a file" }
+            return nil
+        }
+        var above = URL(fileURLWithPath: path).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: above.path, isDirectory: &isFolder) {
+            let next = above.deletingLastPathComponent()
+            if next.path == above.path { return nil }
+            above = next
+        }
+        return isFolder.boolValue ? nil : "\(above.path) is a file, not a folder"
+    }
+
+    /// The path a Foundation file error is about, when it says.
+    public static func path(of error: Error) -> String? {
+        let wrapped = error as NSError
+        guard wrapped.domain == NSCocoaErrorDomain || wrapped.domain == NSPOSIXErrorDomain else { return nil }
+        return wrapped.userInfo[NSFilePathErrorKey] as? String ?? (wrapped.userInfo[NSURLErrorKey] as? URL)?.path
     }
 }

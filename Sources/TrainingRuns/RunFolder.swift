@@ -23,7 +23,7 @@ public struct RunFolder: Sendable {
         do {
             try FileManager.default.createDirectory(at: checkpointsURL, withIntermediateDirectories: true)
         } catch {
-            throw CheckpointError.writeFailed(path: checkpointsURL.path, reason: "\(error.localizedDescription)")
+            throw CheckpointError.writeFailed(path: AtomicFile.path(of: error) ?? checkpointsURL.path, reason: AtomicFile.systemReason(error))
         }
     }
 

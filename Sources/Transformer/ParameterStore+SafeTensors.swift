@@ -73,7 +73,7 @@ extension FileManager {
         do {
             try createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw CheckpointError.writeFailed(path: folder.path, reason: "\(error)")
+            throw CheckpointError.writeFailed(path: folder.path, reason: AtomicFile.systemReason(error))
         }
     }
 }

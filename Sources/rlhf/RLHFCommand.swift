@@ -1,6 +1,8 @@
 // The `rlhf` command line: one root command whose subcommands each do one job.
 
 import ArgumentParser
+import AtomicFiles
+import Foundation
 
 /// The root command; each stage of the pipeline adds its subcommands here.
 @main
@@ -32,4 +34,30 @@ struct RLHFCommand: AsyncParsableCommand {
             EvaluateCommand.self,
         ]
     )
+
+    /// ArgumentParser's entry point, except that a Foundation file error, whose own text gives a
+    /// Cocoa domain and code, is shown as its path and the operating system's reason.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: FileSystemError(error) ?? error)
+        }
+    }
+}
+
+/// A Foundation file error in words: the path, then why.
+struct FileSystemError: Error, CustomStringConvertible {
+    let description: String
+
+    init?(_ error: Error) {
+        let wrapped = error as NSError
+        guard wrapped.domain == NSCocoaErrorDomain || wrapped.domain == NSPOSIXErrorDomain else { return nil }
+        description = (AtomicFile.path(of: error).map { "\($0): " } ?? "") + AtomicFile.systemReason(error)
+    }
 }

@@ -75,4 +75,19 @@ import Testing
         let none = try FullDiskTests.rlhf(["reward", "score", "--model", workspace.path("reward/model"), "--input", empty.path, "--output", output.path])
         #expect(none.status != 0 && none.output.contains("\(empty.path): holds no lines"), "\(none.output)")
     }
+
+    @Test func anOutputPathInTheWayIsNamedInWords() throws {
+        let workspace = try CrashWorkspace.shared.get()
+        let file = workspace.url("in-the-way-\(UUID().uuidString)")
+        try Data("x".utf8).write(to: file)
+        let run = try FullDiskTests.rlhf(CrashJob.sft.arguments(in: workspace, run: file) + ["--steps", "1"])
+        #expect(run.status != 0 && run.output.contains("\(file.path) is a file, not a folder"), "\(run.output)")
+        let pairs = workspace.url("score-\(UUID().uuidString).jsonl")
+        try Data("{\"prompt\": \"The film\", \"response\": \" was good.\"}\n".utf8).write(to: pairs)
+        let folder = try FullDiskTests.rlhf(["reward", "score", "--model", workspace.path("reward/model"), "--input", pairs.path, "--output", workspace.folder.path])
+        #expect(folder.status != 0 && folder.output.contains("\(workspace.folder.path): a folder is there, not a file"), "\(folder.output)")
+        #expect(!folder.output.contains("NSCocoaErrorDomain"))
+        let lora = try FullDiskTests.rlhf(CrashJob.sft.arguments(in: workspace, run: workspace.url("lora-\(UUID().uuidString)")) + ["--lora-alpha", "4"])
+        #expect(lora.status == 64 && lora.output.contains("give --lora-rank as well"), "\(lora.output)")
+    }
 }

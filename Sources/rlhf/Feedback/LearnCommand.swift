@@ -31,7 +31,7 @@ struct LearnCommand: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = try config.map {
-            try ConfigurationFile.load(LearningConfiguration.self, from: URL(fileURLWithPath: $0), defaults: LearningConfiguration())
+            try ConfigurationFile.load(LearningConfiguration.self, from: URL(fileURLWithPath: $0), defaults: LearningConfiguration()) { try $0.validate() }
         } ?? LearningConfiguration()
         let store = try await database.openExistingStore()
         let loaded = try model.load(trainable: false)

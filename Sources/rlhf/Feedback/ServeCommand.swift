@@ -138,7 +138,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     private func learningLoop(store: FeedbackStore, chat: ModelCompletionSource, versions: String) throws -> LearningLoop {
         let configuration = try learnConfig.map {
-            try ConfigurationFile.load(LearningConfiguration.self, from: URL(fileURLWithPath: $0), defaults: LearningConfiguration())
+            try ConfigurationFile.load(LearningConfiguration.self, from: URL(fileURLWithPath: $0), defaults: LearningConfiguration()) { try $0.validate() }
         } ?? LearningConfiguration()
         // A --model that is itself an adapter folder names the base and is the starting adapter.
         let url = URL(fileURLWithPath: model ?? "")

@@ -40,6 +40,7 @@ struct SimulateAnnotatorsCommand: AsyncParsableCommand {
     func validate() throws {
         guard annotators > 0 else { throw ValidationError("--annotators must be positive, got \(annotators)") }
         guard judgmentsPerAnnotator > 0 else { throw ValidationError("--judgments-per-annotator must be positive") }
+        if let bothBadBelow, !bothBadBelow.isFinite { throw ValidationError("--both-bad-below must be a finite score, got \(bothBadBelow)") }
     }
 
     func run() async throws {

@@ -68,6 +68,12 @@ struct LoRAOptions: ParsableArguments {
     @Option(help: "Comma-separated module names to adapt (default: every linear layer: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj for Llama; c_attn,c_proj,c_fc for GPT-2).")
     var loraTargets: String?
 
+    func validate() throws {
+        if loraRank == nil && (loraAlpha != nil || loraDropout != 0 || loraTargets != nil) {
+            throw ValidationError("--lora-alpha, --lora-dropout and --lora-targets shape new adapters: give --lora-rank as well")
+        }
+    }
+
     /// The configuration asked for, with the family's default targets; nil without --lora-rank.
     func configuration(for network: any CausalLanguageModel) -> LoRAConfiguration? {
         guard let loraRank else { return nil }
