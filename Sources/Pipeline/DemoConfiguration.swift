@@ -115,17 +115,10 @@ public struct DemoConfiguration: Codable, Sendable, Equatable {
     public func validate() throws {
         try validateSettings(under: "ppo") { try ppo.validate() }
         try validateSettings(under: "critic") { try critic.validate() }
-        try DemoConfigurationError.check([
-            (!ppoSeeds.isEmpty, "ppoSeeds", "at least one seed"),
-            (samplesPerPrompt >= 2, "samplesPerPrompt", "at least 2 (annotators rank a prompt's samples)"),
-            (annotators > 0, "annotators", "a positive number"),
-            (feedbackPrompts > 0, "feedbackPrompts", "a positive number"),
-            (evaluationPrompts > 0, "evaluationPrompts", "a positive number"),
-            (bestOfN > 0, "bestOfN", "a positive number"),
-            (bestOfNPrompts > 0, "bestOfNPrompts", "a positive number"),
-            (criticSnippets > 1, "criticSnippets", "at least 2"),
-            (criticEvaluationSnippets > 0, "criticEvaluationSnippets", "a positive number"),
-        ])
+        try DemoConfigurationError.check(DemoConfigurationError.sizeChecks(
+            ppoSeeds: ppoSeeds, samplesPerPrompt: samplesPerPrompt, annotators: annotators, feedbackPrompts: feedbackPrompts,
+            evaluationPrompts: evaluationPrompts, bestOfN: bestOfN, bestOfNPrompts: bestOfNPrompts, criticSnippets: criticSnippets)
+            + [(criticEvaluationSnippets > 0, "criticEvaluationSnippets", "a positive number")])
         guard responseLength + 16 <= model.contextLength else {
             throw DemoConfigurationError("responseLength \(responseLength) leaves no room for prompts in a context of \(model.contextLength)")
         }
@@ -136,6 +129,23 @@ public struct DemoConfiguration: Codable, Sendable, Equatable {
 public struct DemoConfigurationError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+
+    /// The sizes both demos' configurations share.
+    static func sizeChecks(
+        ppoSeeds: [UInt64], samplesPerPrompt: Int, annotators: Int, feedbackPrompts: Int, evaluationPrompts: Int, bestOfN: Int, bestOfNPrompts: Int,
+        criticSnippets: Int
+    ) -> [(passed: Bool, field: String, expected: String)] {
+        [
+            (!ppoSeeds.isEmpty, "ppoSeeds", "at least one seed"),
+            (samplesPerPrompt >= 2, "samplesPerPrompt", "at least 2 (annotators rank a prompt's samples)"),
+            (annotators > 0, "annotators", "a positive number"),
+            (feedbackPrompts > 0, "feedbackPrompts", "a positive number"),
+            (evaluationPrompts > 0, "evaluationPrompts", "a positive number"),
+            (bestOfN > 0, "bestOfN", "a positive number"),
+            (bestOfNPrompts > 0, "bestOfNPrompts", "a positive number"),
+            (criticSnippets > 1, "criticSnippets", "at least 2"),
+        ]
+    }
 
     /// Throws for the first check that fails, naming its field and what it needs.
     static func check(_ checks: [(passed: Bool, field: String, expected: String)]) throws {

@@ -123,16 +123,10 @@ public struct SmolLM2DemoConfiguration: Codable, Sendable, Equatable {
         try validateSettings(under: "dpo") { try dpo.validate() }
         try validateSettings(under: "reward") { try reward.validate() }
         try validateSettings(under: "critic") { try critic.validate() }
-        try DemoConfigurationError.check([
-            (!ppoSeeds.isEmpty, "ppoSeeds", "at least one seed"),
-            (samplesPerPrompt >= 2, "samplesPerPrompt", "at least 2 (annotators rank a prompt's samples)"),
-            (annotators > 0, "annotators", "a positive number"),
+        try DemoConfigurationError.check(DemoConfigurationError.sizeChecks(
+            ppoSeeds: ppoSeeds, samplesPerPrompt: samplesPerPrompt, annotators: annotators, feedbackPrompts: feedbackPrompts,
+            evaluationPrompts: evaluationPrompts, bestOfN: bestOfN, bestOfNPrompts: bestOfNPrompts, criticSnippets: criticSnippets) + [
             (annotators > 0 && (1...annotators).contains(judgmentsPerPrompt), "judgmentsPerPrompt", "between 1 and annotators (one judgment of a prompt each)"),
-            (feedbackPrompts > 0, "feedbackPrompts", "a positive number"),
-            (evaluationPrompts > 0, "evaluationPrompts", "a positive number"),
-            (criticSnippets > 1, "criticSnippets", "at least 2"),
-            (bestOfN > 0, "bestOfN", "a positive number"),
-            (bestOfNPrompts > 0, "bestOfNPrompts", "a positive number"),
             (generationBatchSize > 0, "generationBatchSize", "a positive number"),
         ])
     }

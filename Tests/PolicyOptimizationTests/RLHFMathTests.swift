@@ -56,13 +56,19 @@ import TestSupport
         #expect(fixed.coefficient == 0.1)
     }
 
-    @Test func clippedLossesAndTheirGradients() throws {
+    /// The fixture's new log-probabilities and values, tracked on a tape, and its arrays as tensors of their shape.
+    func lossInputs() throws -> (tape: Tape, logp: Tensor, values: Tensor, tensor: ([Double]) throws -> Tensor) {
         let shape: Shape = [mask.rows, mask.columns]
         let tensor = { (values: [Double]) in try Tensor(shape: shape, values: values.map(Float.init)) }
         let tape = Tape()
         let newLogp = try tensor(fixture.doubles("losses", "new_logp")), newValues = try tensor(fixture.doubles("losses", "new_values"))
         newLogp.track(on: tape)
         newValues.track(on: tape)
+        return (tape, newLogp, newValues, tensor)
+    }
+
+    @Test func clippedLossesAndTheirGradients() throws {
+        let (tape, newLogp, newValues, tensor) = try lossInputs()
         let maskTensor = try tensor(mask.values)
         let (policyLoss, statistics) = try PPOLosses.clippedPolicyLoss(
             logProbabilities: newLogp, oldLogProbabilities: tensor(logp.values), advantages: tensor(fixture.doubles("advantages")),
@@ -83,12 +89,7 @@ import TestSupport
     }
 
     @Test func a2cLossesAndTheirGradients() throws {
-        let shape: Shape = [mask.rows, mask.columns]
-        let tensor = { (values: [Double]) in try Tensor(shape: shape, values: values.map(Float.init)) }
-        let tape = Tape()
-        let newLogp = try tensor(fixture.doubles("losses", "new_logp")), newValues = try tensor(fixture.doubles("losses", "new_values"))
-        newLogp.track(on: tape)
-        newValues.track(on: tape)
+        let (tape, newLogp, newValues, tensor) = try lossInputs()
         let maskTensor = try tensor(mask.values)
         let policyLoss = try PPOLosses.policyGradientLoss(logProbabilities: newLogp, advantages: tensor(fixture.doubles("advantages")), mask: maskTensor)
         let valueLoss = try PPOLosses.valueLoss(values: newValues, returns: tensor(fixture.doubles("returns")), mask: maskTensor)
