@@ -38,9 +38,10 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: vectorized),
         .target(name: "Tensors", dependencies: ["Kernels", "Randomness"], swiftSettings: vectorized),
         .target(name: "Optimization", dependencies: ["Kernels", "Tensors"], swiftSettings: vectorized),
-        .target(name: "AtomicFiles"),
+        .target(name: "TextFiles"),
+        .target(name: "AtomicFiles", dependencies: ["TextFiles"]),
         .target(name: "Checkpoints", dependencies: ["AtomicFiles", "Tensors"]),
-        .target(name: "Transformer", dependencies: ["AtomicFiles", "Kernels", "Tensors", "Checkpoints", "Randomness"], swiftSettings: vectorized),
+        .target(name: "Transformer", dependencies: ["AtomicFiles", "TextFiles", "Kernels", "Tensors", "Checkpoints", "Randomness"], swiftSettings: vectorized),
         .target(name: "LanguageModeling", dependencies: ["Transformer", "Tokenization", "Checkpoints", "Tensors", "Randomness"]),
 
         // Data-parallel ranks on Open MPI, loaded at run time (a single process needs no MPI).
@@ -49,13 +50,13 @@ let package = Package(
 
         // What every trainer's run shares (its folder, settings, held-out split, NaN stop), and
         // the next-token training data that pretraining, SFT and PPO-ptx read.
-        .target(name: "TrainingRuns", dependencies: ["AtomicFiles", "Checkpoints", "Optimization", "StableHashing"]),
+        .target(name: "TrainingRuns", dependencies: ["AtomicFiles", "TextFiles", "Checkpoints", "Optimization", "StableHashing"]),
         .target(name: "LanguageModelData", dependencies: ["Transformer", "Tensors", "Randomness"]),
         .target(
             name: "Finetuning",
             dependencies: [
                 "AtomicFiles", "DataParallel", "LanguageModelData", "LanguageModeling", "TrainingRuns", "Transformer", "Tokenization", "Corpora", "Tensors",
-                "Optimization", "Checkpoints", "Reporting", "Randomness", "StableHashing",
+                "Optimization", "Checkpoints", "Reporting", "Randomness", "StableHashing", "TextFiles",
             ]),
 
         // Stage 2: the reward model, trained on plain comparisons; the scorer protocols PPO and
@@ -111,7 +112,7 @@ let package = Package(
         .target(name: "Annotators", dependencies: ["Randomness"]),
         // The parsers of what the store and the server are sent, free of database and server code
         // so the fuzz targets can build them.
-        .target(name: "FeedbackFormats", dependencies: ["AtomicFiles"]),
+        .target(name: "FeedbackFormats", dependencies: ["AtomicFiles", "TextFiles"]),
         .target(
             name: "Feedback",
             dependencies: [
@@ -139,7 +140,7 @@ let package = Package(
         .executableTarget(
             name: "rlhf",
             dependencies: [
-                "AtomicFiles", "ActiveLearning", "Feedback", "FeedbackServer", "Ratings", "Annotators", "SimulatedLabeling",
+                "AtomicFiles", "ActiveLearning", "Feedback", "FeedbackServer", "Ratings", "Annotators", "SimulatedLabeling", "TextFiles",
                 "DataParallel", "Kernels", "Finetuning", "LanguageModelData", "LanguageModeling", "TrainingRuns", "Transformer", "Tokenization", "Corpora",
                 "Reporting", "ConfigFiles", "Randomness", "Tensors", "RewardModeling", "FeedbackComparisons", "PolicyOptimization",
                 "OfflineRL", "PreferenceOptimization", "Evaluation", "Pipeline", "CorrectionLearning",

@@ -1,9 +1,10 @@
 // Crash-safe writes: data goes to a temporary file of a name no other writer uses, in the same
 // folder, is flushed to disk, and only then renamed over the target, so a killed process or a
 // full disk never leaves a half-written file under the real name. The one implementation for
-// checkpoints and the feedback store's files alike; it needs nothing but Foundation, so the
-// store's side imports no tensor code for it.
+// checkpoints and the feedback store's files alike; it needs nothing but Foundation and
+// TextFiles, so the store's side imports no tensor code for it.
 import Foundation
+import TextFiles
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,7 +43,7 @@ public enum AtomicFile {
             try handle.synchronize()
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw FileWriteError(path: url.path, reason: systemReason(error))
+            throw FileWriteError(path: url.path, reason: FileProblem.reason(error))
         }
         guard rename(temporary.path, url.path) == 0 else {
             let reason = String(cString: strerror(errno))
@@ -59,52 +60,5 @@ public enum AtomicFile {
         guard descriptor >= 0 else { return }
         _ = fsync(descriptor)
         close(descriptor)
-    }
-
-    /// The operating system's words for a failed file operation ("No space left on device",
-    /// "File too large", "Not a directory"), which Foundation wraps in an error whose own
-    /// description gives a Cocoa domain and code instead.
-    public static func systemReason(_ error: Error) -> String {
-        let wrapped = error as NSError
-        if let path = path(of: error), let found = pathProblem(path, wantedFolder: wrapped.code == CocoaError.Code.fileWriteFileExists.rawValue) {
-            return found
-        }
-        let posix = wrapped.domain == NSPOSIXErrorDomain ? wrapped : wrapped.userInfo[NSUnderlyingErrorKey] as? NSError
-        if let posix, posix.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(posix.code))) }
-        guard wrapped.domain == NSCocoaErrorDomain else { return "\(error)" }
-        switch CocoaError.Code(rawValue: wrapped.code) {
-        case .fileWriteFileExists: return "a file is in the way where a folder is needed"
-        case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or folder"
-        case .fileWriteNoPermission, .fileReadNoPermission: return "permission denied"
-        case .fileWriteOutOfSpace: return "no space left on device"
-        case .fileWriteVolumeReadOnly: return "read-only file system"
-        default: return wrapped.localizedDescription
-        }
-    }
-
-    /// What stands in the way of a file or folder at `path`: a file where a folder is needed (the
-    /// path itself, or a folder above it), or a folder where a file is. Foundation reports these
-    /// with a bare code (512) or as "File exists".
-    static func pathProblem(_ path: String, wantedFolder: Bool) -> String? {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
-            if wantedFolder && !isFolder.boolValue { return "a file is there, not a folder" }
-            if !wantedFolder && isFolder.boolValue { return "a folder is there, not a file" }
-            return nil
-        }
-        var above = URL(fileURLWithPath: path).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: above.path, isDirectory: &isFolder) {
-            let next = above.deletingLastPathComponent()
-            if next.path == above.path { return nil }
-            above = next
-        }
-        return isFolder.boolValue ? nil : "\(above.path) is a file, not a folder"
-    }
-
-    /// The path a Foundation file error is about, when it says.
-    public static func path(of error: Error) -> String? {
-        let wrapped = error as NSError
-        guard wrapped.domain == NSCocoaErrorDomain || wrapped.domain == NSPOSIXErrorDomain else { return nil }
-        return wrapped.userInfo[NSFilePathErrorKey] as? String ?? (wrapped.userInfo[NSURLErrorKey] as? URL)?.path
     }
 }

@@ -13,7 +13,8 @@ public struct LengthMatchedRepetition: Codable, Sendable, Equatable {
     public var baseline: RepetitionStatistics
 
     /// `policyTexts[i]` and `baselineTexts[i]` answer the same prompt; extra texts on either side
-    /// have no partner and are left out.
+    /// have no partner and are left out. An empty answer cuts its partner to nothing, so a policy
+    /// that says nothing repeats nothing here: the length ratio beside it is what catches that.
     public init(policyTexts: [String], baselineTexts: [String]) {
         var policyWords: [[String]] = [], baselineWords: [[String]] = []
         for (a, b) in zip(policyTexts.map(RepetitionStatistics.words), baselineTexts.map(RepetitionStatistics.words)) {

@@ -87,6 +87,8 @@ package enum FeedbackDatabaseError: Error, Equatable, CustomStringConvertible {
     case invalidLocation(String, reason: String)
     /// The server could not be reached or refused the connection.
     case unreachable(String, reason: String)
+    /// A store file that exists but cannot be opened as asked (permissions, a read-only disk).
+    case unopenable(String, reason: String)
     /// The engine refused a statement.
     case statementFailed(sqlState: String, message: String, statement: String)
     /// A result column is missing or holds another type than the store expects.
@@ -98,6 +100,7 @@ package enum FeedbackDatabaseError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .invalidLocation(let text, let reason): "'\(text)' is not a feedback database: \(reason)"
         case .unreachable(let location, let reason): "cannot connect to \(location): \(reason)"
+        case .unopenable(let path, let reason): "'\(path)' cannot be opened: \(reason)"
         case .statementFailed(let state, let message, let statement):
             "the database refused a statement (SQLSTATE \(state)): \(message) [\(statement.prefix(120))]"
         case .unexpectedColumn(let column, let expected, let found): "column '\(column)': expected \(expected), found \(found)"

@@ -21,6 +21,18 @@ package struct FeedbackStore: Sendable {
         try await self.init(location: FeedbackLocation(parsing: text))
     }
 
+    /// Opens the database `--db` names for reading or adding to what it holds: a SQLite path that
+    /// does not exist is an error, so a mistyped one does not become an empty store reported on
+    /// as if it were the real one.
+    package init(openingExisting text: String) async throws {
+        let location = try FeedbackLocation(parsing: text)
+        if case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) {
+            throw FeedbackDatabaseError.invalidLocation(
+                path, reason: "no such file (`rlhf tasks import`, `rlhf tasks select`, `rlhf annotators add` and `rlhf serve` create one)")
+        }
+        try await self.init(location: location)
+    }
+
     /// Opens (creating or migrating as needed) the database at `location`.
     package init(location: FeedbackLocation) async throws {
         switch location {

@@ -26,8 +26,10 @@ package struct SQLiteFeedbackDatabase: FeedbackDatabase {
         // file; the error says which one and what SQLite found.
         do {
             try self.init(writer: Self.openPool(path: path, configuration: configuration))
-        } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT, .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM].contains(error.resultCode) {
+        } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
             throw FeedbackDatabaseError.invalidLocation(path, reason: error.message ?? "\(error.resultCode)")
+        } catch let error as DatabaseError where [.SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM].contains(error.resultCode) {
+            throw FeedbackDatabaseError.unopenable(path, reason: error.message ?? "\(error.resultCode)")
         }
     }
 

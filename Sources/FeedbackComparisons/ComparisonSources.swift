@@ -72,11 +72,7 @@ public enum ComparisonSource {
 
     /// Every judgment in a feedback store (a SQLite file or a postgres:// URL), oldest judgment first.
     public static func store(at location: String) async throws -> [Comparison] {
-        // Reading never creates a store: a mistyped path must not become an empty database.
-        if case .sqlite(let path) = try FeedbackLocation(parsing: location), !FileManager.default.fileExists(atPath: path) {
-            throw RewardDataError.malformedLine(path: path, line: 0, field: nil, reason: "no such feedback store")
-        }
-        let ranked = try await FeedbackStore(opening: location).rankedComparisons().sorted { $0.judgmentID < $1.judgmentID }
+        let ranked = try await FeedbackStore(openingExisting: location).rankedComparisons().sorted { $0.judgmentID < $1.judgmentID }
         guard !ranked.isEmpty else { throw RewardDataError.empty(source: location) }
         return ranked.map(Comparison.init)
     }

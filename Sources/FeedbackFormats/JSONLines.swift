@@ -2,6 +2,7 @@
 
 import AtomicFiles
 import Foundation
+import TextFiles
 
 /// A line of an imported file that cannot be used, or a file that cannot be read or written.
 package struct FileFormatError: Error, Equatable, CustomStringConvertible {
@@ -72,7 +73,7 @@ package enum JSONLines {
     /// of blank lines is an error naming it, not a run that does nothing and reports success.
     package static func readAtLeastOne<T: Decodable & Sendable>(_ type: T.Type, from url: URL) throws -> [NumberedLine<T>] {
         let items = try read(type, from: url)
-        guard !items.isEmpty else { throw FileFormatError(file: url.path, line: 0, reason: "holds no lines") }
+        guard !items.isEmpty else { throw FileFormatError(file: url.path, line: 0, reason: "holds only blank lines") }
         return items
     }
 
@@ -80,9 +81,7 @@ package enum JSONLines {
     package static func decode<T: Decodable & Sendable>(_ type: T.Type, text: String, source: String) throws -> [NumberedLine<T>] {
         let decoder = JSONDecoder()
         var items: [NumberedLine<T>] = []
-        // Only LF and CRLF end a line: JSON strings may hold other Unicode line separators raw.
-        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
-        for (index, line) in lines.enumerated() {
+        for (index, line) in text.fileLines.enumerated() {
             guard !line.allSatisfy(\.isWhitespace) else { continue }
             do {
                 items.append(NumberedLine(line: index + 1, value: try decoder.decode(T.self, from: Data(line.utf8))))

@@ -2,6 +2,7 @@
 // name the file, the line and the field: shared by the demonstration and preference readers.
 import Foundation
 import LanguageModeling
+import TextFiles
 
 /// Why one line cannot be read; the reader adds the file and line.
 package struct JSONLineError: Error {

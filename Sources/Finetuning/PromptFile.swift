@@ -1,6 +1,7 @@
 // Prompts from a file, for evaluation and scoring: one per line, or JSONL objects with a "prompt"
 // field, mixed freely.
 import Foundation
+import TextFiles
 
 public enum PromptFile {
     /// Every non-blank line's prompt: a line starting with `{` must be a JSON object with a string

@@ -79,8 +79,8 @@ public struct SupervisedConfiguration: Codable, Sendable, Equatable {
     public func validate() throws {
         try validateSettings(under: "optimization") { try optimization.validate() }
         try lora?.validate()
-        guard heldOutPeriod >= 2 else {
-            throw OptimizationError.invalidSetting(field: "heldOutPeriod", expected: "≥ 2 (one demonstration in this many is held out: evaluation needs some, training the rest)")
+        guard heldOutPeriod == 0 || heldOutPeriod >= 2 else {
+            throw OptimizationError.invalidSetting(field: "heldOutPeriod", expected: "0 (none held out) or ≥ 2 (one demonstration in this many is held out)")
         }
     }
 }

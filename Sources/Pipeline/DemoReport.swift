@@ -108,8 +108,9 @@ struct DemoReport {
         <h3>Guards: does the win survive?</h3>
         <p>The length-controlled win rate is the win probability predicted at equal answer lengths (AlpacaEval 2.0's method); the
         length ratio is PPO's mean answer length over SFT's; distinct-2 is unique word pairs over all word pairs of the samples;
-        repeated 3-grams are the share of a response's word triples already seen in it; duplicates are answers identical to an
-        earlier one; fluency is SmolLM2-135M-Instruct's perplexity of the answers given their prompts (a model no stage trained).</p>
+        repeated 3-grams are the share of a response's word triples already seen in it; both are also given at equal lengths, each
+        prompt's two answers cut to the shorter one's words, since shorter answers look less repetitive for their length alone;
+        duplicates are answers identical to an earlier one; fluency is SmolLM2-135M-Instruct's perplexity of the answers given their prompts (a model no stage trained).</p>
         <table><tr><th>seed</th><th>length-controlled win rate [95% CI]</th>\(ReportParts.guardHeaders)</tr>\(rows)</table>
         <p>Each cell pairs PPO's (or best-of-N's) value with SFT's.</p>
         """

@@ -137,11 +137,9 @@ extension SmolLM2DemoPipeline {
         let judges = [population, critic]
         if name.hasPrefix("PPO") {
             goals = "win ≥ 80% by both judges (95% lower end ≥ 75%), KL ≤ 6, perplexity ≤ 1.5×, length ±30%, repeated 3-grams at equal lengths no more"
-            // At equal lengths, since shorter answers repeat less for their length alone; a
-            // comparison saved before that was measured falls back to the whole answers.
-            let (policy, baseline) = population.lengthMatchedRepetition.map { ($0.policy, $0.baseline) }
-                ?? (population.policy.repetition, population.baseline.repetition)
-            let repetition = (policy?.repeatedTrigramShare ?? 0) <= (baseline?.repeatedTrigramShare ?? 0)
+            // At equal lengths, since shorter answers repeat less for their length alone. Unmeasured
+            // repetition does not meet the goal, as an unmeasured KL does not.
+            let repetition = population.lengthMatchedRepetition.map { $0.policy.repeatedTrigramShare <= $0.baseline.repeatedTrigramShare } ?? false
             passed = judges.allSatisfy { $0.winRate >= SmolLM2DemoOutcome.requiredWinRate } && intervals.allSatisfy { $0[0] >= SmolLM2DemoOutcome.requiredLowerBound }
                 && (population.policy.klToReference.map { $0 <= SmolLM2DemoOutcome.maximumKL } ?? false)
                 && ratio <= SmolLM2DemoOutcome.maximumPerplexityRatio

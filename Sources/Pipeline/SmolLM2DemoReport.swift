@@ -48,7 +48,7 @@ struct SmolLM2DemoReport {
         <h2>Outcome on \(outcome.heldOutPrompts) requests about held-out movies</h2>
         <p>Goals (issue 11): PPO-LoRA beats the starting model on at least 80% of prompts by both judges, the lower end of the 95%
         interval at least 75%, at a KL of at most 6 nats per response, the reference's perplexity of its samples at most 1.5× that
-        of the starting model's, length within ±30% and repetition no higher; DPO-LoRA at least 70%; best-of-\(outcome.bestOfNCandidates)
+        of the starting model's, length within ±30% and no more repeated 3-grams at equal lengths; DPO-LoRA at least 70%; best-of-\(outcome.bestOfNCandidates)
         (on the first \(outcome.bestOfNPrompts) prompts) is the ceiling reference, its KL shown as the analytic bound log N − (N−1)/N
         (an upper bound: Beirami et al. 2024).
         \(accuracy)</p>
@@ -66,7 +66,9 @@ struct SmolLM2DemoReport {
         <h3>Guards: does the win survive?</h3>
         <p>Length-controlled win rates predict the win at equal answer lengths (AlpacaEval 2.0's method). Each other cell pairs the
         method's value with the starting model's: mean length ratio in tokens, distinct-2, the share of repeated word 3-grams, duplicate
-        answers, and SmolLM2's perplexity of the answers given the chat prompt (here the fluency model is the starting model itself).</p>
+        answers, and SmolLM2's perplexity of the answers given the chat prompt (here the fluency model is the starting model itself).
+        Distinct-2 and repeated 3-grams are also given at equal lengths, each prompt's two answers cut to the shorter one's words:
+        shorter answers look less repetitive for their length alone.</p>
         <table><tr><th>method</th><th>length-controlled, population [95% CI]</th><th>length-controlled, critics [95% CI]</th>\(ReportParts.guardHeaders)</tr>\(rows)</table>
         """
     }

@@ -27,12 +27,12 @@ public struct DPOLossSettings: Codable, Sendable, Equatable {
     }
 
     public func validate() throws {
-        guard beta > 0, beta.isFinite else { throw PreferenceOptimizationError.invalidSetting(field: "dpo.beta", expected: "a finite value > 0") }
+        guard beta > 0, beta.isFinite else { throw PreferenceOptimizationError.invalidSetting(field: "beta", expected: "a finite value > 0") }
         guard labelSmoothing >= 0, labelSmoothing < 0.5 else {
-            throw PreferenceOptimizationError.invalidSetting(field: "dpo.labelSmoothing", expected: "a value in [0, 0.5)")
+            throw PreferenceOptimizationError.invalidSetting(field: "labelSmoothing", expected: "a value in [0, 0.5)")
         }
         if loss == .ipo, labelSmoothing != 0 {
-            throw PreferenceOptimizationError.invalidSetting(field: "dpo.labelSmoothing", expected: "0 with the ipo loss (it applies to the sigmoid loss)")
+            throw PreferenceOptimizationError.invalidSetting(field: "labelSmoothing", expected: "0 with the ipo loss (it applies to the sigmoid loss)")
         }
     }
 }

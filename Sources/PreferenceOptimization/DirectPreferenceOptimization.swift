@@ -8,6 +8,7 @@ import LanguageModeling
 import StableHashing
 import Tensors
 import Transformer
+import TrainingRuns
 
 /// The trainer of preference optimisation (TRL's DPOTrainer).
 public typealias DPOTrainer = ModelTrainer<DirectPreferenceOptimization>
@@ -59,7 +60,7 @@ public struct DirectPreferenceOptimization: TrainingObjective {
     }
 
     public init(data: PreferenceData, settings: DPOLossSettings, seed: UInt64, referenceBatchSize: Int = 16) throws {
-        try settings.validate()
+        try validateSettings(under: "dpo") { try settings.validate() }
         guard !data.training.isEmpty else { throw PreferenceOptimizationError.noTrainingPairs(source: "the preference data") }
         self.data = data
         self.settings = settings

@@ -22,12 +22,12 @@ public struct PreferenceLossSettings: Codable, Sendable, Equatable {
     }
 
     public func validate() throws {
-        guard margin.isFinite else { throw RewardTrainingError.invalidSetting(field: "loss.margin", expected: "a finite value") }
+        guard margin.isFinite else { throw RewardTrainingError.invalidSetting(field: "margin", expected: "a finite value") }
         guard tieStrength > 0, tieStrength.isFinite else {
-            throw RewardTrainingError.invalidSetting(field: "loss.tieStrength", expected: "a finite value > 0")
+            throw RewardTrainingError.invalidSetting(field: "tieStrength", expected: "a finite value > 0")
         }
         guard centeringCoefficient >= 0, centeringCoefficient.isFinite else {
-            throw RewardTrainingError.invalidSetting(field: "loss.centeringCoefficient", expected: "a finite value ≥ 0")
+            throw RewardTrainingError.invalidSetting(field: "centeringCoefficient", expected: "a finite value ≥ 0")
         }
     }
 }

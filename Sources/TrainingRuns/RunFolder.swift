@@ -4,6 +4,7 @@
 import AtomicFiles
 import Checkpoints
 import Foundation
+import TextFiles
 
 public struct RunFolder: Sendable {
     public let url: URL
@@ -23,7 +24,7 @@ public struct RunFolder: Sendable {
         do {
             try FileManager.default.createDirectory(at: checkpointsURL, withIntermediateDirectories: true)
         } catch {
-            throw CheckpointError.writeFailed(path: AtomicFile.path(of: error) ?? checkpointsURL.path, reason: AtomicFile.systemReason(error))
+            throw CheckpointError.writeFailed(path: FileProblem.path(of: error) ?? checkpointsURL.path, reason: FileProblem.reason(error))
         }
     }
 

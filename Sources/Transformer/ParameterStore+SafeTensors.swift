@@ -4,6 +4,7 @@ import AtomicFiles
 import Checkpoints
 import Foundation
 import Tensors
+import TextFiles
 
 extension ParameterStore {
     /// Fills every parameter from `tensors` (read from `url`), taking the first of `keys(name)`
@@ -73,7 +74,7 @@ extension FileManager {
         do {
             try createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw CheckpointError.writeFailed(path: folder.path, reason: AtomicFile.systemReason(error))
+            throw CheckpointError.writeFailed(path: folder.path, reason: FileProblem.reason(error))
         }
     }
 }

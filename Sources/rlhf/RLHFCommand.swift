@@ -1,8 +1,8 @@
 // The `rlhf` command line: one root command whose subcommands each do one job.
 
 import ArgumentParser
-import AtomicFiles
 import Foundation
+import TextFiles
 
 /// The root command; each stage of the pipeline adds its subcommands here.
 @main
@@ -51,6 +51,15 @@ struct RLHFCommand: AsyncParsableCommand {
     }
 }
 
+/// Input a command cannot use, in words (no usage text follows, unlike ValidationError's).
+struct InputError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
 /// A Foundation file error in words: the path, then why.
 struct FileSystemError: Error, CustomStringConvertible {
     let description: String
@@ -58,6 +67,6 @@ struct FileSystemError: Error, CustomStringConvertible {
     init?(_ error: Error) {
         let wrapped = error as NSError
         guard wrapped.domain == NSCocoaErrorDomain || wrapped.domain == NSPOSIXErrorDomain else { return nil }
-        description = (AtomicFile.path(of: error).map { "\($0): " } ?? "") + AtomicFile.systemReason(error)
+        description = (FileProblem.path(of: error).map { "\($0): " } ?? "") + FileProblem.reason(error)
     }
 }

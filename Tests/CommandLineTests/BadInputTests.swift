@@ -43,13 +43,20 @@ import Testing
 
         try Data(#"{"ppo": {"batchSize": 0}}"#.utf8).write(to: config)
         let nested = try FullDiskTests.rlhf(["demo", "--preset", "quick", "--config", config.path, "--output", output.path, "--data", folder.path])
-        #expect(nested.output.contains("\(config.path): optimizer setting ppo.batchSize"), "\(nested.output)")
+        #expect(nested.status != 0 && nested.output.contains("\(config.path): optimizer setting ppo.batchSize"), "\(nested.output)")
+        #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent("config.json").path))
     }
 
     @Test func aMistypedStorePathCreatesNoStore() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("typo-\(UUID().uuidString)")
         let store = folder.appendingPathComponent("feedback.sqlite").path
-        for command in [["annotators", "list"], ["ratings"], ["tasks", "export", "--output", folder.appendingPathComponent("out.jsonl").path]] {
+        let workspace = try CrashWorkspace.shared.get()
+        for command in [
+            ["annotators", "list"], ["ratings"], ["tasks", "export", "--output", folder.appendingPathComponent("out.jsonl").path],
+            ["simulate-annotators", "--lexicon", workspace.path("no-lexicon")], ["tasks", "prioritize", "--reward", workspace.path("reward/model")],
+            ["learn", "--model", workspace.path("llama"), "--output", folder.appendingPathComponent("versions").path],
+            ["dpo", "--model", workspace.path("gpt"), "--output", folder.appendingPathComponent("dpo").path],
+        ] {
             let run = try FullDiskTests.rlhf(command + ["--db", store])
             #expect(run.status != 0 && run.output.contains("'\(store)' is not a feedback database: no such file"), "\(command): \(run.output)")
             #expect(!FileManager.default.fileExists(atPath: folder.path), "\(command) created \(folder.path)")
@@ -73,7 +80,7 @@ import Testing
         let empty = workspace.url("empty-\(UUID().uuidString).jsonl")
         try Data("\r\n\r\n".utf8).write(to: empty)
         let none = try FullDiskTests.rlhf(["reward", "score", "--model", workspace.path("reward/model"), "--input", empty.path, "--output", output.path])
-        #expect(none.status != 0 && none.output.contains("\(empty.path): holds no lines"), "\(none.output)")
+        #expect(none.status != 0 && none.output.contains("\(empty.path): holds only blank lines"), "\(none.output)")
     }
 
     @Test func anOutputPathInTheWayIsNamedInWords() throws {

@@ -64,6 +64,9 @@ func temporaryFolder() throws -> URL {
             Comparison(prompt: "P", chosen: "x", rejected: "y", annotator: "alice"),
             Comparison(prompt: "Q", chosen: "u", rejected: "v", annotator: "alice"),
         ])
-        await #expect(throws: RewardDataError.self) { try await ComparisonSource.store(at: folder.appendingPathComponent("none.sqlite").path) }
+        // Reading never creates a store: a mistyped path is refused and stays absent.
+        let none = folder.appendingPathComponent("none.sqlite").path
+        await #expect(throws: FeedbackDatabaseError.self) { try await ComparisonSource.store(at: none) }
+        #expect(!FileManager.default.fileExists(atPath: none))
     }
 }

@@ -200,9 +200,15 @@ import Randomness
         #expect(throws: OptimizationError.invalidSetting(field: "optimization.steps", expected: "> 0")) { try configuration.validate() }
         configuration = SupervisedConfiguration()
         configuration.heldOutPeriod = 1
-        #expect(throws: OptimizationError.self) { try configuration.validate() }
-        configuration.heldOutPeriod = 2
+        #expect(throws: OptimizationError.invalidSetting(field: "heldOutPeriod", expected: "0 (none held out) or ≥ 2 (one demonstration in this many is held out)")) {
+            try configuration.validate()
+        }
+        configuration.heldOutPeriod = 0
+        try configuration.validate()
+        // LoRA's fields are named as a run's configuration spells them, not as PEFT's file does.
         configuration.lora = LoRAConfiguration(rank: 0)
-        #expect { try configuration.validate() } throws: { "\($0)".contains("rank") && !"\($0)".contains("\"r\"") }
+        #expect(throws: CheckpointError.invalidField(path: "LoRA configuration", field: "rank", reason: "is 0; must be between 1 and \(ModelSizeLimits.width)")) {
+            try configuration.validate()
+        }
     }
 }

@@ -27,7 +27,8 @@ import Testing
     }
 
     @Test func aKLThatWasNotMeasuredDoesNotMeetTheGoal() throws {
-        let measured = try comparison(wins: 100, policy: side(#""klToReference": 1.5"#), baseline: side(#""klToReference": 0"#))
+        var measured = try comparison(wins: 100, policy: side(#""klToReference": 1.5"#), baseline: side(#""klToReference": 0"#))
+        measured.lengthMatchedRepetition = LengthMatchedRepetition(policyTexts: ["a fine film"], baselineTexts: ["a fine film"])
         #expect(SmolLM2DemoPipeline.method("PPO-LoRA seed 0", population: measured, critic: measured, analyticKL: false).passed == true)
         let greedy = try comparison(wins: 100, policy: side(), baseline: side())
         #expect(greedy.policy.klToReference == nil)
@@ -36,20 +37,24 @@ import Testing
 
     @Test func theRepetitionGoalIsReadAtEqualLengths() throws {
         let kl = side(#""klToReference": 1.5"#)
-        var shrunk = try comparison(wins: 100, policy: kl, baseline: kl)
-        // The policy stopped after four words: its whole answers repeat nothing, the baseline's do.
+        var c = try comparison(wins: 100, policy: kl, baseline: kl)
+        let method = { (c: PolicyComparison) in SmolLM2DemoPipeline.method("PPO-LoRA seed 0", population: c, critic: c, analyticKL: false) }
+        #expect(method(c).passed == false, "unmeasured repetition does not meet the goal")
+        // The policy writes on where the baseline stops after four words: its whole answers repeat
+        // "the film is good", the baseline's nothing; cut to four words the two are the same.
         let long = (0..<20).map { "the film is good and the film is good \($0)" }
         let short = long.map { RepetitionStatistics.words($0).prefix(4).joined(separator: " ") }
-        shrunk.policy.repetition = RepetitionStatistics(texts: short)
-        shrunk.baseline.repetition = RepetitionStatistics(texts: long)
-        let method = { (c: PolicyComparison) in SmolLM2DemoPipeline.method("PPO-LoRA seed 0", population: c, critic: c, analyticKL: false) }
-        #expect(method(shrunk).passed == true, "a comparison saved before equal lengths were measured reads the whole answers")
-        shrunk.lengthMatchedRepetition = LengthMatchedRepetition(policyTexts: short, baselineTexts: long)
-        #expect(method(shrunk).passed == true, "equal at equal lengths is no higher")
+        c.policy.repetition = RepetitionStatistics(texts: long)
+        c.baseline.repetition = RepetitionStatistics(texts: short)
+        c.lengthMatchedRepetition = LengthMatchedRepetition(policyTexts: long, baselineTexts: short)
+        #expect(c.policy.repetition!.repeatedTrigramShare > c.baseline.repetition!.repeatedTrigramShare)
+        #expect(method(c).passed == true, "no more repetition at equal lengths, whatever the whole answers say")
+        // The other way: whole answers that repeat nothing, and stock praise at equal lengths.
         let repeating = short.map { _ in "good good good good" }
-        shrunk.lengthMatchedRepetition = LengthMatchedRepetition(policyTexts: repeating, baselineTexts: long)
-        #expect(method(shrunk).passed == false, "more repeated 3-grams than the baseline's answers cut to the same words")
-        #expect(ReportParts.guardCells(shrunk).contains("<td>0.500 vs 0.000</td>"))
+        c.policy.repetition = RepetitionStatistics(texts: short)
+        c.lengthMatchedRepetition = LengthMatchedRepetition(policyTexts: repeating, baselineTexts: long)
+        #expect(method(c).passed == false, "more repeated 3-grams than the baseline's answers cut to the same words")
+        #expect(ReportParts.guardCells(c).contains("<td>0.500 vs 0.000</td>"))
     }
 
     @Test func theFluencyCellShowsEmptyAnswersBesideThePerplexity() throws {

@@ -91,9 +91,13 @@ struct LossCase {
     }
 
     @Test func settingsOutsideTheirRangeAreRejectedByName() {
-        #expect(throws: PreferenceOptimizationError.invalidSetting(field: "dpo.beta", expected: "a finite value > 0")) {
+        #expect(throws: PreferenceOptimizationError.invalidSetting(field: "beta", expected: "a finite value > 0")) {
             try DPOLossSettings(beta: 0).validate()
         }
+        // Inside a run's configuration the field is named by its key there, once.
+        var configuration = PreferenceConfiguration()
+        configuration.dpo.beta = .nan
+        #expect(throws: PreferenceOptimizationError.invalidSetting(field: "dpo.beta", expected: "a finite value > 0")) { try configuration.validate() }
         #expect(throws: PreferenceOptimizationError.self) { try DPOLossSettings(labelSmoothing: 0.5).validate() }
         #expect(throws: PreferenceOptimizationError.self) { try DPOLossSettings(loss: .ipo, labelSmoothing: 0.1).validate() }
         #expect(throws: TensorError.self) {

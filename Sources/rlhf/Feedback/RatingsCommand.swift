@@ -21,7 +21,7 @@ struct RatingsCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard bootstrapRounds > 0 else { throw ValidationError("--bootstrap-rounds must be positive, got \(bootstrapRounds)") }
+        try CountOption.check(bootstrapRounds, "--bootstrap-rounds")
     }
 
     func run() async throws {

@@ -38,17 +38,18 @@ struct SimulateAnnotatorsCommand: AsyncParsableCommand {
     var namePrefix = "simulated-rater"
 
     func validate() throws {
-        guard annotators > 0 else { throw ValidationError("--annotators must be positive, got \(annotators)") }
-        guard judgmentsPerAnnotator > 0 else { throw ValidationError("--judgments-per-annotator must be positive") }
+        try CountOption.check(annotators, "--annotators")
+        try CountOption.check(judgmentsPerAnnotator, "--judgments-per-annotator")
         if let bothBadBelow, !bothBadBelow.isFinite { throw ValidationError("--both-bad-below must be a finite score, got \(bothBadBelow)") }
     }
 
     func run() async throws {
+        let store = try await database.openExistingStore()
         let raters = try lexicon.raters()
         var simulation = try LabelingSimulation(
             lexicon: raters, count: annotators, temperature: temperature, tieMargin: tieMargin,
             bothBadBelow: bothBadBelow, seed: seed, namePrefix: namePrefix)
-        let report = try await simulation.run(on: await database.openExistingStore(), judgmentsPerAnnotator: judgmentsPerAnnotator)
+        let report = try await simulation.run(on: store, judgmentsPerAnnotator: judgmentsPerAnnotator)
         for (name, count) in report.sorted(by: { $0.key < $1.key }) {
             print("\(name)\t\(count) judgments")
         }

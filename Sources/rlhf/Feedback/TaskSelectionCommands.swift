@@ -31,7 +31,8 @@ extension TasksCommand {
         var seed: UInt64?
 
         func run() async throws {
-            let store = try await database.openExistingStore()
+            // Setting the queue's policy may come before any task: like `tasks import`, it creates the store.
+            let store = try await database.openStore()
             let changes = uncertaintyWeight != nil || disagreementWeight != nil || randomShare != nil || seed != nil
             if coverageFirst && changes { throw ValidationError("--coverage-first takes no weights") }
             if coverageFirst || changes {

@@ -25,7 +25,7 @@ struct PerplexityCommand: ParsableCommand {
         let data = try TextFile.contents(of: URL(fileURLWithPath: file))
         let languageModel = try model.load()
         let tokens = languageModel.encode(String(decoding: data, as: UTF8.self))
-        guard tokens.count >= 2 else { throw DataError.empty(path: file) }
+        guard tokens.count >= 2 else { throw InputError("\(file): \(tokens.count) tokens; a perplexity needs at least 2") }
         let report = try languageModel.network.perplexity(of: tokens, window: window ?? min(1024, languageModel.network.contextLength))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

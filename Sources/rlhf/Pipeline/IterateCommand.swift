@@ -43,7 +43,7 @@ struct IterateCommand: AsyncParsableCommand {
     var checkGoals = false
 
     func validate() throws {
-        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        try CountOption.check(rounds, "--rounds")
         guard ["simulated", "people"].contains(annotators) else { throw ValidationError("--annotators must be simulated or people, got \(annotators)") }
         if annotators == "people" && db == nil { throw ValidationError("--annotators people needs --db, the store `rlhf serve` labels into") }
         guard (0.01...3600).contains(pollInterval) else { throw ValidationError("--poll-interval must be between 0.01 and 3600 seconds, got \(pollInterval)") }

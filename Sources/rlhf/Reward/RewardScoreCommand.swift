@@ -1,10 +1,10 @@
 // `rlhf reward score`: rewards for (prompt, response) pairs, JSONL in and JSONL out.
 import ArgumentParser
 import Feedback
-import Finetuning
 import Foundation
 import Reporting
 import RewardModeling
+import TextFiles
 
 struct RewardScoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -51,12 +51,13 @@ struct SampleTasksCommand: ParsableCommand {
     var output: String
 
     func validate() throws {
-        guard count > 0, responses >= 2 else { throw ValidationError("--count must be positive and --responses at least 2") }
+        try CountOption.check(count, "--count")
+        try CountOption.check(responses, "--responses", from: 2)
     }
 
     func run() throws {
         let policy = try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: false)
-        let available = Array(Set(try JSONLines.read(PromptLine.self, from: URL(fileURLWithPath: prompts)).map(\.value.prompt))).sorted()
+        let available = Array(Set(try JSONLines.readAtLeastOne(PromptLine.self, from: URL(fileURLWithPath: prompts)).map(\.value.prompt))).sorted()
         var generator = RandomGenerator(seed: seed)
         let order = generator.permutation(available.count)
         let parameters = SamplingParameters(temperature: temperature, topK: topK, topP: topP, maxNewTokens: maxNewTokens)

@@ -1,6 +1,4 @@
-// Text files as people write them: read with an error that says whether the path is missing or a
-// folder, and split at LF or CRLF. Swift reads "\r\n" as one Character, so splitting at "\n"
-// alone leaves a CRLF file as one line.
+// Data files read with an error that says whether the path is missing or a folder.
 import Foundation
 
 package enum TextFile {
@@ -15,13 +13,5 @@ package enum TextFile {
             throw .unreadable(path: url.path, reason: "permission denied or an I/O error")
         }
         return data
-    }
-}
-
-extension StringProtocol {
-    /// The lines between LF and CRLF breaks, blank ones kept so that an index is its line number − 1.
-    /// Other Unicode line separators stay inside a line, where a JSON string may hold them raw.
-    package var fileLines: [SubSequence] {
-        split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
     }
 }
