@@ -102,14 +102,18 @@ struct ActiveCurveCommand: AsyncParsableCommand {
     var validation = false
 
     func validate() throws {
-        guard pool >= 2, heldOut >= 1, seeds >= 1, members >= 1, epochs >= 1, dimensions >= 1 else {
-            throw ValidationError("--pool, --held-out, --seeds, --members, --epochs and --dimensions must be positive")
+        try CountOption.check(pool, "--pool", from: 2)
+        for (value, option) in [
+            (heldOut, "--held-out"), (budget, "--budget"), (rounds, "--rounds"), (seeds, "--seeds"), (annotators, "--annotators"), (members, "--members"),
+            (epochs, "--epochs"), (dimensions, "--dimensions"),
+        ] {
+            try CountOption.check(value, option)
         }
         guard learningRate > 0, tieMargin >= 0, uncertaintyWeight >= 0, priorScale >= 0, densityWeight >= 0 else {
             throw ValidationError("--learning-rate must be positive, --tie-margin, --uncertainty-weight, --prior-scale and --density-weight ≥ 0")
         }
         guard !withWords || backbone != nil else { throw ValidationError("--with-words adds hashed words to --backbone's features; without a backbone the features are hashed words already") }
-        guard informationTargets >= 0 else { throw ValidationError("--information-targets must be ≥ 0") }
+        try CountOption.check(informationTargets, "--information-targets", from: 0)
         guard informationTargets == 0 || learner == .laplace else {
             throw ValidationError("--information-targets aims the laplace learner's choice; the ensemble ranks tasks by --measure and would ignore it")
         }
