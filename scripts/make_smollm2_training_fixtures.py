@@ -7,8 +7,8 @@ Tests/Fixtures/llama/smollm2_training.json.
 
 Records the token ids (the chat prompt as the tokenizer's template renders it, then the answer and
 <|im_end|>), the mean next-token cross-entropy over the answer tokens only, the global gradient norm
-over every parameter, and the gradient norms of a few named parameters (Hugging Face names; the
-tied embedding's gradient includes the output head's).
+over every parameter, and the gradient norms and 64 evenly spaced gradient elements of a few named
+parameters (Hugging Face names; the tied embedding's gradient includes the output head's).
 """
 import json, os, sys
 from pathlib import Path
@@ -32,6 +32,13 @@ labels = [-100] * len(prompt) + answer_ids
 out = model(torch.tensor([ids]), labels=torch.tensor([labels]))
 out.loss.backward()
 named = dict(model.named_parameters())
+
+
+def sampled(parameter):
+    count = parameter.numel()
+    return list(range(0, count, max(1, count // 64)))[:64]
+
+
 norm = torch.sqrt(sum((p.grad.double() ** 2).sum() for p in model.parameters())).item()
 chosen = ["model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.k_proj.weight",
           "model.layers.15.mlp.down_proj.weight", "model.layers.29.post_attention_layernorm.weight", "model.norm.weight"]
@@ -42,6 +49,12 @@ fixture = {
     "loss": out.loss.item(), "loss_positions": "mean over the answer tokens and <|im_end|> (labels -100 on the prompt)",
     "gradient_norm": norm,
     "parameter_gradient_norms": {name: named[name].grad.norm().item() for name in chosen},
+    # Norms alone would pass a permuted or sign-flipped gradient: 64 elements of each, evenly
+    # spaced through its row-major values.
+    "parameter_gradient_samples": {
+        name: {"indices": sampled(named[name]), "values": [named[name].grad.reshape(-1)[i].item() for i in sampled(named[name])]}
+        for name in chosen
+    },
 }
 target = Path(__file__).resolve().parent.parent / "Tests/Fixtures/llama/smollm2_training.json"
 target.write_text(json.dumps(fixture, indent=1) + "\n")

@@ -1,6 +1,7 @@
-// Training the real SmolLM2-135M-Instruct: the loss of one chat exchange (answer tokens only) and
-// the gradient norms over every parameter and of a few, against transformers on the same float32
-// weights (scripts/make_smollm2_training_fixtures.py).
+// Training the real SmolLM2-135M-Instruct: the loss of one chat exchange (answer tokens only), the
+// gradient norm over every parameter, and the norms and sampled elements of a few parameters'
+// gradients, against transformers on the same float32 weights
+// (scripts/make_smollm2_training_fixtures.py).
 import Foundation
 import LanguageModeling
 import Optimization
@@ -36,6 +37,14 @@ import Transformer
             let gradient = network.parameters.allGradients![entry.range]
             let actual = gradient.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
             #expect(abs(actual - expected) < 2e-3 * expected + 1e-6, "gradient norm of \(name): \(actual) vs \(expected)")
+            // Element by element too, which a norm cannot show: a permuted or sign-flipped gradient.
+            let sample = try #require(try reference.value(["parameter_gradient_samples", name]) as? [String: Any])
+            let indices = try #require(sample["indices"] as? [Int]), values = try #require(sample["values"] as? [Double])
+            #expect(indices.count == 64 && values.count == 64)
+            let ours = indices.map { Double(gradient[entry.range.lowerBound + $0]) }
+            let error = zip(ours, values).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+            let size = values.reduce(0.0) { $0 + $1 * $1 }.squareRoot()
+            #expect(error < 5e-3 * size + 1e-7, "sampled gradient of \(name): error \(error) against size \(size)")
         }
     }
 }
