@@ -25,17 +25,17 @@ targets=(safetensors gguf training-state model-config tokenizer-json vocab-merge
 
 # Module dependencies in build order (a module's imports come before it).
 modules_of() {
-    local core="Randomness StableHashing Kernels Tensors AtomicFiles Checkpoints Transformer"
+    local core="Randomness StableHashing Kernels Tensors TextFiles AtomicFiles Checkpoints Transformer"
     local training="$core Tokenization Optimization LanguageModeling TrainingRuns LanguageModelData Corpora Reporting ConfigFiles CMessagePassing DataParallel Finetuning"
     case "$1" in
-        safetensors|training-state) echo "AtomicFiles Checkpoints" ;;
+        safetensors|training-state) echo "TextFiles AtomicFiles Checkpoints" ;;
         model-config) echo "$core" ;;
         gguf) echo "$core Tokenization LanguageModeling" ;;
         tokenizer-json|vocab-merges) echo "StableHashing Tokenization" ;;
         tokenizer-config) echo "$core Tokenization LanguageModeling" ;;
         run-config|demonstrations|prompts) echo "$training" ;;
         preferences) echo "$training RewardModeling PreferenceOptimization" ;;
-        tasks|preference-lines|server-json) echo "AtomicFiles FeedbackFormats" ;;
+        tasks|preference-lines|server-json) echo "TextFiles AtomicFiles FeedbackFormats" ;;
         *) echo "unknown target $1; scripts/fuzz.sh --list names them" >&2; exit 2 ;;
     esac
 }

@@ -73,7 +73,8 @@ public enum ConfigurationFile {
             for (key, known) in unmatched where value(at: key, in: resolved) == nil {
                 // Inside such a field its keys are known only once it is resolved.
                 let parent = key.split(separator: ".").dropLast().joined(separator: ".")
-                let resolvedKeys = ((parent.isEmpty ? resolved : value(at: parent, in: resolved)) as? [String: Any])?.keys.sorted()
+                let holder: Any? = parent.isEmpty ? resolved : value(at: parent, in: resolved)
+                let resolvedKeys = (holder as? [String: Any])?.keys.sorted()
                 throw ConfigurationError.unknownKey(path: source, key: key, known: known.isEmpty ? resolvedKeys ?? [] : known)
             }
         }
