@@ -25,6 +25,9 @@ public struct RoundSummary: Codable, Sendable {
     public var meanLength: Double
     /// Word repetition of the samples: praise repeated to please a lexicon judge shows here first.
     public var repetition: RepetitionStatistics?
+    /// The same against the starting model's samples with each prompt's two answers cut to the
+    /// shorter one's words, so answers that shrank do not look less repetitive for that alone.
+    public var repetitionAtEqualLengths: LengthMatchedRepetition?
     /// Judgments collected in the round.
     public var labels: Int
     /// Held-out pairwise accuracy of the round's reward model on the annotators' rankings.
@@ -89,7 +92,8 @@ struct RoundEvaluation {
         return RoundSummary(
             round: round, judgeScore: mean, judgeScoreInterval: judgeInterval, winRateVersusStart: comparison.winRate,
             winRateInterval: winInterval, klToReference: comparison.policy.klToReference,
-            meanLength: comparison.policy.meanLength, repetition: comparison.policy.repetition, labels: labels, rewardAccuracy: rewardAccuracy,
+            meanLength: comparison.policy.meanLength, repetition: comparison.policy.repetition,
+            repetitionAtEqualLengths: comparison.lengthMatchedRepetition, labels: labels, rewardAccuracy: rewardAccuracy,
             criticWinRate: critics?.winRate, criticWinRateInterval: critics.map { let interval = $0.interval(); return [interval.lowerBound, interval.upperBound] }, seconds: seconds)
     }
 

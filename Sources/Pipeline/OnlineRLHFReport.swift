@@ -46,7 +46,9 @@ struct OnlineRLHFReport {
             let accuracy = r.rewardAccuracy.map { PercentText.of($0) } ?? ""
             return "<tr><td>\(r.round)</td><td>\(r.judgeScoreText)</td>"
                 + "<td>\(winRate)</td>\(critics)<td>\(FigureText.kl(r.klToReference))</td><td>\(fixed(r.meanLength, 1))</td>"
-                + "<td>\(r.repetition.map { fixed($0.distinct2) } ?? "")</td><td>\(repeated)</td><td>\(r.labels)</td>"
+                + "<td>\(r.repetition.map { fixed($0.distinct2) } ?? "")</td>"
+                + "<td>\(r.repetitionAtEqualLengths.map { "\(fixed($0.policy.distinct2)) vs \(fixed($0.baseline.distinct2))" } ?? "")</td>"
+                + "<td>\(repeated)</td><td>\(r.labels)</td>"
                 + "<td>\(accuracy)</td><td>\(r.round == 0 ? "" : fixed(r.seconds, 0))</td></tr>"
         }.joined()
         let verdicts = [
@@ -64,11 +66,12 @@ struct OnlineRLHFReport {
         \(configuration.leashToPreviousRound ? "the policy the round started from" : "the starting model")\(configuration.includePreviousPolicy ? "; from round 2 on each task also shows a sample of the previous round's policy" : "").
         The population judge (the mean of all ten raters) scores \(configuration.evaluationPrompts) held-out prompts; no model saw it\(judgedByCritics ? ", nor the critics' judge, a head on frozen SmolLM2 trained on real critics' fresh and rotten verdicts, which shares nothing with the annotators" : "").
         The annotators and the judge share VADER's lexicon family, so a policy can please both by repeating praise: distinct-2 and
-        the share of repeated trigrams beside the scores say how much of a gain is that.</p>
+        the share of repeated trigrams beside the scores say how much of a gain is that; distinct-2 is also given against the
+        start's with each prompt's two answers cut to the shorter one's words, since shorter answers look more varied for that alone.</p>
         <table>\(verdicts)</table>
         <h2>Rounds</h2>
         <table><tr><th>round</th><th>judge score [95% CI]</th><th>win rate vs start [95% CI]</th>\(judgedByCritics ? "<th>critics' judge: win rate vs start [95% CI]</th>" : "")<th>KL to the start (nats/response)</th>
-        <th>mean length (tokens)</th><th>distinct-2</th><th>repeated trigrams</th><th>labels</th><th>reward-model accuracy</th><th>seconds</th></tr>\(rows)</table>
+        <th>mean length (tokens)</th><th>distinct-2</th><th>distinct-2 at equal lengths, vs the start</th><th>repeated trigrams</th><th>labels</th><th>reward-model accuracy</th><th>seconds</th></tr>\(rows)</table>
         \(ReportParts.charts([judgeChart, ratingChart]))
         <h2>Arena (\(configuration.arenaPrompts) held-out prompts, every entrant in each ranking, \(configuration.arenaJudgmentsPerTask) judgments per task)</h2>
         \(ReportParts.leaderboard(outcome.arena))

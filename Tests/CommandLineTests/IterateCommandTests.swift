@@ -31,11 +31,17 @@ import Transformer
         #expect(rounds.dropFirst().allSatisfy { $0["labels"] as? Int == 12 }, "each round spends its whole label budget: \(rounds)")
         #expect(rounds.allSatisfy { ($0["judgeScore"] as? Double)?.isFinite == true })
         #expect(rounds.dropFirst().allSatisfy { ($0["klToReference"] as? Double)?.isFinite == true })
+        // Repetition against the start at equal lengths: each side measured on the same words per prompt.
+        for round in rounds {
+            let matched = try #require(round["repetitionAtEqualLengths"] as? [String: [String: Any]], "\(round)")
+            #expect(matched["policy"]?["meanWords"] as? Double == matched["baseline"]?["meanWords"] as? Double)
+        }
         let entrants = try Self.entrants(outcome)
         #expect(entrants == ["base", "round-1", "round-2", "start"], "\(entrants)")
         for file in ["report.html", "rating-by-round.svg", "judge-by-round.svg", "round-2/policy/model/model.safetensors", "round-2/reward/model/model.safetensors"] {
             #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent(file).path), "\(file) is written")
         }
+        #expect(try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8).contains("distinct-2 at equal lengths, vs the start"))
         let firstRound = try Data(contentsOf: run.appendingPathComponent("round-1/round.json"))
         let secondPolicy = try Data(contentsOf: run.appendingPathComponent("round-2/policy/model/model.safetensors"))
 
