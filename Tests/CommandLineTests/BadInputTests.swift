@@ -15,11 +15,7 @@ import Testing
 
     @Test func aRunRefusedForItsDataLeavesTheFinishedRunsRecord() throws {
         let workspace = try CrashWorkspace.shared.get()
-        let run = workspace.url("refused-data-\(UUID().uuidString)")
-        let arguments = CrashJob.sft.arguments(in: workspace, run: run)
-        let first = try FullDiskTests.rlhf(arguments + ["--steps", "2"])
-        #expect(first.status == 0, "\(first.output)")
-        let recorded = try Data(contentsOf: run.appendingPathComponent("config.json"))
+        let (run, arguments, recorded) = try ResumeConfigurationTests.finishedRun(.sft, steps: 2)
         let bad = workspace.url("bad-\(UUID().uuidString).jsonl")
         try Data("{\"prompt\": \"a\", \"completion\": \"b\"}\n{\"prompt\": 3}\n".utf8).write(to: bad)
         let dataFlag = try #require(arguments.firstIndex(of: "--data"))

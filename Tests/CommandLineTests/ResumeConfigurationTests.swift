@@ -5,13 +5,18 @@ import Foundation
 import Testing
 
 @Suite struct ResumeConfigurationTests {
-    @Test func aRunResumedUnderAnotherConfigurationIsRefusedAndKeepsItsRecord() throws {
+    /// A finished tiny run of `job` in a fresh folder: its folder, command line and the config.json it recorded.
+    static func finishedRun(_ job: CrashJob, steps: Int) throws -> (run: URL, arguments: [String], recorded: Data) {
         let workspace = try CrashWorkspace.shared.get()
-        let run = workspace.url("resume-configuration-\(UUID().uuidString)")
-        let arguments = CrashJob.pretrain.arguments(in: workspace, run: run)
-        let first = try FullDiskTests.rlhf(arguments + ["--steps", "3"])
+        let run = workspace.url("\(job)-finished-\(UUID().uuidString)")
+        let arguments = job.arguments(in: workspace, run: run)
+        let first = try FullDiskTests.rlhf(arguments + ["--steps", "\(steps)"])
         #expect(first.status == 0, "\(first.output)")
-        let recorded = try Data(contentsOf: run.appendingPathComponent("config.json"))
+        return (run, arguments, try Data(contentsOf: run.appendingPathComponent("config.json")))
+    }
+
+    @Test func aRunResumedUnderAnotherConfigurationIsRefusedAndKeepsItsRecord() throws {
+        let (run, arguments, recorded) = try Self.finishedRun(.pretrain, steps: 3)
 
         // Without its --config file the run would go on as the default model.
         let configFlag = try #require(arguments.firstIndex(of: "--config"))
