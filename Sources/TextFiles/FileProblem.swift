@@ -46,6 +46,12 @@ public enum FileProblem {
         return isFolder.boolValue ? nil : "\(above.path) is a file, not a folder"
     }
 
+    /// What would stop a file being written at `path` (a folder there, or a file where a folder
+    /// above it should be), checked before a long job whose result it is to hold.
+    public static func obstacle(toFileAt path: String) -> String? {
+        pathProblem(path, alreadyThere: false)
+    }
+
     /// The path a Foundation file error is about, when it says.
     public static func path(of error: Error) -> String? {
         let wrapped = error as NSError

@@ -88,7 +88,7 @@ import Testing
         let pairs = workspace.url("score-\(UUID().uuidString).jsonl")
         try Data("{\"prompt\": \"The film\", \"response\": \" was good.\"}\n".utf8).write(to: pairs)
         let folder = try FullDiskTests.rlhf(["reward", "score", "--model", workspace.path("reward/model"), "--input", pairs.path, "--output", workspace.folder.path])
-        #expect(folder.status != 0 && folder.output.contains("\(workspace.folder.path): a folder is there, not a file"), "\(folder.output)")
+        #expect(folder.status == 64 && folder.output.contains("--output \(workspace.folder.path): a folder is there, not a file"), "refused before scoring: \(folder.output)")
         #expect(!folder.output.contains("NSCocoaErrorDomain"))
         let lora = try FullDiskTests.rlhf(CrashJob.sft.arguments(in: workspace, run: workspace.url("lora-\(UUID().uuidString)")) + ["--lora-alpha", "4"])
         #expect(lora.status == 64 && lora.output.contains("give --lora-rank as well"), "\(lora.output)")

@@ -38,6 +38,7 @@ struct RewardEvalCommand: AsyncParsableCommand {
             throw ValidationError("give comparisons (--data or --db), --tasks, or --labelled texts to evaluate on")
         }
         if tasks != nil && !populationJudge { throw ValidationError("--tasks holds unlabelled completions: add --population-judge") }
+        if let output { try OutputFile.check(output, "--output") }
     }
 
     func run() async throws {

@@ -33,6 +33,7 @@ struct RewardScoreCommand: ParsableCommand {
 
     func validate() throws {
         try CountOption.check(batchSize, "--batch-size")
+        try OutputFile.check(output, "--output")
     }
 
     func run() throws {
