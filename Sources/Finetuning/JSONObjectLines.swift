@@ -17,7 +17,7 @@ package enum JSONObjectLines {
     /// Every non-blank line of `url` as a JSON object, turned into a value by `parse`; a line that
     /// is not an object, or that `parse` rejects, fails the whole read naming the line.
     package static func read<Value>(_ url: URL, _ parse: ([String: Any]) throws(JSONLineError) -> Value) throws -> [Value] {
-        let data = try TextFile.contents(of: url)
+        let data = try DataFile.contents(of: url)
         var values: [Value] = []
         for (index, line) in String(decoding: data, as: UTF8.self).fileLines.enumerated() {
             let text = line.trimmingCharacters(in: .whitespaces)

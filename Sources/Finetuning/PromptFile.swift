@@ -7,7 +7,7 @@ public enum PromptFile {
     /// Every non-blank line's prompt: a line starting with `{` must be a JSON object with a string
     /// "prompt"; any other line is a prompt as it is.
     public static func read(_ url: URL) throws(DataError) -> [String] {
-        let data = try TextFile.contents(of: url)
+        let data = try DataFile.contents(of: url)
         var prompts: [String] = []
         for (index, line) in String(decoding: data, as: UTF8.self).fileLines.enumerated() {
             let text = line.trimmingCharacters(in: .whitespaces)

@@ -46,6 +46,13 @@ public enum FileProblem {
         return isFolder.boolValue ? nil : "\(above.path) is a file, not a folder"
     }
 
+    /// What would stop a file being read at `path`: nothing there, or a folder.
+    public static func obstacle(toReadingFileAt path: String) -> String? {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return "file not found" }
+        return isFolder.boolValue ? "a folder, not a file" : nil
+    }
+
     /// What would stop a file being written at `path` (a folder there, or a file where a folder
     /// above it should be), checked before a long job whose result it is to hold.
     public static func obstacle(toFileAt path: String) -> String? {

@@ -20,7 +20,6 @@ struct DatabaseOptions: ParsableArguments {
         try await FeedbackStore(openingExisting: location)
     }
 
-
     /// The location for messages: a PostgreSQL URL's password is masked.
     var displayName: String {
         (try? FeedbackLocation(parsing: location).description) ?? location

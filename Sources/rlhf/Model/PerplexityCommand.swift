@@ -22,7 +22,7 @@ struct PerplexityCommand: ParsableCommand {
     }
 
     func run() throws {
-        let data = try TextFile.contents(of: URL(fileURLWithPath: file))
+        let data = try DataFile.contents(of: URL(fileURLWithPath: file))
         let languageModel = try model.load()
         let tokens = languageModel.encode(String(decoding: data, as: UTF8.self))
         guard tokens.count >= 2 else { throw InputError("\(file): \(tokens.count) tokens; a perplexity needs at least 2") }
