@@ -12,6 +12,13 @@ public enum PercentText {
         "\(of(share)) [\(of(lower)), \(of(upper))]"
     }
 
+    /// A comparison's win rate with the interval it reports (`winRateInterval`), or that there
+    /// was nothing to count.
+    public static func of(_ comparison: PolicyComparison) -> String {
+        guard comparison.prompts > 0 else { return of(comparison.record) }
+        return of(comparison.winRate, between: comparison.winRateInterval.lowerBound, and: comparison.winRateInterval.upperBound)
+    }
+
     /// A count's win rate with its Wilson interval, or that there was nothing to count.
     public static func of(_ count: WinCount) -> String {
         guard count.prompts > 0 else { return "n/a (no prompts)" }

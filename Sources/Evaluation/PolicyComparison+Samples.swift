@@ -77,20 +77,22 @@ extension PolicyEvaluator {
 extension PolicyComparison {
     /// The comparison of two measured sides by `judge`, which reads the policy side's prompts.
     public init(
-        policy: PolicyEvaluator.Measured, baseline: PolicyEvaluator.Measured, judge: any ResponseScorer,
+        policy: PolicyEvaluator.Measured, baseline: PolicyEvaluator.Measured, judge: any ResponseScorer, groups: [String]? = nil,
         lengthControl: LengthControlledWinRate.Settings = LengthControlledWinRate.Settings()
     ) throws {
         try self.init(
             policy: policy, policyScores: judge.scores(prompts: policy.prompts, responses: policy.samples),
-            baseline: baseline, baselineScores: judge.scores(prompts: baseline.prompts, responses: baseline.samples), lengthControl: lengthControl)
+            baseline: baseline, baselineScores: judge.scores(prompts: baseline.prompts, responses: baseline.samples), groups: groups,
+            lengthControl: lengthControl)
     }
 
     /// The comparison of two measured sides given a judge's scores of each side's samples
-    /// (prompt by prompt): ties where the scores are equal, and the length-controlled win rate on
-    /// the decoded answers' lengths in characters.
+    /// (prompt by prompt): ties where the scores are equal, the length-controlled win rate on the
+    /// decoded answers' lengths in characters, and with `groups` (each prompt's group, such as
+    /// the film it asks about) the win rate's interval from resampling whole groups.
     public init(
         policy: PolicyEvaluator.Measured, policyScores: [Double], baseline: PolicyEvaluator.Measured, baselineScores: [Double],
-        lengthControl: LengthControlledWinRate.Settings = LengthControlledWinRate.Settings()
+        groups: [String]? = nil, lengthControl: LengthControlledWinRate.Settings = LengthControlledWinRate.Settings()
     ) throws {
         guard policy.samples.count == baseline.samples.count, policyScores.count == policy.samples.count, baselineScores.count == baseline.samples.count else {
             throw EvaluationError.mismatchedSides(policy: policy.samples.count, baseline: baseline.samples.count, scores: policyScores.count, baselineScores: baselineScores.count)
@@ -103,7 +105,8 @@ extension PolicyComparison {
         lengthMatchedRepetition = LengthMatchedRepetition(policyTexts: policy.texts, baselineTexts: baseline.texts)
         let count = WinCount(policyScores, against: baselineScores)
         (wins, ties, losses) = (count.wins, count.ties, count.losses)
-        let outcomes = zip(policyScores, baselineScores).map { a, b in a > b ? 1.0 : a < b ? 0 : 0.5 }
+        let outcomes = WinCount.outcomes(policyScores, against: baselineScores)
+        if let groups { groupedInterval = try GroupedWinRateInterval(outcomes: outcomes, groups: groups) }
         if !outcomes.isEmpty {
             lengthControlled = try LengthControlledWinRate(
                 outcomes: outcomes, policyLengths: policy.texts.map { Double($0.count) }, baselineLengths: baseline.texts.map { Double($0.count) },

@@ -1,9 +1,10 @@
 // How a trained policy compares with a baseline on held-out prompts: the win rate by a judge
-// (with a Wilson confidence interval) and the same win rate controlled for length (a judge that
-// rewards length alone gets ½), the KL of each policy to the reference on its own samples, the
-// reference model's perplexity of those samples, an independent model's perplexity of them
-// (fluency that the policy cannot have drifted towards), and how repetitive they are. Shrinking
-// answers that repeat stock praise can win by a judge; they cannot hide in these columns.
+// (with a Wilson confidence interval, or a cluster bootstrap's when prompts come in groups) and
+// the same win rate controlled for length (a judge that rewards length alone gets ½), the KL of
+// each policy to the reference on its own samples, the reference model's perplexity of those
+// samples, an independent model's perplexity of them (fluency that the policy cannot have drifted
+// towards), and how repetitive they are. Shrinking answers that repeat stock praise can win by a
+// judge; they cannot hide in these columns.
 import Foundation
 import LanguageModeling
 import Randomness
@@ -40,6 +41,9 @@ public struct PolicyComparison: Codable, Sendable {
     /// Both sides' repetition with each prompt's two answers cut to the shorter one's words, which
     /// the length of the answers cannot flatter (nil in comparisons written before it was measured).
     public var lengthMatchedRepetition: LengthMatchedRepetition? = nil
+    /// The win rate's interval from resampling whole groups of prompts, when the prompts came in
+    /// groups (several about one film); nil for independent prompts and older comparisons.
+    public var groupedInterval: GroupedWinRateInterval? = nil
 
     /// Wins plus half the ties, over all prompts.
     public var winRate: Double { record.winRate }
@@ -47,30 +51,36 @@ public struct PolicyComparison: Codable, Sendable {
     /// The policy's mean response length over the baseline's (tokens): below 1, answers shrank.
     public var lengthRatio: Double { policy.meanLength / max(baseline.meanLength, .leastNormalMagnitude) }
 
-    /// Wilson score interval of the win rate at z (1.96 for 95%).
-    public func winRateInterval(z: Double = 1.96) -> ClosedRange<Double> { record.interval(z: z) }
+    /// The win rate's 95% interval: the grouped bootstrap's when the prompts came in groups, whose
+    /// prompts are not independent evidence, else Wilson's.
+    public var winRateInterval: ClosedRange<Double> { groupedInterval?.range ?? record.interval() }
 
     /// The prompts won, tied and lost.
     public var record: WinCount { WinCount(wins: wins, ties: ties, losses: losses) }
 }
 
 public enum PolicyEvaluator {
-    /// Samples one response per prompt from each model (same seed), judges both, and measures both
-    /// against `reference` and, when given, `fluency`. `judge` scores a (prompt, response) pair of
-    /// token ids; the baseline reads the same prompt ids, so both models share a tokenizer.
+    /// Samples one response per prompt from each model, judges both, and measures both against
+    /// `reference` and, when given, `fluency`. `judge` scores a (prompt, response) pair of token
+    /// ids; the baseline reads the same prompt ids, so both models share a tokenizer.
+    ///
+    /// The baseline draws from `seed + 1`: from the policy's generator, a prompt's two answers
+    /// would be coupled (the same uniform picks each token of both), and the win rate asks about
+    /// independent answers. `groups`, one per prompt, keeps prompts that are not independent
+    /// evidence (several about one film) together in the win rate's interval.
     public static func compare(
         policy: LanguageModel, baseline: LanguageModel, reference: any CausalLanguageModel, prompts: [[Int32]],
         judge: any ResponseScorer, sampling: SamplingParameters, seed: UInt64, batchSize: Int = 64,
-        fluency: FluencyScorer? = nil, lengthControl: LengthControlledWinRate.Settings = LengthControlledWinRate.Settings()
+        fluency: FluencyScorer? = nil, groups: [String]? = nil, lengthControl: LengthControlledWinRate.Settings = LengthControlledWinRate.Settings()
     ) throws -> (comparison: PolicyComparison, policySamples: [[Int32]], baselineSamples: [[Int32]]) {
         let policySamples = try sample(policy, prompts: prompts, sampling: sampling, seed: seed, batchSize: batchSize)
-        let baselineSamples = try sample(baseline, prompts: prompts, sampling: sampling, seed: seed, batchSize: batchSize)
+        let baselineSamples = try sample(baseline, prompts: prompts, sampling: sampling, seed: seed &+ 1, batchSize: batchSize)
         let fluency: Fluency = try fluency.map { .scorer($0, prompts: try prompts.map(policy.decode)) } ?? .none
         let measure = { (model: LanguageModel, samples: [[Int32]]) in
             try Measured(model, reference: reference, prompts: prompts, samples: samples, temperature: sampling.temperature, batchSize: batchSize, fluency: fluency)
         }
         let comparison = try PolicyComparison(
-            policy: measure(policy, policySamples), baseline: measure(baseline, baselineSamples), judge: judge, lengthControl: lengthControl)
+            policy: measure(policy, policySamples), baseline: measure(baseline, baselineSamples), judge: judge, groups: groups, lengthControl: lengthControl)
         return (comparison, policySamples, baselineSamples)
     }
 

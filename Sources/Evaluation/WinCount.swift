@@ -20,6 +20,11 @@ public struct WinCount: Codable, Sendable, Equatable {
         }
     }
 
+    /// Each prompt's outcome for the first side: 1 a win, ½ a tie, 0 a loss.
+    public static func outcomes(_ scores: [Double], against baseline: [Double]) -> [Double] {
+        zip(scores, baseline).map { a, b in a > b ? 1 : a < b ? 0 : 0.5 }
+    }
+
     public var prompts: Int { wins + ties + losses }
 
     /// Wins plus half the ties, over all prompts (0 when there were none: read `prompts` first).

@@ -17,9 +17,10 @@ extension DemoPipeline {
     }
 
     /// SFT's best of `bestOfN` samples by `scorer` for each prompt against SFT's own sample of it
-    /// (the first `prompts.count` of `baseline`, the PPO rows' baseline, and of its judges' scores).
+    /// (the first `prompts.count` of `baseline`, the PPO rows' baseline, and of its judges' scores);
+    /// `films` are the prompts' films, which the interval resamples together.
     func evaluateBestOfN(
-        prompts: [[Int32]], baseline: PolicyEvaluator.Measured, baselineScores: (population: [Double], critic: [Double]?), supervised: LanguageModel,
+        prompts: [[Int32]], films: [String], baseline: PolicyEvaluator.Measured, baselineScores: (population: [Double], critic: [Double]?), supervised: LanguageModel,
         scorer: any ResponseScorer, judges: Judges, sampling: SamplingParameters, fluency: FluencyScorer?
     ) throws -> DemoOutcome.BestOfNResult {
         let n = configuration.bestOfN, batchSize = 64
@@ -38,12 +39,13 @@ extension DemoPipeline {
             baselinePopulation: Array(baselineScores.population.prefix(prompts.count)),
             baselineCritic: baselineScores.critic.map { Array($0.prefix(prompts.count)) })
         let chosen = scores.rewardModelChoices(amongFirst: n)
-        let comparison = try PolicyComparison(policy: best, policyScores: chosen.population, baseline: subsetBaseline, baselineScores: scores.baselinePopulation)
+        let comparison = try PolicyComparison(
+            policy: best, policyScores: chosen.population, baseline: subsetBaseline, baselineScores: scores.baselinePopulation, groups: films)
         var criticComparison: PolicyComparison?
         if let critic = chosen.critic, let baselineCritic = scores.baselineCritic {
-            criticComparison = try PolicyComparison(policy: best, policyScores: critic, baseline: subsetBaseline, baselineScores: baselineCritic)
+            criticComparison = try PolicyComparison(policy: best, policyScores: critic, baseline: subsetBaseline, baselineScores: baselineCritic, groups: films)
         }
-        let interval = comparison.winRateInterval()
+        let interval = comparison.winRateInterval
         events(.note("best-of-\(n) on \(prompts.count) held-out prompts: \(PercentText.of(comparison.winRate)) against SFT by the population judge"))
         return DemoOutcome.BestOfNResult(
             candidates: n, comparison: comparison, winRateInterval: [interval.lowerBound, interval.upperBound],

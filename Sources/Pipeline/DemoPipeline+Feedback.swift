@@ -51,7 +51,7 @@ extension DemoPipeline {
         let path = url("leaderboard.sqlite")
         try? FileManager.default.removeItem(at: path)
         let store = try FeedbackStore(path: path.path)
-        let prompts = data.heldOutPrompts(openingWords: configuration.openingWords, count: configuration.leaderboardPrompts, seed: configuration.seed &+ 7)
+        let prompts = data.heldOutPrompts(openingWords: configuration.openingWords, count: configuration.leaderboardPrompts, seed: configuration.seed &+ 7).texts
         try await createTasks(store, prompts: prompts, models: models.map { ($0.0, $0.1, $0.0) }, samplesPerModel: 1)
         try await judge(store, tasks: prompts.count, judgmentsPerTask: 3, seed: configuration.seed &+ 11)
         return try await store.leaderboard(bootstrapRounds: 200, seed: configuration.seed)

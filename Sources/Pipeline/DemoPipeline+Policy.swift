@@ -107,8 +107,8 @@ extension DemoPipeline {
     /// population judge that no model ever saw and, when SmolLM2 is in the data folder, by the
     /// critics' judge; SmolLM2's perplexity of each side's samples stands for their fluency.
     func evaluate(_ data: ReviewData, supervised: LanguageModel, policies: [PolicyRun], scorer: any ResponseScorer, rewardAccuracy: Double?) throws -> DemoOutcome {
-        let prompts = data.heldOutPrompts(openingWords: configuration.openingWords, count: configuration.evaluationPrompts, seed: configuration.seed &+ 3)
-            .map(supervised.encode)
+        let heldOut = data.heldOutPrompts(openingWords: configuration.openingWords, count: configuration.evaluationPrompts, seed: configuration.seed &+ 3)
+        let prompts = heldOut.texts.map(supervised.encode), films = heldOut.films
         let sampling = SamplingParameters(temperature: configuration.ppo.temperature, maxNewTokens: configuration.ppo.responseLength)
         let judge = try populationJudge(for: supervised)
         let strongURL = dataFolder.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf")
@@ -121,10 +121,12 @@ extension DemoPipeline {
         }
         let measuredFluency: PolicyEvaluator.Fluency = try fluency.map { .scorer($0, prompts: try prompts.map(supervised.decode)) } ?? .none
         let batchSize = 64
-        let measure = { (model: LanguageModel) in
+        // The policies draw from another generator than SFT's: the same draws would couple a
+        // prompt's two answers, and the win rate asks about independent ones.
+        let measure = { (model: LanguageModel, seed: UInt64) in
             try PolicyEvaluator.Measured(
                 model, reference: supervised.network, prompts: prompts,
-                samples: PolicyEvaluator.sample(model, prompts: prompts, sampling: sampling, seed: self.configuration.seed &+ 17, batchSize: batchSize),
+                samples: PolicyEvaluator.sample(model, prompts: prompts, sampling: sampling, seed: seed, batchSize: batchSize),
                 temperature: sampling.temperature, batchSize: batchSize, fluency: measuredFluency)
         }
         // The critics read whole snippets, so the judge reads the opening words with the answer.
@@ -132,32 +134,32 @@ extension DemoPipeline {
         let criticScores = { (side: PolicyEvaluator.Measured) in
             try judges.critic.map { try $0.scores(prompts: side.prompts, responses: side.samples) }
         }
-        let baseline = try measure(supervised)
+        let baseline = try measure(supervised, configuration.seed &+ 17)
         let baselineScores = (population: try judge.scores(prompts: baseline.prompts, responses: baseline.samples), critic: try criticScores(baseline))
         var examples: [DemoOutcome.Example] = []
         let results = try policies.map { policy -> DemoOutcome.SeedResult in
-            let side = try measure(policy.model)
+            let side = try measure(policy.model, configuration.seed &+ 19)
             let comparison = try PolicyComparison(
                 policy: side, policyScores: judge.scores(prompts: side.prompts, responses: side.samples), baseline: baseline,
-                baselineScores: baselineScores.population)
+                baselineScores: baselineScores.population, groups: films)
             if examples.isEmpty {
                 examples = try self.examples(prompts: prompts, optimized: side.samples, baseline: baseline.samples, model: supervised, judge: judge)
             }
             var criticComparison: PolicyComparison?
             if let scores = try criticScores(side), let baselineCritic = baselineScores.critic {
-                criticComparison = try PolicyComparison(policy: side, policyScores: scores, baseline: baseline, baselineScores: baselineCritic)
+                criticComparison = try PolicyComparison(policy: side, policyScores: scores, baseline: baseline, baselineScores: baselineCritic, groups: films)
             }
             let ratio = comparison.policy.referencePerplexity / comparison.baseline.referencePerplexity
-            let interval = comparison.winRateInterval()
+            let interval = comparison.winRateInterval
             return DemoOutcome.SeedResult(
                 seed: policy.seed, comparison: comparison, winRate: comparison.winRate,
                 winRateInterval: [interval.lowerBound, interval.upperBound], perplexityRatio: ratio,
                 passed: comparison.winRate >= DemoOutcome.requiredWinRate && (comparison.policy.klToReference.map { $0 <= DemoOutcome.maximumKL } ?? false)
                     && ratio <= DemoOutcome.maximumPerplexityRatio,
-                criticComparison: criticComparison, criticWinRateInterval: criticComparison.map { [$0.winRateInterval().lowerBound, $0.winRateInterval().upperBound] })
+                criticComparison: criticComparison, criticWinRateInterval: criticComparison.map { [$0.winRateInterval.lowerBound, $0.winRateInterval.upperBound] })
         }
         let bestOfN = try evaluateBestOfN(
-            prompts: Array(prompts.prefix(configuration.bestOfNPrompts)), baseline: baseline, baselineScores: baselineScores,
+            prompts: Array(prompts.prefix(configuration.bestOfNPrompts)), films: Array(films.prefix(configuration.bestOfNPrompts)), baseline: baseline, baselineScores: baselineScores,
             supervised: supervised, scorer: scorer, judges: judges, sampling: sampling, fluency: fluency)
         let outcome = DemoOutcome(
             seeds: results, bestOfN: bestOfN, heldOutPrompts: prompts.count, examples: examples, rewardModelAccuracy: rewardAccuracy,

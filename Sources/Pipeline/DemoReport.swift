@@ -34,7 +34,7 @@ struct DemoReport {
     private func outcomeSection() -> String {
         let rows = outcome.seeds.map { r in
             let c = r.comparison
-            return "<tr><td>\(r.seed)</td><td>\(PercentText.of(r.comparison.record))</td>"
+            return "<tr><td>\(r.seed)</td><td>\(PercentText.of(r.comparison))</td>"
                 + "<td>\(criticCell(r))</td>"
                 + "<td>\(c.wins)/\(c.ties)/\(c.losses)</td><td>\(FigureText.kl(c.policy.klToReference))</td>"
                 + "<td>\(fixed(c.policy.referencePerplexity)) vs \(fixed(c.baseline.referencePerplexity)) (×\(fixed(r.perplexityRatio)))</td>"
@@ -51,7 +51,7 @@ struct DemoReport {
         <h2>Outcome on \(outcome.heldOutPrompts) held-out prompts (movies never trained on)</h2>
         <p>Goals: PPO beats SFT on at least \(PercentText.of(DemoOutcome.requiredWinRate)) of prompts by the population judge, at a KL to the
         reference of at most \(fixed(DemoOutcome.maximumKL, 0)) nats per response, with the reference's perplexity of its samples at most
-        \(fixed(DemoOutcome.maximumPerplexityRatio, 1))× that of SFT's samples.</p>
+        \(fixed(DemoOutcome.maximumPerplexityRatio, 1))× that of SFT's samples.\(outcome.seeds.first?.comparison.groupedInterval.map(ReportParts.filmsNote) ?? "")</p>
         <table><tr><th>seed</th><th>win rate vs SFT [95% CI]</th><th>critics' judge win rate [95% CI]</th><th>wins/ties/losses</th><th>KL (nats/response)</th>
         <th>reference perplexity PPO vs SFT</th><th>judge score PPO vs SFT</th><th>goals</th></tr>\(rows)</table>
         <p>Best-of-\(outcome.bestOfN.candidates) keeps the reward model's favourite of \(outcome.bestOfN.candidates) SFT samples (on the
@@ -126,7 +126,7 @@ struct DemoReport {
     }
 
     private func criticCell(_ r: DemoOutcome.SeedResult) -> String {
-        r.criticComparison.map { PercentText.of($0.record) } ?? "–"
+        r.criticComparison.map { PercentText.of($0) } ?? "–"
     }
 
     private var bestOfNName: String { "best-of-\(outcome.bestOfN.candidates)" }
@@ -134,7 +134,7 @@ struct DemoReport {
     /// Best-of-N's line in the outcome table; it has no goals of its own.
     private func bestOfNRow() -> String {
         let b = outcome.bestOfN, c = b.comparison
-        return "<tr><td>\(bestOfNName)</td><td>\(PercentText.of(c.record))</td><td>\(b.criticComparison.map { PercentText.of($0.record) } ?? "–")</td>"
+        return "<tr><td>\(bestOfNName)</td><td>\(PercentText.of(c))</td><td>\(b.criticComparison.map { PercentText.of($0) } ?? "–")</td>"
             + "<td>\(c.wins)/\(c.ties)/\(c.losses)</td><td>\(FigureText.kl(c.policy.klToReference, analyticBound: true))</td>"
             + "<td>\(fixed(c.policy.referencePerplexity)) vs \(fixed(c.baseline.referencePerplexity)) (×\(fixed(b.perplexityRatio)))</td>"
             + "<td>\(fixed(c.policy.meanScore, 3)) vs \(fixed(c.baseline.meanScore, 3))</td><td>–</td></tr>"

@@ -17,7 +17,8 @@ public struct RoundSummary: Codable, Sendable {
     /// standard errors; nil under 2 prompts, whose spread says nothing).
     public var judgeScore: Double
     public var judgeScoreInterval: [Double]?
-    /// Wins plus half the ties against the starting model on the same prompts, with its Wilson interval.
+    /// Wins plus half the ties against the starting model on the same prompts, with its 95% interval
+    /// from resampling the prompts' films (rounds saved before: Wilson's, prompt by prompt).
     public var winRateVersusStart: Double
     public var winRateInterval: [Double]
     /// Nil when the samples were greedy (temperature 0).
@@ -32,7 +33,7 @@ public struct RoundSummary: Codable, Sendable {
     public var labels: Int
     /// Held-out pairwise accuracy of the round's reward model on the annotators' rankings.
     public var rewardAccuracy: Double?
-    /// The win rate against the starting model by the critics' judge, with its Wilson interval
+    /// The win rate against the starting model by the critics' judge, with its interval as above
     /// (nil when the run was given no critics' judge).
     public var criticWinRate: Double?
     public var criticWinRateInterval: [Double]?
@@ -74,6 +75,8 @@ public struct OnlineRLHFOutcome: Codable, Sendable {
 
 struct RoundEvaluation {
     let prompts: [[Int32]]
+    /// The film each prompt's opening comes from, which the win rates' intervals resample together.
+    let films: [String]
     let judge: JudgeScorer
     /// A second hidden judge, from real critics' verdicts rather than the annotators' lexicon.
     let critic: (any ResponseScorer)?
@@ -82,19 +85,22 @@ struct RoundEvaluation {
 
     func summary(of policy: LanguageModel, round: Int, reference: LanguageModel, labels: Int, seconds: Double, rewardAccuracy: Double? = nil) throws -> RoundSummary {
         let (comparison, samples, startSamples) = try PolicyEvaluator.compare(
-            policy: policy, baseline: reference, reference: reference.network, prompts: prompts, judge: judge, sampling: sampling, seed: seed)
+            policy: policy, baseline: reference, reference: reference.network, prompts: prompts, judge: judge, sampling: sampling, seed: seed,
+            groups: films)
         let (mean, judgeInterval) = Self.meanWithInterval(try judge.scores(prompts: prompts, responses: samples))
-        let interval = comparison.winRateInterval()
+        let interval = comparison.winRateInterval
         let winInterval: [Double] = [interval.lowerBound, interval.upperBound]
         let critics = try critic.map { critic in
-            WinCount(try critic.scores(prompts: prompts, responses: samples), against: try critic.scores(prompts: prompts, responses: startSamples))
+            let scores = try critic.scores(prompts: prompts, responses: samples), startScores = try critic.scores(prompts: prompts, responses: startSamples)
+            let interval = try GroupedWinRateInterval(outcomes: WinCount.outcomes(scores, against: startScores), groups: films)
+            return (winRate: WinCount(scores, against: startScores).winRate, interval: [interval.lowerBound, interval.upperBound])
         }
         return RoundSummary(
             round: round, judgeScore: mean, judgeScoreInterval: judgeInterval, winRateVersusStart: comparison.winRate,
             winRateInterval: winInterval, klToReference: comparison.policy.klToReference,
             meanLength: comparison.policy.meanLength, repetition: comparison.policy.repetition,
             repetitionAtEqualLengths: comparison.lengthMatchedRepetition, labels: labels, rewardAccuracy: rewardAccuracy,
-            criticWinRate: critics?.winRate, criticWinRateInterval: critics.map { let interval = $0.interval(); return [interval.lowerBound, interval.upperBound] }, seconds: seconds)
+            criticWinRate: critics?.winRate, criticWinRateInterval: critics?.interval, seconds: seconds)
     }
 
     /// The mean of `scores` and its 95% interval, ±1.96 standard errors. One score has no spread
@@ -132,7 +138,7 @@ extension OnlineRLHF {
         case let .people(location, _):
             store = try await FeedbackStore(opening: location)
         }
-        let prompts = data.heldOutPrompts(openingWords: configuration.openingWords, count: configuration.arenaPrompts, seed: configuration.seed &+ 7)
+        let prompts = data.heldOutPrompts(openingWords: configuration.openingWords, count: configuration.arenaPrompts, seed: configuration.seed &+ 7).texts
         let start = entrants[baseURL == nil ? 0 : 1].model
         let batch = arenaBatchName(rounds: rounds)
         if try await store.taskIDs(inBatch: batch).isEmpty {

@@ -67,11 +67,11 @@ public final class OnlineRLHF {
         let data = ReviewData(snippets: snippets, heldOutFraction: configuration.heldOutMovieFraction, seed: configuration.seed)
         let start = try LanguageModel.load(from: startURL, trainable: false)
         let evaluationPrompts = data.heldOutPrompts(openingWords: configuration.openingWords, count: configuration.evaluationPrompts, seed: configuration.seed &+ 3)
-        guard !evaluationPrompts.isEmpty else {
+        guard !evaluationPrompts.texts.isEmpty else {
             throw DemoConfigurationError("the held-out movies (heldOutMovieFraction \(configuration.heldOutMovieFraction)) give no prompts to evaluate the rounds on")
         }
         let evaluation = try RoundEvaluation(
-            prompts: evaluationPrompts.map(start.encode),
+            prompts: evaluationPrompts.texts.map(start.encode), films: evaluationPrompts.films,
             judge: JudgeScorer(judge: HiddenJudge.population(RaterLexicon(contentsOf: lexiconURL)), model: start),
             // The critics read whole snippets, so the judge reads the opening words with the answer.
             critic: try criticURL.map { CriticJudge.snippetScorer(try RewardModel.load(from: $0), for: start) },

@@ -24,6 +24,12 @@ enum ReportParts {
 
     static func fixed(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
 
+    /// What a grouped interval resampled, for the sentence under a table of win rates.
+    static func filmsNote(_ interval: GroupedWinRateInterval) -> String {
+        " Each side's answer is its own draw, and the 95% intervals resample whole films (\(interval.groups) of them, \(interval.resamples) "
+            + "resamples): answers about one film win or lose together, so its prompts are not independent evidence."
+    }
+
     static func passCell(_ passed: Bool) -> String { "<td class=\"\(passed ? "pass" : "fail")\">\(passed ? "pass" : "fail")</td>" }
 
     /// "policy vs baseline", or a dash when either was not measured.

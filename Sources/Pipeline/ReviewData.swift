@@ -45,9 +45,17 @@ public struct ReviewData: Sendable {
 
     /// The first `count` of the distinct texts not in `excluded`, in an order drawn from `seed`.
     static func distinct(_ texts: some Sequence<String>, count: Int, seed: UInt64, excluding excluded: Set<String> = []) -> [String] {
-        var seen = excluded, kept: [String] = []
-        for text in texts where seen.insert(text).inserted {
-            kept.append(text)
+        distinct(texts, text: { $0 }, count: count, seed: seed, excluding: excluded)
+    }
+
+    /// The first `count` of the items whose texts are distinct and not in `excluded` (the first
+    /// item of each text), in an order drawn from `seed`.
+    static func distinct<Item>(
+        _ items: some Sequence<Item>, text: (Item) -> String, count: Int, seed: UInt64, excluding excluded: Set<String> = []
+    ) -> [Item] {
+        var seen = excluded, kept: [Item] = []
+        for item in items where seen.insert(text(item)).inserted {
+            kept.append(item)
         }
         var generator = RandomGenerator(seed: seed)
         return generator.permutation(kept.count).prefix(count).map { kept[$0] }
@@ -56,8 +64,12 @@ public struct ReviewData: Sendable {
     /// Openings of held-out movies' snippets that no training snippet opens with. A few words
     /// ("It's a movie") open reviews of many films, and an evaluation prompt that was also a
     /// fine-tuning or PPO prompt would measure recall, not generalisation.
-    public func heldOutPrompts(openingWords: Int, count: Int, seed: UInt64) -> [String] {
+    /// Each comes with the film of the first held-out snippet that opens with it: prompts from one
+    /// film are not independent evidence.
+    public func heldOutPrompts(openingWords: Int, count: Int, seed: UInt64) -> (texts: [String], films: [String]) {
         let trained = Set(training.compactMap { Self.opening(of: $0.text, words: openingWords)?.prompt })
-        return Self.prompts(from: heldOut, openingWords: openingWords, count: count, seed: seed, excluding: trained)
+        let openings = heldOut.lazy.compactMap { snippet in Self.opening(of: snippet.text, words: openingWords).map { (text: $0.prompt, film: snippet.movie) } }
+        let chosen = Self.distinct(openings, text: \.text, count: count, seed: seed, excluding: trained)
+        return (chosen.map(\.text), chosen.map(\.film))
     }
 }

@@ -62,7 +62,10 @@ extension SmolLM2DemoPipeline {
         _ prompts: ChatPrompts, model: LanguageModel, policies: [(name: String, model: LanguageModel)], bestOfN candidates: BestOfN.Candidates,
         critic: CriticJudge, rewardAccuracy: Double?
     ) throws -> SmolLM2DemoOutcome {
-        let sampling = evaluationSampling, seed = configuration.seed &+ 17, batch = configuration.generationBatchSize
+        // Each policy draws from its own generator, not the starting model's: the same draws would
+        // couple a prompt's two answers, and the win rate asks about independent ones.
+        let sampling = evaluationSampling, batch = configuration.generationBatchSize
+        let baselineSeed = configuration.seed &+ 17, policySeed = configuration.seed &+ 19
         let judges: [any ResponseScorer] = [try populationJudge(for: model), CriticJudge.scorer(critic.model, for: model)]
         let measure = { (policy: LanguageModel, prompts: ChatPrompts, samples: [[Int32]]) in
             // The fluency model is the starting model, the reference: its perplexity is the one the KL pass reads.
@@ -82,14 +85,19 @@ extension SmolLM2DemoPipeline {
             return try judges.map { try $0.scores(prompts: side.prompts, responses: side.samples) }
         }
         events(.reading(what: "evaluation sides", done: 0, total: sides, unit: "sides"))
-        let baselineSamples = try PolicyEvaluator.sample(model, prompts: prompts.tokens, sampling: sampling, seed: seed, batchSize: batch)
+        let baselineSamples = try PolicyEvaluator.sample(model, prompts: prompts.tokens, sampling: sampling, seed: baselineSeed, batchSize: batch)
         let baseline = try measure(model, prompts, baselineSamples)
         let baselineScores = try scored(baseline)
         var methods: [SmolLM2DemoOutcome.Method] = []
         let bestOfN = candidates.choices(amongFirst: configuration.bestOfN)
         var answers = [[SmolLM2DemoOutcome.Answer]](repeating: [], count: min(8, prompts.texts.count, bestOfN.count))
-        func record(_ name: String, _ side: PolicyEvaluator.Measured, _ scores: [[Double]], against base: PolicyEvaluator.Measured, _ baseScores: [[Double]], analyticKL: Bool) throws {
-            let byJudge = try (0..<2).map { try PolicyComparison(policy: side, policyScores: scores[$0], baseline: base, baselineScores: baseScores[$0]) }
+        func record(
+            _ name: String, _ side: PolicyEvaluator.Measured, _ scores: [[Double]], against base: PolicyEvaluator.Measured, _ baseScores: [[Double]],
+            films: [String], analyticKL: Bool
+        ) throws {
+            let byJudge = try (0..<2).map {
+                try PolicyComparison(policy: side, policyScores: scores[$0], baseline: base, baselineScores: baseScores[$0], groups: films)
+            }
             methods.append(Self.method(name, population: byJudge[0], critic: byJudge[1], analyticKL: analyticKL))
             for row in answers.indices where row < side.texts.count {
                 answers[row].append(.init(method: name, text: side.texts[row], populationScore: scores[0][row], criticScore: scores[1][row]))
@@ -99,8 +107,8 @@ extension SmolLM2DemoPipeline {
             answers[row].append(.init(method: "SmolLM2", text: baseline.texts[row], populationScore: baselineScores[0][row], criticScore: baselineScores[1][row]))
         }
         for (name, policy) in policies {
-            let side = try measure(policy, prompts, PolicyEvaluator.sample(policy, prompts: prompts.tokens, sampling: sampling, seed: seed, batchSize: batch))
-            try record(name, side, try scored(side), against: baseline, baselineScores, analyticKL: false)
+            let side = try measure(policy, prompts, PolicyEvaluator.sample(policy, prompts: prompts.tokens, sampling: sampling, seed: policySeed, batchSize: batch))
+            try record(name, side, try scored(side), against: baseline, baselineScores, films: prompts.films, analyticKL: false)
         }
         let subset = prompts.prefix(bestOfN.count)
         let best = try BestOfNMeasures.side(
@@ -113,7 +121,7 @@ extension SmolLM2DemoPipeline {
             baselineCritic: subsetBaselineScores[1]
         ) { [events] done, total in events(.reading(what: "best-of-N candidates judged", done: done, total: total, unit: "judges")) }
         let chosen = judged.rewardModelChoices(amongFirst: configuration.bestOfN)
-        try record("best-of-\(configuration.bestOfN)", best, [chosen.population, chosen.critic ?? []], against: subsetBaseline, subsetBaselineScores, analyticKL: true)
+        try record("best-of-\(configuration.bestOfN)", best, [chosen.population, chosen.critic ?? []], against: subsetBaseline, subsetBaselineScores, films: subset.films, analyticKL: true)
         sideDone()
 
         let outcome = SmolLM2DemoOutcome(
@@ -131,7 +139,7 @@ extension SmolLM2DemoPipeline {
     /// KL ≤ 6 (an unmeasured KL, of greedy samples, does not meet it), reference perplexity ≤ 1.5×,
     /// length within ±30%, repetition no higher (at equal lengths); DPO-LoRA ≥ 70%.
     static func method(_ name: String, population: PolicyComparison, critic: PolicyComparison, analyticKL: Bool) -> SmolLM2DemoOutcome.Method {
-        let intervals = [population, critic].map { c in [c.winRateInterval().lowerBound, c.winRateInterval().upperBound] }
+        let intervals = [population, critic].map { c in [c.winRateInterval.lowerBound, c.winRateInterval.upperBound] }
         let ratio = population.policy.referencePerplexity / max(population.baseline.referencePerplexity, .leastNormalMagnitude)
         var goals: String?, passed: Bool?
         let judges = [population, critic]

@@ -89,24 +89,32 @@ public final class SmolLM2DemoPipeline {
         return "Write a one-sentence review of the film \"\(title)\" that begins with \"\(opening)\"."
     }
 
-    /// Distinct requests for the given snippets' movies, in a seeded order.
-    func requests(_ snippets: [ReviewSnippet], count: Int, seed: UInt64) -> [String] {
-        ReviewData.distinct(snippets.lazy.compactMap { Self.request(for: $0, openingWords: self.configuration.openingWords) }, count: count, seed: seed)
+    /// Distinct requests for the given snippets' movies, in a seeded order, with the film each names.
+    func requests(_ snippets: [ReviewSnippet], count: Int, seed: UInt64) -> (texts: [String], films: [String]) {
+        let requests = snippets.lazy.compactMap { snippet in
+            Self.request(for: snippet, openingWords: self.configuration.openingWords).map { (text: $0, film: snippet.movie) }
+        }
+        let chosen = ReviewData.distinct(requests, text: \.text, count: count, seed: seed)
+        return (chosen.map(\.text), chosen.map(\.film))
     }
 
     /// Requests with their chat prompts (the template's default system message, then the request).
     func encodedPrompts(_ snippets: [ReviewSnippet], count: Int, seed: UInt64, model: LanguageModel) throws -> ChatPrompts {
-        let texts = requests(snippets, count: count, seed: seed)
-        return ChatPrompts(texts: texts, tokens: try texts.map { try model.chatPrompt(user: $0) })
+        let (texts, films) = requests(snippets, count: count, seed: seed)
+        return ChatPrompts(texts: texts, films: films, tokens: try texts.map { try model.chatPrompt(user: $0) })
     }
 }
 
 /// Chat prompts and the plain requests they carry, which the reward models and the report read.
 struct ChatPrompts {
     var texts: [String]
+    /// The film each request asks about: prompts about one film are not independent evidence.
+    var films: [String]
     var tokens: [[Int32]]
 
-    func prefix(_ count: Int) -> ChatPrompts { ChatPrompts(texts: Array(texts.prefix(count)), tokens: Array(tokens.prefix(count))) }
+    func prefix(_ count: Int) -> ChatPrompts {
+        ChatPrompts(texts: Array(texts.prefix(count)), films: Array(films.prefix(count)), tokens: Array(tokens.prefix(count)))
+    }
 
     /// The request of each prompt's tokens, for scorers handed token ids.
     var textOfTokens: ([Int32]) throws -> String {

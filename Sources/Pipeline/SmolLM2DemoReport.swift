@@ -39,11 +39,12 @@ struct SmolLM2DemoReport {
             let kl = FigureText.kl(p.policy.klToReference, analyticBound: m.analyticKL)
             let goal = m.passed.map(ReportParts.passCell) ?? "<td>ceiling reference</td>"
             return "<tr><td>\(LineChart.escape(m.name))</td><td>\(p.prompts)</td>"
-                + "<td>\(PercentText.of(p.record))</td><td>\(p.wins)/\(p.ties)/\(p.losses)</td>"
-                + "<td>\(PercentText.of(c.record))</td><td>\(c.wins)/\(c.ties)/\(c.losses)</td>"
+                + "<td>\(PercentText.of(p))</td><td>\(p.wins)/\(p.ties)/\(p.losses)</td>"
+                + "<td>\(PercentText.of(c))</td><td>\(c.wins)/\(c.ties)/\(c.losses)</td>"
                 + "<td>\(kl)</td><td>×\(ReportParts.fixed(m.perplexityRatio))</td>\(goal)</tr>"
         }.joined()
         let accuracy = outcome.rewardModelAccuracy.map { "Reward model: held-out pairwise accuracy \(PercentText.of($0)) on the annotators' rankings. " } ?? ""
+        let films = outcome.methods.first?.populationJudge.groupedInterval.map(ReportParts.filmsNote) ?? ""
         return """
         <h2>Outcome on \(outcome.heldOutPrompts) requests about held-out movies</h2>
         <p>Goals (issue 11): PPO-LoRA beats the starting model on at least 80% of prompts by both judges, the lower end of the 95%
@@ -51,7 +52,7 @@ struct SmolLM2DemoReport {
         of the starting model's, length within ±30% and no more repeated 3-grams at equal lengths; DPO-LoRA at least 70%; best-of-\(outcome.bestOfNCandidates)
         (on the first \(outcome.bestOfNPrompts) prompts) is the ceiling reference, its KL shown as the analytic bound log N − (N−1)/N
         (an upper bound: Beirami et al. 2024).
-        \(accuracy)</p>
+        \(accuracy)\(films)</p>
         <table><tr><th>method</th><th>prompts</th><th>win rate, population judge [95% CI]</th><th>w/t/l</th><th>win rate, critics' judge [95% CI]</th>
         <th>w/t/l</th><th>KL (nats/response)</th><th>reference perplexity ratio</th><th>goals</th></tr>\(rows)</table>
         """

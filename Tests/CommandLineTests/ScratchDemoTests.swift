@@ -65,6 +65,8 @@ import Testing
         let population = try #require(seed["comparison"] as? [String: Any])
         #expect((critic["policy"] as? [String: Any])?["klToReference"] as? Double == (population["policy"] as? [String: Any])?["klToReference"] as? Double)
         #expect((seed["criticWinRateInterval"] as? [Double])?.count == 2)
+        let films = try #require(population["groupedInterval"] as? [String: Any], "the interval resamples the prompts' films")
+        #expect([films["lowerBound"], films["upperBound"]].compactMap { $0 as? Double } == seed["winRateInterval"] as? [Double])
         #expect(result.output.contains("critics' judge"), "\(result.output)")
         #expect(result.output.contains("best-of-4 (5 prompts) beats SFT on") && result.output.contains("chosen by the population judge"), "\(result.output)")
         #expect(result.output.contains(String(format: "; KL ≤ %.2f (analytic bound);", log(4) - 0.75)), "\(result.output)")
@@ -72,7 +74,7 @@ import Testing
         let report = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
         for expected in [
             "<td>best-of-4</td>", "(analytic bound)", "KL upper bound (analytic)", "best-of-n: reward model", "best-of-n: population judge", "critics' judge win rate",
-            "What the annotators' taste is worth to the critics", "population judge's choice",
+            "What the annotators' taste is worth to the critics", "population judge's choice", "the 95% intervals resample whole films",
         ] {
             #expect(report.contains(expected), "report.html lacks \(expected)")
         }

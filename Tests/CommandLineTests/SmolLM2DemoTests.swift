@@ -42,6 +42,9 @@ import Testing
             let interval = try #require(method["populationWinRateInterval"] as? [Double])
             try #require(interval.count == 2 && (method["criticWinRateInterval"] as? [Double])?.count == 2)
             let population = try #require(method["populationJudge"] as? [String: Any])
+            let films = try #require(population["groupedInterval"] as? [String: Any], "the interval resamples the requests' films")
+            #expect([films["lowerBound"], films["upperBound"]].compactMap { $0 as? Double } == interval)
+            #expect((films["groups"] as? Int ?? 0) >= 1 && (films["groups"] as? Int ?? .max) <= population["prompts"] as? Int ?? 0)
             let (wins, ties, prompts) = (population["wins"] as? Int ?? 0, population["ties"] as? Int ?? 0, population["prompts"] as? Int ?? 0)
             let rate = (Double(wins) + 0.5 * Double(ties)) / Double(max(prompts, 1))
             let printed = "\(method["name"] as? String ?? "?") (\(prompts) prompts): "
@@ -72,7 +75,7 @@ import Testing
         #expect((evaluation["examples"] as? [[String: Any]])?.first?["answers"] is [[String: Any]])
 
         let report = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
-        for expected in ["critics' judge", "DPO-LoRA", "best-of-2", "PPO-LoRA seed 0", "<h2>Stages</h2>", "length-controlled", "What the annotators' taste is worth"] {
+        for expected in ["critics' judge", "DPO-LoRA", "best-of-2", "PPO-LoRA seed 0", "<h2>Stages</h2>", "length-controlled", "What the annotators' taste is worth", "the 95% intervals resample whole films"] {
             #expect(report.contains(expected), "report.html lacks \(expected)")
         }
         #expect(!report.contains("<|im_end|>") && !report.contains("<|im_start|>"), "answers are shown without chat markup")

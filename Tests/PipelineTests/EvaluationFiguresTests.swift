@@ -35,6 +35,21 @@ import Testing
         #expect(SmolLM2DemoPipeline.method("PPO-LoRA seed 0", population: greedy, critic: greedy, analyticKL: false).passed == false)
     }
 
+    /// 85 of 100 prompts won keeps Wilson's lower end above 75%, but not when the wins come in whole
+    /// films: eight films won outright, one split, one lost.
+    @Test func theGoalReadsTheLowerEndOfTheFilmBootstrap() throws {
+        let kl = side(#""klToReference": 1.5"#)
+        var c = try comparison(wins: 100, policy: kl, baseline: kl)
+        (c.wins, c.losses) = (85, 15)
+        c.lengthMatchedRepetition = LengthMatchedRepetition(policyTexts: ["a fine film"], baselineTexts: ["a fine film"])
+        let method = { (c: PolicyComparison) in SmolLM2DemoPipeline.method("PPO-LoRA seed 0", population: c, critic: c, analyticKL: false) }
+        #expect(c.record.interval().lowerBound > 0.75 && method(c).passed == true)
+        let outcomes = (0..<100).map { $0 < 85 ? 1.0 : 0 }
+        c.groupedInterval = try GroupedWinRateInterval(outcomes: outcomes, groups: outcomes.indices.map { "film \($0 / 10)" })
+        #expect(c.winRateInterval.lowerBound < 0.75)
+        #expect(method(c).passed == false && method(c).populationWinRateInterval[0] == c.groupedInterval?.lowerBound)
+    }
+
     @Test func theRepetitionGoalIsReadAtEqualLengths() throws {
         let kl = side(#""klToReference": 1.5"#)
         var c = try comparison(wins: 100, policy: kl, baseline: kl)

@@ -18,10 +18,11 @@ import Testing
         #expect(data.heldOut.count == 20)
         let everything = ReviewData.prompts(from: data.heldOut, openingWords: 3, count: 100, seed: 1)
         #expect(everything.contains("It's a movie"))
-        let prompts = data.heldOutPrompts(openingWords: 3, count: 100, seed: 1)
+        let (prompts, films) = data.heldOutPrompts(openingWords: 3, count: 100, seed: 1)
         let heldOutMovies = Set(data.heldOut.map(\.movie)).map { "Film \($0.dropFirst(5)) opens" }
         #expect(Set(prompts) == Set(heldOutMovies))
         #expect(prompts.count == 10)
+        #expect(zip(prompts, films).allSatisfy { prompt, film in prompt == "Film \(film.dropFirst(5)) opens" }, "each prompt comes with its film")
     }
 
     @Test func aFilmFiledUnderTwoNamesIsNeverEvaluatedOnTextItWasTrainedOn() {

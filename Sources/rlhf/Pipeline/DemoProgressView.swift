@@ -78,7 +78,7 @@ enum DemoSummary {
         var lines = ["", "RLHF demo finished in \(String(format: "%.1f", seconds / 60)) minutes. Population judge (never trained on), \(outcome.heldOutPrompts) held-out prompts:"]
         for r in outcome.seeds {
             let c = r.comparison
-            lines.append("  seed \(r.seed): PPO beats SFT on \(PercentText.of(c.record)) of prompts; "
+            lines.append("  seed \(r.seed): PPO beats SFT on \(PercentText.of(c)) of prompts; "
                 + String(format: "KL %@; reference perplexity ×%.2f of SFT's — ", FigureText.kl(c.policy.klToReference, unit: " nats/response"), r.perplexityRatio)
                 + (r.passed ? "goals met" : "goals NOT met"))
             var guards = [String(format: "length ×%.2f of SFT's", c.lengthRatio)]
@@ -92,13 +92,13 @@ enum DemoSummary {
                 guards.append("SmolLM2 perplexity \(p.perplexityText(digits: 1)) vs \(b.perplexityText(digits: 1))")
             }
             if let critic = r.criticComparison {
-                guards.insert("critics' judge \(PercentText.of(critic.record))", at: 0)
+                guards.insert("critics' judge \(PercentText.of(critic))", at: 0)
             }
             lines.append("          " + guards.joined(separator: "; "))
         }
         let best = outcome.bestOfN, c = best.comparison
-        lines.append("  best-of-\(best.candidates) (\(c.prompts) prompts) beats SFT on \(PercentText.of(c.record))"
-            + (best.criticComparison.map { " (critics' judge \(PercentText.of($0.record)))" } ?? "")
+        lines.append("  best-of-\(best.candidates) (\(c.prompts) prompts) beats SFT on \(PercentText.of(c))"
+            + (best.criticComparison.map { " (critics' judge \(PercentText.of($0)))" } ?? "")
             + String(format: "; KL %@; reference perplexity ×%.2f of SFT's — ceiling reference", FigureText.kl(c.policy.klToReference, analyticBound: true), best.perplexityRatio))
         lines += criticsCeiling(best.ladder)
         lines.append("Report: \(report)")
@@ -130,7 +130,7 @@ extension DemoSummary {
         for m in outcome.methods {
             let p = m.populationJudge, c = m.criticJudge
             let verdict = m.passed.map { $0 ? "goals met" : "goals NOT met" } ?? "ceiling reference"
-            lines.append("  \(m.name) (\(p.prompts) prompts): \(PercentText.of(p.record)) / \(PercentText.of(c.record)); "
+            lines.append("  \(m.name) (\(p.prompts) prompts): \(PercentText.of(p)) / \(PercentText.of(c)); "
                 + String(format: "KL %@; perplexity ×%.2f; length ×%.2f — ", FigureText.kl(p.policy.klToReference, analyticBound: m.analyticKL), m.perplexityRatio, p.lengthRatio)
                 + verdict)
             var guards: [String] = []

@@ -62,7 +62,7 @@ struct EvaluateCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(comparison), as: UTF8.self))
             return
         }
-        print("win rate \(PercentText.of(comparison.record)) over \(comparison.prompts) prompts "
+        print("win rate \(PercentText.of(comparison)) over \(comparison.prompts) prompts "
               + "(\(comparison.wins) wins, \(comparison.ties) ties, \(comparison.losses) losses) by \(judge)")
         for (name, side) in [("model", comparison.policy), ("baseline", comparison.baseline)] {
             print(String(format: "%@: judge %.3f, KL to reference %@, reference perplexity %.2f, %.1f tokens",

@@ -1,0 +1,76 @@
+// The win rate's interval when prompts come in groups, as the SmolLM2 demo's requests do: several
+// ask about one film, and answers about the same film win or lose together more often than
+// answers about different films. Wilson's interval counts every prompt as independent evidence
+// and is then too narrow; resampling whole groups (the cluster bootstrap) keeps each film's
+// prompts together, so the interval widens by as much as they move together and no more.
+import Foundation
+import Randomness
+
+public struct GroupedWinRateInterval: Codable, Sendable, Equatable {
+    /// Percentile bounds of the resampled win rates.
+    public var lowerBound: Double
+    public var upperBound: Double
+    /// Distinct groups the prompts came in.
+    public var groups: Int
+    public var resamples: Int
+    public var confidence: Double
+
+    /// Resamples `groups`' distinct values with replacement, each drawn group bringing all its
+    /// prompts' `outcomes` (1 win, ½ tie, 0 loss), and takes the win rate of each resample.
+    public init(outcomes: [Double], groups labels: [String], resamples: Int = 2000, confidence: Double = 0.95, seed: UInt64 = 0) throws {
+        guard !outcomes.isEmpty, labels.count == outcomes.count else {
+            throw GroupedIntervalError.mismatchedCounts(outcomes: outcomes.count, groups: labels.count)
+        }
+        if let bad = outcomes.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) { throw GroupedIntervalError.outcomeOutOfRange(index: bad, value: outcomes[bad]) }
+        guard resamples > 0, confidence > 0, confidence < 1 else { throw GroupedIntervalError.invalidSettings(resamples: resamples, confidence: confidence) }
+        var index: [String: Int] = [:]
+        var sums: [Double] = [], sizes: [Double] = []
+        for (outcome, label) in zip(outcomes, labels) {
+            let group = index[label] ?? {
+                index[label] = sums.count
+                sums.append(0)
+                sizes.append(0)
+                return sums.count - 1
+            }()
+            sums[group] += outcome
+            sizes[group] += 1
+        }
+        var generator = RandomGenerator(seed: seed)
+        var rates: [Double] = []
+        rates.reserveCapacity(resamples)
+        for _ in 0..<resamples {
+            var won = 0.0, prompts = 0.0
+            for _ in sums.indices {
+                let drawn = generator.integer(in: 0..<sums.count)
+                won += sums[drawn]
+                prompts += sizes[drawn]
+            }
+            rates.append(won / prompts)
+        }
+        rates.sort()
+        let tail = (1 - confidence) / 2
+        lowerBound = LengthControlledWinRate.quantile(rates, tail)
+        upperBound = LengthControlledWinRate.quantile(rates, 1 - tail)
+        groups = sums.count
+        self.resamples = resamples
+        self.confidence = confidence
+    }
+
+    public var range: ClosedRange<Double> { lowerBound...upperBound }
+}
+
+public enum GroupedIntervalError: Error, Equatable, CustomStringConvertible {
+    case mismatchedCounts(outcomes: Int, groups: Int)
+    case outcomeOutOfRange(index: Int, value: Double)
+    case invalidSettings(resamples: Int, confidence: Double)
+
+    public var description: String {
+        switch self {
+        case let .mismatchedCounts(outcomes, groups):
+            return "a grouped interval needs one group per outcome (at least one), got \(outcomes) outcomes and \(groups) groups"
+        case let .outcomeOutOfRange(index, value): return "outcome \(index) is \(value); outcomes are 1 (win), 0.5 (tie) or 0 (loss)"
+        case let .invalidSettings(resamples, confidence):
+            return "a grouped interval needs at least one resample and a confidence in (0, 1), got \(resamples) resamples at \(confidence)"
+        }
+    }
+}
