@@ -19,6 +19,12 @@ public enum PercentText {
         return of(comparison.winRate, between: comparison.winRateInterval.lowerBound, and: comparison.winRateInterval.upperBound)
     }
 
+    /// A count's win rate with its grouped interval when there is one, else Wilson's.
+    public static func of(_ count: WinCount, grouped: GroupedWinRateInterval?) -> String {
+        guard let grouped, count.prompts > 0 else { return of(count) }
+        return of(count.winRate, between: grouped.lowerBound, and: grouped.upperBound)
+    }
+
     /// A count's win rate with its Wilson interval, or that there was nothing to count.
     public static func of(_ count: WinCount) -> String {
         guard count.prompts > 0 else { return "n/a (no prompts)" }

@@ -20,6 +20,14 @@ public struct BestOfNSelectionPoint: Codable, Sendable, Equatable {
         public var criticScore: Double?
         public var population: WinCount
         public var critic: WinCount?
+        /// The win rates' intervals from resampling the prompts' films (nil without films, and in
+        /// results saved before they were measured).
+        public var populationInterval: GroupedWinRateInterval?
+        public var criticInterval: GroupedWinRateInterval?
+
+        /// Each judge's win rate with its interval, as the reports and the summary print them.
+        public var populationText: String { PercentText.of(population, grouped: populationInterval) }
+        public var criticText: String? { critic.map { PercentText.of($0, grouped: criticInterval) } }
     }
 
     public var candidates: Int
@@ -44,6 +52,8 @@ struct CandidateScores {
     var critic: [[Double]]?
     var baselinePopulation: [Double]
     var baselineCritic: [Double]?
+    /// Each prompt's film, which the win rates' intervals resample together (nil: none).
+    var films: [String]?
 
     /// The judges' scores of the reward model's choice among each prompt's first n candidates:
     /// `BestOfN.Candidates.choices(amongFirst:)` picks the same ones.
@@ -53,24 +63,31 @@ struct CandidateScores {
     }
 
     /// n = 1, 2, 4, … up to the candidates drawn, each n choosing among the first n candidates.
-    func ladder() -> [BestOfNSelectionPoint] {
+    func ladder() throws -> [BestOfNSelectionPoint] {
         let drawn = reward.first?.count ?? 0
-        return sequence(first: 1) { $0 * 2 }.prefix { $0 <= drawn }.map { n in
+        return try sequence(first: 1) { $0 * 2 }.prefix { $0 <= drawn }.map { n in
             BestOfNSelectionPoint(
                 candidates: n, klToReference: BestOfNMeasures.analyticKL(candidates: n),
-                byRewardModel: chosen(by: reward, amongFirst: n), byPopulationJudge: chosen(by: population, amongFirst: n))
+                byRewardModel: try chosen(by: reward, amongFirst: n), byPopulationJudge: try chosen(by: population, amongFirst: n))
         }
     }
 
-    private func chosen(by selector: [[Double]], amongFirst n: Int) -> BestOfNSelectionPoint.Chosen {
+    private func chosen(by selector: [[Double]], amongFirst n: Int) throws -> BestOfNSelectionPoint.Chosen {
         let picks = selector.map { BestOfN.Candidates.best(of: $0, amongFirst: n) }
         let mean = { (values: [Double]) in values.reduce(0, +) / Double(max(values.count, 1)) }
         let population = Self.picked(self.population, picks), critic = self.critic.map { Self.picked($0, picks) }
-        var criticWins: WinCount?
-        if let critic, let baselineCritic { criticWins = WinCount(critic, against: baselineCritic) }
+        let interval = { (scores: [Double], baseline: [Double]) in
+            try films.map { try GroupedWinRateInterval(outcomes: WinCount.outcomes(scores, against: baseline), groups: $0) }
+        }
+        var criticWins: WinCount?, criticInterval: GroupedWinRateInterval?
+        if let critic, let baselineCritic {
+            criticWins = WinCount(critic, against: baselineCritic)
+            criticInterval = try interval(critic, baselineCritic)
+        }
         return .init(
             rewardScore: mean(Self.picked(reward, picks)), populationScore: mean(population), criticScore: critic.map(mean),
-            population: WinCount(population, against: baselinePopulation), critic: criticWins)
+            population: WinCount(population, against: baselinePopulation), critic: criticWins,
+            populationInterval: try interval(population, baselinePopulation), criticInterval: criticInterval)
     }
 
     private static func picked(_ scores: [[Double]], _ picks: [Int]) -> [Double] { zip(scores, picks).map { $0[$1] } }
@@ -81,7 +98,7 @@ extension CandidateScores {
     /// `progress(done, total)` counts judges.
     init(
         judging candidates: BestOfN.Candidates, prompts: [[Int32]], population: any ResponseScorer, critic: (any ResponseScorer)?,
-        baselinePopulation: [Double], baselineCritic: [Double]?, progress: (Int, Int) -> Void = { _, _ in }
+        baselinePopulation: [Double], baselineCritic: [Double]?, films: [String]? = nil, progress: (Int, Int) -> Void = { _, _ in }
     ) throws {
         let rows = zip(prompts, candidates.responses).flatMap { prompt, responses in Array(repeating: prompt, count: responses.count) }
         let perPrompt = max(candidates.responses.first?.count ?? 0, 1)
@@ -94,6 +111,6 @@ extension CandidateScores {
         }
         self.init(
             reward: candidates.scores, population: scores[0], critic: critic == nil ? nil : scores[1],
-            baselinePopulation: baselinePopulation, baselineCritic: critic == nil ? nil : baselineCritic)
+            baselinePopulation: baselinePopulation, baselineCritic: critic == nil ? nil : baselineCritic, films: films)
     }
 }

@@ -37,7 +37,7 @@ extension DemoPipeline {
         let scores = try CandidateScores(
             judging: candidates, prompts: prompts, population: judges.population, critic: judges.critic,
             baselinePopulation: Array(baselineScores.population.prefix(prompts.count)),
-            baselineCritic: baselineScores.critic.map { Array($0.prefix(prompts.count)) })
+            baselineCritic: baselineScores.critic.map { Array($0.prefix(prompts.count)) }, films: films)
         let chosen = scores.rewardModelChoices(amongFirst: n)
         let comparison = try PolicyComparison(
             policy: best, policyScores: chosen.population, baseline: subsetBaseline, baselineScores: scores.baselinePopulation, groups: films)
@@ -50,6 +50,6 @@ extension DemoPipeline {
         return DemoOutcome.BestOfNResult(
             candidates: n, comparison: comparison, winRateInterval: [interval.lowerBound, interval.upperBound],
             perplexityRatio: comparison.policy.referencePerplexity / max(comparison.baseline.referencePerplexity, .leastNormalMagnitude),
-            criticComparison: criticComparison, ladder: scores.ladder())
+            criticComparison: criticComparison, ladder: try scores.ladder())
     }
 }

@@ -21,7 +21,7 @@ extension ReportParts {
         guard !ladder.isEmpty else { return "" }
         let hasCritic = ladder.allSatisfy { $0.byRewardModel.critic != nil && $0.byPopulationJudge.critic != nil }
         let cells = { (chosen: BestOfNSelectionPoint.Chosen) in
-            "<td>\(PercentText.of(chosen.population))</td>" + (hasCritic ? "<td>\(chosen.critic.map { PercentText.of($0) } ?? "–")</td>" : "")
+            "<td>\(chosen.populationText)</td>" + (hasCritic ? "<td>\(chosen.criticText ?? "–")</td>" : "")
         }
         let rows = ladder.map { p in
             "<tr><td>\(p.candidates)</td><td>\(fixed(p.klToReference))</td>\(cells(p.byRewardModel))\(cells(p.byPopulationJudge))</tr>"

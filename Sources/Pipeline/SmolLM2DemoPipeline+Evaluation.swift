@@ -118,14 +118,14 @@ extension SmolLM2DemoPipeline {
         let subsetBaselineScores = baselineScores.map { Array($0.prefix(bestOfN.count)) }
         let judged = try CandidateScores(
             judging: candidates, prompts: subset.tokens, population: judges[0], critic: judges[1], baselinePopulation: subsetBaselineScores[0],
-            baselineCritic: subsetBaselineScores[1]
+            baselineCritic: subsetBaselineScores[1], films: subset.films
         ) { [events] done, total in events(.reading(what: "best-of-N candidates judged", done: done, total: total, unit: "judges")) }
         let chosen = judged.rewardModelChoices(amongFirst: configuration.bestOfN)
         try record("best-of-\(configuration.bestOfN)", best, [chosen.population, chosen.critic ?? []], against: subsetBaseline, subsetBaselineScores, films: subset.films, analyticKL: true)
         sideDone()
 
         let outcome = SmolLM2DemoOutcome(
-            methods: methods, bestOfNLadder: judged.ladder(), heldOutPrompts: prompts.texts.count, bestOfNCandidates: configuration.bestOfN, bestOfNPrompts: bestOfN.count,
+            methods: methods, bestOfNLadder: try judged.ladder(), heldOutPrompts: prompts.texts.count, bestOfNCandidates: configuration.bestOfN, bestOfNPrompts: bestOfN.count,
             examples: answers.indices.map { SmolLM2DemoOutcome.Example(prompt: prompts.texts[$0], answers: answers[$0]) },
             rewardModelAccuracy: rewardAccuracy, criticTrainingSnippets: critic.summary.trainingSnippets, criticAUC: critic.summary.auc,
             criticEvaluationSnippets: critic.summary.evaluationSnippets)

@@ -21,10 +21,10 @@ struct TableJudge: ResponseScorer {
     let population = TableJudge(table: [1: 0.5, 2: 0.9, 3: 0.1, 4: 0.3, 5: 0.2, 6: 0.8, 7: 0.4, 8: 0.6])
     let critic = TableJudge(table: [1: 1, 2: -1, 3: 2, 4: 0, 5: 3, 6: 1, 7: -2, 8: 5])
 
-    func judged(withCritic: Bool) throws -> CandidateScores {
+    func judged(withCritic: Bool, films: [String]? = nil) throws -> CandidateScores {
         try CandidateScores(
             judging: candidates, prompts: [[0], [0]], population: population, critic: withCritic ? critic : nil,
-            baselinePopulation: [0.4, 0.4], baselineCritic: [0.5, 3])
+            baselinePopulation: [0.4, 0.4], baselineCritic: [0.5, 3], films: films)
     }
 
     @Test func theRewardModelsChoicesAreTheChosenResponsesScores() throws {
@@ -53,6 +53,21 @@ struct TableJudge: ResponseScorer {
         }
     }
 
+    @Test func withFilmsEachRungsIntervalsResampleThem() throws {
+        let ladder = try judged(withCritic: true, films: ["a", "b"]).ladder()
+        for point in ladder {
+            for chosen in [point.byRewardModel, point.byPopulationJudge] {
+                let population = try #require(chosen.populationInterval), critic = try #require(chosen.criticInterval)
+                #expect(population.groups == 2 && critic.groups == 2)
+                #expect(chosen.populationText == PercentText.of(chosen.population.winRate, between: population.lowerBound, and: population.upperBound))
+            }
+        }
+        // n = 4 by the population judge wins both prompts by it, so every resample does.
+        #expect(ladder[2].byPopulationJudge.populationInterval?.range == 1...1)
+        let plain = try judged(withCritic: true).ladder()
+        #expect(plain.allSatisfy { $0.byRewardModel.populationInterval == nil && $0.byRewardModel.populationText == PercentText.of($0.byRewardModel.population) })
+    }
+
     @Test func withoutACriticsJudgeOnlyThePopulationIsCounted() throws {
         var judges = 0
         let scores = try CandidateScores(
@@ -60,7 +75,7 @@ struct TableJudge: ResponseScorer {
         ) { _, total in judges = total }
         #expect(judges == 1 && scores.critic == nil && scores.baselineCritic == nil)
         #expect(scores.rewardModelChoices(amongFirst: 4).critic == nil)
-        for point in scores.ladder() {
+        for point in try scores.ladder() {
             #expect(point.byRewardModel.critic == nil && point.byRewardModel.criticScore == nil && point.byPopulationJudge.critic == nil)
         }
     }

@@ -115,9 +115,9 @@ enum DemoSummary {
 
     /// The critics' verdict on the largest n of the best-of-n ladder, chosen both ways (nothing without a critics' judge).
     static func criticsCeiling(_ ladder: [BestOfNSelectionPoint]) -> [String] {
-        guard let top = ladder.last, let byReward = top.byRewardModel.critic, let byJudge = top.byPopulationJudge.critic else { return [] }
-        return ["  by the critics' judge, best-of-\(top.candidates) chosen by the reward model: \(PercentText.of(byReward)); "
-            + "chosen by the population judge (the annotators' taste, perfectly learned): \(PercentText.of(byJudge))"]
+        guard let top = ladder.last, let byReward = top.byRewardModel.criticText, let byJudge = top.byPopulationJudge.criticText else { return [] }
+        return ["  by the critics' judge, best-of-\(top.candidates) chosen by the reward model: \(byReward); "
+            + "chosen by the population judge (the annotators' taste, perfectly learned): \(byJudge)"]
     }
 }
 
