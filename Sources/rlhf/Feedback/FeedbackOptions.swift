@@ -1,7 +1,9 @@
-// Options shared by the feedback subcommands.
+// Options shared by the commands that read the feedback store.
 
 import ArgumentParser
 import Feedback
+import FeedbackComparisons
+import RewardModeling
 
 /// The feedback database every feedback subcommand works on.
 struct DatabaseOptions: ParsableArguments {
@@ -23,5 +25,18 @@ struct DatabaseOptions: ParsableArguments {
     /// The location for messages: a PostgreSQL URL's password is masked.
     var displayName: String {
         (try? FeedbackLocation(parsing: location).description) ?? location
+    }
+}
+
+/// `--db` for the commands that learn from judgments and can read them from files instead: the
+/// store is optional, and read, never created.
+struct JudgmentStoreOption: ParsableArguments {
+    @Option(name: .customLong("db"), help: ArgumentHelp("A feedback store (SQLite file or postgres:// URL) whose judgments to read.", valueName: "store"))
+    var location: String?
+
+    /// The store's judgments as comparisons; none without --db.
+    func comparisons() async throws -> [Comparison] {
+        guard let location else { return [] }
+        return try await ComparisonSource.store(at: location)
     }
 }

@@ -15,15 +15,15 @@ import Transformer
 struct DPOCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dpo",
-        abstract: "Direct preference optimisation (DPO, cDPO, IPO) on prompt/chosen/rejected pairs, the whole model or LoRA adapters.")
+        abstract: "Direct preference optimisation (DPO, cDPO, IPO) on prompt/chosen/rejected pairs, the whole model or LoRA adapters.",
+        discussion: "With --db, the store's rankings give the pairs: every two responses in different tiers, the better one chosen; ties give none.")
 
     @OptionGroup var model: ModelOptions
 
     @Option(help: "Preference pairs, one JSON object per line: {\"prompt\", \"chosen\", \"rejected\"} as text, as message lists ({\"prompt\": [messages], \"chosen\": [answer], \"rejected\": [answer]}), or {\"chosen\": [messages], \"rejected\": [messages]} sharing their prompt.")
     var data: String?
 
-    @Option(help: "A feedback store (SQLite file or postgres:// URL) whose rankings give the pairs: every two responses in different tiers, the better one chosen; ties give none.")
-    var db: String?
+    @OptionGroup var store: JudgmentStoreOption
 
     @Option(help: "β: larger keeps the policy closer to the reference (IPO's τ); overrides the configuration (default 0.1).")
     var beta: Double?
@@ -42,7 +42,7 @@ struct DPOCommand: AsyncParsableCommand {
     var steps: Int?
 
     func validate() throws {
-        if (data == nil) == (db == nil) { throw ValidationError("give the pairs with exactly one of --data FILE.jsonl and --db STORE") }
+        if (data == nil) == (store.location == nil) { throw ValidationError("give the pairs with exactly one of --data FILE.jsonl and --db STORE") }
     }
 
     func run() async throws {
@@ -86,9 +86,9 @@ struct DPOCommand: AsyncParsableCommand {
 
     func preferencePairs() async throws -> [PreferencePair] {
         if let data { return try PreferenceFile.read(URL(fileURLWithPath: data)) }
-        guard let db else { throw ValidationError("give the pairs with --data FILE.jsonl or --db STORE") }
-        let pairs = PreferencePair.pairs(from: try await ComparisonSource.store(at: db))
-        guard !pairs.isEmpty else { throw PreferenceOptimizationError.noTrainingPairs(source: db) }
+        guard let location = store.location else { throw ValidationError("give the pairs with --data FILE.jsonl or --db STORE") }
+        let pairs = PreferencePair.pairs(from: try await store.comparisons())
+        guard !pairs.isEmpty else { throw PreferenceOptimizationError.noTrainingPairs(source: location) }
         return pairs
     }
 }

@@ -28,8 +28,7 @@ struct ILQLCommand: AsyncParsableCommand {
     @Option(help: "Rewarded samples as JSONL: {\"prompt\", \"response\", \"reward\"} per line (repeatable).")
     var data: [String] = []
 
-    @Option(name: .customLong("db"), help: "A feedback store (SQLite file or postgres:// URL) whose judgments to learn from.")
-    var store: String?
+    @OptionGroup var store: JudgmentStoreOption
 
     @Option(help: "Comparisons as JSONL, as `rlhf reward train --data` reads them (repeatable).")
     var comparisons: [String] = []
@@ -71,7 +70,7 @@ struct ILQLCommand: AsyncParsableCommand {
         guard world.size == 1 else {
             throw ValidationError("rlhf ilql runs as one process: its losses do not split into ranks' shares; run it without mpirun")
         }
-        guard !data.isEmpty || store != nil || !comparisons.isEmpty else {
+        guard !data.isEmpty || store.location != nil || !comparisons.isEmpty else {
             throw ValidationError("give rewarded samples with --data, or comparisons with --db or --comparisons")
         }
         var configuration = try runOptions.configuration(defaults: ILQLConfiguration()) { try $0.validate() }
@@ -92,7 +91,7 @@ struct ILQLCommand: AsyncParsableCommand {
         // sample that cannot fit must not leave a finished run's config.json describing this one.
         var rewarded = try data.flatMap { try RewardedSample.read(URL(fileURLWithPath: $0)) }
         var judged = try comparisons.flatMap { try ComparisonSource.read(URL(fileURLWithPath: $0)) }
-        if let store { judged += try await ComparisonSource.store(at: store) }
+        judged += try await store.comparisons()
         rewarded += RewardedSample.fromComparisons(judged)
         let offline = try ILQLData(
             rewarded, model: base, maximumResponseTokens: configuration.maximumResponseTokens == 0 ? nil : configuration.maximumResponseTokens,

@@ -12,16 +12,14 @@ struct ComparisonOptions: ParsableArguments {
     @Option(name: .customLong("data"), help: "Comparisons as JSONL: TRL {prompt, chosen, rejected} or ranking lines {prompt, completions: [{text, tier}]} (repeatable).")
     var files: [String] = []
 
-    @Option(name: .customLong("db"), help: "A feedback store (SQLite file or postgres:// URL) whose judgments to use.")
-    var store: String?
+    @OptionGroup var store: JudgmentStoreOption
 
-    var isEmpty: Bool { files.isEmpty && store == nil }
+    var isEmpty: Bool { files.isEmpty && store.location == nil }
 
     func load() async throws -> [Comparison] {
         var comparisons: [Comparison] = []
         for file in files { comparisons += try ComparisonSource.read(URL(fileURLWithPath: file)) }
-        if let store { comparisons += try await ComparisonSource.store(at: store) }
-        return comparisons
+        return comparisons + (try await store.comparisons())
     }
 }
 
