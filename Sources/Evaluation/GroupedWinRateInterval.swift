@@ -11,7 +11,7 @@ public struct GroupedWinRateInterval: Codable, Sendable, Equatable {
     public var lowerBound: Double
     public var upperBound: Double
     /// Distinct groups the prompts came in.
-    public var groups: Int
+    public var groupCount: Int
     public var resamples: Int
     public var confidence: Double
 
@@ -51,12 +51,17 @@ public struct GroupedWinRateInterval: Codable, Sendable, Equatable {
         let tail = (1 - confidence) / 2
         lowerBound = LengthControlledWinRate.quantile(rates, tail)
         upperBound = LengthControlledWinRate.quantile(rates, 1 - tail)
-        groups = sums.count
+        groupCount = sums.count
         self.resamples = resamples
         self.confidence = confidence
     }
 
     public var range: ClosedRange<Double> { lowerBound...upperBound }
+}
+
+extension ClosedRange<Double> {
+    /// [lower, upper], as the demos' JSON keeps an interval.
+    public var bounds: [Double] { [lowerBound, upperBound] }
 }
 
 public enum GroupedIntervalError: Error, Equatable, CustomStringConvertible {

@@ -14,15 +14,12 @@ public enum PercentText {
 
     /// A comparison's win rate with the interval it reports (`winRateInterval`), or that there
     /// was nothing to count.
-    public static func of(_ comparison: PolicyComparison) -> String {
-        guard comparison.prompts > 0 else { return of(comparison.record) }
-        return of(comparison.winRate, between: comparison.winRateInterval.lowerBound, and: comparison.winRateInterval.upperBound)
-    }
+    public static func of(_ comparison: PolicyComparison) -> String { of(comparison.record, interval: comparison.groupedInterval) }
 
     /// A count's win rate with its grouped interval when there is one, else Wilson's.
-    public static func of(_ count: WinCount, grouped: GroupedWinRateInterval?) -> String {
-        guard let grouped, count.prompts > 0 else { return of(count) }
-        return of(count.winRate, between: grouped.lowerBound, and: grouped.upperBound)
+    public static func of(_ count: WinCount, interval: GroupedWinRateInterval?) -> String {
+        guard let interval, count.prompts > 0 else { return of(count) }
+        return of(count.winRate, between: interval.lowerBound, and: interval.upperBound)
     }
 
     /// A count's win rate with its Wilson interval, or that there was nothing to count.

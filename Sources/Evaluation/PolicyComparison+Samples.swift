@@ -103,10 +103,9 @@ extension PolicyComparison {
         baselineSide.meanScore = baselineScores.reduce(0, +) / n
         self.init(prompts: policyScores.count, wins: 0, ties: 0, losses: 0, policy: policySide, baseline: baselineSide, lengthControlled: nil)
         lengthMatchedRepetition = LengthMatchedRepetition(policyTexts: policy.texts, baselineTexts: baseline.texts)
-        let count = WinCount(policyScores, against: baselineScores)
+        let outcomes = WinCount.outcomes(policyScores, against: baselineScores), count = WinCount(outcomes: outcomes)
         (wins, ties, losses) = (count.wins, count.ties, count.losses)
-        let outcomes = WinCount.outcomes(policyScores, against: baselineScores)
-        if let groups { groupedInterval = try GroupedWinRateInterval(outcomes: outcomes, groups: groups) }
+        if let groups, !outcomes.isEmpty { groupedInterval = try GroupedWinRateInterval(outcomes: outcomes, groups: groups) }
         if !outcomes.isEmpty {
             lengthControlled = try LengthControlledWinRate(
                 outcomes: outcomes, policyLengths: policy.texts.map { Double($0.count) }, baselineLengths: baseline.texts.map { Double($0.count) },

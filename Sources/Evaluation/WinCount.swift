@@ -14,9 +14,14 @@ public struct WinCount: Codable, Sendable, Equatable {
 
     /// `scores[i]` against `baseline[i]`, equal scores a tie; pairs beyond the shorter list are not counted.
     public init(_ scores: [Double], against baseline: [Double]) {
+        self.init(outcomes: Self.outcomes(scores, against: baseline))
+    }
+
+    /// Counts outcomes as `outcomes(_:against:)` gives them: 1 a win, 0 a loss, ½ a tie.
+    public init(outcomes: [Double]) {
         self.init(wins: 0, ties: 0, losses: 0)
-        for (a, b) in zip(scores, baseline) {
-            if a > b { wins += 1 } else if a < b { losses += 1 } else { ties += 1 }
+        for outcome in outcomes {
+            if outcome == 1 { wins += 1 } else if outcome == 0 { losses += 1 } else { ties += 1 }
         }
     }
 

@@ -26,8 +26,8 @@ public struct BestOfNSelectionPoint: Codable, Sendable, Equatable {
         public var criticInterval: GroupedWinRateInterval?
 
         /// Each judge's win rate with its interval, as the reports and the summary print them.
-        public var populationText: String { PercentText.of(population, grouped: populationInterval) }
-        public var criticText: String? { critic.map { PercentText.of($0, grouped: criticInterval) } }
+        public var populationText: String { PercentText.of(population, interval: populationInterval) }
+        public var criticText: String? { critic.map { PercentText.of($0, interval: criticInterval) } }
     }
 
     public var candidates: Int

@@ -48,7 +48,7 @@ extension DemoPipeline {
         let interval = comparison.winRateInterval
         events(.note("best-of-\(n) on \(prompts.count) held-out prompts: \(PercentText.of(comparison.winRate)) against SFT by the population judge"))
         return DemoOutcome.BestOfNResult(
-            candidates: n, comparison: comparison, winRateInterval: [interval.lowerBound, interval.upperBound],
+            candidates: n, comparison: comparison, winRateInterval: interval.bounds,
             perplexityRatio: comparison.policy.referencePerplexity / max(comparison.baseline.referencePerplexity, .leastNormalMagnitude),
             criticComparison: criticComparison, ladder: try scores.ladder())
     }

@@ -121,8 +121,9 @@ extension DemoPipeline {
         }
         let measuredFluency: PolicyEvaluator.Fluency = try fluency.map { .scorer($0, prompts: try prompts.map(supervised.decode)) } ?? .none
         let batchSize = 64
-        // The policies draw from another generator than SFT's: the same draws would couple a
-        // prompt's two answers, and the win rate asks about independent ones.
+        // The policies draw from another generator than SFT's (one seed for all of them, since no
+        // two policies are compared): the same draws would couple a prompt's two answers, and the
+        // win rate asks about independent ones.
         let measure = { (model: LanguageModel, seed: UInt64) in
             try PolicyEvaluator.Measured(
                 model, reference: supervised.network, prompts: prompts,
@@ -153,10 +154,10 @@ extension DemoPipeline {
             let interval = comparison.winRateInterval
             return DemoOutcome.SeedResult(
                 seed: policy.seed, comparison: comparison, winRate: comparison.winRate,
-                winRateInterval: [interval.lowerBound, interval.upperBound], perplexityRatio: ratio,
+                winRateInterval: interval.bounds, perplexityRatio: ratio,
                 passed: comparison.winRate >= DemoOutcome.requiredWinRate && (comparison.policy.klToReference.map { $0 <= DemoOutcome.maximumKL } ?? false)
                     && ratio <= DemoOutcome.maximumPerplexityRatio,
-                criticComparison: criticComparison, criticWinRateInterval: criticComparison.map { [$0.winRateInterval.lowerBound, $0.winRateInterval.upperBound] })
+                criticComparison: criticComparison, criticWinRateInterval: criticComparison?.winRateInterval.bounds)
         }
         let bestOfN = try evaluateBestOfN(
             prompts: Array(prompts.prefix(configuration.bestOfNPrompts)), films: Array(films.prefix(configuration.bestOfNPrompts)), baseline: baseline, baselineScores: baselineScores,

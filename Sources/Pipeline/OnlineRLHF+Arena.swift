@@ -18,9 +18,12 @@ public struct RoundSummary: Codable, Sendable {
     public var judgeScore: Double
     public var judgeScoreInterval: [Double]?
     /// Wins plus half the ties against the starting model on the same prompts, with its 95% interval
-    /// from resampling the prompts' films (rounds saved before: Wilson's, prompt by prompt).
+    /// from resampling the prompts' films.
     public var winRateVersusStart: Double
     public var winRateInterval: [Double]
+    /// The films that interval resampled: nil in rounds saved before it did, whose intervals are
+    /// Wilson's and whose answers were drawn with the start's own generator state.
+    public var winRateFilms: Int?
     /// Nil when the samples were greedy (temperature 0).
     public var klToReference: Double?
     public var meanLength: Double
@@ -88,16 +91,14 @@ struct RoundEvaluation {
             policy: policy, baseline: reference, reference: reference.network, prompts: prompts, judge: judge, sampling: sampling, seed: seed,
             groups: films)
         let (mean, judgeInterval) = Self.meanWithInterval(try judge.scores(prompts: prompts, responses: samples))
-        let interval = comparison.winRateInterval
-        let winInterval: [Double] = [interval.lowerBound, interval.upperBound]
         let critics = try critic.map { critic in
             let scores = try critic.scores(prompts: prompts, responses: samples), startScores = try critic.scores(prompts: prompts, responses: startSamples)
-            let interval = try GroupedWinRateInterval(outcomes: WinCount.outcomes(scores, against: startScores), groups: films)
-            return (winRate: WinCount(scores, against: startScores).winRate, interval: [interval.lowerBound, interval.upperBound])
+            let outcomes = WinCount.outcomes(scores, against: startScores)
+            return (winRate: WinCount(outcomes: outcomes).winRate, interval: try GroupedWinRateInterval(outcomes: outcomes, groups: films).range.bounds)
         }
         return RoundSummary(
             round: round, judgeScore: mean, judgeScoreInterval: judgeInterval, winRateVersusStart: comparison.winRate,
-            winRateInterval: winInterval, klToReference: comparison.policy.klToReference,
+            winRateInterval: comparison.winRateInterval.bounds, winRateFilms: comparison.groupedInterval?.groupCount, klToReference: comparison.policy.klToReference,
             meanLength: comparison.policy.meanLength, repetition: comparison.policy.repetition,
             repetitionAtEqualLengths: comparison.lengthMatchedRepetition, labels: labels, rewardAccuracy: rewardAccuracy,
             criticWinRate: critics?.winRate, criticWinRateInterval: critics?.interval, seconds: seconds)

@@ -41,6 +41,7 @@ struct OnlineRLHFReport {
         let judgedByCritics = outcome.rounds.contains { $0.criticWinRate != nil }
         let rows = outcome.rounds.map { (r: RoundSummary) -> String in
             let winRate = r.round == 0 ? "" : PercentText.of(r.winRateVersusStart, between: r.winRateInterval[0], and: r.winRateInterval[1])
+                + (r.winRateFilms == nil ? " *" : "")
             let critics = judgedByCritics ? "<td>\(criticWinRate(r))</td>" : ""
             let repeated = r.repetition.map { PercentText.of($0.repeatedTrigramShare) } ?? ""
             let accuracy = r.rewardAccuracy.map { PercentText.of($0) } ?? ""
@@ -72,10 +73,23 @@ struct OnlineRLHFReport {
         <h2>Rounds</h2>
         <table><tr><th>round</th><th>judge score [95% CI]</th><th>win rate vs start [95% CI]</th>\(judgedByCritics ? "<th>critics' judge: win rate vs start [95% CI]</th>" : "")<th>KL to the start (nats/response)</th>
         <th>mean length (tokens)</th><th>distinct-2</th><th>distinct-2 at equal lengths, vs the start</th><th>repeated trigrams</th><th>labels</th><th>reward-model accuracy</th><th>seconds</th></tr>\(rows)</table>
+        \(winRateNote)
         \(ReportParts.charts([judgeChart, ratingChart]))
         <h2>Arena (\(configuration.arenaPrompts) held-out prompts, every entrant in each ranking, \(configuration.arenaJudgmentsPerTask) judgments per task)</h2>
         \(ReportParts.leaderboard(outcome.arena))
         """)
+    }
+
+    /// What the win rates' intervals resampled; rounds saved before they resampled films are starred.
+    private var winRateNote: String {
+        let trained = outcome.rounds.filter { $0.round > 0 }
+        let films = trained.compactMap(\.winRateFilms).first.map {
+            "<p>Each round's answers and the start's are independent draws, and the win rates' 95% intervals resample the prompts' \($0) films: "
+                + "answers about one film could win or lose together.</p>"
+        } ?? ""
+        guard trained.contains(where: { $0.winRateFilms == nil }) else { return films }
+        return films + "<p>* Saved by an earlier version: the answers were drawn with the start's own generator state (coupled) "
+            + "and the intervals are Wilson's, prompt by prompt; the judge scores, KL and arena are read as in the other rounds.</p>"
     }
 
     /// Rounds finished before the run was given a critics' judge were not measured by it.

@@ -26,7 +26,7 @@ enum ReportParts {
 
     /// What a grouped interval resampled, for the sentence under a table of win rates.
     static func filmsNote(_ interval: GroupedWinRateInterval) -> String {
-        " Each side's answer is its own draw, and the 95% intervals resample whole films (\(interval.groups) of them, \(interval.resamples) "
+        " Each side's answer is its own draw, and the 95% intervals resample whole films (\(interval.groupCount) of them, \(interval.resamples) "
             + "resamples): answers about one film win or lose together, so its prompts are not independent evidence."
     }
 

@@ -62,8 +62,9 @@ extension SmolLM2DemoPipeline {
         _ prompts: ChatPrompts, model: LanguageModel, policies: [(name: String, model: LanguageModel)], bestOfN candidates: BestOfN.Candidates,
         critic: CriticJudge, rewardAccuracy: Double?
     ) throws -> SmolLM2DemoOutcome {
-        // Each policy draws from its own generator, not the starting model's: the same draws would
-        // couple a prompt's two answers, and the win rate asks about independent ones.
+        // The policies draw from another generator than the starting model's (one seed for all of
+        // them, since no two policies are compared): the same draws would couple a prompt's two
+        // answers, and the win rate asks about independent ones.
         let sampling = evaluationSampling, batch = configuration.generationBatchSize
         let baselineSeed = configuration.seed &+ 17, policySeed = configuration.seed &+ 19
         let judges: [any ResponseScorer] = [try populationJudge(for: model), CriticJudge.scorer(critic.model, for: model)]
@@ -139,7 +140,7 @@ extension SmolLM2DemoPipeline {
     /// KL ≤ 6 (an unmeasured KL, of greedy samples, does not meet it), reference perplexity ≤ 1.5×,
     /// length within ±30%, repetition no higher (at equal lengths); DPO-LoRA ≥ 70%.
     static func method(_ name: String, population: PolicyComparison, critic: PolicyComparison, analyticKL: Bool) -> SmolLM2DemoOutcome.Method {
-        let intervals = [population, critic].map { c in [c.winRateInterval.lowerBound, c.winRateInterval.upperBound] }
+        let intervals = [population, critic].map(\.winRateInterval.bounds)
         let ratio = population.policy.referencePerplexity / max(population.baseline.referencePerplexity, .leastNormalMagnitude)
         var goals: String?, passed: Bool?
         let judges = [population, critic]

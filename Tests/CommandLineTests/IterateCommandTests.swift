@@ -41,7 +41,10 @@ import Transformer
         for file in ["report.html", "rating-by-round.svg", "judge-by-round.svg", "round-2/policy/model/model.safetensors", "round-2/reward/model/model.safetensors"] {
             #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent(file).path), "\(file) is written")
         }
-        #expect(try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8).contains("distinct-2 at equal lengths, vs the start"))
+        let report = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(report.contains("distinct-2 at equal lengths, vs the start") && report.contains("intervals resample the prompts'"))
+        #expect(!report.contains("Saved by an earlier version"))
+        #expect(rounds.allSatisfy { ($0["winRateFilms"] as? Int ?? 0) >= 1 }, "every round's interval resampled films: \(rounds)")
         let firstRound = try Data(contentsOf: run.appendingPathComponent("round-1/round.json"))
         let secondPolicy = try Data(contentsOf: run.appendingPathComponent("round-2/policy/model/model.safetensors"))
 
@@ -63,6 +66,15 @@ import Transformer
         let older = try rlhf(arguments(3))
         #expect(older.status == 0, "a setting missing from an older folder's config.json is its default: \(older.error)")
         #expect(try Data(contentsOf: run.appendingPathComponent("round-2/policy/model/model.safetensors")) == secondPolicy)
+
+        // A round saved before the intervals resampled films reads back, and the report says which.
+        let roundURL = run.appendingPathComponent("round-1/round.json")
+        var saved = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: roundURL)) as? [String: Any])
+        #expect(saved.removeValue(forKey: "winRateFilms") != nil)
+        try JSONSerialization.data(withJSONObject: saved).write(to: roundURL)
+        let mixed = try rlhf(arguments(3))
+        #expect(mixed.status == 0, "\(mixed.error)")
+        #expect(try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8).contains("Saved by an earlier version"))
 
         let changed = try rlhf(arguments(3).filter { $0 != config.path && $0 != "--config" })
         #expect(changed.status != 0 && changed.error.contains("judgmentsPerRound"), "a folder refuses another configuration: \(changed.error)")

@@ -44,7 +44,7 @@ import Testing
             let population = try #require(method["populationJudge"] as? [String: Any])
             let films = try #require(population["groupedInterval"] as? [String: Any], "the interval resamples the requests' films")
             #expect([films["lowerBound"], films["upperBound"]].compactMap { $0 as? Double } == interval)
-            #expect((films["groups"] as? Int ?? 0) >= 1 && (films["groups"] as? Int ?? .max) <= population["prompts"] as? Int ?? 0)
+            #expect((films["groupCount"] as? Int ?? 0) >= 1 && (films["groupCount"] as? Int ?? .max) <= population["prompts"] as? Int ?? 0)
             let (wins, ties, prompts) = (population["wins"] as? Int ?? 0, population["ties"] as? Int ?? 0, population["prompts"] as? Int ?? 0)
             let rate = (Double(wins) + 0.5 * Double(ties)) / Double(max(prompts, 1))
             let printed = "\(method["name"] as? String ?? "?") (\(prompts) prompts): "

@@ -20,7 +20,7 @@ import Transformer
         let (outcomes, groups) = wholeGroups(of: 1)
         let interval = try GroupedWinRateInterval(outcomes: outcomes, groups: groups, resamples: 4000)
         let wilson = WinCount(wins: 150, ties: 0, losses: 50).interval()
-        #expect(interval.groups == 200)
+        #expect(interval.groupCount == 200)
         #expect(abs(interval.lowerBound - wilson.lowerBound) < 0.01 && abs(interval.upperBound - wilson.upperBound) < 0.01,
                 "\(interval.range) against Wilson's \(wilson)")
     }
@@ -28,7 +28,7 @@ import Transformer
     @Test func groupsThatWinOrLoseWholeWidenItToACountOfGroups() throws {
         let (outcomes, groups) = wholeGroups(of: 5)
         let interval = try GroupedWinRateInterval(outcomes: outcomes, groups: groups, resamples: 4000)
-        #expect(interval.groups == 40)
+        #expect(interval.groupCount == 40)
         // 30 of 40 groups won: the normal interval of a proportion of 40 is ±1.96·√(0.75·0.25/40).
         let width = interval.upperBound - interval.lowerBound, groupWidth = 2 * 1.96 * (0.75 * 0.25 / 40).squareRoot()
         #expect(abs(width - groupWidth) < 0.15 * groupWidth, "width \(width) against \(groupWidth)")
@@ -78,6 +78,19 @@ import Transformer
         let ungrouped = try PolicyComparison(
             policy: side(model), policyScores: [1, 1, 0, 0, 1, 0.5], baseline: side(reference), baselineScores: [0, 0, 1, 1, 0, 0.5])
         #expect(ungrouped.groupedInterval == nil && ungrouped.winRateInterval == ungrouped.record.interval())
+    }
+
+    @Test func noPromptsHaveNoGroupedIntervalAndNoError() throws {
+        let model = try TinyModels.gpt(seed: 1)
+        let empty = try PolicyEvaluator.Measured(model, reference: model.network, prompts: [], samples: [], temperature: 1, batchSize: 4, fluency: .none)
+        let comparison = try PolicyComparison(policy: empty, policyScores: [], baseline: empty, baselineScores: [], groups: [])
+        #expect(comparison.groupedInterval == nil && comparison.prompts == 0 && PercentText.of(comparison) == "n/a (no prompts)")
+    }
+
+    @Test func outcomesCountAsTheScoresDo() {
+        let scores = [3.0, 1, 2, 5, 0.5], baseline = [1.0, 1, 4, 0, 0.5]
+        #expect(WinCount.outcomes(scores, against: baseline) == [1, 0.5, 0, 1, 0.5])
+        #expect(WinCount(outcomes: WinCount.outcomes(scores, against: baseline)) == WinCount(wins: 2, ties: 2, losses: 1))
     }
 
     /// With one generator for both, a model compared with itself would give the same answer twice

@@ -58,12 +58,17 @@ struct TableJudge: ResponseScorer {
         for point in ladder {
             for chosen in [point.byRewardModel, point.byPopulationJudge] {
                 let population = try #require(chosen.populationInterval), critic = try #require(chosen.criticInterval)
-                #expect(population.groups == 2 && critic.groups == 2)
+                #expect(population.groupCount == 2 && critic.groupCount == 2)
                 #expect(chosen.populationText == PercentText.of(chosen.population.winRate, between: population.lowerBound, and: population.upperBound))
             }
         }
         // n = 4 by the population judge wins both prompts by it, so every resample does.
         #expect(ladder[2].byPopulationJudge.populationInterval?.range == 1...1)
+        // One film for both prompts: every resample draws it whole, so each interval is its rate.
+        for point in try judged(withCritic: true, films: ["a", "a"]).ladder() {
+            let rate = point.byRewardModel.population.winRate
+            #expect(point.byRewardModel.populationInterval?.range == rate...rate && point.byRewardModel.populationInterval?.groupCount == 1)
+        }
         let plain = try judged(withCritic: true).ladder()
         #expect(plain.allSatisfy { $0.byRewardModel.populationInterval == nil && $0.byRewardModel.populationText == PercentText.of($0.byRewardModel.population) })
     }

@@ -37,7 +37,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "New tokens per sample at most.")
     var maxNewTokens = 24
 
-    @Option(help: "Random seed (both models sample with it).")
+    @Option(help: "Random seed: the policy samples with it, the baseline with the next one, so their answers are independent draws.")
     var seed: UInt64 = 0
 
     @Option(help: "A strong model (folder or .gguf) whose perplexity of each side's answers measures fluency, e.g. data/models/SmolLM2-135M-Instruct.Q4_1.gguf.")
