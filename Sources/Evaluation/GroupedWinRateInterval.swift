@@ -23,40 +23,48 @@ public struct GroupedWinRateInterval: Codable, Sendable, Equatable {
         }
         if let bad = outcomes.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) { throw GroupedIntervalError.outcomeOutOfRange(index: bad, value: outcomes[bad]) }
         guard resamples > 0, confidence > 0, confidence < 1 else { throw GroupedIntervalError.invalidSettings(resamples: resamples, confidence: confidence) }
-        var index: [String: Int] = [:]
-        var sums: [Double] = [], sizes: [Double] = []
-        for (outcome, label) in zip(outcomes, labels) {
-            let group = index[label] ?? {
-                index[label] = sums.count
-                sums.append(0)
-                sizes.append(0)
-                return sums.count - 1
-            }()
-            sums[group] += outcome
-            sizes[group] += 1
-        }
+        let groups = PromptGroups(labels)
         var generator = RandomGenerator(seed: seed)
         var rates: [Double] = []
         rates.reserveCapacity(resamples)
         for _ in 0..<resamples {
-            var won = 0.0, prompts = 0.0
-            for _ in sums.indices {
-                let drawn = generator.integer(in: 0..<sums.count)
-                won += sums[drawn]
-                prompts += sizes[drawn]
-            }
-            rates.append(won / prompts)
+            let rows = groups.resample(&generator)
+            rates.append(rows.reduce(0) { $0 + outcomes[$1] } / Double(rows.count))
         }
         rates.sort()
         let tail = (1 - confidence) / 2
         lowerBound = LengthControlledWinRate.quantile(rates, tail)
         upperBound = LengthControlledWinRate.quantile(rates, 1 - tail)
-        groupCount = sums.count
+        groupCount = groups.members.count
         self.resamples = resamples
         self.confidence = confidence
     }
 
     public var range: ClosedRange<Double> { lowerBound...upperBound }
+}
+
+/// The rows of each group of prompts, for a bootstrap that draws whole groups. With one row a
+/// group it draws rows as the plain bootstrap does, draw for draw.
+struct PromptGroups {
+    let members: [[Int]]
+
+    init(_ labels: [String]) {
+        var index: [String: Int] = [:], members: [[Int]] = []
+        for (row, label) in labels.enumerated() {
+            if let group = index[label] {
+                members[group].append(row)
+            } else {
+                index[label] = members.count
+                members.append([row])
+            }
+        }
+        self.members = members
+    }
+
+    /// As many groups as there are, drawn with replacement: their rows, in the order drawn.
+    func resample(_ generator: inout RandomGenerator) -> [Int] {
+        (0..<members.count).flatMap { _ in members[generator.integer(in: 0..<members.count)] }
+    }
 }
 
 extension ClosedRange<Double> {

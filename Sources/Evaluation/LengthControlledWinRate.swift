@@ -27,6 +27,9 @@ public struct LengthControlledWinRate: Codable, Sendable, Equatable {
     /// σ, the sample standard deviation of Δ the length term is scaled by.
     public var lengthDifferenceDeviation: Double
     public var bootstrapResamples: Int
+    /// The groups the bootstrap drew whole (several prompts about one film), when it was given
+    /// any; nil when it drew prompts, and in results saved before it could draw groups.
+    public var resampledGroups: Int?
     /// The shares of prompts where the policy's answer was shorter and longer than the
     /// baseline's (nil in results saved before they were kept).
     public var policyShorterShare: Double?
@@ -54,11 +57,15 @@ public struct LengthControlledWinRate: Codable, Sendable, Equatable {
     }
 
     /// Fits the model to per-prompt `outcomes` (1 win, ½ tie, 0 loss of the policy) with the
-    /// lengths of both answers, then bootstraps the prompts.
-    public init(outcomes: [Double], policyLengths: [Double], baselineLengths: [Double], settings: Settings = Settings()) throws {
+    /// lengths of both answers, then bootstraps the prompts, or with `groups` (each prompt's
+    /// group, such as its film) whole groups of them.
+    public init(
+        outcomes: [Double], policyLengths: [Double], baselineLengths: [Double], groups: [String]? = nil, settings: Settings = Settings()
+    ) throws {
         let n = outcomes.count
-        guard n > 0, policyLengths.count == n, baselineLengths.count == n else {
-            throw LengthControlError.mismatchedCounts(outcomes: n, policyLengths: policyLengths.count, baselineLengths: baselineLengths.count)
+        guard n > 0, policyLengths.count == n, baselineLengths.count == n, (groups?.count ?? n) == n else {
+            throw LengthControlError.mismatchedCounts(
+                outcomes: n, policyLengths: policyLengths.count, baselineLengths: baselineLengths.count, groups: groups?.count)
         }
         if let bad = outcomes.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) { throw LengthControlError.outcomeOutOfRange(index: bad, value: outcomes[bad]) }
         guard settings.penalty >= 0, settings.bootstrapResamples >= 0, settings.confidence > 0, settings.confidence < 1 else {
@@ -66,11 +73,12 @@ public struct LengthControlledWinRate: Codable, Sendable, Equatable {
         }
         let differences = zip(policyLengths, baselineLengths).map { $0 - $1 }
         let fit = try LogisticFit(outcomes: outcomes, differences: differences, penalty: settings.penalty)
+        let drawn = PromptGroups(groups ?? outcomes.indices.map(String.init))
         var generator = RandomGenerator(seed: settings.seed)
         var resampled: [Double] = []
         resampled.reserveCapacity(settings.bootstrapResamples)
         for _ in 0..<settings.bootstrapResamples {
-            let rows = (0..<n).map { _ in generator.integer(in: 0..<n) }
+            let rows = drawn.resample(&generator)
             resampled.append(try LogisticFit(outcomes: rows.map { outcomes[$0] }, differences: rows.map { differences[$0] }, penalty: settings.penalty).winRate)
         }
         resampled.sort()
@@ -82,6 +90,7 @@ public struct LengthControlledWinRate: Codable, Sendable, Equatable {
         lengthCoefficient = fit.coefficients.length
         lengthDifferenceDeviation = fit.deviation
         bootstrapResamples = settings.bootstrapResamples
+        resampledGroups = groups == nil ? nil : drawn.members.count
         policyShorterShare = Double(differences.filter { $0 < 0 }.count) / Double(n)
         policyLongerShare = Double(differences.filter { $0 > 0 }.count) / Double(n)
     }
@@ -95,7 +104,7 @@ public struct LengthControlledWinRate: Codable, Sendable, Equatable {
 }
 
 public enum LengthControlError: Error, Equatable, CustomStringConvertible {
-    case mismatchedCounts(outcomes: Int, policyLengths: Int, baselineLengths: Int)
+    case mismatchedCounts(outcomes: Int, policyLengths: Int, baselineLengths: Int, groups: Int?)
     case outcomeOutOfRange(index: Int, value: Double)
     case invalidSettings(LengthControlledWinRate.Settings)
     case notConverged(iterations: Int, gradientNorm: Double)
@@ -103,8 +112,9 @@ public enum LengthControlError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .mismatchedCounts(outcomes, policy, baseline):
-            return "length control needs one policy and one baseline length per outcome (at least one), got \(outcomes) outcomes, \(policy) and \(baseline) lengths"
+        case let .mismatchedCounts(outcomes, policy, baseline, groups):
+            return "length control needs one policy and one baseline length per outcome (at least one), and one group each when grouped, got \(outcomes) outcomes, "
+                + "\(policy) and \(baseline) lengths" + (groups.map { " and \($0) groups" } ?? "")
         case let .outcomeOutOfRange(index, value): return "outcome \(index) is \(value); outcomes are 1 (win), 0.5 (tie) or 0 (loss)"
         case let .invalidSettings(settings):
             return "length-control settings need penalty ≥ 0, bootstrapResamples ≥ 0 and confidence in (0, 1), got \(settings)"

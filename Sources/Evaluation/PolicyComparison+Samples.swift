@@ -109,7 +109,7 @@ extension PolicyComparison {
         if !outcomes.isEmpty {
             lengthControlled = try LengthControlledWinRate(
                 outcomes: outcomes, policyLengths: policy.texts.map { Double($0.count) }, baselineLengths: baseline.texts.map { Double($0.count) },
-                settings: lengthControl)
+                groups: groups, settings: lengthControl)
         }
     }
 }

@@ -90,9 +90,30 @@ import TestSupport
         #expect(few.upperBound - few.lowerBound > 1.5 * (first.upperBound - first.lowerBound), "50 prompts \(few) vs 400 \(first)")
     }
 
+    /// One prompt a group draws as the plain bootstrap does; groups whose prompts win or lose
+    /// together widen the interval to a count of groups.
+    @Test func theBootstrapCanDrawWholeGroups() throws {
+        var generator = RandomGenerator(seed: 6)
+        let (policy, baseline) = lengths(400, shift: 0, generator: &generator)
+        let outcomes = policy.indices.map { $0 % 40 < 30 ? 1.0 : 0 }
+        let plain = try LengthControlledWinRate(outcomes: outcomes, policyLengths: policy, baselineLengths: baseline)
+        let singletons = try LengthControlledWinRate(
+            outcomes: outcomes, policyLengths: policy, baselineLengths: baseline, groups: outcomes.indices.map { "prompt \($0)" })
+        #expect(singletons.lowerBound == plain.lowerBound && singletons.upperBound == plain.upperBound && singletons.winRate == plain.winRate)
+        #expect(plain.resampledGroups == nil && singletons.resampledGroups == 400)
+        // 40 films of 10 prompts (prompt i in film i mod 40): 30 films win every prompt, 10 lose every one.
+        let films = try LengthControlledWinRate(
+            outcomes: outcomes, policyLengths: policy, baselineLengths: baseline, groups: outcomes.indices.map { "film \($0 % 40)" })
+        #expect(films.resampledGroups == 40 && films.winRate == plain.winRate)
+        #expect(films.upperBound - films.lowerBound > 2 * (plain.upperBound - plain.lowerBound), "\(films) against \(plain)")
+    }
+
     @Test func badInputIsANamedError() {
-        #expect(throws: LengthControlError.mismatchedCounts(outcomes: 2, policyLengths: 1, baselineLengths: 2)) {
+        #expect(throws: LengthControlError.mismatchedCounts(outcomes: 2, policyLengths: 1, baselineLengths: 2, groups: nil)) {
             try LengthControlledWinRate(outcomes: [1, 0], policyLengths: [3], baselineLengths: [3, 4])
+        }
+        #expect(throws: LengthControlError.mismatchedCounts(outcomes: 2, policyLengths: 2, baselineLengths: 2, groups: 1)) {
+            try LengthControlledWinRate(outcomes: [1, 0], policyLengths: [3, 3], baselineLengths: [3, 4], groups: ["a"])
         }
         #expect(throws: LengthControlError.outcomeOutOfRange(index: 1, value: 2)) {
             try LengthControlledWinRate(outcomes: [1, 2], policyLengths: [3, 3], baselineLengths: [3, 4])
