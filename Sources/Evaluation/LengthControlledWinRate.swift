@@ -17,7 +17,8 @@ import Randomness
 public struct LengthControlledWinRate: Codable, Sendable, Equatable {
     /// Win probability at equal lengths, σ(θ).
     public var winRate: Double
-    /// Bootstrap percentile interval of `winRate` over resampled prompts.
+    /// Bootstrap percentile interval of `winRate` over resampled prompts, or whole groups of them
+    /// when the fit was given groups.
     public var lowerBound: Double
     public var upperBound: Double
     /// θ, the model term (logit of `winRate`).

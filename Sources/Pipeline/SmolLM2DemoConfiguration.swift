@@ -20,8 +20,9 @@ public struct SmolLM2DemoConfiguration: Codable, Sendable, Equatable {
 
     // MARK: Feedback
     /// Prompts whose reviews the annotators rank. Rankings of 400 rather than 200 raise the reward
-    /// head's held-out pair accuracy from 63% to 70% and PPO's win by about 3 points at the same
-    /// KL (three seeds), for about 4 more minutes, which the f32 frozen matrices win back.
+    /// head's held-out pair accuracy from 63% to 70% and PPO's win by about 2.5 points at a little
+    /// more KL (three seeds, drawn coupled before 2493b93), for about 4 more minutes, which the f32
+    /// frozen matrices win back; 800 gained nothing more (docs/rlhf.md).
     public var feedbackPrompts = 400
     public var samplesPerPrompt = 4
     public var samplingTemperature: Float = 0.7
