@@ -24,17 +24,7 @@ public struct GroupedWinRateInterval: Codable, Sendable, Equatable {
         if let bad = outcomes.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) { throw GroupedIntervalError.outcomeOutOfRange(index: bad, value: outcomes[bad]) }
         guard resamples > 0, confidence > 0, confidence < 1 else { throw GroupedIntervalError.invalidSettings(resamples: resamples, confidence: confidence) }
         let groups = PromptGroups(labels)
-        var generator = RandomGenerator(seed: seed)
-        var rates: [Double] = []
-        rates.reserveCapacity(resamples)
-        for _ in 0..<resamples {
-            let rows = groups.resample(&generator)
-            rates.append(rows.reduce(0) { $0 + outcomes[$1] } / Double(rows.count))
-        }
-        rates.sort()
-        let tail = (1 - confidence) / 2
-        lowerBound = LengthControlledWinRate.quantile(rates, tail)
-        upperBound = LengthControlledWinRate.quantile(rates, 1 - tail)
+        (lowerBound, upperBound) = groups.meanInterval(of: outcomes, resamples: resamples, confidence: confidence, seed: seed)
         groupCount = groups.members.count
         self.resamples = resamples
         self.confidence = confidence
@@ -45,10 +35,11 @@ public struct GroupedWinRateInterval: Codable, Sendable, Equatable {
 
 /// The rows of each group of prompts, for a bootstrap that draws whole groups. With one row a
 /// group it draws rows as the plain bootstrap does, draw for draw.
-struct PromptGroups {
-    let members: [[Int]]
+public struct PromptGroups: Sendable {
+    public let members: [[Int]]
 
-    init(_ labels: [String]) {
+    /// One label per row; rows with the same label form a group.
+    public init(_ labels: [String]) {
         var index: [String: Int] = [:], members: [[Int]] = []
         for (row, label) in labels.enumerated() {
             if let group = index[label] {
@@ -64,6 +55,20 @@ struct PromptGroups {
     /// As many groups as there are, drawn with replacement: their rows, in the order drawn.
     func resample(_ generator: inout RandomGenerator) -> [Int] {
         (0..<members.count).flatMap { _ in members[generator.integer(in: 0..<members.count)] }
+    }
+
+    /// Percentile bounds of the mean of `values` (one per row) over resamples of whole groups.
+    public func meanInterval(of values: [Double], resamples: Int = 2000, confidence: Double = 0.95, seed: UInt64 = 0) -> (lower: Double, upper: Double) {
+        var generator = RandomGenerator(seed: seed)
+        var means: [Double] = []
+        means.reserveCapacity(resamples)
+        for _ in 0..<resamples {
+            let rows = resample(&generator)
+            means.append(rows.reduce(0) { $0 + values[$1] } / Double(rows.count))
+        }
+        means.sort()
+        let tail = (1 - confidence) / 2
+        return (LengthControlledWinRate.quantile(means, tail), LengthControlledWinRate.quantile(means, 1 - tail))
     }
 }
 

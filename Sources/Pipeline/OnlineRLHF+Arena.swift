@@ -13,8 +13,9 @@ import Transformer
 public struct RoundSummary: Codable, Sendable {
     /// 0 is the starting model.
     public var round: Int
-    /// Mean population-judge score of one sample per held-out prompt, with a 95% interval (±1.96
-    /// standard errors; nil under 2 prompts, whose spread says nothing).
+    /// Mean population-judge score of one sample per held-out prompt, with a 95% interval from
+    /// resampling the prompts' films (±1.96 standard errors in rounds saved before 2493b93; nil
+    /// under two films, whose spread says nothing).
     public var judgeScore: Double
     public var judgeScoreInterval: [Double]?
     /// Wins plus half the ties against the starting model on the same prompts, with its 95% interval
@@ -46,7 +47,7 @@ public struct RoundSummary: Codable, Sendable {
     /// "0.149 [0.104, 0.195]", the judge's score with its interval, as printouts and reports show it.
     public var judgeScoreText: String {
         String(format: "%.3f", judgeScore)
-            + (judgeScoreInterval.map { String(format: " [%.3f, %.3f]", $0[0], $0[1]) } ?? " (no interval under 2 prompts)")
+            + (judgeScoreInterval.map { String(format: " [%.3f, %.3f]", $0[0], $0[1]) } ?? " (no interval under 2 films)")
     }
 }
 
@@ -90,7 +91,7 @@ struct RoundEvaluation {
         let (comparison, samples, startSamples) = try PolicyEvaluator.compare(
             policy: policy, baseline: reference, reference: reference.network, prompts: prompts, judge: judge, sampling: sampling, seed: seed,
             groups: films)
-        let (mean, judgeInterval) = Self.meanWithInterval(try judge.scores(prompts: prompts, responses: samples))
+        let (mean, judgeInterval) = Self.meanWithInterval(try judge.scores(prompts: prompts, responses: samples), films: films)
         let critics = try critic.map { critic in
             let scores = try critic.scores(prompts: prompts, responses: samples), startScores = try critic.scores(prompts: prompts, responses: startSamples)
             let outcomes = WinCount.outcomes(scores, against: startScores)
@@ -104,15 +105,15 @@ struct RoundEvaluation {
             criticWinRate: critics?.winRate, criticWinRateInterval: critics?.interval, seconds: seconds)
     }
 
-    /// The mean of `scores` and its 95% interval, ±1.96 standard errors. One score has no spread
-    /// to estimate an error from (the interval would have no width), so under two there is none.
-    static func meanWithInterval(_ scores: [Double]) -> (mean: Double, interval: [Double]?) {
-        let count = Double(scores.count)
-        let mean: Double = scores.reduce(0, +) / count
-        guard scores.count >= 2 else { return (mean, nil) }
-        let squares: Double = scores.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
-        let half: Double = 1.96 * (squares / (count - 1) / count).squareRoot()
-        return (mean, [mean - half, mean + half])
+    /// The mean of `scores` and its 95% interval from resampling the prompts' films (`films`, one
+    /// per score). One film has no spread between films to estimate an error from (the interval
+    /// would have no width), so under two there is none.
+    static func meanWithInterval(_ scores: [Double], films: [String]) -> (mean: Double, interval: [Double]?) {
+        let mean = scores.reduce(0, +) / Double(scores.count)
+        let groups = PromptGroups(films)
+        guard groups.members.count >= 2, films.count == scores.count else { return (mean, nil) }
+        let interval = groups.meanInterval(of: scores)
+        return (mean, [interval.lower, interval.upper])
     }
 }
 

@@ -1,5 +1,5 @@
 // The figures the pipelines print where a measurement is missing or degenerate: the judge score's
-// interval under two prompts, the KL goal when no KL was measured, and the fluency cell when some
+// interval under two films, the KL goal when no KL was measured, and the fluency cell when some
 // answers were empty, and the repetition goal at equal lengths. Normal figures read as before.
 import Evaluation
 import Foundation
@@ -17,13 +17,19 @@ import Testing
         return try JSONDecoder().decode(PolicyComparison.self, from: Data(json.utf8))
     }
 
-    @Test func theJudgeScoreHasAnIntervalOnlyFromTwoPrompts() throws {
-        #expect(RoundEvaluation.meanWithInterval([]).interval == nil)
-        let one = RoundEvaluation.meanWithInterval([0.3])
+    @Test func theJudgeScoreHasAnIntervalOnlyFromTwoFilms() throws {
+        #expect(RoundEvaluation.meanWithInterval([], films: []).interval == nil)
+        let one = RoundEvaluation.meanWithInterval([0.3], films: ["a"])
         #expect(one.mean == 0.3 && one.interval == nil)
-        let four = RoundEvaluation.meanWithInterval([1, 2, 3, 4])
-        let half = 1.96 * ((2.25 + 0.25 + 0.25 + 2.25) / 3 / 4).squareRoot()
-        #expect(four.mean == 2.5 && four.interval == [2.5 - half, 2.5 + half])
+        let oneFilm = RoundEvaluation.meanWithInterval([1, 3], films: ["a", "a"])
+        #expect(oneFilm.mean == 2 && oneFilm.interval == nil, "one film says nothing about the spread between films")
+        let four = RoundEvaluation.meanWithInterval([1, 2, 3, 4], films: ["a", "b", "c", "d"])
+        let expected = PromptGroups(["a", "b", "c", "d"]).meanInterval(of: [1, 2, 3, 4])
+        #expect(four.mean == 2.5 && four.interval == [expected.lower, expected.upper])
+        #expect(expected.lower >= 1 && expected.lower < 2.5 && expected.upper > 2.5 && expected.upper <= 4)
+        // Two films whose prompts agree within each: the interval is the two films' range, not the prompts'.
+        let paired = RoundEvaluation.meanWithInterval([1, 1, 4, 4], films: ["a", "a", "b", "b"])
+        #expect(paired.interval.map { $0[0] >= 1 && $0[1] <= 4 && $0[1] - $0[0] > 2 } == true)
     }
 
     @Test func aKLThatWasNotMeasuredDoesNotMeetTheGoal() throws {
