@@ -52,6 +52,9 @@ public struct PromptGroups: Sendable {
         self.members = members
     }
 
+    /// Every row a group of its own: the plain bootstrap of rows.
+    public init(rows: Int) { members = (0..<rows).map { [$0] } }
+
     /// As many groups as there are, drawn with replacement: their rows, in the order drawn.
     func resample(_ generator: inout RandomGenerator) -> [Int] {
         (0..<members.count).flatMap { _ in members[generator.integer(in: 0..<members.count)] }

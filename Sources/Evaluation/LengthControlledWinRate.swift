@@ -74,7 +74,7 @@ public struct LengthControlledWinRate: Codable, Sendable, Equatable {
         }
         let differences = zip(policyLengths, baselineLengths).map { $0 - $1 }
         let fit = try LogisticFit(outcomes: outcomes, differences: differences, penalty: settings.penalty)
-        let drawn = PromptGroups(groups ?? outcomes.indices.map(String.init))
+        let drawn = groups.map(PromptGroups.init) ?? PromptGroups(rows: n)
         var generator = RandomGenerator(seed: settings.seed)
         var resampled: [Double] = []
         resampled.reserveCapacity(settings.bootstrapResamples)

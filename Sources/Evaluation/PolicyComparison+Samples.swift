@@ -105,8 +105,8 @@ extension PolicyComparison {
         lengthMatchedRepetition = LengthMatchedRepetition(policyTexts: policy.texts, baselineTexts: baseline.texts)
         let outcomes = WinCount.outcomes(policyScores, against: baselineScores), count = WinCount(outcomes: outcomes)
         (wins, ties, losses) = (count.wins, count.ties, count.losses)
-        if let groups, !outcomes.isEmpty { groupedInterval = try GroupedWinRateInterval(outcomes: outcomes, groups: groups) }
         if !outcomes.isEmpty {
+            if let groups { groupedInterval = try GroupedWinRateInterval(outcomes: outcomes, groups: groups) }
             lengthControlled = try LengthControlledWinRate(
                 outcomes: outcomes, policyLengths: policy.texts.map { Double($0.count) }, baselineLengths: baseline.texts.map { Double($0.count) },
                 groups: groups, settings: lengthControl)

@@ -76,18 +76,17 @@ struct CandidateScores {
         let picks = selector.map { BestOfN.Candidates.best(of: $0, amongFirst: n) }
         let mean = { (values: [Double]) in values.reduce(0, +) / Double(max(values.count, 1)) }
         let population = Self.picked(self.population, picks), critic = self.critic.map { Self.picked($0, picks) }
-        let interval = { (scores: [Double], baseline: [Double]) in
-            try films.map { try GroupedWinRateInterval(outcomes: WinCount.outcomes(scores, against: baseline), groups: $0) }
+        // Each judge's outcomes once: counted, and resampled by film when there are films.
+        let judged = { (scores: [Double], baseline: [Double]) throws -> (count: WinCount, interval: GroupedWinRateInterval?) in
+            let outcomes = WinCount.outcomes(scores, against: baseline)
+            return (WinCount(outcomes: outcomes), try films.map { try GroupedWinRateInterval(outcomes: outcomes, groups: $0) })
         }
-        var criticWins: WinCount?, criticInterval: GroupedWinRateInterval?
-        if let critic, let baselineCritic {
-            criticWins = WinCount(critic, against: baselineCritic)
-            criticInterval = try interval(critic, baselineCritic)
-        }
+        let byPopulation = try judged(population, baselinePopulation)
+        var byCritic: (count: WinCount, interval: GroupedWinRateInterval?)?
+        if let critic, let baselineCritic { byCritic = try judged(critic, baselineCritic) }
         return .init(
             rewardScore: mean(Self.picked(reward, picks)), populationScore: mean(population), criticScore: critic.map(mean),
-            population: WinCount(population, against: baselinePopulation), critic: criticWins,
-            populationInterval: try interval(population, baselinePopulation), criticInterval: criticInterval)
+            population: byPopulation.count, critic: byCritic?.count, populationInterval: byPopulation.interval, criticInterval: byCritic?.interval)
     }
 
     private static func picked(_ scores: [[Double]], _ picks: [Int]) -> [Double] { zip(scores, picks).map { $0[$1] } }

@@ -160,8 +160,8 @@ extension DemoPipeline {
                 criticComparison: criticComparison, criticWinRateInterval: criticComparison?.winRateInterval.bounds)
         }
         let bestOfN = try evaluateBestOfN(
-            prompts: Array(prompts.prefix(configuration.bestOfNPrompts)), films: Array(films.prefix(configuration.bestOfNPrompts)), baseline: baseline, baselineScores: baselineScores,
-            supervised: supervised, scorer: scorer, judges: judges, sampling: sampling, fluency: fluency)
+            prompts: Array(prompts.prefix(configuration.bestOfNPrompts)), films: Array(films.prefix(configuration.bestOfNPrompts)),
+            baseline: baseline, baselineScores: baselineScores, supervised: supervised, scorer: scorer, judges: judges, sampling: sampling, fluency: fluency)
         let outcome = DemoOutcome(
             seeds: results, bestOfN: bestOfN, heldOutPrompts: prompts.count, examples: examples, rewardModelAccuracy: rewardAccuracy,
             criticAUC: critic?.summary.auc, criticEvaluationSnippets: critic?.summary.evaluationSnippets)

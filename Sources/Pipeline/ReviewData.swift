@@ -40,36 +40,30 @@ public struct ReviewData: Sendable {
 
     /// Distinct openings of the given snippets, in a seeded order, leaving out those in `excluded`.
     public static func prompts(from snippets: [ReviewSnippet], openingWords: Int, count: Int, seed: UInt64, excluding excluded: Set<String> = []) -> [String] {
-        distinct(snippets.lazy.compactMap { opening(of: $0.text, words: openingWords)?.prompt }, count: count, seed: seed, excluding: excluded)
+        prompts(from: snippets, count: count, seed: seed, excluding: excluded) { opening(of: $0.text, words: openingWords)?.prompt }.texts
     }
 
-    /// The first `count` of the distinct texts not in `excluded`, in an order drawn from `seed`.
-    static func distinct(_ texts: some Sequence<String>, count: Int, seed: UInt64, excluding excluded: Set<String> = []) -> [String] {
-        distinct(texts, text: { $0 }, count: count, seed: seed, excluding: excluded)
-    }
-
-    /// The first `count` of the items whose texts are distinct and not in `excluded` (the first
-    /// item of each text), in an order drawn from `seed`.
-    static func distinct<Item>(
-        _ items: some Sequence<Item>, text: (Item) -> String, count: Int, seed: UInt64, excluding excluded: Set<String> = []
-    ) -> [Item] {
-        var seen = excluded, kept: [Item] = []
-        for item in items where seen.insert(text(item)).inserted {
-            kept.append(item)
+    /// The first `count` of the distinct prompts `prompt` makes of the snippets (nil: none) that
+    /// are not in `excluded`, in an order drawn from `seed`, each with the film of the first
+    /// snippet that made it: prompts from one film are not independent evidence.
+    static func prompts(
+        from snippets: [ReviewSnippet], count: Int, seed: UInt64, excluding excluded: Set<String> = [], prompt: (ReviewSnippet) -> String?
+    ) -> (texts: [String], films: [String]) {
+        var seen = excluded, kept: [(text: String, film: String)] = []
+        for snippet in snippets {
+            guard let text = prompt(snippet), seen.insert(text).inserted else { continue }
+            kept.append((text, snippet.movie))
         }
         var generator = RandomGenerator(seed: seed)
-        return generator.permutation(kept.count).prefix(count).map { kept[$0] }
+        let chosen = generator.permutation(kept.count).prefix(count).map { kept[$0] }
+        return (chosen.map(\.text), chosen.map(\.film))
     }
 
     /// Openings of held-out movies' snippets that no training snippet opens with. A few words
     /// ("It's a movie") open reviews of many films, and an evaluation prompt that was also a
-    /// fine-tuning or PPO prompt would measure recall, not generalisation.
-    /// Each comes with the film of the first held-out snippet that opens with it: prompts from one
-    /// film are not independent evidence.
+    /// fine-tuning or PPO prompt would measure recall, not generalisation. Each comes with its film.
     public func heldOutPrompts(openingWords: Int, count: Int, seed: UInt64) -> (texts: [String], films: [String]) {
         let trained = Set(training.compactMap { Self.opening(of: $0.text, words: openingWords)?.prompt })
-        let openings = heldOut.lazy.compactMap { snippet in Self.opening(of: snippet.text, words: openingWords).map { (text: $0.prompt, film: snippet.movie) } }
-        let chosen = Self.distinct(openings, text: \.text, count: count, seed: seed, excluding: trained)
-        return (chosen.map(\.text), chosen.map(\.film))
+        return Self.prompts(from: heldOut, count: count, seed: seed, excluding: trained) { Self.opening(of: $0.text, words: openingWords)?.prompt }
     }
 }

@@ -91,11 +91,7 @@ public final class SmolLM2DemoPipeline {
 
     /// Distinct requests for the given snippets' movies, in a seeded order, with the film each names.
     func requests(_ snippets: [ReviewSnippet], count: Int, seed: UInt64) -> (texts: [String], films: [String]) {
-        let requests = snippets.lazy.compactMap { snippet in
-            Self.request(for: snippet, openingWords: self.configuration.openingWords).map { (text: $0, film: snippet.movie) }
-        }
-        let chosen = ReviewData.distinct(requests, text: \.text, count: count, seed: seed)
-        return (chosen.map(\.text), chosen.map(\.film))
+        ReviewData.prompts(from: snippets, count: count, seed: seed) { Self.request(for: $0, openingWords: configuration.openingWords) }
     }
 
     /// Requests with their chat prompts (the template's default system message, then the request).
