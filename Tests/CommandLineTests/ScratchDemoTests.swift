@@ -14,7 +14,7 @@ import Testing
         try """
             {"vocabularySize": 300, "model": {"width": 32, "layers": 1, "heads": 2, "contextLength": 48},
              "pretrainSteps": 4, "supervisedSteps": 4, "feedbackPrompts": 8, "samplesPerPrompt": 2, "responseLength": 8, "rewardEpochs": 1,
-             "ppo": {"iterations": 2, "batchSize": 4, "minibatches": 2, "epochs": 1, "responseLength": 8, "checkpointInterval": 1},
+             "ppo": {"iterations": 2, "batchSize": 4, "minibatches": 2, "epochs": 1, "responseLength": 8, "checkpointInterval": 1, "learningRate": 1e-9},
              "evaluationPrompts": 6, "leaderboardPrompts": 4, "bestOfN": 4, "bestOfNPrompts": 5,
              "criticSnippets": 40, "criticEvaluationSnippets": 40, "critic": {"epochs": 2, "heldOutPeriod": 0, "optimization": {"batchSize": 8}}}
             """.write(to: config, atomically: true, encoding: .utf8)
@@ -68,6 +68,13 @@ import Testing
         let films = try #require(population["groupedInterval"] as? [String: Any], "the interval resamples the prompts' films")
         #expect([films["lowerBound"], films["upperBound"]].compactMap { $0 as? Double } == seed["winRateInterval"] as? [Double])
         #expect(result.output.contains("critics' judge"), "\(result.output)")
+
+        // At a learning rate of 1e-9 the policy is SFT to the last sampled token, so only
+        // independent draws give the two sides different answers; one draw for both would couple them.
+        let examples = try #require(evaluation["examples"] as? [[String: Any]])
+        try #require(examples.count == 6)
+        let differing = examples.filter { ($0["optimized"] as? String) != ($0["supervised"] as? String) }
+        #expect(differing.count >= 3, "the policy and SFT sample from their own generators: \(examples)")
         #expect(result.output.contains("best-of-4 (5 prompts) beats SFT on") && result.output.contains("chosen by the population judge"), "\(result.output)")
         #expect(result.output.contains(String(format: "; KL ≤ %.2f (analytic bound);", log(4) - 0.75)), "\(result.output)")
 

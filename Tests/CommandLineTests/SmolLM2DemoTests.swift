@@ -16,7 +16,7 @@ import Testing
             {"feedbackPrompts": 8, "samplesPerPrompt": 3, "responseLength": 8, "generationBatchSize": 16,
              "reward": {"epochs": 2, "heldOutPeriod": 4, "optimization": {"batchSize": 4}},
              "criticSnippets": 40, "criticEvaluationSnippets": 40, "critic": {"epochs": 2, "heldOutPeriod": 0, "optimization": {"batchSize": 8}},
-             "ppo": {"iterations": 2, "batchSize": 4, "minibatches": 2, "epochs": 1, "responseLength": 8, "checkpointInterval": 1},
+             "ppo": {"iterations": 2, "batchSize": 4, "minibatches": 2, "epochs": 1, "responseLength": 8, "checkpointInterval": 1, "learningRate": 1e-9},
              "dpo": {"heldOutPeriod": 0, "optimization": {"steps": 2, "batchSize": 2, "warmupSteps": 1, "checkpointInterval": 1}},
              "bestOfN": 2, "bestOfNPrompts": 3, "evaluationPrompts": 5}
             """.write(to: config, atomically: true, encoding: .utf8)
@@ -72,7 +72,16 @@ import Testing
             }
         }
         #expect(first.output.contains("chosen by the population judge"), "\(first.output)")
-        #expect((evaluation["examples"] as? [[String: Any]])?.first?["answers"] is [[String: Any]])
+        // At a learning rate of 1e-9 PPO's adapters leave the model as it was to the last sampled
+        // token, so only independent draws give PPO and SmolLM2 different answers.
+        let examples = try #require(evaluation["examples"] as? [[String: Any]])
+        let pairs = examples.compactMap { example -> (String?, String?)? in
+            guard let answers = example["answers"] as? [[String: Any]] else { return nil }
+            let text = { (name: String) in answers.first { $0["method"] as? String == name }?["text"] as? String }
+            return (text("PPO-LoRA seed 0"), text("SmolLM2"))
+        }
+        try #require(pairs.count == 3 && pairs.allSatisfy { $0.0 != nil && $0.1 != nil })
+        #expect(pairs.contains { $0.0 != $0.1 }, "PPO and SmolLM2 sample from their own generators: \(pairs)")
 
         let report = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
         for expected in ["critics' judge", "DPO-LoRA", "best-of-2", "PPO-LoRA seed 0", "<h2>Stages</h2>", "length-controlled", "What the annotators' taste is worth", "the 95% intervals resample whole films"] {
