@@ -98,7 +98,7 @@ let package = Package(
 
         .target(
             name: "Evaluation",
-            dependencies: ["Annotators", "LanguageModeling", "RewardModeling", "Transformer", "Tensors", "Randomness"]),
+            dependencies: ["Annotators", "LanguageModeling", "Ratings", "RewardModeling", "Transformer", "Tensors", "Randomness"]),
         .target(
             name: "Pipeline",
             dependencies: [

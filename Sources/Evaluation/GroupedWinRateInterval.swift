@@ -5,6 +5,7 @@
 // prompts together, so the interval widens by as much as they move together and no more.
 import Foundation
 import Randomness
+import Ratings
 
 public struct GroupedWinRateInterval: Codable, Sendable, Equatable {
     /// Percentile bounds of the resampled win rates.
@@ -24,7 +25,7 @@ public struct GroupedWinRateInterval: Codable, Sendable, Equatable {
         if let bad = outcomes.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) { throw GroupedIntervalError.outcomeOutOfRange(index: bad, value: outcomes[bad]) }
         guard resamples > 0, confidence > 0, confidence < 1 else { throw GroupedIntervalError.invalidSettings(resamples: resamples, confidence: confidence) }
         let groups = PromptGroups(labels)
-        (lowerBound, upperBound) = groups.meanInterval(of: outcomes, resamples: resamples, confidence: confidence, seed: seed)
+        (lowerBound, upperBound) = try groups.meanInterval(of: outcomes, resamples: resamples, confidence: confidence, seed: seed)
         groupCount = groups.members.count
         self.resamples = resamples
         self.confidence = confidence
@@ -60,8 +61,14 @@ public struct PromptGroups: Sendable {
         (0..<members.count).flatMap { _ in members[generator.integer(in: 0..<members.count)] }
     }
 
+    /// Rows over all groups.
+    public var rowCount: Int { members.reduce(0) { $0 + $1.count } }
+
     /// Percentile bounds of the mean of `values` (one per row) over resamples of whole groups.
-    public func meanInterval(of values: [Double], resamples: Int = 2000, confidence: Double = 0.95, seed: UInt64 = 0) -> (lower: Double, upper: Double) {
+    public func meanInterval(
+        of values: [Double], resamples: Int = 2000, confidence: Double = 0.95, seed: UInt64 = 0
+    ) throws -> (lower: Double, upper: Double) {
+        guard !values.isEmpty, values.count == rowCount else { throw GroupedIntervalError.mismatchedCounts(outcomes: values.count, groups: rowCount) }
         var generator = RandomGenerator(seed: seed)
         var means: [Double] = []
         means.reserveCapacity(resamples)
@@ -71,7 +78,7 @@ public struct PromptGroups: Sendable {
         }
         means.sort()
         let tail = (1 - confidence) / 2
-        return (LengthControlledWinRate.quantile(means, tail), LengthControlledWinRate.quantile(means, 1 - tail))
+        return (quantile(sorted: means, tail), quantile(sorted: means, 1 - tail))
     }
 }
 

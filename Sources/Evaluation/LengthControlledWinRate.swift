@@ -13,6 +13,7 @@
 // coefficients finite when the outcomes are separable (every longer answer wins).
 import Foundation
 import Randomness
+import Ratings
 
 public struct LengthControlledWinRate: Codable, Sendable, Equatable {
     /// Win probability at equal lengths, σ(θ).
@@ -85,8 +86,8 @@ public struct LengthControlledWinRate: Codable, Sendable, Equatable {
         resampled.sort()
         let tail = (1 - settings.confidence) / 2
         winRate = fit.winRate
-        lowerBound = resampled.isEmpty ? fit.winRate : Self.quantile(resampled, tail)
-        upperBound = resampled.isEmpty ? fit.winRate : Self.quantile(resampled, 1 - tail)
+        lowerBound = resampled.isEmpty ? fit.winRate : quantile(sorted: resampled, tail)
+        upperBound = resampled.isEmpty ? fit.winRate : quantile(sorted: resampled, 1 - tail)
         modelCoefficient = fit.coefficients.model
         lengthCoefficient = fit.coefficients.length
         lengthDifferenceDeviation = fit.deviation
@@ -94,13 +95,6 @@ public struct LengthControlledWinRate: Codable, Sendable, Equatable {
         resampledGroups = groups == nil ? nil : drawn.members.count
         policyShorterShare = Double(differences.filter { $0 < 0 }.count) / Double(n)
         policyLongerShare = Double(differences.filter { $0 > 0 }.count) / Double(n)
-    }
-
-    /// numpy's default (linear) quantile of sorted values.
-    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
-        let position = q * Double(sorted.count - 1)
-        let below = Int(position.rounded(.down)), above = min(below + 1, sorted.count - 1)
-        return sorted[below] + (position - Double(below)) * (sorted[above] - sorted[below])
     }
 }
 

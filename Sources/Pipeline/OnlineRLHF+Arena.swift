@@ -91,7 +91,7 @@ struct RoundEvaluation {
         let (comparison, samples, startSamples) = try PolicyEvaluator.compare(
             policy: policy, baseline: reference, reference: reference.network, prompts: prompts, judge: judge, sampling: sampling, seed: seed,
             groups: films)
-        let (mean, judgeInterval) = Self.meanWithInterval(try judge.scores(prompts: prompts, responses: samples), films: films)
+        let (mean, judgeInterval) = try Self.meanWithInterval(try judge.scores(prompts: prompts, responses: samples), films: films)
         let critics = try critic.map { critic in
             let scores = try critic.scores(prompts: prompts, responses: samples), startScores = try critic.scores(prompts: prompts, responses: startSamples)
             let outcomes = WinCount.outcomes(scores, against: startScores)
@@ -108,11 +108,11 @@ struct RoundEvaluation {
     /// The mean of `scores` and its 95% interval from resampling the prompts' films (`films`, one
     /// per score). One film has no spread between films to estimate an error from (the interval
     /// would have no width), so under two there is none.
-    static func meanWithInterval(_ scores: [Double], films: [String]) -> (mean: Double, interval: [Double]?) {
+    static func meanWithInterval(_ scores: [Double], films: [String]) throws -> (mean: Double, interval: [Double]?) {
         let mean = scores.reduce(0, +) / Double(scores.count)
         let groups = PromptGroups(films)
-        guard groups.members.count >= 2, films.count == scores.count else { return (mean, nil) }
-        let interval = groups.meanInterval(of: scores)
+        guard groups.members.count >= 2 else { return (mean, nil) }
+        let interval = try groups.meanInterval(of: scores)
         return (mean, [interval.lower, interval.upper])
     }
 }

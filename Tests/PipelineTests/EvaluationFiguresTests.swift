@@ -18,18 +18,21 @@ import Testing
     }
 
     @Test func theJudgeScoreHasAnIntervalOnlyFromTwoFilms() throws {
-        #expect(RoundEvaluation.meanWithInterval([], films: []).interval == nil)
-        let one = RoundEvaluation.meanWithInterval([0.3], films: ["a"])
+        #expect(try RoundEvaluation.meanWithInterval([], films: []).interval == nil)
+        let one = try RoundEvaluation.meanWithInterval([0.3], films: ["a"])
         #expect(one.mean == 0.3 && one.interval == nil)
-        let oneFilm = RoundEvaluation.meanWithInterval([1, 3], films: ["a", "a"])
+        let oneFilm = try RoundEvaluation.meanWithInterval([1, 3], films: ["a", "a"])
         #expect(oneFilm.mean == 2 && oneFilm.interval == nil, "one film says nothing about the spread between films")
-        let four = RoundEvaluation.meanWithInterval([1, 2, 3, 4], films: ["a", "b", "c", "d"])
-        let expected = PromptGroups(["a", "b", "c", "d"]).meanInterval(of: [1, 2, 3, 4])
+        let four = try RoundEvaluation.meanWithInterval([1, 2, 3, 4], films: ["a", "b", "c", "d"])
+        let expected = try PromptGroups(["a", "b", "c", "d"]).meanInterval(of: [1, 2, 3, 4])
         #expect(four.mean == 2.5 && four.interval == [expected.lower, expected.upper])
         #expect(expected.lower >= 1 && expected.lower < 2.5 && expected.upper > 2.5 && expected.upper <= 4)
         // Two films whose prompts agree within each: the interval is the two films' range, not the prompts'.
-        let paired = RoundEvaluation.meanWithInterval([1, 1, 4, 4], films: ["a", "a", "b", "b"])
+        let paired = try RoundEvaluation.meanWithInterval([1, 1, 4, 4], films: ["a", "a", "b", "b"])
         #expect(paired.interval.map { $0[0] >= 1 && $0[1] <= 4 && $0[1] - $0[0] > 2 } == true)
+        #expect(throws: GroupedIntervalError.mismatchedCounts(outcomes: 3, groups: 4), "a film for every score") {
+            try RoundEvaluation.meanWithInterval([1, 2, 3], films: ["a", "b", "c", "d"])
+        }
     }
 
     @Test func aKLThatWasNotMeasuredDoesNotMeetTheGoal() throws {
