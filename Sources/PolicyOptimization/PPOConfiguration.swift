@@ -27,6 +27,13 @@ public struct PPOConfiguration: Codable, Sendable, Equatable {
     public var responseLength = 24
     /// Sampling temperature; log-probabilities use the same temperature.
     public var temperature: Float = 0.7
+    /// Rollouts sample from the `topK` likeliest tokens; 0 samples the whole vocabulary.
+    /// Log-probabilities, and so the ratio and the KL, are still the full softmax's, as TRL takes
+    /// them under its generation settings. A policy judged on top-k samples trains on the answers
+    /// it will be judged by, and its KL penalty reads the KL that evaluation measures: a sharpened
+    /// policy's top-k keeps the tokens it prefers most over the reference. (On the SmolLM2 demo
+    /// the policy then moved further in the same iterations; docs/rlhf.md has the run.)
+    public var topK = 0
     /// Subtracted from the score of a response that never produced <|endoftext|>; 0 disables.
     public var missingEndPenalty: Double = 0
     /// Penalises responses far from the starting length; nil disables.
@@ -102,6 +109,7 @@ public struct PPOConfiguration: Codable, Sendable, Equatable {
         try check((1...largest).contains(batchSize), "batchSize", "between 1 and \(largest)")
         try check((1...largest).contains(responseLength), "responseLength", "between 1 and \(largest)")
         try check(temperature > 0, "temperature", "> 0 (log-probabilities are taken at this temperature)")
+        try check(topK >= 0, "topK", "≥ 0 (0 samples the whole vocabulary)")
         try check(klCoefficient >= 0 && klTarget > 0 && klHorizon > 0, "klCoefficient", "≥ 0 with a positive target and horizon")
         // The controller multiplies β by 1 ± 0.2 · batchSize / horizon: from 0 it never moves, and
         // a horizon under a fifth of the batch would make β negative, a bonus for drifting away.

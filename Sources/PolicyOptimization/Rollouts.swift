@@ -56,7 +56,8 @@ extension PolicyModels {
             stops: policy.stopTokens, head: head)
         let generations = try policy.network.generate(
             prompts: prompts,
-            parameters: SamplingParameters(temperature: configuration.temperature, maxNewTokens: configuration.responseLength, stopTokens: policy.stopTokens),
+            parameters: SamplingParameters(
+                temperature: configuration.temperature, topK: configuration.topK, maxNewTokens: configuration.responseLength, stopTokens: policy.stopTokens),
             generator: &generator, padding: endOfText, adjustingLogits: decoding.read, observe: decoding.chose)
         times.generation += clock.lap()
         let responses = generations.map { $0.tokens.isEmpty ? [endOfText] : $0.tokens }

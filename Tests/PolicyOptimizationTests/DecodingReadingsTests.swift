@@ -43,6 +43,36 @@ import Transformer
         }
     }
 
+    /// Rollouts drawn from the top k (here the top 1, the greedy answer) keep the full softmax's
+    /// log-probabilities, which the ratio and the KL read, as TRL takes them under its sampler.
+    @Test func topKRolloutsKeepTheFullSoftmaxsLogProbabilities() throws {
+        let policy = try tinyAdaptedPolicy(llama: true)
+        let models = try PolicyModels(policy: policy, value: headOn(policy), temperature: 0.7)
+        var configuration = PPOConfiguration()
+        configuration.responseLength = 6
+        configuration.topK = 1
+        let prompts: [[Int32]] = [[1, 2, 3], [4, 5], [6], [7, 8]]
+        var times = PhaseTimes()
+        let rollouts = { (seed: UInt64) in
+            var generator = RandomGenerator(seed: seed)
+            return try models.collectRollouts(prompts: prompts, configuration: configuration, generator: &generator, times: &times)
+        }
+        let first = try rollouts(1)
+        #expect(try rollouts(2).responses == first.responses, "the top 1 is the same whatever the draws")
+        var unused = RandomGenerator(seed: 3)
+        let greedy = try policy.network.generate(
+            prompts: prompts, parameters: SamplingParameters(temperature: 0, maxNewTokens: 6, stopTokens: policy.stopTokens),
+            generator: &unused, padding: policy.endOfText ?? 0)
+        #expect(first.responses == greedy.map(\.tokens))
+        let forward = try policy.network.responseLogProbabilities(first.batch, temperature: 0.7, tape: nil).scalars
+        for (i, real) in first.mask.values.enumerated() where real == 1 {
+            #expect(abs(first.logProbabilities.values[i] - Double(forward[i])) < 1e-4, "cell \(i)")
+            #expect(first.logProbabilities.values[i] < -1e-3, "the full softmax's, not the top 1's certainty (cell \(i))")
+        }
+        configuration.topK = 0
+        #expect(try rollouts(1).responses != rollouts(2).responses, "without top-k the draws decide")
+    }
+
     /// Without a head on the policy the values are left to the value network.
     @Test func withoutAHeadNoValuesAreRead() throws {
         let (policy, _) = try tinyPolicy()
