@@ -23,7 +23,6 @@ public struct GroupedWinRateInterval: Codable, Sendable, Equatable {
             throw GroupedIntervalError.mismatchedCounts(outcomes: outcomes.count, groups: labels.count)
         }
         if let bad = outcomes.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) { throw GroupedIntervalError.outcomeOutOfRange(index: bad, value: outcomes[bad]) }
-        guard resamples > 0, confidence > 0, confidence < 1 else { throw GroupedIntervalError.invalidSettings(resamples: resamples, confidence: confidence) }
         let groups = PromptGroups(labels)
         (lowerBound, upperBound) = try groups.meanInterval(of: outcomes, resamples: resamples, confidence: confidence, seed: seed)
         groupCount = groups.members.count
@@ -61,14 +60,14 @@ public struct PromptGroups: Sendable {
         (0..<members.count).flatMap { _ in members[generator.integer(in: 0..<members.count)] }
     }
 
-    /// Rows over all groups.
-    public var rowCount: Int { members.reduce(0) { $0 + $1.count } }
+    var rowCount: Int { members.reduce(0) { $0 + $1.count } }
 
     /// Percentile bounds of the mean of `values` (one per row) over resamples of whole groups.
     public func meanInterval(
         of values: [Double], resamples: Int = 2000, confidence: Double = 0.95, seed: UInt64 = 0
     ) throws -> (lower: Double, upper: Double) {
         guard !values.isEmpty, values.count == rowCount else { throw GroupedIntervalError.mismatchedCounts(outcomes: values.count, groups: rowCount) }
+        guard resamples > 0, confidence > 0, confidence < 1 else { throw GroupedIntervalError.invalidSettings(resamples: resamples, confidence: confidence) }
         var generator = RandomGenerator(seed: seed)
         var means: [Double] = []
         means.reserveCapacity(resamples)
@@ -95,7 +94,7 @@ public enum GroupedIntervalError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .mismatchedCounts(outcomes, groups):
-            return "a grouped interval needs one group per outcome (at least one), got \(outcomes) outcomes and \(groups) groups"
+            return "a grouped interval needs a group label for every outcome (and an outcome), got \(outcomes) outcomes and \(groups) labels"
         case let .outcomeOutOfRange(index, value): return "outcome \(index) is \(value); outcomes are 1 (win), 0.5 (tie) or 0 (loss)"
         case let .invalidSettings(resamples, confidence):
             return "a grouped interval needs at least one resample and a confidence in (0, 1), got \(resamples) resamples at \(confidence)"

@@ -109,7 +109,7 @@ extension DemoPipeline {
     func evaluate(_ data: ReviewData, supervised: LanguageModel, policies: [PolicyRun], scorer: any ResponseScorer, rewardAccuracy: Double?) throws -> DemoOutcome {
         let heldOut = data.heldOutPrompts(openingWords: configuration.openingWords, count: configuration.evaluationPrompts, seed: configuration.seed &+ 3)
         let prompts = heldOut.texts.map(supervised.encode), films = heldOut.films
-        let sampling = SamplingParameters(temperature: configuration.ppo.temperature, maxNewTokens: configuration.ppo.responseLength)
+        let sampling = configuration.ppo.sampling
         let judge = try populationJudge(for: supervised)
         let strongURL = dataFolder.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf")
         let strong = FileManager.default.fileExists(atPath: strongURL.path) ? try LanguageModel.load(from: strongURL, trainable: false) : nil

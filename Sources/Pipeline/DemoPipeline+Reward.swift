@@ -31,7 +31,7 @@ extension DemoPipeline {
         let prompts = ReviewData.prompts(from: data.training, openingWords: configuration.openingWords, count: settings.normalizationSamples, seed: configuration.seed &+ 5)
         let samples = try PolicySamples.draw(
             from: supervised, prompts: prompts, count: settings.normalizationSamples,
-            parameters: SamplingParameters(temperature: configuration.ppo.temperature, maxNewTokens: configuration.ppo.responseLength),
+            parameters: configuration.ppo.sampling,
             seed: configuration.seed &+ 6)
         let trainer = try RewardTrainer(model: model, configuration: settings, run: run)
         let evaluation = try trainer.train(on: training, heldOut: heldOut, normalizingOn: model.sequences(of: samples)) { events(.reward($0)) }

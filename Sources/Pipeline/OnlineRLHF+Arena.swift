@@ -109,6 +109,7 @@ struct RoundEvaluation {
     /// per score). One film has no spread between films to estimate an error from (the interval
     /// would have no width), so under two there is none.
     static func meanWithInterval(_ scores: [Double], films: [String]) throws -> (mean: Double, interval: [Double]?) {
+        guard films.count == scores.count else { throw GroupedIntervalError.mismatchedCounts(outcomes: scores.count, groups: films.count) }
         let mean = scores.reduce(0, +) / Double(scores.count)
         let groups = PromptGroups(films)
         guard groups.members.count >= 2 else { return (mean, nil) }

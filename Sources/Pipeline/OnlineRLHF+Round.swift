@@ -110,7 +110,7 @@ extension OnlineRLHF {
             from: data.training, openingWords: configuration.openingWords, count: settings.normalizationSamples, seed: configuration.seed &+ 5 &+ UInt64(round))
         let samples = try PolicySamples.draw(
             from: policy, prompts: prompts, count: settings.normalizationSamples,
-            parameters: Transformer.SamplingParameters(temperature: configuration.ppo.temperature, maxNewTokens: configuration.ppo.responseLength),
+            parameters: configuration.ppo.sampling,
             seed: configuration.seed &+ 6 &+ UInt64(round))
         let trainer = try RewardTrainer(model: model, configuration: settings, run: run)
         let evaluation = try trainer.train(on: training, heldOut: heldOut, normalizingOn: model.sequences(of: samples)) { events(.reward($0)) }

@@ -75,7 +75,7 @@ public final class OnlineRLHF {
             judge: JudgeScorer(judge: HiddenJudge.population(RaterLexicon(contentsOf: lexiconURL)), model: start),
             // The critics read whole snippets, so the judge reads the opening words with the answer.
             critic: try criticURL.map { CriticJudge.snippetScorer(try RewardModel.load(from: $0), for: start) },
-            sampling: Transformer.SamplingParameters(temperature: configuration.ppo.temperature, maxNewTokens: configuration.ppo.responseLength),
+            sampling: configuration.ppo.sampling,
             seed: configuration.seed &+ 17)
         var summaries = [try evaluation.summary(of: start, round: 0, reference: start, labels: 0, seconds: 0)]
         for round in 1...rounds {

@@ -1,6 +1,7 @@
 // Every setting of an RLHF policy-optimisation run, with the defaults the demo uses.
 import Optimization
 import TrainingRuns
+import Transformer
 
 public enum PolicyAlgorithm: String, Codable, Sendable {
     /// Several epochs over minibatches with the clipped surrogate and clipped value loss.
@@ -125,5 +126,14 @@ public struct PPOConfiguration: Codable, Sendable, Equatable {
         try check(checkpointInterval >= 0 && loggedSamples >= 0, "checkpointInterval", "≥ 0")
         try overoptimizationGuard.validate()
         try lengthGuard?.validate()
+    }
+}
+
+extension PPOConfiguration {
+    /// The sampler the rollouts draw with (stopping at the policy's stop tokens). The demos draw
+    /// the reward model's normalisation samples and their evaluation with it too, so both read
+    /// answers of the kind PPO trains on.
+    public var sampling: SamplingParameters {
+        SamplingParameters(temperature: temperature, topK: topK, maxNewTokens: responseLength)
     }
 }

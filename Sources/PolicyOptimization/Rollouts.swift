@@ -54,10 +54,10 @@ extension PolicyModels {
         let decoding = DecodingReadings(
             rows: prompts.count, columns: configuration.responseLength, vocabulary: network.vocabularySize, temperature: configuration.temperature,
             stops: policy.stopTokens, head: head)
+        var sampling = configuration.sampling
+        sampling.stopTokens = policy.stopTokens
         let generations = try policy.network.generate(
-            prompts: prompts,
-            parameters: SamplingParameters(
-                temperature: configuration.temperature, topK: configuration.topK, maxNewTokens: configuration.responseLength, stopTokens: policy.stopTokens),
+            prompts: prompts, parameters: sampling,
             generator: &generator, padding: endOfText, adjustingLogits: decoding.read, observe: decoding.chose)
         times.generation += clock.lap()
         let responses = generations.map { $0.tokens.isEmpty ? [endOfText] : $0.tokens }

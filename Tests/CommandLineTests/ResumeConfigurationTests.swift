@@ -1,6 +1,7 @@
 // A training run resumed under another configuration than the one its config.json records
 // would continue as neither run, and overwriting the record would hide it: it is refused,
-// naming the fields. Only the run's length may change, to train on.
+// naming the fields. Only the run's length may change, to train on. A setting added after the run
+// was recorded is no change: it defaults to the behaviour the run had.
 import Foundation
 import Testing
 
@@ -29,5 +30,29 @@ import Testing
         let longer = try FullDiskTests.rlhf(arguments + ["--steps", "6", "--resume"])
         #expect(longer.status == 0, "a longer run could not continue: \(longer.output)")
         #expect(DataParallelTests.losses(in: run, job: .pretrain).keys.sorted() == Array(1...6))
+    }
+
+    @Test func aSettingAddedSinceTheRunWasRecordedIsNoChange() throws {
+        let workspace = try CrashWorkspace.shared.get()
+        let run = workspace.url("ppo-older-record-\(UUID().uuidString)")
+        let arguments = CrashJob.ppo.arguments(in: workspace, run: run)
+        let first = try FullDiskTests.rlhf(arguments)
+        try #require(first.status == 0, "\(first.output)")
+        // The record of a version before PPO's rollouts had a top-k.
+        let recordURL = run.appendingPathComponent("config.json")
+        var record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: recordURL)) as? [String: Any])
+        try #require(record.removeValue(forKey: "topK") as? Int == 0)
+        try JSONSerialization.data(withJSONObject: record).write(to: recordURL)
+
+        let longer = try FullDiskTests.rlhf(arguments + ["--iterations", "6", "--resume"])
+        #expect(longer.status == 0, "a run recorded before topK existed could not continue: \(longer.output)")
+        #expect(DataParallelTests.losses(in: run, job: .ppo).keys.sorted() == Array(1...6))
+        let rewritten = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: recordURL)) as? [String: Any])
+        #expect(rewritten["topK"] as? Int == 0, "the continued run records the setting it ran with")
+
+        record["klCoefficient"] = 0.5
+        try JSONSerialization.data(withJSONObject: record).write(to: recordURL)
+        let changed = try FullDiskTests.rlhf(arguments + ["--iterations", "8", "--resume"])
+        #expect(changed.status != 0 && changed.output.contains("klCoefficient"), "a recorded setting that differs is still refused: \(changed.output)")
     }
 }

@@ -33,6 +33,9 @@ import Testing
         #expect(throws: GroupedIntervalError.mismatchedCounts(outcomes: 3, groups: 4), "a film for every score") {
             try RoundEvaluation.meanWithInterval([1, 2, 3], films: ["a", "b", "c", "d"])
         }
+        #expect(throws: GroupedIntervalError.mismatchedCounts(outcomes: 3, groups: 1), "even where one film would give no interval") {
+            try RoundEvaluation.meanWithInterval([1, 2, 3], films: ["a"])
+        }
     }
 
     @Test func aKLThatWasNotMeasuredDoesNotMeetTheGoal() throws {

@@ -31,7 +31,7 @@ struct PretrainCommand: ParsableCommand {
         try configuration.validate()
         let world = try TrainingWorld.join()
         let folder = RunFolder(runOptions.folderURL)
-        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), resuming: runOptions.resume, world: world)
+        try TrainingWorld.prepare(folder, configuration: configuration, defaults: PretrainingConfiguration(), resuming: runOptions.resume, world: world)
 
         let bpe = try BPETokenizer(directory: URL(fileURLWithPath: tokenizer))
         let streams = try TrainingWorld.rootFirst(world) {

@@ -3,6 +3,7 @@
 // output and progress bars are silenced (their errors still reach standard error).
 import ArgumentParser
 import DataParallel
+import ConfigFiles
 import Foundation
 import Kernels
 import Reporting
@@ -23,10 +24,14 @@ enum TrainingWorld {
     /// under another configuration than its config.json records would continue as neither, and
     /// the record of what it ran would be lost: every rank refuses it, naming the fields. Only
     /// its length may change, to train on.
-    static func prepare(_ folder: RunFolder, configuration: Data, resuming: Bool, world: Communicator) throws {
+    static func prepare<Configuration: Codable>(
+        _ folder: RunFolder, configuration: Configuration, defaults: Configuration, resuming: Bool, world: Communicator
+    ) throws {
+        let encoded = try ConfigurationFile.encode(configuration)
         if resuming, let stored = try? Data(contentsOf: folder.configurationURL) {
             let lengths: Set<String> = ["steps", "optimization.steps", "iterations"]
-            let changed = try RunFolderConfiguration.changedFields(stored, configuration).filter { !lengths.contains($0) }
+            let recorded = RunFolderConfiguration.completed(stored, defaults: defaults, source: folder.configurationURL.path)
+            let changed = try RunFolderConfiguration.changedFields(recorded, encoded).filter { !lengths.contains($0) }
             guard changed.isEmpty else {
                 throw ValidationError("""
                     \(folder.configurationURL.path) records another configuration (\(changed.joined(separator: ", ")) differ): \
@@ -36,7 +41,7 @@ enum TrainingWorld {
         }
         guard world.isRoot else { return }
         try folder.prepare()
-        try folder.writeConfiguration(configuration)
+        try folder.writeConfiguration(encoded)
     }
 
     /// Runs `make` on the root rank first, then on the others once it is done: for steps that

@@ -21,10 +21,7 @@ enum RunFolderConfiguration {
         let configURL = folder.appendingPathComponent("config.json")
         let encoded = try ConfigurationFile.encode(configuration)
         if let stored = try? Data(contentsOf: configURL) {
-            // A folder made by an earlier version lacks the settings added since; those default to
-            // the earlier behaviour, so they are read as the preset's values rather than as changes.
-            let completed = (try? ConfigurationFile.encode(ConfigurationFile.overlay(stored, on: preset, source: configURL.path))) ?? stored
-            let changed = try Self.changedFields(completed, encoded)
+            let changed = try Self.changedFields(completed(stored, defaults: preset, source: configURL.path), encoded)
             guard changed.isEmpty else {
                 throw DemoConfigurationError("""
                     \(configURL.path) holds another configuration (\(changed.joined(separator: ", ")) differ), and the \
@@ -34,6 +31,13 @@ enum RunFolderConfiguration {
         }
         try encoded.write(to: configURL, options: .atomic)
         return configuration
+    }
+
+    /// A stored configuration with the settings added since it was written filled in from
+    /// `defaults`: they default to the earlier behaviour, so they read as unchanged rather than as
+    /// changes that would refuse the folder.
+    static func completed<Configuration: Codable>(_ stored: Data, defaults: Configuration, source: String) -> Data {
+        (try? ConfigurationFile.encode(ConfigurationFile.overlay(stored, on: defaults, source: source))) ?? stored
     }
 
     /// The dotted names of the fields whose values differ between two encoded configurations:

@@ -63,7 +63,7 @@ struct DPOCommand: AsyncParsableCommand {
         let folder = RunFolder(runOptions.folderURL)
         let preferences = try PreferenceData(
             pairs, model: policy, heldOutPeriod: configuration.heldOutPeriod, maximumPromptLength: configuration.maximumPromptLength)
-        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), resuming: runOptions.resume, world: world)
+        try TrainingWorld.prepare(folder, configuration: configuration, defaults: PreferenceConfiguration(), resuming: runOptions.resume, world: world)
         print("preference pairs: \(preferences.training.count) for training, \(preferences.heldOut.count) held out")
         let objective = try DirectPreferenceOptimization(
             data: preferences, settings: configuration.dpo, seed: configuration.optimization.seed,

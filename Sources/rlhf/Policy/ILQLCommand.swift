@@ -105,7 +105,7 @@ struct ILQLCommand: AsyncParsableCommand {
                     + "and with the new tokens they exceed the model's context of \(context); lower decoding.maxNewTokens or pass --samples 0")
         }
         let folder = RunFolder(runOptions.folderURL)
-        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), resuming: runOptions.resume, world: world)
+        try TrainingWorld.prepare(folder, configuration: configuration, defaults: ILQLConfiguration(), resuming: runOptions.resume, world: world)
         print("samples: \(offline.training.count) for training, \(offline.heldOut.count) held out")
 
         let policy = try ILQLPolicy(model: base, configuration: configuration)

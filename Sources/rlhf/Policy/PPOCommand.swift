@@ -72,7 +72,7 @@ struct PPOCommand: ParsableCommand {
                 "responseLength \(configuration.responseLength): \(prompts) holds prompts of up to \(longest) tokens, "
                     + "and with the response they exceed the policy's context of \(context)")
         }
-        try TrainingWorld.prepare(folder, configuration: ConfigurationFile.encode(configuration), resuming: runOptions.resume, world: world)
+        try TrainingWorld.prepare(folder, configuration: configuration, defaults: PPOConfiguration(), resuming: runOptions.resume, world: world)
         let monitor = FileManager.default.fileExists(atPath: lexicon.path)
             ? JudgeScorer(judge: HiddenJudge.population(try lexicon.raters()), model: policy) : nil
         let trainer = try PPOTrainer(
