@@ -4,7 +4,8 @@ formulas (Tests/Fixtures/dpo/losses.json).
 Conventions, as TRL computes them (trl/trainer/dpo_trainer.py):
   * log-probabilities are sums over each response's tokens (the completion mask), policy and
     reference alike; h = (logp_c - logp_r) - (ref_c - ref_r).
-  * sigmoid (DPO, and cDPO with label smoothing eps, as TRL's `dpo_loss` had it up to v0.29):
+  * sigmoid (DPO, and cDPO with label smoothing eps, as TRL's `DPOTrainer.dpo_loss` had it through
+    v0.28; v0.29 folded the losses into `_compute_loss`, whose sigmoid no longer smooths labels):
         loss = -(1 - eps) * logsigmoid(beta * h) - eps * logsigmoid(-beta * h)
   * ipo: the chosen and rejected log-ratios are each divided by their response's token count
     (clamped to at least 1) before the difference is taken, then
