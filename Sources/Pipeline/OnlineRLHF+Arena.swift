@@ -41,6 +41,10 @@ public struct RoundSummary: Codable, Sendable {
     /// (nil when the run was given no critics' judge).
     public var criticWinRate: Double?
     public var criticWinRateInterval: [Double]?
+    /// The wins, ties and losses behind the two win rates (nil in rounds saved before they were
+    /// kept): a rate hides how many prompts were ties, which count half.
+    public var versusStart: WinCount?
+    public var criticVersusStart: WinCount?
     /// Wall-clock time of the round: labels, reward model, PPO and this evaluation.
     public var seconds: Double
 
@@ -95,14 +99,15 @@ struct RoundEvaluation {
         let critics = try critic.map { critic in
             let scores = try critic.scores(prompts: prompts, responses: samples), startScores = try critic.scores(prompts: prompts, responses: startSamples)
             let outcomes = WinCount.outcomes(scores, against: startScores)
-            return (winRate: WinCount(outcomes: outcomes).winRate, interval: try GroupedWinRateInterval(outcomes: outcomes, groups: films).range.bounds)
+            return (count: WinCount(outcomes: outcomes), interval: try GroupedWinRateInterval(outcomes: outcomes, groups: films).range.bounds)
         }
         return RoundSummary(
             round: round, judgeScore: mean, judgeScoreInterval: judgeInterval, winRateVersusStart: comparison.winRate,
             winRateInterval: comparison.winRateInterval.bounds, winRateFilms: comparison.groupedInterval?.groupCount, klToReference: comparison.policy.klToReference,
             meanLength: comparison.policy.meanLength, repetition: comparison.policy.repetition,
             repetitionAtEqualLengths: comparison.lengthMatchedRepetition, labels: labels, rewardAccuracy: rewardAccuracy,
-            criticWinRate: critics?.winRate, criticWinRateInterval: critics?.interval, seconds: seconds)
+            criticWinRate: critics?.count.winRate, criticWinRateInterval: critics?.interval, versusStart: comparison.record,
+            criticVersusStart: critics?.count, seconds: seconds)
     }
 
     /// The mean of `scores` and its 95% interval from resampling the prompts' films (`films`, one

@@ -42,11 +42,12 @@ struct OnlineRLHFReport {
         let rows = outcome.rounds.map { (r: RoundSummary) -> String in
             let winRate = r.round == 0 ? "" : PercentText.of(r.winRateVersusStart, between: r.winRateInterval[0], and: r.winRateInterval[1])
                 + (r.winRateFilms == nil ? " *" : "")
+            let counts = r.round == 0 ? "" : r.versusStart.map { "\($0.wins)/\($0.ties)/\($0.losses)" } ?? "not kept"
             let critics = judgedByCritics ? "<td>\(criticWinRate(r))</td>" : ""
             let repeated = r.repetition.map { PercentText.of($0.repeatedTrigramShare) } ?? ""
             let accuracy = r.rewardAccuracy.map { PercentText.of($0) } ?? ""
             return "<tr><td>\(r.round)</td><td>\(r.judgeScoreText)</td>"
-                + "<td>\(winRate)</td>\(critics)<td>\(FigureText.kl(r.klToReference))</td><td>\(fixed(r.meanLength, 1))</td>"
+                + "<td>\(winRate)</td><td>\(counts)</td>\(critics)<td>\(FigureText.kl(r.klToReference))</td><td>\(fixed(r.meanLength, 1))</td>"
                 + "<td>\(r.repetition.map { fixed($0.distinct2) } ?? "")</td>"
                 + "<td>\(r.repetitionAtEqualLengths.map { "\(fixed($0.policy.distinct2)) vs \(fixed($0.baseline.distinct2))" } ?? "")</td>"
                 + "<td>\(repeated)</td><td>\(r.labels)</td>"
@@ -71,7 +72,7 @@ struct OnlineRLHFReport {
         start's with each prompt's two answers cut to the shorter one's words, since shorter answers look more varied for that alone.</p>
         <table>\(verdicts)</table>
         <h2>Rounds</h2>
-        <table><tr><th>round</th><th>judge score [95% CI]</th><th>win rate vs start [95% CI]</th>\(judgedByCritics ? "<th>critics' judge: win rate vs start [95% CI]</th>" : "")<th>KL to the start (nats/response)</th>
+        <table><tr><th>round</th><th>judge score [95% CI]</th><th>win rate vs start [95% CI]</th><th>wins/ties/losses</th>\(judgedByCritics ? "<th>critics' judge: win rate vs start [95% CI]</th>" : "")<th>KL to the start (nats/response)</th>
         <th>mean length (tokens)</th><th>distinct-2</th><th>distinct-2 at equal lengths, vs the start</th><th>repeated trigrams</th><th>labels</th><th>reward-model accuracy</th><th>seconds</th></tr>\(rows)</table>
         \(winRateNote)
         \(ReportParts.charts([judgeChart, ratingChart]))

@@ -45,6 +45,14 @@ import Transformer
         #expect(report.contains("distinct-2 at equal lengths, vs the start") && report.contains("intervals resample the prompts'"))
         #expect(!report.contains("Saved by an earlier version"))
         #expect(rounds.allSatisfy { ($0["winRateFilms"] as? Int ?? 0) >= 1 }, "every round's interval resampled films: \(rounds)")
+        for round in rounds {
+            let count = try #require(round["versusStart"] as? [String: Int], "\(round)")
+            let (wins, ties, losses) = (count["wins"] ?? -1, count["ties"] ?? -1, count["losses"] ?? -1)
+            #expect(wins >= 0 && ties >= 0 && losses >= 0 && wins + ties + losses == 12, "one outcome per held-out prompt: \(count)")
+            #expect(abs((Double(wins) + 0.5 * Double(ties)) / 12 - (round["winRateVersusStart"] as? Double ?? -1)) < 1e-12)
+        }
+        let lastCount = try #require(rounds.last?["versusStart"] as? [String: Int])
+        #expect(report.contains("<th>wins/ties/losses</th>") && report.contains("<td>\(lastCount["wins"] ?? -1)/\(lastCount["ties"] ?? -1)/\(lastCount["losses"] ?? -1)</td>"))
         let firstRound = try Data(contentsOf: run.appendingPathComponent("round-1/round.json"))
         let secondPolicy = try Data(contentsOf: run.appendingPathComponent("round-2/policy/model/model.safetensors"))
 
@@ -70,11 +78,12 @@ import Transformer
         // A round saved before the intervals resampled films reads back, and the report says which.
         let roundURL = run.appendingPathComponent("round-1/round.json")
         var saved = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: roundURL)) as? [String: Any])
-        #expect(saved.removeValue(forKey: "winRateFilms") != nil)
+        #expect(saved.removeValue(forKey: "winRateFilms") != nil && saved.removeValue(forKey: "versusStart") != nil)
         try JSONSerialization.data(withJSONObject: saved).write(to: roundURL)
         let mixed = try rlhf(arguments(3))
         #expect(mixed.status == 0, "\(mixed.error)")
-        #expect(try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8).contains("Saved by an earlier version"))
+        let mixedReport = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(mixedReport.contains("Saved by an earlier version") && mixedReport.contains("<td>not kept</td>"))
 
         let changed = try rlhf(arguments(3).filter { $0 != config.path && $0 != "--config" })
         #expect(changed.status != 0 && changed.error.contains("judgmentsPerRound"), "a folder refuses another configuration: \(changed.error)")
