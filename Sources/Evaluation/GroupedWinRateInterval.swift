@@ -68,16 +68,23 @@ public struct PromptGroups: Sendable {
     ) throws -> (lower: Double, upper: Double) {
         guard !values.isEmpty, values.count == rowCount else { throw GroupedIntervalError.mismatchedCounts(outcomes: values.count, groups: rowCount) }
         guard resamples > 0, confidence > 0, confidence < 1 else { throw GroupedIntervalError.invalidSettings(resamples: resamples, confidence: confidence) }
-        var generator = RandomGenerator(seed: seed)
-        var means: [Double] = []
-        means.reserveCapacity(resamples)
-        for _ in 0..<resamples {
-            let rows = resample(&generator)
-            means.append(rows.reduce(0) { $0 + values[$1] } / Double(rows.count))
+        return percentileInterval(resamples: resamples, confidence: confidence, seed: seed) { rows in
+            rows.reduce(0) { $0 + values[$1] } / Double(rows.count)
         }
-        means.sort()
+    }
+
+    /// Percentile bounds of `statistic` of the rows over `resamples` (> 0) resamples of whole
+    /// groups, drawn from `seed`, at `confidence` (in (0, 1)).
+    func percentileInterval(
+        resamples: Int, confidence: Double, seed: UInt64, statistic: ([Int]) throws -> Double
+    ) rethrows -> (lower: Double, upper: Double) {
+        var generator = RandomGenerator(seed: seed)
+        var resampled: [Double] = []
+        resampled.reserveCapacity(resamples)
+        for _ in 0..<resamples { resampled.append(try statistic(resample(&generator))) }
+        resampled.sort()
         let tail = (1 - confidence) / 2
-        return (quantile(sorted: means, tail), quantile(sorted: means, 1 - tail))
+        return (quantile(sorted: resampled, tail), quantile(sorted: resampled, 1 - tail))
     }
 }
 

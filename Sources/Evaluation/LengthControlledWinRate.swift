@@ -12,8 +12,6 @@
 // no-CV default C = 100), which keeps the objective strictly convex for Newton's method and the
 // coefficients finite when the outcomes are separable (every longer answer wins).
 import Foundation
-import Randomness
-import Ratings
 
 public struct LengthControlledWinRate: Codable, Sendable, Equatable {
     /// Win probability at equal lengths, σ(θ).
@@ -76,18 +74,12 @@ public struct LengthControlledWinRate: Codable, Sendable, Equatable {
         let differences = zip(policyLengths, baselineLengths).map { $0 - $1 }
         let fit = try LogisticFit(outcomes: outcomes, differences: differences, penalty: settings.penalty)
         let drawn = groups.map(PromptGroups.init) ?? PromptGroups(rows: n)
-        var generator = RandomGenerator(seed: settings.seed)
-        var resampled: [Double] = []
-        resampled.reserveCapacity(settings.bootstrapResamples)
-        for _ in 0..<settings.bootstrapResamples {
-            let rows = drawn.resample(&generator)
-            resampled.append(try LogisticFit(outcomes: rows.map { outcomes[$0] }, differences: rows.map { differences[$0] }, penalty: settings.penalty).winRate)
-        }
-        resampled.sort()
-        let tail = (1 - settings.confidence) / 2
         winRate = fit.winRate
-        lowerBound = resampled.isEmpty ? fit.winRate : quantile(sorted: resampled, tail)
-        upperBound = resampled.isEmpty ? fit.winRate : quantile(sorted: resampled, 1 - tail)
+        (lowerBound, upperBound) = settings.bootstrapResamples == 0
+            ? (fit.winRate, fit.winRate)
+            : try drawn.percentileInterval(resamples: settings.bootstrapResamples, confidence: settings.confidence, seed: settings.seed) { rows in
+                try LogisticFit(outcomes: rows.map { outcomes[$0] }, differences: rows.map { differences[$0] }, penalty: settings.penalty).winRate
+            }
         modelCoefficient = fit.coefficients.model
         lengthCoefficient = fit.coefficients.length
         lengthDifferenceDeviation = fit.deviation

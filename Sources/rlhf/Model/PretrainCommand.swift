@@ -1,6 +1,5 @@
 // `rlhf pretrain`: train a GPT from scratch on a text corpus.
 import ArgumentParser
-import ConfigFiles
 import Finetuning
 import Foundation
 import LanguageModelData

@@ -1,7 +1,6 @@
 // `rlhf sft`: fine-tune a model on demonstrations (loss on the answers only), the whole model or
 // low-rank adapters on a frozen base; chat models read the prompts in their chat template.
 import ArgumentParser
-import ConfigFiles
 import Finetuning
 import Foundation
 import LanguageModeling

@@ -3,7 +3,6 @@
 // adapters on a frozen base. The reference is the starting policy: its log-probabilities are
 // computed once, before the first step, and kept in every checkpoint.
 import ArgumentParser
-import ConfigFiles
 import FeedbackComparisons
 import Finetuning
 import Foundation

@@ -2,7 +2,6 @@
 // a model learns Q- and V-heads (and, through the AWAC term, its own weights) from rewarded
 // samples, and decodes with β-weighted advantages.
 import ArgumentParser
-import ConfigFiles
 import FeedbackComparisons
 import Finetuning
 import Foundation

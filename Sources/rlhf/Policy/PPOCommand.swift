@@ -2,7 +2,6 @@
 // penalty to its starting weights.
 import Annotators
 import ArgumentParser
-import ConfigFiles
 import DataParallel
 import Evaluation
 import Finetuning
