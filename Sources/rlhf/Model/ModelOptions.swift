@@ -34,9 +34,12 @@ struct RunFolderOptions: ParsableArguments {
 
     var folderURL: URL { URL(fileURLWithPath: output) }
 
-    /// The run configuration: `defaults` with the --config file's fields laid over them.
-    func configuration<Configuration: Codable>(defaults: Configuration, check: (Configuration) throws -> Void) throws -> Configuration {
-        try config.map { try ConfigurationFile.load(Configuration.self, from: URL(fileURLWithPath: $0), defaults: defaults, check: check) } ?? defaults
+    /// The run configuration: the defaults with the --config file's fields laid over them, checked
+    /// (an error names the file).
+    func configuration<Configuration: RunSettings>(_: Configuration.Type = Configuration.self) throws -> Configuration {
+        try config.map {
+            try ConfigurationFile.load(Configuration.self, from: URL(fileURLWithPath: $0), defaults: Configuration()) { try $0.validate() }
+        } ?? Configuration()
     }
 }
 
@@ -49,8 +52,8 @@ struct RunOptions: ParsableArguments {
 
     var folderURL: URL { folder.folderURL }
 
-    func configuration<Configuration: Codable>(defaults: Configuration, check: (Configuration) throws -> Void) throws -> Configuration {
-        try folder.configuration(defaults: defaults, check: check)
+    func configuration<Configuration: RunSettings>(_: Configuration.Type = Configuration.self) throws -> Configuration {
+        try folder.configuration(Configuration.self)
     }
 }
 

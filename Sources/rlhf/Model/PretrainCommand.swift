@@ -25,12 +25,12 @@ struct PretrainCommand: ParsableCommand {
 
     func run() throws {
         guard !corpus.isEmpty else { throw ValidationError("give at least one --corpus") }
-        var configuration = try runOptions.configuration(defaults: PretrainingConfiguration()) { try $0.validate() }
+        var configuration = try runOptions.configuration(PretrainingConfiguration.self)
         if let steps { configuration.optimization.steps = steps }
         try configuration.validate()
         let world = try TrainingWorld.join()
         let folder = RunFolder(runOptions.folderURL)
-        try TrainingWorld.prepare(folder, configuration: configuration, defaults: PretrainingConfiguration(), resuming: runOptions.resume, world: world)
+        try TrainingWorld.prepare(folder, configuration: configuration, resuming: runOptions.resume, world: world)
 
         let bpe = try BPETokenizer(directory: URL(fileURLWithPath: tokenizer))
         let streams = try TrainingWorld.rootFirst(world) {

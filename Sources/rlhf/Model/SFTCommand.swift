@@ -25,7 +25,7 @@ struct SFTCommand: ParsableCommand {
     var steps: Int?
 
     func run() throws {
-        var configuration = try runOptions.configuration(defaults: SupervisedConfiguration()) { try $0.validate() }
+        var configuration = try runOptions.configuration(SupervisedConfiguration.self)
         if let steps { configuration.optimization.steps = steps }
         try configuration.validate()
         let adapted = loraOptions.loraRank != nil || configuration.lora != nil || model.adapter != nil
@@ -40,7 +40,7 @@ struct SFTCommand: ParsableCommand {
         // finished run's config.json describing this one.
         let demonstrations = try DemonstrationFile.read(URL(fileURLWithPath: data))
         let instructions = try Recipes.instructionData(demonstrations, model: base, heldOutPeriod: configuration.heldOutPeriod, seed: configuration.optimization.seed)
-        try TrainingWorld.prepare(folder, configuration: configuration, defaults: SupervisedConfiguration(), resuming: runOptions.resume, world: world)
+        try TrainingWorld.prepare(folder, configuration: configuration, resuming: runOptions.resume, world: world)
         print("demonstrations: \(instructions.training.count) for training, \(instructions.heldOut.count) held out")
         let trainer = try LanguageModelTrainer(model: base, data: instructions, settings: configuration.optimization, run: folder, communicator: world)
         if runOptions.resume, try trainer.resumeFromLatestCheckpoint() == nil { print("no checkpoint to resume from; starting at step 0") }

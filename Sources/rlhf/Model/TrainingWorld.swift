@@ -23,14 +23,15 @@ enum TrainingWorld {
     /// Prepares the run folder and writes its configuration, on the root rank. A run resumed
     /// under another configuration than its config.json records would continue as neither, and
     /// the record of what it ran would be lost: every rank refuses it, naming the fields. Only
-    /// its length may change, to train on.
-    static func prepare<Configuration: Codable>(
-        _ folder: RunFolder, configuration: Configuration, defaults: Configuration, resuming: Bool, world: Communicator
+    /// its length may change, to train on. Settings added since the record was written read as
+    /// their defaults.
+    static func prepare<Configuration: RunSettings>(
+        _ folder: RunFolder, configuration: Configuration, resuming: Bool, world: Communicator
     ) throws {
         let encoded = try ConfigurationFile.encode(configuration)
         if resuming, let stored = try? Data(contentsOf: folder.configurationURL) {
             let lengths: Set<String> = ["steps", "optimization.steps", "iterations"]
-            let recorded = RunFolderConfiguration.completed(stored, defaults: defaults, source: folder.configurationURL.path)
+            let recorded = RunFolderConfiguration.completed(stored, defaults: Configuration(), source: folder.configurationURL.path)
             let changed = try RunFolderConfiguration.changedFields(recorded, encoded).filter { !lengths.contains($0) }
             guard changed.isEmpty else {
                 throw ValidationError("""

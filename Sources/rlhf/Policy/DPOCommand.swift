@@ -45,7 +45,7 @@ struct DPOCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var configuration = try runOptions.configuration(defaults: PreferenceConfiguration()) { try $0.validate() }
+        var configuration = try runOptions.configuration(PreferenceConfiguration.self)
         if let steps { configuration.optimization.steps = steps }
         if let beta { configuration.dpo.beta = beta }
         if let loss { configuration.dpo.loss = loss }
@@ -62,7 +62,7 @@ struct DPOCommand: AsyncParsableCommand {
         let folder = RunFolder(runOptions.folderURL)
         let preferences = try PreferenceData(
             pairs, model: policy, heldOutPeriod: configuration.heldOutPeriod, maximumPromptLength: configuration.maximumPromptLength)
-        try TrainingWorld.prepare(folder, configuration: configuration, defaults: PreferenceConfiguration(), resuming: runOptions.resume, world: world)
+        try TrainingWorld.prepare(folder, configuration: configuration, resuming: runOptions.resume, world: world)
         print("preference pairs: \(preferences.training.count) for training, \(preferences.heldOut.count) held out")
         let objective = try DirectPreferenceOptimization(
             data: preferences, settings: configuration.dpo, seed: configuration.optimization.seed,

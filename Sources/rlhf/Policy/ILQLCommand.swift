@@ -72,7 +72,7 @@ struct ILQLCommand: AsyncParsableCommand {
         guard !data.isEmpty || store.location != nil || !comparisons.isEmpty else {
             throw ValidationError("give rewarded samples with --data, or comparisons with --db or --comparisons")
         }
-        var configuration = try runOptions.configuration(defaults: ILQLConfiguration()) { try $0.validate() }
+        var configuration = try runOptions.configuration(ILQLConfiguration.self)
         if let steps { configuration.optimization.steps = steps }
         if let tau { configuration.tau = tau }
         if let beta { configuration.decoding.beta = beta }
@@ -104,7 +104,7 @@ struct ILQLCommand: AsyncParsableCommand {
                     + "and with the new tokens they exceed the model's context of \(context); lower decoding.maxNewTokens or pass --samples 0")
         }
         let folder = RunFolder(runOptions.folderURL)
-        try TrainingWorld.prepare(folder, configuration: configuration, defaults: ILQLConfiguration(), resuming: runOptions.resume, world: world)
+        try TrainingWorld.prepare(folder, configuration: configuration, resuming: runOptions.resume, world: world)
         print("samples: \(offline.training.count) for training, \(offline.heldOut.count) held out")
 
         let policy = try ILQLPolicy(model: base, configuration: configuration)

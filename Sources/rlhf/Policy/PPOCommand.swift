@@ -45,7 +45,7 @@ struct PPOCommand: ParsableCommand {
     var pretrainingText: [String] = []
 
     func run() throws {
-        var configuration = try runOptions.configuration(defaults: PPOConfiguration()) { try $0.validate() }
+        var configuration = try runOptions.configuration(PPOConfiguration.self)
         if let iterations { configuration.iterations = iterations }
         try configuration.validate()
         let world = try TrainingWorld.join()
@@ -71,7 +71,7 @@ struct PPOCommand: ParsableCommand {
                 "responseLength \(configuration.responseLength): \(prompts) holds prompts of up to \(longest) tokens, "
                     + "and with the response they exceed the policy's context of \(context)")
         }
-        try TrainingWorld.prepare(folder, configuration: configuration, defaults: PPOConfiguration(), resuming: runOptions.resume, world: world)
+        try TrainingWorld.prepare(folder, configuration: configuration, resuming: runOptions.resume, world: world)
         let monitor = FileManager.default.fileExists(atPath: lexicon.path)
             ? JudgeScorer(judge: HiddenJudge.population(try lexicon.raters()), model: policy) : nil
         let trainer = try PPOTrainer(

@@ -60,7 +60,7 @@ struct RewardTrainCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var configuration = try runOptions.configuration(defaults: RewardTrainingConfiguration()) { try $0.validate() }
+        var configuration = try runOptions.configuration(RewardTrainingConfiguration.self)
         if let epochs { configuration.epochs = epochs }
         if let seed { configuration.optimization.seed = seed; configuration.headSeed = seed }
         try configuration.validate()
