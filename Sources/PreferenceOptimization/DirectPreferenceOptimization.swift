@@ -20,8 +20,10 @@ public struct ReferenceLogProbabilities: Codable, Sendable, Equatable {
 
     /// The reference is the policy as training starts, so no second copy of the weights is kept
     /// for it. Adapters that still change nothing (every lora_B zero, as freshly attached) are
-    /// switched off, which computes the base model itself and skips their products; adapters
-    /// loaded to train further stay on, as TRL keeps the starting adapter as its reference.
+    /// switched off, which computes the base model itself and skips their products. Adapters
+    /// loaded to train further stay on: the reference is the starting policy, as the DPO paper
+    /// defines it (π_SFT). TRL's default differs: with PEFT it switches every adapter off unless
+    /// `ref_adapter_name` names one.
     public init(data: PreferenceData, network: any CausalLanguageModel, batchSize: Int) throws {
         let compute = {
             (try data.logProbabilities(of: data.training, network: network, batchSize: batchSize),

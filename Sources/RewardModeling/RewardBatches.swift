@@ -123,7 +123,9 @@ struct Standardization {
 
     init(_ features: [Float], rows: Set<Int>, width: Int) {
         var sum = [Double](repeating: 0, count: width), squares = sum
-        for row in rows {
+        // In a fixed order: a Set's order changes with every process's hash seed, and a different
+        // order of additions can move a mean or σ by an ulp, and the trained head with it.
+        for row in rows.sorted() {
             for j in 0..<width {
                 let x = Double(features[row * width + j])
                 sum[j] += x
