@@ -47,6 +47,17 @@ extension FeedbackStore {
         }
     }
 
+    /// The batches whose names start with `prefix` and that still have open tasks, in name order.
+    package func openBatches(named prefix: String) async throws -> [String] {
+        try await database.read { transaction in
+            // A prefix compared as text, not LIKE: a folder's path may hold % or _.
+            try await transaction.rows("""
+                SELECT DISTINCT batch FROM comparisonTask
+                WHERE closedAt IS NULL AND batch IS NOT NULL AND substr(batch, 1, length(?)) = ? ORDER BY batch
+                """, .text(prefix), .text(prefix)).map { try $0.first(String.self) }
+        }
+    }
+
     /// Judgments of the tasks in `batch`, by every annotator.
     package func judgmentCount(inBatch batch: String) async throws -> Int {
         try await database.read { transaction in

@@ -15,7 +15,8 @@ extension DemoPipeline {
 
     func collectFeedback(_ data: ReviewData, model: LanguageModel) async throws {
         let path = url("feedback.sqlite")
-        if let store = try? FeedbackStore(path: path.path), try await store.rankedComparisons().count >= configuration.feedbackPrompts {
+        if let store = try? FeedbackStore(path: path.path), try await store.rankedComparisons().count
+            >= feedbackRound.judgmentsMade(asked: configuration.feedbackPrompts, tasks: configuration.feedbackPrompts) {
             return
         }
         try? FileManager.default.removeItem(at: path)

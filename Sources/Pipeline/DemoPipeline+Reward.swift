@@ -14,9 +14,8 @@ extension DemoPipeline {
     func trainRewardModel(_ data: ReviewData, supervised: LanguageModel) async throws -> (model: RewardModel, accuracy: Double?) {
         let run = RunFolder(url("reward"))
         let summary = url("reward/evaluation.json")
-        if let done = try? RewardModel.load(from: run.modelURL) {
-            let accuracy = (try? JSONSerialization.jsonObject(with: Data(contentsOf: summary)) as? [String: Double])?["accuracy"]
-            return (done, accuracy ?? nil)
+        if let saved = RewardSummary.load(from: summary), let done = try? RewardModel.load(from: run.modelURL) {
+            return (done, saved.accuracy)
         }
         let store = try FeedbackStore(path: url("feedback.sqlite").path)
         let comparisons = try await store.rankedComparisons().map(Comparison.init)
@@ -35,10 +34,9 @@ extension DemoPipeline {
             seed: configuration.seed &+ 6)
         let trainer = try RewardTrainer(model: model, configuration: settings, run: run)
         let evaluation = try trainer.train(on: training, heldOut: heldOut, normalizingOn: model.sequences(of: samples)) { events(.reward($0)) }
-        if let evaluation {
-            try JSONSerialization.data(withJSONObject: ["accuracy": evaluation.accuracy]).write(to: summary, options: .atomic)
-            events(.note(String(format: "reward model: held-out pairwise accuracy %.1f%% on %d pairs", 100 * evaluation.accuracy, evaluation.pairs)))
-        }
-        return (model, evaluation?.accuracy)
+        let saved = RewardSummary(evaluation)
+        try saved.write(to: summary)
+        events(.note("reward model: " + RewardSummary.note(evaluation)))
+        return (model, saved.accuracy)
     }
 }

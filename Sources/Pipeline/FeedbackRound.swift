@@ -77,4 +77,11 @@ struct FeedbackRound {
         let perAnnotator = (judgments + annotators - 1) / annotators
         _ = try await panel.run(on: store, judgmentsPerAnnotator: perAnnotator)
     }
+
+    /// How many judgments `judge` makes when asked for `judgments` on `tasks` tasks: every
+    /// annotator takes the same share, at most one per task. A store holding fewer was stopped
+    /// before the panel finished, and is judged again rather than trusted.
+    func judgmentsMade(asked judgments: Int, tasks: Int) -> Int {
+        annotators * min((judgments + annotators - 1) / annotators, tasks)
+    }
 }

@@ -153,9 +153,10 @@ extension OnlineRLHF {
             try await feedbackRound.createTasks(
                 store, prompts: prompts, encoded: prompts.map(start.encode), models: entrants, samplesPerModel: 1, seed: configuration.seed &+ 13, batch: batch)
         }
-        try await store.setTaskSelection(.coverageFirst)
-        _ = try await collectJudgments(
-            store, batch: batch, count: prompts.count * configuration.arenaJudgmentsPerTask, seed: configuration.seed &+ 11, purpose: "the arena")
+        _ = try await collecting(on: store, by: .coverageFirst) {
+            try await collectJudgments(
+                store, batch: batch, count: prompts.count * configuration.arenaJudgmentsPerTask, seed: configuration.seed &+ 11, purpose: "the arena")
+        }
         try await store.closeTasks(inBatch: batch)
         let leaderboard = try await store.leaderboard(bootstrapRounds: configuration.arenaBootstrapRounds, seed: configuration.seed, batches: [batch])
         for standing in leaderboard.models.standings {

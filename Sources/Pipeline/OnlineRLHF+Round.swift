@@ -1,6 +1,5 @@
 // One round's three steps: labels where they are worth most, the reward model retrained on every
 // label so far, and PPO continued from the current policy (DPO is in OnlineRLHF+Preferences).
-import AtomicFiles
 import ActiveLearning
 import Annotators
 import Checkpoints
@@ -40,9 +39,10 @@ extension OnlineRLHF {
         }
         var selection = configuration.selection
         selection.seed = configuration.seed &+ UInt64(round)
-        try await store.setTaskSelection(selection)
-        let collected = try await collectJudgments(
-            store, batch: batch, count: configuration.judgmentsPerRound, seed: configuration.seed &+ 31 &* UInt64(round), purpose: "round \(round)")
+        let collected = try await collecting(on: store, by: selection) {
+            try await collectJudgments(
+                store, batch: batch, count: configuration.judgmentsPerRound, seed: configuration.seed &+ 31 &* UInt64(round), purpose: "round \(round)")
+        }
         try await store.closeTasks(inBatch: batch)
         events(.note("round \(round): \(collected) judgments on \(candidates) candidate tasks"))
         return collected
@@ -97,8 +97,8 @@ extension OnlineRLHF {
         events(.stageStarted(index: 2, count: 3, name: "round \(round): reward model"))
         let run = RunFolder(roundFolder(round).appendingPathComponent("reward"))
         let summary = roundFolder(round).appendingPathComponent("reward-evaluation.json")
-        if let done = try? RewardModel.load(from: run.modelURL), let saved = try? JSONDecoder().decode([String: Double].self, from: Data(contentsOf: summary)) {
-            return (done, saved["accuracy"])
+        if let saved = RewardSummary.load(from: summary), let done = try? RewardModel.load(from: run.modelURL) {
+            return (done, saved.accuracy)
         }
         let comparisons = try await labelledComparisons(rounds: 1...round).map(Comparison.init)
         var settings = configuration.reward
@@ -114,12 +114,10 @@ extension OnlineRLHF {
             seed: configuration.seed &+ 6 &+ UInt64(round))
         let trainer = try RewardTrainer(model: model, configuration: settings, run: run)
         let evaluation = try trainer.train(on: training, heldOut: heldOut, normalizingOn: model.sequences(of: samples)) { events(.reward($0)) }
-        try AtomicFile.write(try JSONEncoder.pretty.encode(evaluation.map { ["accuracy": $0.accuracy] } ?? [:]), to: summary)
-        if let evaluation {
-            events(.note(String(format: "round %d reward model: %d comparisons, held-out accuracy %.1f%% on %d pairs",
-                                round, training.count, 100 * evaluation.accuracy, evaluation.pairs)))
-        }
-        return (model, evaluation?.accuracy)
+        let saved = RewardSummary(evaluation)
+        try saved.write(to: summary)
+        events(.note("round \(round) reward model: \(training.count) comparisons, " + RewardSummary.note(evaluation)))
+        return (model, saved.accuracy)
     }
 
     /// PPO from the current policy against the new reward model, the value network starting from

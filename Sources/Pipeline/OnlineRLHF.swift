@@ -63,6 +63,10 @@ public final class OnlineRLHF {
     /// redone), then the arena. Returns every round's summary and the arena.
     public func run(rounds: Int) async throws -> OnlineRLHFOutcome {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try checkInputs()
+        if case let .people(location, _) = labels {
+            try await tidySharedStore(try await FeedbackStore(opening: location), rounds: rounds)
+        }
         let snippets = try RottenTomatoes.snippets(at: dataFolder.appendingPathComponent("reward/rotten_tomatoes_corpus_full.csv"))
         let data = ReviewData(snippets: snippets, heldOutFraction: configuration.heldOutMovieFraction, seed: configuration.seed)
         let start = try LanguageModel.load(from: startURL, trainable: false)
@@ -178,7 +182,8 @@ public final class OnlineRLHF {
     func batchName(round: Int) -> String { "\(folder.standardizedFileURL.path) round \(round)" }
 
     /// The store's name for the tasks of the arena held after `rounds` rounds.
-    func arenaBatchName(rounds: Int) -> String { "\(folder.standardizedFileURL.path) arena after round \(rounds)" }
+    func arenaBatchName(rounds: Int) -> String { arenaBatchPrefix + "\(rounds)" }
+    var arenaBatchPrefix: String { "\(folder.standardizedFileURL.path) arena after round " }
 }
 
 extension JSONEncoder {

@@ -20,7 +20,8 @@ extension SmolLM2DemoPipeline {
 
     func collectFeedback(_ data: ReviewData, model: LanguageModel) async throws {
         let path = url("feedback.sqlite")
-        if let store = try? FeedbackStore(path: path.path), try await store.rankedComparisons().count >= configuration.feedbackPrompts * configuration.judgmentsPerPrompt {
+        if let store = try? FeedbackStore(path: path.path), try await store.rankedComparisons().count
+            >= feedbackRound.judgmentsMade(asked: configuration.feedbackPrompts * configuration.judgmentsPerPrompt, tasks: configuration.feedbackPrompts) {
             return
         }
         try? FileManager.default.removeItem(at: path)
@@ -39,8 +40,8 @@ extension SmolLM2DemoPipeline {
     func trainRewardModel(_ model: LanguageModel) async throws -> (model: RewardModel, accuracy: Double?) {
         let run = RunFolder(url("reward"))
         let summary = url("reward/evaluation.json")
-        if let done = try? RewardModel.load(from: run.modelURL) {
-            return (done, try? JSONDecoder().decode(RewardSummary.self, from: Data(contentsOf: summary)).accuracy)
+        if let saved = RewardSummary.load(from: summary), let done = try? RewardModel.load(from: run.modelURL) {
+            return (done, saved.accuracy)
         }
         let comparisons = try await ComparisonSource.store(at: url("feedback.sqlite").path)
         let (training, heldOut) = HeldOutSplit(period: configuration.reward.heldOutPeriod).split(comparisons)
@@ -54,11 +55,10 @@ extension SmolLM2DemoPipeline {
         // file, and a bar per scoring batch would only flicker.
         reward.featureCache = nil
         reward.featureProgress = { _, _ in }
-        if let evaluation {
-            try JSONEncoder().encode(RewardSummary(accuracy: evaluation.accuracy)).write(to: summary, options: .atomic)
-            events(.note(String(format: "reward model: held-out pairwise accuracy %.1f%% on %d pairs", 100 * evaluation.accuracy, evaluation.pairs)))
-        }
-        return (reward, evaluation?.accuracy)
+        let saved = RewardSummary(evaluation)
+        try saved.write(to: summary)
+        events(.note("reward model: " + RewardSummary.note(evaluation)))
+        return (reward, saved.accuracy)
     }
 
     /// The critics' judge on the starting model's frozen backbone, in critic/.
@@ -67,9 +67,4 @@ extension SmolLM2DemoPipeline {
             in: RunFolder(url("critic")), data: data, backbone: model, snippets: configuration.criticSnippets,
             evaluationSnippets: configuration.criticEvaluationSnippets, configuration: configuration.critic, seed: configuration.seed, events: events)
     }
-}
-
-/// The reward model's held-out accuracy (reward/evaluation.json), read back exactly on resume.
-struct RewardSummary: Codable {
-    var accuracy: Double
 }

@@ -87,6 +87,11 @@ import Transformer
 
         let changed = try rlhf(arguments(3).filter { $0 != config.path && $0 != "--config" })
         #expect(changed.status != 0 && changed.error.contains("judgmentsPerRound"), "a folder refuses another configuration: \(changed.error)")
+        var otherStart = arguments(3)
+        otherStart[2] = base.path
+        let restarted = try rlhf(otherStart)
+        #expect(restarted.status != 0 && restarted.error.contains("the starting model (--model) was \(start.path)"),
+                "a folder refuses rounds continued from another starting model: \(restarted.error)")
     }
 
     /// DPO's reference is the round's starting policy by default: round 2's first step, taken
@@ -150,7 +155,7 @@ import Transformer
         for done in ["round-1/round.json", "round-1/policy/model"] { try FileManager.default.removeItem(at: run.appendingPathComponent(done)) }
         let resumed = try rlhf([
             "iterate", "--model", start.appendingPathComponent("model").path, "--rounds", "2", "--config", config.path, "--output", run.path,
-            "--data", Self.packageRoot.appendingPathComponent("data").path,
+            "--data", Self.packageRoot.appendingPathComponent("data").path, "--critic", workspace.path("reward/model"),
         ])
         #expect(resumed.status == 0, "\(resumed.error)")
     }

@@ -4,7 +4,8 @@
 // label budget (and the arena's) is met it trains the reward model and the policy and ranks the
 // new checkpoint in the arena. The store holds other work too, and the server is restarted while
 // the round waits for labels: the round goes on with the tasks it made, and counts and rates only
-// its own and the arena's.
+// its own and the arena's. The store's own queue policy comes back after the round, and an arena a
+// stopped run left open is closed.
 import Feedback
 import Foundation
 #if canImport(FoundationNetworking)
@@ -36,6 +37,14 @@ import Testing
     ]).task.id!
     let run = folder.appendingPathComponent("iterate")
     let roundBatch = "\(run.standardizedFileURL.path) round 1"
+    // The administrator's queue policy, and an arena that a run of this folder stopped before it
+    // finished: the round borrows the one and closes the other.
+    let administrators = TaskSelection(uncertaintyWeight: 0.5, disagreementWeight: 0.25, randomShare: 0, seed: 9)
+    try await store.setTaskSelection(administrators)
+    let staleArena = "\(run.standardizedFileURL.path) arena after round 4"
+    _ = try await store.createTask(prompt: "An arena left open:", completions: [
+        NewCompletion(text: "three", provenance: Provenance(model: "round-3")), NewCompletion(text: "four", provenance: Provenance(model: "round-4")),
+    ], batch: staleArena)
     let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let arguments = [
         "--db", db, "--model", start.path, "--iterate", run.path, "--iterate-config", config.path,
@@ -96,6 +105,10 @@ import Testing
     let metrics = try String(contentsOf: run.appendingPathComponent("round-1/policy/metrics.jsonl"), encoding: .utf8)
     #expect(metrics.contains(optimizer == "dpo" ? "rewards\\/margins" : "objective\\/kl"), "the round trained by \(optimizer): \(metrics)")
     #expect(try await store.adminAudit().contains { $0.action == "start iterate round" && $0.target == "round 1" })
+    #expect(try await store.taskSelection() == administrators, "the store has its own queue policy back, though a server was stopped mid-round")
+    #expect(!FileManager.default.fileExists(atPath: run.appendingPathComponent("store-selection.json").path))
+    #expect(try await store.closeTasks(inBatch: staleArena) == 0, "the unfinished arena's tasks were closed")
+    #expect(first.log.contains("closed 1 open tasks of the unfinished arena after round 4"), "\(first.log)")
 }
 
 /// An HTTP request signed in by bearer token; the status and the body as text.

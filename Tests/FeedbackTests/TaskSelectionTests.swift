@@ -147,8 +147,20 @@ private func prefer(_ store: FeedbackStore, position: Int, on taskID: Int64, by 
     let board = try await store.leaderboard(bootstrapRounds: 5, batches: ["round 1"])
     #expect(board.judgments == 1 && Set(board.models.standings.map(\.model)) == ["old", "new"])
 
+    let odd = try await store.createTask(prompt: "odd", completions: [
+        NewCompletion(text: "first", provenance: Provenance(model: "old")), NewCompletion(text: "second", provenance: Provenance(model: "new")),
+    ], batch: "/runs/50%_off round 1").task.id!
+    #expect(try await store.openBatches(named: "round ") == ["round 1"])
+    #expect(try await store.openBatches(named: "/runs/50%_off ") == ["/runs/50%_off round 1"], "the prefix is text, not a pattern")
+    #expect(try await store.openBatches(named: "/runs/5").count == 1)
+    #expect(try await store.openBatches(named: "/runs/50%x").isEmpty)
+    #expect(try await store.closeTasks(inBatch: "/runs/50%_off round 1") == 1)
+    #expect(try await store.taskIDs(inBatch: "/runs/50%_off round 1") == [odd])
+    #expect(try await store.openBatches(named: "/runs/").isEmpty, "a batch with no open task is not listed")
+
     #expect(try await store.nextTask(for: a)?.taskID == round[1])
     #expect(try await store.closeTasks(inBatch: "round 1") == 2)
+    #expect(try await store.openBatches(named: "").isEmpty)
     #expect(try await store.nextTask(for: a) == nil, "a closed batch's tasks are not served")
     #expect(try await store.closeTasks(inBatch: "round 1") == 0)
     try await prefer(store, position: 0, on: round[1], by: a)
