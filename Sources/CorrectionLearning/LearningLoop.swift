@@ -63,6 +63,13 @@ package actor LearningLoop {
         guard let every, round == nil else { return }
         let waiting = try await store.correctionsNotYetLearned()
         guard waiting >= every, waiting != failedAt else { return }
+        // Asked before the round loads the model and reads the store: another learner trains
+        // for minutes, and this loop would load and give up every poll in the meantime.
+        if let other = try await store.liveTrainingAdapterVersion() {
+            if waitedFor != other { log("version \(other) is training in another learner; this one waits") }
+            waitedFor = other
+            return
+        }
         let (learner, store, storeName, baseModel, startingAdapter, versions, log) =
             (learner, store, storeName, baseModel, startingAdapter, versions, log)
         round = Task.detached(priority: .background) { [weak self] in

@@ -54,14 +54,29 @@ package enum FeedbackError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Checks a free-text field: not blank when required, at most `limit` characters.
+/// Checks a free-text field: not blank when required, at most `limit` characters, no U+0000.
+/// Characters are counted as Unicode scalars: a count of grapheme clusters lets one "character"
+/// carry any number of combining marks past the limit.
 func validatedText(_ text: String?, field: String, limit: Int, required: Bool = false) throws -> String? {
     guard let text, !text.allSatisfy(\.isWhitespace) else {
         if required { throw FeedbackError.invalidField(name: field, reason: "must not be empty") }
         return nil
     }
-    guard text.count <= limit else {
-        throw FeedbackError.invalidField(name: field, reason: "at most \(limit) characters, got \(text.count)")
+    var count = 0
+    for scalar in text.unicodeScalars {
+        // Neither store holds it: SQLite would cut the text there, PostgreSQL refuses it.
+        if scalar == "\0" { throw FeedbackError.invalidField(name: field, reason: "must not contain the NUL character (U+0000)") }
+        count += 1
+    }
+    guard count <= limit else {
+        throw FeedbackError.invalidField(name: field, reason: "at most \(limit) characters, got \(count)")
     }
     return text
+}
+
+/// Text a model wrote, ready for the store: without U+0000, which a byte-level tokenizer can
+/// decode but the store refuses (a person's text with it is refused; a model's answer is kept).
+package func storableModelText(_ text: String) -> String {
+    guard text.unicodeScalars.contains("\0") else { return text }
+    return String(String.UnicodeScalarView(text.unicodeScalars.filter { $0 != "\0" }))
 }

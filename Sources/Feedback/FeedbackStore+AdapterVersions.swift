@@ -108,6 +108,16 @@ extension FeedbackStore {
         }
     }
 
+    /// The version a live learner is training (its lease not run out at `now`), if any: what
+    /// `beginAdapterVersion` would refuse to start beside, read without starting anything.
+    package func liveTrainingAdapterVersion(now: Date = Date(), lease: TimeInterval = adapterTrainingLease) async throws -> Int64? {
+        try await database.read { transaction in
+            try await transaction.row(
+                "SELECT id FROM adapterVersion WHERE status = 'training' AND COALESCE(heartbeatAt, createdAt) >= ?", .date(now.addingTimeInterval(-lease))
+            ).map { try $0.first(Int64.self) }
+        }
+    }
+
     /// The learner of training version `id` is alive: its lease starts again from `now`.
     package func renewAdapterVersion(_ id: Int64, now: Date = Date()) async throws {
         try await database.write { transaction in
@@ -139,7 +149,7 @@ extension FeedbackStore {
 
     /// Marks a training version ready with its metrics, and active as `activation` says.
     package func finishAdapterVersion(_ id: Int64, metrics: [String: Double], activation: Activation, now: Date = Date()) async throws -> AdapterVersion {
-        try await database.write { transaction in
+        try await activating { transaction in
             _ = try await Self.adapterVersion(transaction, id, expected: .training)
             try await transaction.execute(
                 "UPDATE adapterVersion SET status = 'ready', metrics = ?, finishedAt = ? WHERE id = ?", try .json(metrics), .date(now), .integer(id))
@@ -168,7 +178,7 @@ extension FeedbackStore {
 
     /// Makes a ready version the one the chat answers with (rolling back is activating an older one).
     package func activateAdapterVersion(_ id: Int64) async throws -> AdapterVersion {
-        try await database.write { transaction in
+        try await activating { transaction in
             _ = try await Self.adapterVersion(transaction, id, expected: .ready)
             try await Self.activate(transaction, id)
             return try await Self.adapterVersion(transaction, id, expected: .ready)
@@ -234,6 +244,23 @@ extension FeedbackStore {
         let version = try AdapterVersion(row: row)
         guard version.status == expected else { throw AdapterVersionError.wrongStatus(id: id, status: version.status, expected: expected) }
         return version
+    }
+
+    /// Runs a write that may activate a version, again when a concurrent activation won the race
+    /// for the one-active index. Under READ COMMITTED both cleared the mark they saw, and the
+    /// loser's set then collides with the winner's (PostgreSQL's 23505); run again, it reads the
+    /// winner's commit, and decides afresh. SQLite runs one writer at a time and never collides.
+    private func activating<T: Sendable>(_ body: @Sendable (any SQLTransaction) async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await database.write(body)
+            } catch FeedbackDatabaseError.statementFailed(let state, _, let statement)
+                where state == "23505" && statement.contains("SET isActive") && attempt < 8 {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...5) * attempt))
+                attempt += 1
+            }
+        }
     }
 
     /// Two statements, the old mark cleared first: the unique index allows one active row at any moment.

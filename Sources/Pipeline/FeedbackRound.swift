@@ -47,7 +47,7 @@ struct FeedbackRound {
                     entry.model, prompts: encoded, sampling: sampling, seed: sampleSeed, batchSize: batchSize) { progress(done + $0, total) }
                 done += samples.count
                 for (row, sample) in samples.enumerated() {
-                    let text = try entry.model.decode(sample.filter { !stops.contains($0) })
+                    let text = storableModelText(try entry.model.decode(sample.filter { !stops.contains($0) }))
                     completions[row].append(NewCompletion(text: text, provenance: Provenance(model: entry.name, checkpoint: entry.checkpoint, sampling: recorded, seed: sampleSeed)))
                     tokens[row].append(sample)
                 }

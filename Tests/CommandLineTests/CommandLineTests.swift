@@ -80,6 +80,17 @@ func rlhf(_ arguments: [String], input: String? = nil) throws -> (status: Int32,
         #expect(result.error.contains("/nonexistent/model"))
     }
 
+    /// Lifetimes the server would turn into whole seconds are refused before it starts, not at the
+    /// first sign-in (1e16 hours trapped converting to Int).
+    @Test(arguments: [
+        ["--session-hours", "1e16"], ["--session-hours", "inf"], ["--session-idle-minutes", "nan"],
+        ["--vote-limit", "5", "--vote-window-minutes", "1e300"], ["--temperature", "inf"],
+    ]) func serveRefusesLifetimesAndWindowsOutOfBounds(_ options: [String]) throws {
+        let result = try rlhf(["serve", "--db", "/nonexistent/never-opened.sqlite", "--port", "0"] + options)
+        #expect(result.status != 0 && result.error.contains(options[options.count - 2]), "\(result.error)")
+        #expect(!FileManager.default.fileExists(atPath: "/nonexistent/never-opened.sqlite"))
+    }
+
     /// `reward train` with a GGUF backbone trains a head on the frozen model, normalised on the
     /// (tiny) policy's samples decoded to text; `reward score`
     /// loads that folder by what its config.json names and ranks unseen texts as trained.

@@ -120,7 +120,8 @@ private final class LogLines: @unchecked Sendable {
 }
 
 /// Another learner's version is training: the loop waits without failing or leaving versions
-/// behind, says so once, and learns when that version is gone.
+/// behind, says so once, and learns when that version is gone. It waits without loading the
+/// model: with the base folder away meanwhile, no round fails to load it.
 @Test func aLoopWaitsWhileAnotherLearnerTrains() async throws {
     let folder = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -135,10 +136,13 @@ private final class LogLines: @unchecked Sendable {
     let loop = LearningLoop(
         store: store, storeName: "feedback.sqlite", baseModel: base, startingAdapter: nil, versions: folder.appendingPathComponent("versions"),
         every: 1, learner: try CorrectionLearner(configuration: quickLearning()), chat: RecordingSwitch(), log: log.append)
+    let away = folder.appendingPathComponent("base-away")
+    try FileManager.default.moveItem(at: base, to: away)
     for _ in 0..<3 {
         try await loop.poll()
         await loop.waitForRound()
     }
+    try FileManager.default.moveItem(at: away, to: base)
     #expect(log.all.filter { $0.contains("version \(other.id) is training in another learner") }.count == 1, "\(log.all)")
     #expect(!log.all.contains { $0.hasPrefix("learning round failed") }, "\(log.all)")
     #expect(try await store.adapterVersions().map(\.id) == [other.id])

@@ -118,6 +118,25 @@ private struct EndlessSource: CompletionSource {
     }
 }
 
+/// The whole-answer route hears the stop button too: it answers with what was written by then.
+@Test func theStopButtonEndsAWholeAnswerBeingWritten() async throws {
+    let fixture = try await ServerFixture(backend: .sqlite, withTasks: false)
+    let (started, signal) = AsyncStream.makeStream(of: Void.self)
+    try await fixture.application(source: EndlessSource(started: signal)).test(.router) { client in
+        let answer = Task {
+            try await client.execute(uri: "/api/chat", method: .post, headers: bearer(fixture.aliceToken, json: true),
+                                     body: try jsonBody(ChatBody(messages: [ChatMessage(role: .user, content: "Talk forever.")])))
+        }
+        for await _ in started { break }
+        let stopped = try await client.execute(uri: "/api/chat/stop", method: .post, headers: bearer(fixture.aliceToken, json: true), body: ByteBuffer(string: "{}"))
+        #expect(String(buffer: stopped.body) == #"{"stopped":1}"#)
+        let response = try await answer.value
+        let reply = try #require(try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any])
+        let text = try #require(reply["text"] as? String)
+        #expect(response.status == .ok && text.hasPrefix("word0 word1 word2 ") && !text.contains("word99999"), "\(text.prefix(200))")
+    }
+}
+
 /// One person cannot queue answer after answer on the one model: a third request while two are
 /// being written is refused, another person's is not.
 @Test func anAnnotatorHasAtMostTwoAnswersBeingWritten() async throws {

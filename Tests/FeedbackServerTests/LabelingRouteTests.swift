@@ -29,6 +29,28 @@ import FeedbackTestSupport
     }
 }
 
+/// A character that joins the next one into a grapheme cluster (U+0600 before "<", a combining
+/// accent after a quote) does not carry markup past the escaping, which goes scalar by scalar.
+@Test func markupInsideAGraphemeClusterIsEscaped() async throws {
+    let fixture = try await ServerFixture(backend: .sqlite)
+    for task in fixture.tasks {
+        try await fixture.store.submit(.choice(task: task.task.id!, preferred: task.completions[0].id!, over: task.completions[1].id!), by: fixture.aliceID)
+    }
+    let hostile = "\u{0600}<input id=tie type=checkbox checked hidden\u{0600}>"
+    _ = try await fixture.store.createTask(prompt: "x\"\u{0301} autofocus onfocus=alert(1) \"\u{0301}", completions: [
+        NewCompletion(text: hostile, provenance: Provenance(model: "a")), NewCompletion(text: "plain", provenance: Provenance(model: "b")),
+    ])
+    try await fixture.application().test(.router) { client in
+        let cookie = try await signIn(client, token: fixture.aliceToken)
+        let html = String(buffer: try await client.execute(uri: "/label", method: .get, headers: [.cookie: cookie]).body)
+        #expect(html.contains("\u{0600}&lt;input id=tie type=checkbox checked hidden\u{0600}&gt;"), "\(html)")
+        // Searched without the joining mark: with it, "<" is inside a Character and a search by Characters misses it.
+        #expect(!html.replacingOccurrences(of: "\u{0600}", with: "").contains("<input id=tie"), "no raw tag from the completion")
+        #expect(html.contains("&quot;\u{0301} autofocus"), "the prompt's quote is escaped with its accent after it")
+    }
+    #expect(ScalarHTMLEscaping().escapeText("a\u{0600}<b>'\"\u{0301}&") == "a\u{0600}&lt;b&gt;&#39;&quot;\u{0301}&amp;")
+}
+
 @Test(arguments: StoreBackend.all) func taskAPIHandsOutTasksAndAcceptsJudgments(_ backend: StoreBackend) async throws {
     let fixture = try await ServerFixture(backend: backend)
     try await fixture.application().test(.router) { client in

@@ -190,3 +190,25 @@ private func correctedReply(_ store: FeedbackStore, _ annotator: Int64, _ questi
     #expect(outcomes.filter { $0 }.count == 1, "\(outcomes)")
     #expect(try await store.adapterVersions().filter { $0.status == .training }.count == 1)
 }
+
+/// Administrators switching versions at once: each switch succeeds, and one version is active
+/// after them. On PostgreSQL two of them can both clear the old mark and collide on the
+/// one-active index; the loser runs again instead of failing.
+@Test(arguments: StoreBackend.all) func concurrentActivationsEachSucceed(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
+    var ids: [Int64] = []
+    for index in 0..<3 {
+        let version = try await store.beginAdapterVersion(
+            baseModel: "/models/base.gguf", startingAdapter: nil, demonstrationIDs: [], ratingIDs: [], folder: { "/versions/v\($0)-\(index)" })
+        ids.append(try await store.finishAdapterVersion(version.id, metrics: [:], activation: .never).id)
+    }
+    let chosen = ids
+    let activated = try await withThrowingTaskGroup(of: Int64.self) { group in
+        for round in 0..<30 {
+            group.addTask { try await store.activateAdapterVersion(chosen[round % chosen.count]).id }
+        }
+        return try await group.reduce(into: [Int64]()) { $0.append($1) }
+    }
+    #expect(activated.count == 30)
+    #expect(try await store.adapterVersions().filter(\.isActive).count == 1)
+}

@@ -23,6 +23,12 @@ import FeedbackTestSupport
         (JudgmentSubmission(taskID: t, kind: .ranking, tiers: [[c0], [], [c1, c2]]), .emptyTier(1)),
         (.choice(task: t, preferred: c0, over: c1, reason: String(repeating: "x", count: 20_001)),
          .invalidField(name: "reason", reason: "at most 20000 characters, got 20001")),
+        // One grapheme cluster of 20,001 scalars: a limit on Characters would let it through.
+        (.choice(task: t, preferred: c0, over: c1, reason: "a" + String(repeating: "\u{0301}", count: 20_000)),
+         .invalidField(name: "reason", reason: "at most 20000 characters, got 20001")),
+        // SQLite would keep "bad" and drop the rest; PostgreSQL would refuse the text.
+        (.choice(task: t, preferred: c0, over: c1, reason: "bad\u{0}reason"),
+         .invalidField(name: "reason", reason: "must not contain the NUL character (U+0000)")),
     ]
     for (submission, expected) in cases {
         await #expect(throws: expected) { try await store.submit(submission, by: annotator) }
@@ -31,6 +37,7 @@ import FeedbackTestSupport
     // A blank reason is simply no reason.
     let stored = try await store.submit(JudgmentSubmission(taskID: t, kind: .ranking, tiers: [[c0, c1, c2]], reason: "  "), by: annotator)
     #expect(stored.judgment.reason == nil)
+    #expect(storableModelText("an\u{0}swer\u{0}") == "answer" && storableModelText("plain") == "plain")
 }
 
 @Test(arguments: StoreBackend.all) func judgingAgainReplacesTheJudgmentAndItsBetterAnswer(_ backend: StoreBackend) async throws {

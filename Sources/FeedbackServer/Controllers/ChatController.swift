@@ -64,7 +64,8 @@ struct ChatController {
         let (source, messages) = try await conversation(request, context: context)
         let stop = stops.start(for: context.annotatorID)
         defer { stops.finish(stop, for: context.annotatorID) }
-        let reply = try await source.reply(to: messages)
+        // Told piece by piece only to hear the stop button: POST /api/chat/stop ends this answer too.
+        let reply = try await source.reply(to: messages) { _ in !stop.isStopped }
         let stored = try await store.recordChatReply(to: messages, reply: reply, by: context.annotatorID)
         return ChatReply(completionID: stored.id!, text: stored.text, model: stored.model)
     }

@@ -10,9 +10,11 @@ struct PageRenderer: Sendable {
 
     /// Parses every template; a template that does not parse is a programming error caught by tests.
     init() throws {
+        MustacheContentTypes.register(ScalarHTMLEscaping(), named: ScalarHTMLEscaping.name)
         var library = MustacheLibrary()
         for (name, template) in PageTemplates.all {
-            try library.register(template, named: name)
+            // Each template and partial starts over with the library's own escaping, so each names ours.
+            try library.register("{{% CONTENT_TYPE: \(ScalarHTMLEscaping.name)}}" + template, named: name)
         }
         self.library = library
     }
@@ -33,6 +35,29 @@ struct PageRenderer: Sendable {
             status: status,
             headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}
+
+/// HTML escaping scalar by scalar, as a browser parses. The library's own escaping compares whole
+/// Characters, and a grapheme cluster that holds "<" or a quote (U+0600 then "<": a prepended mark
+/// joins the next character; a quote then a combining accent) is not equal to "<", so it went out
+/// raw and model output could open a tag or leave an attribute.
+struct ScalarHTMLEscaping: MustacheContentType {
+    static let name = "HTML_SCALARS"
+
+    func escapeText(_ text: String) -> String {
+        var escaped = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "<": escaped.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": escaped.append(contentsOf: "&gt;".unicodeScalars)
+            case "&": escaped.append(contentsOf: "&amp;".unicodeScalars)
+            case "\"": escaped.append(contentsOf: "&quot;".unicodeScalars)
+            case "'": escaped.append(contentsOf: "&#39;".unicodeScalars)
+            default: escaped.append(scalar)
+            }
+        }
+        return String(escaped)
     }
 }
 

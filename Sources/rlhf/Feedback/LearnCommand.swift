@@ -58,7 +58,7 @@ struct LearnCommand: AsyncParsableCommand {
         let metrics = learned.provenance.metrics
         let reproduced = metrics["corrections/reproduced"].map { String(format: "; corrections reproduced %.0f%%", 100 * $0) } ?? ""
         let drift = metrics["drift/kl_per_token_mean"].map { String(format: "; held-out KL %.4f nats/token", $0) } ?? ""
-        let state = learned.version.isActive ? " (active)" : keepActiveVersion ? "" : " (not made active: the active version changed while it trained)"
+        let state = learned.version.isActive ? " (active)" : keepActiveVersion ? "" : " (not made active: an administrator rolled back or switched versions, before or while it trained; the admin page activates it)"
         print("version \(learned.version.id) in \(learned.folder.path)\(state)\(reproduced)\(drift)")
     }
 }

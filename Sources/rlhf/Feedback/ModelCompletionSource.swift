@@ -100,13 +100,13 @@ actor ModelCompletionSource: CompletionSource, AdapterSwitch {
             { (_: Int, token: Int32) -> Bool in
                 tokens.append(token)
                 guard let text = try? self.model.decode(tokens), !text.hasSuffix("\u{FFFD}"), text.utf8.starts(with: told) else { return true }
-                let piece = String(decoding: text.utf8.dropFirst(told.count), as: UTF8.self)
+                let piece = storableModelText(String(decoding: text.utf8.dropFirst(told.count), as: UTF8.self))
                 told = Array(text.utf8)
                 return piece.isEmpty || receive(piece)
             }
         }
         let generation = try model.generate([Array(prompt.suffix(room))], parameters: sampling, generator: &drawGenerator, observe: observe)[0]
-        let text = try model.decode(generation.tokens)
+        let text = storableModelText(try model.decode(generation.tokens))
         let recorded = Feedback.SamplingParameters(
             temperature: Double(sampling.temperature), topK: sampling.topK, topP: Double(sampling.topP), maxNewTokens: sampling.maxNewTokens)
         return GeneratedCompletion(text: text, provenance: Provenance(model: name, checkpoint: checkpoint, sampling: recorded, seed: seed))

@@ -85,15 +85,21 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
         guard bootstrapRounds > 0 else { throw ValidationError("--bootstrap-rounds must be positive, got \(bootstrapRounds)") }
-        guard temperature >= 0, maxNewTokens > 0 else { throw ValidationError("--temperature must be ≥ 0 and --max-new-tokens > 0") }
+        guard temperature >= 0, temperature.isFinite, maxNewTokens > 0 else {
+            throw ValidationError("--temperature must be finite and ≥ 0, and --max-new-tokens > 0")
+        }
         if let learnEvery {
             guard learnEvery > 0 else { throw ValidationError("--learn-every must be positive, got \(learnEvery)") }
             guard model != nil, versions != nil else { throw ValidationError("--learn-every needs --model (the base) and --versions (where versions go)") }
         }
-        guard sessionIdleMinutes > 0, sessionHours > 0 else { throw ValidationError("--session-idle-minutes and --session-hours must be positive") }
+        // Bounded, so that lifetimes and windows stay whole numbers of seconds the server can count in.
+        let year = 365.0 * 24
+        guard sessionIdleMinutes > 0, sessionIdleMinutes <= year * 60, sessionHours > 0, sessionHours <= year else {
+            throw ValidationError("--session-idle-minutes and --session-hours must be positive and at most a year, got \(sessionIdleMinutes) and \(sessionHours)")
+        }
         guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive, got \(maxBodyBytes)") }
-        if let voteLimit, voteLimit <= 0 || voteWindowMinutes <= 0 {
-            throw ValidationError("--vote-limit and --vote-window-minutes must be positive, got \(voteLimit) and \(voteWindowMinutes)")
+        if let voteLimit, voteLimit <= 0 || !(voteWindowMinutes > 0 && voteWindowMinutes <= year * 60) {
+            throw ValidationError("--vote-limit must be positive and --vote-window-minutes positive and at most a year, got \(voteLimit) and \(voteWindowMinutes)")
         }
         if versions != nil, model == nil { throw ValidationError("--versions needs --model, the base the versions adapt") }
         if iterate != nil, model == nil { throw ValidationError("--iterate needs --model, the policy the first round starts from") }
