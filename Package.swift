@@ -28,7 +28,7 @@ let package = Package(
         // Foundations shared by every stage.
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "Randomness"),
-        .target(name: "Reporting"),
+        .target(name: "Reporting", dependencies: ["TextFiles"]),
         .target(name: "ConfigFiles"),
         .target(name: "Corpora"),
         .target(name: "StableHashing"),
@@ -104,7 +104,7 @@ let package = Package(
             dependencies: [
                 "AtomicFiles", "ActiveLearning", "Annotators", "Checkpoints", "Corpora", "Evaluation", "Feedback", "FeedbackComparisons", "Finetuning", "LanguageModelData", "Ratings",
                 "LanguageModeling", "PolicyOptimization", "PreferenceOptimization", "Randomness", "Reporting", "RewardModeling", "SimulatedLabeling",
-                "Tokenization", "TrainingRuns", "Transformer",
+                "TextFiles", "Tokenization", "TrainingRuns", "Transformer",
             ]),
 
         // Human feedback: pure rating maths, simulated raters, the store, the labeling server.
@@ -129,7 +129,7 @@ let package = Package(
         .target(
             name: "FeedbackServer",
             dependencies: [
-                "Feedback", "FeedbackFormats", "Ratings", "Randomness",
+                "Feedback", "FeedbackFormats", "Ratings", "Randomness", "TextFiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -171,7 +171,7 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Tensors", "TestSupport"]),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "TextFiles"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "Randomness"]),
         .testTarget(
             name: "TransformerTests",

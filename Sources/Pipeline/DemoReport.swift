@@ -5,6 +5,7 @@ import Evaluation
 import Feedback
 import Foundation
 import Reporting
+import TextFiles
 
 struct DemoReport {
     let configuration: DemoConfiguration
@@ -92,8 +93,8 @@ struct DemoReport {
 
     private func samplesSection() -> String {
         let rows = outcome.examples.map { e in
-            "<tr><td>\(LineChart.escape(e.prompt))</td><td class=\"sample\">\(LineChart.escape(e.supervised))<br><small>judge \(fixed(e.supervisedScore, 2))</small></td>"
-                + "<td class=\"sample\">\(LineChart.escape(e.optimized))<br><small>judge \(fixed(e.optimizedScore, 2))</small></td></tr>"
+            "<tr><td>\(markupEscaped(e.prompt))</td><td class=\"sample\">\(markupEscaped(e.supervised))<br><small>judge \(fixed(e.supervisedScore, 2))</small></td>"
+                + "<td class=\"sample\">\(markupEscaped(e.optimized))<br><small>judge \(fixed(e.optimizedScore, 2))</small></td></tr>"
         }.joined()
         return "<h2>Samples before (SFT) and after (PPO, seed \(outcome.seeds.first?.seed ?? 0))</h2><table><tr><th>prompt</th><th>SFT</th><th>PPO</th></tr>\(rows)</table>"
     }

@@ -5,12 +5,13 @@ import Evaluation
 import Feedback
 import Foundation
 import Reporting
+import TextFiles
 
 enum ReportParts {
     static func page(title: String, body: String) -> String {
         """
         <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(LineChart.escape(title))</title>
+        <html lang="en"><head><meta charset="utf-8"><title>\(markupEscaped(title))</title>
         <style>
         body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; line-height: 1.45; }
         table { border-collapse: collapse; margin: 1em 0; } td, th { border: 1px solid #ccc; padding: 4px 8px; vertical-align: top; }
@@ -66,7 +67,7 @@ enum ReportParts {
         + "<th>repeated 3-grams at equal lengths</th><th>duplicate answers</th><th>SmolLM2 perplexity</th>"
 
     static func stageTimes(_ times: [(name: String, seconds: Double)]) -> String {
-        let rows = times.map { "<tr><td>\(LineChart.escape($0.name))</td><td>\(fixed($0.seconds, 1)) s</td></tr>" }.joined()
+        let rows = times.map { "<tr><td>\(markupEscaped($0.name))</td><td>\(fixed($0.seconds, 1)) s</td></tr>" }.joined()
         let total = times.reduce(0) { $0 + $1.seconds }
         return "<h2>Stages</h2><table><tr><th>stage</th><th>time</th></tr>\(rows)<tr><th>total</th><th>\(fixed(total, 1)) s</th></tr></table>"
     }
@@ -117,7 +118,7 @@ enum ReportParts {
     /// The leaderboard table (Elo, Bradley-Terry with its interval, record) and the agreement line.
     static func leaderboard(_ leaderboard: FeedbackLeaderboard) -> String {
         let rows = leaderboard.models.standings.map { s in
-            "<tr><td>\(LineChart.escape(s.model))</td><td>\(fixed(s.elo, 0))</td><td>\(fixed(s.bradleyTerry.rating, 0)) [\(fixed(s.bradleyTerry.lower, 0)), \(fixed(s.bradleyTerry.upper, 0))]</td><td>\(s.wins)/\(s.ties)/\(s.losses)</td></tr>"
+            "<tr><td>\(markupEscaped(s.model))</td><td>\(fixed(s.elo, 0))</td><td>\(fixed(s.bradleyTerry.rating, 0)) [\(fixed(s.bradleyTerry.lower, 0)), \(fixed(s.bradleyTerry.upper, 0))]</td><td>\(s.wins)/\(s.ties)/\(s.losses)</td></tr>"
         }.joined()
         let alpha = leaderboard.agreement.map { fixed($0, 3) } ?? "n/a"
         let level = "\(fixed(100 * leaderboard.confidence, 0))%"

@@ -4,6 +4,7 @@ import Evaluation
 import Foundation
 import Reporting
 import TrainingRuns
+import TextFiles
 
 struct SmolLM2DemoReport {
     let configuration: SmolLM2DemoConfiguration
@@ -38,7 +39,7 @@ struct SmolLM2DemoReport {
             let p = m.populationJudge, c = m.criticJudge
             let kl = FigureText.kl(p.policy.klToReference, analyticBound: m.analyticKL)
             let goal = m.passed.map(ReportParts.passCell) ?? "<td>ceiling reference</td>"
-            return "<tr><td>\(LineChart.escape(m.name))</td><td>\(p.prompts)</td>"
+            return "<tr><td>\(markupEscaped(m.name))</td><td>\(p.prompts)</td>"
                 + "<td>\(PercentText.of(p))</td><td>\(p.wins)/\(p.ties)/\(p.losses)</td>"
                 + "<td>\(PercentText.of(c))</td><td>\(c.wins)/\(c.ties)/\(c.losses)</td>"
                 + "<td>\(kl)</td><td>×\(ReportParts.fixed(m.perplexityRatio))</td>\(goal)</tr>"
@@ -60,7 +61,7 @@ struct SmolLM2DemoReport {
 
     private func guardsSection() -> String {
         let rows = outcome.methods.map { m in
-            "<tr><td>\(LineChart.escape(m.name))</td>\(ReportParts.lengthControlledCell(m.populationJudge))\(ReportParts.lengthControlledCell(m.criticJudge))"
+            "<tr><td>\(markupEscaped(m.name))</td>\(ReportParts.lengthControlledCell(m.populationJudge))\(ReportParts.lengthControlledCell(m.criticJudge))"
                 + "\(ReportParts.guardCells(m.populationJudge))</tr>"
         }.joined()
         return """
@@ -101,10 +102,10 @@ struct SmolLM2DemoReport {
 
     private func samplesSection() -> String {
         let methods = outcome.examples.first?.answers.map(\.method) ?? []
-        let header = "<tr><th>request</th>" + methods.map { "<th>\(LineChart.escape($0))</th>" }.joined() + "</tr>"
+        let header = "<tr><th>request</th>" + methods.map { "<th>\(markupEscaped($0))</th>" }.joined() + "</tr>"
         let rows = outcome.examples.map { e in
-            "<tr><td>\(LineChart.escape(e.prompt))</td>" + e.answers.map { a in
-                "<td class=\"sample\">\(LineChart.escape(a.text))<br><small>population \(ReportParts.fixed(a.populationScore)), critics \(ReportParts.fixed(a.criticScore))</small></td>"
+            "<tr><td>\(markupEscaped(e.prompt))</td>" + e.answers.map { a in
+                "<td class=\"sample\">\(markupEscaped(a.text))<br><small>population \(ReportParts.fixed(a.populationScore)), critics \(ReportParts.fixed(a.criticScore))</small></td>"
             }.joined() + "</tr>"
         }.joined()
         return "<h2>Reviews before (SmolLM2) and after</h2><table>\(header)\(rows)</table>"

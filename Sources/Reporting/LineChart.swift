@@ -1,6 +1,7 @@
 // A self-contained SVG line chart (axes, ticks, labels, legend, one polyline with markers per
 // series) for run reports: learning curves, reward and KL over training. Text is escaped.
 import Foundation
+import TextFiles
 
 public struct LineChart: Sendable, Equatable {
     public struct Series: Sendable, Equatable {
@@ -75,14 +76,14 @@ public struct LineChart: Sendable, Equatable {
         body.append(line(plot.x, plot.y, plot.x, plot.y + plot.height, stroke: "#333"))
         body.append(text(xLabel, x: plot.x + plot.width / 2, y: height - 14, anchor: "middle", size: 12))
         let yLabelX = 18.0, yLabelY = plot.y + plot.height / 2
-        body.append(#"<text x="\#(f(yLabelX))" y="\#(f(yLabelY))" text-anchor="middle" font-size="12" transform="rotate(-90 \#(f(yLabelX)) \#(f(yLabelY)))">\#(Self.escape(yLabel))</text>"#)
+        body.append(#"<text x="\#(f(yLabelX))" y="\#(f(yLabelY))" text-anchor="middle" font-size="12" transform="rotate(-90 \#(f(yLabelX)) \#(f(yLabelY)))">\#(markupEscaped(yLabel))</text>"#)
         for (index, series) in series.enumerated() {
             let color = Self.palette[index % Self.palette.count]
             let drawn = series.points.filter { $0.x.isFinite && $0.y.isFinite && (!logarithmicX || $0.x > 0) }
             let coordinates = drawn.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
             body.append(#"<polyline fill="none" stroke="\#(color)" stroke-width="2" points="\#(coordinates)"/>"#)
             for point in drawn {
-                body.append(#"<circle cx="\#(f(px(point.x)))" cy="\#(f(py(point.y)))" r="3.5" fill="\#(color)"><title>\#(Self.escape("\(series.name): (\(Self.label(point.x)), \(Self.label(point.y)))"))</title></circle>"#)
+                body.append(#"<circle cx="\#(f(px(point.x)))" cy="\#(f(py(point.y)))" r="3.5" fill="\#(color)"><title>\#(markupEscaped("\(series.name): (\(Self.label(point.x)), \(Self.label(point.y)))"))</title></circle>"#)
             }
             let legendY = plot.y + 10 + Double(index) * 20
             body.append(line(plot.x + plot.width + 14, legendY, plot.x + plot.width + 34, legendY, stroke: color, width: 2))
@@ -107,26 +108,11 @@ public struct LineChart: Sendable, Equatable {
     }
 
     private func text(_ content: String, x: Double, y: Double, anchor: String, size: Int, bold: Bool = false) -> String {
-        #"<text x="\#(f(x))" y="\#(f(y))" text-anchor="\#(anchor)" font-size="\#(size)"\#(bold ? #" font-weight="bold""# : "")>\#(Self.escape(content))</text>"#
+        #"<text x="\#(f(x))" y="\#(f(y))" text-anchor="\#(anchor)" font-size="\#(size)"\#(bold ? #" font-weight="bold""# : "")>\#(markupEscaped(content))</text>"#
     }
 
     private func f(_ value: Double) -> String { String(format: "%.2f", value) }
 
-    /// XML-escapes text and attribute content.
-    public static func escape(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&apos;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
 
     /// A domain widened by 5% each side (or by 1 when it is a single value).
     static func padded(_ range: ClosedRange<Double>) -> ClosedRange<Double> {

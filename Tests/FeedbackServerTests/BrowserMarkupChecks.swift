@@ -9,8 +9,11 @@ import Testing
 @testable import Feedback
 @testable import FeedbackServer
 
-/// A script, an event handler, attribute-breaking quotes and a `javascript:` URL in one text.
+/// A script, an event handler, attribute-breaking quotes and a `javascript:` URL in one text, and
+/// a tag whose "<" a prepended mark (U+0600) joins into one grapheme cluster with itself, which an
+/// escaper comparing Characters passes raw.
 let markupPayload = #""><script>window.__xss = 1; document.title = "owned"</script><img src=x onerror="window.__xss = 2"><a href="javascript:window.__xss = 3">link</a>' onfocus='window.__xss = 4' autofocus x='"#
+    + "\u{0600}<img src=x onerror=\"window.__xss = 7\">"
 /// The same attacks within the 100 characters a name may have.
 let markupName = #""><img src=x onerror="window.__xss = 5"><svg onload='window.__xss = 6'>"#
 

@@ -6,6 +6,7 @@ import FoundationXML
 #endif
 import Testing
 @testable import Reporting
+import TextFiles
 
 @Suite struct LineChartTests {
     let chart = LineChart(
@@ -21,7 +22,7 @@ import Testing
         let parser = XMLParser(data: Data(svg.utf8))
         #expect(parser.parse(), "not well-formed XML: \(String(describing: parser.parserError))")
         #expect(svg.contains("Accuracy &lt;vs&gt; comparisons &amp; &quot;size&quot;"))
-        #expect(svg.contains("train&apos;s"))
+        #expect(svg.contains("train&#39;s"))
         #expect(svg.components(separatedBy: "<polyline").count == 3)
         #expect(svg.components(separatedBy: "<circle").count == 9)
         for label in [">500<", ">1k<", ">2k<", ">5k<", ">0.6<", ">0.8<", ">1<"] { #expect(svg.contains(label), "tick \(label)") }
@@ -39,5 +40,16 @@ import Testing
         #expect(unit.count == 6 && zip(unit, [0, 0.2, 0.4, 0.6, 0.8, 1]).allSatisfy { abs($0 - $1) < 1e-12 })
         #expect(LineChart.ticks(3...47) == [10, 20, 30, 40])
         #expect(LineChart.label(2000) == "2k" && LineChart.label(0.25) == "0.25" && LineChart.label(7) == "7")
+    }
+
+    /// A scalar that joins the next one into a grapheme cluster does not carry markup past the
+    /// escaping: U+0600 before "<", accents after "<", "&" and a quote.
+    @Test func markupInsideAGraphemeClusterIsEscaped() throws {
+        #expect(markupEscaped("a\u{0600}<img src=x onerror=1\u{0600}>") == "a\u{0600}&lt;img src=x onerror=1\u{0600}&gt;")
+        #expect(markupEscaped("<\u{0301}b \"\u{0301} &\u{0301} '") == "&lt;\u{0301}b &quot;\u{0301} &amp;\u{0301} &#39;")
+        let svg = LineChart(title: "\u{0600}<b>", xLabel: "x", yLabel: "y", series: [.init(name: "<\u{0301}s", points: [(1, 1)])]).svg()
+        let parser = XMLParser(data: Data(svg.utf8))
+        #expect(parser.parse(), "not well-formed XML: \(String(describing: parser.parserError))")
+        #expect(!svg.replacingOccurrences(of: "\u{0600}", with: "").contains("<b>"), "no raw tag from the title")
     }
 }

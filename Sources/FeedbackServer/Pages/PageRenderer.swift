@@ -3,6 +3,7 @@
 import Feedback
 import Hummingbird
 import Mustache
+import TextFiles
 
 /// Turns a template and its values into an HTML response.
 struct PageRenderer: Sendable {
@@ -45,20 +46,7 @@ struct PageRenderer: Sendable {
 struct ScalarHTMLEscaping: MustacheContentType {
     static let name = "HTML_SCALARS"
 
-    func escapeText(_ text: String) -> String {
-        var escaped = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "<": escaped.append(contentsOf: "&lt;".unicodeScalars)
-            case ">": escaped.append(contentsOf: "&gt;".unicodeScalars)
-            case "&": escaped.append(contentsOf: "&amp;".unicodeScalars)
-            case "\"": escaped.append(contentsOf: "&quot;".unicodeScalars)
-            case "'": escaped.append(contentsOf: "&#39;".unicodeScalars)
-            default: escaped.append(scalar)
-            }
-        }
-        return String(escaped)
-    }
+    func escapeText(_ text: String) -> String { markupEscaped(text) }
 }
 
 /// A fixed text asset served with a content type.
