@@ -23,8 +23,10 @@ public final class KVCache {
         self.capacity = capacity
         self.width = width
         let floats = batch * capacity * width
-        keys = (0..<layers).map { _ in TensorStorage(count: floats) }
-        values = (0..<layers).map { _ in TensorStorage(count: floats) }
+        // Zeroed: a row padded past a shared prefix leaves positions unwritten, and attention that
+        // weighs them by 0 would still turn a stale NaN there into a NaN output.
+        keys = (0..<layers).map { _ in TensorStorage(repeating: 0, count: floats) }
+        values = (0..<layers).map { _ in TensorStorage(repeating: 0, count: floats) }
         self.firstPosition = firstPosition
     }
 

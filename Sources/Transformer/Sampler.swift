@@ -35,7 +35,8 @@ public struct SamplingParameters: Codable, Sendable, Equatable {
         func check(_ ok: Bool, _ field: String, _ expected: String) throws {
             if !ok { throw SamplingError.invalidParameter(field: field, expected: expected) }
         }
-        try check(temperature >= 0 && temperature.isFinite, "temperature", "a finite value ≥ 0")
+        // Tempering divides by it: a positive temperature whose reciprocal overflows turns every logit into ±∞ or NaN.
+        try check(temperature == 0 || (temperature > 0 && (1 / temperature).isFinite), "temperature", "0, or a positive value whose reciprocal is finite")
         try check(topK >= 0, "topK", "≥ 0")
         try check(topP > 0 && topP <= 1, "topP", "in (0, 1]")
         try check(maxNewTokens >= 0, "maxNewTokens", "≥ 0")
@@ -48,6 +49,7 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
     case emptyPrompt(row: Int)
     case tokenOutOfRange(row: Int, token: Int32, vocabularySize: Int)
     case contextExceeded(promptLength: Int, newTokens: Int, contextLength: Int)
+    case nonFiniteLogits(row: Int, step: Int)
 
     public var description: String {
         switch self {
@@ -56,6 +58,8 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
         case let .tokenOutOfRange(row, token, size): return "prompt \(row) holds token \(token), outside the vocabulary of \(size)"
         case let .contextExceeded(prompt, new, context):
             return "a \(prompt)-token prompt plus \(new) new tokens exceeds the context of \(context) tokens"
+        case let .nonFiniteLogits(row, step):
+            return "the model's next-token scores for prompt \(row) hold NaN or +∞ at new token \(step) (its weights may have diverged)"
         }
     }
 }
@@ -99,7 +103,7 @@ extension CausalLanguageModel {
             }
         }
         let promptLength = prompts.map(\.count).max() ?? 0
-        guard promptLength + parameters.maxNewTokens <= contextLength else {
+        guard parameters.maxNewTokens <= contextLength - promptLength else {
             throw SamplingError.contextExceeded(promptLength: promptLength, newTokens: parameters.maxNewTokens, contextLength: contextLength)
         }
         var results = prompts.map { _ in Generation(tokens: [], finishReason: .length) }
@@ -129,6 +133,10 @@ extension CausalLanguageModel {
                 }
                 let rowLogits = logits.data + row * vocabularySize
                 repetition?.penalize(rowLogits, row: row)
+                // −∞ masks a token; NaN or +∞ has no distribution to draw from.
+                for j in 0..<vocabularySize where rowLogits[j].isNaN || rowLogits[j] == .infinity {
+                    throw SamplingError.nonFiniteLogits(row: row, step: step)
+                }
                 let token = TokenChooser.choose(rowLogits, count: vocabularySize, parameters: parameters, generator: &generator)
                 repetition?.record(token, row: row)
                 results[row].tokens.append(token)

@@ -55,6 +55,19 @@ func groupedAttention(
         }.run("rmsNorm")
     }
 
+    /// Llama's token embedding (no position table): a token repeated in the batch must add its
+    /// rows' gradients into one table row, and rows no token reads get none.
+    @Test mutating func tokenEmbedding() throws {
+        let (V, C) = (5, 4)
+        let tokens = try TokenGrid(batch: 2, time: 3, ids: [3, 0, 3, 1, 3, 0])
+        func reference(_ x: [[Double]]) -> [Double] {
+            tokens.ids.flatMap { token in x[0][Int(token) * C..<(Int(token) + 1) * C] }
+        }
+        tensorCheck([[V, C]], inputs: [values.next(V * C)], reference: reference) {
+            try Tensor.embedding(tokens: tokens, table: $0[0])
+        }.run("tokenEmbedding")
+    }
+
     @Test mutating func rotaryEmbedding() throws {
         let (B, T, heads, D) = (2, 3, 2, 6)
         let positions = try TokenGrid(batch: B, time: T, ids: [0, 1, 2, 0, 0, 1])

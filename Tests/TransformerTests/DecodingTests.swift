@@ -91,6 +91,25 @@ import Transformer
         #expect(throws: SamplingError.invalidParameter(field: "topP", expected: "in (0, 1]")) {
             try model.generate(prompts: [[1]], parameters: SamplingParameters(topP: 0), generator: &generator)
         }
+        // 1/1e-40 overflows: every tempered logit would be ±∞ or NaN (token 0 every step, or a trap with top-k).
+        #expect(throws: SamplingError.invalidParameter(field: "temperature", expected: "0, or a positive value whose reciprocal is finite")) {
+            try model.generate(prompts: [[1]], parameters: SamplingParameters(temperature: 1e-40, topK: 5), generator: &generator)
+        }
+        #expect(throws: SamplingError.contextExceeded(promptLength: 1, newTokens: Int.max, contextLength: 40), "not an overflow trap") {
+            try model.generate(prompts: [[1]], parameters: SamplingParameters(maxNewTokens: Int.max), generator: &generator)
+        }
+    }
+
+    /// A model whose scores turn NaN (diverged weights) is a named error, not a trap in the draw
+    /// or a run of token 0.
+    @Test(arguments: [0, 5]) func nonFiniteScoresAreRefusedByName(topK: Int) throws {
+        let diverged = try GPT(configuration: GPTConfiguration(vocabularySize: 50, contextLength: 40, width: 16, layers: 2, heads: 4))
+        diverged.initialize(seed: 3)
+        for i in diverged.parameters.allValues.indices { diverged.parameters.allValues[i] = .nan }
+        var generator = RandomGenerator(seed: 1)
+        #expect(throws: SamplingError.nonFiniteLogits(row: 0, step: 0)) {
+            try diverged.generate(prompts: [[1, 2]], parameters: SamplingParameters(temperature: 1, topK: topK, maxNewTokens: 3), generator: &generator)
+        }
     }
 
     @Test func responseLogProbabilitiesReadTheRightPositions() throws {
