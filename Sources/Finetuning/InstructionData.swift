@@ -12,11 +12,19 @@ public struct Demonstration: Codable, Sendable, Equatable {
     public var response: String
     /// Turns before the prompt (a system message, earlier exchanges); empty for a plain prompt.
     public var context: [ChatMessage]
+    /// Where it was read, for errors found when it is tokenized; not part of its value (neither
+    /// compared nor written).
+    public var location: DataLocation?
 
-    public init(prompt: String, response: String, context: [ChatMessage] = []) {
+    public init(prompt: String, response: String, context: [ChatMessage] = [], location: DataLocation? = nil) {
         self.prompt = prompt
         self.response = response
         self.context = context
+        self.location = location
+    }
+
+    public static func == (lhs: Demonstration, rhs: Demonstration) -> Bool {
+        lhs.prompt == rhs.prompt && lhs.response == rhs.response && lhs.context == rhs.context
     }
 
     /// The conversation up to the answer.
@@ -43,12 +51,15 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     case malformedLine(path: String, line: Int, reason: String)
     case empty(path: String)
+    /// An example given in memory, not read from a file, that cannot be trained on; `number` is 1-based.
+    case unusableExample(number: Int, reason: String)
 
     public var description: String {
         switch self {
         case let .unreadable(path, reason): return "\(path): cannot be read (\(reason))"
         case let .malformedLine(path, line, reason): return "\(path):\(line): \(reason)"
         case let .empty(path): return "\(path): holds only blank lines"
+        case let .unusableExample(number, reason): return "example \(number): \(reason)"
         }
     }
 }
@@ -56,22 +67,35 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
 public enum DemonstrationFile {
     /// Reads one JSON object per line, in any of: `{"prompt": text, "completion": text}` (TRL's
     /// prompt-completion; `"response"` is accepted for `"completion"`), the conversational
-    /// `{"prompt": [messages], "completion": [one assistant message]}`, and `{"messages":
-    /// [messages]}` whose last message is the assistant's answer. Blank lines are skipped; any bad
-    /// line fails the whole read, naming the line and the field.
+    /// `{"prompt": [messages], "completion": [one assistant message]}`, `{"messages": [messages]}`
+    /// whose last message is the assistant's answer, and `{"messages": [messages ending with the
+    /// user's turn], "completion": text}` (as `rlhf tasks export --format demonstrations` writes a
+    /// chat correction: the conversation, then the answer). Blank lines are skipped; any bad line
+    /// fails the whole read, naming the line and the field.
     public static func read(_ url: URL) throws -> [Demonstration] {
-        try JSONObjectLines.read(url, demonstration)
+        try JSONObjectLines.read(url) { (object, location) throws(JSONLineError) in
+            var demonstration = try demonstration(object)
+            demonstration.location = location
+            return demonstration
+        }
     }
 
     private static func demonstration(_ object: [String: Any]) throws(JSONLineError) -> Demonstration {
+        let completion = object["completion"] ?? object["response"]
         if let messages = object["messages"] {
             var turns = try JSONObjectLines.messages(messages, field: "messages")
-            guard let answer = turns.popLast(), answer.role == "assistant" else {
-                throw JSONLineError("field \"messages\" must end with the assistant's answer")
+            if turns.last?.role == "assistant" {
+                guard completion == nil else {
+                    throw JSONLineError("field \"messages\" ends with the assistant's answer, so there must be no \"completion\" beside it")
+                }
+                let answer = turns.removeLast()
+                return try split(turns, answer: answer.content, field: "messages")
             }
-            return try split(turns, answer: answer.content, field: "messages")
+            guard turns.last?.role == "user", let completion else {
+                throw JSONLineError("field \"messages\" must end with the assistant's answer, or with the user's turn and the answer in \"completion\"")
+            }
+            return try split(turns, answer: answer(completion), field: "messages")
         }
-        let completion = object["completion"] ?? object["response"]
         if let prompt = object["prompt"] as? String {
             guard let response = completion as? String else {
                 throw JSONLineError("field \"completion\" is missing or not a string")
@@ -81,11 +105,17 @@ public enum DemonstrationFile {
         guard let prompt = object["prompt"] else { throw JSONLineError("field \"prompt\" (or \"messages\") is missing") }
         let turns = try JSONObjectLines.messages(prompt, field: "prompt")
         guard let completion else { throw JSONLineError("field \"completion\" is missing") }
+        return try split(turns, answer: answer(completion), field: "prompt")
+    }
+
+    /// The answer after a conversation: text, or one assistant message.
+    private static func answer(_ completion: Any) throws(JSONLineError) -> String {
+        if let text = completion as? String { return text }
         let answer = try JSONObjectLines.messages(completion, field: "completion")
         guard answer.count == 1, answer[0].role == "assistant" else {
             throw JSONLineError("field \"completion\" must be one assistant message")
         }
-        return try split(turns, answer: answer[0].content, field: "prompt")
+        return answer[0].content
     }
 
     private static func split(_ turns: [ChatMessage], answer: String, field: String) throws(JSONLineError) -> Demonstration {

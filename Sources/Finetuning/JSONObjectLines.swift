@@ -14,19 +14,20 @@ package struct JSONLineError: Error {
 }
 
 package enum JSONObjectLines {
-    /// Every non-blank line of `url` as a JSON object, turned into a value by `parse`; a line that
-    /// is not an object, or that `parse` rejects, fails the whole read naming the line.
-    package static func read<Value>(_ url: URL, _ parse: ([String: Any]) throws(JSONLineError) -> Value) throws -> [Value] {
-        let data = try DataFile.contents(of: url)
+    /// Every non-blank line of `url` as a JSON object, turned into a value by `parse` (given the
+    /// line's place, for errors found later, when the examples are tokenized); a file that is not
+    /// UTF-8, a line that is not an object, or one that `parse` rejects fails the whole read
+    /// naming the line.
+    package static func read<Value>(_ url: URL, _ parse: ([String: Any], DataLocation) throws(JSONLineError) -> Value) throws -> [Value] {
         var values: [Value] = []
-        for (index, line) in String(decoding: data, as: UTF8.self).fileLines.enumerated() {
+        for (index, line) in try DataFile.text(of: url).fileLines.enumerated() {
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.isEmpty { continue }
             do throws(JSONLineError) {
                 guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
                     throw JSONLineError("not a JSON object")
                 }
-                values.append(try parse(object))
+                values.append(try parse(object, DataLocation(path: url.path, line: index + 1)))
             } catch {
                 throw DataError.malformedLine(path: url.path, line: index + 1, reason: error.reason)
             }

@@ -7,9 +7,8 @@ public enum PromptFile {
     /// Every non-blank line's prompt: a line starting with `{` must be a JSON object with a string
     /// "prompt"; any other line is a prompt as it is.
     public static func read(_ url: URL) throws(DataError) -> [String] {
-        let data = try DataFile.contents(of: url)
         var prompts: [String] = []
-        for (index, line) in String(decoding: data, as: UTF8.self).fileLines.enumerated() {
+        for (index, line) in try DataFile.text(of: url).fileLines.enumerated() {
             let text = line.trimmingCharacters(in: .whitespaces)
             guard !text.isEmpty else { continue }
             if text.hasPrefix("{") {

@@ -126,18 +126,20 @@ public enum Recipes {
 
     /// Tokenized demonstrations for `model`, split by prompt into training and held-out sets. A
     /// model with a chat template reads the conversation in it and learns the answer followed by
-    /// its end-of-turn token; a plain model reads the prompt text and learns the answer followed
-    /// by `<|endoftext|>`.
+    /// its end-of-turn token; a plain model reads the prompt text (an empty one as `<|endoftext|>`,
+    /// as DPO reads it) and learns the answer followed by `<|endoftext|>`. A demonstration the
+    /// model cannot read so (turns before the prompt and no chat template; an empty prompt and no
+    /// end-of-text token) is refused by its file and line (`LanguageModel.examplePrompt`).
     public static func instructionData(
         _ demonstrations: [Demonstration], model: LanguageModel, heldOutPeriod: Int, seed: UInt64
     ) throws -> InstructionData {
         let endOfText = model.endOfText.map { [$0] } ?? []
         let split = HeldOutSplit(period: heldOutPeriod)
         var training: [InstructionData.Example] = [], heldOut: [InstructionData.Example] = []
-        for demonstration in demonstrations {
-            let prompt = model.chatTemplate == nil ? model.encode(demonstration.prompt) : try model.chatPrompt(demonstration.messages)
+        for (index, demonstration) in demonstrations.enumerated() {
+            let prompt = try model.examplePrompt(
+                demonstration.prompt, context: demonstration.context, location: demonstration.location, number: index + 1)
             let example = InstructionData.Example(prompt: prompt, response: model.encode(demonstration.response) + endOfText)
-            guard !example.prompt.isEmpty else { continue }
             if split.isHeldOut(demonstration.prompt) {
                 heldOut.append(example)
             } else {

@@ -119,11 +119,20 @@ extension LanguageModel {
     /// Writes the base network's checkpoint folder (a sequence classifier's with `scalarHead`)
     /// and the tokenizer files, each atomically: tokenizer.json + tokenizer_config.json (with the
     /// chat template as the model's files held it, or ChatML's as this engine renders it), which
-    /// transformers' fast tokenizers read, and vocab.json + merges.txt, which GPT-2's slow
-    /// tokenizer reads.
+    /// transformers reads for either family, and, when they express the tokenizer exactly (GPT-2's,
+    /// not SmolLM2's), vocab.json + merges.txt, which GPT-2's slow tokenizer and tiktoken read.
     public func save(to folder: URL, scalarHead: ScalarHead? = nil) throws {
         try network.save(to: folder, scalarHead: scalarHead)
-        try tokenizer.save(to: folder)
+        if tokenizer.vocabularyAndMergesShortfall == nil {
+            try tokenizer.save(to: folder)
+        } else {
+            // A pair left by an earlier save into this folder would describe another tokenizer,
+            // which a reader of the two files alone would then take for this model's.
+            for name in ["vocab.json", "merges.txt"] {
+                let file = folder.appendingPathComponent(name)
+                if FileManager.default.fileExists(atPath: file.path) { try FileManager.default.removeItem(at: file) }
+            }
+        }
         let token = { (id: Int32?) in id.flatMap { try? self.decode([$0]) } }
         try tokenizer.saveTokenizerJSON(to: folder, settings: TokenizerFolderSettings(
             bosToken: token((network as? Llama)?.configuration.beginningOfSequenceToken), eosToken: token(endOfText),

@@ -49,15 +49,15 @@ public struct PreferenceData: Sendable {
     /// out. A model with a chat template reads the conversation in it (unless `readsChat` is false,
     /// for answers sampled from the plain prompt), a plain model the prompt text (an empty prompt
     /// becomes the end-of-text token, from which the model generates unprompted text); each answer
-    /// ends with the model's end-of-answer token, as in SFT.
+    /// ends with the model's end-of-answer token, as in SFT. A pair the model cannot read so is
+    /// refused by its file and line, as SFT refuses one (`LanguageModel.examplePrompt`).
     public init(_ pairs: [PreferencePair], model: LanguageModel, heldOutPeriod: Int, maximumPromptLength: Int? = nil, readsChat: Bool = true) throws {
         let endOfAnswer = model.endOfText.map { [$0] } ?? []
         let split = HeldOutSplit(period: heldOutPeriod)
         var training: [Example] = [], heldOut: [Example] = []
-        for pair in pairs {
-            let text = model.chatTemplate == nil || !readsChat ? model.encode(pair.prompt) : try model.chatPrompt(pair.messages)
+        for (index, pair) in pairs.enumerated() {
             let example = Example(
-                prompt: text.isEmpty ? [model.endOfText ?? 0] : text,
+                prompt: try model.examplePrompt(pair.prompt, context: pair.context, readsChat: readsChat, location: pair.location, number: index + 1),
                 chosen: model.encode(pair.chosen) + endOfAnswer, rejected: model.encode(pair.rejected) + endOfAnswer)
             if split.isHeldOut(pair.splitKey) { heldOut.append(example) } else { training.append(example) }
         }

@@ -15,13 +15,20 @@ public struct PreferencePair: Sendable, Equatable {
     public var rejected: String
     /// What the held-out split keeps together: the prompt unless set.
     public var group: String?
+    /// Where it was read, for errors found when it is tokenized; not part of its value.
+    public var location: DataLocation?
 
-    public init(prompt: String, chosen: String, rejected: String, context: [ChatMessage] = [], group: String? = nil) {
+    public init(prompt: String, chosen: String, rejected: String, context: [ChatMessage] = [], group: String? = nil, location: DataLocation? = nil) {
         self.prompt = prompt
         self.context = context
         self.chosen = chosen
         self.rejected = rejected
         self.group = group
+        self.location = location
+    }
+
+    public static func == (lhs: PreferencePair, rhs: PreferencePair) -> Bool {
+        (lhs.prompt, lhs.context, lhs.chosen, lhs.rejected, lhs.group) == (rhs.prompt, rhs.context, rhs.chosen, rhs.rejected, rhs.group)
     }
 
     /// The conversation up to the answers.
@@ -77,11 +84,16 @@ public enum PreferenceFile {
     /// "chosen": text, "rejected": text}`; conversational `{"prompt": [messages], "chosen":
     /// [one assistant message], "rejected": [one assistant message]}`; and conversational with
     /// an implicit prompt, `{"chosen": [messages], "rejected": [messages]}`, whose shared first
-    /// messages are the prompt and whose last differs. An optional `"group"` names the held-out
-    /// split's key. Blank lines are skipped; any bad line fails the read, naming the file, the
-    /// line and the field.
+    /// messages are the prompt and whose last differs. TRL's standard form with an implicit
+    /// prompt, `{"chosen": text, "rejected": text}`, is not read: no rule says where its prompt
+    /// ends. An optional `"group"` names the held-out split's key. Blank lines are skipped; any
+    /// bad line fails the read, naming the file, the line and the field.
     public static func read(_ url: URL) throws -> [PreferencePair] {
-        try JSONObjectLines.read(url, pair)
+        try JSONObjectLines.read(url) { (object, location) throws(JSONLineError) in
+            var pair = try pair(object)
+            pair.location = location
+            return pair
+        }
     }
 
     private static func pair(_ object: [String: Any]) throws(JSONLineError) -> PreferencePair {
@@ -93,6 +105,11 @@ public enum PreferenceFile {
             guard let chosen = chosen as? String else { throw JSONLineError("field \"chosen\" must be a string, as the prompt is") }
             guard let rejected = rejected as? String else { throw JSONLineError("field \"rejected\" must be a string, as the prompt is") }
             return PreferencePair(prompt: prompt, chosen: chosen, rejected: rejected, group: group)
+        }
+        for (field, answer) in [("chosen", chosen), ("rejected", rejected)] where answer is String {
+            throw JSONLineError(object["prompt"] == nil
+                ? "field \"\(field)\" is text, which needs a \"prompt\" field: the implicit-prompt form is read only with lists of messages in \"chosen\" and \"rejected\""
+                : "field \"\(field)\" must be a list of messages, as the prompt is")
         }
         var chosenTurns = try JSONObjectLines.messages(chosen, field: "chosen")
         var rejectedTurns = try JSONObjectLines.messages(rejected, field: "rejected")

@@ -56,13 +56,43 @@ extension BPETokenizer {
 
     /// Writes `vocab.json` and `merges.txt` into `directory` (created if needed), each replaced
     /// atomically. transformers' `GPT2Tokenizer` reads them, and so does tiktoken's
-    /// `data_gym_to_mergeable_bpe_ranks` when the only special token is `<|endoftext|>`.
+    /// `data_gym_to_mergeable_bpe_ranks` when the only special token is `<|endoftext|>`. A
+    /// tokenizer the two files cannot express (`vocabularyAndMergesShortfall`) is refused, with
+    /// nothing written: write `tokenizer.json` instead.
     public func save(to directory: URL) throws(TokenizationError) {
+        let files = vocabularyAndMergesFiles
+        if let shortfall = shortfall(of: files) {
+            throw .invalidField(
+                path: directory.path, field: "vocab.json + merges.txt",
+                reason: "cannot express this tokenizer: \(shortfall); write tokenizer.json instead")
+        }
         try TokenizerFiles.createDirectory(directory)
+        try TokenizerFiles.write(files.vocabulary, to: directory.appendingPathComponent("vocab.json"))
+        try TokenizerFiles.write(files.merges, to: directory.appendingPathComponent("merges.txt"))
+    }
+
+    /// Why vocab.json + merges.txt cannot express this tokenizer, or nil when they read back as
+    /// exactly it (GPT-2's and every tokenizer `BPETrainer` makes). The pair has no word for
+    /// splitting digits apart, needs a token for every byte, and takes as special exactly the
+    /// tokens that no merge makes or names; SmolLM2's tokenizer fails the first two.
+    public var vocabularyAndMergesShortfall: String? { shortfall(of: vocabularyAndMergesFiles) }
+
+    private var vocabularyAndMergesFiles: (vocabulary: [UInt8], merges: [UInt8]) {
         let spellings = self.spellings
         let pairs = mergeTable.merges.map { (spellings[Int($0.pair.left)], spellings[Int($0.pair.right)]) }
-        try TokenizerFiles.write(VocabularyJSON.serialized(spellings), to: directory.appendingPathComponent("vocab.json"))
-        try TokenizerFiles.write(MergesFile.serialized(pairs), to: directory.appendingPathComponent("merges.txt"))
+        return (VocabularyJSON.serialized(spellings), MergesFile.serialized(pairs))
+    }
+
+    private func shortfall(of files: (vocabulary: [UInt8], merges: [UInt8])) -> String? {
+        if splitsDigits { return "it splits every digit apart before GPT-2's pattern, which the two files have no field for" }
+        let missing = byteTokens.filter { $0 == Self.missingByte }.count
+        if missing > 0 { return "its vocabulary lacks \(missing) of the 256 single-byte tokens, and the two files need all of them" }
+        // The check that needs no list of causes: the files read back as this tokenizer.
+        let read = try? BPETokenizer(vocabularyJSON: files.vocabulary, vocabularyPath: "vocab.json", merges: files.merges, mergesPath: "merges.txt")
+        guard read == self else {
+            return "they read back as another tokenizer (the two files take as special exactly the tokens no merge makes or names)"
+        }
+        return nil
     }
 
     /// Every token's vocabulary-file spelling, by id.

@@ -26,7 +26,7 @@ public struct LoRATarget: Sendable, Equatable {
         self.inputsByOutputs = inputsByOutputs
     }
 
-    /// The module's last path component, which PEFT's target_modules match.
+    /// The module's last path component (`q_proj`), the short name messages list.
     public var moduleName: String { String(module.split(separator: ".").last ?? "") }
     /// PEFT's key names of this layer's A [r, in] and B [out, r].
     public var downName: String { "base_model.model.\(module).lora_A.weight" }
@@ -67,14 +67,20 @@ public final class LoRAAdapters {
         }
     }
 
-    /// The adapters' tensors for `configuration` over `candidates`, before any is allocated.
+    /// The adapters' tensors for `configuration` over `candidates`, before any is allocated: the
+    /// targeted layers (as PEFT matches target_modules) less the excluded ones. A target entry
+    /// that names no layer is refused (PEFT would only warn), so a misspelt one is not an adapter
+    /// on fewer layers than meant.
     static func plan(_ configuration: LoRAConfiguration, candidates: [LoRATarget]) throws -> (layout: ParameterLayout, chosen: [LoRATarget]) {
         try configuration.validate()
-        let chosen = candidates.filter { configuration.targetModules.contains($0.moduleName) }
-        let matched = Set(chosen.map(\.moduleName))
-        if let unknown = configuration.targetModules.first(where: { !matched.contains($0) }) {
+        if let unknown = configuration.targetModules.first(where: { entry in !candidates.contains { LoRAConfiguration.names([entry], match: $0.module) } }) {
             let known = Set(candidates.map(\.moduleName)).sorted().joined(separator: ", ")
             throw CheckpointError.invalidField(path: "LoRA configuration", field: "target_modules", reason: "names \"\(unknown)\", which this model lacks (it has \(known))")
+        }
+        let excludes = try configuration.excludedModules?.matcher() ?? { _ in false }
+        let chosen = candidates.filter { configuration.targets($0.module) && !excludes($0.module) }
+        guard !chosen.isEmpty else {
+            throw CheckpointError.invalidField(path: "LoRA configuration", field: "exclude_modules", reason: "excludes every targeted module, which leaves no adapter")
         }
         var layout = ParameterLayout()
         for target in chosen {

@@ -10,21 +10,28 @@ public struct LoRAConfiguration: Codable, Sendable, Equatable {
     public var alpha: Float = 16
     /// Dropout on the adapter's input during training.
     public var dropout: Float = 0
-    /// Module names (the last component of a module path, as PEFT matches them) that get adapters.
+    /// The modules that get adapters, as PEFT's target_modules list: a module's whole path or
+    /// its last components (`q_proj`, `self_attn.q_proj`; see `LoRAModuleSelection.swift`).
     public var targetModules: [String] = LoRAConfiguration.llamaModules
     public var rankStabilized = false
+    /// Targeted modules that get no adapter (PEFT's exclude_modules); nil excludes none.
+    public var excludedModules: LoRAModuleExclusion?
 
     /// Every linear layer of a Llama block.
     public static let llamaModules = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
     /// Every linear layer of a GPT-2 block (c_proj names both the attention output and the MLP's contraction).
     public static let gptModules = ["c_attn", "c_proj", "c_fc"]
 
-    public init(rank: Int = 8, alpha: Float = 16, dropout: Float = 0, targetModules: [String] = LoRAConfiguration.llamaModules, rankStabilized: Bool = false) {
+    public init(
+        rank: Int = 8, alpha: Float = 16, dropout: Float = 0, targetModules: [String] = LoRAConfiguration.llamaModules, rankStabilized: Bool = false,
+        excludedModules: LoRAModuleExclusion? = nil
+    ) {
         self.rank = rank
         self.alpha = alpha
         self.dropout = dropout
         self.targetModules = targetModules
         self.rankStabilized = rankStabilized
+        self.excludedModules = excludedModules
     }
 
     /// Fields a file leaves out keep their defaults, so a run's configuration may give only
@@ -37,7 +44,8 @@ public struct LoRAConfiguration: Codable, Sendable, Equatable {
             alpha: try container.decodeIfPresent(Float.self, forKey: .alpha) ?? defaults.alpha,
             dropout: try container.decodeIfPresent(Float.self, forKey: .dropout) ?? defaults.dropout,
             targetModules: try container.decodeIfPresent([String].self, forKey: .targetModules) ?? defaults.targetModules,
-            rankStabilized: try container.decodeIfPresent(Bool.self, forKey: .rankStabilized) ?? defaults.rankStabilized)
+            rankStabilized: try container.decodeIfPresent(Bool.self, forKey: .rankStabilized) ?? defaults.rankStabilized,
+            excludedModules: try container.decodeIfPresent(LoRAModuleExclusion.self, forKey: .excludedModules))
     }
 
     public var scale: Float { rankStabilized ? alpha / Float(rank).squareRoot() : alpha / Float(rank) }
@@ -57,6 +65,7 @@ public struct LoRAConfiguration: Codable, Sendable, Equatable {
         try check(alpha > 0 && alpha.isFinite, "lora_alpha", .alpha, "is \(alpha); must be positive")
         try check(dropout >= 0 && dropout < 1, "lora_dropout", .dropout, "is \(dropout); must be in [0, 1)")
         try check(!targetModules.isEmpty, "target_modules", .targetModules, "is empty")
+        if let problem = excludedModules?.problem { try check(false, "exclude_modules", .excludedModules, problem) }
     }
 }
 
@@ -70,13 +79,15 @@ extension LoRAConfiguration {
     /// weights are [in, out]. Without a `baseModel` the field is null, as PEFT writes it for a base
     /// it has no name for.
     public func peftConfig(baseModel: String?, fanInFanOut: Bool) -> [String: Any] {
-        [
+        var config: [String: Any] = [
             "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": rank, "lora_alpha": Double(alpha),
             "lora_dropout": Double(dropout), "target_modules": targetModules.sorted(), "bias": "none",
             "fan_in_fan_out": fanInFanOut, "use_rslora": rankStabilized, "inference_mode": true,
             "init_lora_weights": true, "base_model_name_or_path": baseModel.map { $0 as Any } ?? NSNull(), "modules_to_save": NSNull(),
             "use_dora": false, "layers_to_transform": NSNull(), "revision": NSNull(),
         ]
+        if let excludedModules { config["exclude_modules"] = excludedModules.peftValue }
+        return config
     }
 
     /// Reads PEFT's adapter_config.json; settings this engine cannot honour are refused by name.
@@ -105,9 +116,25 @@ extension LoRAConfiguration {
         if json["use_dora"] as? Bool == true { throw refuse("use_dora", "is true; DoRA is not supported") }
         if let layers = json["layers_to_transform"], !(layers is NSNull) { throw refuse("layers_to_transform", "is set; adapters on every layer are supported") }
         if let saved = json["modules_to_save"], !(saved is NSNull) { throw refuse("modules_to_save", "is set; fully trained extra modules are not supported") }
+        // PEFT puts target_parameters' adapters on bare parameters (an MoE's expert tensors), not
+        // modules, and applies an aLoRA adapter only from its invocation tokens on: read as a plain
+        // adapter, either would run another model than the one it was trained as.
+        if let parameters = json["target_parameters"], !(parameters is NSNull), (parameters as? [Any])?.isEmpty != true {
+            throw refuse("target_parameters", "is set; adapters on parameters rather than modules are not supported")
+        }
+        if let tokens = json["alora_invocation_tokens"], !(tokens is NSNull) {
+            throw refuse("alora_invocation_tokens", "is set; activated LoRA (adapters switched on by invocation tokens) is not supported")
+        }
+        var excluded: LoRAModuleExclusion?
+        if let value = json["exclude_modules"], !(value is NSNull) {
+            guard let exclusion = LoRAModuleExclusion(peftValue: value) else {
+                throw refuse("exclude_modules", "must be a pattern (a string) or a list of module names")
+            }
+            excluded = exclusion
+        }
         self.init(
             rank: rank, alpha: alpha, dropout: (json["lora_dropout"] as? NSNumber)?.floatValue ?? 0,
-            targetModules: modules, rankStabilized: json["use_rslora"] as? Bool ?? false)
+            targetModules: modules, rankStabilized: json["use_rslora"] as? Bool ?? false, excludedModules: excluded)
         try validate(source: url.path, names: .peft)
     }
 }

@@ -86,7 +86,8 @@ import Randomness
         }
     }
 
-    /// TRL's prompt-completion and conversational formats, and the older "response" spelling.
+    /// TRL's prompt-completion and conversational formats, the older "response" spelling, and text
+    /// answering a conversational prompt.
     @Test func demonstrationsReadEveryFormat() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -96,6 +97,7 @@ import Randomness
             #"{"prompt": "Hi", "response": " there"}"#,
             #"{"prompt": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Who are you?"}], "completion": [{"role": "assistant", "content": "A bot."}]}"#,
             #"{"messages": [{"role": "user", "content": "Q1"}, {"role": "assistant", "content": "A1"}, {"role": "user", "content": "Q2"}, {"role": "assistant", "content": "A2"}]}"#,
+            #"{"prompt": [{"role": "user", "content": "Hi"}], "completion": " there"}"#,
         ]
         try Data(lines.joined(separator: "\n").utf8).write(to: url)
         let read = try DemonstrationFile.read(url)
@@ -104,10 +106,12 @@ import Randomness
         #expect(read[2] == Demonstration(prompt: "Who are you?", response: "A bot.", context: [ChatMessage(role: "system", content: "Be brief.")]))
         #expect(read[3].messages.map(\.content) == ["Q1", "A1", "Q2"])
         #expect(read[3].response == "A2")
+        #expect(read[4] == read[0], "a conversational prompt may be answered by text")
         for (line, reason) in [
-            (#"{"messages": [{"role": "user", "content": "Q"}]}"#, "field \"messages\" must end with the assistant's answer"),
+            (#"{"messages": [{"role": "user", "content": "Q"}]}"#,
+             "field \"messages\" must end with the assistant's answer, or with the user's turn and the answer in \"completion\""),
             (#"{"messages": [{"role": "robot", "content": "Q"}, {"role": "assistant", "content": "A"}]}"#, "messages[0].role must be \"system\", \"user\" or \"assistant\""),
-            (#"{"prompt": [{"role": "user", "content": "Q"}], "completion": "A"}"#, "field \"completion\" must be a string or a list of messages"),
+            (#"{"prompt": [{"role": "user", "content": "Q"}], "completion": 7}"#, "field \"completion\" must be a string or a list of messages"),
         ] {
             try Data(line.utf8).write(to: url)
             #expect(throws: DataError.malformedLine(path: url.path, line: 1, reason: reason)) { try DemonstrationFile.read(url) }

@@ -72,6 +72,28 @@ struct FileFormatTests {
         #expect(loaded.encode(corpus) == tokenizer.encode(corpus))
     }
 
+    /// SmolLM2's tokenizer splits digits and lacks 21 byte tokens: its pair was written beside
+    /// tokenizer.json, and read back (by this engine's own loader, for one) as no tokenizer or another.
+    @Test("vocab.json + merges.txt are written only for a tokenizer they express exactly")
+    func twoFilesOnlyWhenExact() throws {
+        #expect(try TestData.gpt2().vocabularyAndMergesShortfall == nil)
+        let digits = try BPETokenizer(tokenizerJSONFile: TokenizerFolderTests.digitsJSON)
+        #expect(digits.vocabularyAndMergesShortfall?.contains("splits every digit apart") == true)
+        let zero = ByteAlphabet.spelling(of: [0])
+        let gaps = try BPETokenizer(tokens: Self.spellings().filter { $0 != zero }, merges: [], splitsDigits: false, source: "test")
+        #expect(gaps.vocabularyAndMergesShortfall?.contains("lacks 1 of the 256 single-byte tokens") == true)
+        // A token no merge makes is ordinary in tokenizer.json's added_tokens, special in the pair.
+        let entries = Self.spellings(["ab"]).enumerated().map { VocabularyJSON.Entry(spelling: $0.element, id: $0.offset) }
+        let orphan = try BPETokenizer(entries: entries, vocabularyPath: "tokenizer.json", mergeLines: [], mergesPath: "tokenizer.json", specialTokenIDs: [])
+        #expect(orphan.vocabularyAndMergesShortfall?.contains("read back as another tokenizer") == true)
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for tokenizer in [digits, gaps, orphan] {
+            #expect(throws: TokenizationError.self) { try tokenizer.save(to: directory) }
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory.path), "nothing is written")
+    }
+
     @Test("special tokens with characters JSON must escape survive a save")
     func escapedSpecialTokens() throws {
         let special = "<|tab\there \"quoted\" back\\slash \u{1} é|>"

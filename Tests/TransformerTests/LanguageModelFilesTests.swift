@@ -5,6 +5,7 @@ import Checkpoints
 import Foundation
 import LanguageModeling
 import Testing
+import TestSupport
 import Transformer
 
 @Suite struct LanguageModelFilesTests {
@@ -79,6 +80,33 @@ import Transformer
     }
 
     /// PEFT writes null for a base it has no name for; an empty string names no file either.
+    /// A SmolLM2 folder held vocab.json + merges.txt that cannot say its tokenizer (missing byte
+    /// tokens, digits split apart): now it holds tokenizer.json alone, as transformers reads it,
+    /// while a GPT-2 folder keeps the pair, which GPT-2's slow tokenizer and tiktoken read.
+    @Test func theTwoTokenizerFilesAreWrittenOnlyWhereTheyExpressTheTokenizer() throws {
+        let smol = try LanguageModel.loadTokenizer(from: PackageRoot.file("data/models/SmolLM2-135M-Instruct.Q4_1.gguf"))
+        #expect(smol.vocabularyAndMergesShortfall?.contains("splits every digit apart") == true)
+        let model = try LanguageModel.load(from: GGUFWriter.tinyLlama().write(named: "two-files.gguf"), trainable: false)
+        #expect(model.tokenizer.vocabularyAndMergesShortfall != nil)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("two-files-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for stale in ["vocab.json", "merges.txt"] { try Data("{}".utf8).write(to: folder.appendingPathComponent(stale)) }
+        try model.save(to: folder)
+        for name in ["vocab.json", "merges.txt"] {
+            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), "\(name)")
+        }
+        #expect(try LanguageModel.load(from: folder, trainable: false).tokenizer == model.tokenizer)
+
+        let gpt2 = try LanguageModel.loadTokenizer(from: PackageRoot.file("data/gpt2"))
+        let network = try GPT(configuration: GPTConfiguration(vocabularySize: gpt2.vocabularySize, contextLength: 8, width: 8, layers: 1, heads: 1, endOfTextToken: 50256))
+        try LanguageModel(network: network, tokenizer: gpt2).save(to: folder)
+        #expect(try LanguageModel.loadTokenizer(from: folder) == gpt2)
+        for name in ["vocab.json", "merges.txt", "tokenizer.json"] {
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), "\(name)")
+        }
+    }
+
     @Test func anAdapterOfAModelReadFromNoFileNamesNoBase() throws {
         let url = try GGUFWriter.tinyLlama().write(named: "base.gguf")
         let base = try LanguageModel.load(from: url, trainable: false)
