@@ -31,6 +31,16 @@ public struct GroupedWinRateInterval: Codable, Sendable, Equatable {
     }
 
     public var range: ClosedRange<Double> { lowerBound...upperBound }
+
+    /// The interval, or nil when the prompts come from fewer than two groups: every resample
+    /// would then be the one group, an interval of no width that says nothing about the error.
+    public static func ifSpread(outcomes: [Double], groups labels: [String]) throws -> GroupedWinRateInterval? {
+        guard Set(labels).count >= 2 else {
+            guard labels.count == outcomes.count else { throw GroupedIntervalError.mismatchedCounts(outcomes: outcomes.count, groups: labels.count) }
+            return nil
+        }
+        return try GroupedWinRateInterval(outcomes: outcomes, groups: labels)
+    }
 }
 
 /// The rows of each group of prompts, for a bootstrap that draws whole groups. With one row a

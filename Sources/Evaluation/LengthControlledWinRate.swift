@@ -35,12 +35,13 @@ public struct LengthControlledWinRate: Codable, Sendable, Equatable {
     public var policyShorterShare: Double?
     public var policyLongerShare: Double?
 
-    /// Whether one side was longer on almost every prompt (under 10% the other way): the rate at
-    /// equal lengths is then an extrapolation, and how the fit splits the effect between θ and φ
-    /// rests on the few prompts that went the other way and on the penalty.
+    /// Whether the policy was shorter, or longer, on more than 90% of prompts: the rate at equal
+    /// lengths is then an extrapolation, and how the fit splits the effect between θ and φ rests
+    /// on the few prompts that went the other way and on the penalty. Prompts of equal length sit
+    /// at Δ = 0 itself, so they count against the flag, not for it.
     public var isExtrapolated: Bool {
         guard let shorter = policyShorterShare, let longer = policyLongerShare else { return false }
-        return min(shorter, longer) < 0.1
+        return max(shorter, longer) > 0.9
     }
 
     public struct Settings: Codable, Sendable, Equatable {

@@ -106,7 +106,7 @@ extension PolicyComparison {
         let outcomes = WinCount.outcomes(policyScores, against: baselineScores), count = WinCount(outcomes: outcomes)
         (wins, ties, losses) = (count.wins, count.ties, count.losses)
         if !outcomes.isEmpty {
-            if let groups { groupedInterval = try GroupedWinRateInterval(outcomes: outcomes, groups: groups) }
+            if let groups { groupedInterval = try GroupedWinRateInterval.ifSpread(outcomes: outcomes, groups: groups) }
             lengthControlled = try LengthControlledWinRate(
                 outcomes: outcomes, policyLengths: policy.texts.map { Double($0.count) }, baselineLengths: baseline.texts.map { Double($0.count) },
                 groups: groups, settings: lengthControl)

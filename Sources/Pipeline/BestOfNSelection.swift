@@ -79,7 +79,7 @@ struct CandidateScores {
         // Each judge's outcomes once: counted, and resampled by film when there are films.
         let judged = { (scores: [Double], baseline: [Double]) throws -> (count: WinCount, interval: GroupedWinRateInterval?) in
             let outcomes = WinCount.outcomes(scores, against: baseline)
-            return (WinCount(outcomes: outcomes), try films.map { try GroupedWinRateInterval(outcomes: outcomes, groups: $0) })
+            return (WinCount(outcomes: outcomes), try films.flatMap { try GroupedWinRateInterval.ifSpread(outcomes: outcomes, groups: $0) })
         }
         let byPopulation = try judged(population, baselinePopulation)
         var byCritic: (count: WinCount, interval: GroupedWinRateInterval?)?

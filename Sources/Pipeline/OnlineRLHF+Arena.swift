@@ -99,7 +99,7 @@ struct RoundEvaluation {
         let critics = try critic.map { critic in
             let scores = try critic.scores(prompts: prompts, responses: samples), startScores = try critic.scores(prompts: prompts, responses: startSamples)
             let outcomes = WinCount.outcomes(scores, against: startScores)
-            return (count: WinCount(outcomes: outcomes), interval: try GroupedWinRateInterval(outcomes: outcomes, groups: films).range.bounds)
+            return (count: WinCount(outcomes: outcomes), interval: try GroupedWinRateInterval.ifSpread(outcomes: outcomes, groups: films)?.range.bounds)
         }
         return RoundSummary(
             round: round, judgeScore: mean, judgeScoreInterval: judgeInterval, winRateVersusStart: comparison.winRate,

@@ -25,7 +25,8 @@ public struct LineChart: Sendable, Equatable {
     public var series: [Series]
     /// Plot x on a log₁₀ axis (for sizes growing geometrically); every x must be positive.
     public var logarithmicX = false
-    /// Fixed y range; nil fits the data.
+    /// The y range to show at least (widened to every finite point, so none is drawn off the
+    /// plot); nil fits the data.
     public var yRange: ClosedRange<Double>?
     public var width = 640.0
     public var height = 400.0
@@ -39,7 +40,7 @@ public struct LineChart: Sendable, Equatable {
         self.yRange = yRange
     }
 
-    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
+    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
     private static let margin = (left: 70.0, right: 160.0, top: 40.0, bottom: 55.0)
 
     /// The chart as an SVG document.
@@ -49,7 +50,10 @@ public struct LineChart: Sendable, Equatable {
         let points = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite && (!logarithmicX || $0.x > 0) }
         let xs = points.map { logarithmicX ? log10($0.x) : $0.x }
         let xDomain = Self.padded((xs.min() ?? 0)...(xs.max() ?? 1))
-        let yDomain = yRange ?? Self.padded((points.map(\.y).min() ?? 0)...(points.map(\.y).max() ?? 1))
+        let fitted = Self.padded((points.map(\.y).min() ?? 0)...(points.map(\.y).max() ?? 1))
+        let yDomain = yRange.map { range in
+            min(range.lowerBound, points.map(\.y).min() ?? range.lowerBound)...max(range.upperBound, points.map(\.y).max() ?? range.upperBound)
+        } ?? fitted
         // Ticks are positions in the (possibly logarithmic) domain; data go through px.
         func position(_ domainValue: Double) -> Double {
             plot.x + (domainValue - xDomain.lowerBound) / (xDomain.upperBound - xDomain.lowerBound) * plot.width
@@ -61,6 +65,12 @@ public struct LineChart: Sendable, Equatable {
         var body: [String] = []
         body.append(#"<rect x="0" y="0" width="\#(f(width))" height="\#(f(height))" fill="white"/>"#)
         body.append(text(title, x: width / 2, y: 24, anchor: "middle", size: 16, bold: true))
+        // A run whose metric blew up must not read as a clean curve that merely stops.
+        let undrawn = series.filter { $0.points.contains { !$0.x.isFinite || !$0.y.isFinite } }.map(\.name)
+        if !undrawn.isEmpty {
+            let count = series.reduce(0) { $0 + $1.points.filter { !$0.x.isFinite || !$0.y.isFinite }.count }
+            body.append(text("\(count) NaN or infinite values not drawn (\(undrawn.joined(separator: ", ")))", x: width / 2, y: 38, anchor: "middle", size: 11))
+        }
         let xTicks = logarithmicX ? Self.logTicks(xDomain) : Self.ticks(xDomain).map { ($0, Self.label($0)) }
         for (value, label) in xTicks {
             let x = position(value)
@@ -78,15 +88,21 @@ public struct LineChart: Sendable, Equatable {
         let yLabelX = 18.0, yLabelY = plot.y + plot.height / 2
         body.append(#"<text x="\#(f(yLabelX))" y="\#(f(yLabelY))" text-anchor="middle" font-size="12" transform="rotate(-90 \#(f(yLabelX)) \#(f(yLabelY)))">\#(markupEscaped(yLabel))</text>"#)
         for (index, series) in series.enumerated() {
+            // Past the palette, colours repeat with another marker, so no two series look alike.
             let color = Self.palette[index % Self.palette.count]
+            let square = index / Self.palette.count % 2 == 1
             let drawn = series.points.filter { $0.x.isFinite && $0.y.isFinite && (!logarithmicX || $0.x > 0) }
             let coordinates = drawn.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
             body.append(#"<polyline fill="none" stroke="\#(color)" stroke-width="2" points="\#(coordinates)"/>"#)
             for point in drawn {
-                body.append(#"<circle cx="\#(f(px(point.x)))" cy="\#(f(py(point.y)))" r="3.5" fill="\#(color)"><title>\#(markupEscaped("\(series.name): (\(Self.label(point.x)), \(Self.label(point.y)))"))</title></circle>"#)
+                let tip = "<title>\(markupEscaped("\(series.name): (\(Self.label(point.x)), \(Self.label(point.y)))"))</title>"
+                body.append(square
+                    ? #"<rect x="\#(f(px(point.x) - 3.5))" y="\#(f(py(point.y) - 3.5))" width="7" height="7" fill="\#(color)">\#(tip)</rect>"#
+                    : #"<circle cx="\#(f(px(point.x)))" cy="\#(f(py(point.y)))" r="3.5" fill="\#(color)">\#(tip)</circle>"#)
             }
             let legendY = plot.y + 10 + Double(index) * 20
             body.append(line(plot.x + plot.width + 14, legendY, plot.x + plot.width + 34, legendY, stroke: color, width: 2))
+            if square { body.append(#"<rect x="\#(f(plot.x + plot.width + 20.5))" y="\#(f(legendY - 3.5))" width="7" height="7" fill="\#(color)"/>"#) }
             body.append(text(series.name, x: plot.x + plot.width + 40, y: legendY + 4, anchor: "start", size: 12))
         }
         return """

@@ -36,6 +36,17 @@ import Transformer
         #expect(width > 2 * (prompts.upperBound - prompts.lowerBound))
     }
 
+    /// Prompts of one film resample to themselves every time: no interval, rather than one of no width.
+    @Test func oneGroupGivesNoInterval() throws {
+        let outcomes = [1.0, 0, 1, 1, 0.5, 1]
+        #expect(try GroupedWinRateInterval.ifSpread(outcomes: outcomes, groups: Array(repeating: "Heat", count: 6)) == nil)
+        let two = try #require(try GroupedWinRateInterval.ifSpread(outcomes: outcomes, groups: ["Heat", "Heat", "Heat", "Ran", "Ran", "Ran"]))
+        #expect(two.groupCount == 2 && two.lowerBound < two.upperBound)
+        #expect(throws: GroupedIntervalError.mismatchedCounts(outcomes: 6, groups: 2)) {
+            try GroupedWinRateInterval.ifSpread(outcomes: outcomes, groups: ["Heat", "Heat"])
+        }
+    }
+
     @Test func tiesCountHalfAndTheSeedFixesTheResamples() throws {
         let outcomes = [1, 0.5, 0.5, 0, 1, 1, 0.5, 1], groups = ["a", "a", "b", "b", "c", "c", "d", "d"]
         let first = try GroupedWinRateInterval(outcomes: outcomes, groups: groups, seed: 3)

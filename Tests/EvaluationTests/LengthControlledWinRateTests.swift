@@ -72,6 +72,12 @@ import TestSupport
         let mixed = (0..<100).map { $0 < 70 ? 12.0 : 25 }
         let balanced = try LengthControlledWinRate(outcomes: outcomes, policyLengths: mixed, baselineLengths: baseline)
         #expect(balanced.policyShorterShare == 0.7 && balanced.policyLongerShare == 0.3 && !balanced.isExtrapolated)
+        // 85% shorter, 10% of equal length and 5% longer: the equal ones are data at Δ = 0.
+        let equalAtZero = (0..<100).map { $0 < 85 ? 12.0 : $0 < 95 ? 20 : 25 }
+        let covered = try LengthControlledWinRate(outcomes: outcomes, policyLengths: equalAtZero, baselineLengths: baseline)
+        #expect(covered.policyShorterShare == 0.85 && covered.policyLongerShare == 0.05 && !covered.isExtrapolated)
+        let same = try LengthControlledWinRate(outcomes: outcomes, policyLengths: baseline, baselineLengths: baseline)
+        #expect(same.policyShorterShare == 0 && same.policyLongerShare == 0 && !same.isExtrapolated, "equal lengths everywhere are no extrapolation")
     }
 
     @Test func theBootstrapIsSeededAndNarrowsWithMorePrompts() throws {

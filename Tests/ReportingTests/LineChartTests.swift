@@ -35,6 +35,26 @@ import TextFiles
         #expect(abs((circles[1] - circles[0]) - (circles[2] - circles[1])) < 0.02)
     }
 
+    /// A point below a fixed range widens it instead of landing on the tick labels; a value that
+    /// blew up is said, not silently left out; the eleventh series gets another marker.
+    @Test func nothingIsDrawnOffThePlotOrLeftOutInSilence() throws {
+        let svg = LineChart(
+            title: "t", xLabel: "x", yLabel: "y",
+            series: [.init(name: "small", points: [(50, 0.38), (100, 0.6)]), .init(name: "diverged", points: [(1, .nan), (2, 0.7), (3, .infinity)])],
+            yRange: 0.5...1
+        ).svg()
+        let plotBottom = 400.0 - 55, plotTop = 40.0
+        let ys = svg.components(separatedBy: "<circle cx=\"").dropFirst().compactMap { piece -> Double? in
+            guard let at = piece.range(of: "cy=\"") else { return nil }
+            return Double(piece[at.upperBound...].prefix { $0 != "\"" })
+        }
+        #expect(ys.count == 3 && ys.allSatisfy { (plotTop...plotBottom).contains($0) }, "\(ys)")
+        #expect(svg.contains(">0.4<"), "the axis reaches below 0.5")
+        #expect(svg.contains("2 NaN or infinite values not drawn (diverged)"))
+        let many = LineChart(title: "t", xLabel: "x", yLabel: "y", series: (0..<11).map { .init(name: "s\($0)", points: [(1, Double($0))]) }).svg()
+        #expect(many.components(separatedBy: "<circle").count - 1 == 10 && many.contains(##"width="7" height="7" fill="#1f77b4""##))
+    }
+
     @Test func ticksAreRound() {
         let unit = LineChart.ticks(0...1)
         #expect(unit.count == 6 && zip(unit, [0, 0.2, 0.4, 0.6, 0.8, 1]).allSatisfy { abs($0 - $1) < 1e-12 })
