@@ -64,10 +64,11 @@ struct TableJudge: ResponseScorer {
         }
         // n = 4 by the population judge wins both prompts by it, so every resample does.
         #expect(ladder[2].byPopulationJudge.populationInterval?.range == 1...1)
-        // One film for both prompts: every resample draws it whole, so each interval is its rate.
+        // One film for both prompts: every resample would draw it whole, an interval of no width,
+        // so there is none, and the rate is shown as without films.
         for point in try judged(withCritic: true, films: ["a", "a"]).ladder() {
-            let rate = point.byRewardModel.population.winRate
-            #expect(point.byRewardModel.populationInterval?.range == rate...rate && point.byRewardModel.populationInterval?.groupCount == 1)
+            let chosen = point.byRewardModel
+            #expect(chosen.populationInterval == nil && chosen.criticInterval == nil && chosen.populationText == PercentText.of(chosen.population))
         }
         let plain = try judged(withCritic: true).ladder()
         #expect(plain.allSatisfy { $0.byRewardModel.populationInterval == nil && $0.byRewardModel.populationText == PercentText.of($0.byRewardModel.population) })
