@@ -63,8 +63,11 @@ package enum JSONLines {
         } catch {
             throw FileFormatError(file: url.path, line: 0, reason: "cannot read: \(error.localizedDescription)")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw FileFormatError(file: url.path, line: 0, reason: "not UTF-8 text")
+        let text: String
+        do {
+            text = try UTF8Text.decode(data)
+        } catch {
+            throw FileFormatError(file: url.path, line: error.line, reason: error.reason)
         }
         return try decode(type, text: text, source: url.path)
     }

@@ -73,6 +73,13 @@ private func write(_ text: String, named name: String) throws -> URL {
     #expect(throws: FileFormatError(file: "m", line: 1, field: "completions.0.model", reason: "is missing")) {
         try JSONLines.decode(TaskLine.self, text: missingModel, source: "m")
     }
+    // A byte that is not UTF-8 on the second line is named there, not as line 0.
+    let latin1 = FileManager.default.temporaryDirectory.appendingPathComponent("latin1-\(UUID().uuidString).jsonl")
+    try (Data(text.split(separator: "\n")[0].utf8) + Data("\n{\"prompt\": \"caf".utf8) + Data([0xE9]) + Data("\"}".utf8)).write(to: latin1)
+    defer { try? FileManager.default.removeItem(at: latin1) }
+    #expect(throws: FileFormatError(file: latin1.path, line: 2, reason: "not UTF-8 text: the byte 0xE9, byte 16 of the line, starts no valid UTF-8 character")) {
+        try JSONLines.read(TaskLine.self, from: latin1)
+    }
     #expect(try await store.counts().tasks == 2)
 }
 
