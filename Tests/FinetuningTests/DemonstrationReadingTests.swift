@@ -4,23 +4,12 @@
 import Foundation
 import LanguageModeling
 import Testing
+import TestSupport
 import Finetuning
 import Tokenization
 import Transformer
 
 @Suite struct DemonstrationReadingTests {
-    func file(_ lines: [String]) throws -> URL {
-        let url = try temporaryFolder().appendingPathComponent("sft.jsonl")
-        try Data(lines.joined(separator: "\n").utf8).write(to: url)
-        return url
-    }
-
-    /// `error` is the data error naming `url` at `line` with a reason that says `words`.
-    func names(_ error: any Error, _ url: URL, line: Int, saying words: String) -> Bool {
-        guard case let .malformedLine(path, found, reason)? = error as? DataError else { return false }
-        return path == url.path && found == line && reason.contains(words)
-    }
-
     /// A GPT-2 with ChatML's special tokens and template, as a chat model reads conversations.
     func chatModel() throws -> LanguageModel {
         let text = (0..<40).map { "system user assistant: be brief. who are you? a bot. the cat sat \($0)" }
@@ -35,7 +24,7 @@ import Transformer
     /// to the user's turn in "messages" and the answer in "completion" (beside a transcript in
     /// "prompt"): SFT reads that as the conversation and its answer.
     @Test func anExportedChatCorrectionReadsAsItsConversationAndAnswer() throws {
-        let url = try file([
+        let url = try jsonLinesFile(named: "sft.jsonl", [
             #"{"annotator":"ann","completion":"a bot.","messages":[{"content":"be brief.","role":"system"},{"content":"who are you?","role":"user"}],"origin":"chat","prompt":"System: be brief.\nUser: who are you?\nAssistant:"}"#,
         ])
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
@@ -60,7 +49,7 @@ import Transformer
     @Test func aConversationAModelCannotLayOutIsRefusedByItsLine() throws {
         let model = try tinyLanguageModel()
         #expect(model.chatTemplate == nil)
-        let url = try file([
+        let url = try jsonLinesFile(named: "sft.jsonl", [
             #"{"prompt": [{"role": "user", "content": "the cat"}], "completion": [{"role": "assistant", "content": " sat"}]}"#,
             "",
             #"{"prompt": [{"role": "system", "content": "a good film"}, {"role": "user", "content": "the cat"}], "completion": [{"role": "assistant", "content": " sat"}]}"#,
@@ -89,7 +78,7 @@ import Transformer
 
         let endless = try LanguageModel(network: model.network, tokenizer: model.tokenizer, stopTokens: [])
         #expect(endless.endOfText == nil)
-        let url = try file([#"{"prompt": "the cat", "completion": " sat"}"#, #"{"prompt": "", "completion": " sat"}"#])
+        let url = try jsonLinesFile(named: "sft.jsonl", [#"{"prompt": "the cat", "completion": " sat"}"#, #"{"prompt": "", "completion": " sat"}"#])
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         #expect { try Recipes.instructionData(DemonstrationFile.read(url), model: endless, heldOutPeriod: 0, seed: 1) }
             throws: { names($0, url, line: 2, saying: "the prompt is empty") }

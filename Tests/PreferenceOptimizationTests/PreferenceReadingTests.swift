@@ -3,26 +3,16 @@
 // begin are refused by file and line, and bytes that are not UTF-8 are refused.
 import Foundation
 import Testing
+import TestSupport
 import Finetuning
 import LanguageModeling
 import PreferenceOptimization
 
 @Suite struct PreferenceReadingTests {
-    func file(_ lines: [String]) throws -> URL {
-        let url = try temporaryFolder().appendingPathComponent("pairs.jsonl")
-        try Data(lines.joined(separator: "\n").utf8).write(to: url)
-        return url
-    }
-
-    func names(_ error: any Error, _ url: URL, line: Int, saying words: String) -> Bool {
-        guard case let .malformedLine(path, found, reason)? = error as? DataError else { return false }
-        return path == url.path && found == line && reason.contains(words)
-    }
-
     /// TRL's `{"chosen": text, "rejected": text}` has no rule for where its prompt ends; the error
     /// said the strings had to be strings.
     @Test func textAnswersWithoutAPromptAskForOne() throws {
-        let url = try file([#"{"chosen": "Q? Yes.", "rejected": "Q? No."}"#])
+        let url = try jsonLinesFile(named: "pairs.jsonl", [#"{"chosen": "Q? Yes.", "rejected": "Q? No."}"#])
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         #expect { try PreferenceFile.read(url) } throws: { names($0, url, line: 1, saying: "field \"chosen\" is text, which needs a \"prompt\" field") }
         try Data(#"{"prompt": [{"role": "user", "content": "Q?"}], "chosen": [{"role": "assistant", "content": "Yes."}], "rejected": "No."}"#.utf8).write(to: url)
@@ -31,7 +21,7 @@ import PreferenceOptimization
 
     @Test func aConversationAModelCannotLayOutIsRefusedByItsLine() throws {
         let model = try tinyGPT()
-        let url = try file([
+        let url = try jsonLinesFile(named: "pairs.jsonl", [
             #"{"prompt": "review 1:", "chosen": " a great movie!", "rejected": " a bad film."}"#,
             #"{"prompt": [{"role": "user", "content": "review 1:"}, {"role": "assistant", "content": " a bad film."}, {"role": "user", "content": "again:"}], "chosen": [{"role": "assistant", "content": " a good film."}], "rejected": [{"role": "assistant", "content": " a dull movie."}]}"#,
         ])
