@@ -9,6 +9,7 @@
 #   scripts/crash-resume.sh [KILL_POINTS [SEED [DEMO_KILLS]]]   defaults: 12 kill points per job, seed 13, 10 demo kills
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/install-system-packages.sh jq sqlite3
 
 points=${1:-12}
 seed=${2:-13}

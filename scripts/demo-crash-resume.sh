@@ -9,13 +9,15 @@
 #   scripts/demo-crash-resume.sh [KILLS [SEED]]      defaults: 10 kills (one per stage), seed 13
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/install-system-packages.sh jq sqlite3
 
 kills=${1:-10}
 seed=${2:-13}
 rlhf=$PWD/.build/release/rlhf
 config=$PWD/scripts/demo-crash-resume.json
 work=$(mktemp -d -t rlhf-demo-crash.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# A failed run's log is the only account of what went wrong: keep the folder then, and say where.
+trap 'status=$?; if [ $status -eq 0 ]; then rm -rf "$work"; else echo "demo-crash-resume failed (status $status); logs kept in $work" >&2; fi' EXIT
 
 demo() { "$rlhf" demo --preset quick --config "$config" --data data --output "$1" > "$1.log" 2>&1; }
 

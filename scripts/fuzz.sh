@@ -53,12 +53,14 @@ compile_module() {
     echo "compiling $module" >&2
     if [[ -d Sources/$module/include ]]; then
         # A C target: its module map is in include/, which the flags put on the search path.
-        clang -O2 -fPIC -I "Sources/$module/include" -c Sources/"$module"/*.c -o "$object"
+        clang -O2 -fPIC -I "Sources/$module/include" -c Sources/"$module"/*.c -o "$object" || { rm -f "$object"; return 1; }
         touch "$object"
         return
     fi
+    # Explicit returns: callers test this function's status, which turns set -e off inside it, and
+    # a failed compile must not be touched into looking up to date.
     swiftc "${flags[@]}" -wmo -num-threads 0 -module-name "$module" -emit-module -emit-module-path "$build/modules/$module.swiftmodule" \
-        -c Sources/"$module"/*.swift -o "$object"
+        -c Sources/"$module"/*.swift -o "$object" || { rm -f "$object"; return 1; }
     # The compiler leaves an unchanged object's time alone; the modules after it compare against it.
     touch "$object"
 }
@@ -67,20 +69,25 @@ build_target() {
     local target=$1 objects=()
     mkdir -p "$build/modules" "$build/objects" "$build/bin"
     for module in $(modules_of "$target"); do
-        compile_module "$module" "${objects[@]}"
+        compile_module "$module" "${objects[@]}" || return 1
         objects+=("$build/objects/$module.o")
     done
     local binary=$build/bin/$target
     if [[ -f $binary ]] && [[ -z $(find fuzz/Support fuzz/Targets/"$target".swift "${objects[@]}" -newer "$binary") ]]; then return; fi
     echo "linking $target" >&2
+    # Without a binary a failed link cannot leave the old one to be fuzzed as if it were new.
+    rm -f "$binary"
     swiftc "${flags[@]}" -module-name FuzzTarget fuzz/Support/*.swift fuzz/Targets/"$target".swift "${objects[@]}" -lopenblas -ldl \
-        -o "$binary" 2> >(grep -v "Cannot export local symbol" >&2)
+        -o "$binary" 2> >(grep -v "Cannot export local symbol" >&2) || return 1
 }
 
 fuzz_target() {
     local target=$1 seconds=$2
     shift 2
-    build_target "$target"
+    if ! build_target "$target"; then
+        echo "| $target | build failed | $seconds | - | - |"
+        return 1
+    fi
     local found=$build/corpus/$target crashes=$build/crashes/$target log=$build/logs/$target.log
     mkdir -p "$found" "$crashes" "$build/logs"
     local status=0

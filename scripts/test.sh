@@ -14,9 +14,10 @@ TMPDIR=$(mktemp -d -t rlhf-tests.XXXXXX)
 export TMPDIR
 # The feedback store's tests run on SQLite and on a throwaway PostgreSQL server on loopback.
 postgres_folder=$(mktemp -d /tmp/rlhf-postgres.XXXXXX)
+# Set before the server starts: a start that fails halfway must not leave it running.
+trap 'scripts/postgres.sh --stop "$postgres_folder" || true; rm -rf "$TMPDIR" "$postgres_folder"' EXIT
 RLHF_TEST_POSTGRES_URL=$(scripts/postgres.sh "$postgres_folder")
 export RLHF_TEST_POSTGRES_URL
-trap 'scripts/postgres.sh --stop "$postgres_folder" || true; rm -rf "$TMPDIR" "$postgres_folder"' EXIT
 swift test -c release -Xswiftc -enable-testing --skip-build
 # Every parser of outside input, coverage-guided for a few seconds from its committed seeds (the
 # instrumented build under .build/fuzz is incremental; see docs/reliability.md for its cost).

@@ -44,7 +44,7 @@ struct ModelBenchmark {
         for c in Self.cases {
             let arguments = [c.task, "--size", c.size.name, "--batch", "\(c.batch)"] + (c.task == "train" ? ["--steps", "\(steps)"] : ["--repetitions", "3"])
             let ours = Self.launch(CommandLine.arguments[0], ["worker"] + arguments)
-            let torch = Self.launch(python, [Self.scriptPath] + arguments)
+            let torch = Self.launch(python, [Self.scriptPath] + arguments + PyTorchSide.threadArguments)
             let mfu = { (r: WorkerResult?) -> String in
                 guard c.task == "train", let r else { return "-" }
                 return format(100 * 6 * Double(c.size.flopParameters) * r.tokens_per_second / (peakGFLOPs * 1e9), 1) + "%"

@@ -1,6 +1,7 @@
 // One measurement of our GPT in this process: training steps (forward, backward, clipping,
 // AdamW) or KV-cache generation, printed as one JSON line with the peak resident memory.
 import Foundation
+import Kernels
 import Optimization
 import Randomness
 import Tensors
@@ -65,7 +66,39 @@ enum ModelWorker {
 
 enum BenchmarkError: Error, CustomStringConvertible {
     case usage(String)
+    case noPyTorch(python: String, reason: String)
     var description: String {
-        switch self { case let .usage(text): return "usage: rlhf-bench \(text)" }
+        switch self {
+        case let .usage(text): return "usage: rlhf-bench \(text)"
+        case let .noPyTorch(python, reason):
+            return "\(python) cannot import torch (\(reason)): give --python PATH to a Python with scripts/requirements.txt installed "
+                + "(scripts/setup-python.sh makes .venv); a table with no PyTorch side has no ratio to show"
+        }
+    }
+}
+
+/// The PyTorch side of a comparison: runs with as many threads as ours, so that a ratio compares
+/// the same machine's worth of work.
+enum PyTorchSide {
+    static var threadArguments: [String] { ["--threads", "\(Parallel.threadCount)"] }
+
+    /// Throws unless `python` starts and imports torch.
+    static func require(_ python: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", "import torch"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw BenchmarkError.noPyTorch(python: python, reason: "cannot start it: \(error.localizedDescription)")
+        }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            throw BenchmarkError.noPyTorch(python: python, reason: message.split(separator: "\n").last.map(String.init) ?? "exit \(process.terminationStatus)")
+        }
     }
 }

@@ -32,9 +32,9 @@ struct PPOBenchmark {
         let torch: [String: Double]?
         if let model {
             let prompts = String(decoding: (try? JSONSerialization.data(withJSONObject: PPOLoRAWorker.promptTexts)) ?? Data(), as: UTF8.self)
-            torch = Self.launch(python, [Self.script("bench_torch_ppo_lora.py"), model, "--prompts", prompts, "--iterations", "\(iterations)"])
+            torch = Self.launch(python, [Self.script("bench_torch_ppo_lora.py"), model, "--prompts", prompts, "--iterations", "\(iterations)"] + PyTorchSide.threadArguments)
         } else {
-            torch = Self.launch(python, [Self.script("bench_torch_ppo.py"), "--iterations", "\(iterations)"])
+            torch = Self.launch(python, [Self.script("bench_torch_ppo.py"), "--iterations", "\(iterations)"] + PyTorchSide.threadArguments)
         }
         let table = Table(columns: [("phase", 26), ("ours s", 9), ("torch s", 9), ("speed-up", 9)])
         print(table.header())

@@ -3,6 +3,7 @@
 // its own process on both sides (ours: `smollm2-worker`; theirs: scripts/bench_torch_smollm2.py,
 // f32 weights dequantised from the same GGUF file) so each peak memory is the phase's own.
 import Foundation
+import Kernels
 
 struct SmolLM2Benchmark {
     let python: String
@@ -27,7 +28,7 @@ struct SmolLM2Benchmark {
         print("PyTorch side (scripts/bench_torch_smollm2.py, a few minutes)…")
         let torch = launchTorch()
         let bandwidth = MemoryBandwidth.measure()
-        print("memory read bandwidth, 2 threads: \(format(bandwidth, 1)) GB/s\n")
+        print("memory read bandwidth, \(Parallel.threadCount) threads: \(format(bandwidth, 1)) GB/s\n")
         let table = Table(columns: [("phase", 26), ("ours tok/s", 11), ("torch tok/s", 12), ("ratio", 6), ("goal", 5), ("ours MB", 8), ("torch MB", 9), ("MB ratio", 8)])
         print(table.header())
         var decodeSeconds: Double?
@@ -58,7 +59,7 @@ struct SmolLM2Benchmark {
 
     private func launchTorch() -> TorchResults? {
         let script = URL(fileURLWithPath: ModelBenchmark.scriptPath).deletingLastPathComponent().appendingPathComponent("bench_torch_smollm2.py").path
-        guard let line = ModelBenchmark.launchRaw(python, [script, model]) else { return nil }
+        guard let line = ModelBenchmark.launchRaw(python, [script, model] + PyTorchSide.threadArguments) else { return nil }
         return try? JSONDecoder().decode(TorchResults.self, from: Data(line.utf8))
     }
 }

@@ -6,6 +6,7 @@
 //   rlhf-bench smollm2 [--python PATH] [--model FILE.gguf] [--repetitions N]  SmolLM2-135M vs PyTorch + PEFT
 //   rlhf-bench data-parallel [--model FILE.gguf] [--steps N]  2 Open MPI ranks × 1 thread vs 1 process × 2 threads
 import Foundation
+import Kernels
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 func option(_ flag: String) -> String? {
@@ -24,12 +25,14 @@ do {
         let worst = ratios.values.min() ?? 0
         print("\nLowest engine/direct SGEMM ratio: \(format(worst)) (\(worst >= 0.95 ? "meets" : "below") the 0.95 goal); \(MachineLoad.summary)")
     case "model":
+        try PyTorchSide.require(option("--python") ?? ".venv/bin/python")
         print("GPT benchmark against PyTorch, \(MachineLoad.summary)")
         let peak = MatrixProductBenchmark.peakGFLOPs()
-        print("OpenBLAS SGEMM peak (1024³, 2 threads): \(format(peak, 1)) GFLOP/s\n")
+        print("OpenBLAS SGEMM peak (1024³, \(Parallel.threadCount) threads): \(format(peak, 1)) GFLOP/s\n")
         ModelBenchmark(python: option("--python") ?? ".venv/bin/python", steps: option("--steps").flatMap(Int.init) ?? 10, peakGFLOPs: peak).run()
         print("\n\(MachineLoad.summary)")
     case "ppo":
+        try PyTorchSide.require(option("--python") ?? ".venv/bin/python")
         let model = option("--model")
         print("PPO\(model == nil ? "" : "-LoRA") iteration against PyTorch\(model == nil ? "" : " + PEFT"), \(MachineLoad.summary)\n")
         PPOBenchmark(python: option("--python") ?? ".venv/bin/python", iterations: option("--iterations").flatMap(Int.init) ?? (model == nil ? 3 : 2), model: model).run()
@@ -37,6 +40,7 @@ do {
     case "ppo-worker":
         try PPOWorker.run(iterations: option("--iterations").flatMap(Int.init) ?? 3, model: option("--model"))
     case "smollm2":
+        try PyTorchSide.require(option("--python") ?? ".venv/bin/python")
         print("SmolLM2-135M against PyTorch + transformers + PEFT, \(MachineLoad.summary)")
         SmolLM2Benchmark(
             python: option("--python") ?? ".venv/bin/python", model: option("--model") ?? "data/models/SmolLM2-135M-Instruct.Q4_1.gguf",
