@@ -1,7 +1,8 @@
 // A training run resumed under another configuration than the one its config.json records
 // would continue as neither run, and overwriting the record would hide it: it is refused,
 // naming the fields. Only the run's length may change, to train on. A setting added after the run
-// was recorded is no change: it defaults to the behaviour the run had.
+// was recorded is no change: it defaults to the behaviour the run had. A run's folder is not
+// started over without --resume.
 import Foundation
 import Testing
 
@@ -14,6 +15,17 @@ import Testing
         let first = try FullDiskTests.rlhf(arguments + ["--steps", "\(steps)"])
         #expect(first.status == 0, "\(first.output)")
         return (run, arguments, try Data(contentsOf: run.appendingPathComponent("config.json")))
+    }
+
+    /// The same command again without --resume would start over beneath the first run's logs,
+    /// which would then hold two runs under the same step numbers.
+    @Test func aFolderHoldingARunIsRefusedWithoutResume() throws {
+        let (run, arguments, recorded) = try Self.finishedRun(.sft, steps: 3)
+        let metrics = try Data(contentsOf: run.appendingPathComponent("metrics.jsonl"))
+        let again = try FullDiskTests.rlhf(arguments + ["--steps", "3"])
+        #expect(again.status != 0 && again.output.contains("holds a run already: continue it with --resume"), "\(again.output)")
+        #expect(try Data(contentsOf: run.appendingPathComponent("metrics.jsonl")) == metrics, "the first run's log is as it was")
+        #expect(try Data(contentsOf: run.appendingPathComponent("config.json")) == recorded)
     }
 
     @Test func aRunResumedUnderAnotherConfigurationIsRefusedAndKeepsItsRecord() throws {

@@ -28,13 +28,19 @@ actor ModelCompletionSource: CompletionSource, AdapterSwitch {
     init(folder: URL, adapter: URL? = nil, sampling: Transformer.SamplingParameters, seed: UInt64) throws {
         model = try LanguageModel.load(from: folder, adapter: adapter, trainable: false)
         startingAdapters = model.network.adapters
-        baseName = folder.standardizedFileURL.lastPathComponent == "model"
-            ? folder.standardizedFileURL.deletingLastPathComponent().lastPathComponent
-            : folder.standardizedFileURL.lastPathComponent
-        baseCheckpoint = folder.standardizedFileURL.path
+        // Started with an adapter, the answers are the adapted model's: named and traced to it, so
+        // ratings do not credit them to the base.
+        baseName = [folder, adapter].compactMap { $0.map(Self.displayName) }.joined(separator: "+")
+        baseCheckpoint = adapter?.standardizedFileURL.path ?? folder.standardizedFileURL.path
         (name, checkpoint) = (baseName, baseCheckpoint)
         self.sampling = sampling
         generator = RandomGenerator(seed: seed)
+    }
+
+    /// A run's model folder is named by its run ("runs/sft/model" is "sft"), anything else by itself.
+    private static func displayName(_ url: URL) -> String {
+        let url = url.standardizedFileURL
+        return url.lastPathComponent == "model" ? url.deletingLastPathComponent().lastPathComponent : url.lastPathComponent
     }
 
     /// Answers with a learned adapter version from now on (nil: as started). Ratings go by model

@@ -36,7 +36,9 @@ extension TasksCommand {
             let changes = uncertaintyWeight != nil || disagreementWeight != nil || randomShare != nil || seed != nil
             if coverageFirst && changes { throw ValidationError("--coverage-first takes no weights") }
             if coverageFirst || changes {
-                var selection = coverageFirst ? .coverageFirst : TaskSelection()
+                // Options not given keep the queue's values (the defaults' when it orders by coverage).
+                let stored = try await store.taskSelection()
+                var selection = coverageFirst ? .coverageFirst : stored == .coverageFirst ? TaskSelection() : stored
                 selection.uncertaintyWeight = uncertaintyWeight ?? selection.uncertaintyWeight
                 selection.disagreementWeight = disagreementWeight ?? selection.disagreementWeight
                 selection.randomShare = randomShare ?? selection.randomShare

@@ -29,6 +29,15 @@ enum TrainingWorld {
         _ folder: RunFolder, configuration: Configuration, resuming: Bool, world: Communicator
     ) throws {
         let encoded = try ConfigurationFile.encode(configuration)
+        // Without --resume an earlier run's folder would start over beneath its logs, which would
+        // then hold two runs' records under the same step numbers.
+        let files = FileManager.default
+        let checkpoints = (try? files.contentsOfDirectory(atPath: folder.checkpointsURL.path)) ?? []
+        if !resuming, !checkpoints.isEmpty || [folder.configurationURL, folder.metricsURL].contains(where: { files.fileExists(atPath: $0.path) }) {
+            throw ValidationError("\(folder.url.path) holds a run already: continue it with --resume, or give another --output (or remove the folder)")
+        }
+        // Every rank has looked before the root writes.
+        try world.barrier()
         if resuming, let stored = try? Data(contentsOf: folder.configurationURL) {
             let lengths: Set<String> = ["steps", "optimization.steps", "iterations"]
             let recorded = RunFolderConfiguration.completed(stored, defaults: Configuration(), source: folder.configurationURL.path)

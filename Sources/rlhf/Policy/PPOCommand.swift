@@ -59,7 +59,8 @@ struct PPOCommand: ParsableCommand {
             try policy.network.attachAdapters(adapters, seed: configuration.seed)
         } else if policy.network.adapters != nil, world.isRoot {
             print("""
-                the policy's adapters are trained further, and the KL reference is their base without them (as TRL's PPO with PEFT);                 to leash PPO to the adapted model, merge it first (rlhf export --model BASE --adapter DIR --output MERGED) and train fresh adapters on MERGED
+                the policy's adapters are trained further, and the KL reference is their base without them (as TRL's PPO with PEFT); \
+                to leash PPO to the adapted model, merge it first (rlhf export --model BASE --adapter DIR --output MERGED) and train fresh adapters on MERGED
                 """)
         }
         let encoded = try EncodedPrompts(file: prompts, policy: policy, chat: chat)
