@@ -111,7 +111,7 @@ public final class RewardTrainer {
             if completedSteps % settings.logInterval == 0 || completedSteps == settings.steps {
                 try metrics.append([
                     "step": .integer(completedSteps), "loss": .number(report.loss), "accuracy": .number(report.accuracy),
-                    "lr": .number(Double(report.learningRate)), "grad_norm": .number(Double(report.gradientNorm)),
+                    "learning_rate": .number(Double(report.learningRate)), "grad_norm": .number(Double(report.gradientNorm)),
                     "comparisons_per_second": .number(Double(report.comparisons) / report.seconds),
                 ])
             }

@@ -75,6 +75,9 @@ struct PPOCommand: ParsableCommand {
         try TrainingWorld.prepare(folder, configuration: configuration, resuming: runOptions.resume, world: world)
         let monitor = FileManager.default.fileExists(atPath: lexicon.path)
             ? JudgeScorer(judge: HiddenJudge.population(try lexicon.raters()), model: policy) : nil
+        if monitor == nil, world.isRoot {
+            print("no population judge at \(lexicon.path): eval/judge_score is not logged, so the over-optimisation guard cannot watch it (give --lexicon, or run scripts/fetch-data.sh)")
+        }
         let trainer = try PPOTrainer(
             models: PolicyModels(policy: policy, value: try valueFunction(configuration, policy: policy), temperature: configuration.temperature),
             scorer: try reward.scorer(for: policy, plainPrompts: encoded.plainText), prompts: encoded.tokens,

@@ -10,5 +10,12 @@ struct LexiconOptions: ParsableArguments {
 
     var url: URL { URL(fileURLWithPath: path) }
 
-    func raters() throws -> RaterLexicon { try RaterLexicon(contentsOf: url) }
+    /// The lexicon; a missing file says which option and script give one, since the default is
+    /// relative to the directory the command runs in.
+    func raters() throws -> RaterLexicon {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ValidationError("no lexicon at \(url.path): give --lexicon PATH, or run scripts/fetch-data.sh (the default is data/reward/vader_lexicon.txt under the directory the command runs in)")
+        }
+        return try RaterLexicon(contentsOf: url)
+    }
 }
