@@ -3,7 +3,6 @@
 // its own process on both sides (ours: `smollm2-worker`; theirs: scripts/bench_torch_smollm2.py,
 // f32 weights dequantised from the same GGUF file) so each peak memory is the phase's own.
 import Foundation
-import Kernels
 
 struct SmolLM2Benchmark {
     let python: String
@@ -28,7 +27,7 @@ struct SmolLM2Benchmark {
         print("PyTorch side (scripts/bench_torch_smollm2.py, a few minutes)…")
         let torch = launchTorch()
         let bandwidth = MemoryBandwidth.measure()
-        print("memory read bandwidth, \(Parallel.threadCount) threads: \(format(bandwidth, 1)) GB/s\n")
+        print("memory read bandwidth, \(ProcessInfo.processInfo.activeProcessorCount) threads: \(format(bandwidth, 1)) GB/s\n")
         let table = Table(columns: [("phase", 26), ("ours tok/s", 11), ("torch tok/s", 12), ("ratio", 6), ("goal", 5), ("ours MB", 8), ("torch MB", 9), ("MB ratio", 8)])
         print(table.header())
         var decodeSeconds: Double?

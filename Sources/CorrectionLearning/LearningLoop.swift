@@ -66,8 +66,7 @@ package actor LearningLoop {
         // Asked before the round loads the model and reads the store: another learner trains
         // for minutes, and this loop would load and give up every poll in the meantime.
         if let other = try await store.liveTrainingAdapterVersion() {
-            if waitedFor != other { log("version \(other) is training in another learner; this one waits") }
-            waitedFor = other
+            noteOtherLearner(training: other)
             return
         }
         let (learner, store, storeName, baseModel, startingAdapter, versions, log) =
@@ -81,8 +80,7 @@ package actor LearningLoop {
                 log("learned version \(learned.version.id) in \(learned.folder.path)\(state)")
                 await self?.roundEnded(failedAt: nil)
             } catch AdapterVersionError.alreadyTraining(let other) {
-                // Another learner on this store: its version will count these corrections as learned.
-                if await self?.waitedFor != other { log("version \(other) is training in another learner; this one waits") }
+                // Another learner on this store (begun since the poll): its version will count these corrections as learned.
                 await self?.roundEnded(failedAt: nil, waitingFor: other)
             } catch {
                 log("learning round failed: \(error); the next waits for another correction")
@@ -99,6 +97,12 @@ package actor LearningLoop {
     private func roundEnded(failedAt waiting: Int?, waitingFor other: Int64? = nil) {
         round = nil
         failedAt = waiting
+        if let other { noteOtherLearner(training: other) } else { waitedFor = nil }
+    }
+
+    /// Another learner's version `other` is training: said once per version.
+    private func noteOtherLearner(training other: Int64) {
+        if waitedFor != other { log("version \(other) is training in another learner; this one waits") }
         waitedFor = other
     }
 

@@ -15,13 +15,13 @@ extension DemoPipeline {
 
     func collectFeedback(_ data: ReviewData, model: LanguageModel) async throws {
         let path = url("feedback.sqlite")
+        let prompts = ReviewData.prompts(from: data.training, openingWords: configuration.openingWords, count: configuration.feedbackPrompts, seed: configuration.seed)
         if let store = try? FeedbackStore(path: path.path), try await store.rankedComparisons().count
-            >= feedbackRound.judgmentsMade(asked: configuration.feedbackPrompts, tasks: configuration.feedbackPrompts) {
+            >= feedbackRound.judgmentsMade(asked: prompts.count, tasks: prompts.count) {
             return
         }
         try? FileManager.default.removeItem(at: path)
         let store = try FeedbackStore(path: path.path)
-        let prompts = ReviewData.prompts(from: data.training, openingWords: configuration.openingWords, count: configuration.feedbackPrompts, seed: configuration.seed)
         try await createTasks(store, prompts: prompts, models: [("sft", model, RunFolder(url("sft")).modelURL.path)], samplesPerModel: configuration.samplesPerPrompt)
         try await judge(store, tasks: prompts.count, judgmentsPerTask: 1, seed: configuration.seed)
         events(.note("\(prompts.count) ranking tasks of \(configuration.samplesPerPrompt) SFT samples judged by \(configuration.annotators) simulated annotators"))

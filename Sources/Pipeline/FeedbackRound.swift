@@ -74,14 +74,16 @@ struct FeedbackRound {
         var panel = try LabelingSimulation(
             lexicon: lexicon, count: annotators, temperature: annotatorTemperature, tieMargin: annotatorTieMargin, seed: seed, namePrefix: "rater")
         for member in panel.members { _ = try await store.annotator(named: member.name) }
-        let perAnnotator = (judgments + annotators - 1) / annotators
-        _ = try await panel.run(on: store, judgmentsPerAnnotator: perAnnotator)
+        _ = try await panel.run(on: store, judgmentsPerAnnotator: share(of: judgments))
     }
+
+    /// Each annotator's share of `judgments`, rounded up so that they make at least that many.
+    private func share(of judgments: Int) -> Int { (judgments + annotators - 1) / annotators }
 
     /// How many judgments `judge` makes when asked for `judgments` on `tasks` tasks: every
     /// annotator takes the same share, at most one per task. A store holding fewer was stopped
     /// before the panel finished, and is judged again rather than trusted.
     func judgmentsMade(asked judgments: Int, tasks: Int) -> Int {
-        annotators * min((judgments + annotators - 1) / annotators, tasks)
+        annotators * min(share(of: judgments), tasks)
     }
 }

@@ -42,8 +42,9 @@ extension OnlineRLHF {
         do {
             result = try await collect()
         } catch {
-            try? await store.setTaskSelection(borrowed)
-            try? FileManager.default.removeItem(at: borrowedSelectionURL)
+            // The record goes only with the policy back in place: when the store is what failed,
+            // the next run gives it back.
+            if (try? await store.setTaskSelection(borrowed)) != nil { try? FileManager.default.removeItem(at: borrowedSelectionURL) }
             throw error
         }
         try await store.setTaskSelection(borrowed)

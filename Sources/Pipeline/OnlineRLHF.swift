@@ -63,7 +63,6 @@ public final class OnlineRLHF {
     /// redone), then the arena. Returns every round's summary and the arena.
     public func run(rounds: Int) async throws -> OnlineRLHFOutcome {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try checkInputs()
         if case let .people(location, _) = labels {
             try await tidySharedStore(try await FeedbackStore(opening: location), rounds: rounds)
         }
@@ -81,6 +80,8 @@ public final class OnlineRLHF {
             critic: try criticURL.map { CriticJudge.snippetScorer(try RewardModel.load(from: $0), for: start) },
             sampling: configuration.ppo.sampling,
             seed: configuration.seed &+ 17)
+        // Once the models have loaded: a mistyped path fails above instead of being recorded.
+        try checkInputs()
         var summaries = [try evaluation.summary(of: start, round: 0, reference: start, labels: 0, seconds: 0)]
         for round in 1...rounds {
             let file = roundFolder(round).appendingPathComponent("round.json")

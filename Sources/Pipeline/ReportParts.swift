@@ -1,6 +1,6 @@
 // What both demos' reports share: the page and its style, the number format, the guard
 // columns of a comparison, the stage-time table, and the training charts read from metrics.jsonl.
-// Every piece of model output goes through `LineChart.escape`.
+// Every piece of model output goes through `markupEscaped`.
 import Evaluation
 import Feedback
 import Foundation

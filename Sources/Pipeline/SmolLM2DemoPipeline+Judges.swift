@@ -20,13 +20,14 @@ extension SmolLM2DemoPipeline {
 
     func collectFeedback(_ data: ReviewData, model: LanguageModel) async throws {
         let path = url("feedback.sqlite")
+        let prompts = try encodedPrompts(data.training, count: configuration.feedbackPrompts, seed: configuration.seed, model: model)
+        let tasks = prompts.texts.count
         if let store = try? FeedbackStore(path: path.path), try await store.rankedComparisons().count
-            >= feedbackRound.judgmentsMade(asked: configuration.feedbackPrompts * configuration.judgmentsPerPrompt, tasks: configuration.feedbackPrompts) {
+            >= feedbackRound.judgmentsMade(asked: tasks * configuration.judgmentsPerPrompt, tasks: tasks) {
             return
         }
         try? FileManager.default.removeItem(at: path)
         let store = try FeedbackStore(path: path.path)
-        let prompts = try encodedPrompts(data.training, count: configuration.feedbackPrompts, seed: configuration.seed, model: model)
         try await feedbackRound.createTasks(
             store, prompts: prompts.texts, encoded: prompts.tokens, models: [("smollm2", model, modelURL.path)],
             samplesPerModel: configuration.samplesPerPrompt, seed: configuration.seed,

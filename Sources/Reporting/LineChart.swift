@@ -129,7 +129,6 @@ public struct LineChart: Sendable, Equatable {
 
     private func f(_ value: Double) -> String { String(format: "%.2f", value) }
 
-
     /// A domain widened by 5% each side (or by 1 when it is a single value).
     static func padded(_ range: ClosedRange<Double>) -> ClosedRange<Double> {
         let span = range.upperBound - range.lowerBound

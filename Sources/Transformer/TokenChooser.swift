@@ -10,6 +10,8 @@ enum TokenChooser {
     static func choose(_ logits: UnsafePointer<Float>, count V: Int, parameters: SamplingParameters, generator: inout RandomGenerator) -> Int32 {
         if parameters.temperature == 0 { return Int32(RowMath.argmax(logits, V)) }
         let scale = 1 / parameters.temperature
+        // So cold that the tempered scores overflow: the draw is its limit's, the most likely token.
+        if !(RowMath.maximum(logits, V) * scale).isFinite { return Int32(RowMath.argmax(logits, V)) }
         if parameters.topK == 0 || parameters.topK >= V, parameters.topP >= 1 {
             return sampleFullDistribution(logits, count: V, scale: scale, generator: &generator)
         }

@@ -95,6 +95,11 @@ import Transformer
         #expect(throws: SamplingError.invalidParameter(field: "temperature", expected: "0, or a positive value whose reciprocal is finite")) {
             try model.generate(prompts: [[1]], parameters: SamplingParameters(temperature: 1e-40, topK: 5), generator: &generator)
         }
+        // 1e-38 has a finite reciprocal, but the scores times it overflow: the draw is greedy's, with or without top-k.
+        let greedy = try model.generate(prompts: [[1, 2]], parameters: SamplingParameters(temperature: 0, maxNewTokens: 6), generator: &generator)
+        for topK in [0, 5] {
+            #expect(try model.generate(prompts: [[1, 2]], parameters: SamplingParameters(temperature: 1e-38, topK: topK, maxNewTokens: 6), generator: &generator) == greedy)
+        }
         #expect(throws: SamplingError.contextExceeded(promptLength: 1, newTokens: Int.max, contextLength: 40), "not an overflow trap") {
             try model.generate(prompts: [[1]], parameters: SamplingParameters(maxNewTokens: Int.max), generator: &generator)
         }
