@@ -36,7 +36,7 @@ public struct SamplingParameters: Codable, Sendable, Equatable {
             if !ok { throw SamplingError.invalidParameter(field: field, expected: expected) }
         }
         // Tempering divides by it: a positive temperature whose reciprocal overflows turns every logit into ±∞ or NaN.
-        try check(temperature == 0 || (temperature > 0 && (1 / temperature).isFinite), "temperature", "0, or a positive value whose reciprocal is finite")
+        try check(temperature == 0 || (temperature > 0 && temperature.isFinite && (1 / temperature).isFinite), "temperature", "0, or a finite positive value whose reciprocal is finite")
         try check(topK >= 0, "topK", "≥ 0")
         try check(topP > 0 && topP <= 1, "topP", "in (0, 1]")
         try check(maxNewTokens >= 0, "maxNewTokens", "≥ 0")

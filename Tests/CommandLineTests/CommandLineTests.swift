@@ -86,9 +86,11 @@ func rlhf(_ arguments: [String], input: String? = nil) throws -> (status: Int32,
         ["--session-hours", "1e16"], ["--session-hours", "inf"], ["--session-idle-minutes", "nan"],
         ["--vote-limit", "5", "--vote-window-minutes", "1e300"], ["--temperature", "inf"],
     ]) func serveRefusesLifetimesAndWindowsOutOfBounds(_ options: [String]) throws {
-        let result = try rlhf(["serve", "--db", "/nonexistent/never-opened.sqlite", "--port", "0"] + options)
+        // A path of this run's own: were validation to pass, the server would create it.
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("never-opened-\(UUID().uuidString)/feedback.sqlite")
+        let result = try rlhf(["serve", "--db", store.path, "--port", "0"] + options)
         #expect(result.status != 0 && result.error.contains(options[options.count - 2]), "\(result.error)")
-        #expect(!FileManager.default.fileExists(atPath: "/nonexistent/never-opened.sqlite"))
+        #expect(!FileManager.default.fileExists(atPath: store.path))
     }
 
     /// `reward train` with a GGUF backbone trains a head on the frozen model, normalised on the

@@ -92,8 +92,11 @@ import Transformer
             try model.generate(prompts: [[1]], parameters: SamplingParameters(topP: 0), generator: &generator)
         }
         // 1/4.6e-41 overflows: every tempered logit would be ±∞ or NaN (token 0 every step, or a trap with top-k).
-        #expect(throws: SamplingError.invalidParameter(field: "temperature", expected: "0, or a positive value whose reciprocal is finite")) {
+        #expect(throws: SamplingError.invalidParameter(field: "temperature", expected: "0, or a finite positive value whose reciprocal is finite")) {
             try model.generate(prompts: [[1]], parameters: SamplingParameters(temperature: Float.leastNormalMagnitude / 256, topK: 5), generator: &generator)
+        }
+        #expect(throws: SamplingError.self, "an infinite temperature has a finite reciprocal, 0, which would draw uniformly") {
+            try model.generate(prompts: [[1]], parameters: SamplingParameters(temperature: .infinity), generator: &generator)
         }
         // 1e-38 has a finite reciprocal, but the scores times it overflow: the draw is greedy's, with or without top-k.
         let greedy = try model.generate(prompts: [[1, 2]], parameters: SamplingParameters(temperature: 0, maxNewTokens: 6), generator: &generator)

@@ -85,8 +85,8 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
         guard bootstrapRounds > 0 else { throw ValidationError("--bootstrap-rounds must be positive, got \(bootstrapRounds)") }
-        guard temperature == 0 || (temperature > 0 && (1 / temperature).isFinite), maxNewTokens > 0 else {
-            throw ValidationError("--temperature must be 0, or positive with a finite reciprocal, and --max-new-tokens > 0")
+        guard temperature == 0 || (temperature > 0 && temperature.isFinite && (1 / temperature).isFinite), maxNewTokens > 0 else {
+            throw ValidationError("--temperature must be 0, or finite and positive with a finite reciprocal, and --max-new-tokens > 0")
         }
         if let learnEvery {
             guard learnEvery > 0 else { throw ValidationError("--learn-every must be positive, got \(learnEvery)") }

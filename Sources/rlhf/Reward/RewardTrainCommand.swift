@@ -66,14 +66,15 @@ struct RewardTrainCommand: AsyncParsableCommand {
         try configuration.validate()
         let world = try TrainingWorld.join()
         let folder = RunFolder(runOptions.folderURL)
+        let (training, heldOut) = try await splitData(configuration)
+        print("comparisons: \(training.count) for training, \(heldOut.count) held out")
+        if heldOut.isEmpty { print("no comparison is held out (heldOutPeriod \(configuration.heldOutPeriod)): the run reports no held-out accuracy") }
+        let reward = try startingModel(configuration)
+        // Written once the data and the model have loaded, so that a mistyped path leaves no run folder behind.
         if world.isRoot {
             try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
             try folder.writeConfiguration(ConfigurationFile.encode(configuration))
         }
-
-        let (training, heldOut) = try await splitData(configuration)
-        print("comparisons: \(training.count) for training, \(heldOut.count) held out")
-        let reward = try startingModel(configuration)
         if reward.isFrozen {
             // The backbone reads each distinct text once (cached across runs); then the head trains in seconds.
             reward.featureCache = try reward.openFeatureCache(at: featureCache.map { URL(fileURLWithPath: $0) } ?? folder.url.appendingPathComponent("backbone-features.safetensors"))
