@@ -123,9 +123,7 @@ extension LanguageModel {
     /// not SmolLM2's), vocab.json + merges.txt, which GPT-2's slow tokenizer and tiktoken read.
     public func save(to folder: URL, scalarHead: ScalarHead? = nil) throws {
         try network.save(to: folder, scalarHead: scalarHead)
-        if tokenizer.vocabularyAndMergesShortfall == nil {
-            try tokenizer.save(to: folder)
-        } else {
+        if try tokenizer.saveIfExpressible(to: folder) != nil {
             // A pair left by an earlier save into this folder would describe another tokenizer,
             // which a reader of the two files alone would then take for this model's.
             for name in ["vocab.json", "merges.txt"] {

@@ -60,15 +60,22 @@ extension BPETokenizer {
     /// tokenizer the two files cannot express (`vocabularyAndMergesShortfall`) is refused, with
     /// nothing written: write `tokenizer.json` instead.
     public func save(to directory: URL) throws(TokenizationError) {
-        let files = vocabularyAndMergesFiles
-        if let shortfall = shortfall(of: files) {
+        if let shortfall = try saveIfExpressible(to: directory) {
             throw .invalidField(
                 path: directory.path, field: "vocab.json + merges.txt",
                 reason: "cannot express this tokenizer: \(shortfall); write tokenizer.json instead")
         }
+    }
+
+    /// As `save`, but a tokenizer the two files cannot express writes nothing and returns why
+    /// (nil when written): the files are built and read back once for both the check and the write.
+    public func saveIfExpressible(to directory: URL) throws(TokenizationError) -> String? {
+        let files = vocabularyAndMergesFiles
+        if let shortfall = shortfall(of: files) { return shortfall }
         try TokenizerFiles.createDirectory(directory)
         try TokenizerFiles.write(files.vocabulary, to: directory.appendingPathComponent("vocab.json"))
         try TokenizerFiles.write(files.merges, to: directory.appendingPathComponent("merges.txt"))
+        return nil
     }
 
     /// Why vocab.json + merges.txt cannot express this tokenizer, or nil when they read back as

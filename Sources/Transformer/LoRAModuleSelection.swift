@@ -13,11 +13,6 @@ public enum LoRAModuleExclusion: Codable, Sendable, Equatable {
     /// syntax, which agrees with Python's for the patterns module paths need).
     case pattern(String)
 
-    /// Whether the module at `path` (`model.layers.0.self_attn.q_proj`) is excluded.
-    public func excludes(_ path: String) throws -> Bool {
-        try matcher()(path)
-    }
-
     /// A test of module paths, the pattern compiled once for all of a model's layers.
     func matcher() throws -> (String) -> Bool {
         switch self {
