@@ -31,9 +31,10 @@ extension PolicyEvaluator {
         /// Measures `samples` of `model` against `reference` (when they are the same network, the
         /// KL is 0 and the policy's pass is skipped) and their `fluency`. Samples drawn greedily
         /// (temperature 0) have no KL: both models are point masses there, so it is 0 or infinite.
+        /// `progress` hears how many samples the reference has read.
         public init(
             _ model: LanguageModel, reference: any CausalLanguageModel, prompts: [[Int32]], samples: [[Int32]], temperature: Float,
-            batchSize: Int, fluency: Fluency
+            batchSize: Int, fluency: Fluency, progress: (Int) -> Void = { _ in }
         ) throws {
             guard temperature >= 0, temperature.isFinite else { throw EvaluationError.invalidTemperature(temperature) }
             self.prompts = prompts
@@ -44,6 +45,7 @@ extension PolicyEvaluator {
             let padding = model.endOfText ?? 0, sampled = temperature > 0
             for start in stride(from: 0, to: prompts.count, by: batchSize) {
                 let range = start..<min(start + batchSize, prompts.count)
+                defer { progress(range.upperBound) }
                 let batch = try SequenceBatch(prompts: Array(prompts[range]), responses: Array(samples[range]), padding: padding)
                 // One reference pass gives both its sampling-temperature and its plain log-probabilities.
                 let referenceLogits = try reference.logits(reference.responseStates(batch, tape: nil), tape: nil)

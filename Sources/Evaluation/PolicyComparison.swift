@@ -59,6 +59,19 @@ public struct PolicyComparison: Codable, Sendable {
     public var record: WinCount { WinCount(wins: wins, ties: ties, losses: losses) }
 }
 
+/// How far `PolicyEvaluator.compare` has got, in answers: both sides' are sampled, then read.
+public struct ComparisonProgress: Sendable, Equatable {
+    public enum Stage: String, Sendable {
+        case samplingPolicy = "sampling the model"
+        case samplingBaseline = "sampling the baseline"
+        case measuring = "reading both with the reference"
+    }
+
+    public var stage: Stage
+    public var completed: Int
+    public var total: Int
+}
+
 public enum PolicyEvaluator {
     /// Samples one response per prompt from each model, judges both, and measures both against
     /// `reference` and, when given, `fluency`. `judge` scores a (prompt, response) pair of token
@@ -67,20 +80,31 @@ public enum PolicyEvaluator {
     /// The baseline draws from `seed + 1`: from the policy's generator, a prompt's two answers
     /// would be coupled (the same uniform picks each token of both), and the win rate asks about
     /// independent answers. `groups`, one per prompt, keeps prompts that are not independent
-    /// evidence (several about one film) together in the win rate's interval.
+    /// evidence (several about one film) together in the win rate's interval. `progress` hears
+    /// the work done of the whole: each side's answers sampled, then read by the reference.
     public static func compare(
         policy: LanguageModel, baseline: LanguageModel, reference: any CausalLanguageModel, prompts: [[Int32]],
         judge: any ResponseScorer, sampling: SamplingParameters, seed: UInt64, batchSize: Int = 64,
-        fluency: FluencyScorer? = nil, groups: [String]? = nil, lengthControl: LengthControlledWinRate.Settings = LengthControlledWinRate.Settings()
+        fluency: FluencyScorer? = nil, groups: [String]? = nil, lengthControl: LengthControlledWinRate.Settings = LengthControlledWinRate.Settings(),
+        progress: (ComparisonProgress) -> Void = { _ in }
     ) throws -> (comparison: PolicyComparison, policySamples: [[Int32]], baselineSamples: [[Int32]]) {
-        let policySamples = try sample(policy, prompts: prompts, sampling: sampling, seed: seed, batchSize: batchSize)
-        let baselineSamples = try sample(baseline, prompts: prompts, sampling: sampling, seed: seed &+ 1, batchSize: batchSize)
+        let n = prompts.count
+        let report = { (stage: ComparisonProgress.Stage, offset: Int, done: Int) in
+            progress(ComparisonProgress(stage: stage, completed: offset + done, total: 4 * n))
+        }
+        let policySamples = try sample(policy, prompts: prompts, sampling: sampling, seed: seed, batchSize: batchSize) { report(.samplingPolicy, 0, $0) }
+        let baselineSamples = try sample(baseline, prompts: prompts, sampling: sampling, seed: seed &+ 1, batchSize: batchSize) {
+            report(.samplingBaseline, n, $0)
+        }
         let fluency: Fluency = try fluency.map { .scorer($0, prompts: try prompts.map(policy.decode)) } ?? .none
-        let measure = { (model: LanguageModel, samples: [[Int32]]) in
-            try Measured(model, reference: reference, prompts: prompts, samples: samples, temperature: sampling.temperature, batchSize: batchSize, fluency: fluency)
+        let measure = { (model: LanguageModel, samples: [[Int32]], offset: Int) in
+            try Measured(
+                model, reference: reference, prompts: prompts, samples: samples, temperature: sampling.temperature, batchSize: batchSize,
+                fluency: fluency) { report(.measuring, offset, $0) }
         }
         let comparison = try PolicyComparison(
-            policy: measure(policy, policySamples), baseline: measure(baseline, baselineSamples), judge: judge, groups: groups, lengthControl: lengthControl)
+            policy: measure(policy, policySamples, 2 * n), baseline: measure(baseline, baselineSamples, 3 * n), judge: judge, groups: groups,
+            lengthControl: lengthControl)
         return (comparison, policySamples, baselineSamples)
     }
 

@@ -36,15 +36,27 @@ struct RLHFCommand: AsyncParsableCommand {
     )
 
     /// ArgumentParser's entry point, except that a Foundation file error, whose own text gives a
-    /// Cocoa domain and code, is shown as its path and the operating system's reason.
+    /// Cocoa domain and code, is shown as its path and the operating system's reason, and that
+    /// input refused once the command runs says only why (with the usage error's exit status):
+    /// ArgumentParser would follow it with the root command's usage, which names none of the
+    /// options in question.
     static func main() async {
+        let command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
             if var asynchronous = command as? AsyncParsableCommand {
                 try await asynchronous.run()
             } else {
-                try command.run()
+                var synchronous = command
+                try synchronous.run()
             }
+        } catch let refused as ValidationError {
+            FileHandle.standardError.write(Data("Error: \(refused.message)\n".utf8))
+            exit(withError: ExitCode.validationFailure)
         } catch {
             exit(withError: FileSystemError(error) ?? error)
         }

@@ -13,6 +13,15 @@ import Testing
         #expect(run.output.contains("--count must be between 1 and"), "\(run.output)")
     }
 
+    /// Refused once the command runs, after parsing: the reason alone, not the root command's usage.
+    @Test func inputRefusedWhileRunningSaysWhyWithoutTheRootUsage() throws {
+        let workspace = try CrashWorkspace.shared.get()
+        let run = try FullDiskTests.rlhf(["ilql", "--model", workspace.path("gpt"), "--output", workspace.path("ilql-\(UUID().uuidString)")])
+        #expect(run.status == 64, "\(run.output)")
+        #expect(run.output.contains("give rewarded samples with --data"), "\(run.output)")
+        #expect(!run.output.contains("USAGE") && !run.output.contains("Usage:"), "\(run.output)")
+    }
+
     @Test func aRunRefusedForItsDataLeavesTheFinishedRunsRecord() throws {
         let workspace = try CrashWorkspace.shared.get()
         let (run, arguments, recorded) = try ResumeConfigurationTests.finishedRun(.sft, steps: 2)

@@ -58,6 +58,17 @@ func expectPolicyCommandsRun(gguf: URL, rewardModel: URL, folder: URL) throws {
     let answer = try rlhf(["generate", "--model", gguf.path, "--adapter", run.appendingPathComponent("model").path, "--chat",
                            "--temperature", "0", "--max-new-tokens", "8", "--prompt", "What did you think of the movie?"])
     #expect(answer.status == 0 && !answer.output.isEmpty, "\(answer.error)")
+
+    // The trained adapters evaluated against their base, on chat prompts, by the reward model.
+    let evaluation = try rlhf(["evaluate", "--model", gguf.path, "--adapter", run.appendingPathComponent("model").path, "--baseline", gguf.path,
+                               "--prompts", prompts.path, "--chat", "--judge", "reward:\(rewardModel.path)", "--max-new-tokens", "8", "--json"])
+    #expect(evaluation.status == 0, "\(evaluation.error)")
+    #expect(evaluation.error.contains("evaluate"), "a progress bar: \(evaluation.error)")
+    let comparison = try #require(try JSONSerialization.jsonObject(with: Data(evaluation.output.utf8)) as? [String: Any])
+    #expect(comparison["prompts"] as? Int == 4)
+    let policySide = try #require(comparison["policy"] as? [String: Any]), baselineSide = try #require(comparison["baseline"] as? [String: Any])
+    let kl = try #require(policySide["klToReference"] as? Double), baselineKL = try #require(baselineSide["klToReference"] as? Double)
+    #expect(kl != 0 && baselineKL == 0, "the adapters are on the evaluated model only: KL \(kl) against \(baselineKL)")
 }
 
 /// `ppo --chat` against a frozen reward model that reads chat prompts over the same file reads

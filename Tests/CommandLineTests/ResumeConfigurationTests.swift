@@ -2,7 +2,8 @@
 // would continue as neither run, and overwriting the record would hide it: it is refused,
 // naming the fields. Only the run's length may change, to train on. A setting added after the run
 // was recorded is no change: it defaults to the behaviour the run had. A run's folder is not
-// started over without --resume.
+// started over without --resume. Nor may a resumed run read other inputs than inputs.json
+// records: another model, reward model or data file, or the same file edited.
 import Foundation
 import Testing
 
@@ -66,5 +67,46 @@ import Testing
         try JSONSerialization.data(withJSONObject: record).write(to: recordURL)
         let changed = try FullDiskTests.rlhf(arguments + ["--iterations", "8", "--resume"])
         #expect(changed.status != 0 && changed.output.contains("klCoefficient"), "a recorded setting that differs is still refused: \(changed.output)")
+    }
+
+    @Test func aRunResumedFromOtherInputsIsRefusedAndKeepsItsRecord() throws {
+        let workspace = try CrashWorkspace.shared.get()
+        let run = workspace.url("ppo-inputs-\(UUID().uuidString)")
+        let prompts = workspace.url("prompts-\(UUID().uuidString).txt")
+        let original = try Data(contentsOf: workspace.url("prompts.txt"))
+        try original.write(to: prompts)
+        var arguments = CrashJob.ppo.arguments(in: workspace, run: run)
+        let promptsFlag = try #require(arguments.firstIndex(of: "--prompts"))
+        arguments[promptsFlag + 1] = prompts.path
+        let first = try FullDiskTests.rlhf(arguments)
+        try #require(first.status == 0, "\(first.output)")
+        let recordURL = run.appendingPathComponent("inputs.json")
+        let record = try Data(contentsOf: recordURL)
+        let recorded = try #require(try JSONSerialization.jsonObject(with: record) as? [String: String])
+        #expect(recorded["--reward-model"] == workspace.url("reward/model").resolvingSymlinksInPath().path, "\(recorded)")
+
+        // The same reward model under another name is another input, as far as the record can tell.
+        let copy = workspace.url("reward-copy-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: workspace.url("reward/model"), to: copy)
+        var otherReward = arguments
+        otherReward[try #require(arguments.firstIndex(of: "--reward-model")) + 1] = copy.path
+        let refused = try FullDiskTests.rlhf(otherReward + ["--iterations", "6", "--resume"])
+        #expect(refused.status != 0 && refused.output.contains("--reward-model was"), "\(refused.output)")
+        #expect(try Data(contentsOf: recordURL) == record, "the refused run rewrote inputs.json")
+
+        try Data((String(decoding: original, as: UTF8.self) + "The cast was\n").utf8).write(to: prompts)
+        let edited = try FullDiskTests.rlhf(arguments + ["--iterations", "6", "--resume"])
+        #expect(edited.status != 0 && edited.output.contains("content of --prompts was"), "\(edited.output)")
+
+        try original.write(to: prompts)
+        let longer = try FullDiskTests.rlhf(arguments + ["--iterations", "6", "--resume"])
+        #expect(longer.status == 0, "the run's own inputs could not continue it: \(longer.output)")
+        #expect(DataParallelTests.losses(in: run, job: .ppo).keys.sorted() == Array(1...6))
+
+        // A folder from before the record existed takes the resumed run's.
+        try FileManager.default.removeItem(at: recordURL)
+        let older = try FullDiskTests.rlhf(arguments + ["--iterations", "8", "--resume"])
+        #expect(older.status == 0, "\(older.output)")
+        #expect(try Data(contentsOf: recordURL) == record)
     }
 }

@@ -4,6 +4,7 @@ import ArgumentParser
 import Feedback
 import FeedbackComparisons
 import RewardModeling
+import TrainingRuns
 
 /// The feedback database every feedback subcommand works on.
 struct DatabaseOptions: ParsableArguments {
@@ -33,6 +34,17 @@ struct DatabaseOptions: ParsableArguments {
 struct JudgmentStoreOption: ParsableArguments {
     @Option(name: .customLong("db"), help: ArgumentHelp("A feedback store (SQLite file or postgres:// URL) whose judgments to read.", valueName: "store"))
     var location: String?
+
+    /// The store in a run's inputs: a file by its path, a server by its URL without the password.
+    /// What the run read from it is recorded by its content.
+    func record(in inputs: inout RunInputs) {
+        guard let location else { return }
+        switch try? FeedbackLocation(parsing: location) {
+        case .sqlite(let path)?: inputs.recordPath("--db", path)
+        case let server?: inputs.record("--db", server.description)
+        case nil: inputs.record("--db", location)
+        }
+    }
 
     /// The store's judgments as comparisons; none without --db.
     func comparisons() async throws -> [Comparison] {

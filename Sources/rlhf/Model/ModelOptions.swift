@@ -3,6 +3,7 @@ import ArgumentParser
 import ConfigFiles
 import Foundation
 import LanguageModeling
+import TrainingRuns
 import Transformer
 
 struct ModelOptions: ParsableArguments {
@@ -19,6 +20,14 @@ struct ModelOptions: ParsableArguments {
 
     func load(trainable: Bool = false) throws -> LanguageModel {
         try LanguageModel.load(from: url, adapter: adapter.map { URL(fileURLWithPath: $0) }, trainable: trainable, frozenMatrices: frozenMatrices)
+    }
+
+    /// The model in a run's inputs; the form of the frozen matrices too, since it rounds the
+    /// products differently and a resumed run would no longer continue exactly.
+    func record(in inputs: inout RunInputs) {
+        inputs.recordPath("--model", model)
+        inputs.recordPath("--adapter", adapter)
+        inputs.record("--frozen-matrices", frozenMatrices.rawValue)
     }
 }
 
@@ -75,6 +84,14 @@ struct LoRAOptions: ParsableArguments {
         if loraRank == nil && (loraAlpha != nil || loraDropout != 0 || loraTargets != nil) {
             throw ValidationError("--lora-alpha, --lora-dropout and --lora-targets shape new adapters: give --lora-rank as well")
         }
+    }
+
+    /// The adapters' shape as given on the command line, in a run's inputs.
+    func record(in inputs: inout RunInputs) {
+        inputs.record("--lora-rank", loraRank.map(String.init))
+        inputs.record("--lora-alpha", loraAlpha.map { "\($0)" })
+        inputs.record("--lora-dropout", loraRank == nil ? nil : "\(loraDropout)")
+        inputs.record("--lora-targets", loraTargets)
     }
 
     /// The configuration asked for, with the family's default targets; nil without --lora-rank.

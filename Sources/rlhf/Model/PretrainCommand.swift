@@ -30,7 +30,11 @@ struct PretrainCommand: ParsableCommand {
         try configuration.validate()
         let world = try TrainingWorld.join()
         let folder = RunFolder(runOptions.folderURL)
-        try TrainingWorld.prepare(folder, configuration: configuration, resuming: runOptions.resume, world: world)
+        // The corpus's content is tied to the run by its token cache's record (Recipes.tokenStreams).
+        var inputs = RunInputs()
+        inputs.recordPath("--tokenizer", tokenizer)
+        inputs.recordPaths("--corpus", corpus)
+        try TrainingWorld.prepare(folder, configuration: configuration, inputs: inputs, resuming: runOptions.resume, world: world)
 
         let bpe = try BPETokenizer(directory: URL(fileURLWithPath: tokenizer))
         let streams = try TrainingWorld.rootFirst(world) {

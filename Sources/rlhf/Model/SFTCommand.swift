@@ -40,7 +40,12 @@ struct SFTCommand: ParsableCommand {
         // finished run's config.json describing this one.
         let demonstrations = try DemonstrationFile.read(URL(fileURLWithPath: data))
         let instructions = try Recipes.instructionData(demonstrations, model: base, heldOutPeriod: configuration.heldOutPeriod, seed: configuration.optimization.seed)
-        try TrainingWorld.prepare(folder, configuration: configuration, resuming: runOptions.resume, world: world)
+        var inputs = RunInputs()
+        model.record(in: &inputs)
+        loraOptions.record(in: &inputs)
+        inputs.recordPath("--data", data)
+        inputs.recordDigest("content of --data", sequences: (instructions.training + instructions.heldOut).flatMap { [$0.prompt, $0.response] })
+        try TrainingWorld.prepare(folder, configuration: configuration, inputs: inputs, resuming: runOptions.resume, world: world)
         print("demonstrations: \(instructions.training.count) for training, \(instructions.heldOut.count) held out")
         let trainer = try LanguageModelTrainer(model: base, data: instructions, settings: configuration.optimization, run: folder, communicator: world)
         if runOptions.resume, try trainer.resumeFromLatestCheckpoint() == nil { print("no checkpoint to resume from; starting at step 0") }

@@ -20,13 +20,14 @@ enum TrainingWorld {
         return world
     }
 
-    /// Prepares the run folder and writes its configuration, on the root rank. A run resumed
-    /// under another configuration than its config.json records would continue as neither, and
-    /// the record of what it ran would be lost: every rank refuses it, naming the fields. Only
-    /// its length may change, to train on. Settings added since the record was written read as
-    /// their defaults.
+    /// Prepares the run folder and writes its configuration and inputs, on the root rank. A run
+    /// resumed under another configuration than its config.json records, or from other inputs than
+    /// its inputs.json, would continue as neither, and the record of what it ran would be lost:
+    /// every rank refuses it, naming the fields. Only its length may change, to train on. Settings
+    /// added since the record was written read as their defaults; a folder without inputs.json
+    /// (made before it existed) takes this run's.
     static func prepare<Configuration: RunSettings>(
-        _ folder: RunFolder, configuration: Configuration, resuming: Bool, world: Communicator
+        _ folder: RunFolder, configuration: Configuration, inputs: RunInputs, resuming: Bool, world: Communicator
     ) throws {
         let encoded = try ConfigurationFile.encode(configuration)
         // Without --resume an earlier run's folder would start over beneath its logs, which would
@@ -49,9 +50,11 @@ enum TrainingWorld {
                     """)
             }
         }
+        if resuming { try folder.checkInputs(inputs) }
         guard world.isRoot else { return }
         try folder.prepare()
         try folder.writeConfiguration(encoded)
+        try folder.writeInputs(inputs)
     }
 
     /// Runs `make` on the root rank first, then on the others once it is done: for steps that

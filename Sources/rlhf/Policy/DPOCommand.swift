@@ -62,7 +62,13 @@ struct DPOCommand: AsyncParsableCommand {
         let folder = RunFolder(runOptions.folderURL)
         let preferences = try PreferenceData(
             pairs, model: policy, heldOutPeriod: configuration.heldOutPeriod, maximumPromptLength: configuration.maximumPromptLength)
-        try TrainingWorld.prepare(folder, configuration: configuration, resuming: runOptions.resume, world: world)
+        var inputs = RunInputs()
+        model.record(in: &inputs)
+        loraOptions.record(in: &inputs)
+        inputs.recordPath("--data", data)
+        store.record(in: &inputs)
+        inputs.recordDigest("content of the pairs", sequences: (preferences.training + preferences.heldOut).flatMap { [$0.prompt, $0.chosen, $0.rejected] })
+        try TrainingWorld.prepare(folder, configuration: configuration, inputs: inputs, resuming: runOptions.resume, world: world)
         print("preference pairs: \(preferences.training.count) for training, \(preferences.heldOut.count) held out")
         let objective = try DirectPreferenceOptimization(
             data: preferences, settings: configuration.dpo, seed: configuration.optimization.seed,

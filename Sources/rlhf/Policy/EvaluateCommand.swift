@@ -7,6 +7,7 @@ import Evaluation
 import Finetuning
 import Foundation
 import LanguageModeling
+import Reporting
 import RewardModeling
 import Transformer
 
@@ -14,17 +15,23 @@ struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate", abstract: "Win rate of --model over --baseline on prompts, by the population judge, one simulated rater, or a reward model.")
 
-    @Option(help: "The model to evaluate (e.g. the PPO policy): a checkpoint folder, a .gguf file, or an adapter folder naming its base.")
-    var model: String
+    @OptionGroup(title: "The model to evaluate (e.g. the PPO policy)")
+    var model: ModelOptions
 
-    @Option(help: "The model it is compared with (e.g. the SFT model).")
+    @Option(help: "The model it is compared with (e.g. the SFT model), loaded as --model is.")
     var baseline: String
+
+    @Option(help: "A PEFT adapter folder to apply on top of --baseline.")
+    var baselineAdapter: String?
 
     @Option(help: "The reference the KL and perplexity are measured against, loaded as --model is (default: the baseline).")
     var reference: String?
 
     @Option(help: "Held-out prompts: one per line, or JSONL with a \"prompt\" field.")
     var prompts: String
+
+    @Flag(help: "Chat prompts: wrap each prompt in the model's chat template (both models must share it); a reward-model judge reads the plain prompt.")
+    var chat = false
 
     @Option(help: "population (mean of all raters), rater:N (one simulated annotator's rater column), or reward:DIR (a reward model).")
     var judge = "population"
@@ -40,22 +47,42 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Random seed: the policy samples with it, the baseline with the next one, so their answers are independent draws.")
     var seed: UInt64 = 0
 
+    @Option(help: "Prompts sampled at once.")
+    var batchSize = 64
+
     @Option(help: "A strong model (folder or .gguf) whose perplexity of each side's answers measures fluency, e.g. data/models/SmolLM2-135M-Instruct.Q4_1.gguf.")
     var fluencyModel: String?
 
     @Flag(help: "Print the result as JSON.")
     var json = false
 
+    func validate() throws {
+        try CountOption.check(batchSize, "--batch-size")
+        try CountOption.check(maxNewTokens, "--max-new-tokens")
+    }
+
     func run() throws {
         // Read first: a prompt file with no prompts (an error naming it) should not wait on three model loads.
-        let promptTexts = try PromptFile.read(URL(fileURLWithPath: prompts))
-        let policy = try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: false)
-        let base = try LanguageModel.load(from: URL(fileURLWithPath: baseline), trainable: false)
-        let referenceNetwork = try reference.map { try LanguageModel.load(from: URL(fileURLWithPath: $0), trainable: false).network } ?? base.network
+        _ = try PromptFile.read(URL(fileURLWithPath: prompts))
+        let policy = try model.load()
+        let base = try LanguageModel.load(
+            from: URL(fileURLWithPath: baseline), adapter: baselineAdapter.map { URL(fileURLWithPath: $0) }, trainable: false,
+            frozenMatrices: model.frozenMatrices)
+        let referenceNetwork = try reference.map {
+            try LanguageModel.load(from: URL(fileURLWithPath: $0), trainable: false, frozenMatrices: model.frozenMatrices).network
+        } ?? base.network
+        let encoded = try EncodedPrompts(file: prompts, policy: policy, chat: chat)
+        var bar: ProgressBar?
         let (comparison, _, _) = try PolicyEvaluator.compare(
-            policy: policy, baseline: base, reference: referenceNetwork, prompts: promptTexts.map(policy.encode),
-            judge: try makeJudge(policy), sampling: SamplingParameters(temperature: temperature, maxNewTokens: maxNewTokens), seed: seed,
-            fluency: try fluencyModel.map { FluencyScorer(model: try LanguageModel.load(from: URL(fileURLWithPath: $0), trainable: false)) })
+            policy: policy, baseline: base, reference: referenceNetwork, prompts: encoded.tokens,
+            judge: try makeJudge(policy, plainPrompts: encoded.plainText), sampling: SamplingParameters(temperature: temperature, maxNewTokens: maxNewTokens),
+            seed: seed, batchSize: batchSize,
+            fluency: try fluencyModel.map { FluencyScorer(model: try LanguageModel.load(from: URL(fileURLWithPath: $0), trainable: false)) }
+        ) { progress in
+            if bar == nil { bar = ProgressBar(title: "evaluate", total: progress.total, unit: "answers") }
+            bar?.update(progress.completed, detail: progress.stage.rawValue)
+        }
+        bar?.finish()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -83,11 +110,12 @@ struct EvaluateCommand: ParsableCommand {
         }
     }
 
-    private func makeJudge(_ model: LanguageModel) throws -> any ResponseScorer {
+    /// The judge; a reward model reads the policy's tokens when it reads them as its own
+    /// sequences, otherwise the decoded answer after the plain prompt (chat prompts as their text).
+    private func makeJudge(_ model: LanguageModel, plainPrompts: [[Int32]: String]?) throws -> any ResponseScorer {
         if judge.hasPrefix("reward:") {
             let reward = try RewardModel.load(from: URL(fileURLWithPath: String(judge.dropFirst("reward:".count))))
-            let sharesTokens = !reward.isFrozen && reward.backbone.tokenizer.vocabularySize == model.tokenizer.vocabularySize
-            return sharesTokens ? RewardScorer(model: reward) : DecodedResponseScorer(reward: reward, model: model)
+            return reward.scorer(for: model, plainPrompts: plainPrompts)
         }
         let raters = try lexicon.raters()
         if judge == "population" { return JudgeScorer(judge: .population(raters), model: model) }

@@ -104,7 +104,15 @@ struct ILQLCommand: AsyncParsableCommand {
                     + "and with the new tokens they exceed the model's context of \(context); lower decoding.maxNewTokens or pass --samples 0")
         }
         let folder = RunFolder(runOptions.folderURL)
-        try TrainingWorld.prepare(folder, configuration: configuration, resuming: runOptions.resume, world: world)
+        var inputs = RunInputs()
+        model.record(in: &inputs)
+        loraOptions.record(in: &inputs)
+        inputs.recordPaths("--data", data)
+        inputs.recordPaths("--comparisons", comparisons)
+        store.record(in: &inputs)
+        let examples = offline.training + offline.heldOut
+        inputs.recordDigest("content of the samples", sequences: examples.flatMap { [$0.prompt, $0.response] }, numbers: examples.map(\.reward))
+        try TrainingWorld.prepare(folder, configuration: configuration, inputs: inputs, resuming: runOptions.resume, world: world)
         print("samples: \(offline.training.count) for training, \(offline.heldOut.count) held out")
 
         let policy = try ILQLPolicy(model: base, configuration: configuration)

@@ -72,7 +72,7 @@ struct PPOCommand: ParsableCommand {
                 "responseLength \(configuration.responseLength): \(prompts) holds prompts of up to \(longest) tokens, "
                     + "and with the response they exceed the policy's context of \(context)")
         }
-        try TrainingWorld.prepare(folder, configuration: configuration, resuming: runOptions.resume, world: world)
+        try TrainingWorld.prepare(folder, configuration: configuration, inputs: inputs(encoded), resuming: runOptions.resume, world: world)
         let monitor = FileManager.default.fileExists(atPath: lexicon.path)
             ? JudgeScorer(judge: HiddenJudge.population(try lexicon.raters()), model: policy) : nil
         if monitor == nil, world.isRoot {
@@ -103,6 +103,22 @@ struct PPOCommand: ParsableCommand {
         try TrainingWorld.finish(world, steps: trainer.completedIterations, seconds: Date().timeIntervalSince(start))
         let saved = policy.network.adapters == nil ? "policy" : "policy adapters (load with --model \(model.model) --adapter DIR)"
         print("\(saved) in \(folder.modelURL.path); metrics in \(folder.metricsURL.path)")
+    }
+
+    /// What the run reads besides its configuration. The lexicon is there only when it exists:
+    /// it is the monitor the over-optimisation guard watches, and may stop the run.
+    private func inputs(_ encoded: EncodedPrompts) -> RunInputs {
+        var inputs = RunInputs()
+        model.record(in: &inputs)
+        lora.record(in: &inputs)
+        inputs.recordPath("--reward-model", reward.rewardModel)
+        inputs.recordPath("--value-model", valueModel)
+        inputs.record("--chat", chat ? "true" : nil)
+        inputs.recordPath("--prompts", prompts)
+        inputs.recordDigest("content of --prompts", sequences: encoded.tokens)
+        inputs.recordPaths("--pretraining-text", pretrainingText)
+        inputs.recordPath("--lexicon", FileManager.default.fileExists(atPath: lexicon.path) ? lexicon.path : nil)
+        return inputs
     }
 
     /// A separate value network started from a reward model (a trainable copy of its backbone), or a fresh head on the policy.

@@ -12,16 +12,21 @@ struct RewardModelOptions: ParsableArguments {
 
     var url: URL { URL(fileURLWithPath: rewardModel) }
 
-    /// The reward model scores the policy's tokens directly when it reads them as its own
-    /// sequences (`RewardModel.readsTokens`; a frozen one over the policy's base is then read in
-    /// PPO's reference pass); otherwise it reads the decoded text, each chat prompt as the plain
-    /// text it was made from.
     func scorer(for policy: LanguageModel, plainPrompts: [[Int32]: String]? = nil) throws -> any ResponseScorer {
-        let reward = try RewardModel.load(from: url)
-        if reward.readsTokens(of: policy, chatPrompts: plainPrompts != nil) {
-            return RewardScorer(model: reward)
+        try RewardModel.load(from: url).scorer(for: policy, plainPrompts: plainPrompts)
+    }
+}
+
+extension RewardModel {
+    /// The reward model scores the policy's tokens directly when it reads them as its own
+    /// sequences (`readsTokens`; a frozen one over the policy's base is then read in PPO's
+    /// reference pass); otherwise it reads the decoded text, each chat prompt as the plain text it
+    /// was made from.
+    func scorer(for policy: LanguageModel, plainPrompts: [[Int32]: String]? = nil) -> any ResponseScorer {
+        if readsTokens(of: policy, chatPrompts: plainPrompts != nil) {
+            return RewardScorer(model: self)
         }
-        return DecodedResponseScorer(reward: reward, model: policy) { prompt in
+        return DecodedResponseScorer(reward: self, model: policy) { prompt in
             try plainPrompts?[prompt] ?? policy.decode(prompt)
         }
     }
