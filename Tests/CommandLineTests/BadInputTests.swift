@@ -13,6 +13,23 @@ import Testing
         #expect(run.output.contains("--count must be between 1 and"), "\(run.output)")
     }
 
+    /// Every sampling command checks its sampler's settings when it parses them, by the options' names.
+    @Test func aSamplingSettingOutOfRangeIsAUsageErrorNamingTheOption() throws {
+        let workspace = try CrashWorkspace.shared.get()
+        let cases: [([String], String)] = [
+            (["generate", "--model", workspace.path("gpt"), "--top-p", "0"], "--top-p must be in (0, 1]"),
+            (["generate", "--model", workspace.path("gpt"), "--repetition-penalty", "-1"], "--repetition-penalty must be a finite value > 0"),
+            (["evaluate", "--model", workspace.path("gpt"), "--baseline", workspace.path("gpt"), "--prompts", workspace.path("prompts.txt"),
+              "--top-k", "-2"], "--top-k must be ≥ 0"),
+            (["best-of-n", "--model", workspace.path("gpt"), "--reward-model", workspace.path("reward/model"), "--prompts", workspace.path("prompts.txt"),
+              "--output", workspace.path("best-\(UUID().uuidString).jsonl"), "--temperature", "inf"], "--temperature must be 0, or a finite positive value"),
+        ]
+        for (arguments, message) in cases {
+            let run = try FullDiskTests.rlhf(arguments)
+            #expect(run.status == 64 && run.output.contains(message), "\(arguments): \(run.output)")
+        }
+    }
+
     /// Refused once the command runs, after parsing: the reason alone, not the root command's usage.
     @Test func inputRefusedWhileRunningSaysWhyWithoutTheRootUsage() throws {
         let workspace = try CrashWorkspace.shared.get()

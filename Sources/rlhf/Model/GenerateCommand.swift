@@ -18,17 +18,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Samples per prompt.")
     var count = 1
 
-    @Option(help: "Tokens to generate at most.")
-    var maxNewTokens = 64
-
-    @Option(help: "Softmax temperature; 0 is greedy.")
-    var temperature: Float = 1
-
-    @Option(help: "Keep the k most likely tokens (0: all).")
-    var topK = 0
-
-    @Option(help: "Keep the smallest set of tokens reaching this probability (1: all).")
-    var topP: Float = 1
+    @OptionGroup var sampling: SamplingOptions<GenerationDefaults>
 
     @Option(help: "Random seed.")
     var seed: UInt64 = 0
@@ -48,7 +38,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let languageModel = try model.load()
-        let parameters = SamplingParameters(temperature: temperature, topK: topK, topP: topP, maxNewTokens: maxNewTokens)
+        let parameters = sampling.parameters
         let expanded = (prompts.isEmpty ? [""] : prompts).flatMap { Array(repeating: $0, count: count) }
         var generator = RandomGenerator(seed: seed)
         if chat {

@@ -26,11 +26,7 @@ struct BestOfNCommand: ParsableCommand {
     @Flag(help: "Wrap each prompt in the model's chat template; the reward model reads the plain prompt.")
     var chat = false
 
-    @Option(help: "Sampling temperature.")
-    var temperature: Float = 0.7
-
-    @Option(help: "New tokens per sample at most.")
-    var maxNewTokens = 32
+    @OptionGroup var sampling: SamplingOptions<BestOfNDefaults>
 
     @Option(help: "Rows sampled together.")
     var batchSize = 32
@@ -51,7 +47,7 @@ struct BestOfNCommand: ParsableCommand {
         let encoded = try EncodedPrompts(file: prompts, policy: policy, chat: chat)
         let chooser = try BestOfN(
             model: policy, scorer: try reward.scorer(for: policy, plainPrompts: encoded.plainText), candidates: candidates,
-            sampling: SamplingParameters(temperature: temperature, maxNewTokens: maxNewTokens), batchSize: batchSize)
+            sampling: sampling.parameters, batchSize: batchSize)
         var generator = RandomGenerator(seed: seed)
         let bar = ProgressBar(title: "best-of-\(candidates)", total: encoded.tokens.count * candidates, unit: "samples")
         let choices = try chooser.choose(prompts: encoded.tokens, generator: &generator) { done, _ in bar.update(done) }

@@ -38,11 +38,7 @@ struct EvaluateCommand: ParsableCommand {
 
     @OptionGroup var lexicon: LexiconOptions
 
-    @Option(help: "Sampling temperature.")
-    var temperature: Float = 0.7
-
-    @Option(help: "New tokens per sample at most.")
-    var maxNewTokens = 24
+    @OptionGroup var sampling: SamplingOptions<EvaluationDefaults>
 
     @Option(help: "Random seed: the policy samples with it, the baseline with the next one, so their answers are independent draws.")
     var seed: UInt64 = 0
@@ -58,7 +54,6 @@ struct EvaluateCommand: ParsableCommand {
 
     func validate() throws {
         try CountOption.check(batchSize, "--batch-size")
-        try CountOption.check(maxNewTokens, "--max-new-tokens")
     }
 
     func run() throws {
@@ -75,7 +70,7 @@ struct EvaluateCommand: ParsableCommand {
         var bar: ProgressBar?
         let (comparison, _, _) = try PolicyEvaluator.compare(
             policy: policy, baseline: base, reference: referenceNetwork, prompts: encoded.tokens,
-            judge: try makeJudge(policy, plainPrompts: encoded.plainText), sampling: SamplingParameters(temperature: temperature, maxNewTokens: maxNewTokens),
+            judge: try makeJudge(policy, plainPrompts: encoded.plainText), sampling: sampling.parameters,
             seed: seed, batchSize: batchSize,
             fluency: try fluencyModel.map { FluencyScorer(model: try LanguageModel.load(from: URL(fileURLWithPath: $0), trainable: false)) }
         ) { progress in

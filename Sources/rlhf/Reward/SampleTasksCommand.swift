@@ -29,17 +29,7 @@ struct SampleTasksCommand: ParsableCommand {
     @Option(help: "Responses per task (K).")
     var responses = 2
 
-    @Option(help: "Softmax temperature.")
-    var temperature: Float = 1
-
-    @Option(help: "Keep the k most likely tokens (0: all).")
-    var topK = 0
-
-    @Option(help: "Keep the smallest set of tokens reaching this probability (1: all).")
-    var topP: Float = 1
-
-    @Option(help: "Tokens per response at most.")
-    var maxNewTokens = 40
+    @OptionGroup var sampling: SamplingOptions<TaskSamplingDefaults>
 
     @Option(help: "The model name recorded with each completion.")
     var name = "sft"
@@ -60,7 +50,7 @@ struct SampleTasksCommand: ParsableCommand {
         let available = Array(Set(try JSONLines.readAtLeastOne(PromptLine.self, from: URL(fileURLWithPath: prompts)).map(\.value.prompt))).sorted()
         var generator = RandomGenerator(seed: seed)
         let order = generator.permutation(available.count)
-        let parameters = SamplingParameters(temperature: temperature, topK: topK, topP: topP, maxNewTokens: maxNewTokens)
+        let parameters = sampling.parameters
         let bar = ProgressBar(title: "sample", total: count, unit: "tasks")
         var tasks: [TaskLine] = [], cursor = 0, rounds = 0
         // Tasks whose responses are empty or identical teach nothing; their prompts are skipped.
