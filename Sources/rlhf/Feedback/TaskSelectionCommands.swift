@@ -18,16 +18,16 @@ extension TasksCommand {
         @Flag(help: "Fewest judgments first, no randomness (the default policy).")
         var coverageFirst = false
 
-        @Option(help: "Weight of the reward models' uncertainty (rlhf tasks prioritize writes it).")
+        @Option(help: "Weight of the reward models' uncertainty (rlhf tasks prioritize writes it; default: the stored one, or \(TaskSelection().uncertaintyWeight)).")
         var uncertaintyWeight: Double?
 
-        @Option(help: "Weight of annotators' disagreement so far.")
+        @Option(help: "Weight of annotators' disagreement so far (default: the stored one, or \(TaskSelection().disagreementWeight)).")
         var disagreementWeight: Double?
 
-        @Option(help: "Share of requests answered with a uniformly random task, 0...1.")
+        @Option(help: "Share of requests answered with a uniformly random task, 0...1 (default: the stored one, or \(TaskSelection().randomShare)).")
         var randomShare: Double?
 
-        @Option(help: "Seed of the random picks.")
+        @Option(help: "Seed of the random picks (default: the stored one, or \(TaskSelection().seed)).")
         var seed: UInt64?
 
         func run() async throws {

@@ -20,7 +20,7 @@ struct PretrainCommand: ParsableCommand {
 
     @OptionGroup var runOptions: RunOptions
 
-    @Option(help: "Optimizer steps (overrides the configuration).")
+    @Option(help: "Optimizer steps (overrides the configuration's optimization.steps, \(PretrainingConfiguration().optimization.steps) by default).")
     var steps: Int?
 
     func run() throws {

@@ -21,7 +21,7 @@ struct SFTCommand: ParsableCommand {
 
     @OptionGroup var loraOptions: LoRAOptions
 
-    @Option(help: "Optimizer steps (overrides the configuration).")
+    @Option(help: "Optimizer steps (overrides the configuration's optimization.steps, \(SupervisedConfiguration().optimization.steps) by default).")
     var steps: Int?
 
     func run() throws {

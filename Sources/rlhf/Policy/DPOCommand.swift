@@ -37,7 +37,7 @@ struct DPOCommand: AsyncParsableCommand {
 
     @OptionGroup var loraOptions: LoRAOptions
 
-    @Option(help: "Optimizer steps (overrides the configuration).")
+    @Option(help: "Optimizer steps (overrides the configuration's optimization.steps, \(PreferenceConfiguration().optimization.steps) by default).")
     var steps: Int?
 
     func validate() throws {

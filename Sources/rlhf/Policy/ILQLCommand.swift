@@ -36,7 +36,7 @@ struct ILQLCommand: AsyncParsableCommand {
 
     @OptionGroup var loraOptions: LoRAOptions
 
-    @Option(help: "Optimizer steps (overrides the configuration).")
+    @Option(help: "Optimizer steps (overrides the configuration's optimization.steps, \(ILQLConfiguration().optimization.steps) by default).")
     var steps: Int?
 
     @Option(help: "Expectile of the value regression, in (0, 1).")

@@ -36,7 +36,7 @@ struct PPOCommand: ParsableCommand {
 
     @OptionGroup var runOptions: RunOptions
 
-    @Option(help: "Iterations (overrides the configuration).")
+    @Option(help: "Iterations (overrides the configuration's iterations, \(PPOConfiguration().iterations) by default).")
     var iterations: Int?
 
     @OptionGroup var lexicon: LexiconOptions
