@@ -84,6 +84,12 @@ struct PPOCommand: ParsableCommand {
             configuration: configuration, run: folder, pretraining: try pretraining(policy, folder, world: world), monitor: monitor,
             communicator: world)
         if runOptions.resume, try trainer.resumeFromLatestCheckpoint() == nil { print("no checkpoint to resume from; starting at iteration 0") }
+        if policy.network.adapters != nil, configuration.valueModel == .separate, world.isRoot {
+            print("""
+                the value function is a trainable copy of the reward model's network beside the LoRA policy, with its optimizer state in \
+                every checkpoint; "valueModel": "policyHead" in --config puts a head on the policy instead (as the SmolLM2 demo does)
+                """)
+        }
         if trainer.readsRewardInReferencePass, world.isRoot {
             print("the reward model's backbone is the policy's base: one pass with the adapters off reads the reference and the reward")
         }
