@@ -17,7 +17,7 @@ import Testing
         let base = workspace.url("data-parallel-\(job)")
         let single = try run(job, in: workspace, output: base.appendingPathComponent("single"), ranks: 1)
         let parallel = try run(job, in: workspace, output: base.appendingPathComponent("two-ranks"), ranks: 2)
-        try Self.expectSameLosses(single, parallel, job: job)
+        try Self.expectSameLosses(single, parallel, job: job, through: job == .ppo ? Self.ppoIterationsCompared : nil)
         let steps = Self.losses(in: parallel, job: job).keys.sorted()
         #expect(steps == Self.losses(in: single, job: job).keys.sorted(), "\(job) logged the steps \(steps) with two ranks")
         #expect(steps.count >= Self.steps, "\(job) ran \(steps.count) steps")
@@ -136,13 +136,20 @@ import Testing
         return result
     }
 
+    /// PPO's iterations compared. A rank multiplies its share of a minibatch's rows, and OpenBLAS's
+    /// Zen kernels round a row's product differently with the rows beside it (its SkylakeX kernels
+    /// do not), so the two runs' weights part in the last bits, and once that moves a sampled
+    /// token the trajectories part (measured on an AMD EPYC: at the sixth iteration). The
+    /// supervised jobs have no draws to tip and stay within the tolerance throughout.
+    static let ppoIterationsCompared = 3
+
     /// Every loss and statistic the second run logged equals the first's at the same step within
-    /// the tolerance (relative to values above 1).
-    static func expectSameLosses(_ reference: URL, _ candidate: URL, job: CrashJob) throws {
+    /// the tolerance (relative to values above 1), at every step or up to `through`.
+    static func expectSameLosses(_ reference: URL, _ candidate: URL, job: CrashJob, through last: Int? = nil) throws {
         for key in fields(of: job).compared + ["eval_loss"] {
             let (expected, actual) = (losses(in: reference, job: job, key: key), losses(in: candidate, job: job, key: key))
             #expect(!actual.isEmpty || key == "eval_loss", "\(job) logged no \(key)")
-            for (step, value) in actual.sorted(by: { $0.key < $1.key }) {
+            for (step, value) in actual.sorted(by: { $0.key < $1.key }) where step <= last ?? .max {
                 let wanted = try #require(expected[step], "\(job): step \(step)'s \(key) is missing from the one-process run")
                 #expect(abs(value - wanted) <= tolerance * max(1, abs(wanted)), "\(job) step \(step) \(key): \(value) with 2 ranks, \(wanted) with one process")
             }

@@ -38,6 +38,9 @@ import TestSupport
         expectClose(stepwise, full.map(Double.init), Tolerance(relative: 1e-5, absolute: 3e-4), "compact decode vs f32 full pass")
     }
 
+    /// Products of the same Floats whose outputs were split differently among BLAS calls.
+    static let sameProducts = Tolerance(relative: 1e-5, absolute: 1e-5)
+
     @Test func theFrozenNetworkHoldsEveryMatrixCompactOnly() {
         for entry in network.parameters.layout.entries {
             #expect((network.parameters.compactForm(of: entry.name) != nil) == (entry.shape.rank == 2), "\(entry.name)")
@@ -52,10 +55,13 @@ import TestSupport
         #expect(zip(beside.blocks, held.blocks).allSatisfy { $0.down?.format == $1.down?.format && $0.query?.format == $1.query?.format })
         let prompt = Self.prompt
         // A full pass of two rows: the compact network decodes each matrix whole (the head by
-        // slices of outputs) before the very products the Floats go through.
+        // slices of outputs) before the very products the Floats go through. The same bits where
+        // OpenBLAS gives each output the same sum however the outputs are split among calls (its
+        // SkylakeX kernels); its Zen kernels do not, and the logits then differ in the last bits.
         let rows = try TokenBatch(rows: [prompt, prompt.reversed()])
         let expected = try network.logits(network.hiddenStates(rows, tape: nil), tape: nil).scalars
-        #expect(try floats.logits(floats.hiddenStates(rows, tape: nil), tape: nil).scalars.map(\.bitPattern) == expected.map(\.bitPattern))
+        let actual = try floats.logits(floats.hiddenStates(rows, tape: nil), tape: nil).scalars
+        expectClose(actual, expected.map(Double.init), Self.sameProducts, "f32 form vs compact form, full pass")
         // Decoding one row reads the same block forms either way.
         let decoded = (try CompactDecodingTests.decodedLogits(floats, prompt), try CompactDecodingTests.decodedLogits(network, prompt))
         #expect(decoded.0.map(\.bitPattern) == decoded.1.map(\.bitPattern))
@@ -82,8 +88,8 @@ import TestSupport
         f32.parameters.freeze { _ in true }
         let expected = try passAndLoRAStep(f32)
         let actual = try passAndLoRAStep(network.copy(trainable: false))
-        #expect(actual.logits.map(\.bitPattern) == expected.logits.map(\.bitPattern), "the head is cut along its outputs only")
-        #expect(actual.loss.bitPattern == expected.loss.bitPattern)
+        expectClose(actual.logits, expected.logits.map(Double.init), Self.sameProducts, "the head is cut along its outputs only")
+        expectClose([actual.loss], [Double(expected.loss)], Tolerance(relative: 1e-6, absolute: 0), "loss")
         // The head's input gradient sums its seven slices one after another: measured, one
         // gradient of 4.2e-4 off by 1.9e-7, the rest closer.
         expectClose(actual.gradients, expected.gradients.map(Double.init), Tolerance(relative: 1e-4, absolute: 1e-6), "adapter gradients")
