@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-system-packages.sh libopenblas-dev libsqlite3-dev python3 python3-pip unzip bzip2
+scripts/install-system-packages.sh libopenblas-dev libsqlite3-dev python3 ca-certificates unzip bzip2
 scripts/fetch-data.sh
 swift build -c release -Xswiftc -enable-testing --product rlhf
 .build/release/rlhf demo "$@"

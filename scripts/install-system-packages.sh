@@ -2,13 +2,13 @@
 # Installs the Debian packages given (default: everything the build and tests need: OpenBLAS for
 # every matrix product, SQLite for the feedback store, Chromium for the feedback page's browser
 # test, PostgreSQL for the shared feedback store's tests, Open MPI's mpirun for data-parallel
-# training, and the tools scripts/fetch-data.sh unpacks the pinned data with: python3 and pip,
-# unzip, bzip2) when missing. Uses sudo when not root.
+# training, and the tools scripts/fetch-data.sh downloads and unpacks the pinned data with:
+# python3 and the CA certificates its HTTPS needs, unzip, bzip2) when missing. Uses sudo when not root.
 #   scripts/install-system-packages.sh [PACKAGE ...]
 set -euo pipefail
 
 packages=("$@")
-[ ${#packages[@]} -eq 0 ] && packages=(libopenblas-dev libsqlite3-dev chromium postgresql openmpi-bin python3 python3-pip unzip bzip2)
+[ ${#packages[@]} -eq 0 ] && packages=(libopenblas-dev libsqlite3-dev chromium postgresql openmpi-bin python3 ca-certificates unzip bzip2)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
