@@ -159,6 +159,7 @@ let package = Package(
             dependencies: [
                 "CBLAS", "Kernels", "Tensors", "Optimization", "Randomness", "Transformer", "Tokenization", "LanguageModeling",
                 "TrainingRuns", "RewardModeling", "PolicyOptimization", "DataParallel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: vectorized),
 

@@ -8,16 +8,12 @@ import Tensors
 import Transformer
 
 enum ModelWorker {
-    static func run(_ arguments: [String]) throws {
-        func value(_ flag: String) -> String? { arguments.firstIndex(of: flag).map { arguments[$0 + 1] } }
-        guard let task = arguments.first, let size = ModelSize.named(value("--size") ?? "S") else {
-            throw BenchmarkError.usage("worker train|generate --size S|M --batch N [--steps N] [--repetitions N]")
-        }
-        let batch = Int(value("--batch") ?? "16") ?? 16
+    /// `task` is train or generate (ModelWorkerCommand parses and checks the options).
+    static func run(task: String, size: ModelSize, batch: Int, steps: Int, repetitions: Int) throws {
         let result: (tokensPerSecond: Double, stepSeconds: Double)
         switch task {
-        case "train": result = try train(size, batch: batch, steps: Int(value("--steps") ?? "10") ?? 10)
-        case "generate": result = try generate(size, batch: batch, repetitions: Int(value("--repetitions") ?? "3") ?? 3)
+        case "train": result = try train(size, batch: batch, steps: steps)
+        case "generate": result = try generate(size, batch: batch, repetitions: repetitions)
         default: throw BenchmarkError.usage("unknown worker task \(task)")
         }
         var usage = rusage()

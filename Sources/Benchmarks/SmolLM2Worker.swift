@@ -11,23 +11,16 @@ import Tensors
 import Transformer
 
 enum SmolLM2Worker {
-    static func run(_ arguments: [String]) throws {
-        func value(_ flag: String) -> String? { arguments.firstIndex(of: flag).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } }
-        guard let phase = arguments.first, let model = value("--model") else {
-            throw BenchmarkError.usage(Self.usage)
-        }
-        let repetitions = Int(value("--repetitions") ?? "3") ?? 3
-        // --f32 holds the weights as a model trained in full does (f32, here all frozen) instead of
-        // only in the file's blocks: the same phases on the f32 path, to compare speeds with (its
-        // peak memory also counts the gradient buffer of a trainable store).
-        let f32 = arguments.contains("--f32")
-        // --frozen-matrices f32 keeps the file's blocks beside the f32 matrices, as the demo and
-        // `--frozen-matrices` of the rlhf commands do.
-        let frozen = try value("--frozen-matrices").map { name in
-            guard let form = FrozenMatrices(rawValue: name) else { throw BenchmarkError.usage(Self.usage) }
-            return form
-        } ?? .compact
-        let network = try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: f32, frozenMatrices: frozen).network
+    /// Every phase `run` measures; weight-bytes prints the bytes of weights a decoding step reads.
+    static let phases = ["forward", "lora", "generate-b1", "generate-b16", "generate-b64", "weight-bytes"]
+
+    /// One phase (SmolLM2WorkerCommand parses and checks the options). `f32` (--f32) holds the
+    /// weights as a model trained in full does (f32, here all frozen) instead of only in the
+    /// file's blocks: the same phases on the f32 path, to compare speeds with (its peak memory also
+    /// counts the gradient buffer of a trainable store). `frozenMatrices` f32 keeps the file's
+    /// blocks beside the f32 matrices, as the demo and `--frozen-matrices` of the rlhf commands do.
+    static func run(phase: String, model: String, repetitions: Int, f32: Bool, frozenMatrices: FrozenMatrices) throws {
+        let network = try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: f32, frozenMatrices: frozenMatrices).network
         if f32 { network.parameters.freeze { _ in true } }
         if phase == "weight-bytes" {
             // Each step reads every weight once; the tied embedding is read whole as the output head.
@@ -72,6 +65,4 @@ enum SmolLM2Worker {
         let json: [String: Any] = ["tokens_per_second": Double(count) / seconds, "step_seconds": seconds, "peak_memory_mb": Double(usage.ru_maxrss) / 1024]
         print(String(decoding: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]), as: UTF8.self))
     }
-
-    static let usage = "smollm2-worker forward|lora|generate-b1|generate-b16|generate-b64 --model FILE.gguf [--repetitions N] [--f32 | --frozen-matrices compact|f32]"
 }
