@@ -89,7 +89,7 @@ public enum PolicyEvaluator {
         progress: (ComparisonProgress) -> Void = { _ in }
     ) throws -> (comparison: PolicyComparison, policySamples: [[Int32]], baselineSamples: [[Int32]]) {
         let n = prompts.count
-        let report = { (stage: ComparisonProgress.Stage, offset: Int, done: Int) in
+        func report(_ stage: ComparisonProgress.Stage, _ offset: Int, _ done: Int) {
             progress(ComparisonProgress(stage: stage, completed: offset + done, total: 4 * n))
         }
         let policySamples = try sample(policy, prompts: prompts, sampling: sampling, seed: seed, batchSize: batchSize) { report(.samplingPolicy, 0, $0) }
@@ -97,7 +97,7 @@ public enum PolicyEvaluator {
             report(.samplingBaseline, n, $0)
         }
         let fluency: Fluency = try fluency.map { .scorer($0, prompts: try prompts.map(policy.decode)) } ?? .none
-        let measure = { (model: LanguageModel, samples: [[Int32]], offset: Int) in
+        func measure(_ model: LanguageModel, _ samples: [[Int32]], _ offset: Int) throws -> Measured {
             try Measured(
                 model, reference: reference, prompts: prompts, samples: samples, temperature: sampling.temperature, batchSize: batchSize,
                 fluency: fluency) { report(.measuring, offset, $0) }

@@ -18,9 +18,9 @@ import Testing
         let workspace = try CrashWorkspace.shared.get()
         let cases: [([String], String)] = [
             (["generate", "--model", workspace.path("gpt"), "--top-p", "0"], "--top-p must be in (0, 1]"),
-            (["generate", "--model", workspace.path("gpt"), "--repetition-penalty", "-1"], "--repetition-penalty must be a finite value > 0"),
+            (["generate", "--model", workspace.path("gpt"), "--repetition-penalty=-1"], "--repetition-penalty must be a finite value > 0"),
             (["evaluate", "--model", workspace.path("gpt"), "--baseline", workspace.path("gpt"), "--prompts", workspace.path("prompts.txt"),
-              "--top-k", "-2"], "--top-k must be ≥ 0"),
+              "--top-k=-2"], "--top-k must be ≥ 0"),
             (["best-of-n", "--model", workspace.path("gpt"), "--reward-model", workspace.path("reward/model"), "--prompts", workspace.path("prompts.txt"),
               "--output", workspace.path("best-\(UUID().uuidString).jsonl"), "--temperature", "inf"], "--temperature must be 0, or a finite positive value"),
         ]
