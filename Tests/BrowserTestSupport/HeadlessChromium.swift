@@ -58,6 +58,7 @@ package final class HeadlessChromium: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, fromBrowser.write, 4)
         posix_spawn_file_actions_addopen(&actions, 1, logFile.path, O_WRONLY | O_APPEND, 0)
         posix_spawn_file_actions_addopen(&actions, 2, logFile.path, O_WRONLY | O_APPEND, 0)
+        Self.closeInheritedDescriptors(from: 5, in: &actions)
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var child: pid_t = 0
@@ -77,6 +78,17 @@ package final class HeadlessChromium: @unchecked Sendable {
 
     /// Pipe ends numbered 10 or above and closed on exec, so the child's fds 3 and 4 get exactly
     /// the two ends meant for it.
+    /// Has the child close every descriptor from `first` on. Foundation's pipes are not
+    /// close-on-exec, so a browser started while another test reads a process's output would hold
+    /// a copy of that pipe's write end, and the reader would wait for the browser to exit. glibc
+    /// has had `posix_spawn_file_actions_addclosefrom_np` since 2.34, but Swift's Glibc module
+    /// does not declare it: it is looked up, and without it the child inherits as before.
+    private static func closeInheritedDescriptors(from first: Int32, in actions: inout posix_spawn_file_actions_t) {
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return }
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, first)
+    }
+
     private static func pipeAboveStandardDescriptors() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw DevToolsError(description: "pipe failed: errno \(errno)") }
