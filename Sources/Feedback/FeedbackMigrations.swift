@@ -23,6 +23,17 @@ package enum FeedbackSchemaVersion: String, CaseIterable, Sendable {
     /// One adapter version trains at a time, and its learner's last sign of life, so a version
     /// whose learner was killed is seen as abandoned rather than training for ever.
     case adapterTrainingLease = "2026-12-06 adapter training lease"
+    /// Every task's content key, so an import can tell a task it holds already from a new one,
+    /// and where an imported task came from (file and line); at most one imported task per key.
+    case taskContentKeys = "2026-12-07 task content keys"
+}
+
+extension FeedbackSchemaVersion {
+    /// The versions up to and including `last`; all of them when it is nil.
+    static func through(_ last: FeedbackSchemaVersion?) -> [FeedbackSchemaVersion] {
+        guard let last, let end = allCases.firstIndex(of: last) else { return allCases }
+        return Array(allCases[...end])
+    }
 }
 
 /// The schema's migrations for SQLite, through GRDB's migrator.
@@ -38,6 +49,7 @@ package enum FeedbackMigrations {
             case .taskSelection: migrator.registerMigration(version.rawValue, migrate: createTaskSelectionTables)
             case .taskBatches: migrator.registerMigration(version.rawValue, migrate: addTaskBatches)
             case .adapterTrainingLease: migrator.registerMigration(version.rawValue, migrate: addAdapterTrainingLease)
+            case .taskContentKeys: migrator.registerMigration(version.rawValue, migrate: addTaskContentKeys)
             }
         }
         return migrator
@@ -206,5 +218,29 @@ package enum FeedbackMigrations {
             """, arguments: [FeedbackStore.supersededTraining, Date()])
         try db.create(
             index: "adapterVersion_oneTraining", on: "adapterVersion", columns: ["status"], unique: true, condition: Column("status") == "training")
+    }
+
+    /// Tasks stored before this migration get their keys here, so a file imported before it is
+    /// recognised when imported again. They count as not imported (`importedFrom` is unknown):
+    /// a store may already hold a task twice, from a file imported twice, and the uniqueness
+    /// covers only imports made from now on. Those copies are left as they are; deleting one
+    /// would delete judgments with it.
+    private static func addTaskContentKeys(_ db: Database) throws {
+        try db.alter(table: "comparisonTask") { t in
+            t.add(column: "contentKey", .text)
+            t.add(column: "importedFrom", .text)
+        }
+        let last = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM comparisonTask") ?? 0
+        for start in stride(from: Int64(0), to: last, by: TaskContentKey.backfillStride) {
+            let rows = try Row.fetchAll(db, sql: TaskContentKey.backfillQuery, arguments: [start, start + Int64(TaskContentKey.backfillStride)])
+                .map { (taskID: $0["taskID"] as Int64, prompt: $0["prompt"] as String, answer: $0["answer"] as String) }
+            for (taskID, key) in TaskContentKey.keys(of: rows) {
+                try db.execute(sql: "UPDATE comparisonTask SET contentKey = ? WHERE id = ?", arguments: [key, taskID])
+            }
+        }
+        try db.create(index: "comparisonTask_on_contentKey", on: "comparisonTask", columns: ["contentKey"])
+        try db.create(
+            index: "comparisonTask_oneImportPerContent", on: "comparisonTask", columns: ["contentKey"], unique: true,
+            condition: Column("importedFrom") != nil)
     }
 }

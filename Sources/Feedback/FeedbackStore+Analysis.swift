@@ -38,7 +38,7 @@ package struct RankedComparison: Codable, Sendable, Equatable {
             for b in completions[(i + 1)...] where a.tier != b.tier {
                 let (chosen, rejected) = a.tier < b.tier ? (a, b) : (b, a)
                 pairs.append(PreferencePair(prompt: prompt, chosen: chosen.text, rejected: rejected.text,
-                                            chosenModel: chosen.model, rejectedModel: rejected.model))
+                                            chosenModel: chosen.model, rejectedModel: rejected.model, annotator: annotator))
             }
         }
         return pairs
@@ -70,6 +70,8 @@ package struct PreferencePair: Codable, Sendable, Equatable {
     package var chosenModel: String
     /// The model of the worse answer (not written to TRL files).
     package var rejectedModel: String
+    /// Who judged.
+    package var annotator: String
 }
 
 /// What one annotator has done.

@@ -1,50 +1,83 @@
-// Importing task files and TRL preference files: each file in one transaction, all or nothing.
+// Importing task files and TRL preference files: each file in one transaction, all or nothing,
+// and again without effect: what the store holds already is counted, not stored twice.
 
 import FeedbackFormats
 import Foundation
 
+/// What an import stored, and what it found stored already.
+package struct ImportReport: Sendable, Equatable, CustomStringConvertible {
+    /// Lines stored: new tasks, or for preferences new judgments.
+    package var imported = 0
+    /// Lines the store held already: from an earlier import of the file, an export of this
+    /// store, or an earlier line of the same file.
+    package var alreadyPresent = 0
+
+    package init(imported: Int = 0, alreadyPresent: Int = 0) {
+        self.imported = imported
+        self.alreadyPresent = alreadyPresent
+    }
+
+    package var description: String {
+        alreadyPresent == 0 ? "\(imported) imported" : "\(imported) imported, \(alreadyPresent) already present"
+    }
+}
+
 extension FeedbackStore {
-    /// Stores one task per line, all in one transaction; returns how many were stored.
-    /// A line that fails a check throws with its line number and nothing of the batch is kept.
+    /// Stores one task per line, all in one transaction, skipping the tasks the store holds
+    /// already (see `TaskContentKey`). A line that fails a check, or that credits a stored
+    /// task's answers to other models, throws with its line number and nothing of the file is kept.
     @discardableResult
-    package func importTasks(_ lines: [NumberedLine<TaskLine>], source: String = "tasks") async throws -> Int {
+    package func importTasks(_ lines: [NumberedLine<TaskLine>], source: String = "tasks") async throws -> ImportReport {
         try await database.write { transaction in
+            var report = ImportReport()
             for numbered in lines {
-                let line = numbered.value
-                let completions = line.completions.map {
+                let completions = numbered.value.completions.map {
                     NewCompletion(text: $0.text, provenance: Provenance(model: $0.model, checkpoint: $0.checkpoint, sampling: $0.sampling, seed: $0.seed))
                 }
-                try await Self.atLine(numbered.line, source: source) {
-                    _ = try await Self.insertTask(transaction, prompt: line.prompt, completions: completions)
+                let place = ImportedLine(file: source, line: numbered.line)
+                let stored = try await Self.atLine(place) {
+                    try await Self.importTask(transaction, prompt: numbered.value.prompt, completions: completions, from: place)
                 }
+                if stored { report.imported += 1 } else { report.alreadyPresent += 1 }
             }
-            return lines.count
+            return report
         }
     }
 
-    /// Stores each preference line as a two-completion task judged by `annotatorName` (created if
-    /// absent), chosen over rejected, all in one transaction; returns how many were stored.
+    /// Stores each preference line as a judgment, chosen over rejected, by the line's annotator
+    /// or else `annotatorName` (created if absent), of a two-answer task; all in one transaction.
+    ///
+    /// A line is already present when its annotator has a judgment ranking chosen above rejected
+    /// for the prompt, in any task: so a preference export of this store imports as nothing.
+    /// A task of just these two answers is reused, keeping the models it was stored with; a line
+    /// contradicting its annotator's judgment of that task is refused, naming the line.
     @discardableResult
     package func importPreferences(
         _ lines: [NumberedLine<PreferenceLine>], annotatorName: String, chosenModel: String = "imported-chosen",
         rejectedModel: String = "imported-rejected", source: String = "preferences"
-    ) async throws -> Int {
-        let annotator = try await annotator(named: annotatorName)
+    ) async throws -> ImportReport {
+        _ = try validatedText(annotatorName, field: "annotator", limit: Annotator.nameLimit, required: true)
         let now = Date()
         return try await database.write { transaction in
+            var report = ImportReport(), annotators: [String: Int64] = [:]
             for numbered in lines {
                 let line = numbered.value
-                try await Self.atLine(numbered.line, source: source) {
-                    let task = try await Self.insertTask(transaction, prompt: line.prompt, completions: [
-                        NewCompletion(text: line.chosen, provenance: Provenance(model: chosenModel)),
-                        NewCompletion(text: line.rejected, provenance: Provenance(model: rejectedModel)),
-                    ])
-                    let choice = JudgmentSubmission.choice(
-                        task: task.task.id!, preferred: task.completions[0].id!, over: task.completions[1].id!)
-                    _ = try await Self.upsertJudgment(transaction, choice, annotatorID: annotator.id!, now: now)
+                let place = ImportedLine(file: source, line: numbered.line)
+                let name = line.annotator ?? annotatorName
+                let annotatorID: Int64
+                if let known = annotators[name] {
+                    annotatorID = known
+                } else {
+                    annotatorID = try await Self.atLine(place) { try await Self.findOrInsertAnnotator(transaction, name: name, field: "annotator").id! }
+                    annotators[name] = annotatorID
                 }
+                let stored = try await Self.atLine(place) {
+                    try await Self.importPreference(
+                        transaction, line, annotator: (annotatorID, name), models: (chosenModel, rejectedModel), from: place, now: now)
+                }
+                if stored { report.imported += 1 } else { report.alreadyPresent += 1 }
             }
-            return lines.count
+            return report
         }
     }
 
@@ -53,12 +86,19 @@ extension FeedbackStore {
         try await rankedComparisons().flatMap(\.preferencePairs)
     }
 
+    /// The preference export: TRL's lines, each with the annotator whose judgment implies it, so
+    /// that importing the file into this store again adds nothing and into another store keeps
+    /// who judged what.
+    package func preferenceLines() async throws -> [PreferenceLine] {
+        try await preferencePairs().map { PreferenceLine(prompt: $0.prompt, chosen: $0.chosen, rejected: $0.rejected, annotator: $0.annotator) }
+    }
+
     /// Runs `body` for one line, turning a refusal into an error naming the file and line.
-    private static func atLine(_ line: Int, source: String, _ body: () async throws -> Void) async throws {
+    private static func atLine<T>(_ place: ImportedLine, _ body: () async throws -> T) async throws -> T {
         do {
-            try await body()
+            return try await body()
         } catch let error as FeedbackError {
-            throw FileFormatError(file: source, line: line, reason: error.description)
+            throw FileFormatError(file: place.file, line: place.line, reason: error.description)
         }
     }
 }

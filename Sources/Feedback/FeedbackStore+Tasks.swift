@@ -72,16 +72,39 @@ extension FeedbackStore {
     static func insertTask(
         _ transaction: any SQLTransaction, prompt text: String, completions: [NewCompletion], batch: String? = nil
     ) async throws -> TaskDetails {
+        guard let details = try await insertTask(transaction, prompt: text, completions: completions, batch: batch, importedFrom: nil) else {
+            throw FeedbackDatabaseError.unexpectedColumn("(returning)", expected: "the inserted task", found: "no row")
+        }
+        return details
+    }
+
+    /// Refuses a task the store cannot hold, before anything of it is looked up or stored.
+    static func validateTask(prompt: String, completions: [NewCompletion], batch: String? = nil) throws {
         guard completions.count >= 2 else { throw FeedbackError.taskNeedsCompletions(found: completions.count) }
-        let batch = try validatedText(batch, field: "batch", limit: 1000)
+        _ = try validatedText(batch, field: "batch", limit: 1000)
         for (position, new) in completions.enumerated() {
             _ = try validatedText(new.text, field: "completions[\(position)].text", limit: 100_000)
             _ = try validatedText(new.provenance.model, field: "completions[\(position)].model", limit: 200, required: true)
         }
+        _ = try validatedText(prompt, field: "prompt", limit: promptLimit, required: true)
+    }
+
+    /// Inserts a task with its content key and, for an import, the file and line it came from.
+    /// Nil when an imported task of the same content is stored already: on PostgreSQL one that a
+    /// concurrent import committed while this insert waited for it (the caller looks it up).
+    static func insertTask(
+        _ transaction: any SQLTransaction, prompt text: String, completions: [NewCompletion], batch: String? = nil, importedFrom: String?
+    ) async throws -> TaskDetails? {
+        try validateTask(prompt: text, completions: completions, batch: batch)
+        let batch = try validatedText(batch, field: "batch", limit: 1000)
         let prompt = try await findOrInsertPrompt(transaction, text: text)
-        let task = try ComparisonTask(row: try await transaction.inserted(
-            "INSERT INTO comparisonTask (promptID, createdAt, batch) VALUES (?, ?, ?) RETURNING \(ComparisonTask.columns())",
-            .integer(prompt.id!), .date(Date()), .nullable(batch)))
+        let key = TaskContentKey.of(prompt: prompt.text, answers: completions.map(\.text))
+        guard let row = try await transaction.row("""
+            INSERT INTO comparisonTask (promptID, createdAt, batch, contentKey, importedFrom) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT DO NOTHING RETURNING \(ComparisonTask.columns())
+            """, .integer(prompt.id!), .date(Date()), .nullable(batch), .text(key), .nullable(importedFrom))
+        else { return nil }
+        let task = try ComparisonTask(row: row)
         // In a random order: ids grow with each insert, and callers list a task's completions
         // model by model, so ids in the given order would tell an annotator which model wrote
         // which answer. Nothing that counts reads ids' order (rankings go by task position).

@@ -41,6 +41,16 @@ package struct FeedbackStore: Sendable {
         }
     }
 
+    /// The database at `location` with only the migrations up to `last` applied: a store as an
+    /// earlier version of the workbench left it, for testing the migrations after `last`. The
+    /// store's own methods expect the whole schema, so it is returned as a bare database.
+    package static func database(at location: FeedbackLocation, migratedUpTo last: FeedbackSchemaVersion) async throws -> any FeedbackDatabase {
+        switch location {
+        case .sqlite(let path): return try SQLiteFeedbackDatabase(path: path, migratingUpTo: last)
+        case .postgres(let location): return try await PostgresFeedbackDatabase(location: location, migratingUpTo: last)
+        }
+    }
+
     /// A private in-memory store, for tests and throwaway runs.
     package static func inMemory() throws -> FeedbackStore {
         FeedbackStore(database: try SQLiteFeedbackDatabase.inMemory())

@@ -19,16 +19,16 @@ package final class PostgresFeedbackDatabase: FeedbackDatabase {
     /// A deadlock between two writers aborts one of them; it is run again this many times.
     private static let attempts = 5
 
-    /// Connects, migrates the schema, and keeps a connection pool open until the database is
-    /// released.
-    package init(location: PostgresLocation) async throws {
+    /// Connects, migrates the schema (up to `last` when given, as for `SQLiteFeedbackDatabase`),
+    /// and keeps a connection pool open until the database is released.
+    package init(location: PostgresLocation, migratingUpTo last: FeedbackSchemaVersion? = nil) async throws {
         self.location = location
         client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: Self.logger)
         // Started before migrating, so the run loop is going by the first lease (a lease before it
         // waits, but PostgresNIO logs a warning each time); a failed migration cancels it in deinit.
         running = Task { [client] in await client.run() }
         try await Self.withConnection(to: location) { connection in
-            try await PostgresMigrations.migrate(PostgresTransaction(connection: connection, logger: Self.logger))
+            try await PostgresMigrations.migrate(PostgresTransaction(connection: connection, logger: Self.logger), upTo: last)
         }
     }
 

@@ -6,9 +6,11 @@ enum PostgresMigrations {
     /// An arbitrary constant naming this schema's advisory lock.
     private static let lockKey: Int64 = 0x0052_4C48_4653_0001
 
-    /// Applies every migration the database lacks, in one transaction. Servers starting at once
-    /// queue on the advisory lock, and each then sees what the first one applied.
-    static func migrate(_ transaction: PostgresTransaction) async throws {
+    /// Applies every migration the database lacks, up to `last` (nil: all of them), in one
+    /// transaction. Servers starting at once queue on the advisory lock, and each then sees what
+    /// the first one applied.
+    static func migrate(_ transaction: PostgresTransaction, upTo last: FeedbackSchemaVersion? = nil) async throws {
+        let versions = FeedbackSchemaVersion.through(last)
         try await transaction.execute("BEGIN")
         do {
             try await transaction.execute("SELECT 1 FROM pg_advisory_xact_lock(?)", .integer(lockKey))
@@ -16,8 +18,9 @@ enum PostgresMigrations {
                 CREATE TABLE IF NOT EXISTS schemaMigration (identifier TEXT PRIMARY KEY, appliedAt TIMESTAMPTZ NOT NULL DEFAULT now())
                 """)
             let done = Set(try await applied(transaction))
-            for version in FeedbackSchemaVersion.allCases where !done.contains(version.rawValue) {
+            for version in versions where !done.contains(version.rawValue) {
                 for statement in statements(version) { try await transaction.execute(statement) }
+                if version == .taskContentKeys { try await backfillContentKeys(transaction) }
                 try await transaction.execute("INSERT INTO schemaMigration (identifier) VALUES (?)", .text(version.rawValue))
             }
             try await transaction.execute("COMMIT")
@@ -41,6 +44,7 @@ enum PostgresMigrations {
         case .taskSelection: taskSelectionSchema
         case .taskBatches: taskBatchSchema
         case .adapterTrainingLease: adapterTrainingLeaseSchema
+        case .taskContentKeys: taskContentKeySchema
         }
     }
 
@@ -230,4 +234,31 @@ enum PostgresMigrations {
         """,
         "CREATE UNIQUE INDEX adapterVersion_oneTraining ON adapterVersion(status) WHERE status = 'training'",
     ]
+
+    /// `FeedbackMigrations.addTaskContentKeys` in PostgreSQL's DDL; the keys of the tasks already
+    /// stored are computed in Swift afterwards (`backfillContentKeys`), as SQLite's are, so both
+    /// backends digest the same bytes. A key is 64 hex digits, well inside a B-tree entry.
+    private static let taskContentKeySchema = [
+        "ALTER TABLE comparisonTask ADD COLUMN contentKey TEXT",
+        "ALTER TABLE comparisonTask ADD COLUMN importedFrom TEXT",
+        "CREATE INDEX comparisonTask_on_contentKey ON comparisonTask(contentKey)",
+        "CREATE UNIQUE INDEX comparisonTask_oneImportPerContent ON comparisonTask(contentKey) WHERE importedFrom IS NOT NULL",
+    ]
+
+    /// Keys the tasks stored before `taskContentKeys`, one statement per stride of task ids
+    /// rather than one round trip per task.
+    private static func backfillContentKeys(_ transaction: PostgresTransaction) async throws {
+        let last = try await transaction.scalar(Int64.self, "SELECT COALESCE(MAX(id), 0) FROM comparisonTask") ?? 0
+        for start in stride(from: Int64(0), to: last, by: TaskContentKey.backfillStride) {
+            let rows = try await transaction.rows(TaskContentKey.backfillQuery, .integer(start), .integer(start + Int64(TaskContentKey.backfillStride)))
+                .map { (taskID: try $0["taskID"] as Int64, prompt: try $0["prompt"] as String, answer: try $0["answer"] as String) }
+            let keys = TaskContentKey.keys(of: rows)
+            guard !keys.isEmpty else { continue }
+            try await transaction.execute(
+                "UPDATE comparisonTask SET contentKey = v.key FROM (VALUES "
+                    + repeatElement("(?::bigint, ?::text)", count: keys.count).joined(separator: ", ")
+                    + ") AS v(id, key) WHERE comparisonTask.id = v.id",
+                arguments: keys.flatMap { [SQLValue.integer($0.taskID), .text($0.key)] })
+        }
+    }
 }

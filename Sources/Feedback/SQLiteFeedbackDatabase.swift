@@ -8,13 +8,14 @@ package struct SQLiteFeedbackDatabase: FeedbackDatabase {
     /// The GRDB connection pool (or queue, for in-memory stores).
     package let writer: any DatabaseWriter
 
-    /// Opens (creating if needed) the database file at `path` and migrates it.
+    /// Opens (creating if needed) the database file at `path` and migrates it, up to `last`
+    /// when given (a store as an earlier version left it, for testing the migrations after it).
     ///
     /// WAL mode lets the server read while a judgment is being written; `synchronous = FULL`
     /// makes every acknowledged commit durable, even across power loss, not just process death.
     /// Other processes may open the same file: SQLite serialises their writes, and the busy
     /// timeout makes a writer wait for another's transaction instead of failing.
-    package init(path: String) throws {
+    package init(path: String, migratingUpTo last: FeedbackSchemaVersion? = nil) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -25,7 +26,7 @@ package struct SQLiteFeedbackDatabase: FeedbackDatabase {
         // SQLite's own message ("file is not a database - while executing PRAGMA …") names no
         // file; the error says which one and what SQLite found.
         do {
-            try self.init(writer: Self.openPool(path: path, configuration: configuration))
+            try self.init(writer: Self.openPool(path: path, configuration: configuration), migratingUpTo: last)
         } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
             throw FeedbackDatabaseError.invalidLocation(path, reason: error.message ?? "\(error.resultCode)")
         } catch let error as DatabaseError where [.SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM].contains(error.resultCode) {
@@ -52,10 +53,14 @@ package struct SQLiteFeedbackDatabase: FeedbackDatabase {
         try SQLiteFeedbackDatabase(writer: DatabaseQueue())
     }
 
-    /// Wraps an open database and migrates it.
-    package init(writer: any DatabaseWriter) throws {
+    /// Wraps an open database and migrates it (up to `last` when given).
+    package init(writer: any DatabaseWriter, migratingUpTo last: FeedbackSchemaVersion? = nil) throws {
         self.writer = writer
-        try FeedbackMigrations.migrator.migrate(writer)
+        if let last {
+            try FeedbackMigrations.migrator.migrate(writer, upTo: last.rawValue)
+        } else {
+            try FeedbackMigrations.migrator.migrate(writer)
+        }
     }
 
     package func read<T: Sendable>(_ body: @Sendable (any SQLTransaction) async throws -> T) async throws -> T {

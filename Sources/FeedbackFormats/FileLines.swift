@@ -1,6 +1,7 @@
 // The line shapes of the files the feedback store imports: task files and TRL preference files.
 
-/// A line of TRL's preference format: `{"prompt": ..., "chosen": ..., "rejected": ...}`.
+/// A line of TRL's preference format: `{"prompt": ..., "chosen": ..., "rejected": ...}`, with
+/// the optional `"annotator"` the store's export adds (and the reward model's reader reads).
 /// Other keys on the line are ignored.
 package struct PreferenceLine: Codable, Sendable, Equatable {
     /// The prompt (TRL's standard, not conversational, format).
@@ -9,12 +10,15 @@ package struct PreferenceLine: Codable, Sendable, Equatable {
     package var chosen: String
     /// The dispreferred answer.
     package var rejected: String
+    /// Who preferred it; absent (not written) when unknown.
+    package var annotator: String?
 
     /// Creates a line.
-    package init(prompt: String, chosen: String, rejected: String) {
+    package init(prompt: String, chosen: String, rejected: String, annotator: String? = nil) {
         self.prompt = prompt
         self.chosen = chosen
         self.rejected = rejected
+        self.annotator = annotator
     }
 }
 

@@ -32,9 +32,12 @@ import FeedbackTestSupport
         #expect(duplicate.status == .badRequest && String(buffer: duplicate.body).contains("an annotator named &#39;carol&#39; already exists"))
 
         let lines = #"{"prompt": "Pasted", "completions": [{"text": "x", "model": "m1"}, {"text": "y", "model": "m2"}]}"#
+        let pasted = lines + "\n" + lines.replacingOccurrences(of: "Pasted", with: "Pasted too")
         let imported = try await client.execute(uri: "/admin/tasks/import", method: .post, headers: pageForm(admin),
-                                                body: formBody(["lines": lines + "\n" + lines]))
+                                                body: formBody(["lines": pasted]))
         #expect(imported.status == .ok && String(buffer: imported.body).contains("Imported 2 tasks."))
+        let again = try await client.execute(uri: "/admin/tasks/import", method: .post, headers: pageForm(admin), body: formBody(["lines": pasted]))
+        #expect(again.status == .ok && String(buffer: again.body).contains("Imported 0 tasks. 2 already present."))
         let broken = try await client.execute(uri: "/admin/tasks/import", method: .post, headers: pageForm(admin),
                                               body: formBody(["lines": lines + "\n{\"prompt\": 3}"]))
         #expect(broken.status == .badRequest && String(buffer: broken.body).contains("pasted tasks:2: field &#39;prompt&#39;: must be a string"))
@@ -46,7 +49,7 @@ import FeedbackTestSupport
 }
 
 private struct CreatedJSON: Decodable { var name: String; var role: String; var token: String }
-private struct ImportedJSON: Decodable { var imported: Int }
+private struct ImportedJSON: Decodable { var imported: Int; var alreadyPresent: Int }
 
 @Test(arguments: StoreBackend.all) func adminAPICreatesAnnotatorsAndLoadsTasks(_ backend: StoreBackend) async throws {
     let fixture = try await ServerFixture(backend: backend, withTasks: false)
@@ -60,9 +63,11 @@ private struct ImportedJSON: Decodable { var imported: Int }
         #expect(conflict.status == .conflict)
 
         let lines = #"{"prompt": "P", "completions": [{"text": "x", "model": "m1", "seed": 3}, {"text": "y", "model": "m2"}]}"#
-        let imported = try await client.execute(uri: "/api/admin/tasks", method: .post, headers: bearer(dave.token),
-                                                body: ByteBuffer(string: lines + "\n\n" + lines + "\n"))
+        let body = lines + "\n\n" + lines.replacingOccurrences(of: #""P""#, with: #""P2""#) + "\n"
+        let imported = try await client.execute(uri: "/api/admin/tasks", method: .post, headers: bearer(dave.token), body: ByteBuffer(string: body))
         #expect(try decoded(ImportedJSON.self, imported).imported == 2)
+        let again = try await client.execute(uri: "/api/admin/tasks", method: .post, headers: bearer(dave.token), body: ByteBuffer(string: body))
+        #expect(try decoded(ImportedJSON.self, again).alreadyPresent == 2, "posting the same lines again stores nothing")
         let malformed = try await client.execute(uri: "/api/admin/tasks", method: .post, headers: bearer(dave.token),
                                                  body: ByteBuffer(string: lines + "\n" + #"{"prompt": "P", "completions": [{"text": "x"}]}"#))
         #expect(malformed.status == .badRequest && errorMessage(malformed) == "request body:2: field 'completions.0.model': is missing")

@@ -168,14 +168,16 @@ private func throttledApplication(_ fixture: ServerFixture, clock: ManualClock) 
 
 @Test func bodiesOverTheLimitAreRefusedWith413() async throws {
     let fixture = try await ServerFixture(withTasks: false)
-    let line = #"{"prompt": "P", "completions": [{"text": "x", "model": "m1"}, {"text": "y", "model": "m2"}]}"# + "\n"
-    try await fixture.application { $0.bodyLimit = 4 * line.utf8.count }.test(.router) { client in
+    // Lines of one length with prompts of their own: the store keeps a repeated task once.
+    let lines = (0..<5).map { #"{"prompt": "P\#($0)", "completions": [{"text": "x", "model": "m1"}, {"text": "y", "model": "m2"}]}"# + "\n" }
+    let lineBytes = lines[0].utf8.count
+    try await fixture.application { $0.bodyLimit = 4 * lineBytes }.test(.router) { client in
         let fits = try await client.execute(
-            uri: "/api/admin/tasks", method: .post, headers: bearer(fixture.adminToken), body: ByteBuffer(string: String(repeating: line, count: 4)))
+            uri: "/api/admin/tasks", method: .post, headers: bearer(fixture.adminToken), body: ByteBuffer(string: lines[..<4].joined()))
         #expect(fits.status == .ok)
         let over = try await client.execute(
-            uri: "/api/admin/tasks", method: .post, headers: bearer(fixture.adminToken), body: ByteBuffer(string: String(repeating: line, count: 5)))
-        #expect(over.status == .contentTooLarge && errorMessage(over)?.contains("at most \(4 * line.utf8.count)") == true)
+            uri: "/api/admin/tasks", method: .post, headers: bearer(fixture.adminToken), body: ByteBuffer(string: lines.joined()))
+        #expect(over.status == .contentTooLarge && errorMessage(over)?.contains("at most \(4 * lineBytes)") == true)
         let anonymous = try await client.execute(
             uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
             body: ByteBuffer(string: "token=" + String(repeating: "a", count: 1000)))

@@ -20,7 +20,7 @@ private func write(_ text: String, named name: String) throws -> URL {
     let input = try temporaryDirectory().appendingPathComponent("in.jsonl")
     try JSONLines.write(lines, to: input)
     let imported = try JSONLines.read(PreferenceLine.self, from: input)
-    #expect(try await store.importPreferences(imported, annotatorName: "trl-import") == 2)
+    #expect(try await store.importPreferences(imported, annotatorName: "trl-import") == ImportReport(imported: 2))
     let pairs = try await store.preferencePairs()
     #expect(pairs.map { PreferenceLine(prompt: $0.prompt, chosen: $0.chosen, rejected: $0.rejected) } == lines)
     let output = input.deletingLastPathComponent().appendingPathComponent("out.jsonl")
@@ -60,7 +60,7 @@ private func write(_ text: String, named name: String) throws -> URL {
         {"prompt": "Second", "completions": [{"text": "c", "model": "sft"}, {"text": "d", "model": "ppo"}, {"text": "e", "model": "base"}]}
         """
     let url = try write(text, named: "tasks.jsonl")
-    #expect(try await store.importTasks(try JSONLines.read(TaskLine.self, from: url), source: url.path) == 2)
+    #expect(try await store.importTasks(try JSONLines.read(TaskLine.self, from: url), source: url.path) == ImportReport(imported: 2))
     let details = try await store.taskDetails(id: 1)
     #expect(details.completions[0].provenance == Provenance(
         model: "sft", checkpoint: "runs/sft", sampling: SamplingParameters(temperature: 0.8, topK: 40), seed: 7))

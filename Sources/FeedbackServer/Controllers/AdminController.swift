@@ -25,9 +25,10 @@ struct AdminController {
         var token: String
     }
 
-    /// How many tasks were stored.
+    /// How many tasks were stored, and how many of those given the store held already.
     struct ImportResponse: ResponseEncodable {
         var imported: Int
+        var alreadyPresent = 0
     }
 
     /// The body of POST /api/admin/tasks/generate (and the form).
@@ -50,9 +51,10 @@ struct AdminController {
             try await formAction(context) {
                 let form = try await RequestBodies.form([String: String].self, from: request, context: context)
                 let lines = try JSONLines.decode(TaskLine.self, text: form["lines"] ?? "", source: "pasted tasks")
-                let imported = try await store.importTasks(lines, source: "pasted tasks")
-                try await audit(context, "import tasks", "\(imported) tasks")
-                return ["message": "Imported \(imported) tasks."]
+                let report = try await store.importTasks(lines, source: "pasted tasks")
+                try await audit(context, "import tasks", Self.auditTarget(report))
+                let present = report.alreadyPresent == 0 ? "" : " \(report.alreadyPresent) already present."
+                return ["message": "Imported \(report.imported) tasks.\(present)"]
             }
         }
         pageGroup.post("admin/tasks/generate") { request, context in
@@ -77,9 +79,9 @@ struct AdminController {
         api.post("admin/tasks") { request, context in
             let body = try await request.body.collect(upTo: context.maxUploadSize)
             let lines = try JSONLines.decode(TaskLine.self, text: String(buffer: body), source: "request body")
-            let imported = try await store.importTasks(lines, source: "request body")
-            try await audit(context, "import tasks", "\(imported) tasks")
-            return ImportResponse(imported: imported)
+            let report = try await store.importTasks(lines, source: "request body")
+            try await audit(context, "import tasks", Self.auditTarget(report))
+            return ImportResponse(imported: report.imported, alreadyPresent: report.alreadyPresent)
         }
         api.post("admin/tasks/generate") { request, context in
             let body = try await RequestBodies.json(GenerateRequest.self, from: request, context: context)
@@ -110,7 +112,12 @@ struct AdminController {
                                         sampling: $0.provenance.sampling, seed: $0.provenance.seed)
             }))
         }
-        return try await store.importTasks(lines.numberedAsLines(), source: "generated tasks")
+        return try await store.importTasks(lines.numberedAsLines(), source: "generated tasks").imported
+    }
+
+    /// An import as the audit log names it.
+    private static func auditTarget(_ report: ImportReport) -> String {
+        "\(report.imported) tasks" + (report.alreadyPresent == 0 ? "" : " (\(report.alreadyPresent) already present)")
     }
 
     /// Records an administrator's change in the store's audit log.

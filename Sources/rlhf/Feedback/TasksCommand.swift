@@ -27,9 +27,11 @@ struct TasksCommand: AsyncParsableCommand {
         case demonstrations
     }
 
-    /// `rlhf tasks import`: a whole file in one transaction, or nothing.
+    /// `rlhf tasks import`: a whole file in one transaction, or nothing; what the store holds
+    /// already is counted, not stored again, so running it twice is harmless.
     struct Import: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Import a JSON Lines file; a bad line imports nothing.")
+        static let configuration = CommandConfiguration(
+            abstract: "Import a JSON Lines file; a bad line imports nothing, and lines the store holds already are skipped.")
 
         @OptionGroup var database: DatabaseOptions
 
@@ -39,7 +41,7 @@ struct TasksCommand: AsyncParsableCommand {
         @Option(help: "tasks (to be labeled) or preferences (TRL prompt/chosen/rejected, already judged).")
         var format: ImportFormat = .tasks
 
-        @Option(help: "For preferences: the annotator the judgments are recorded under (created if missing).")
+        @Option(help: "For preferences: the annotator of lines that name none (created if missing).")
         var annotator = "imported"
 
         @Option(help: "For preferences: the model name recorded for chosen answers.")
@@ -50,18 +52,19 @@ struct TasksCommand: AsyncParsableCommand {
 
         func run() async throws {
             let url = URL(fileURLWithPath: file)
-            let count: Int
+            let report: ImportReport
             // The file is read whole before the store is opened: a bad file touches no store.
             switch format {
             case .tasks:
                 let tasks = try JSONLines.readAtLeastOne(TaskLine.self, from: url)
-                count = try await database.openStore().importTasks(tasks, source: file)
+                report = try await database.openStore().importTasks(tasks, source: file)
             case .preferences:
                 let preferences = try JSONLines.readAtLeastOne(PreferenceLine.self, from: url)
-                count = try await database.openStore().importPreferences(
+                report = try await database.openStore().importPreferences(
                     preferences, annotatorName: annotator, chosenModel: chosenModel, rejectedModel: rejectedModel, source: file)
             }
-            print("imported \(count) \(format == .tasks ? "tasks" : "judged pairs") from \(file)")
+            let present = report.alreadyPresent == 0 ? "" : "; \(report.alreadyPresent) already present"
+            print("imported \(report.imported) \(format == .tasks ? "tasks" : "judged pairs") from \(file)\(present)")
         }
     }
 
@@ -74,7 +77,7 @@ struct TasksCommand: AsyncParsableCommand {
         @Option(name: [.customLong("output"), .customLong("out")], help: "The file to write.")
         var output: String
 
-        @Option(help: "preferences (TRL pairs, a K-way ranking as its implied pairs), rankings, or demonstrations.")
+        @Option(help: "preferences (TRL pairs with their annotator, a K-way ranking as its implied pairs), rankings, or demonstrations.")
         var format: ExportFormat = .preferences
 
         func run() async throws {
@@ -83,7 +86,7 @@ struct TasksCommand: AsyncParsableCommand {
             let count: Int
             switch format {
             case .preferences:
-                let lines = try await store.preferencePairs().map { PreferenceLine(prompt: $0.prompt, chosen: $0.chosen, rejected: $0.rejected) }
+                let lines = try await store.preferenceLines()
                 try JSONLines.write(lines, to: url)
                 count = lines.count
             case .rankings:
