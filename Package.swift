@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "AtomicFiles", dependencies: ["TextFiles"]),
         .target(name: "Checkpoints", dependencies: ["AtomicFiles", "Tensors"]),
         .target(name: "Transformer", dependencies: ["AtomicFiles", "TextFiles", "Kernels", "Tensors", "Checkpoints", "Randomness"], swiftSettings: vectorized),
-        .target(name: "LanguageModeling", dependencies: ["Transformer", "Tokenization", "Checkpoints", "Tensors", "Randomness"]),
+        .target(name: "LanguageModeling", dependencies: ["AtomicFiles", "Transformer", "Tokenization", "Checkpoints", "Tensors", "Randomness"]),
 
         // Data-parallel ranks on Open MPI, loaded at run time (a single process needs no MPI).
         .target(name: "CMessagePassing", linkerSettings: [.linkedLibrary("dl")]),

@@ -164,7 +164,7 @@ public final class ModelTrainer<Objective: TrainingObjective> {
                 events(.checkpointed(step: completedSteps, folder: try checkpoint()))
             }
         }
-        if communicator.isRoot { try objective.save(model: model, to: run.modelURL) }
+        if communicator.isRoot { try run.writeModel { try objective.save(model: model, to: $0) } }
         return lastEvaluation
     }
 

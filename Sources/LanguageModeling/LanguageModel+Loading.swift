@@ -1,5 +1,6 @@
 // Reading and writing what `--model` names: a Hugging Face folder of either family (config.json's
 // model_type says which), a GGUF file, or a PEFT adapter folder on top of its base model.
+import AtomicFiles
 import Checkpoints
 import Tensors
 import Foundation
@@ -12,7 +13,10 @@ extension LanguageModel {
     /// `trainable` allocates gradients for the base weights (full fine-tuning); adapters are
     /// trainable whatever it says. `frozenMatrices` is how a frozen GGUF model holds its matrices
     /// (a folder's frozen model holds Floats, with block forms beside where its values fit one).
+    /// A folder whose save was killed between the two renames of its swap is read where the
+    /// previous folder waits (AtomicFolder.readable): the model it held until then.
     public static func load(from url: URL, adapter: URL? = nil, trainable: Bool = true, frozenMatrices: FrozenMatrices = .compact) throws -> LanguageModel {
+        let url = AtomicFolder.readable(url), adapter = adapter.map(AtomicFolder.readable)
         let manager = FileManager.default
         let adapterConfig = url.appendingPathComponent(LoRAConfiguration.configFileName)
         if url.pathExtension != "gguf", !manager.fileExists(atPath: url.appendingPathComponent("config.json").path),

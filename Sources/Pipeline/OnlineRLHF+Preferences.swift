@@ -25,7 +25,7 @@ extension OnlineRLHF {
         guard !data.training.isEmpty else {
             // Its labels are in and its tasks closed, so failing here would stop the run for good.
             events(.note("round \(round): its \(rankings.count) rankings give no preference pairs (all ties); the policy goes on unchanged"))
-            try policy.save(to: run.modelURL)
+            try run.writeModel { try policy.save(to: $0) }
             return policy
         }
         events(.note("round \(round): DPO on \(data.training.count) pairs (\(data.heldOut.count) held out) from the round's rankings"))

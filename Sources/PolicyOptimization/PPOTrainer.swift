@@ -140,7 +140,7 @@ public final class PPOTrainer {
             }
             if stopping { break }
         }
-        if communicator.isRoot { try models.policy.saveTrained(to: run.modelURL) }
+        if communicator.isRoot { try run.writeModel { try models.policy.saveTrained(to: $0) } }
     }
 
     /// One iteration: every phase, timed, then metrics and samples logged.

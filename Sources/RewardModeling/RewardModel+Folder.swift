@@ -7,33 +7,30 @@ import Checkpoints
 import Foundation
 import LanguageModeling
 import Transformer
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension RewardModel {
     static let configFileName = "config.json"
     static let weightsFileName = "model.safetensors"
 
-    /// Writes the folder, each file atomically.
+    /// Writes the folder whole (AtomicFolder.replace): under a hidden sibling name first, then
+    /// swapped in, so that a process killed mid-save leaves the previous folder or this one,
+    /// never files of both. Whatever else was in `folder` goes with the previous folder.
     public func save(to folder: URL) throws {
+        try AtomicFolder.replace(folder) { try write(into: $0, replacing: folder) }
+    }
+
+    private func write(into folder: URL, replacing destination: URL) throws {
         var settings: [String: Any] = ["reward_maximum_tokens": maximumTokens, "reward_ends_with_end_of_text": endsResponsesWithEndOfText]
         if !readout.isEmpty { settings["reward_readout"] = readout }
         if readsChatPrompts { settings["reward_prompt_format"] = "chat" }
         switch kind {
         case .fineTuned:
             guard backbone.network.adapters == nil else {
-                throw CheckpointError.invalidField(path: folder.path, field: "adapters", reason: "a reward model with adapters is saved merged: call backbone.network.mergeAdapters() first")
+                throw CheckpointError.invalidField(path: destination.path, field: "adapters", reason: "a reward model with adapters is saved merged: call backbone.network.mergeAdapters() first")
             }
-            // The backbone writes a config.json that the reward settings then rewrite: both happen
-            // in a hidden sibling folder, so a process killed between them never leaves the first
-            // under the real name; each finished file is then renamed into place.
-            let manager = FileManager.default
-            let staging = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).staging-\(getpid())")
-            try? manager.removeItem(at: staging)
-            defer { try? manager.removeItem(at: staging) }
-            try backbone.save(to: staging, scalarHead: head)
-            let configURL = staging.appendingPathComponent(Self.configFileName)
+            // The backbone writes a config.json that the reward settings then rewrite.
+            try backbone.save(to: folder, scalarHead: head)
+            let configURL = folder.appendingPathComponent(Self.configFileName)
             var config = try Self.config(at: configURL)
             config.merge(settings) { _, new in new }
             // transformers reads a classifier at the last token that is not padding: with the
@@ -41,15 +38,8 @@ extension RewardModel {
             // Without a padding token it reads the last position (one sequence at a time).
             if endsResponsesWithEndOfText { config.removeValue(forKey: "pad_token_id") }
             try Self.write(config, to: configURL)
-            try manager.createDirectory(at: folder, withIntermediateDirectories: true)
-            for name in try manager.contentsOfDirectory(atPath: staging.path) {
-                let target = folder.appendingPathComponent(name)
-                guard rename(staging.appendingPathComponent(name).path, target.path) == 0 else {
-                    throw FileWriteError(path: target.path, reason: String(cString: strerror(errno)))
-                }
-            }
         case let .frozen(file):
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let file = try keep(backbone: file, of: destination, in: folder)
             let family = backbone.network is Llama ? (type: "llama", architecture: "LlamaForSequenceClassification") : (type: "gpt2", architecture: "GPT2ForSequenceClassification")
             var config = head.classificationConfig(["model_type": family.type, "hidden_size": width], architecture: family.architecture, paddingToken: backbone.endOfText)
             config["frozen_backbone"] = ["path": file.standardizedFileURL.path, "file_name": file.lastPathComponent]
@@ -59,20 +49,49 @@ extension RewardModel {
         }
     }
 
+    /// The backbone file as the new folder names it. One inside the folder being replaced (where
+    /// loading also looks for it) would be deleted with the previous folder: the new one gets it
+    /// too, at the same place, as a hard link (or a copy where there can be none). One found in
+    /// the set-aside previous folder is in `destination` by now, the save having put it back.
+    private func keep(backbone file: URL, of destination: URL, in folder: URL) throws -> URL {
+        let path = file.standardizedFileURL.path
+        let roots = [destination, AtomicFolder.setAsideURL(of: destination)].map(\.standardizedFileURL.path)
+        guard !roots.contains(path) else {
+            throw FileWriteError(path: destination.path, reason: "is this reward model's frozen backbone, which the save would delete")
+        }
+        guard let inside = roots.first(where: { path.hasPrefix($0 + "/") }) else { return file }
+        let relative = String(path.dropFirst(inside.count + 1))
+        let source = destination.appendingPathComponent(relative), target = folder.appendingPathComponent(relative)
+        let manager = FileManager.default
+        do {
+            try manager.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            do { try manager.linkItem(at: source, to: target) } catch {
+                try? manager.removeItem(at: target)
+                try manager.copyItem(at: source, to: target)
+            }
+        } catch {
+            throw FileWriteError(path: target.path, reason: "the backbone \(source.path) cannot be kept in the new folder (\(error.localizedDescription))")
+        }
+        return source
+    }
+
     /// Whether `folder` holds a reward model (a sequence classifier, or a head on a frozen backbone).
     public static func isRewardModelFolder(_ folder: URL) -> Bool {
-        guard let config = try? config(at: folder.appendingPathComponent(configFileName)) else { return false }
+        guard let config = try? config(at: AtomicFolder.readable(folder).appendingPathComponent(configFileName)) else { return false }
         return config["frozen_backbone"] != nil || isClassifier(config)
     }
 
     /// Whether `folder` holds a head on a frozen backbone.
     public static func isFrozenBackboneFolder(_ folder: URL) -> Bool {
-        (try? config(at: folder.appendingPathComponent(configFileName)))?["frozen_backbone"] != nil
+        (try? config(at: AtomicFolder.readable(folder).appendingPathComponent(configFileName)))?["frozen_backbone"] != nil
     }
 
     /// Loads a reward-model folder; a language model's folder is named as not a reward model.
-    /// `trainable` allocates gradients for a fine-tuned backbone (to train it further).
+    /// `trainable` allocates gradients for a fine-tuned backbone (to train it further). A folder
+    /// whose save was killed between the two renames of its swap is read where the previous
+    /// folder waits (AtomicFolder.readable): the model it held until then.
     public static func load(from folder: URL, trainable: Bool = false) throws -> RewardModel {
+        let folder = AtomicFolder.readable(folder)
         let configURL = folder.appendingPathComponent(configFileName)
         let config = try config(at: configURL)
         let weightsURL = folder.appendingPathComponent(weightsFileName)

@@ -28,6 +28,13 @@ public struct RunFolder: Sendable {
         }
     }
 
+    /// Writes the final model through `write`, which fills the folder it is given, and swaps it in
+    /// whole (AtomicFolder.replace): a process killed mid-save leaves model/ as it was or complete,
+    /// never its first files alone, nor files of two saves side by side.
+    public func writeModel(_ write: (URL) throws -> Void) throws {
+        try AtomicFolder.replace(modelURL, with: write)
+    }
+
     public func writeConfiguration(_ json: Data) throws {
         try AtomicFile.write(json, to: configurationURL)
     }

@@ -26,8 +26,9 @@ struct RunSnapshot {
         temporaries.sort()
     }
 
-    /// Whether a checkpoint was being written: its temporary folder is there.
-    var interruptedCheckpoint: Bool { temporaries.contains { $0.hasSuffix(".partial") } }
+    /// Whether a checkpoint was being written: its temporary folder is there (the final model's,
+    /// `.model.partial`, is not one).
+    var interruptedCheckpoint: Bool { temporaries.contains { $0.hasPrefix("checkpoints/") && $0.hasSuffix(".partial") } }
 
     /// Metric fields that measure wall-clock time, different in every run.
     static func isWallClock(_ field: String) -> Bool {
