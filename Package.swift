@@ -176,7 +176,7 @@ let package = Package(
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "Randomness"]),
         .testTarget(
             name: "TransformerTests",
-            dependencies: ["AtomicFiles", "Transformer", "Checkpoints", "LanguageModeling", "Optimization", "Tensors", "Randomness", "TestSupport"]),
+            dependencies: ["AtomicFiles", "Transformer", "Checkpoints", "Kernels", "LanguageModeling", "Optimization", "Tensors", "Randomness", "TestSupport"]),
         .testTarget(
             name: "FinetuningTests",
             dependencies: [
@@ -225,8 +225,8 @@ let package = Package(
             ]),
         .testTarget(
             name: "CommandLineTests", dependencies: [
-                "BrowserTestSupport", "DataParallel", "Feedback", "FeedbackTestSupport", "LanguageModeling", "ModelTestSupport", "Randomness", "Tokenization",
-                "Transformer",
+                "BrowserTestSupport", "DataParallel", "Feedback", "FeedbackTestSupport", "Kernels", "LanguageModeling", "ModelTestSupport", "Randomness",
+                "Tokenization", "Transformer",
             ]),
         .testTarget(name: "RatingsTests", dependencies: ["Ratings", "Randomness"], exclude: ["Fixtures"]),
         .testTarget(name: "AnnotatorsTests", dependencies: ["Annotators", "Randomness"]),

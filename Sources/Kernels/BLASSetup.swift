@@ -21,6 +21,15 @@ package enum BLASSetup {
         openblas_get_corename().map { String(cString: $0) } ?? "unknown"
     }
 
+    /// Whether OpenBLAS's kernels give each row and output of a product the same bits however
+    /// the product is split among calls and threads. Measured true for its SkylakeX kernels (an
+    /// Intel Xeon) and false for its Zen kernels (an AMD EPYC: a row multiplied with other rows,
+    /// or outputs cut into slices, change in the last bits); other families are not known to.
+    package static var splitsRoundAlike: Bool {
+        _ = once
+        return coreName == "SkylakeX"
+    }
+
     /// The newest OpenBLAS x86-64 kernel family whose instructions every flag names: SkylakeX
     /// for AVX-512 (F, BW, VL, DQ), Haswell for AVX2 with FMA; nil when neither applies.
     package static func bestCore(flags: Set<String>) -> String? {

@@ -5,6 +5,7 @@
 import AtomicFiles
 import Foundation
 import StableHashing
+import TextFiles
 
 public struct RunInputs: Equatable, Sendable {
     /// Each input's value under the option that gives it ("--reward-model"); paths are absolute.
@@ -81,7 +82,8 @@ public enum RunInputsError: Error, Equatable, CustomStringConvertible {
             "\(path) is not a record of the run's inputs (\(reason)); remove it to record this run's"
         case let .changed(path, differences):
             "\(path) records the inputs the run started from, and \(differences.joined(separator: "; ")): "
-                + "resume with the run's own, or give another --output"
+                + "resume with the run's own, or give another --output (to continue this run from the new inputs on purpose, "
+                + "remove \(path) first: the resumed run records them)"
         }
     }
 }
@@ -90,12 +92,14 @@ extension RunFolder {
     public var inputsURL: URL { url.appendingPathComponent("inputs.json") }
 
     /// The inputs recorded when the run started; nil for a folder made before the record existed.
+    /// A record that is there but cannot be read is an error: taking it for none would accept any
+    /// inputs and overwrite it.
     public func recordedInputs() throws -> RunInputs? {
-        guard let data = try? Data(contentsOf: inputsURL) else { return nil }
+        guard FileManager.default.fileExists(atPath: inputsURL.path) else { return nil }
         do {
-            return try JSONDecoder().decode(RunInputs.self, from: data)
+            return try JSONDecoder().decode(RunInputs.self, from: Data(contentsOf: inputsURL))
         } catch {
-            throw RunInputsError.unreadable(path: inputsURL.path, reason: "\(error)")
+            throw RunInputsError.unreadable(path: inputsURL.path, reason: FileProblem.reason(error))
         }
     }
 

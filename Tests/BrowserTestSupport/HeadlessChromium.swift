@@ -76,8 +76,6 @@ package final class HeadlessChromium: @unchecked Sendable {
         _ = try await send("Runtime.enable")
     }
 
-    /// Pipe ends numbered 10 or above and closed on exec, so the child's fds 3 and 4 get exactly
-    /// the two ends meant for it.
     /// Has the child close every descriptor from `first` on. Foundation's pipes are not
     /// close-on-exec, so a browser started while another test reads a process's output would hold
     /// a copy of that pipe's write end, and the reader would wait for the browser to exit. glibc
@@ -89,6 +87,8 @@ package final class HeadlessChromium: @unchecked Sendable {
         _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, first)
     }
 
+    /// Pipe ends numbered 10 or above and closed on exec, so the child's fds 3 and 4 get exactly
+    /// the two ends meant for it.
     private static func pipeAboveStandardDescriptors() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw DevToolsError(description: "pipe failed: errno \(errno)") }

@@ -108,5 +108,11 @@ import Testing
         let older = try FullDiskTests.rlhf(arguments + ["--iterations", "8", "--resume"])
         #expect(older.status == 0, "\(older.output)")
         #expect(try Data(contentsOf: recordURL) == record)
+
+        // A record that is there but cannot be read is refused, not taken for none and replaced.
+        try FileManager.default.removeItem(at: recordURL)
+        try FileManager.default.createDirectory(at: recordURL, withIntermediateDirectories: false)
+        let unreadable = try FullDiskTests.rlhf(arguments + ["--iterations", "9", "--resume"])
+        #expect(unreadable.status != 0 && unreadable.output.contains("inputs.json is not a record of the run's inputs"), "\(unreadable.output)")
     }
 }

@@ -58,7 +58,7 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         // Read first: a prompt file with no prompts (an error naming it) should not wait on three model loads.
-        _ = try PromptFile.read(URL(fileURLWithPath: prompts))
+        let promptTexts = try PromptFile.read(URL(fileURLWithPath: prompts))
         let policy = try model.load()
         let base = try LanguageModel.load(
             from: URL(fileURLWithPath: baseline), adapter: baselineAdapter.map { URL(fileURLWithPath: $0) }, trainable: false,
@@ -66,13 +66,15 @@ struct EvaluateCommand: ParsableCommand {
         let referenceNetwork = try reference.map {
             try LanguageModel.load(from: URL(fileURLWithPath: $0), trainable: false, frozenMatrices: model.frozenMatrices).network
         } ?? base.network
-        let encoded = try EncodedPrompts(file: prompts, policy: policy, chat: chat)
+        let encoded = try EncodedPrompts(texts: promptTexts, policy: policy, chat: chat)
         var bar: ProgressBar?
         let (comparison, _, _) = try PolicyEvaluator.compare(
             policy: policy, baseline: base, reference: referenceNetwork, prompts: encoded.tokens,
             judge: try makeJudge(policy, plainPrompts: encoded.plainText), sampling: sampling.parameters,
             seed: seed, batchSize: batchSize,
-            fluency: try fluencyModel.map { FluencyScorer(model: try LanguageModel.load(from: URL(fileURLWithPath: $0), trainable: false)) }
+            fluency: try fluencyModel.map {
+                FluencyScorer(model: try LanguageModel.load(from: URL(fileURLWithPath: $0), trainable: false, frozenMatrices: model.frozenMatrices))
+            }
         ) { progress in
             if bar == nil { bar = ProgressBar(title: "evaluate", total: progress.total, unit: "answers") }
             bar?.update(progress.completed, detail: progress.stage.rawValue)

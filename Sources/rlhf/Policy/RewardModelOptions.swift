@@ -39,7 +39,10 @@ struct EncodedPrompts {
     let plainText: [[Int32]: String]?
 
     init(file: String, policy: LanguageModel, chat: Bool) throws {
-        let texts = try PromptFile.read(URL(fileURLWithPath: file))
+        try self.init(texts: PromptFile.read(URL(fileURLWithPath: file)), policy: policy, chat: chat)
+    }
+
+    init(texts: [String], policy: LanguageModel, chat: Bool) throws {
         tokens = try texts.map { chat ? try policy.chatPrompt(user: $0) : policy.encode($0) }
         plainText = chat ? Dictionary(zip(tokens, texts), uniquingKeysWith: { first, _ in first }) : nil
     }
