@@ -140,8 +140,8 @@ struct ModelWorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker", abstract: "One measurement of our GPT, printed as one JSON line (run by the model suite).", shouldDisplay: false)
 
-    @Argument(help: "train or generate.")
-    var task: String
+    @Argument(help: "What to measure.")
+    var task: ModelWorkerTask
 
     @Option(help: "The model's size.")
     var size = ModelSize.small
@@ -154,10 +154,6 @@ struct ModelWorkerCommand: ParsableCommand {
 
     @Option(help: "Timed generations.", transform: positiveCount)
     var repetitions = 3
-
-    func validate() throws {
-        guard ["train", "generate"].contains(task) else { throw ValidationError("unknown worker task '\(task)': train or generate") }
-    }
 
     func run() throws {
         try ModelWorker.run(task: task, size: size, batch: batch, steps: steps, repetitions: repetitions)
@@ -184,8 +180,8 @@ struct SmolLM2WorkerCommand: ParsableCommand {
         commandName: "smollm2-worker", abstract: "One phase of SmolLM2-135M, printed as one JSON line (run by the smollm2 suite).",
         shouldDisplay: false)
 
-    @Argument(help: "\(SmolLM2Worker.phases.joined(separator: ", ")).")
-    var phase: String
+    @Argument(help: "What to measure (weight-bytes: the bytes of weights a decoding step reads).")
+    var phase: SmolLM2Phase
 
     @Option(help: ArgumentHelp("The SmolLM2-135M-Instruct GGUF file.", valueName: "file.gguf"))
     var model: String
@@ -196,21 +192,25 @@ struct SmolLM2WorkerCommand: ParsableCommand {
     @Flag(help: "Hold the weights as a model trained in full does (f32, here all frozen) instead of only in the file's blocks.")
     var f32 = false
 
-    @Option(help: "compact or f32: f32 keeps the file's blocks beside the f32 matrices, as the demo does.")
-    var frozenMatrices = FrozenMatrices.compact
+    @Option(help: "compact (default) or f32: f32 keeps the file's blocks beside the f32 matrices, as the demo does.")
+    var frozenMatrices: FrozenMatrices?
 
+    // --f32 loads every weight as a trainable f32 matrix, so there are no frozen matrices for
+    // --frozen-matrices to shape: taking both would measure something neither option names.
     func validate() throws {
-        guard SmolLM2Worker.phases.contains(phase) else {
-            throw ValidationError("unknown smollm2-worker phase '\(phase)': \(SmolLM2Worker.phases.joined(separator: ", "))")
+        if f32, let frozenMatrices {
+            throw ValidationError("--f32 and --frozen-matrices \(frozenMatrices.rawValue) cannot be combined: --f32 holds every weight as f32 already; --frozen-matrices chooses how frozen weights are held without it")
         }
     }
 
     func run() throws {
-        try SmolLM2Worker.run(phase: phase, model: model, repetitions: repetitions, f32: f32, frozenMatrices: frozenMatrices)
+        try SmolLM2Worker.run(phase: phase, model: model, repetitions: repetitions, f32: f32, frozenMatrices: frozenMatrices ?? .compact)
     }
 }
 
 extension FrozenMatrices: ExpressibleByArgument {}
+extension ModelWorkerTask: ExpressibleByArgument {}
+extension SmolLM2Phase: ExpressibleByArgument {}
 
 extension ModelSize: ExpressibleByArgument {
     init?(argument: String) {

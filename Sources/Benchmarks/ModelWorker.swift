@@ -7,14 +7,18 @@ import Randomness
 import Tensors
 import Transformer
 
+/// What a model worker measures: training steps or KV-cache generation.
+enum ModelWorkerTask: String, CaseIterable {
+    case train, generate
+}
+
 enum ModelWorker {
-    /// `task` is train or generate (ModelWorkerCommand parses and checks the options).
-    static func run(task: String, size: ModelSize, batch: Int, steps: Int, repetitions: Int) throws {
+    /// One measurement (ModelWorkerCommand parses the options).
+    static func run(task: ModelWorkerTask, size: ModelSize, batch: Int, steps: Int, repetitions: Int) throws {
         let result: (tokensPerSecond: Double, stepSeconds: Double)
         switch task {
-        case "train": result = try train(size, batch: batch, steps: steps)
-        case "generate": result = try generate(size, batch: batch, repetitions: repetitions)
-        default: throw BenchmarkError.usage("unknown worker task \(task)")
+        case .train: result = try train(size, batch: batch, steps: steps)
+        case .generate: result = try generate(size, batch: batch, repetitions: repetitions)
         }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)

@@ -10,23 +10,23 @@ import Randomness
 import Tensors
 import Transformer
 
-enum SmolLM2Worker {
-    /// Every phase `run` measures; weight-bytes prints the bytes of weights a decoding step reads.
-    static let phases = ["forward", "lora", "generate-b1", "generate-b16", "generate-b64", "weight-bytes"]
+/// Every phase `SmolLM2Worker.run` measures; weight-bytes prints the bytes of weights a decoding
+/// step reads.
+enum SmolLM2Phase: String, CaseIterable {
+    case forward, lora
+    case generateB1 = "generate-b1", generateB16 = "generate-b16", generateB64 = "generate-b64"
+    case weightBytes = "weight-bytes"
+}
 
-    /// One phase (SmolLM2WorkerCommand parses and checks the options). `f32` (--f32) holds the
+enum SmolLM2Worker {
+    /// One phase (SmolLM2WorkerCommand parses the options). `f32` (--f32) holds the
     /// weights as a model trained in full does (f32, here all frozen) instead of only in the
     /// file's blocks: the same phases on the f32 path, to compare speeds with (its peak memory also
     /// counts the gradient buffer of a trainable store). `frozenMatrices` f32 keeps the file's
     /// blocks beside the f32 matrices, as the demo and `--frozen-matrices` of the rlhf commands do.
-    static func run(phase: String, model: String, repetitions: Int, f32: Bool, frozenMatrices: FrozenMatrices) throws {
+    static func run(phase: SmolLM2Phase, model: String, repetitions: Int, f32: Bool, frozenMatrices: FrozenMatrices) throws {
         let network = try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: f32, frozenMatrices: frozenMatrices).network
         if f32 { network.parameters.freeze { _ in true } }
-        if phase == "weight-bytes" {
-            // Each step reads every weight once; the tied embedding is read whole as the output head.
-            print((network as? Llama)?.decodingWeightBytes ?? network.parameters.scalarCount * MemoryLayout<Float>.size)
-            return
-        }
         let (batch, context) = (8, 128)
         var generator = RandomGenerator(seed: 0)
         func tokens(_ rows: Int, _ length: Int) -> [[Int32]] {
@@ -34,11 +34,11 @@ enum SmolLM2Worker {
         }
         let seconds: Double, count: Int
         switch phase {
-        case "forward":
+        case .forward:
             let input = try TokenBatch(rows: tokens(batch, context))
             seconds = try Clock.measure(repetitions: repetitions) { _ = try network.logits(network.hiddenStates(input, tape: nil), tape: nil) }.median
             count = batch * context
-        case "lora":
+        case .lora:
             try network.attachAdapters(LoRAConfiguration(rank: 8, alpha: 16), seed: 0)
             let optimizer = try AdamW(parameters: network.trainableParameters, configuration: AdamWConfiguration(learningRate: 1e-4, weightDecay: 0))
             let rows = tokens(batch, context + 1)
@@ -51,14 +51,16 @@ enum SmolLM2Worker {
                 optimizer.step()
             }.median
             count = batch * context
-        case "generate-b1", "generate-b16", "generate-b64":
-            let rows = Int(phase.dropFirst("generate-b".count)) ?? 1
+        case .generateB1, .generateB16, .generateB64:
+            let rows = phase == .generateB1 ? 1 : phase == .generateB16 ? 16 : 64
             let prompts = tokens(rows, 32)
             let greedy = SamplingParameters(temperature: 0, maxNewTokens: 64)
             seconds = try Clock.measure(repetitions: repetitions) { _ = try network.generate(prompts: prompts, parameters: greedy, generator: &generator) }.median
             count = rows * 64
-        default:
-            throw BenchmarkError.usage("unknown smollm2-worker phase \(phase)")
+        case .weightBytes:
+            // Each step reads every weight once; the tied embedding is read whole as the output head.
+            print((network as? Llama)?.decodingWeightBytes ?? network.parameters.scalarCount * MemoryLayout<Float>.size)
+            return
         }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)

@@ -54,7 +54,11 @@ import Testing
             (["worker", "train", "--size", "XL"], "The value 'XL' is invalid for '--size <size>'"),
             (["smollm2-worker", "forward", "--model", "m.gguf", "--frozen-matrices", "f16"], "The value 'f16' is invalid for '--frozen-matrices"),
             (["smollm2-worker", "forward"], "Missing expected argument '--model <file.gguf>'"),
-            (["smollm2-worker", "backward", "--model", "m.gguf"], "unknown smollm2-worker phase 'backward'"),
+            (["smollm2-worker", "backward", "--model", "m.gguf"], "The value 'backward' is invalid for '<phase>'"),
+            (["worker", "fly"], "The value 'fly' is invalid for '<task>'"),
+            // --f32 makes every weight trainable f32, which leaves --frozen-matrices nothing to choose.
+            (["smollm2-worker", "forward", "--model", "m.gguf", "--f32", "--frozen-matrices", "compact"], "--f32 and --frozen-matrices compact cannot be combined"),
+            (["smollm2-worker", "lora", "--model", "m.gguf", "--frozen-matrices", "f32", "--f32"], "--f32 and --frozen-matrices f32 cannot be combined"),
         ] {
             let run = try Self.bench(arguments)
             #expect(run.status == 64, "\(arguments): \(run.output)\(run.error)")
