@@ -32,14 +32,27 @@ public enum AtomicFolder {
     /// sibling of `folder`), flushes it and swaps it in: `folder` is the complete previous folder,
     /// or nothing, until it is the complete new one. Anything else that was in `folder` is gone
     /// with the previous folder. On an error from `write` or the file system, `folder` is as it
-    /// was and the sibling removed; `write`'s own errors pass through (they name the sibling's
-    /// files), the rest are `FileWriteError`s naming the paths.
+    /// was and the sibling removed. Errors are `FileWriteError`s naming the paths, those inside
+    /// the sibling by their place in `folder` (which is what the user asked for), as are
+    /// Foundation's file errors from `write`; `write`'s own error types pass through.
     public static func replace(_ folder: URL, with write: (URL) throws -> Void) throws {
         try replace(folder, exchanging: true, with: write)
     }
 
-    /// `exchanging: false` takes the two renames even where an exchange works, for the tests.
-    static func replace(_ folder: URL, exchanging: Bool, with write: (URL) throws -> Void) throws {
+    /// How `replace` put the new folder in place.
+    enum Swap: Equatable {
+        /// There was no previous folder: one rename.
+        case created
+        /// One renameat2(RENAME_EXCHANGE).
+        case exchanged
+        /// The previous folder renamed aside, then the new one into its place.
+        case renamedTwice
+    }
+
+    /// `exchanging: false` takes the two renames even where an exchange works, and the result
+    /// says which way ran, for the tests.
+    @discardableResult
+    static func replace(_ folder: URL, exchanging: Bool, with write: (URL) throws -> Void) throws -> Swap {
         let manager = FileManager.default
         let folder = folder.standardizedFileURL
         guard !["", "/", ".", ".."].contains(folder.lastPathComponent) else {
@@ -50,6 +63,7 @@ public enum AtomicFolder {
         var isFolder: ObjCBool = false
         let replacing = manager.fileExists(atPath: folder.path, isDirectory: &isFolder)
         if replacing, !isFolder.boolValue { throw FileWriteError(path: folder.path, reason: "a file is there, not a folder") }
+        let swap: Swap
         do {
             do {
                 try manager.createDirectory(at: staging, withIntermediateDirectories: true)
@@ -63,7 +77,10 @@ public enum AtomicFolder {
             try synchronizeTree(staging)
             if !replacing {
                 try move(staging, to: folder)
-            } else if try !exchanging || !exchange(staging, folder) {
+                swap = .created
+            } else if try exchanging && exchange(staging, folder) {
+                swap = .exchanged
+            } else {
                 try move(folder, to: setAside)
                 do {
                     try move(staging, to: folder)
@@ -74,15 +91,35 @@ public enum AtomicFolder {
                 // Under the staging name the previous folder is garbage that no reader takes for
                 // current; left as `.NAME.old` it would be, were NAME ever removed.
                 _ = rename(setAside.path, staging.path)
+                swap = .renamedTwice
             }
         } catch {
             try? manager.removeItem(at: staging)
-            throw error
+            throw naming(folder, for: staging, error)
         }
         AtomicFile.synchronizeFolder(folder.deletingLastPathComponent())
         // The previous folder: a save that cannot delete it has still replaced it, and the next
         // save deletes it.
         try? manager.removeItem(at: staging)
+        return swap
+    }
+
+    /// `error` with the paths inside `staging` named by their place in `folder`: the staging name
+    /// is the save's own business and is gone once the save failed. Foundation's file errors
+    /// become `FileWriteError`s; other types are the writer's own, and pass through as they are.
+    private static func naming(_ folder: URL, for staging: URL, _ error: Error) -> Error {
+        let stagingPath = staging.path
+        func inFolder(_ path: String) -> String? {
+            guard path == stagingPath || path.hasPrefix(stagingPath + "/") else { return nil }
+            return folder.path + path.dropFirst(stagingPath.count)
+        }
+        let note = "while it was being written as \(staging.lastPathComponent)"
+        if let error = error as? FileWriteError {
+            guard let path = inFolder(error.path) else { return error }
+            return FileWriteError(path: path, reason: "\(error.reason.replacingOccurrences(of: stagingPath, with: folder.path)), \(note)")
+        }
+        guard let path = FileProblem.path(of: error).flatMap(inFolder) else { return error }
+        return FileWriteError(path: path, reason: "\(FileProblem.reason(error)), \(note)")
     }
 
     /// The folder to read for `folder`: `folder` itself, unless a save was killed between the two
@@ -142,10 +179,14 @@ public enum AtomicFolder {
         throw FileWriteError(path: second.path, reason: "cannot exchange it with \(first.path): \(String(cString: strerror(error)))")
     }
 
-    /// Flushes every file and folder under `root`.
+    /// Flushes every file and folder under `root`; one that cannot be listed is an error, since
+    /// swapping in files that were never flushed is what this is here to prevent.
     private static func synchronizeTree(_ root: URL) throws {
         let manager = FileManager.default
-        for path in (manager.subpaths(atPath: root.path) ?? []).map({ root.appendingPathComponent($0).path }) + [root.path] {
+        guard let subpaths = manager.subpaths(atPath: root.path) else {
+            throw FileWriteError(path: root.path, reason: "its files cannot be listed to flush them")
+        }
+        for path in subpaths.map({ root.appendingPathComponent($0).path }) + [root.path] {
             var isFolder: ObjCBool = false
             guard manager.fileExists(atPath: path, isDirectory: &isFolder) else { continue }
             if isFolder.boolValue {

@@ -1,7 +1,8 @@
 // Replacing a folder whole (AtomicFolder.replace), on both ways of swapping it in (one exchange of
 // names, and the two renames a file system without exchange gets): a writer that fails partway
 // leaves the previous folder as it was and nothing beside it; a finished one leaves its own files
-// alone; what stands in the way is refused by name.
+// alone; what stands in the way is refused by name, and paths inside the staging folder are
+// named by their place in the folder asked for.
 @testable import AtomicFiles
 import Foundation
 import Testing
@@ -24,12 +25,28 @@ import Testing
         for (name, text) in files { try Data(text.utf8).write(to: folder.appendingPathComponent(name)) }
     }
 
+    /// Whether the file system under `folder` is one known to exchange two names in one step
+    /// (ext4, tmpfs, XFS, Btrfs), where the exchange must not quietly fall back on two renames.
+    /// The mount is looked up in /proc/mounts, as Swift's Glibc leaves statfs out.
+    func exchangeIsExpected(in folder: URL) -> Bool {
+        guard let mounts = try? String(contentsOfFile: "/proc/mounts", encoding: .utf8) else { return false }
+        let path = folder.resolvingSymlinksInPath().path
+        var best: (point: String, type: String)?
+        for line in mounts.split(separator: "\n") {
+            let fields = line.split(separator: " ").map(String.init)
+            guard fields.count > 2 else { continue }
+            let point = fields[1], inside = point == "/" || path == point || path.hasPrefix(point + "/")
+            if inside, point.count > (best?.point.count ?? -1) { best = (point, fields[2]) }
+        }
+        return ["ext4", "tmpfs", "xfs", "btrfs"].contains(best?.type ?? "")
+    }
+
     @Test(arguments: [true, false]) func aWriterFailingPartwayLeavesThePreviousFolder(exchanging: Bool) throws {
         let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: root) }
         let folder = root.appendingPathComponent("model")
         let previous = ["config.json": "old config", "model.safetensors": "old weights", "vocab.json": "old vocabulary"]
-        try AtomicFolder.replace(folder, exchanging: exchanging) { try write(previous, into: $0) }
+        #expect(try AtomicFolder.replace(folder, exchanging: exchanging) { try write(previous, into: $0) } == .created)
         #expect(try contents(folder) == previous)
 
         #expect(throws: WriterFailed.self) {
@@ -42,7 +59,12 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.path) == ["model"], "the failed save left temporaries")
 
         let next = ["config.json": "new config", "model.safetensors": "new weights"]
-        try AtomicFolder.replace(folder, exchanging: exchanging) { try write(next, into: $0) }
+        let swap = try AtomicFolder.replace(folder, exchanging: exchanging) { try write(next, into: $0) }
+        if !exchanging {
+            #expect(swap == .renamedTwice)
+        } else if exchangeIsExpected(in: root) {
+            #expect(swap == .exchanged, "\(root.path) is on a file system with RENAME_EXCHANGE, yet the save fell back on two renames")
+        }
         #expect(try contents(folder) == next, "files of the previous folder stayed beside the new one")
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.path) == ["model"], "the save left temporaries")
     }
@@ -74,5 +96,35 @@ import Testing
         #expect(throws: WriterFailed.self) { try AtomicFolder.replace(folder) { _ in throw WriterFailed() } }
         #expect(try contents(folder) == ["config.json": "old config"], "the failed save did not put the previous folder back")
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.path) == ["model"])
+    }
+
+    /// A file the writer cannot write is named in the folder asked for, not in `.model.partial`,
+    /// whether the error is the package's own or Foundation's.
+    @Test func aWritersFailureNamesThePathInTheFolderAskedFor() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = root.appendingPathComponent("model")
+        let atomic = #expect(throws: FileWriteError.self) {
+            try AtomicFolder.replace(folder) { try AtomicFile.write(Data(), to: $0.appendingPathComponent("tokenizer/vocab.json")) }
+        }
+        #expect(atomic?.path == folder.appendingPathComponent("tokenizer/vocab.json").path)
+        #expect(atomic?.reason.hasSuffix("while it was being written as .model.partial") == true, "\(String(describing: atomic))")
+        #expect(atomic?.reason.contains("/.model.partial") == false, "\(String(describing: atomic))")
+        let foundation = #expect(throws: FileWriteError.self) {
+            try AtomicFolder.replace(folder) { try Data().write(to: $0.appendingPathComponent("missing/config.json")) }
+        }
+        #expect(foundation?.path == folder.appendingPathComponent("missing/config.json").path, "\(String(describing: foundation))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.path) == [])
+    }
+
+    /// A new folder whose files cannot be listed cannot be flushed, so it is not swapped in.
+    @Test func aFolderThatCannotBeListedIsNotSwappedIn() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = root.appendingPathComponent("model")
+        #expect(throws: FileWriteError(path: folder.path, reason: "its files cannot be listed to flush them, while it was being written as .model.partial")) {
+            try AtomicFolder.replace(folder) { try FileManager.default.removeItem(at: $0) }
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.path))
     }
 }
