@@ -95,6 +95,9 @@ package enum FeedbackDatabaseError: Error, Equatable, CustomStringConvertible {
     case unexpectedColumn(String, expected: String, found: String)
     /// The engine returned a type of value the store does not read.
     case unsupportedType(column: String, type: String)
+    /// An insert that gives way to a stored duplicate (`ON CONFLICT DO NOTHING`) stored nothing,
+    /// yet no duplicate can be read afterwards: a concurrent transaction deleted it in between.
+    case skippedInsertFoundNoDuplicate(table: String, row: String)
 
     package var description: String {
         switch self {
@@ -105,6 +108,8 @@ package enum FeedbackDatabaseError: Error, Equatable, CustomStringConvertible {
             "the database refused a statement (SQLSTATE \(state)): \(message) [\(statement.prefix(120))]"
         case .unexpectedColumn(let column, let expected, let found): "column '\(column)': expected \(expected), found \(found)"
         case .unsupportedType(let column, let type): "column '\(column)' has type \(type), which the store does not read"
+        case .skippedInsertFoundNoDuplicate(let table, let row):
+            "\(row) was not stored in '\(table)': it gave way to a duplicate, which then could not be found (deleted meanwhile?); try again"
         }
     }
 }

@@ -230,12 +230,15 @@ package enum FeedbackMigrations {
             t.add(column: "contentKey", .text)
             t.add(column: "importedFrom", .text)
         }
-        let last = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM comparisonTask") ?? 0
-        for start in stride(from: Int64(0), to: last, by: TaskContentKey.backfillStride) {
-            let rows = try Row.fetchAll(db, sql: TaskContentKey.backfillQuery, arguments: [start, start + Int64(TaskContentKey.backfillStride)])
-                .map { (taskID: $0["taskID"] as Int64, prompt: $0["prompt"] as String, answer: $0["answer"] as String) }
-            for (taskID, key) in TaskContentKey.keys(of: rows) {
-                try db.execute(sql: "UPDATE comparisonTask SET contentKey = ? WHERE id = ?", arguments: [key, taskID])
+        // `TaskContentKey.keyUnkeyedTasks` spelled for GRDB, whose migrations are synchronous.
+        if let range = try Row.fetchOne(db, sql: TaskContentKey.unkeyedRangeQuery),
+           let first = range["first"] as Int64?, let last = range["last"] as Int64? {
+            for start in stride(from: first, through: last, by: TaskContentKey.backfillStride) {
+                let rows = try Row.fetchAll(db, sql: TaskContentKey.unkeyedTasksQuery, arguments: [start, start + Int64(TaskContentKey.backfillStride)])
+                    .map { (taskID: $0["taskID"] as Int64, prompt: $0["prompt"] as String, answer: $0["answer"] as String) }
+                guard !rows.isEmpty else { continue }
+                let update = TaskContentKey.update(storing: TaskContentKey.keys(of: rows))
+                try db.execute(sql: update.sql, arguments: StatementArguments(update.arguments.map(\.databaseValue)))
             }
         }
         try db.create(index: "comparisonTask_on_contentKey", on: "comparisonTask", columns: ["contentKey"])

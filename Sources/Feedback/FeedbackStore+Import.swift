@@ -29,6 +29,8 @@ extension FeedbackStore {
     @discardableResult
     package func importTasks(_ lines: [NumberedLine<TaskLine>], source: String = "tasks") async throws -> ImportReport {
         try await database.write { transaction in
+            // A server from before keys may share the store and has stored tasks without them.
+            try await TaskContentKey.keyUnkeyedTasks(transaction)
             var report = ImportReport()
             for numbered in lines {
                 let completions = numbered.value.completions.map {
@@ -49,8 +51,9 @@ extension FeedbackStore {
     ///
     /// A line is already present when its annotator has a judgment ranking chosen above rejected
     /// for the prompt, in any task: so a preference export of this store imports as nothing.
-    /// A task of just these two answers is reused, keeping the models it was stored with; a line
-    /// contradicting its annotator's judgment of that task is refused, naming the line.
+    /// A task of just these two answers is reused, keeping the models it was stored with, unless
+    /// it belongs to a batch (a round's judgments are the round's own); a line contradicting its
+    /// annotator's judgment of a task of these answers is refused, naming the line.
     @discardableResult
     package func importPreferences(
         _ lines: [NumberedLine<PreferenceLine>], annotatorName: String, chosenModel: String = "imported-chosen",
@@ -59,6 +62,8 @@ extension FeedbackStore {
         _ = try validatedText(annotatorName, field: "annotator", limit: Annotator.nameLimit, required: true)
         let now = Date()
         return try await database.write { transaction in
+            // As for task files: so the lookups below see every task of a key.
+            try await TaskContentKey.keyUnkeyedTasks(transaction)
             var report = ImportReport(), annotators: [String: Int64] = [:]
             for numbered in lines {
                 let line = numbered.value

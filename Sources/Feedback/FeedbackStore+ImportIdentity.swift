@@ -12,6 +12,12 @@ struct ImportedLine: CustomStringConvertible {
     var description: String { "\(file):\(line)" }
 }
 
+/// Where a preference line's judgment goes, or that its annotator has made it already.
+private enum PreferenceTarget {
+    case task(StoredTaskContent)
+    case alreadyPresent
+}
+
 /// A stored task of some content key, as an import compares it with a line.
 struct StoredTaskContent {
     struct Answer {
@@ -23,6 +29,9 @@ struct StoredTaskContent {
     var taskID: Int64
     /// The file and line it was imported from; nil for a task stored otherwise, or before keys.
     var importedFrom: String?
+    /// Whether it belongs to a batch (a round of `rlhf iterate` or its arena) or is closed: its
+    /// judgments are that round's, which a preference file must not add to.
+    var heldByRound: Bool
     /// Its answers in the task's order.
     var answers: [Answer]
 
@@ -53,20 +62,17 @@ extension FeedbackStore {
     ) async throws -> Bool {
         try validateTask(prompt: prompt, completions: completions)
         let key = TaskContentKey.of(prompt: prompt, answers: completions.map(\.text))
-        // Twice at most: an insert skipped for a concurrent import's task finds it on the second look.
-        for _ in 1...2 {
-            let stored = try await storedTasks(transaction, contentKey: key)
-            if let first = stored.first {
-                if stored.contains(where: { $0.firstDifference(from: completions) == nil }) { return false }
-                let difference = first.firstDifference(from: completions)!
-                throw FileFormatError(
-                    file: place.file, line: place.line, field: "completions.\(difference.index).model",
-                    reason: "is '\(completions[difference.index].provenance.model)', but \(first.name) holds the same prompt and "
-                        + "answers and credits this answer to '\(difference.storedModel)'")
-            }
-            if try await insertTask(transaction, prompt: prompt, completions: completions, importedFrom: place.description) != nil { return true }
-        }
-        throw FeedbackDatabaseError.unexpectedColumn("comparisonTask.contentKey", expected: "the task an insert skipped", found: "none")
+        return try await findOrInsertImportedTask(
+            transaction, contentKey: key, prompt: prompt, completions: completions, from: place
+        ) { stored in
+            guard let first = stored.first else { return nil }
+            if stored.contains(where: { $0.firstDifference(from: completions) == nil }) { return false }
+            let difference = first.firstDifference(from: completions)!
+            throw FileFormatError(
+                file: place.file, line: place.line, field: "completions.\(difference.index).model",
+                reason: "is '\(completions[difference.index].provenance.model)', but \(first.name) holds the same prompt and "
+                    + "answers and credits this answer to '\(difference.storedModel)'")
+        } inserted: { _ in true }
     }
 
     /// Stores a preference line's judgment unless its annotator has made it already; true when
@@ -82,9 +88,9 @@ extension FeedbackStore {
         try validateTask(prompt: line.prompt, completions: completions)
         if try await prefers(transaction, annotatorID: annotator.id, prompt: line.prompt, line.chosen, over: line.rejected) { return false }
         let key = TaskContentKey.of(prompt: line.prompt, answers: [line.chosen, line.rejected])
-        var task: StoredTaskContent?
-        for _ in 1...2 where task == nil {
-            let stored = try await storedTasks(transaction, contentKey: key)
+        let target = try await findOrInsertImportedTask(
+            transaction, contentKey: key, prompt: line.prompt, completions: completions, from: place
+        ) { stored -> PreferenceTarget? in
             var judged: [Int64] = []
             if !stored.isEmpty {
                 judged = try await transaction.rows(
@@ -92,22 +98,20 @@ extension FeedbackStore {
                     [.integer(annotator.id)] + stored.map { .integer($0.taskID) }).map { try $0.first(Int64.self) }
             }
             if let contradicted = stored.first(where: { judged.contains($0.taskID) }) {
+                // On PostgreSQL the judgment found may be this very line's, from a concurrent
+                // import of the same file that committed after `prefers` looked.
+                if try await prefers(transaction, annotatorID: annotator.id, prompt: line.prompt, line.chosen, over: line.rejected) {
+                    return .alreadyPresent
+                }
                 throw FileFormatError(
                     file: place.file, line: place.line,
                     reason: "annotator '\(annotator.name)' has judged \(contradicted.name) without preferring 'chosen' over 'rejected'; "
                         + "a file may add judgments, not change them")
             }
-            if let first = stored.first {
-                task = first
-            } else if let inserted = try await insertTask(transaction, prompt: line.prompt, completions: completions, importedFrom: place.description) {
-                task = StoredTaskContent(
-                    taskID: inserted.task.id!, importedFrom: place.description,
-                    answers: inserted.completions.map { .init(completionID: $0.id!, text: $0.text, model: $0.model) })
-            }
-        }
-        guard let task else {
-            throw FeedbackDatabaseError.unexpectedColumn("comparisonTask.contentKey", expected: "the task an insert skipped", found: "none")
-        }
+            // A round's task is left to that round: the line gets a task of its own.
+            return stored.first { !$0.heldByRound }.map(PreferenceTarget.task)
+        } inserted: { .task($0) }
+        guard case .task(let task) = target else { return false }
         // The key matched, so both texts are answers of the task (twice over if they are equal).
         let chosen = task.answers.first { $0.text.utf8.elementsEqual(line.chosen.utf8) }!
         let rejected = task.answers.first { $0.completionID != chosen.completionID && $0.text.utf8.elementsEqual(line.rejected.utf8) }!
@@ -116,11 +120,32 @@ extension FeedbackStore {
         return true
     }
 
+    /// What `match` makes of the stored tasks of `key`, or when it returns nil (none of them will
+    /// do), what `inserted` makes of the line's task, stored as imported from `place`. The lookup
+    /// runs twice at most: on PostgreSQL an insert that gave way to a concurrent import's task,
+    /// once that import committed, finds it on the second look.
+    private static func findOrInsertImportedTask<T>(
+        _ transaction: any SQLTransaction, contentKey key: String, prompt: String, completions: [NewCompletion],
+        from place: ImportedLine, match: ([StoredTaskContent]) async throws -> T?, inserted: (StoredTaskContent) -> T
+    ) async throws -> T {
+        for _ in 1...2 {
+            if let matched = try await match(try await storedTasks(transaction, contentKey: key)) { return matched }
+            if let details = try await insertValidatedTask(
+                transaction, prompt: prompt, completions: completions, batch: nil, contentKey: key, importedFrom: place.description) {
+                return inserted(StoredTaskContent(
+                    taskID: details.task.id!, importedFrom: place.description, heldByRound: false,
+                    answers: details.completions.map { .init(completionID: $0.id!, text: $0.text, model: $0.model) }))
+            }
+        }
+        throw FeedbackDatabaseError.skippedInsertFoundNoDuplicate(table: "comparisonTask", row: "the task of \(place) (content key \(key))")
+    }
+
     /// The stored tasks with this content key, oldest first, with their answers.
     static func storedTasks(_ transaction: any SQLTransaction, contentKey: String) async throws -> [StoredTaskContent] {
         var tasks: [StoredTaskContent] = []
         for row in try await transaction.rows("""
-            SELECT t.id AS taskID, t.importedFrom AS importedFrom, c.id AS completionID, c.text AS text, c.model AS model
+            SELECT t.id AS taskID, t.importedFrom AS importedFrom, t.batch AS batch, t.closedAt AS closedAt,
+                   c.id AS completionID, c.text AS text, c.model AS model
             FROM comparisonTask t JOIN taskCompletion tc ON tc.taskID = t.id JOIN completion c ON c.id = tc.completionID
             WHERE t.contentKey = ? ORDER BY t.id, tc.position
             """, .text(contentKey)) {
@@ -129,7 +154,9 @@ extension FeedbackStore {
             if tasks.last?.taskID == taskID {
                 tasks[tasks.count - 1].answers.append(answer)
             } else {
-                tasks.append(StoredTaskContent(taskID: taskID, importedFrom: try row["importedFrom"], answers: [answer]))
+                let importedFrom: String? = try row["importedFrom"], batch: String? = try row["batch"], closedAt: Date? = try row["closedAt"]
+                tasks.append(StoredTaskContent(
+                    taskID: taskID, importedFrom: importedFrom, heldByRound: importedFrom == nil && (batch != nil || closedAt != nil), answers: [answer]))
             }
         }
         return tasks

@@ -68,37 +68,44 @@ extension FeedbackStore {
     /// Characters a prompt (a chat's whole transcript included) may hold.
     package static let promptLimit = 100_000
 
-    /// Inserts a task inside an open transaction; the importers batch many of these in one.
+    /// Inserts a task inside an open transaction (`createTasks` stores a round's batch in one).
     static func insertTask(
         _ transaction: any SQLTransaction, prompt text: String, completions: [NewCompletion], batch: String? = nil
     ) async throws -> TaskDetails {
-        guard let details = try await insertTask(transaction, prompt: text, completions: completions, batch: batch, importedFrom: nil) else {
-            throw FeedbackDatabaseError.unexpectedColumn("(returning)", expected: "the inserted task", found: "no row")
+        let batch = try validateTask(prompt: text, completions: completions, batch: batch)
+        let key = TaskContentKey.of(prompt: text, answers: completions.map(\.text))
+        guard let details = try await insertValidatedTask(
+            transaction, prompt: text, completions: completions, batch: batch, contentKey: key, importedFrom: nil)
+        else {
+            // Only imported tasks are unique by content, so nothing stored should make this one give way.
+            throw FeedbackDatabaseError.skippedInsertFoundNoDuplicate(table: "comparisonTask", row: "a task of content key \(key)")
         }
         return details
     }
 
-    /// Refuses a task the store cannot hold, before anything of it is looked up or stored.
-    static func validateTask(prompt: String, completions: [NewCompletion], batch: String? = nil) throws {
+    /// Refuses a task the store cannot hold, before anything of it is looked up or stored;
+    /// returns the batch as stored (nil for none or a blank one).
+    @discardableResult
+    static func validateTask(prompt: String, completions: [NewCompletion], batch: String? = nil) throws -> String? {
         guard completions.count >= 2 else { throw FeedbackError.taskNeedsCompletions(found: completions.count) }
-        _ = try validatedText(batch, field: "batch", limit: 1000)
+        let batch = try validatedText(batch, field: "batch", limit: 1000)
         for (position, new) in completions.enumerated() {
             _ = try validatedText(new.text, field: "completions[\(position)].text", limit: 100_000)
             _ = try validatedText(new.provenance.model, field: "completions[\(position)].model", limit: 200, required: true)
         }
         _ = try validatedText(prompt, field: "prompt", limit: promptLimit, required: true)
+        return batch
     }
 
-    /// Inserts a task with its content key and, for an import, the file and line it came from.
-    /// Nil when an imported task of the same content is stored already: on PostgreSQL one that a
-    /// concurrent import committed while this insert waited for it (the caller looks it up).
-    static func insertTask(
-        _ transaction: any SQLTransaction, prompt text: String, completions: [NewCompletion], batch: String? = nil, importedFrom: String?
+    /// Inserts a task that `validateTask` passed, with its content key (`TaskContentKey.of` of its
+    /// prompt and answers) and, for an import, the file and line it came from. Nil when an
+    /// imported task of the same content is stored already: on PostgreSQL one that a concurrent
+    /// import committed while this insert waited for it (the caller looks it up).
+    static func insertValidatedTask(
+        _ transaction: any SQLTransaction, prompt text: String, completions: [NewCompletion], batch: String?,
+        contentKey key: String, importedFrom: String?
     ) async throws -> TaskDetails? {
-        try validateTask(prompt: text, completions: completions, batch: batch)
-        let batch = try validatedText(batch, field: "batch", limit: 1000)
         let prompt = try await findOrInsertPrompt(transaction, text: text)
-        let key = TaskContentKey.of(prompt: prompt.text, answers: completions.map(\.text))
         guard let row = try await transaction.row("""
             INSERT INTO comparisonTask (promptID, createdAt, batch, contentKey, importedFrom) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT DO NOTHING RETURNING \(ComparisonTask.columns())

@@ -20,7 +20,7 @@ enum PostgresMigrations {
             let done = Set(try await applied(transaction))
             for version in versions where !done.contains(version.rawValue) {
                 for statement in statements(version) { try await transaction.execute(statement) }
-                if version == .taskContentKeys { try await backfillContentKeys(transaction) }
+                if version == .taskContentKeys { try await TaskContentKey.keyUnkeyedTasks(transaction) }
                 try await transaction.execute("INSERT INTO schemaMigration (identifier) VALUES (?)", .text(version.rawValue))
             }
             try await transaction.execute("COMMIT")
@@ -236,29 +236,14 @@ enum PostgresMigrations {
     ]
 
     /// `FeedbackMigrations.addTaskContentKeys` in PostgreSQL's DDL; the keys of the tasks already
-    /// stored are computed in Swift afterwards (`backfillContentKeys`), as SQLite's are, so both
-    /// backends digest the same bytes. A key is 64 hex digits, well inside a B-tree entry.
+    /// stored are computed in Swift afterwards (`TaskContentKey.keyUnkeyedTasks`), as SQLite's are,
+    /// so both backends digest the same bytes. A key is 64 hex digits, well inside a B-tree entry.
+    /// ALTER TABLE holds comparisonTask's ACCESS EXCLUSIVE lock until the migration commits, so
+    /// servers of the version before wait for the hashing (docs/feedback-postgres.md).
     private static let taskContentKeySchema = [
         "ALTER TABLE comparisonTask ADD COLUMN contentKey TEXT",
         "ALTER TABLE comparisonTask ADD COLUMN importedFrom TEXT",
         "CREATE INDEX comparisonTask_on_contentKey ON comparisonTask(contentKey)",
         "CREATE UNIQUE INDEX comparisonTask_oneImportPerContent ON comparisonTask(contentKey) WHERE importedFrom IS NOT NULL",
     ]
-
-    /// Keys the tasks stored before `taskContentKeys`, one statement per stride of task ids
-    /// rather than one round trip per task.
-    private static func backfillContentKeys(_ transaction: PostgresTransaction) async throws {
-        let last = try await transaction.scalar(Int64.self, "SELECT COALESCE(MAX(id), 0) FROM comparisonTask") ?? 0
-        for start in stride(from: Int64(0), to: last, by: TaskContentKey.backfillStride) {
-            let rows = try await transaction.rows(TaskContentKey.backfillQuery, .integer(start), .integer(start + Int64(TaskContentKey.backfillStride)))
-                .map { (taskID: try $0["taskID"] as Int64, prompt: try $0["prompt"] as String, answer: try $0["answer"] as String) }
-            let keys = TaskContentKey.keys(of: rows)
-            guard !keys.isEmpty else { continue }
-            try await transaction.execute(
-                "UPDATE comparisonTask SET contentKey = v.key FROM (VALUES "
-                    + repeatElement("(?::bigint, ?::text)", count: keys.count).joined(separator: ", ")
-                    + ") AS v(id, key) WHERE comparisonTask.id = v.id",
-                arguments: keys.flatMap { [SQLValue.integer($0.taskID), .text($0.key)] })
-        }
-    }
 }

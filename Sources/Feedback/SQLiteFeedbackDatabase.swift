@@ -196,7 +196,7 @@ private final class StatementRelay: SQLTransaction, @unchecked Sendable {
 
 extension SQLValue {
     /// The value as GRDB binds it: booleans as 0/1, dates as GRDB's UTC text.
-    fileprivate var databaseValue: DatabaseValue {
+    var databaseValue: DatabaseValue {
         switch self {
         case .null: .null
         case .integer(let int): int.databaseValue

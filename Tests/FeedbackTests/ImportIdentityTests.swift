@@ -129,6 +129,53 @@ private let twoTasks = """
     #expect(try await first.counts().tasks == 40)
 }
 
+@Test(arguments: StoreBackend.all) func twoImportsOfOnePreferenceFileAtOnceStoreItOnce(_ backend: StoreBackend) async throws {
+    let location = try await backend.makeLocation()
+    let first = try await FeedbackStore(location: location), second = try await FeedbackStore(location: location)
+    // Created first, so neither import waits on the other's new annotator for the whole file;
+    // each then reaches a line before the other commits it.
+    _ = try await first.annotator(named: "ann")
+    let lines = (0..<40).map { PreferenceLine(prompt: "Prompt \($0)", chosen: "good \($0)", rejected: "bad \($0)") }.numberedAsLines()
+    async let one = first.importPreferences(lines, annotatorName: "ann", source: "one")
+    async let other = second.importPreferences(lines, annotatorName: "ann", source: "other")
+    let reports = try await [one, other]
+    #expect(reports.map(\.imported).reduce(0, +) == 40 && reports.map(\.alreadyPresent).reduce(0, +) == 40)
+    let counts = try await first.counts()
+    #expect(counts.tasks == 40 && counts.judgments == 40)
+}
+
+@Test(arguments: StoreBackend.all) func preferenceLinesLeaveARoundsTasksToThatRound(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
+    let answers = { (better: String, worse: String) in
+        [NewCompletion(text: better, provenance: Provenance(model: "policy")), NewCompletion(text: worse, provenance: Provenance(model: "reference"))]
+    }
+    // An open round's batch and a closed one's, each with a task of a line's two answers.
+    try await store.createTasks([NewTask(prompt: "P", completions: answers("x", "y"))], batch: "round-2")
+    try await store.createTasks([NewTask(prompt: "Q", completions: answers("u", "v"))], batch: "round-1")
+    try await store.closeTasks(inBatch: "round-1")
+    let lines = [PreferenceLine(prompt: "P", chosen: "x", rejected: "y"), PreferenceLine(prompt: "Q", chosen: "u", rejected: "v")].numberedAsLines()
+    #expect(try await store.importPreferences(lines, annotatorName: "ann") == ImportReport(imported: 2, alreadyPresent: 0))
+    #expect(try await store.judgmentCount(inBatch: "round-2") == 0)
+    #expect(try await store.judgmentCount(inBatch: "round-1") == 0)
+    #expect(try await store.counts().tasks == 4, "each line judges a task of its own")
+    #expect(try await store.importPreferences(lines, annotatorName: "ann") == ImportReport(imported: 0, alreadyPresent: 2))
+    #expect(try await store.counts().judgments == 2)
+}
+
+@Test(arguments: StoreBackend.all) func tasksStoredWithoutKeysAfterTheMigrationAreFoundByTheNextImport(_ backend: StoreBackend) async throws {
+    let store = try await backend.makeStore()
+    // What a server of the version before keys stores on a shared store a newer one migrated.
+    try await store.database.write { transaction in
+        try await insertTaskWithoutKey(transaction, prompt: "Opening", answers: [("a", "sft"), ("b", "ppo")])
+        try await insertTaskWithoutKey(transaction, prompt: "P", answers: [("x", "imported-chosen"), ("y", "imported-rejected")])
+    }
+    #expect(try await store.importTasks(try taskLines(twoTasks, source: "t"), source: "t") == ImportReport(imported: 1, alreadyPresent: 1))
+    let preference = [PreferenceLine(prompt: "P", chosen: "x", rejected: "y")].numberedAsLines()
+    #expect(try await store.importPreferences(preference, annotatorName: "ann") == ImportReport(imported: 1, alreadyPresent: 0))
+    #expect(try await store.counts().tasks == 3, "the line judges the task stored without a key")
+    #expect(try await store.database.read { try await $0.scalar(Int.self, "SELECT COUNT(*) FROM comparisonTask WHERE contentKey IS NULL") } == 0)
+}
+
 /// A task as stores before content keys held it: no key, no origin.
 private func insertTaskWithoutKey(_ transaction: any SQLTransaction, prompt: String, answers: [(text: String, model: String)]) async throws {
     try await transaction.execute("INSERT INTO prompt (text, createdAt) VALUES (?, ?) ON CONFLICT DO NOTHING", .text(prompt), .date(Date()))

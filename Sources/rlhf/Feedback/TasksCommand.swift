@@ -41,7 +41,7 @@ struct TasksCommand: AsyncParsableCommand {
         @Option(help: "tasks (to be labeled) or preferences (TRL prompt/chosen/rejected, already judged).")
         var format: ImportFormat = .tasks
 
-        @Option(help: "For preferences: the annotator of lines that name none (created if missing).")
+        @Option(help: "For preferences: the annotator of lines without an \"annotator\" key; a line's own annotator wins (created if missing).")
         var annotator = "imported"
 
         @Option(help: "For preferences: the model name recorded for chosen answers.")
@@ -77,7 +77,7 @@ struct TasksCommand: AsyncParsableCommand {
         @Option(name: [.customLong("output"), .customLong("out")], help: "The file to write.")
         var output: String
 
-        @Option(help: "preferences (TRL pairs with their annotator, a K-way ranking as its implied pairs), rankings, or demonstrations.")
+        @Option(help: "preferences (TRL pairs, a K-way ranking as its implied pairs), rankings, or demonstrations; each line names its annotator.")
         var format: ExportFormat = .preferences
 
         func run() async throws {
