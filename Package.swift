@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "OfflineRL",
             dependencies: [
-                "DataParallel", "Finetuning", "Transformer", "LanguageModeling", "Tensors", "Kernels", "Checkpoints", "Optimization", "TrainingRuns",
+                "AtomicFiles", "DataParallel", "Finetuning", "Transformer", "LanguageModeling", "Tensors", "Kernels", "Checkpoints", "Optimization", "TrainingRuns",
                 "Reporting", "Randomness", "RewardModeling",
             ],
             swiftSettings: vectorized),

@@ -158,8 +158,11 @@ extension LanguageModel {
         if network.adapters != nil { try saveAdapters(to: folder) } else { try save(to: folder) }
     }
 
-    /// Restores the values `saveTrained(to:)` wrote into this model's trainable parameters.
+    /// Restores the values `saveTrained(to:)` wrote into this model's trainable parameters, from
+    /// the previous folder where a save over `folder` was killed between the two renames of its
+    /// swap (AtomicFolder.readable), as `load` does.
     public func restoreTrained(from folder: URL) throws {
+        let folder = AtomicFolder.readable(folder)
         if let adapters = network.adapters {
             let saved = try LoRAAdapters.load(from: folder, candidates: network.adaptableLayers)
             try Self.copy(saved.parameters, into: adapters.parameters, from: folder)

@@ -8,6 +8,7 @@
 //   ilql_heads.safetensors                            Q-, target Q- and V-heads, trlX's names
 //   ilql.json                                         head shapes and the default decoding
 // The model part loads anywhere a --model is taken; ILQLPolicy.load reads all three.
+import AtomicFiles
 import Checkpoints
 import Foundation
 import LanguageModeling
@@ -116,8 +117,11 @@ public final class ILQLPolicy {
         try encoder.encode(settings).write(to: folder.appendingPathComponent(Self.settingsFileName), options: .atomic)
     }
 
-    /// Reads a folder `save(to:)` wrote; `trainable` as for `LanguageModel.load`.
+    /// Reads a folder `save(to:)` wrote; `trainable` as for `LanguageModel.load`, which also reads
+    /// the previous folder where a save was killed between the two renames of its swap: the
+    /// settings and heads are read from the same one (AtomicFolder.readable).
     public static func load(from folder: URL, trainable: Bool = false) throws -> ILQLPolicy {
+        let folder = AtomicFolder.readable(folder)
         let model = try LanguageModel.load(from: folder, trainable: trainable)
         let settingsURL = folder.appendingPathComponent(settingsFileName)
         guard let json = FileManager.default.contents(atPath: settingsURL.path) else { throw CheckpointError.missingFile(path: settingsURL.path) }

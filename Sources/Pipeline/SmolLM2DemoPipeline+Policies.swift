@@ -3,6 +3,7 @@
 // plain request and the decoded review, the population judge watching), DPO training adapters
 // on the annotators' rankings directly, and best-of-N choosing among the starting model's samples.
 import Annotators
+import AtomicFiles
 import Evaluation
 import FeedbackComparisons
 import Foundation
@@ -27,7 +28,10 @@ extension SmolLM2DemoPipeline {
     private func adaptedModel(seed: UInt64, finishedIn run: RunFolder) throws -> (model: LanguageModel, finished: Bool) {
         let model = try loadModel()
         try model.network.attachAdapters(configuration.lora, seed: seed)
-        guard FileManager.default.fileExists(atPath: run.modelURL.appendingPathComponent(LoRAConfiguration.configFileName).path) else { return (model, false) }
+        // Checked where restoreTrained reads (AtomicFolder.readable), lest a save killed between
+        // the two renames of its swap make a finished run train again.
+        let saved = AtomicFolder.readable(run.modelURL)
+        guard FileManager.default.fileExists(atPath: saved.appendingPathComponent(LoRAConfiguration.configFileName).path) else { return (model, false) }
         try model.restoreTrained(from: run.modelURL)
         return (model, true)
     }

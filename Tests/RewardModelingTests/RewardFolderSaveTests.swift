@@ -87,4 +87,20 @@ import Testing
         #expect(try RewardModel.load(from: folder).gain == 7)
         #expect(try names(root) == ["rm"], "the save left the killed save's leftovers")
     }
+
+    /// A language model's trained values (a run's model/) are restored from where the previous
+    /// folder waits when a save was killed between the two renames of its swap, as `load` reads
+    /// it: restoreTrained found no folder there.
+    @Test func trainedValuesAreRestoredFromAFolderSetAside() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = root.appendingPathComponent("model")
+        let saved = try tinyLanguageModel(seed: 2)
+        try saved.saveTrained(to: folder)
+        try FileManager.default.moveItem(at: folder, to: root.appendingPathComponent(".model.old"))
+        let restored = try tinyLanguageModel(seed: 3)
+        #expect(Array(restored.network.parameters.allValues) != Array(saved.network.parameters.allValues))
+        try restored.restoreTrained(from: folder)
+        #expect(Array(restored.network.parameters.allValues) == Array(saved.network.parameters.allValues))
+    }
 }

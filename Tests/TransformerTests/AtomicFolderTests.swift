@@ -127,4 +127,20 @@ import Testing
         }
         #expect(!FileManager.default.fileExists(atPath: folder.path))
     }
+
+    /// A symbolic link where the folder should be is replaced by a real folder, on both ways of
+    /// swapping; the folder it named keeps its files.
+    @Test(arguments: [true, false]) func aLinkToAFolderIsReplacedByAFolder(exchanging: Bool) throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let target = root.appendingPathComponent("elsewhere"), link = root.appendingPathComponent("model")
+        try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+        try write(["config.json": "linked config"], into: target)
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
+        try AtomicFolder.replace(link, exchanging: exchanging) { try write(["config.json": "new config"], into: $0) }
+        #expect(try FileManager.default.attributesOfItem(atPath: link.path)[.type] as? FileAttributeType == .typeDirectory, "the link is still there")
+        #expect(try contents(link) == ["config.json": "new config"])
+        #expect(try contents(target) == ["config.json": "linked config"], "the folder the link named changed")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).sorted() == ["elsewhere", "model"])
+    }
 }
