@@ -116,7 +116,7 @@ private let twoTasks = """
     #expect(try await fresh.counts().judgments == 5)
 }
 
-@Test(arguments: StoreBackend.all) func twoImportsOfOneFileAtOnceStoreItOnce(_ backend: StoreBackend) async throws {
+@Test(arguments: StoreBackend.servers) func twoImportsOfOneFileAtOnceStoreItOnce(_ backend: StoreBackend) async throws {
     let location = try await backend.makeLocation()
     let first = try await FeedbackStore(location: location), second = try await FeedbackStore(location: location)
     let lines = (0..<40).map { index in
@@ -129,7 +129,7 @@ private let twoTasks = """
     #expect(try await first.counts().tasks == 40)
 }
 
-@Test(arguments: StoreBackend.all) func twoImportsOfOnePreferenceFileAtOnceStoreItOnce(_ backend: StoreBackend) async throws {
+@Test(arguments: StoreBackend.servers) func twoImportsOfOnePreferenceFileAtOnceStoreItOnce(_ backend: StoreBackend) async throws {
     let location = try await backend.makeLocation()
     let first = try await FeedbackStore(location: location), second = try await FeedbackStore(location: location)
     // Created first, so neither import waits on the other's new annotator for the whole file;
