@@ -47,6 +47,31 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: output.path).sorted() == names, "the failed export left files behind")
     }
 
+    /// The export replaces its folder whole, so it refuses one holding files it would not write
+    /// again, and leaves them; over an earlier export it succeeds and leaves no sibling behind.
+    @Test func anExportRefusesAFolderOfOtherFilesAndReplacesAnEarlierExport() throws {
+        let workspace = try CrashWorkspace.shared.get()
+        let output = workspace.url("export-over-\(UUID().uuidString)")
+        let manager = FileManager.default
+        try manager.createDirectory(at: output, withIntermediateDirectories: true)
+        let card = output.appendingPathComponent("README.md")
+        try Data("my notes\n".utf8).write(to: card)
+        let export = ["export", "--model", workspace.path("gpt"), "--output", output.path]
+        let refused = try Self.rlhf(export)
+        #expect(refused.status == 64 && refused.output.contains("holds README.md, which the export would not write again"), "\(refused.output)")
+        #expect(try manager.contentsOfDirectory(atPath: output.path) == ["README.md"], "the refused export changed the folder")
+        #expect(try Data(contentsOf: card) == Data("my notes\n".utf8))
+
+        try manager.removeItem(at: card)
+        for attempt in 1...2 {
+            let run = try Self.rlhf(export)
+            #expect(run.status == 0, "export \(attempt) failed: \(run.output)")
+        }
+        #expect(manager.fileExists(atPath: output.appendingPathComponent("model.safetensors").path))
+        let siblings = try manager.contentsOfDirectory(atPath: output.deletingLastPathComponent().path).filter { $0.contains(output.lastPathComponent) }
+        #expect(siblings == [output.lastPathComponent], "left beside the export: \(siblings)")
+    }
+
     /// Every file under `paths` (files or folders) of `folder`, by relative path.
     static func snapshot(_ folder: URL, _ paths: [String]) throws -> [String: Data] {
         var files: [String: Data] = [:]

@@ -3,6 +3,7 @@
 // and with --iterate the admin page starts rounds of online RLHF labelled on its labeling page.
 
 import ArgumentParser
+import AtomicFiles
 import ConfigFiles
 import CorrectionLearning
 import Feedback
@@ -146,13 +147,14 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = try learnConfig.map {
             try ConfigurationFile.load(LearningConfiguration.self, from: URL(fileURLWithPath: $0), defaults: LearningConfiguration()) { try $0.validate() }
         } ?? LearningConfiguration()
-        // A --model that is itself an adapter folder names the base and is the starting adapter.
-        let url = URL(fileURLWithPath: model ?? "")
+        // A --model that is itself an adapter folder names the base and is the starting adapter;
+        // read where the model loads from, the previous folder if a save over it was cut short.
+        let url = URL(fileURLWithPath: model ?? ""), readable = AtomicFolder.readable(url)
         let manager = FileManager.default
-        let isAdapter = manager.fileExists(atPath: url.appendingPathComponent("adapter_config.json").path)
-            && !manager.fileExists(atPath: url.appendingPathComponent("config.json").path)
+        let isAdapter = manager.fileExists(atPath: readable.appendingPathComponent("adapter_config.json").path)
+            && !manager.fileExists(atPath: readable.appendingPathComponent("config.json").path)
         return LearningLoop(
-            store: store, storeName: database.displayName, baseModel: isAdapter ? try LanguageModel.baseModel(of: url) : url,
+            store: store, storeName: database.displayName, baseModel: isAdapter ? try LanguageModel.baseModel(of: readable) : url,
             startingAdapter: adapter.map { URL(fileURLWithPath: $0) } ?? (isAdapter ? url : nil),
             versions: URL(fileURLWithPath: versions), every: learnEvery, learner: try CorrectionLearner(configuration: configuration), chat: chat
         ) { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
