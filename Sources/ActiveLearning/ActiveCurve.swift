@@ -142,7 +142,10 @@ package struct ActiveCurveRun: Sendable {
         var panel = try LabelingSimulation(
             lexicon: lexicon, count: settings.annotators, temperature: settings.temperature, tieMargin: settings.tieMargin, seed: seed)
         for member in panel.members { _ = try await store.annotator(named: member.name) }
-        try await store.setTaskSelection(settings.selection(active: active, seed: seed))
+        // The first round has no model to be unsure with: both runs of a seed label the same
+        // random batch, and the active run takes its own queue from the second round on. The
+        // two curves then share their first point, and each seed starts from a batch of its own.
+        try await store.setTaskSelection(settings.selection(active: false, seed: seed))
         var points: [CurvePoint] = []
         var model: (any PreferenceModel)?
         for round in 1...settings.rounds {
@@ -158,6 +161,7 @@ package struct ActiveCurveRun: Sendable {
             if active {
                 let values = trained.taskValues(features, batch: settings.budget / settings.rounds, targets: informationTargets)
                 try await store.setTaskUncertainties(values.reduce(into: [:]) { $0[$1.key] = $1.value * (density[$1.key] ?? 1) })
+                if round == 1 { try await store.setTaskSelection(settings.selection(active: true, seed: seed)) }
             }
         }
         return points

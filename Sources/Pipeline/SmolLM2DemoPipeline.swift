@@ -83,7 +83,7 @@ public final class SmolLM2DemoPipeline {
     }
 
     /// The request for a review of `snippet`'s movie beginning with its first words.
-    static func request(for snippet: ReviewSnippet, openingWords: Int) -> String? {
+    public static func request(for snippet: ReviewSnippet, openingWords: Int) -> String? {
         guard let opening = ReviewData.opening(of: snippet.text, words: openingWords)?.prompt else { return nil }
         let title = snippet.movie.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: " ")
         return "Write a one-sentence review of the film \"\(title)\" that begins with \"\(opening)\"."

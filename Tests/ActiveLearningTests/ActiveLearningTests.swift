@@ -65,6 +65,11 @@ private func judgedPairs(_ texts: [String]) -> [PreferencePair] {
     for curve in summary.active + summary.random {
         #expect(curve.map(\.labels) == [20, 40, 60])
     }
+    for seed in 0..<2 {
+        #expect(summary.active[seed][0] == summary.random[seed][0], "both runs of a seed label the same random first batch")
+        #expect(summary.active[seed] != summary.random[seed], "the active run takes its own queue after the first round")
+    }
+    #expect(summary.random[0][0] != summary.random[1][0], "each seed starts from a batch of its own")
     let active = ActiveCurveSummary.mean(summary.active), random = ActiveCurveSummary.mean(summary.random)
     // Active selection does not beat random here yet (0.838 against 0.854 at 60 labels): the
     // test checks that both learn, not which wins.

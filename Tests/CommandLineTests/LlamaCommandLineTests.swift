@@ -24,6 +24,30 @@ import Transformer
         #expect(unknown.error.contains("--frozen-matrices") && unknown.error.contains("f32"), "\(unknown.error)")
     }
 
+    /// `sample-tasks --chat` asks the chat model each prompt as a user message; a model without a
+    /// chat template is refused.
+    @Test func sampleTasksAnswersPromptsInTheChatTemplate() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sample-chat-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let prompts = folder.appendingPathComponent("prompts.jsonl"), output = folder.appendingPathComponent("tasks.jsonl")
+        try Data(#"{"prompt": "What is the capital of France?", "film": "ignored"}"#.utf8 + [10]).write(to: prompts)
+        let run = try rlhf(["reward", "sample-tasks", "--model", Self.gguf, "--chat", "--prompts", prompts.path, "--count", "1", "--responses", "2",
+                            "--temperature", "0.5", "--max-new-tokens", "12", "--output", output.path])
+        #expect(run.status == 0, "\(run.error)")
+        let line = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any])
+        let answers = try #require(line["completions"] as? [[String: Any]]).compactMap { $0["text"] as? String }
+        #expect(line["prompt"] as? String == "What is the capital of France?" && answers.count == 2 && Set(answers).count == 2, "\(line)")
+        // A continuation of the question as text starts a new line or word; the seeded draw's answers
+        // are the assistant's, and one names the capital.
+        #expect(answers.allSatisfy { !($0.first?.isWhitespace ?? true) } && answers.contains { $0.contains("Paris") }, "\(answers)")
+
+        let workspace = try CrashWorkspace.shared.get()
+        let plain = try rlhf(["reward", "sample-tasks", "--model", workspace.path("gpt"), "--chat", "--prompts", prompts.path, "--count", "1",
+                              "--output", folder.appendingPathComponent("plain.jsonl").path])
+        #expect(plain.status != 0 && plain.error.contains("has no chat template"), "\(plain.error)")
+    }
+
     @Test func tokenizeReadsAGGUFFileOrATokenizerOnlyFolder() throws {
         let text = "Hello world 123"
         let fromFile = try rlhf(["tokenize", "--model", Self.gguf], input: text)

@@ -1,6 +1,6 @@
 // `rlhf tasks select` and `rlhf tasks prioritize` against a real store: the policy set, shown
 // and refused as the store keeps it; each task's uncertainty under a trained reward model; the
-// active-curve experiment's refusals.
+// active-curve experiment's refusals, and its run on a model's own answers from task files.
 import Feedback
 import Foundation
 import Testing
@@ -43,6 +43,47 @@ import Testing
         let wordsAlone = try rlhf(["reward", "active-curve", "--output", output, "--with-words"])
         #expect(wordsAlone.status != 0 && wordsAlone.error.contains("--with-words") && wordsAlone.error.contains("--backbone"), "\(wordsAlone.error)")
         #expect(!FileManager.default.fileExists(atPath: output), "a refused run writes nothing")
+    }
+
+    /// Task files stand in for the critics' pairs: the pool's tasks are ranked whole, and the
+    /// held-out tasks' pairs the population judge tells apart are scored.
+    @Test func activeCurveRunsOnTaskFiles() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("active-tasks-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let words = ["great", "awful", "fine", "boring", "wonderful", "bad", "good", "terrible", "lovely", "dull"]
+        func taskFile(_ name: String, count: Int, offset: Int) throws -> String {
+            let lines = try (0..<count).map { index in
+                let answers = (0..<3).map { "The film is \(words[(index + offset + 3 * $0) % words.count]) and \(words[(2 * index + $0) % words.count])." }
+                let line = ["prompt": "Review film \(index + offset)", "completions": answers.map { ["text": $0, "model": "test"] }] as [String: Any]
+                return String(decoding: try JSONSerialization.data(withJSONObject: line), as: UTF8.self)
+            }
+            let url = folder.appendingPathComponent(name)
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: url)
+            return url.path
+        }
+        let pool = try taskFile("pool.jsonl", count: 30, offset: 0), heldOut = try taskFile("held-out.jsonl", count: 10, offset: 50)
+        let output = folder.appendingPathComponent("curve")
+        let common = ["reward", "active-curve", "--lexicon", EvaluateCommandTests.lexicon, "--output", output.path, "--pool-tasks", pool,
+                      "--held-out", "20", "--budget", "20", "--rounds", "2", "--seeds", "1", "--annotators", "2", "--dimensions", "256"]
+        let run = try rlhf(common + ["--held-out-tasks", heldOut, "--pool", "24"])
+        #expect(run.status == 0, "\(run.output)\(run.error)")
+        #expect(run.output.contains("pool: 24 tasks"), "\(run.output)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent("active-curve.json"))) as? [String: Any])
+        #expect((summary["candidates"] as? String)?.contains(pool) == true, "\(summary["candidates"] ?? "none")")
+        let scored = try #require(summary["held_out_pairs"] as? Int)
+        #expect((1...20).contains(scored), "held-out pairs: \(scored)")
+        let curves = try #require(summary["curves"] as? [String: [[[String: Any]]]])
+        #expect(curves["active"]?.first?.count == 2 && curves["random"]?.first?.count == 2, "\(curves)")
+
+        let alone = try rlhf(common + ["--pool", "24"])
+        #expect(alone.status != 0 && alone.error.contains("--pool-tasks and --held-out-tasks go together"), "\(alone.error)")
+        let tooMany = try rlhf(common + ["--held-out-tasks", heldOut, "--pool", "31"])
+        #expect(tooMany.status != 0 && tooMany.error.contains("--pool 31: \(pool) holds 30 tasks"), "\(tooMany.error)")
+        let twice = folder.appendingPathComponent("twice.jsonl")
+        try Data(#"{"prompt": "p", "completions": [{"text": "same", "model": "m"}, {"text": "same", "model": "m"}]}"#.utf8).write(to: twice)
+        let same = try rlhf(common + ["--held-out-tasks", twice.path, "--pool", "24"])
+        #expect(same.status != 0 && same.error.contains("\(twice.path):1") && same.error.contains("two different answers"), "\(same.error)")
     }
 
     @Test func prioritizeStoresEachTasksUncertaintyUnderTheRewardModels() async throws {

@@ -23,11 +23,17 @@ struct ActiveCurveCommand: AsyncParsableCommand {
     @Option(help: "The output folder: active-curve.json and active-curve.svg.")
     var output: String
 
-    @Option(help: "Candidate tasks: within-movie pairs of training movies' snippets.")
+    @Option(help: "Candidate tasks: within-movie pairs of training movies' snippets, or the first tasks of --pool-tasks.")
     var pool = 3000
 
     @Option(help: "Held-out pairs (held-out movies), labelled by the population judge.")
     var heldOut = 3000
+
+    @Option(help: "A task file (`rlhf reward sample-tasks`, `rlhf tasks export`) whose tasks are the candidates instead of critics' pairs: a model's own answers, ranked whole. Needs --held-out-tasks.")
+    var poolTasks: String?
+
+    @Option(help: "With --pool-tasks, a task file of other prompts whose within-task pairs are scored (those the population judge tells apart).")
+    var heldOutTasks: String?
 
     @Option(help: "Labels acquired per run.")
     var budget = 1000
@@ -117,39 +123,32 @@ struct ActiveCurveCommand: AsyncParsableCommand {
         guard informationTargets == 0 || learner == .laplace else {
             throw ValidationError("--information-targets aims the laplace learner's choice; the ensemble ranks tasks by --measure and would ignore it")
         }
+        guard (poolTasks == nil) == (heldOutTasks == nil) else {
+            throw ValidationError("--pool-tasks and --held-out-tasks go together: the candidates and the pairs they are scored on")
+        }
         guard (0...1).contains(randomShare), disagreementWeight >= 0 else { throw ValidationError("--random-share must lie in 0...1, --disagreement-weight ≥ 0") }
     }
 
     func run() async throws {
         let raters = try lexicon.raters()
-        let built = RottenTomatoesData(snippets: try RottenTomatoes.snippets(at: URL(fileURLWithPath: data)), split: HeldOutSplit(period: 5))
-        var generator = RandomGenerator(seed: 0)
-        let order = generator.permutation(built.trainingPairs.count)
-        let poolTasks = order.prefix(pool).map { index in
-            let pair = built.trainingPairs[index]
-            return PoolTask(prompt: "Reviews of \(pair.group ?? "a film")", completions: pair.responses)
-        }
+        let (poolTasks, scored) = try candidates()
         let settings = ActiveCurveSettings(
             budget: budget, rounds: rounds, annotators: annotators, temperature: temperature, tieMargin: tieMargin,
             uncertaintyWeight: uncertaintyWeight, disagreementWeight: disagreementWeight, randomShare: randomShare, learner: learner, measure: measure,
             densityWeight: densityWeight, ensemble: EnsembleSettings(members: members, epochs: epochs, learningRate: learningRate, priorScale: priorScale), dimensions: dimensions,
             lengthNormalized: lengthNormalized)
         let judge = HiddenJudge.population(raters)
-        // Validation pairs are training movies' pairs the pool never holds; the same movies, so
-        // they flatter every setting alike, and the held-out movies stay unseen while choosing.
-        let scored = validation ? order.dropFirst(pool).map { built.trainingPairs[$0] } : generator.permutation(built.heldOutPairs.count).map { built.heldOutPairs[$0] }
         var heldOutTexts: [(better: String, worse: String)] = []
         var scoredCount = 0
-        for pair in scored where heldOutTexts.count < heldOut {
+        for responses in scored where heldOutTexts.count < heldOut {
             scoredCount += 1
-            let responses = pair.responses
             let (a, b) = (judge.score(responses[0]), judge.score(responses[1]))
             guard a != b else { continue }
             heldOutTexts.append(a > b ? (responses[0], responses[1]) : (responses[1], responses[0]))
         }
         // Unlabelled pairs of the same movies as the scored ones but not scored: what the reward
         // will be asked about, without anyone's judgment of it.
-        let targetTexts = scored.dropFirst(scoredCount).prefix(informationTargets).map(\.responses)
+        let targetTexts = scored.dropFirst(scoredCount).prefix(informationTargets)
         guard targetTexts.count == informationTargets else {
             throw ValidationError("--information-targets \(informationTargets): only \(targetTexts.count) pairs of the scored movies are left after the \(heldOut) scored ones")
         }
@@ -162,9 +161,12 @@ struct ActiveCurveCommand: AsyncParsableCommand {
             return withWords ? ConcatenatedFeaturizer([read, settings.wordFeaturizer]) : read
         } ?? settings.wordFeaturizer
         let heldOutPairs = heldOutTexts.map { PreferencePair(better: featurizer.features(of: $0.better), worse: featurizer.features(of: $0.worse)) }
-        let informative = poolTasks.filter { abs(judge.score($0.completions[0]) - judge.score($0.completions[1])) >= max(tieMargin, .ulpOfOne) }.count
-        print(String(format: "pool: %d tasks, %.0f%% of them with population-judge scores at least the tie margin apart", poolTasks.count,
-                     100 * Double(informative) / Double(poolTasks.count)))
+        let informative = poolTasks.filter { task in
+            let scores = task.completions.map(judge.score)
+            return (scores.max()! - scores.min()!) >= max(tieMargin, .ulpOfOne)
+        }.count
+        print(String(format: "pool: %d tasks, %.0f%% of them with population-judge scores at least the tie margin apart; %d scored pairs", poolTasks.count,
+                     100 * Double(informative) / Double(poolTasks.count), heldOutTexts.count))
         let targets = targetTexts.isEmpty ? nil : targetTexts.map { featurizer.features(of: $0[0]).subtracting(featurizer.features(of: $0[1])) }
         let experiment = try ActiveCurveRun(
             pool: poolTasks, heldOut: heldOutPairs, lexicon: raters, settings: settings, featurizer: featurizer, informationTargets: targets)
@@ -185,6 +187,7 @@ struct ActiveCurveCommand: AsyncParsableCommand {
         }
         try SummaryFile.write([
             "settings": try SummaryFile.object(settings),
+            "candidates": poolTasksSource,
             "features": backbone.map { "backbone \($0), read after \(readout.debugDescription)\(withWords ? ", and hashed words" : "")" } ?? "hashed words", "pool_tasks": poolTasks.count, "held_out_pairs": experiment.heldOut.count,
             "information_targets": informationTargets,
             "curves": try SummaryFile.object(summary),

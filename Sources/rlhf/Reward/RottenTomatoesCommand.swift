@@ -1,12 +1,14 @@
 // `rlhf reward rotten-tomatoes`: real human labels as reward-model data: critics' fresh and
 // rotten snippets paired within each movie and split by movie, with the held-out movies'
-// labelled snippets, SFT demonstrations and prompts of the training movies.
+// labelled snippets, SFT demonstrations, prompts of the training movies, and chat requests for
+// reviews of either movies' films.
 import ArgumentParser
 import Corpora
 import Feedback
 import FeedbackComparisons
 import Finetuning
 import Foundation
+import Pipeline
 import RewardModeling
 import TrainingRuns
 
@@ -49,6 +51,17 @@ struct RottenTomatoesCommand: ParsableCommand {
         try DemonstrationFile.write(built.demonstrations.map { Demonstration(prompt: $0.prompt, response: $0.response) }, to: folder.appendingPathComponent("demonstrations.jsonl"))
         try JSONLines.write(built.trainingPrompts.map { ["prompt": $0] }, to: folder.appendingPathComponent("prompts-train.jsonl"))
         try JSONLines.write(built.heldOutPrompts.map { ["prompt": $0] }, to: folder.appendingPathComponent("prompts-heldout.jsonl"))
+        // The SmolLM2 demo's chat requests ("Write a one-sentence review of the film ..."), for
+        // `rlhf reward sample-tasks --chat`.
+        let split = HeldOutSplit(period: heldOutPeriod)
+        for heldOut in [false, true] {
+            var seen: Set<String> = []
+            let requests = snippets.filter { split.isHeldOut($0.movie) == heldOut }.compactMap { snippet -> [String: String]? in
+                guard let request = SmolLM2DemoPipeline.request(for: snippet, openingWords: promptWords), seen.insert(request).inserted else { return nil }
+                return ["prompt": request, "film": snippet.movie]
+            }
+            try JSONLines.write(requests, to: folder.appendingPathComponent(heldOut ? "requests-heldout.jsonl" : "requests-train.jsonl"))
+        }
         print("""
             \(snippets.count) snippets; training movies: \(built.trainingPairs.count) pairs, \(built.demonstrations.count) demonstrations, \(built.trainingPrompts.count) prompts
             held-out movies: \(built.heldOutPairs.count) pairs, \(built.heldOutTexts.count) labelled snippets, \(built.heldOutPrompts.count) prompts

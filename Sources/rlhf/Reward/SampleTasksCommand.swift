@@ -1,5 +1,6 @@
 // `rlhf reward sample-tasks`: a policy's own samples as comparison tasks to label: K
-// responses per prompt, written as a task file for `rlhf tasks import`.
+// responses per prompt (continuations, or with --chat answers in the model's chat template),
+// written as a task file for `rlhf tasks import`.
 import ArgumentParser
 import Feedback
 import Foundation
@@ -17,8 +18,10 @@ struct SampleTasksCommand: ParsableCommand {
         var prompt: String
     }
 
-    @Option(help: "The policy (a model folder).")
-    var model: String
+    @OptionGroup var model: ModelOptions
+
+    @Flag(help: "Treat each prompt as a user message in the model's chat template and sample its answers.")
+    var chat = false
 
     @Option(help: "Prompts, JSONL with a \"prompt\" field per line (e.g. a demonstrations or prompts file).")
     var prompts: String
@@ -46,7 +49,10 @@ struct SampleTasksCommand: ParsableCommand {
     }
 
     func run() throws {
-        let policy = try LanguageModel.load(from: URL(fileURLWithPath: model), trainable: false)
+        let policy = try model.load()
+        guard !chat || policy.chatTemplate != nil else {
+            throw ValidationError("\(model.model) has no chat template; leave out --chat to continue text")
+        }
         let available = Array(Set(try JSONLines.readAtLeastOne(PromptLine.self, from: URL(fileURLWithPath: prompts)).map(\.value.prompt))).sorted()
         var generator = RandomGenerator(seed: seed)
         let order = generator.permutation(available.count)
@@ -59,11 +65,13 @@ struct SampleTasksCommand: ParsableCommand {
             cursor += batch.count
             rounds += batch.count
             let expanded = batch.flatMap { Array(repeating: $0, count: responses) }
-            let texts = try policy.complete(expanded, parameters: parameters, generator: &generator)
+            let texts = chat
+                ? try policy.answer(expanded.map { [ChatMessage(role: "user", content: $0)] }, parameters: parameters, generator: &generator)
+                : try policy.complete(expanded, parameters: parameters, generator: &generator)
             for (index, prompt) in batch.enumerated() where tasks.count < count {
                 let answers = Array(texts[(index * responses)..<((index + 1) * responses)])
                 guard Set(answers).count == responses, !answers.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) else { continue }
-                tasks.append(TaskLine(prompt: prompt, completions: answers.map { TaskLine.CompletionLine(text: $0, model: name, checkpoint: model, seed: seed) }))
+                tasks.append(TaskLine(prompt: prompt, completions: answers.map { TaskLine.CompletionLine(text: $0, model: name, checkpoint: model.model, seed: seed) }))
             }
             bar.update(tasks.count)
         }
