@@ -44,13 +44,50 @@ public struct RunInputs: Equatable, Sendable {
         values[name] = hash.hexadecimal
     }
 
-    /// "--reward-model was A, now B" for every input that differs from `recorded`.
+    /// Records a digest of the bytes a model is read from, under "content of OPTION": a file's,
+    /// or those of the files directly in a folder, each with its name, so a model saved again at
+    /// the same path reads as another input. It reads where loading reads (AtomicFolder.readable).
+    public mutating func recordContent(_ option: String, _ path: String?) throws {
+        guard let path else { return }
+        let url = AtomicFolder.readable(URL(fileURLWithPath: path))
+        let manager = FileManager.default
+        var isFolder: ObjCBool = false
+        guard manager.fileExists(atPath: url.path, isDirectory: &isFolder) else { return }
+        var hash = StableHash()
+        let files = isFolder.boolValue
+            ? try manager.contentsOfDirectory(atPath: url.path).sorted().map { url.appendingPathComponent($0) }.filter {
+                (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true
+            }
+            : [url]
+        for file in files {
+            hash.combine(bytes: file.lastPathComponent.utf8)
+            // Mapped, not read: a model's weights are hundreds of megabytes.
+            let data = try Data(contentsOf: file, options: .alwaysMapped)
+            hash.combine(Int32(truncatingIfNeeded: data.count))
+            data.withUnsafeBytes { hash.combine(bytes: $0) }
+        }
+        values[Self.contentKey(option)] = hash.hexadecimal
+    }
+
+    /// "--reward-model was A, now B" for every input that differs from `recorded`. A record kept
+    /// before models' contents were recorded has their paths only, and the paths decide.
     public func differences(from recorded: RunInputs) -> [String] {
-        Set(values.keys).union(recorded.values.keys).sorted().compactMap { option in
+        let predatesModelContents = !recorded.values.keys.contains(where: Self.isModelContentKey)
+        return Set(values.keys).union(recorded.values.keys).sorted().compactMap { option in
             let before = recorded.values[option], now = values[option]
-            guard before != now else { return nil }
+            guard before != now, !(before == nil && predatesModelContents && Self.isModelContentKey(option)) else { return nil }
             return "\(option) was \(Self.shown(before)), now \(Self.shown(now))"
         }
+    }
+
+    private static let contentPrefix = "content of "
+    /// The options whose contents `recordContent` digests; the others' digests came first.
+    private static let modelOptions: Set<String> = ["--model", "--adapter", "--reward-model", "--value-model"]
+
+    static func contentKey(_ option: String) -> String { contentPrefix + option }
+
+    private static func isModelContentKey(_ key: String) -> Bool {
+        key.hasPrefix(contentPrefix) && modelOptions.contains(String(key.dropFirst(contentPrefix.count)))
     }
 
     static func canonicalPath(_ path: String) -> String {

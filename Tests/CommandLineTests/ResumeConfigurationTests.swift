@@ -115,4 +115,39 @@ import Testing
         let unreadable = try FullDiskTests.rlhf(arguments + ["--iterations", "9", "--resume"])
         #expect(unreadable.status != 0 && unreadable.output.contains("inputs.json is not a record of the run's inputs"), "\(unreadable.output)")
     }
+
+    /// A model saved again at the path the run read it from is another input; a record kept
+    /// before models' contents were recorded goes by their paths.
+    @Test func aModelSavedAgainAtItsPathIsAnotherInput() throws {
+        let workspace = try CrashWorkspace.shared.get()
+        let model = workspace.url("gpt-copy-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: workspace.url("gpt"), to: model)
+        let run = workspace.url("sft-model-\(UUID().uuidString)")
+        var arguments = CrashJob.sft.arguments(in: workspace, run: run)
+        arguments[try #require(arguments.firstIndex(of: "--model")) + 1] = model.path
+        let first = try FullDiskTests.rlhf(arguments + ["--steps", "2"])
+        try #require(first.status == 0, "\(first.output)")
+        let recordURL = run.appendingPathComponent("inputs.json")
+        let record = try Data(contentsOf: recordURL)
+
+        // The same file name, one weight changed: a model retrained in place, as far as a resume can tell.
+        let weights = model.appendingPathComponent("model.safetensors")
+        var bytes = try Data(contentsOf: weights)
+        bytes[bytes.count - 1] ^= 1
+        try bytes.write(to: weights)
+        let refused = try FullDiskTests.rlhf(arguments + ["--steps", "4", "--resume"])
+        #expect(refused.status != 0 && refused.output.contains("content of --model was"), "\(refused.output)")
+        #expect(try Data(contentsOf: recordURL) == record, "the refused run rewrote inputs.json")
+
+        bytes[bytes.count - 1] ^= 1
+        try bytes.write(to: weights)
+        let resumed = try FullDiskTests.rlhf(arguments + ["--steps", "4", "--resume"])
+        #expect(resumed.status == 0, "the run's own model could not continue it: \(resumed.output)")
+
+        var older = try #require(try JSONSerialization.jsonObject(with: record) as? [String: String])
+        #expect(older.removeValue(forKey: "content of --model") != nil, "\(older)")
+        try JSONSerialization.data(withJSONObject: older).write(to: recordURL)
+        let fromOlder = try FullDiskTests.rlhf(arguments + ["--steps", "5", "--resume"])
+        #expect(fromOlder.status == 0, "a record without the models' contents goes by their paths: \(fromOlder.output)")
+    }
 }

@@ -22,11 +22,13 @@ struct ModelOptions: ParsableArguments {
         try LanguageModel.load(from: url, adapter: adapter.map { URL(fileURLWithPath: $0) }, trainable: trainable, frozenMatrices: frozenMatrices)
     }
 
-    /// The model in a run's inputs; the form of the frozen matrices too, since it rounds the
-    /// products differently and a resumed run would no longer continue exactly.
-    func record(in inputs: inout RunInputs) {
+    /// The model in a run's inputs, by path and content; the form of the frozen matrices too,
+    /// since it rounds the products differently and a resumed run would no longer continue exactly.
+    func record(in inputs: inout RunInputs) throws {
         inputs.recordPath("--model", model)
+        try inputs.recordContent("--model", model)
         inputs.recordPath("--adapter", adapter)
+        try inputs.recordContent("--adapter", adapter)
         inputs.record("--frozen-matrices", frozenMatrices.rawValue)
     }
 }

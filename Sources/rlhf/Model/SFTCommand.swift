@@ -41,7 +41,7 @@ struct SFTCommand: ParsableCommand {
         let demonstrations = try DemonstrationFile.read(URL(fileURLWithPath: data))
         let instructions = try Recipes.instructionData(demonstrations, model: base, heldOutPeriod: configuration.heldOutPeriod, seed: configuration.optimization.seed)
         var inputs = RunInputs()
-        model.record(in: &inputs)
+        try model.record(in: &inputs)
         loraOptions.record(in: &inputs)
         inputs.recordPath("--data", data)
         inputs.recordDigest("content of --data", sequences: (instructions.training + instructions.heldOut).flatMap { [$0.prompt, $0.response] })

@@ -63,7 +63,7 @@ struct DPOCommand: AsyncParsableCommand {
         let preferences = try PreferenceData(
             pairs, model: policy, heldOutPeriod: configuration.heldOutPeriod, maximumPromptLength: configuration.maximumPromptLength)
         var inputs = RunInputs()
-        model.record(in: &inputs)
+        try model.record(in: &inputs)
         loraOptions.record(in: &inputs)
         inputs.recordPath("--data", data)
         store.record(in: &inputs)

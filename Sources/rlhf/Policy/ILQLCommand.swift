@@ -105,7 +105,7 @@ struct ILQLCommand: AsyncParsableCommand {
         }
         let folder = RunFolder(runOptions.folderURL)
         var inputs = RunInputs()
-        model.record(in: &inputs)
+        try model.record(in: &inputs)
         loraOptions.record(in: &inputs)
         inputs.recordPaths("--data", data)
         inputs.recordPaths("--comparisons", comparisons)

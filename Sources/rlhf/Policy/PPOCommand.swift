@@ -72,7 +72,7 @@ struct PPOCommand: ParsableCommand {
                 "responseLength \(configuration.responseLength): \(prompts) holds prompts of up to \(longest) tokens, "
                     + "and with the response they exceed the policy's context of \(context)")
         }
-        try TrainingWorld.prepare(folder, configuration: configuration, inputs: inputs(encoded), resuming: runOptions.resume, world: world)
+        try TrainingWorld.prepare(folder, configuration: configuration, inputs: try inputs(encoded), resuming: runOptions.resume, world: world)
         let monitor = FileManager.default.fileExists(atPath: lexicon.path)
             ? JudgeScorer(judge: HiddenJudge.population(try lexicon.raters()), model: policy) : nil
         if monitor == nil, world.isRoot {
@@ -113,12 +113,14 @@ struct PPOCommand: ParsableCommand {
 
     /// What the run reads besides its configuration. The lexicon is there only when it exists:
     /// it is the monitor the over-optimisation guard watches, and may stop the run.
-    private func inputs(_ encoded: EncodedPrompts) -> RunInputs {
+    private func inputs(_ encoded: EncodedPrompts) throws -> RunInputs {
         var inputs = RunInputs()
-        model.record(in: &inputs)
+        try model.record(in: &inputs)
         lora.record(in: &inputs)
         inputs.recordPath("--reward-model", reward.rewardModel)
+        try inputs.recordContent("--reward-model", reward.rewardModel)
         inputs.recordPath("--value-model", valueModel)
+        try inputs.recordContent("--value-model", valueModel)
         inputs.record("--chat", chat ? "true" : nil)
         inputs.recordPath("--prompts", prompts)
         inputs.recordDigest("content of --prompts", sequences: encoded.tokens)
