@@ -77,7 +77,11 @@ import Testing
         #expect(curves["active"]?.first?.count == 2 && curves["random"]?.first?.count == 2, "\(curves)")
 
         let alone = try rlhf(common + ["--pool", "24"])
-        #expect(alone.status != 0 && alone.error.contains("--pool-tasks and --held-out-tasks go together"), "\(alone.error)")
+        #expect(alone.status != 0 && alone.error.contains("--pool-tasks needs --held-out-tasks"), "\(alone.error)")
+        let validation = try rlhf(common + ["--pool", "24", "--validation"])
+        #expect(validation.status == 0 && validation.output.contains("pool: 24 tasks"), "the file's other 6 tasks are scored: \(validation.output)\(validation.error)")
+        let nothingLeft = try rlhf(common + ["--pool", "30", "--validation"])
+        #expect(nothingLeft.status != 0 && nothingLeft.error.contains("--validation scores those outside the pool"), "\(nothingLeft.error)")
         let tooMany = try rlhf(common + ["--held-out-tasks", heldOut, "--pool", "31"])
         #expect(tooMany.status != 0 && tooMany.error.contains("--pool 31: \(pool) holds 30 tasks"), "\(tooMany.error)")
         let twice = folder.appendingPathComponent("twice.jsonl")

@@ -15,14 +15,15 @@ extension ActiveCurveCommand {
     /// Validation pairs come from the pool's source but never from the pool: the same movies or
     /// prompts, so they flatter every setting alike, and the held-out ones stay unseen while choosing.
     func candidates() throws -> (pool: [PoolTask], scored: [[String]]) {
-        if let poolTasks, let heldOutTasks {
+        if let poolTasks {
             let candidates = try Self.tasks(in: poolTasks)
-            guard candidates.count >= pool else {
-                throw ValidationError("--pool \(pool): \(poolTasks) holds \(candidates.count) tasks")
+            guard candidates.count > pool || (candidates.count == pool && !validation) else {
+                throw ValidationError("--pool \(pool): \(poolTasks) holds \(candidates.count) tasks\(validation ? ", and --validation scores those outside the pool" : "")")
             }
             var generator = RandomGenerator(seed: 0)
             let order = generator.permutation(candidates.count).map { candidates[$0] }
-            let scored = validation ? Array(order.dropFirst(pool)) : Self.shuffled(try Self.tasks(in: heldOutTasks), &generator)
+            var scored = Array(order.dropFirst(pool))
+            if !validation, let heldOutTasks { scored = Self.shuffled(try Self.tasks(in: heldOutTasks), &generator) }
             return (Array(order.prefix(pool)), scored.flatMap(\.withinTaskPairs))
         }
         let built = RottenTomatoesData(snippets: try RottenTomatoes.snippets(at: URL(fileURLWithPath: data)), split: HeldOutSplit(period: 5))

@@ -29,7 +29,7 @@ struct ActiveCurveCommand: AsyncParsableCommand {
     @Option(help: "Held-out pairs (held-out movies), labelled by the population judge.")
     var heldOut = 3000
 
-    @Option(help: "A task file (`rlhf reward sample-tasks`, `rlhf tasks export`) whose tasks are the candidates instead of critics' pairs: a model's own answers, ranked whole. Needs --held-out-tasks.")
+    @Option(help: "A task file (`rlhf reward sample-tasks`, `rlhf tasks export`) whose tasks are the candidates instead of critics' pairs: a model's own answers, ranked whole. Scored on --held-out-tasks, or with --validation on its tasks outside the pool.")
     var poolTasks: String?
 
     @Option(help: "With --pool-tasks, a task file of other prompts whose within-task pairs are scored (those the population judge tells apart).")
@@ -123,8 +123,11 @@ struct ActiveCurveCommand: AsyncParsableCommand {
         guard informationTargets == 0 || learner == .laplace else {
             throw ValidationError("--information-targets aims the laplace learner's choice; the ensemble ranks tasks by --measure and would ignore it")
         }
-        guard (poolTasks == nil) == (heldOutTasks == nil) else {
-            throw ValidationError("--pool-tasks and --held-out-tasks go together: the candidates and the pairs they are scored on")
+        guard heldOutTasks == nil || poolTasks != nil else {
+            throw ValidationError("--held-out-tasks scores a run on --pool-tasks: give the candidates' task file too")
+        }
+        guard poolTasks == nil || heldOutTasks != nil || validation else {
+            throw ValidationError("--pool-tasks needs --held-out-tasks to score on (or --validation, which scores the file's tasks outside the pool)")
         }
         guard (0...1).contains(randomShare), disagreementWeight >= 0 else { throw ValidationError("--random-share must lie in 0...1, --disagreement-weight ≥ 0") }
     }
