@@ -23,11 +23,13 @@ package enum BLASSetup {
 
     /// Whether OpenBLAS's kernels give each row and output of a product the same bits however
     /// the product is split among calls and threads. Measured true for its SkylakeX kernels (an
-    /// Intel Xeon) and false for its Zen kernels (an AMD EPYC: a row multiplied with other rows,
-    /// or outputs cut into slices, change in the last bits); other families are not known to.
+    /// Intel Xeon, and an AMD EPYC with AVX-512) and its Cooperlake ones (which multiply Floats
+    /// with SkylakeX's kernel; the same EPYC), and false for its Haswell and Zen kernels (a row
+    /// multiplied with other rows, or with two threads, changes in the last bits); other
+    /// families are not known to.
     package static var splitsRoundAlike: Bool {
         _ = once
-        return coreName == "SkylakeX"
+        return ["SkylakeX", "Cooperlake"].contains(coreName)
     }
 
     /// The newest OpenBLAS x86-64 kernel family whose instructions every flag names: SkylakeX
