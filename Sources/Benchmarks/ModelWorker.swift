@@ -20,9 +20,7 @@ enum ModelWorker {
         case .train: result = try train(size, batch: batch, steps: steps)
         case .generate: result = try generate(size, batch: batch, repetitions: repetitions)
         }
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        let json: [String: Any] = ["tokens_per_second": result.tokensPerSecond, "step_seconds": result.stepSeconds, "peak_memory_mb": Double(usage.ru_maxrss) / 1024]
+        let json: [String: Any] = ["tokens_per_second": result.tokensPerSecond, "step_seconds": result.stepSeconds, "peak_memory_mb": PeakMemory.megabytes()]
         print(String(decoding: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]), as: UTF8.self))
     }
 

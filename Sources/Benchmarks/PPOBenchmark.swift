@@ -104,10 +104,8 @@ enum PPOWorker {
             let (medians, reports) = try timed(trainer, iterations: iterations) {
                 ["generation": $0.generation, "policy_forward": $0.policyForward, "reference": $0.reference, "scoring": $0.scoring, "optimization": $0.optimization]
             }
-            var usage = rusage()
-            getrusage(RUSAGE_SELF.rawValue, &usage)
             result = medians
-            result["peak_memory_mb"] = Double(usage.ru_maxrss) / 1024
+            result["peak_memory_mb"] = PeakMemory.megabytes()
             result["mean_response_tokens"] = reports.map { $0.metrics["val/response_length"] ?? 0 }.reduce(0, +) / Double(reports.count)
             result["mean_prompt_tokens"] = promptTokens
             let reading = try PPOLoRAWorker.rewardReading(trainer: trainer, model: URL(fileURLWithPath: model), repetitions: 3)

@@ -62,9 +62,7 @@ enum SmolLM2Worker {
             print((network as? Llama)?.decodingWeightBytes ?? network.parameters.scalarCount * MemoryLayout<Float>.size)
             return
         }
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        let json: [String: Any] = ["tokens_per_second": Double(count) / seconds, "step_seconds": seconds, "peak_memory_mb": Double(usage.ru_maxrss) / 1024]
+        let json: [String: Any] = ["tokens_per_second": Double(count) / seconds, "step_seconds": seconds, "peak_memory_mb": PeakMemory.megabytes()]
         print(String(decoding: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]), as: UTF8.self))
     }
 }

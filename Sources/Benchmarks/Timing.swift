@@ -10,6 +10,23 @@ struct Measurement {
     var maximum: Double { seconds.max() ?? 0 }
 }
 
+/// The peak resident memory of this process image, in MB: /proc/self/status's VmHWM, which starts
+/// afresh at exec. getrusage's ru_maxrss does not: a worker started with posix_spawn (which
+/// shares the parent's memory until exec) carries the parent's peak over, so a phase launched
+/// after the benchmark had touched its 1 GB bandwidth buffer reported 1,050 MB for a 224 MB run.
+enum PeakMemory {
+    static func megabytes() -> Double {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") {
+            return kilobytes / 1024
+        }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+}
+
 enum Clock {
     static func now() -> Double {
         var spec = timespec()
