@@ -41,8 +41,8 @@ struct RottenTomatoesCommand: ParsableCommand {
 
     func run() throws {
         let snippets = try RottenTomatoes.snippets(at: URL(fileURLWithPath: data))
-        let built = RottenTomatoesData(
-            snippets: snippets, split: HeldOutSplit(period: heldOutPeriod), pairsPerSnippet: pairsPerSnippet, promptWords: promptWords, seed: seed)
+        let split = HeldOutSplit(period: heldOutPeriod)
+        let built = RottenTomatoesData(snippets: snippets, split: split, pairsPerSnippet: pairsPerSnippet, promptWords: promptWords, seed: seed)
         let folder = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try ComparisonSource.write(built.trainingPairs, to: folder.appendingPathComponent("train.jsonl"))
@@ -53,7 +53,6 @@ struct RottenTomatoesCommand: ParsableCommand {
         try JSONLines.write(built.heldOutPrompts.map { ["prompt": $0] }, to: folder.appendingPathComponent("prompts-heldout.jsonl"))
         // The SmolLM2 demo's chat requests ("Write a one-sentence review of the film ..."), for
         // `rlhf reward sample-tasks --chat`.
-        let split = HeldOutSplit(period: heldOutPeriod)
         for heldOut in [false, true] {
             var seen: Set<String> = []
             let requests = snippets.filter { split.isHeldOut($0.movie) == heldOut }.compactMap { snippet -> [String: String]? in
