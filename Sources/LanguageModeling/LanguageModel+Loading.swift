@@ -17,10 +17,7 @@ extension LanguageModel {
     /// previous folder waits (AtomicFolder.readable): the model it held until then.
     public static func load(from url: URL, adapter: URL? = nil, trainable: Bool = true, frozenMatrices: FrozenMatrices = .compact) throws -> LanguageModel {
         let url = AtomicFolder.readable(url), adapter = adapter.map(AtomicFolder.readable)
-        let manager = FileManager.default
-        let adapterConfig = url.appendingPathComponent(LoRAConfiguration.configFileName)
-        if url.pathExtension != "gguf", !manager.fileExists(atPath: url.appendingPathComponent("config.json").path),
-           manager.fileExists(atPath: adapterConfig.path) {
+        if isAdapterFolder(url) {
             guard adapter == nil else {
                 throw CheckpointError.invalidField(path: url.path, field: "--adapter", reason: "is given twice: the model folder is itself an adapter")
             }
@@ -32,6 +29,14 @@ extension LanguageModel {
             model.network.adapters = try LoRAAdapters.load(from: adapter, candidates: model.network.adaptableLayers)
         }
         return model
+    }
+
+    /// Whether `url` (read where loading reads) is a PEFT adapter folder standing for its base
+    /// with the adapter on top, rather than a model of its own.
+    public static func isAdapterFolder(_ url: URL) -> Bool {
+        let url = AtomicFolder.readable(url), manager = FileManager.default
+        return url.pathExtension != "gguf" && !manager.fileExists(atPath: url.appendingPathComponent("config.json").path)
+            && manager.fileExists(atPath: url.appendingPathComponent(LoRAConfiguration.configFileName).path)
     }
 
     /// The base model an adapter folder names (`base_model_name_or_path`, relative to the folder

@@ -70,24 +70,35 @@ public struct RunInputs: Equatable, Sendable {
     }
 
     /// "--reward-model was A, now B" for every input that differs from `recorded`. A record kept
-    /// before models' contents were recorded has their paths only, and the paths decide.
+    /// before models' contents were recorded has their paths only, and the paths decide; one kept
+    /// before the base of an adapter folder was recorded has the folder's path and content.
     public func differences(from recorded: RunInputs) -> [String] {
         let predatesModelContents = !recorded.values.keys.contains(where: Self.isModelContentKey)
         return Set(values.keys).union(recorded.values.keys).sorted().compactMap { option in
             let before = recorded.values[option], now = values[option]
-            guard before != now, !(before == nil && predatesModelContents && Self.isModelContentKey(option)) else { return nil }
+            let unrecordedThen = before == nil && (Self.isBaseKey(option) || predatesModelContents && Self.isModelContentKey(option))
+            guard before != now, !unrecordedThen else { return nil }
             return "\(option) was \(Self.shown(before)), now \(Self.shown(now))"
         }
     }
 
-    private static let contentPrefix = "content of "
+    private static let contentPrefix = "content of ", basePrefix = "base of "
     /// The options whose contents `recordContent` digests; the others' digests came first.
-    private static let modelOptions: Set<String> = ["--model", "--adapter", "--reward-model", "--value-model"]
+    private static let modelOptions: Set<String> = ["--model", "--adapter", "--reward-model", "--value-model", "--critic"]
 
     static func contentKey(_ option: String) -> String { contentPrefix + option }
 
+    /// The key of the base model that the adapter folder given as `option` names.
+    public static func baseKey(_ option: String) -> String { basePrefix + option }
+
     private static func isModelContentKey(_ key: String) -> Bool {
-        key.hasPrefix(contentPrefix) && modelOptions.contains(String(key.dropFirst(contentPrefix.count)))
+        let option = key.hasPrefix(contentPrefix) ? String(key.dropFirst(contentPrefix.count)) : ""
+        return modelOptions.contains(option) || isBaseKey(option)
+    }
+
+    private static func isBaseKey(_ key: String) -> Bool {
+        let key = key.hasPrefix(contentPrefix) ? String(key.dropFirst(contentPrefix.count)) : key
+        return key.hasPrefix(basePrefix) && modelOptions.contains(String(key.dropFirst(basePrefix.count)))
     }
 
     static func canonicalPath(_ path: String) -> String {

@@ -90,8 +90,30 @@ import Transformer
         var otherStart = arguments(3)
         otherStart[2] = base.path
         let restarted = try rlhf(otherStart)
-        #expect(restarted.status != 0 && restarted.error.contains("the starting model (--model) was \(start.path)"),
+        #expect(restarted.status != 0 && restarted.error.contains("--model was \(start.path), now \(base.path)"),
                 "a folder refuses rounds continued from another starting model: \(restarted.error)")
+
+        // The starting model retrained at the same path is another model too.
+        let recordURL = run.appendingPathComponent("inputs.json")
+        let record = try Data(contentsOf: recordURL)
+        let weightsURL = start.appendingPathComponent("model.safetensors")
+        let weights = try Data(contentsOf: weightsURL)
+        var flipped = weights
+        flipped[flipped.count - 1] ^= 1
+        try flipped.write(to: weightsURL)
+        let retrained = try rlhf(arguments(3))
+        #expect(retrained.status != 0 && retrained.error.contains("content of --model was"), "\(retrained.error)")
+        #expect(try Data(contentsOf: recordURL) == record, "the refused run rewrote inputs.json")
+
+        // A record from before inputs.json was a training run's names the starting model by path only.
+        let legacy = { (path: String) in try JSONSerialization.data(withJSONObject: ["start": path]).write(to: recordURL) }
+        try legacy(start.path)
+        let legacyRecord = try rlhf(arguments(3))
+        #expect(legacyRecord.status == 0, "an older record goes by the paths: \(legacyRecord.error)")
+        try legacy(base.path)
+        let olderChanged = try rlhf(arguments(3))
+        #expect(olderChanged.status != 0 && olderChanged.error.contains("--model was \(base.path), now \(start.path)"), "\(olderChanged.error)")
+        try weights.write(to: weightsURL)
     }
 
     /// DPO's reference is the round's starting policy by default: round 2's first step, taken

@@ -5,6 +5,8 @@
 // started over without --resume. Nor may a resumed run read other inputs than inputs.json
 // records: another model, reward model or data file, or the same file edited.
 import Foundation
+import LanguageModeling
+import Transformer
 import Testing
 
 @Suite struct ResumeConfigurationTests {
@@ -149,5 +151,41 @@ import Testing
         try JSONSerialization.data(withJSONObject: older).write(to: recordURL)
         let fromOlder = try FullDiskTests.rlhf(arguments + ["--steps", "5", "--resume"])
         #expect(fromOlder.status == 0, "a record without the models' contents goes by their paths: \(fromOlder.output)")
+    }
+
+    /// An adapter folder given as --model names its base by path; the base saved again there is
+    /// another input. A record kept before the base was recorded goes by the folder alone.
+    @Test func theBaseAnAdapterFolderNamesIsAnInput() throws {
+        let workspace = try CrashWorkspace.shared.get()
+        let scratch = workspace.url("adapter-base-\(UUID().uuidString)")
+        let base = scratch.appendingPathComponent("base"), adapter = scratch.appendingPathComponent("adapter")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: workspace.url("llama"), to: base)
+        let model = try LanguageModel.load(from: base, trainable: false)
+        try model.network.attachAdapters(LoRAConfiguration(rank: 2, alpha: 4), seed: 1)
+        try model.saveAdapters(to: adapter)
+        let run = scratch.appendingPathComponent("run")
+        var arguments = CrashJob.sft.arguments(in: workspace, run: run)
+        arguments[try #require(arguments.firstIndex(of: "--model")) + 1] = adapter.path
+        let first = try FullDiskTests.rlhf(arguments + ["--steps", "2"])
+        try #require(first.status == 0, "\(first.output)")
+        let recordURL = run.appendingPathComponent("inputs.json")
+        let record = try Data(contentsOf: recordURL)
+        let recorded = try #require(try JSONSerialization.jsonObject(with: record) as? [String: String])
+        #expect(recorded["base of --model"] == base.path, "\(recorded)")
+
+        let weights = base.appendingPathComponent("model.safetensors")
+        var bytes = try Data(contentsOf: weights)
+        bytes[bytes.count - 1] ^= 1
+        try bytes.write(to: weights)
+        let refused = try FullDiskTests.rlhf(arguments + ["--steps", "4", "--resume"])
+        #expect(refused.status != 0 && refused.output.contains("content of base of --model was"), "\(refused.output)")
+        #expect(try Data(contentsOf: recordURL) == record, "the refused run rewrote inputs.json")
+
+        var older = recorded
+        #expect(older.removeValue(forKey: "base of --model") != nil && older.removeValue(forKey: "content of base of --model") != nil)
+        try JSONSerialization.data(withJSONObject: older).write(to: recordURL)
+        let fromOlder = try FullDiskTests.rlhf(arguments + ["--steps", "4", "--resume"])
+        #expect(fromOlder.status == 0, "a record without the base goes by the adapter folder: \(fromOlder.output)")
     }
 }

@@ -1,5 +1,6 @@
 // Options shared by the model commands.
 import ArgumentParser
+import AtomicFiles
 import ConfigFiles
 import Foundation
 import LanguageModeling
@@ -27,6 +28,13 @@ struct ModelOptions: ParsableArguments {
     func record(in inputs: inout RunInputs) throws {
         inputs.recordPath("--model", model)
         try inputs.recordContent("--model", model)
+        // An adapter folder's own files name its base by path: the base saved again there is
+        // another model too.
+        if LanguageModel.isAdapterFolder(url) {
+            let base = try LanguageModel.baseModel(of: AtomicFolder.readable(url)).path
+            inputs.recordPath(RunInputs.baseKey("--model"), base)
+            try inputs.recordContent(RunInputs.baseKey("--model"), base)
+        }
         inputs.recordPath("--adapter", adapter)
         try inputs.recordContent("--adapter", adapter)
         inputs.record("--frozen-matrices", frozenMatrices.rawValue)
