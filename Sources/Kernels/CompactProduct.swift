@@ -23,40 +23,53 @@ package enum CompactProduct {
         // Chunks of whole panels (oneRow takes four groups at a time) and at least ~32K weights: a
         // thread hand-off costs about a microsecond.
         let panel = CompactMatrix.panelGroups
+        let tiled = N / 8 * 8
+        // Each tile of eight rows interleaved by input, so a step's eight broadcasts read one
+        // 32-byte run at fixed offsets from one pointer: eight row addresses per step cost the
+        // loop more instructions than its multiply-adds.
+        let interleaved = UnsafeMutablePointer<Float>.allocate(capacity: max(1, tiled * inputs))
+        defer { interleaved.deallocate() }
+        for r in stride(from: 0, to: tiled, by: 8) {
+            let tile = interleaved + r * inputs
+            for i in 0..<8 {
+                let row = x + (r + i) * inputs
+                for j in 0..<inputs { tile[j &* 8 &+ i] = row[j] }
+            }
+        }
         Parallel.forEachChunk(of: w.groups / panel, minimumChunk: max(1, 1_024 / inputs)) { panels in
             let groups = panels.lowerBound * panel ..< panels.upperBound * panel
-            let tiled = N / 8 * 8
             // Every tile of rows against one group before the next: its weights stay in L1.
             for g in groups where tiled > 0 {
                 for r in stride(from: 0, to: tiled, by: 8) {
-                    eightRows(decoder, group: g, blocks: w.blocksPerRow, x + r * inputs, inputs, out + r * outputs, outputs)
+                    eightRows(decoder, group: g, blocks: w.blocksPerRow, interleaved + r * inputs, out + r * outputs, outputs)
                 }
             }
             for r in tiled..<N { oneRow(decoder, groups: groups, blocks: w.blocksPerRow, x + r * inputs, out + r * outputs) }
         }
     }
 
-    /// Eight rows of x against one group: each decoded vector serves eight chains.
+    /// Eight rows of x, interleaved by input ([inputs][8]), against one group: each decoded
+    /// vector serves eight chains.
     @inline(__always)
     private static func eightRows<D: BlockDecoder>(
-        _ decoder: D, group g: Int, blocks: Int, _ x: UnsafePointer<Float>, _ stride: Int, _ out: UnsafeMutablePointer<Float>, _ outStride: Int
+        _ decoder: D, group g: Int, blocks: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ outStride: Int
     ) {
         var a0 = Vector8(), a1 = Vector8(), a2 = Vector8(), a3 = Vector8()
         var a4 = Vector8(), a5 = Vector8(), a6 = Vector8(), a7 = Vector8()
         @inline(__always) func step(_ w: Vector8, _ xj: UnsafePointer<Float>) {
             a0 = a0.addingProduct(Vector8(repeating: xj[0]), w)
-            a1 = a1.addingProduct(Vector8(repeating: xj[stride]), w)
-            a2 = a2.addingProduct(Vector8(repeating: xj[2 * stride]), w)
-            a3 = a3.addingProduct(Vector8(repeating: xj[3 * stride]), w)
-            a4 = a4.addingProduct(Vector8(repeating: xj[4 * stride]), w)
-            a5 = a5.addingProduct(Vector8(repeating: xj[5 * stride]), w)
-            a6 = a6.addingProduct(Vector8(repeating: xj[6 * stride]), w)
-            a7 = a7.addingProduct(Vector8(repeating: xj[7 * stride]), w)
+            a1 = a1.addingProduct(Vector8(repeating: xj[1]), w)
+            a2 = a2.addingProduct(Vector8(repeating: xj[2]), w)
+            a3 = a3.addingProduct(Vector8(repeating: xj[3]), w)
+            a4 = a4.addingProduct(Vector8(repeating: xj[4]), w)
+            a5 = a5.addingProduct(Vector8(repeating: xj[5]), w)
+            a6 = a6.addingProduct(Vector8(repeating: xj[6]), w)
+            a7 = a7.addingProduct(Vector8(repeating: xj[7]), w)
         }
         for b in 0..<blocks {
-            let block = decoder.block(group: g, b), xb = x + b * CompactMatrix.blockSize
-            for t in 0..<16 { step(block.low(t), xb + t) }
-            for t in 0..<16 { step(block.high(t), xb + 16 + t) }
+            let block = decoder.block(group: g, b), xb = x + b * CompactMatrix.blockSize * 8
+            for t in 0..<16 { step(block.low(t), xb + t * 8) }
+            for t in 0..<16 { step(block.high(t), xb + (16 + t) * 8) }
         }
         let o = out + g * CompactMatrix.groupSize
         o.setVector(a0, at: 0)
