@@ -124,19 +124,11 @@ import Testing
         let workspace = try CrashWorkspace.shared.get()
         let model = workspace.url("gpt-copy-\(UUID().uuidString)")
         try FileManager.default.copyItem(at: workspace.url("gpt"), to: model)
-        let run = workspace.url("sft-model-\(UUID().uuidString)")
-        var arguments = CrashJob.sft.arguments(in: workspace, run: run)
-        arguments[try #require(arguments.firstIndex(of: "--model")) + 1] = model.path
-        let first = try FullDiskTests.rlhf(arguments + ["--steps", "2"])
-        try #require(first.status == 0, "\(first.output)")
-        let recordURL = run.appendingPathComponent("inputs.json")
-        let record = try Data(contentsOf: recordURL)
+        let (arguments, recordURL, record) = try Self.sftRun(model: model, run: workspace.url("sft-model-\(UUID().uuidString)"), in: workspace)
 
         // The same file name, one weight changed: a model retrained in place, as far as a resume can tell.
         let weights = model.appendingPathComponent("model.safetensors")
-        var bytes = try Data(contentsOf: weights)
-        bytes[bytes.count - 1] ^= 1
-        try bytes.write(to: weights)
+        var bytes = try Self.flipLastBit(of: weights)
         let refused = try FullDiskTests.rlhf(arguments + ["--steps", "4", "--resume"])
         #expect(refused.status != 0 && refused.output.contains("content of --model was"), "\(refused.output)")
         #expect(try Data(contentsOf: recordURL) == record, "the refused run rewrote inputs.json")
@@ -164,20 +156,11 @@ import Testing
         let model = try LanguageModel.load(from: base, trainable: false)
         try model.network.attachAdapters(LoRAConfiguration(rank: 2, alpha: 4), seed: 1)
         try model.saveAdapters(to: adapter)
-        let run = scratch.appendingPathComponent("run")
-        var arguments = CrashJob.sft.arguments(in: workspace, run: run)
-        arguments[try #require(arguments.firstIndex(of: "--model")) + 1] = adapter.path
-        let first = try FullDiskTests.rlhf(arguments + ["--steps", "2"])
-        try #require(first.status == 0, "\(first.output)")
-        let recordURL = run.appendingPathComponent("inputs.json")
-        let record = try Data(contentsOf: recordURL)
+        let (arguments, recordURL, record) = try Self.sftRun(model: adapter, run: scratch.appendingPathComponent("run"), in: workspace)
         let recorded = try #require(try JSONSerialization.jsonObject(with: record) as? [String: String])
         #expect(recorded["base of --model"] == base.path, "\(recorded)")
 
-        let weights = base.appendingPathComponent("model.safetensors")
-        var bytes = try Data(contentsOf: weights)
-        bytes[bytes.count - 1] ^= 1
-        try bytes.write(to: weights)
+        _ = try Self.flipLastBit(of: base.appendingPathComponent("model.safetensors"))
         let refused = try FullDiskTests.rlhf(arguments + ["--steps", "4", "--resume"])
         #expect(refused.status != 0 && refused.output.contains("content of base of --model was"), "\(refused.output)")
         #expect(try Data(contentsOf: recordURL) == record, "the refused run rewrote inputs.json")
@@ -187,5 +170,25 @@ import Testing
         try JSONSerialization.data(withJSONObject: older).write(to: recordURL)
         let fromOlder = try FullDiskTests.rlhf(arguments + ["--steps", "4", "--resume"])
         #expect(fromOlder.status == 0, "a record without the base goes by the adapter folder: \(fromOlder.output)")
+    }
+
+    /// Two steps of the SFT crash job from `model` into `run`: its arguments, and its inputs.json
+    /// with the bytes it holds.
+    static func sftRun(model: URL, run: URL, in workspace: CrashWorkspace) throws -> (arguments: [String], record: URL, bytes: Data) {
+        var arguments = CrashJob.sft.arguments(in: workspace, run: run)
+        arguments[try #require(arguments.firstIndex(of: "--model")) + 1] = model.path
+        let first = try FullDiskTests.rlhf(arguments + ["--steps", "2"])
+        try #require(first.status == 0, "\(first.output)")
+        let recordURL = run.appendingPathComponent("inputs.json")
+        return (arguments, recordURL, try Data(contentsOf: recordURL))
+    }
+
+    /// Flips the last byte's low bit in `file` (a weight's exponent bit in a safetensors file);
+    /// returns the new bytes.
+    static func flipLastBit(of file: URL) throws -> Data {
+        var bytes = try Data(contentsOf: file)
+        bytes[bytes.count - 1] ^= 1
+        try bytes.write(to: file)
+        return bytes
     }
 }
