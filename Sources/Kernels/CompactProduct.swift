@@ -26,22 +26,26 @@ package enum CompactProduct {
         let tiled = N / 8 * 8
         // Each tile of eight rows interleaved by input, so a step's eight broadcasts read one
         // 32-byte run at fixed offsets from one pointer: eight row addresses per step cost the
-        // loop more instructions than its multiply-adds.
-        let interleaved = UnsafeMutablePointer<Float>.allocate(capacity: max(1, tiled * inputs))
-        defer { interleaved.deallocate() }
-        for r in stride(from: 0, to: tiled, by: 8) {
-            let tile = interleaved + r * inputs
-            for i in 0..<8 {
-                let row = x + (r + i) * inputs
-                for j in 0..<inputs { tile[j &* 8 &+ i] = row[j] }
+        // loop more instructions than its multiply-adds. One-row decoding has no tile.
+        let interleaved: UnsafeMutablePointer<Float>? = tiled > 0 ? .allocate(capacity: tiled * inputs) : nil
+        defer { interleaved?.deallocate() }
+        if let interleaved {
+            for r in stride(from: 0, to: tiled, by: 8) {
+                let tile = interleaved + r * inputs
+                for i in 0..<8 {
+                    let row = x + (r + i) * inputs
+                    for j in 0..<inputs { tile[j &* 8 &+ i] = row[j] }
+                }
             }
         }
         Parallel.forEachChunk(of: w.groups / panel, minimumChunk: max(1, 1_024 / inputs)) { panels in
             let groups = panels.lowerBound * panel ..< panels.upperBound * panel
             // Every tile of rows against one group before the next: its weights stay in L1.
-            for g in groups where tiled > 0 {
-                for r in stride(from: 0, to: tiled, by: 8) {
-                    eightRows(decoder, group: g, blocks: w.blocksPerRow, interleaved + r * inputs, out + r * outputs, outputs)
+            if let interleaved {
+                for g in groups {
+                    for r in stride(from: 0, to: tiled, by: 8) {
+                        eightRows(decoder, group: g, blocks: w.blocksPerRow, interleaved + r * inputs, out + r * outputs, outputs)
+                    }
                 }
             }
             for r in tiled..<N { oneRow(decoder, groups: groups, blocks: w.blocksPerRow, x + r * inputs, out + r * outputs) }
