@@ -10,10 +10,8 @@ extension OnlineRLHF {
     /// differs. A folder made before the record existed takes this run's.
     func checkInputs() throws {
         var current = RunInputs()
-        current.recordPath("--model", startURL.path)
-        try current.recordContent("--model", startURL.path)
-        current.recordPath("--critic", criticURL?.path)
-        try current.recordContent("--critic", criticURL?.path)
+        try current.recordModel("--model", startURL.path)
+        try current.recordModel("--critic", criticURL?.path)
         let run = RunFolder(folder)
         guard let recorded = try run.recordedInputs() else { return try run.writeInputs(current) }
         guard let start = recorded.values["start"] else { return try run.checkInputs(current) }

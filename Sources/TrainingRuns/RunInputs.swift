@@ -44,10 +44,16 @@ public struct RunInputs: Equatable, Sendable {
         values[name] = hash.hexadecimal
     }
 
-    /// Records a digest of the bytes a model is read from, under "content of OPTION": a file's,
-    /// or those of the files directly in a folder, each with its name, so a model saved again at
-    /// the same path reads as another input. It reads where loading reads (AtomicFolder.readable).
-    public mutating func recordContent(_ option: String, _ path: String?) throws {
+    /// Records a model by its path (as `recordPath`) and by a digest of the bytes it is read
+    /// from, under "content of OPTION": a file's, or those of the files directly in a folder,
+    /// each with its name, so a model saved again at the same path reads as another input. The
+    /// bytes are read where loading reads (AtomicFolder.readable).
+    public mutating func recordModel(_ option: String, _ path: String?) throws {
+        recordPath(option, path)
+        try recordContent(option, path)
+    }
+
+    private mutating func recordContent(_ option: String, _ path: String?) throws {
         guard let path else { return }
         let url = AtomicFolder.readable(URL(fileURLWithPath: path))
         let manager = FileManager.default
@@ -83,7 +89,7 @@ public struct RunInputs: Equatable, Sendable {
     }
 
     private static let contentPrefix = "content of ", basePrefix = "base of "
-    /// The options whose contents `recordContent` digests; the others' digests came first.
+    /// The options whose contents `recordModel` digests; the others' digests came first.
     private static let modelOptions: Set<String> = ["--model", "--adapter", "--reward-model", "--value-model", "--critic"]
 
     static func contentKey(_ option: String) -> String { contentPrefix + option }

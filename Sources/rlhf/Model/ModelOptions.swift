@@ -26,17 +26,13 @@ struct ModelOptions: ParsableArguments {
     /// The model in a run's inputs, by path and content; the form of the frozen matrices too,
     /// since it rounds the products differently and a resumed run would no longer continue exactly.
     func record(in inputs: inout RunInputs) throws {
-        inputs.recordPath("--model", model)
-        try inputs.recordContent("--model", model)
+        try inputs.recordModel("--model", model)
         // An adapter folder's own files name its base by path: the base saved again there is
         // another model too.
         if LanguageModel.isAdapterFolder(url) {
-            let base = try LanguageModel.baseModel(of: AtomicFolder.readable(url)).path
-            inputs.recordPath(RunInputs.baseKey("--model"), base)
-            try inputs.recordContent(RunInputs.baseKey("--model"), base)
+            try inputs.recordModel(RunInputs.baseKey("--model"), LanguageModel.baseModel(of: AtomicFolder.readable(url)).path)
         }
-        inputs.recordPath("--adapter", adapter)
-        try inputs.recordContent("--adapter", adapter)
+        try inputs.recordModel("--adapter", adapter)
         inputs.record("--frozen-matrices", frozenMatrices.rawValue)
     }
 }
